@@ -1,0 +1,5 @@
+export * from './result.js';
+export * from './ip/address.js';
+export * from './ip/addressSyntaxError.js';
+export * from './ip/range.js';
+export * from './ip/ipSet.js';

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { addressBytes, addressFromBytes, formatAddress, parseAddress } from './address.js';
+
+describe('parseAddress', () => {
+  it.each([
+    ['192.0.2.1', 4, 0xc0000201n, '192.0.2.1'],
+    ['0.0.0.0', 4, 0n, '0.0.0.0'],
+    ['255.255.255.255', 4, 0xffffffffn, '255.255.255.255'],
+    ['2001:db8::1', 6, 0x20010db8000000000000000000000001n, '2001:db8::1'],
+    ['2001:DB8:0:0:0:0:0:1', 6, 0x20010db8000000000000000000000001n, '2001:db8::1'],
+    ['2001:0db8::0001', 6, 0x20010db8000000000000000000000001n, '2001:db8::1'],
+    ['::', 6, 0n, '::'],
+    ['::1', 6, 1n, '::1'],
+    ['2001:db8::', 6, 0x20010db8n << 96n, '2001:db8::'],
+    ['2001:db8:0:1:0:0:0:1', 6, 0x20010db8000000010000000000000001n, '2001:db8:0:1::1'],
+    ['2001:db8:0:0:1:0:0:1', 6, 0x20010db8000000000001000000000001n, '2001:db8::1:0:0:1'],
+    ['2001:db8:1:1:1:1:1:0', 6, 0x20010db8000100010001000100010000n, '2001:db8:1:1:1:1:1:0'],
+    ['::ffff:192.0.2.1', 6, 0xffffc0000201n, '::ffff:192.0.2.1'],
+    ['64:ff9b::192.0.2.1', 6, 0x0064ff9b0000000000000000c0000201n, '64:ff9b::c000:201'],
+  ])('parses %s as IPv%i and prints it canonically', (text, family, value, canonical) => {
+    const r = parseAddress(text);
+    expect(r).toEqual({ ok: true, value: { family, value } });
+    if (r.ok) expect(formatAddress(r.value)).toBe(canonical);
+  });
+
+  it.each([
+    ['', 'Empty'],
+    [' 192.0.2.1', 'Whitespace'],
+    ['192.0.2.1 ', 'Whitespace'],
+    ['2001:db8::1\n', 'Whitespace'],
+    ['fe80::1%eth0', 'ZoneNotAllowed'],
+    ['192.0.2.01', 'LeadingZero'],
+    ['010.0.0.1', 'LeadingZero'],
+    ['192.0.2', 'Malformed'],
+    ['192.0.2.1.5', 'Malformed'],
+    ['192.0.2.256', 'Malformed'],
+    ['192.0.2.-1', 'Malformed'],
+    ['hello', 'Malformed'],
+    ['2001:db8::1::1', 'Malformed'],
+    ['2001:db8:0:0:0:0:0:0:1', 'Malformed'],
+    ['2001:db8:0:0:0:0:1', 'Malformed'],
+    ['1:2:3:4:5:6:7:8::', 'Malformed'],
+    ['2001:db8::12345', 'Malformed'],
+    ['2001:db8::g', 'Malformed'],
+    [':1::', 'Malformed'],
+    ['1.2.3.4::', 'Malformed'],
+    ['::ffff:192.0.2.01', 'LeadingZero'],
+  ])('refuses %j with reason %s and quotes the input', (text, reason) => {
+    const r = parseAddress(text);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.reason).toBe(reason);
+      expect(r.error.message).toContain(JSON.stringify(text));
+    }
+  });
+});
+
+describe('address bytes', () => {
+  it.each(['192.0.2.10', '2001:db8::a', '::ffff:198.51.100.7'])('round-trips %s through network-order bytes', (text) => {
+    const r = parseAddress(text);
+    if (!r.ok) throw new Error(r.error.message);
+    const bytes = addressBytes(r.value);
+    expect(bytes.length).toBe(r.value.family === 4 ? 4 : 16);
+    expect(addressFromBytes(bytes)).toEqual(r.value);
+  });
+
+  it('puts the most significant byte first', () => {
+    const r = parseAddress('192.0.2.10');
+    if (!r.ok) throw new Error();
+    expect([...addressBytes(r.value)]).toEqual([192, 0, 2, 10]);
+  });
+});
