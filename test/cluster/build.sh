@@ -23,6 +23,12 @@ fi
 all_there() { for b in "${need[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
 if all_there; then echo "$bin"; exit 0; fi
 
+mkdir -p "$bin"
+# Two runs building into the same cache at once would waste an hour of CPU; the second waits for the first.
+exec 9>"$bin.lock"
+if ! flock -n 9; then log "another build of this version is running; waiting for it"; flock 9; fi
+if all_there; then echo "$bin"; exit 0; fi
+
 command -v go >/dev/null || { log "Go >= 1.26 is needed to build the test control plane (or set HERALD_CLUSTER_BIN)"; exit 1; }
 mkdir -p "$bin"
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod

@@ -1,0 +1,43 @@
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const openssl = (args: string[], cwd: string) => run('openssl', args, { cwd });
+
+export interface ClusterCertificates {
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  adminCert: string;
+  adminKey: string;
+  serviceAccountKey: string;
+}
+
+/** A throwaway CA, a serving cert for loopback, a system:masters client cert and the SA signing key. */
+export async function makeCertificates(dir: string): Promise<ClusterCertificates> {
+  const p = (f: string) => join(dir, f);
+  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=herald-test-ca'], dir);
+  await writeFile(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
+  await writeFile(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  const sign = async (name: string, subject: string, ext: string) => {
+    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-out', `${name}.crt`, '-extfile', ext], dir);
+  };
+  await Promise.all([
+    sign('server', '/CN=kube-apiserver', 'server.ext'),
+    sign('admin', '/O=system:masters/CN=herald-test-admin', 'client.ext'),
+    openssl(['genrsa', '-out', 'sa.key', '2048'], dir),
+  ]);
+  return {
+    caCert: p('ca.crt'),
+    caKey: p('ca.key'),
+    serverCert: p('server.crt'),
+    serverKey: p('server.key'),
+    adminCert: p('admin.crt'),
+    adminKey: p('admin.key'),
+    serviceAccountKey: p('sa.key'),
+  };
+}

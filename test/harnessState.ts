@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Everything a harness created, so that a reaper (or a sweeper) can undo it if the owner dies. */
+export interface HarnessResources {
+  pids: number[];
+  netns: string[];
+  links: string[];
+  dirs: string[];
+}
+
+export const STATE_DIR = '/tmp/hrl-state';
+const reaperPath = join(dirname(fileURLToPath(import.meta.url)), 'reaper.mjs');
+
+/**
+ * Records resources in a state file and starts a detached reaper that undoes them if this process dies
+ * before `release()`. Normal teardown does the cleanup itself and then calls `release()`.
+ */
+export class HarnessState {
+  readonly file: string;
+  readonly resources: HarnessResources = { pids: [], netns: [], links: [], dirs: [] };
+  private readonly reaperPid: number | undefined;
+
+  constructor(readonly id: string, options: { reaper?: boolean } = {}) {
+    mkdirSync(STATE_DIR, { recursive: true });
+    this.file = join(STATE_DIR, `${id}.json`);
+    this.flush();
+    if (options.reaper !== false) {
+      const child = spawn(process.execPath, [reaperPath, String(process.pid), this.file], { detached: true, stdio: 'ignore' });
+      child.unref();
+      this.reaperPid = child.pid;
+    }
+  }
+
+  add<K extends keyof HarnessResources>(kind: K, value: HarnessResources[K][number]): void {
+    (this.resources[kind] as unknown[]).push(value);
+    this.flush();
+  }
+
+  remove<K extends keyof HarnessResources>(kind: K, value: HarnessResources[K][number]): void {
+    const list = this.resources[kind] as unknown[];
+    const i = list.indexOf(value);
+    if (i >= 0) list.splice(i, 1);
+    this.flush();
+  }
+
+  private flush(): void {
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ owner: process.pid, ...this.resources }));
+    renameSync(tmp, this.file);
+  }
+
+  /** Cleanup is done: the reaper has nothing left to guard. */
+  release(): void {
+    rmSync(this.file, { force: true });
+    if (this.reaperPid) {
+      try { process.kill(this.reaperPid, 'SIGTERM'); } catch { /* already gone */ }
+    }
+  }
+}
+
+/** Short random id for names like hrl-3f9a-n1 (interface names are limited to 15 bytes). */
+export function runId(): string {
+  return Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0');
+}

@@ -1,0 +1,64 @@
+// npm run lan:sweep — removes what crashed test runs left behind: hrl-* namespaces and links, harness
+// processes and state files whose owner is dead. Live runs (owner alive) are left alone.
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { STATE_DIR } from '../harnessState.js';
+import { run } from '../run.js';
+
+const alive = (pid: number) => {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+};
+
+export async function sweep(log: (m: string) => void = console.log): Promise<number> {
+  let removed = 0;
+  const protectedNames = new Set<string>();
+  if (existsSync(STATE_DIR)) {
+    for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
+      const path = join(STATE_DIR, f);
+      let state: { owner?: number; pids?: number[]; netns?: string[]; links?: string[]; dirs?: string[] };
+      try { state = JSON.parse(readFileSync(path, 'utf8')); } catch { rmSync(path, { force: true }); continue; }
+      if (state.owner && alive(state.owner)) {
+        for (const n of [...(state.netns ?? []), ...(state.links ?? [])]) protectedNames.add(n);
+        continue;
+      }
+      for (const pid of state.pids ?? []) {
+        if (!alive(pid)) continue;
+        try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+        log(`killed leftover process ${pid}`);
+        removed++;
+      }
+      for (const d of state.dirs ?? []) rmSync(d, { recursive: true, force: true });
+      rmSync(path, { force: true });
+    }
+  }
+  const nsList = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('hrl-'));
+  for (const ns of nsList) {
+    if (protectedNames.has(ns)) continue;
+    for (const pid of (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean)) {
+      try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+    }
+    await run('ip', ['netns', 'del', ns]);
+    log(`deleted leftover namespace ${ns}`);
+    removed++;
+  }
+  const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout || '[]') as { ifname: string }[];
+  for (const { ifname } of links.filter((l) => l.ifname.startsWith('hrl-'))) {
+    if (protectedNames.has(ifname)) continue;
+    await run('ip', ['link', 'del', ifname]);
+    log(`deleted leftover link ${ifname}`);
+    removed++;
+  }
+  if (existsSync(STATE_DIR)) {
+    for (const d of readdirSync(STATE_DIR).filter((x) => x.startsWith('mgmt-slot-'))) {
+      let owner = 0;
+      try { owner = Number(readFileSync(join(STATE_DIR, d, 'owner'), 'utf8')); } catch { /* none */ }
+      if (!owner || !alive(owner)) rmSync(join(STATE_DIR, d), { recursive: true, force: true });
+    }
+  }
+  return removed;
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
+  const n = await sweep();
+  console.log(n === 0 ? 'nothing left over' : `removed ${n} leftovers`);
+}

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HarnessState } from './harnessState.js';
+
+export interface Spawned {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly logFile: string;
+  /** Resolves with the exit code (or signal name) once the process has exited. */
+  readonly exited: Promise<number | string>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/**
+ * Starts a process in its own process group with output appended to `logFile`, and records its pid in
+ * `state` so a reaper can kill it if the test process dies first.
+ */
+export function spawnLogged(
+  command: string,
+  args: readonly string[],
+  options: { logFile: string; state?: HarnessState; env?: NodeJS.ProcessEnv; cwd?: string },
+): Spawned {
+  const fd = openSync(options.logFile, 'a');
+  const child = spawn(command, args, {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+  });
+  closeSync(fd);
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  const pid = child.pid;
+  options.state?.add('pids', pid);
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => {
+      options.state?.remove('pids', pid);
+      resolve(code ?? signal ?? 'unknown');
+    });
+    child.once('error', (e) => resolve(`spawn error: ${e.message}`));
+  });
+  const kill = (signal: NodeJS.Signals = 'SIGKILL'): void => {
+    try { process.kill(-pid, signal); } catch { /* group already gone */ }
+  };
+  let done = false;
+  void exited.then(() => { done = true; });
+  return {
+    pid,
+    child,
+    logFile: options.logFile,
+    exited,
+    kill,
+    async stop(graceMs = 10_000) {
+      if (done) return;
+      kill('SIGTERM');
+      const timedOut = await Promise.race([exited.then(() => false), sleep(graceMs).then(() => true)]);
+      if (timedOut) {
+        kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
+}
+
+/** Polls `check` until it returns true; the error names `what` and the last failure. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  options: { timeoutMs: number; intervalMs?: number; abortIf?: () => string | undefined },
+): Promise<void> {
+  const deadline = Date.now() + options.timeoutMs;
+  let last = '';
+  for (;;) {
+    const abort = options.abortIf?.();
+    if (abort) throw new Error(`gave up waiting for ${what}: ${abort}`);
+    try {
+      if (await check()) return;
+    } catch (e) {
+      last = e instanceof Error ? e.message : String(e);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
+    await sleep(options.intervalMs ?? 100);
+  }
+}
