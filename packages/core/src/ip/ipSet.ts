@@ -65,6 +65,50 @@ export class IPSet {
     return i >= 0 && (this.ranges[i] as IPRange).last >= range.last;
   }
 
+  /** This set plus one address; O(intervals) copy, no re-sort (the allocator calls it per assignment). */
+  withAddress(address: IPAddress): IPSet {
+    const { family, value } = address;
+    const i = this.locate(family, value);
+    if (i >= 0) return this;
+    const at = -i - 1;
+    const before = this.ranges[at - 1];
+    const after = this.ranges[at];
+    const joinsBefore = before !== undefined && before.family === family && before.last + 1n === value;
+    const joinsAfter = after !== undefined && after.family === family && after.first - 1n === value;
+    const next = this.ranges.slice();
+    if (joinsBefore && joinsAfter) next.splice(at - 1, 2, { family, first: before.first, last: after.last });
+    else if (joinsBefore) next[at - 1] = { family, first: before.first, last: value };
+    else if (joinsAfter) next[at] = { family, first: value, last: after.last };
+    else next.splice(at, 0, { family, first: value, last: value });
+    return new IPSet(next);
+  }
+
+  /** This set minus one address. */
+  withoutAddress(address: IPAddress): IPSet {
+    const { family, value } = address;
+    const i = this.locate(family, value);
+    if (i < 0) return this;
+    const r = this.ranges[i] as IPRange;
+    const pieces: IPRange[] = [];
+    if (r.first < value) pieces.push({ family, first: r.first, last: value - 1n });
+    if (value < r.last) pieces.push({ family, first: value + 1n, last: r.last });
+    const next = this.ranges.slice();
+    next.splice(i, 1, ...pieces);
+    return new IPSet(next);
+  }
+
+  /** The lowest address of `family` in this set that is >= `from` and not in `used`. */
+  firstFreeFrom(used: IPSet, family: Family, from: bigint): IPAddress | undefined {
+    for (const r of this.ranges) {
+      if (r.family !== family || r.last < from) continue;
+      const start = r.first > from ? r.first : from;
+      const i = used.locate(family, start);
+      const candidate = i < 0 ? start : (used.ranges[i] as IPRange).last + 1n;
+      if (candidate <= r.last) return { family, value: candidate };
+    }
+    return undefined;
+  }
+
   union(other: IPSet): IPSet {
     return IPSet.of([...this.ranges, ...other.ranges]);
   }

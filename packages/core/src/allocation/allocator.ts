@@ -1,0 +1,318 @@
+import { formatAddress, type Family, type IPAddress } from '../ip/address.js';
+import { IPSet } from '../ip/ipSet.js';
+import { matchesAny } from '../pool/labelSelector.js';
+import { countBuggy, isBuggyAddress, poolOrder, type Pool } from '../pool/pool.js';
+import type { AllocationRequest, PortUse } from './allocationRequest.js';
+import type { AssignReason, ReleaseReason } from './assignReason.js';
+
+export interface Release {
+  readonly address: IPAddress;
+  readonly reason: ReleaseReason;
+  readonly detail: string;
+}
+
+/** The outcome of one assign(): the addresses the Service should show now, and why. */
+export type AssignOutcome =
+  | { readonly ok: true; readonly addresses: IPAddress[]; readonly pool: string; readonly unchanged: boolean; readonly released: Release[] }
+  | { readonly ok: false; readonly reason: Exclude<AssignReason, 'Assigned'>; readonly detail: string; readonly addresses: IPAddress[]; readonly pool?: string; readonly released: Release[] };
+
+interface User {
+  readonly sharingKey: string | undefined;
+  readonly backendKey: string;
+  readonly ports: readonly PortUse[];
+}
+
+interface AddressUse {
+  readonly address: IPAddress;
+  pool: string;
+  readonly users: Map<string, User>;
+}
+
+export interface FamilyUsage {
+  total: bigint;
+  inUse: bigint;
+}
+
+export interface PoolUsage {
+  readonly v4: FamilyUsage;
+  readonly v6: FamilyUsage;
+}
+
+const keyOf = (a: IPAddress): string => `${a.family}:${a.value}`;
+const fmt = formatAddress;
+const sameAddress = (a: IPAddress, b: IPAddress) => a.family === b.family && a.value === b.value;
+
+/**
+ * Assigns addresses from pools to Services. Pure: it holds state but does no I/O and reads no clock, so
+ * every rule is table-tested. Rules (MetalLB-compatible, see reference/metallb.md §2) with two deliberate
+ * differences: pools are tried in a fixed order (priority, then name), and an address that is still inside
+ * a pool compatible with its Service never moves.
+ */
+export class Allocator {
+  private pools: Pool[] = [];
+  private readonly uses = new Map<string, AddressUse>();
+  private readonly services = new Map<string, IPAddress[]>();
+  private readonly bySharingKey = new Map<string, Set<string>>();
+  private used = IPSet.empty;
+
+  setPools(pools: readonly Pool[]): void {
+    this.pools = [...pools].sort(poolOrder);
+    for (const use of this.uses.values()) use.pool = this.poolHolding(use.address)?.name ?? '';
+  }
+
+  poolNames(): string[] {
+    return this.pools.map((p) => p.name);
+  }
+
+  /** Valid pools first, in allocation order, so an address is attributed to the pool that may hand it out. */
+  private poolHolding(address: IPAddress): Pool | undefined {
+    return this.pools.find((p) => p.valid && p.addresses.contains(address)) ?? this.pools.find((p) => p.addresses.contains(address));
+  }
+
+  assignmentOf(serviceKey: string): IPAddress[] {
+    return this.services.get(serviceKey) ?? [];
+  }
+
+  /** Every address in use, with its pool and the Services on it (sorted), for LBAddress objects. */
+  *addressUses(): Generator<{ address: IPAddress; pool: string; services: string[] }> {
+    for (const use of this.uses.values()) yield { address: use.address, pool: use.pool, services: [...use.users.keys()].sort() };
+  }
+
+  servicesOn(address: IPAddress): string[] {
+    return [...(this.uses.get(keyOf(address))?.users.keys() ?? [])].sort();
+  }
+
+  usage(poolName: string): PoolUsage | undefined {
+    const pool = this.pools.find((p) => p.name === poolName);
+    if (!pool) return undefined;
+    const usage: PoolUsage = { v4: { total: 0n, inUse: 0n }, v6: { total: 0n, inUse: 0n } };
+    for (const r of pool.addresses.ranges) {
+      const f = r.family === 4 ? usage.v4 : usage.v6;
+      f.total += r.last - r.first + 1n - (pool.avoidBuggyIPs && r.family === 4 ? countBuggy(r.first, r.last) : 0n);
+    }
+    for (const use of this.uses.values()) if (use.pool === poolName) (use.address.family === 4 ? usage.v4 : usage.v6).inUse += 1n;
+    return usage;
+  }
+
+  /** Frees everything the Service holds; returns the addresses no other Service still uses. */
+  release(serviceKey: string): IPAddress[] {
+    const freed: IPAddress[] = [];
+    for (const a of this.services.get(serviceKey) ?? []) if (this.dropUser(a, serviceKey)) freed.push(a);
+    this.services.delete(serviceKey);
+    return freed;
+  }
+
+  private dropUser(address: IPAddress, serviceKey: string): boolean {
+    const k = keyOf(address);
+    const use = this.uses.get(k);
+    if (!use) return false;
+    const user = use.users.get(serviceKey);
+    use.users.delete(serviceKey);
+    if (user?.sharingKey && ![...use.users.values()].some((u) => u.sharingKey === user.sharingKey)) this.bySharingKey.get(user.sharingKey)?.delete(k);
+    if (use.users.size > 0) return false;
+    this.uses.delete(k);
+    this.used = this.used.withoutAddress(address);
+    return true;
+  }
+
+  private addUser(address: IPAddress, pool: string, req: AllocationRequest): void {
+    const k = keyOf(address);
+    let use = this.uses.get(k);
+    if (!use) {
+      use = { address, pool, users: new Map() };
+      this.uses.set(k, use);
+      this.used = this.used.withAddress(address);
+    }
+    use.users.set(req.key, { sharingKey: req.sharingKey, backendKey: req.backendKey, ports: req.ports });
+    if (req.sharingKey) {
+      let set = this.bySharingKey.get(req.sharingKey);
+      if (!set) this.bySharingKey.set(req.sharingKey, (set = new Set()));
+      set.add(k);
+    }
+  }
+
+  /** Why `req` may not join the Services already on `address`, or undefined if it may. */
+  private sharingProblem(address: IPAddress, req: AllocationRequest): string | undefined {
+    const use = this.uses.get(keyOf(address));
+    if (!use) return undefined;
+    for (const [other, u] of use.users) {
+      if (other === req.key) continue;
+      if (!req.sharingKey || u.sharingKey !== req.sharingKey) {
+        return `${fmt(address)} is used by ${other}${u.sharingKey ? ` with sharing key "${u.sharingKey}"` : ' without a sharing key'}${req.sharingKey ? `; this Service has "${req.sharingKey}"` : '; this Service has none'}`;
+      }
+      if (u.backendKey !== req.backendKey) {
+        return `${fmt(address)} is shared with ${other}, and Services sharing an address with externalTrafficPolicy Local need the same policy and selector`;
+      }
+      const clash = req.ports.find((p) => u.ports.some((q) => q.port === p.port && q.protocol === p.protocol));
+      if (clash) return `${fmt(address)} is shared with ${other}, which already uses ${clash.protocol}/${clash.port}`;
+    }
+    return undefined;
+  }
+
+  /** Why `pool` may not serve `req`, or undefined if it may. */
+  private poolProblem(pool: Pool, req: AllocationRequest): string | undefined {
+    const sa = pool.serviceAllocation;
+    if (!sa) return undefined;
+    const namespaces = sa.namespaces ?? [];
+    const nsSelectors = sa.namespaceSelectors ?? [];
+    if ((namespaces.length > 0 || nsSelectors.length > 0) && !namespaces.includes(req.namespace) && !matchesAny(nsSelectors, req.namespaceLabels)) {
+      return `pool "${pool.name}" serves ${namespaces.length ? `namespaces [${namespaces.join(', ')}]` : 'selected namespaces'}; the Service is in "${req.namespace}"`;
+    }
+    const svcSelectors = sa.serviceSelectors ?? [];
+    if (svcSelectors.length > 0 && !matchesAny(svcSelectors, req.labels)) {
+      return `pool "${pool.name}" serves only Services matching its serviceSelectors`;
+    }
+    return undefined;
+  }
+
+  /** The lowest address of `family` in `pool` that is free or shareable with `req`. */
+  private pick(pool: Pool, family: Family, req: AllocationRequest): IPAddress | undefined {
+    let free = pool.addresses.firstFree(this.used, family);
+    while (free && pool.avoidBuggyIPs && isBuggyAddress(family, free.value)) free = pool.addresses.firstFreeFrom(this.used, family, free.value + 1n);
+    let shared: IPAddress | undefined;
+    if (req.sharingKey) {
+      for (const k of this.bySharingKey.get(req.sharingKey) ?? []) {
+        const use = this.uses.get(k) as AddressUse;
+        const a = use.address;
+        if (a.family !== family || use.pool !== pool.name || this.sharingProblem(a, req) !== undefined) continue;
+        if (!shared || a.value < shared.value) shared = a;
+      }
+    }
+    if (!free) return shared;
+    if (!shared) return free;
+    return shared.value < free.value ? shared : free;
+  }
+
+  /** Decides the Service's addresses and records them. Calling it again with the same facts changes nothing. */
+  assign(req: AllocationRequest): AssignOutcome {
+    const released: Release[] = [];
+    const held = this.services.get(req.key) ?? req.current;
+    const kept: IPAddress[] = [];
+    let keptPool: Pool | undefined;
+    for (const a of held) {
+      const problem = this.keepProblem(a, req, kept);
+      if (problem) released.push({ address: a, ...problem });
+      else {
+        kept.push(a);
+        keptPool ??= this.poolHolding(a);
+      }
+    }
+    // Whatever is not kept is given back first, so the fresh choice below can see it as free.
+    for (const r of released) this.dropUser(r.address, req.key);
+
+    const missing = req.families.filter((f) => !kept.some((a) => a.family === f));
+    if (kept.length > 0 && keptPool) {
+      const added: IPAddress[] = [];
+      for (const f of missing) {
+        const a = keptPool.valid && keptPool.addresses.families().includes(f) ? this.pick(keptPool, f, req) : undefined;
+        if (a) added.push(a);
+      }
+      const addresses = [...kept, ...added];
+      this.record(req, addresses, keptPool.name);
+      const stillMissing = req.families.filter((f) => !addresses.some((a) => a.family === f));
+      if (stillMissing.length > 0 && req.familyPolicy === 'RequireDualStack') {
+        return { ok: false, reason: 'FamilyUnavailable', detail: `RequireDualStack: pool "${keptPool.name}" has no free IPv${stillMissing[0]} address; keeping ${addresses.map(fmt).join(', ')}`, addresses, pool: keptPool.name, released };
+      }
+      return { ok: true, addresses, pool: keptPool.name, unchanged: added.length === 0 && released.length === 0 && held.length === kept.length, released };
+    }
+
+    const fresh = req.addresses ? this.chooseRequested(req) : this.choosePool(req);
+    if (!fresh.ok) {
+      this.services.delete(req.key);
+      return { ...fresh, addresses: [], released };
+    }
+    this.record(req, fresh.addresses, fresh.pool);
+    return { ok: true, addresses: fresh.addresses, pool: fresh.pool, unchanged: false, released };
+  }
+
+  private record(req: AllocationRequest, addresses: IPAddress[], pool: string): void {
+    for (const a of addresses) this.addUser(a, this.poolHolding(a)?.name ?? pool, req);
+    this.services.set(req.key, addresses);
+  }
+
+  private keepProblem(a: IPAddress, req: AllocationRequest, kept: IPAddress[]): Omit<Release, 'address'> | undefined {
+    if (!req.families.includes(a.family)) return { reason: 'FamilyNotWanted', detail: `the Service no longer asks for IPv${a.family}` };
+    if (kept.some((k) => k.family === a.family)) return { reason: 'FamilyNotWanted', detail: `the Service already has an IPv${a.family} address` };
+    if (req.addresses && !req.addresses.some((r) => sameAddress(r, a))) {
+      return { reason: 'RequestChanged', detail: `the Service now asks for ${req.addresses.map(fmt).join(', ')}` };
+    }
+    const pool = this.poolHolding(a);
+    if (!pool) return { reason: 'OutsidePools', detail: `${fmt(a)} is no longer in any pool` };
+    if (req.pool && pool.name !== req.pool) return { reason: 'RequestChanged', detail: `the Service now asks for pool "${req.pool}"; ${fmt(a)} is in "${pool.name}"` };
+    const poolProblem = this.poolProblem(pool, req);
+    if (poolProblem) return { reason: 'PoolIncompatible', detail: poolProblem };
+    const sharing = this.sharingProblem(a, req);
+    if (sharing) return { reason: 'SharingConflict', detail: sharing };
+    return undefined;
+  }
+
+  private chooseRequested(req: AllocationRequest): { ok: true; addresses: IPAddress[]; pool: string } | { ok: false; reason: Exclude<AssignReason, 'Assigned'>; detail: string } {
+    const requested = req.addresses ?? [];
+    if (req.familyPolicy === 'RequireDualStack' && req.families.some((f) => !requested.some((a) => a.family === f))) {
+      return { ok: false, reason: 'InvalidRequest', detail: 'RequireDualStack with requested addresses needs one address per family' };
+    }
+    let firstPool: string | undefined;
+    for (const a of requested) {
+      const pool = this.pools.find((p) => p.valid && p.addresses.contains(a));
+      if (!pool) return { ok: false, reason: 'RequestedAddressUnavailable', detail: `${fmt(a)} is not in any valid pool` };
+      if (req.pool && pool.name !== req.pool) return { ok: false, reason: 'RequestedAddressUnavailable', detail: `${fmt(a)} is in pool "${pool.name}", not in the requested pool "${req.pool}"` };
+      const poolProblem = this.poolProblem(pool, req);
+      if (poolProblem) return { ok: false, reason: 'RequestedAddressUnavailable', detail: poolProblem };
+      const sharing = this.sharingProblem(a, req);
+      if (sharing) return { ok: false, reason: 'SharingConflict', detail: sharing };
+      firstPool ??= pool.name;
+    }
+    return { ok: true, addresses: [...requested], pool: firstPool as string };
+  }
+
+  private choosePool(req: AllocationRequest): { ok: true; addresses: IPAddress[]; pool: string } | { ok: false; reason: Exclude<AssignReason, 'Assigned'>; detail: string } {
+    let candidates: Pool[];
+    if (req.pool) {
+      const pool = this.pools.find((p) => p.name === req.pool);
+      if (!pool) return { ok: false, reason: 'NoMatchingPool', detail: `pool "${req.pool}" does not exist` };
+      if (!pool.valid) return { ok: false, reason: 'NoMatchingPool', detail: `pool "${req.pool}" is not valid (see its Valid condition)` };
+      const problem = this.poolProblem(pool, req);
+      if (problem) return { ok: false, reason: 'NoMatchingPool', detail: problem };
+      candidates = [pool];
+    } else {
+      const usable = this.pools.filter((p) => p.valid && p.autoAssign);
+      if (usable.length === 0) return { ok: false, reason: 'NoMatchingPool', detail: this.pools.length === 0 ? 'there are no IPAddressPools' : 'no valid pool has autoAssign enabled' };
+      const problems: string[] = [];
+      const pinned: Pool[] = [];
+      const open: Pool[] = [];
+      for (const p of usable) {
+        const problem = this.poolProblem(p, req);
+        if (problem) problems.push(problem);
+        else (p.serviceAllocation ? pinned : open).push(p);
+      }
+      // this.pools is sorted by (priority, name); filtering keeps that order within each group.
+      candidates = [...pinned, ...open];
+      if (candidates.length === 0) return { ok: false, reason: 'NoMatchingPool', detail: problems.join('; ') };
+    }
+
+    const plans: Family[][] =
+      req.familyPolicy === 'PreferDualStack' && req.families.length > 1 ? [[...req.families], [req.families[0] as Family]] : [[...req.families]];
+    const full: string[] = [];
+    let anyFamilyMatch = false;
+    for (const families of plans) {
+      for (const pool of candidates) {
+        const has = pool.addresses.families();
+        if (!families.every((f) => has.includes(f))) continue;
+        anyFamilyMatch = true;
+        const picked: IPAddress[] = [];
+        for (const f of families) {
+          const a = this.pick(pool, f, req);
+          if (!a) break;
+          picked.push(a);
+        }
+        if (picked.length === families.length) return { ok: true, addresses: picked, pool: pool.name };
+        full.push(pool.name);
+      }
+    }
+    const wanted = req.families.map((f) => `IPv${f}`).join(' and ');
+    if (!anyFamilyMatch) {
+      return { ok: false, reason: 'FamilyUnavailable', detail: `no pool usable by this Service has ${wanted} addresses (pools: ${candidates.map((p) => p.name).join(', ')})` };
+    }
+    return { ok: false, reason: 'PoolExhausted', detail: `no free ${wanted} address in pool${full.length > 1 ? 's' : ''} ${[...new Set(full)].map((n) => `"${n}"`).join(', ')}` };
+  }
+}
