@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cluster } from '../cluster/kube.js';
 import { renderKubeconfig } from '../cluster/kubeconfig.js';
+import { waitFor } from '../processes.js';
 import { Lan } from './lan.js';
 
 const VIP4 = '192.0.2.200';
@@ -69,16 +70,18 @@ describe('the LAN harness', () => {
     });
     for (const n of [n1, n2]) lan.writeNodeKubeconfig(n, kubeconfig);
     const readyz = (n: typeof n1) => lan!.tryExec(n.netns, [`${c.binDir}/kubectl`, '--kubeconfig', n.kubeconfigPath!, '--request-timeout=2s', 'get', '--raw', '/readyz']);
-    expect((await readyz(n1)).stdout).toBe('ok');
+    const first = await readyz(n1);
+    expect(first.stdout, JSON.stringify(first)).toBe('ok');
 
     await lan.cutManagement(n1);
     expect((await readyz(n1)).code).not.toBe(0);
-    expect((await readyz(n2)).stdout).toBe('ok');
+    const other = await readyz(n2);
+    expect(other.stdout, JSON.stringify(other)).toBe('ok');
     // The LAN is untouched by a management cut.
     expect((await lan.ping(n2.ipv4, { from: n1 })).code).toBe(0);
 
     await lan.restoreManagement(n1);
-    expect((await readyz(n1)).stdout).toBe('ok');
+    await waitFor('n1 to reach the apiserver again', async () => (await readyz(n1)).stdout === 'ok', { timeoutMs: 10_000, intervalMs: 200 });
   });
 
   it('cutting a node LAN link drops its carrier and stops its traffic; restoring brings both back', async () => {

@@ -208,6 +208,8 @@ export class Lan {
 
   async restoreManagement(node: LanNode): Promise<void> {
     await mustRun('ip', ['link', 'set', `hrl-${this.id}-m${node.index}`, 'up']);
+    // Attempts made during the cut leave a FAILED entry for the gateway; forget it so recovery is immediate.
+    await this.exec(node.netns, ['ip', 'neigh', 'flush', 'dev', 'mgmt0']);
   }
 
   /** SIGKILL every process in a namespace, like a node crash as far as its software goes. */

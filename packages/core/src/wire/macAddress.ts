@@ -1,0 +1,66 @@
+import { err, ok, type Result } from '../result.js';
+import { wireError, type WireError } from './wireReason.js';
+
+declare const macAddressBrand: unique symbol;
+
+/**
+ * A MAC address in canonical text form, `02:48:52:4c:00:01` (lower case). Text rather than bytes so that
+ * `===` compares, it can key a Map, and it goes into LBAddress status and logs as is. The brand means only
+ * this module's functions make one; anything else cast to it is rejected when it reaches an encoder.
+ */
+export type MacAddress = string & { readonly [macAddressBrand]: true };
+
+const CANONICAL = /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/;
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export const BROADCAST_MAC = 'ff:ff:ff:ff:ff:ff' as MacAddress;
+export const ZERO_MAC = '00:00:00:00:00:00' as MacAddress;
+
+/** Accepts six colon-separated hex pairs in either case; other spellings (dashes, dots) are refused. */
+export function parseMac(text: string): Result<MacAddress, WireError> {
+  const lower = text.toLowerCase();
+  if (!CANONICAL.test(lower)) {
+    return err(
+      wireError('MacMalformed', `Cannot parse MAC address ${JSON.stringify(text)}: expected six colon-separated hex pairs`),
+    );
+  }
+  return ok(lower as MacAddress);
+}
+
+/** Reads six bytes at `offset`; a caller that has not checked the length has a bug, hence the throw. */
+export function macFromBytes(bytes: Uint8Array, offset = 0): MacAddress {
+  if (!Number.isInteger(offset) || offset < 0 || offset + 6 > bytes.length) {
+    throw new RangeError(`a MAC address needs 6 bytes at offset ${offset}; the buffer has ${bytes.length}`);
+  }
+  const h = (i: number): string => HEX[bytes[offset + i]!]!;
+  return `${h(0)}:${h(1)}:${h(2)}:${h(3)}:${h(4)}:${h(5)}` as MacAddress;
+}
+
+/** Throws for anything that did not come from parseMac/macFromBytes, e.g. a five-byte MAC cast to the type. */
+export function assertMac(mac: MacAddress, what = 'MAC address'): void {
+  if (typeof mac !== 'string' || !CANONICAL.test(mac)) {
+    throw new RangeError(`${what} ${JSON.stringify(mac)} is not six lower-case hex pairs; build it with parseMac`);
+  }
+}
+
+export function writeMac(mac: MacAddress, out: Uint8Array, offset: number): void {
+  assertMac(mac);
+  if (offset < 0 || offset + 6 > out.length) {
+    throw new RangeError(`no room for a MAC address at offset ${offset} in ${out.length} bytes`);
+  }
+  for (let i = 0; i < 6; i++) out[offset + i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+}
+
+export function macToBytes(mac: MacAddress): Uint8Array {
+  const out = new Uint8Array(6);
+  writeMac(mac, out, 0);
+  return out;
+}
+
+/** The I/G bit: group addresses, broadcast included, never name a single station. */
+export const isMulticastMac = (mac: MacAddress): boolean => (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+
+export const isBroadcastMac = (mac: MacAddress): boolean => mac === BROADCAST_MAC;
+
+/** A MAC that can be a station's own: not a group address and not all zeros (zero means "unknown" in ARP). */
+export const isUnicastMac = (mac: MacAddress): boolean => mac !== ZERO_MAC && !isMulticastMac(mac);

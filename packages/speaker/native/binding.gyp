@@ -1,0 +1,18 @@
+# herald_net: the speaker's only native code. Linux only (AF_PACKET, raw ICMPv6), Node-API 8, no C++
+# exceptions, no library beyond libc. Build: npm_config_nodedir=/usr npm run build:native -w @herald/speaker
+{
+  "targets": [
+    {
+      "target_name": "herald_net",
+      "sources": [
+        "src/addon.cc",
+        "src/errors.cc",
+        "src/packet_socket.cc",
+        "src/icmp6_socket.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions", "-fvisibility=hidden", "-Wall", "-Wextra"]
+    }
+  ]
+}

@@ -1,0 +1,22 @@
+// herald_net: the speaker's native addon. Two socket kinds and nothing else; see packet_socket.h and
+// icmp6_socket.h. Loaded only by packages/speaker/src/native/index.ts.
+#ifndef __linux__
+#error "herald_net needs Linux (AF_PACKET, raw ICMPv6 sockets)"
+#endif
+
+#include <napi.h>
+
+#include "icmp6_socket.h"
+#include "packet_socket.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("PacketSocket", herald::PacketSocket::Define(env));
+  exports.Set("Icmp6Socket", herald::Icmp6Socket::Define(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(herald_net, Init)
