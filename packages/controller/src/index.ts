@@ -1,1 +1,2 @@
-export {};
+export { ServiceController } from './reconcile/serviceController.js';
+export { readConfig, type ControllerConfig } from './config.js';

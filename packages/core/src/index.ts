@@ -25,3 +25,5 @@ export * from './wire/solicitedNode.js';
 export * from './wire/ndpMessage.js';
 export * from './wire/unsolicitedNeighborAdvertisement.js';
 export * from './wire/ndpDecision.js';
+export * from './allocation/lbAddressName.js';
+export * from './l2/advertisementSelection.js';

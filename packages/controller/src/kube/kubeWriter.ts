@@ -1,0 +1,104 @@
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION, type LBAddressSpec } from '@herald/core';
+import type { Logger } from 'pino';
+import type { ControllerMetrics } from '../metrics.js';
+import { Limiter } from './limiter.js';
+
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export interface EventTarget {
+  kind: 'Service' | 'IPAddressPool' | 'LBAddress';
+  name: string;
+  namespace?: string;
+  uid?: string;
+}
+
+/**
+ * Every write the controller makes, through one bounded pool so thousands of Services do not open
+ * thousands of requests, and each counted by kind and result.
+ */
+export class KubeWriter {
+  private readonly core: k8s.CoreV1Api;
+  private readonly custom: k8s.CustomObjectsApi;
+  private readonly limiter: Limiter;
+
+  constructor(kc: k8s.KubeConfig, private readonly o: { metrics: ControllerMetrics; log: Logger; concurrency: number; component: string; identity: string }) {
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    this.limiter = new Limiter(o.concurrency);
+  }
+
+  idle(): Promise<void> {
+    return this.limiter.idle();
+  }
+
+  private async write<T>(kind: string, job: () => Promise<T>): Promise<T> {
+    return this.limiter.run(async () => {
+      try {
+        const r = await job();
+        this.o.metrics.apiWrites.inc({ kind, result: 'ok' });
+        return r;
+      } catch (e) {
+        const code = (e as { code?: number }).code;
+        this.o.metrics.apiWrites.inc({ kind, result: code ? String(code) : 'error' });
+        throw e;
+      }
+    });
+  }
+
+  patchServiceStatus(namespace: string, name: string, status: object): Promise<k8s.V1Service> {
+    return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body: { status } }, mergePatch));
+  }
+
+  patchServiceAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<k8s.V1Service> {
+    return this.write('serviceMetadata', () => this.core.patchNamespacedService({ name, namespace, body: { metadata: { annotations } } }, mergePatch));
+  }
+
+  /** Events are best effort: a failure is logged, never retried into a loop. */
+  event(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const namespace = target.namespace ?? 'default';
+    const now = new Date();
+    void this.write('event', () =>
+      this.core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${target.name}.` },
+          involvedObject: {
+            kind: target.kind,
+            name: target.name,
+            namespace: target.namespace,
+            uid: target.uid,
+            apiVersion: target.kind === 'Service' ? 'v1' : API_VERSION,
+          },
+          reason,
+          message,
+          type,
+          source: { component: this.o.component },
+          reportingComponent: this.o.component,
+          reportingInstance: this.o.identity,
+          firstTimestamp: now,
+          lastTimestamp: now,
+          count: 1,
+        },
+      }),
+    ).catch((e: Error) => this.o.log.warn({ event: 'eventWriteFailed', reason, err: e.message }, 'could not record an event'));
+  }
+
+  createLBAddress(name: string, spec: LBAddressSpec): Promise<unknown> {
+    return this.write('lbaddress', () =>
+      this.custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', body: { apiVersion: API_VERSION, kind: 'LBAddress', metadata: { name }, spec } }),
+    );
+  }
+
+  patchLBAddressSpec(name: string, spec: LBAddressSpec): Promise<unknown> {
+    return this.write('lbaddress', () => this.custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body: { spec } }, mergePatch));
+  }
+
+  deleteLBAddress(name: string): Promise<unknown> {
+    return this.write('lbaddress', () => this.custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name }));
+  }
+
+  patchPoolStatus(name: string, status: object): Promise<unknown> {
+    return this.write('poolStatus', () => this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'ipaddresspools', name, body: { status } }, mergePatch));
+  }
+}

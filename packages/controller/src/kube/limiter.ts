@@ -1,0 +1,28 @@
+/** Runs at most `limit` async jobs at once; `idle()` resolves when nothing is queued or running. */
+export class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+
+  async run<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.running++;
+    try {
+      return await job();
+    } finally {
+      this.running--;
+      const next = this.waiting.shift();
+      if (next) next();
+      else if (this.running === 0) {
+        for (const w of this.idleWaiters) w();
+        this.idleWaiters = [];
+      }
+    }
+  }
+
+  idle(): Promise<void> {
+    if (this.running === 0 && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+}

@@ -1,0 +1,366 @@
+import * as k8s from '@kubernetes/client-node';
+import {
+  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, formatAddress, lbAddressName, parseAddress, readAllocationRequest, serviceKey, validatePools,
+  type Condition, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PoolVerdict, type ServiceObject,
+} from '@herald/core';
+import type { Logger } from 'pino';
+import { Reflector, type ChangeType, type KubeObject } from '../kube/reflector.js';
+import type { KubeWriter } from '../kube/kubeWriter.js';
+import type { ControllerMetrics } from '../metrics.js';
+import { ADDRESS_ASSIGNED, conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
+import { planLBAddresses } from './lbAddressPlan.js';
+import { desiredPoolStatus } from './poolStatus.js';
+import { announcedCondition, assignedCondition, currentIngress, invalidRequestCondition, sameList } from './serviceStatus.js';
+
+type Service = k8s.V1Service & KubeObject;
+type Namespace = k8s.V1Namespace & KubeObject;
+type Pool = IPAddressPool & KubeObject;
+type Ad = L2Advertisement & KubeObject;
+type Address = LBAddress & KubeObject;
+
+export interface ServiceControllerOptions {
+  kubeConfig: k8s.KubeConfig;
+  log: Logger;
+  metrics: ControllerMetrics;
+  writer: KubeWriter;
+  lbClass: string | undefined;
+}
+
+interface Written {
+  resourceVersion: string | undefined;
+  fingerprint: string;
+}
+
+/**
+ * Keeps every LoadBalancer Service's address, conditions and annotation, the LBAddress objects and the
+ * pool status in line with the pools. Caches are always warm (hot standby); only `lead()` writes.
+ * Decisions come from core (Allocator, validatePools); this class gathers facts and applies them.
+ */
+export class ServiceController {
+  private readonly services: Reflector<Service>;
+  private readonly namespaces: Reflector<Namespace>;
+  private readonly pools: Reflector<Pool>;
+  private readonly ads: Reflector<Ad>;
+  private readonly addresses: Reflector<Address>;
+  private allocator = new Allocator();
+  private verdicts: ReadonlyMap<string, PoolVerdict> = new Map();
+  private readonly queue = new Set<string>();
+  private readonly pending = new Set<string>();
+  private readonly written = new Map<string, Written>();
+  private readonly aliasWarned = new Set<string>();
+  private poolsDirty = true;
+  private clusterDirty = true;
+  private leading = false;
+  private synced = false;
+  private firstPassDone = false;
+  private wake: (() => void) | undefined;
+  private lastLoop = Date.now();
+
+  constructor(private readonly o: ServiceControllerOptions) {
+    const kc = o.kubeConfig;
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+    const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[]; metadata?: { resourceVersion?: string } };
+    const common = { kubeConfig: kc, log: o.log };
+    const restarts = (resource: string) => (reason: string) => o.metrics.watchRestarts.inc({ resource, reason });
+    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never, onChange: (t, s) => this.onService(t, s), onRestart: restarts('services') });
+    this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace() as never, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
+    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'), onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
+    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'), onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
+  }
+
+  /** Starts every watch; resolves when all caches hold a full list. */
+  async start(): Promise<void> {
+    await Promise.all([this.services.start(), this.namespaces.start(), this.pools.start(), this.ads.start(), this.addresses.start()]);
+    this.synced = true;
+  }
+
+  stop(): void {
+    for (const r of [this.services, this.namespaces, this.pools, this.ads, this.addresses]) r.stop();
+    this.wake?.();
+  }
+
+  ready(): boolean {
+    return this.synced && (!this.leading || this.firstPassDone);
+  }
+
+  healthy(): boolean {
+    return !this.leading || Date.now() - this.lastLoop < 60_000;
+  }
+
+  // ---- facts in -------------------------------------------------------------------------------
+
+  private enqueue(key: string): void {
+    this.queue.add(key);
+    this.wake?.();
+  }
+
+  private markAllServices(): void {
+    for (const key of this.services.store.keys()) this.queue.add(key);
+    this.clusterDirty = true;
+    this.wake?.();
+  }
+
+  private onService(type: ChangeType, svc: Service): void {
+    const key = serviceKey(svc as ServiceObject);
+    if (type === 'deleted') this.written.delete(key);
+    this.enqueue(key);
+  }
+
+  private onNamespace(type: ChangeType, ns: Namespace, previous: Namespace | undefined): void {
+    if (type === 'updated' && JSON.stringify(ns.metadata?.labels ?? {}) === JSON.stringify(previous?.metadata?.labels ?? {})) return;
+    const prefix = `${ns.metadata?.name}/`;
+    for (const key of this.services.store.keys()) if (key.startsWith(prefix)) this.queue.add(key);
+    this.wake?.();
+  }
+
+  private onPool(type: ChangeType, pool: Pool, previous: Pool | undefined): void {
+    // Our own status writes come back as updates; only spec and labels change allocation.
+    if (type === 'updated' && JSON.stringify(pool.spec) === JSON.stringify(previous?.spec) && JSON.stringify(pool.metadata?.labels) === JSON.stringify(previous?.metadata?.labels)) return;
+    this.poolsDirty = true;
+    this.markAllServices();
+  }
+
+  private onLBAddress(_type: ChangeType, a: Address, previous: Address | undefined): void {
+    if (JSON.stringify(a.status ?? {}) === JSON.stringify(previous?.status ?? {}) && _type === 'updated') return;
+    for (const s of [...(a.spec?.services ?? []), ...(previous?.spec?.services ?? [])]) this.queue.add(`${s.namespace}/${s.name}`);
+    this.clusterDirty = true;
+    this.wake?.();
+  }
+
+  // ---- the active replica's loop ---------------------------------------------------------------
+
+  /** Runs while this replica leads: re-claims every assigned address first, then follows changes. */
+  async lead(signal: AbortSignal): Promise<void> {
+    this.leading = true;
+    this.firstPassDone = false;
+    this.allocator = new Allocator();
+    this.written.clear();
+    this.refreshPools();
+    const keys = [...this.services.store.keys()].sort();
+    const hasAddress = (k: string) => currentIngress(this.services.store.get(k) ?? {}).length > 0;
+    // Already-assigned Services re-claim their addresses before anything new is handed out.
+    for (const key of [...keys.filter(hasAddress), ...keys.filter((k) => !hasAddress(k))]) this.reconcile(key);
+    await this.o.writer.idle();
+    this.syncCluster();
+    await this.o.writer.idle();
+    this.firstPassDone = true;
+    this.o.log.info({ event: 'initialSyncDone', services: keys.length, assigned: keys.filter((k) => this.allocator.assignmentOf(k).length > 0).length }, 'initial pass done');
+    while (!signal.aborted) {
+      this.lastLoop = Date.now();
+      if (this.queue.size === 0 && !this.poolsDirty && !this.clusterDirty) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          const t = setTimeout(resolve, 10_000);
+          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+        });
+        this.wake = undefined;
+        continue;
+      }
+      if (this.poolsDirty) this.refreshPools();
+      const batch = [...this.queue].sort();
+      this.queue.clear();
+      for (const key of batch) this.reconcile(key);
+      if (this.clusterDirty) {
+        await this.o.writer.idle();
+        this.syncCluster();
+      }
+      // Yield so watch events (including our own writes coming back) are handled between batches.
+      await new Promise((r) => setImmediate(r));
+    }
+    this.leading = false;
+  }
+
+  private refreshPools(): void {
+    const objects = [...this.pools.store.values()];
+    const { pools, verdicts } = validatePools(objects);
+    this.allocator.setPools(pools);
+    this.verdicts = verdicts;
+    this.poolsDirty = false;
+    this.clusterDirty = true;
+    for (const v of verdicts.values()) this.o.metrics.poolValid.set({ pool: v.pool }, v.valid ? 1 : 0);
+  }
+
+  private handled(svc: Service): boolean {
+    return svc.spec?.type === 'LoadBalancer' && (svc.spec.loadBalancerClass ?? undefined) === this.o.lbClass;
+  }
+
+  private reconcile(key: string): void {
+    const end = this.o.metrics.reconcileDuration.startTimer();
+    try {
+      const svc = this.services.store.get(key);
+      if (!svc || !this.handled(svc)) return this.forget(key, svc);
+      const obj = svc as unknown as ServiceObject;
+      const nsLabels = this.namespaces.store.get(obj.metadata.namespace)?.metadata?.labels ?? {};
+      const parsed = readAllocationRequest(obj, nsLabels);
+      const before = this.allocator.assignmentOf(key);
+      if (!parsed.ok) {
+        // Bad input loses nothing: whatever the Service holds stays, and the condition says why.
+        const kept = before.length ? before.map(formatAddress) : currentIngress(svc);
+        return this.apply(svc, { ingress: kept, pool: svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool], conditions: [invalidRequestCondition(parsed.error.detail, kept)] }, 'InvalidRequest');
+      }
+      for (const alias of parsed.value.aliases) {
+        const k = `${key}|${alias.used}`;
+        if (this.aliasWarned.has(k)) continue;
+        this.aliasWarned.add(k);
+        this.o.writer.event(this.target(svc), 'Warning', 'DeprecatedAnnotation', `annotation ${alias.used} is honoured; use ${alias.preferred} instead`);
+      }
+      const outcome = this.allocator.assign(parsed.value.request);
+      for (const r of outcome.released) {
+        this.o.metrics.addressesReleased.inc({ reason: r.reason });
+        this.o.log.warn({ event: 'addressReleased', service: key, address: formatAddress(r.address), reason: r.reason, detail: r.detail }, 'address taken back');
+        this.o.writer.event(this.target(svc), 'Warning', 'AddressReleased', `${formatAddress(r.address)} released: ${r.detail}`);
+      }
+      if (outcome.released.length > 0 || !sameList(before.map(formatAddress), outcome.addresses.map(formatAddress))) this.clusterDirty = true;
+      if (outcome.ok) this.pending.delete(key);
+      else this.pending.add(key);
+      if (outcome.released.length > 0) this.retryPending(key);
+      const pool = outcome.ok ? outcome.pool : outcome.pool;
+      const conditions: ConditionInput[] = [assignedCondition(outcome), this.announced(outcome.addresses, pool)];
+      this.apply(svc, { ingress: outcome.addresses.map(formatAddress), pool, conditions }, outcome.ok ? 'Assigned' : outcome.reason);
+    } finally {
+      end();
+    }
+  }
+
+  private announced(addresses: IPAddress[], pool: string | undefined): ConditionInput {
+    const poolObj = pool ? this.pools.store.get(pool) : undefined;
+    const hasAd = poolObj ? advertisementsForPool({ name: pool as string, labels: poolObj.metadata?.labels }, [...this.ads.store.values()]).length > 0 : false;
+    return announcedCondition(addresses, pool, hasAd, (a) => this.addresses.store.get(lbAddressName(a)));
+  }
+
+  /** Services that failed for want of an address get another go once something was freed. */
+  private retryPending(except: string): void {
+    for (const k of this.pending) if (k !== except) this.queue.add(k);
+  }
+
+  /** A Service that is gone, or no longer ours: free its addresses and clear what we wrote on it. */
+  private forget(key: string, svc: Service | undefined): void {
+    const freed = this.allocator.release(key);
+    const hadAddresses = freed.length > 0 || this.pending.delete(key);
+    if (hadAddresses || freed.length) {
+      this.clusterDirty = true;
+      this.retryPending(key);
+    }
+    if (!svc) return;
+    const ours = svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool] !== undefined || !!findCondition(svc.status?.conditions as unknown as Condition[] | undefined, ADDRESS_ASSIGNED);
+    if (!ours) return;
+    const ns = svc.metadata?.namespace as string;
+    const name = svc.metadata?.name as string;
+    const others = ((svc.status?.conditions ?? []) as unknown as Condition[]).filter((c) => !c.type.startsWith('herald.dev/'));
+    this.o.log.info({ event: 'addressReleased', service: key, reason: svc.spec?.type !== 'LoadBalancer' ? 'NotLoadBalancer' : 'OtherClass' }, 'Service no longer handled by herald; clearing its status');
+    void this.o.writer
+      .patchServiceStatus(ns, name, { loadBalancer: { ingress: [] }, conditions: others })
+      .then(() => this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: null }))
+      .catch((e: Error) => this.retryLater(key, e));
+  }
+
+  private target(svc: Service) {
+    return { kind: 'Service' as const, name: svc.metadata?.name as string, namespace: svc.metadata?.namespace, uid: svc.metadata?.uid };
+  }
+
+  private retryLater(key: string, e: Error): void {
+    this.o.log.warn({ event: 'writeFailed', service: key, err: e.message }, 'write failed; will retry');
+    setTimeout(() => this.enqueue(key), 1_000).unref();
+  }
+
+  /** Compares desired with what the Service shows (or what we last wrote) and makes at most two writes. */
+  private apply(svc: Service, desired: { ingress: string[]; pool: string | undefined; conditions: ConditionInput[] }, reason: string): void {
+    const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
+    const fingerprint = JSON.stringify(desired);
+    const last = this.written.get(key);
+    if (last && last.fingerprint === fingerprint && last.resourceVersion === svc.metadata?.resourceVersion) return;
+    const existing = (svc.status?.conditions ?? []) as unknown as Condition[];
+    const ingressChanged = !sameList(currentIngress(svc), desired.ingress);
+    const conditionsChanged = conditionsDiffer(existing, desired.conditions);
+    const annotation = svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool];
+    const annotationChanged = (annotation ?? undefined) !== desired.pool;
+    if (!ingressChanged && !conditionsChanged && !annotationChanged) {
+      this.written.set(key, { resourceVersion: svc.metadata?.resourceVersion, fingerprint });
+      return;
+    }
+    const previous = findCondition(existing, ADDRESS_ASSIGNED);
+    const assigned = desired.conditions.find((c) => c.type === ADDRESS_ASSIGNED) as ConditionInput;
+    if (!previous || previous.reason !== assigned.reason || previous.status !== assigned.status || (assigned.status === 'True' && ingressChanged)) {
+      this.transition(svc, assigned, reason, desired.ingress);
+    }
+    this.written.set(key, { resourceVersion: svc.metadata?.resourceVersion, fingerprint });
+    const ns = svc.metadata?.namespace as string;
+    const name = svc.metadata?.name as string;
+    const status = {
+      loadBalancer: { ingress: desired.ingress.map((ip) => ({ ip })) },
+      conditions: mergeConditions(existing, desired.conditions, new Date().toISOString()),
+    };
+    const writes = async () => {
+      if (annotationChanged) await this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: desired.pool ?? null });
+      if (ingressChanged || conditionsChanged) await this.o.writer.patchServiceStatus(ns, name, status);
+    };
+    writes().catch((e: Error) => {
+      this.written.delete(key);
+      if ((e as { code?: number }).code === 404) return;
+      this.retryLater(key, e);
+    });
+  }
+
+  private transition(svc: Service, assigned: ConditionInput, reason: string, ingress: string[]): void {
+    const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
+    if (assigned.status === 'True') {
+      this.o.log.info({ event: 'addressAssigned', service: key, addresses: ingress, detail: assigned.message }, 'address assigned');
+      this.o.writer.event(this.target(svc), 'Normal', 'AddressAssigned', `Assigned ${assigned.message}`);
+    } else {
+      this.o.metrics.allocationFailures.inc({ reason });
+      this.o.log.warn({ event: 'addressNotAssigned', service: key, reason, detail: assigned.message }, 'no address for Service');
+      this.o.writer.event(this.target(svc), 'Warning', reason, assigned.message);
+    }
+  }
+
+  /** LBAddress objects and pool status follow the allocator; run after the writes of a batch. */
+  private syncCluster(): void {
+    this.clusterDirty = false;
+    const plan = planLBAddresses(this.allocator.addressUses(), this.addresses.store as ReadonlyMap<string, LBAddress>);
+    const fail = (what: string) => (e: Error) => {
+      if ((e as { code?: number }).code === 409 || (e as { code?: number }).code === 404) {
+        this.clusterDirty = true;
+        return;
+      }
+      this.o.log.warn({ event: 'writeFailed', object: what, err: e.message }, 'LBAddress write failed; will retry');
+      setTimeout(() => { this.clusterDirty = true; this.wake?.(); }, 1_000).unref();
+    };
+    for (const c of plan.create) void this.o.writer.createLBAddress(c.name, c.spec).catch(fail(c.name));
+    for (const u of plan.update) void this.o.writer.patchLBAddressSpec(u.name, u.spec).catch(fail(u.name));
+    for (const d of plan.delete) void this.o.writer.deleteLBAddress(d).catch(fail(d));
+
+    let assigned = 0;
+    for (const key of this.services.store.keys()) if (this.allocator.assignmentOf(key).length) assigned++;
+    this.o.metrics.servicesAssigned.set(assigned);
+    this.o.metrics.servicesPending.set(this.pending.size);
+    for (const pool of this.pools.store.values()) {
+      const name = pool.metadata.name;
+      const verdict = this.verdicts.get(name);
+      if (!verdict) continue;
+      const usage = this.allocator.usage(name);
+      const { counts, conditions } = desiredPoolStatus(usage, verdict);
+      for (const [family, u] of [['IPv4', usage?.v4], ['IPv6', usage?.v6]] as const) {
+        this.o.metrics.poolAddresses.set({ pool: name, family }, Number(u?.total ?? 0n));
+        this.o.metrics.poolInUse.set({ pool: name, family }, Number(u?.inUse ?? 0n));
+      }
+      const existing = pool.status ?? {};
+      const countsChanged = Object.entries(counts).some(([k, v]) => (existing as Record<string, unknown>)[k] !== v);
+      if (!countsChanged && !conditionsDiffer(existing.conditions ?? [], conditions) && existing.observedGeneration === pool.metadata.generation) continue;
+      const status = { ...counts, observedGeneration: pool.metadata.generation, conditions: mergeConditions(existing.conditions ?? [], conditions, new Date().toISOString(), pool.metadata.generation) };
+      const before = findCondition(existing.conditions, 'Valid');
+      if (before && before.status !== (verdict.valid ? 'True' : 'False')) {
+        this.o.writer.event({ kind: 'IPAddressPool', name, uid: pool.metadata.uid }, verdict.valid ? 'Normal' : 'Warning', verdict.reason, verdict.message);
+      } else if (!before && !verdict.valid) {
+        this.o.writer.event({ kind: 'IPAddressPool', name, uid: pool.metadata.uid }, 'Warning', verdict.reason, verdict.message);
+      }
+      void this.o.writer.patchPoolStatus(name, status).catch(fail(`pool ${name}`));
+    }
+  }
+}
+
+export const parseIngress = (ip: string): IPAddress | undefined => {
+  const r = parseAddress(ip);
+  return r.ok ? r.value : undefined;
+};

@@ -1,0 +1,60 @@
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { renderKubeconfig } from './kubeconfig.js';
+import type { ClusterInfo } from './clusterInfo.js';
+
+interface RbacDoc {
+  kind: 'ClusterRole' | 'Role';
+  metadata: { name: string };
+  rules: k8s.V1PolicyRule[];
+}
+
+/**
+ * Creates a ServiceAccount bound to exactly the rules of an RBAC file from the chart (ClusterRole cluster
+ * wide, Role in `namespace`) and returns a kubeconfig holding a token for it — never the admin's rights.
+ */
+export async function serviceAccountKubeconfig(o: {
+  kc: k8s.KubeConfig;
+  cluster: ClusterInfo;
+  namespace: string;
+  name: string;
+  rbacFile: string;
+  server?: string;
+  tlsServerName?: string;
+}): Promise<string> {
+  const core = o.kc.makeApiClient(k8s.CoreV1Api);
+  const rbac = o.kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  const docs = parseAllDocuments(readFileSync(o.rbacFile, 'utf8')).map((d) => d.toJS() as RbacDoc);
+  await core.createNamespacedServiceAccount({ namespace: o.namespace, body: { metadata: { name: o.name } } });
+  const subject = [{ kind: 'ServiceAccount', name: o.name, namespace: o.namespace }];
+  for (const doc of docs) {
+    // Suffix cluster-wide names so tests in parallel namespaces do not collide.
+    const name = `${doc.metadata.name}-${o.namespace}`;
+    if (doc.kind === 'ClusterRole') {
+      await rbac.createClusterRole({ body: { metadata: { name }, rules: doc.rules } });
+      await rbac.createClusterRoleBinding({ body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name }, subjects: subject } });
+    } else {
+      await rbac.createNamespacedRole({ namespace: o.namespace, body: { metadata: { name }, rules: doc.rules } });
+      await rbac.createNamespacedRoleBinding({ namespace: o.namespace, body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject } });
+    }
+  }
+  const token = await core.createNamespacedServiceAccountToken({ name: o.name, namespace: o.namespace, body: { spec: { audiences: [], expirationSeconds: 3600 * 6 } } });
+  return renderKubeconfig({
+    server: o.server ?? o.cluster.server,
+    caFile: o.cluster.caCert,
+    user: { token: token.status?.token as string },
+    ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+  });
+}
+
+/** Removes the cluster-scoped roles made by serviceAccountKubeconfig (namespaced ones go with the namespace). */
+export async function deleteClusterRbac(kc: k8s.KubeConfig, rbacFile: string, namespace: string): Promise<void> {
+  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+  for (const doc of parseAllDocuments(readFileSync(rbacFile, 'utf8')).map((d) => d.toJS() as RbacDoc)) {
+    if (doc.kind !== 'ClusterRole') continue;
+    const name = `${doc.metadata.name}-${namespace}`;
+    await rbac.deleteClusterRoleBinding({ name }).catch(() => undefined);
+    await rbac.deleteClusterRole({ name }).catch(() => undefined);
+  }
+}

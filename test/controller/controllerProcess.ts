@@ -1,0 +1,91 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort } from '../cluster/freePort.js';
+import { HarnessState, runId } from '../harnessState.js';
+import { spawnLogged, waitFor, type Spawned } from '../processes.js';
+
+const root = resolve(import.meta.dirname, '../..');
+export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/main.js');
+
+export interface ControllerProcess {
+  readonly proc: Spawned;
+  readonly metricsPort: number;
+  readonly healthPort: number;
+  readonly identity: string;
+  metrics(): Promise<string>;
+  probe(path: '/healthz' | '/readyz'): Promise<number>;
+  logLines(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** Runs the built herald-controller as a real process (compile first: npm run build). */
+export async function startController(o: {
+  kubeconfig: string;
+  namespace: string;
+  lbClass?: string;
+  identity?: string;
+  extraArgs?: string[];
+  waitReady?: boolean;
+}): Promise<ControllerProcess> {
+  if (!existsSync(CONTROLLER_MAIN)) throw new Error(`${CONTROLLER_MAIN} is missing: run npm run build first`);
+  const dir = mkdtempSync('/tmp/hrl-ctl-');
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, o.kubeconfig, { mode: 0o600 });
+  const [metricsPort, healthPort] = [await freePort(), await freePort()];
+  const identity = o.identity ?? `controller-${runId()}`;
+  const state = new HarnessState(`hrl-ctl-${runId()}`);
+  state.add('dirs', dir);
+  const proc = spawnLogged(
+    process.execPath,
+    [
+      CONTROLLER_MAIN,
+      '--kubeconfig', kubeconfigPath,
+      '--namespace', o.namespace,
+      '--metrics-address', `127.0.0.1:${metricsPort}`,
+      '--health-address', `127.0.0.1:${healthPort}`,
+      '--identity', identity,
+      '--log-level', 'debug',
+      ...(o.lbClass ? ['--lb-class', o.lbClass] : []),
+      ...(o.extraArgs ?? []),
+    ],
+    { logFile: join(dir, 'controller.log'), state },
+  );
+  const probe = async (path: string) => {
+    const r = await fetch(`http://127.0.0.1:${healthPort}${path}`, { signal: AbortSignal.timeout(2_000) });
+    return r.status;
+  };
+  const logText = () => readFileSync(proc.logFile, 'utf8');
+  const c: ControllerProcess = {
+    proc,
+    metricsPort,
+    healthPort,
+    identity,
+    metrics: async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(2_000) })).text(),
+    probe,
+    logLines: () =>
+      logText()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: async () => {
+      await proc.stop(10_000);
+      state.release();
+    },
+  };
+  if (o.waitReady !== false) {
+    let exited: string | undefined;
+    void proc.exited.then((code) => (exited = `controller exited (${code}): ${logText().slice(-2000)}`));
+    await waitFor('the controller to be ready', async () => (await probe('/readyz')) === 200, { timeoutMs: 30_000, intervalMs: 100, abortIf: () => exited });
+  }
+  return c;
+}
+
+/** The value of one sample in Prometheus text format, e.g. metric(text, 'herald_pool_addresses_in_use', {pool: 'web', family: 'IPv4'}). */
+export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
