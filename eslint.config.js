@@ -12,6 +12,13 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (test runner, reaper, fixtures).
+    files: ['**/*.mjs'],
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
+  },
+  {
     // core is pure: plain data in, decisions out. No I/O, clocks, environment or Kubernetes client.
     files: ['packages/core/src/**/*.ts'],
     ignores: ['packages/core/src/**/*.test.ts'],

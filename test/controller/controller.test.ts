@@ -37,6 +37,8 @@ describe('herald-controller against the real apiserver, with only its own RBAC',
   });
 
   afterEach(async () => {
+    // Namespaces are deleted asynchronously; their Services must not live on into the next test's pools.
+    await h.deleteServicesOfClass(lbClass);
     await h.deleteAll();
   });
 
@@ -126,7 +128,7 @@ describe('herald-controller against the real apiserver, with only its own RBAC',
 
   it('honours MetalLB annotations and warns with the herald key', async () => {
     const ns = await testNamespace();
-    await h.createPool('web', { addresses: ['192.0.2.70/29'] });
+    await h.createPool('web', { addresses: ['192.0.2.72/29'] });
     await create(ns, 'legacy', { annotations: { 'metallb.universe.tf/loadBalancerIPs': '192.0.2.75' } });
     await h.waitForService(ns, 'legacy', 'the requested address', (s) => ingressIPs(s)[0] === '192.0.2.75');
     await waitFor('a DeprecatedAnnotation warning', async () =>
@@ -156,6 +158,8 @@ describe('herald-controller against the real apiserver, with only its own RBAC',
     await h.createPool('older', { addresses: ['192.0.2.120/29'] });
     await create(ns, 'a');
     await h.waitForService(ns, 'a', 'an address', (s) => ingressIPs(s)[0] === '192.0.2.120');
+    // creationTimestamp has one-second resolution (ties go by name), so make "newer" really newer.
+    await new Promise((r) => setTimeout(r, 1_100));
     await h.createPool('newer', { addresses: ['192.0.2.124/30'] });
     await waitFor('Valid=False on the newer pool', async () => (await h.pool('newer')).status?.conditions?.some((c) => c.type === 'Valid' && c.status === 'False') === true, { timeoutMs: 5_000 });
     const newer = await h.pool('newer');

@@ -58,6 +58,13 @@ export class HeraldObjects {
     }
   }
 
+  /** Deletes every Service of a loadBalancerClass in the cluster and waits until they are gone. */
+  async deleteServicesOfClass(lbClass: string): Promise<void> {
+    const mine = async () => (await this.core.listServiceForAllNamespaces()).items.filter((s) => s.spec?.loadBalancerClass === lbClass);
+    for (const s of await mine()) await this.core.deleteNamespacedService({ namespace: s.metadata!.namespace!, name: s.metadata!.name! }).catch(() => undefined);
+    await waitFor(`Services of class ${lbClass} to be gone`, async () => (await mine()).length === 0, { timeoutMs: 30_000, intervalMs: 100 });
+  }
+
   async service(namespace: string, name: string): Promise<k8s.V1Service> {
     return this.core.readNamespacedService({ namespace, name });
   }

@@ -31,13 +31,13 @@ interface SvcDef {
   ns?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  families?: string[];
+  families?: readonly string[];
   policy?: string;
   loadBalancerIP?: string;
   local?: boolean;
   selector?: Record<string, string>;
-  ports?: { protocol?: string; port: number }[];
-  ingress?: string[];
+  ports?: readonly { protocol?: string; port: number }[];
+  ingress?: readonly string[];
   nsLabels?: Record<string, string>;
 }
 
@@ -46,12 +46,12 @@ function service(name: string, d: SvcDef = {}): ServiceObject {
     metadata: { namespace: d.ns ?? 'default', name, labels: d.labels, annotations: d.annotations },
     spec: {
       type: 'LoadBalancer',
-      ipFamilies: d.families ?? ['IPv4'],
+      ipFamilies: [...(d.families ?? ['IPv4'])],
       ipFamilyPolicy: d.policy ?? 'SingleStack',
       loadBalancerIP: d.loadBalancerIP,
       externalTrafficPolicy: d.local ? 'Local' : 'Cluster',
       selector: d.selector ?? { app: name },
-      ports: d.ports ?? [{ port: 80 }],
+      ports: [...(d.ports ?? [{ port: 80 }])],
     },
     status: { loadBalancer: { ingress: (d.ingress ?? []).map((ip) => ({ ip })) } },
   };
@@ -281,7 +281,7 @@ describe('Allocator: dual-stack', () => {
     ['PreferDualStack in a single-stack cluster', { families: ['IPv4'], policy: 'PreferDualStack' }, ['192.0.2.10']],
   ] as const)('%s', (_name, def, want) => {
     const a = allocatorWith(defs);
-    expect(assigned(a.assign(request('svc', def as SvcDef)))).toEqual(want);
+    expect(assigned(a.assign(request('svc', def)))).toEqual(want);
   });
 
   it('RequireDualStack with no pool holding both families is FamilyUnavailable', () => {

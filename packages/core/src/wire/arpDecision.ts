@@ -2,7 +2,7 @@ import { formatAddress, type IPAddress } from '../ip/address.js';
 import { decodeArpFrame, encodeArpFrame } from './arpFrame.js';
 import { arpReply } from './arpReply.js';
 import { assertMac, isBroadcastMac, isUnicastMac, type MacAddress } from './macAddress.js';
-import { ignore, type WireConflict, type WireContext, type WireIgnore } from './wireDecision.js';
+import { ignoreFrame, type WireConflict, type WireContext, type WireIgnore } from './wireDecision.js';
 
 export interface ArpReplyDecision {
   readonly kind: 'reply';
@@ -35,32 +35,32 @@ export type ArpDecision = ArpReplyDecision | WireConflict | WireIgnore;
 export function decideArp(bytes: Uint8Array, ctx: WireContext): ArpDecision {
   assertMac(ctx.interfaceMac, 'interface MAC');
   const decoded = decodeArpFrame(bytes);
-  if (!decoded.ok) return ignore(decoded.error.reason, decoded.error.message);
+  if (!decoded.ok) return ignoreFrame(decoded.error.reason, decoded.error.message);
   const frame = decoded.value;
   const ours = ctx.interfaceMac;
   if (frame.vlan !== undefined) {
-    return ignore('VlanTagged', `ARP frame carries VLAN tag ${frame.vlan.id}; herald answers on the VLAN interface itself`);
+    return ignoreFrame('VlanTagged', `ARP frame carries VLAN tag ${frame.vlan.id}; herald answers on the VLAN interface itself`);
   }
   if (frame.ethernetSource === ours || frame.senderMac === ours) {
-    return ignore('OwnFrame', `ARP ${frame.operation} was sent by our MAC ${ours}`);
+    return ignoreFrame('OwnFrame', `ARP ${frame.operation} was sent by our MAC ${ours}`);
   }
   if (!isUnicastMac(frame.senderMac)) {
-    return ignore('InvalidSenderMac', `ARP sender MAC ${frame.senderMac} is not a unicast station address`);
+    return ignoreFrame('InvalidSenderMac', `ARP sender MAC ${frame.senderMac} is not a unicast station address`);
   }
   if (!isUnicastMac(frame.ethernetSource)) {
-    return ignore('InvalidSenderMac', `Ethernet source ${frame.ethernetSource} is not a unicast station address`);
+    return ignoreFrame('InvalidSenderMac', `Ethernet source ${frame.ethernetSource} is not a unicast station address`);
   }
   if (frame.senderIp.value !== 0n && ctx.owns(frame.senderIp)) {
     return { kind: 'conflict', address: frame.senderIp, mac: frame.senderMac };
   }
   if (frame.operation !== 'request') {
-    return ignore('NotRequest', `ARP ${frame.operation} from ${frame.senderMac} is not a question`);
+    return ignoreFrame('NotRequest', `ARP ${frame.operation} from ${frame.senderMac} is not a question`);
   }
   if (!isBroadcastMac(frame.ethernetDestination) && frame.ethernetDestination !== ours) {
-    return ignore('NotForUs', `ARP request is addressed to ${frame.ethernetDestination}, neither broadcast nor our MAC ${ours}`);
+    return ignoreFrame('NotForUs', `ARP request is addressed to ${frame.ethernetDestination}, neither broadcast nor our MAC ${ours}`);
   }
   if (!ctx.owns(frame.targetIp)) {
-    return ignore('NotOwner', `ARP request asks for ${formatAddress(frame.targetIp)}, which this node does not announce here`);
+    return ignoreFrame('NotOwner', `ARP request asks for ${formatAddress(frame.targetIp)}, which this node does not announce here`);
   }
   return { kind: 'reply', frame: encodeArpFrame(arpReply(frame, ours)), address: frame.targetIp, to: frame.senderMac };
 }

@@ -1,5 +1,4 @@
-import type { IPAddress } from '../ip/address.js';
-import { formatAddress } from '../ip/address.js';
+import { formatAddress, type IPAddress } from '../ip/address.js';
 import { err, ok, type Result } from '../result.js';
 import {
   decodeEthernetHeader,
@@ -35,6 +34,12 @@ const hex16 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 
 const OPERATIONS: Record<number, ArpOperation | undefined> = { 1: 'request', 2: 'reply' };
 
+const u16 = (bytes: Uint8Array, at: number): number => (bytes[at]! << 8) | bytes[at + 1]!;
+const ipv4 = (bytes: Uint8Array, at: number): IPAddress => ({
+  family: 4,
+  value: BigInt(((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0),
+});
+
 /** Trailing bytes after the 28-byte ARP body (padding, or an FCS some drivers keep) are ignored. */
 export function decodeArpFrame(frame: Uint8Array): Result<ArpFrame, WireError> {
   const eth = decodeEthernetHeader(frame);
@@ -46,10 +51,9 @@ export function decodeArpFrame(frame: Uint8Array): Result<ArpFrame, WireError> {
   if (frame.length < o + ARP_FIXED) {
     return err(wireError('TooShort', `frame has ${frame.length} bytes; the ARP header ends at byte ${o + ARP_FIXED}`));
   }
-  const u16 = (at: number): number => (frame[at]! << 8) | frame[at + 1]!;
-  const htype = u16(o);
+  const htype = u16(frame, o);
   if (htype !== 1) return err(wireError('HardwareTypeNotEthernet', `ARP hardware type ${htype} is not Ethernet (1)`));
-  const ptype = u16(o + 2);
+  const ptype = u16(frame, o + 2);
   if (ptype !== ETHERTYPE_IPV4) {
     return err(wireError('ProtocolTypeNotIPv4', `ARP protocol type ${hex16(ptype)} is not IPv4 (0x0800)`));
   }
@@ -57,7 +61,7 @@ export function decodeArpFrame(frame: Uint8Array): Result<ArpFrame, WireError> {
   if (hlen !== 6) return err(wireError('HardwareLengthNot6', `ARP hardware address length ${hlen} is not 6`));
   const plen = frame[o + 5]!;
   if (plen !== 4) return err(wireError('ProtocolLengthNot4', `ARP protocol address length ${plen} is not 4`));
-  const op = u16(o + 6);
+  const op = u16(frame, o + 6);
   const operation = OPERATIONS[op];
   if (operation === undefined) {
     return err(wireError('UnknownArpOperation', `ARP operation ${op} is neither request (1) nor reply (2)`));
@@ -67,18 +71,14 @@ export function decodeArpFrame(frame: Uint8Array): Result<ArpFrame, WireError> {
       wireError('TooShort', `frame has ${frame.length} bytes; an ARP packet for IPv4 over Ethernet ends at byte ${o + ARP_IPV4_ETHERNET}`),
     );
   }
-  const ipv4 = (at: number): IPAddress => ({
-    family: 4,
-    value: BigInt(((frame[at]! << 24) | (frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!) >>> 0),
-  });
   const frameOut: ArpFrame = {
     ethernetDestination: eth.value.destination,
     ethernetSource: eth.value.source,
     operation,
     senderMac: macFromBytes(frame, o + 8),
-    senderIp: ipv4(o + 14),
+    senderIp: ipv4(frame, o + 14),
     targetMac: macFromBytes(frame, o + 18),
-    targetIp: ipv4(o + 24),
+    targetIp: ipv4(frame, o + 24),
   };
   return ok(eth.value.vlan === undefined ? frameOut : { ...frameOut, vlan: eth.value.vlan });
 }

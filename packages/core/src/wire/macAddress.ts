@@ -32,8 +32,9 @@ export function macFromBytes(bytes: Uint8Array, offset = 0): MacAddress {
   if (!Number.isInteger(offset) || offset < 0 || offset + 6 > bytes.length) {
     throw new RangeError(`a MAC address needs 6 bytes at offset ${offset}; the buffer has ${bytes.length}`);
   }
-  const h = (i: number): string => HEX[bytes[offset + i]!]!;
-  return `${h(0)}:${h(1)}:${h(2)}:${h(3)}:${h(4)}:${h(5)}` as MacAddress;
+  const b = bytes;
+  const o = offset;
+  return `${HEX[b[o]!]}:${HEX[b[o + 1]!]}:${HEX[b[o + 2]!]}:${HEX[b[o + 3]!]}:${HEX[b[o + 4]!]}:${HEX[b[o + 5]!]}` as MacAddress;
 }
 
 /** Throws for anything that did not come from parseMac/macFromBytes, e.g. a five-byte MAC cast to the type. */
@@ -43,12 +44,15 @@ export function assertMac(mac: MacAddress, what = 'MAC address'): void {
   }
 }
 
+// Only called on text CANONICAL has accepted: '0'-'9' or 'a'-'f'.
+const nibble = (code: number): number => (code <= 0x39 ? code - 0x30 : code - 0x57);
+
 export function writeMac(mac: MacAddress, out: Uint8Array, offset: number): void {
   assertMac(mac);
   if (offset < 0 || offset + 6 > out.length) {
     throw new RangeError(`no room for a MAC address at offset ${offset} in ${out.length} bytes`);
   }
-  for (let i = 0; i < 6; i++) out[offset + i] = parseInt(mac.slice(i * 3, i * 3 + 2), 16);
+  for (let i = 0; i < 6; i++) out[offset + i] = (nibble(mac.charCodeAt(i * 3)) << 4) | nibble(mac.charCodeAt(i * 3 + 1));
 }
 
 export function macToBytes(mac: MacAddress): Uint8Array {
@@ -58,7 +62,7 @@ export function macToBytes(mac: MacAddress): Uint8Array {
 }
 
 /** The I/G bit: group addresses, broadcast included, never name a single station. */
-export const isMulticastMac = (mac: MacAddress): boolean => (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+export const isMulticastMac = (mac: MacAddress): boolean => (nibble(mac.charCodeAt(1)) & 1) === 1;
 
 export const isBroadcastMac = (mac: MacAddress): boolean => mac === BROADCAST_MAC;
 

@@ -4,7 +4,7 @@ import { assertMac, isUnicastMac } from './macAddress.js';
 import { decodeNdpMessage, encodeNeighborAdvertisement, type NdpMeta } from './ndpMessage.js';
 import { solicitedNodeMulticast } from './solicitedNode.js';
 import type { NdpSend } from './unsolicitedNeighborAdvertisement.js';
-import { ignore, type WireConflict, type WireContext, type WireIgnore } from './wireDecision.js';
+import { ignoreFrame, type WireConflict, type WireContext, type WireIgnore } from './wireDecision.js';
 
 export interface NdpReplyDecision extends NdpSend {
   readonly kind: 'reply';
@@ -36,34 +36,34 @@ export type NdpDecision = NdpReplyDecision | WireConflict | WireIgnore;
 export function decideNdp(icmp: Uint8Array, meta: NdpMeta, ctx: WireContext): NdpDecision {
   assertMac(ctx.interfaceMac, 'interface MAC');
   const decoded = decodeNdpMessage(icmp, meta);
-  if (!decoded.ok) return ignore(decoded.error.reason, decoded.error.message);
+  if (!decoded.ok) return ignoreFrame(decoded.error.reason, decoded.error.message);
   const message = decoded.value;
   const ours = ctx.interfaceMac;
   const target = message.target;
   const mac = message.type === 'solicitation' ? message.sourceMac : message.targetMac;
-  if (mac === ours) return ignore('OwnFrame', `Neighbor ${message.type} carries our MAC ${ours}`);
+  if (mac === ours) return ignoreFrame('OwnFrame', `Neighbor ${message.type} carries our MAC ${ours}`);
   if (mac !== undefined && !isUnicastMac(mac)) {
-    return ignore('InvalidSenderMac', `Neighbor ${message.type} carries link-layer address ${mac}, not a unicast station address`);
+    return ignoreFrame('InvalidSenderMac', `Neighbor ${message.type} carries link-layer address ${mac}, not a unicast station address`);
   }
 
   if (message.type === 'advertisement') {
-    if (!ctx.owns(target)) return ignore('NotOwner', `Neighbor Advertisement for ${formatAddress(target)}, which this node does not announce here`);
+    if (!ctx.owns(target)) return ignoreFrame('NotOwner', `Neighbor Advertisement for ${formatAddress(target)}, which this node does not announce here`);
     if (mac === undefined) {
-      return ignore('NoLinkLayerAddress', `Neighbor Advertisement for ${formatAddress(target)} names no link-layer address`);
+      return ignoreFrame('NoLinkLayerAddress', `Neighbor Advertisement for ${formatAddress(target)} names no link-layer address`);
     }
     return { kind: 'conflict', address: target, mac };
   }
 
   if (!isIPv6Unspecified(meta.source) && ctx.owns(meta.source)) {
     if (mac !== undefined) return { kind: 'conflict', address: meta.source, mac };
-    return ignore('SourceOwned', `Neighbor Solicitation comes from ${formatAddress(meta.source)}, an address this node announces`);
+    return ignoreFrame('SourceOwned', `Neighbor Solicitation comes from ${formatAddress(meta.source)}, an address this node announces`);
   }
   if (!ctx.owns(target)) {
-    return ignore('NotOwner', `Neighbor Solicitation asks for ${formatAddress(target)}, which this node does not announce here`);
+    return ignoreFrame('NotOwner', `Neighbor Solicitation asks for ${formatAddress(target)}, which this node does not announce here`);
   }
   const group = solicitedNodeMulticast(target);
   if (meta.destination !== undefined && isIPv6Multicast(meta.destination) && meta.destination.value !== group.value) {
-    return ignore(
+    return ignoreFrame(
       'NotForUs',
       `Neighbor Solicitation for ${formatAddress(target)} was sent to ${formatAddress(meta.destination)}, not ${formatAddress(group)}`,
     );

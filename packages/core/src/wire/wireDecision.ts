@@ -23,4 +23,4 @@ export interface WireIgnore {
   readonly message: string;
 }
 
-export const ignore = (reason: WireReason, message: string): WireIgnore => ({ kind: 'ignore', reason, message });
+export const ignoreFrame = (reason: WireReason, message: string): WireIgnore => ({ kind: 'ignore', reason, message });
