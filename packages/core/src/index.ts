@@ -27,3 +27,6 @@ export * from './wire/unsolicitedNeighborAdvertisement.js';
 export * from './wire/ndpDecision.js';
 export * from './allocation/lbAddressName.js';
 export * from './l2/advertisementSelection.js';
+export * from './election/nodeFacts.js';
+export * from './election/announceInterface.js';
+export * from './election/electOwner.js';

@@ -1,0 +1,49 @@
+/** What every speaker knows about a node: from the Node object, and from that node's heartbeats. */
+export interface NodeFacts {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** The Node's NetworkUnavailable condition is True. */
+  readonly networkUnavailable: boolean;
+  /** A live speaker runs there (membership). */
+  readonly member: boolean;
+  /** Its speaker is shutting down: it keeps its addresses only until successors take them. */
+  readonly draining: boolean;
+  /** Interfaces the node reports healthy (up, carrier, not enslaved, ARP-capable), with their subnets. */
+  readonly interfaces: readonly NodeInterface[];
+  /** The interface that carries the node's heartbeat address, if known. */
+  readonly primaryInterface?: string;
+}
+
+export interface NodeInterface {
+  readonly name: string;
+  /** CIDRs of the addresses on the interface, e.g. "192.0.2.11/24", "2001:db8:1::b/64". */
+  readonly subnets: readonly string[];
+}
+
+/** One endpoint of a Service, from its EndpointSlices. */
+export interface EndpointFacts {
+  readonly nodeName?: string;
+  readonly ready: boolean;
+  readonly serving: boolean;
+}
+
+export interface ServiceFacts {
+  readonly key: string;
+  readonly local: boolean;
+  readonly endpoints: readonly EndpointFacts[];
+}
+
+export const EXCLUDE_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers';
+
+/** Why a node may not announce an address, or why nobody does. One closed set for conditions, metrics, logs. */
+export type ElectionReason =
+  | 'NotMember'
+  | 'NotLinux'
+  | 'ExcludedByLabel'
+  | 'NetworkUnavailable'
+  | 'NotSelected'
+  | 'NoHealthyInterface'
+  | 'NoLocalEndpoint'
+  | 'NoL2Advertisement'
+  | 'NoReadyEndpoints'
+  | 'NoEligibleNode';
