@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type LBAddressSpec } from '@herald/core';
 import type { Logger } from 'pino';
 import type { ControllerMetrics } from '../metrics.js';
-import { Limiter } from './limiter.js';
+import { Limiter } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { sleep } from './backoff.js';
+import { sleep } from '@herald/kube';
 
 export interface LeaderElectionOptions {
   kubeConfig: k8s.KubeConfig;

@@ -4,7 +4,7 @@ import {
   type Condition, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PoolVerdict, type ServiceObject,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import { Reflector, type ChangeType, type KubeObject } from '../kube/reflector.js';
+import { Reflector, type ChangeType, type KubeObject } from '@herald/kube';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { ADDRESS_ASSIGNED, conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';

@@ -1,0 +1,3 @@
+export * from './backoff.js';
+export * from './limiter.js';
+export * from './reflector.js';
