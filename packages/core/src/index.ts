@@ -30,3 +30,4 @@ export * from './l2/advertisementSelection.js';
 export * from './election/nodeFacts.js';
 export * from './election/announceInterface.js';
 export * from './election/electOwner.js';
+export * from './election/linkHealth.js';

@@ -18,7 +18,7 @@ export interface LabelSelector {
 }
 
 export interface ServiceAllocation {
-  /** Lower wins; pools without a priority come after all pools with one. */
+  /** Lower wins; 0 or unset is the lowest priority (tried after every pool with a priority), as in MetalLB. */
   priority?: number;
   namespaces?: string[];
   namespaceSelectors?: LabelSelector[];
@@ -107,6 +107,7 @@ export interface L2Advertisement {
   kind?: 'L2Advertisement';
   metadata: ObjectMeta;
   spec: L2AdvertisementSpec;
+  status?: { conditions?: Condition[] };
 }
 
 export interface LBAddress {
