@@ -62,6 +62,10 @@ export interface L2AdvertisementSpec {
   interfaces?: string[];
 }
 
+export interface L2AdvertisementStatus {
+  conditions?: Condition[];
+}
+
 export interface ServiceRef {
   namespace: string;
   name: string;
@@ -107,7 +111,7 @@ export interface L2Advertisement {
   kind?: 'L2Advertisement';
   metadata: ObjectMeta;
   spec: L2AdvertisementSpec;
-  status?: { conditions?: Condition[] };
+  status?: L2AdvertisementStatus;
 }
 
 export interface LBAddress {
