@@ -31,11 +31,12 @@ Napi::Error WithCode(Napi::Error error, const char* code) {
 }  // namespace
 
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::string& context,
-                        const std::string& ifname, const std::string& detail) {
+                        const std::string& ifname, const std::string& detail, const std::string& note) {
   const std::string code = ErrnoName(err);
   std::string message = context + ": " + syscall;
   if (!detail.empty()) message += "(" + detail + ")";
   message += " failed: " + std::string(std::strerror(err)) + " (" + code + ")";
+  if (!note.empty()) message += ": " + note;
   Napi::Error error = Napi::Error::New(env, message);
   error.Set("code", Napi::String::New(env, code));
   error.Set("errno", Napi::Number::New(env, -err));

@@ -10,9 +10,10 @@
 namespace herald {
 
 // "PacketSocket eth0: setsockopt(SO_ATTACH_FILTER) failed: Operation not permitted (EPERM)".
-// `context` names the socket kind and interface; `detail` (optional) names the option or request.
+// `context` names the socket kind and interface; `detail` (optional) names the option or request;
+// `note` (optional) is appended: "…: Bad file descriptor (EBADF): the socket is closed".
 Napi::Error SystemError(Napi::Env env, int err, const char* syscall, const std::string& context,
-                        const std::string& ifname, const std::string& detail = "");
+                        const std::string& ifname, const std::string& detail = "", const std::string& note = "");
 
 // TypeError/RangeError with a Node-style code (ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE).
 void ThrowTypeError(Napi::Env env, const std::string& message);

@@ -4,8 +4,8 @@
 
 namespace herald {
 
-// AF_PACKET SOCK_RAW socket bound to one interface, receiving ARP frames only (kernel BPF filter) and
-// never its own transmissions. JS: new PacketSocket(ifname) → { mac, ifindex, interface }, send(frame),
+// AF_PACKET SOCK_RAW socket bound to one interface and ETH_P_ARP, receiving Ethernet/IPv4 ARP frames only
+// (kernel BPF filter) and never outgoing ones (PACKET_IGNORE_OUTGOING). JS: new PacketSocket(ifname) → { mac, ifindex, interface }, send(frame),
 // start(onFrame(frame, packetType), onError?), stop(), close().
 class PacketSocket : public PollingSocket<PacketSocket> {
  public:

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <napi.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -48,7 +49,7 @@ class PollingSocket : public Napi::ObjectWrap<T> {
   // Throws EBADF (named after the syscall that would have run) when the socket is closed.
   bool CheckOpen(Napi::Env env, const char* syscall) {
     if (fd_ >= 0) return true;
-    SystemError(env, EBADF, syscall, context_, ifname_, "socket is closed").ThrowAsJavaScriptException();
+    SystemError(env, EBADF, syscall, context_, ifname_, "", "the socket is closed").ThrowAsJavaScriptException();
     return false;
   }
 
@@ -191,6 +192,26 @@ class PollingSocket : public Napi::ObjectWrap<T> {
     Call(env, self, onError_.Value(), 1, &error);
   }
 
+  // libuv turns POLLERR into UV_EBADF and stops the handle. The usual cause is a pending socket error
+  // (ENETDOWN when the link goes down, which the kernel reports once): read and clear it, report it as a
+  // receive error, and poll again. Only a descriptor that is really gone ends polling.
+  void Recover(Napi::Env env, napi_value self) {
+    int err = 0;
+    socklen_t length = sizeof err;
+    if (fd_ < 0 || getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &length) < 0) {
+      ReportError(env, self, fd_ < 0 ? EBADF : errno, "uv_poll");
+      StopPolling(env);
+      return;
+    }
+    if (err != 0) ReportError(env, self, err, T::kReceiveSyscall);
+    if (poll_ == nullptr) return;  // the error callback stopped or closed us
+    int r = uv_poll_start(poll_, UV_READABLE, OnReadable);
+    if (r < 0) {
+      ReportError(env, self, -r, "uv_poll_start");
+      StopPolling(env);
+    }
+  }
+
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     T* self = static_cast<T*>(handle->data);
     Napi::Env env = self->Env();
@@ -199,8 +220,7 @@ class PollingSocket : public Napi::ObjectWrap<T> {
     Napi::Object keep = self->Value();
     self->depth_++;
     if (status < 0) {
-      self->ReportError(env, keep, -status, "uv_poll");
-      self->StopPolling(env);
+      self->Recover(env, keep);
     } else {
       for (int i = 0; i < kMaxPerWakeup && self->poll_ != nullptr && self->fd_ >= 0; i++) {
         Napi::HandleScope inner(env);

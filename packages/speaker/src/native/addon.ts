@@ -1,0 +1,47 @@
+// The raw shape of herald_net.node (packages/speaker/native). Only index.ts loads the addon; everything
+// else uses the typed wrappers there. Kept in step with native/src/*.h by hand: the surface is tiny.
+
+/** Thrown by every failing syscall in the addon, shaped like Node core's system errors. */
+export interface NativeSocketError extends Error {
+  /** 'EPERM', 'ENODEV', 'EAGAIN', … */
+  code: string;
+  /** Negative, as in Node (-1 for EPERM), so `util.getSystemErrorName(err.errno)` works. */
+  errno: number;
+  /** 'socket', 'bind', 'setsockopt', 'ioctl', 'send', 'sendto', 'recvfrom', 'recvmsg', … */
+  syscall: string;
+  /** The interface the socket was opened on. */
+  interface: string;
+}
+
+export type ErrorCallback = (error: NativeSocketError) => void;
+
+interface RawSocket {
+  readonly interface: string;
+  readonly ifindex: number;
+  /** The interface's MAC when the socket was opened. */
+  readonly mac: Buffer;
+  stop(): void;
+  close(): void;
+}
+
+export interface RawPacketSocket extends RawSocket {
+  send(frame: Uint8Array): number;
+  /** Replaces the callbacks if already started. Throws EBADF once closed. */
+  start(onFrame: (frame: Buffer, packetType: number) => void, onError?: ErrorCallback): void;
+}
+
+export interface RawIcmp6Socket extends RawSocket {
+  send(payload: Uint8Array, destination: Uint8Array): number;
+  joinGroup(group: Uint8Array): void;
+  leaveGroup(group: Uint8Array): void;
+  /** Replaces the callbacks if already started. Throws EBADF once closed. */
+  start(
+    onMessage: (payload: Buffer, source: Buffer, destination: Buffer, hopLimit: number, ifindex: number) => void,
+    onError?: ErrorCallback,
+  ): void;
+}
+
+export interface NativeAddon {
+  PacketSocket: new (ifname: string) => RawPacketSocket;
+  Icmp6Socket: new (ifname: string) => RawIcmp6Socket;
+}

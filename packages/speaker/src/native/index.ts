@@ -1,0 +1,141 @@
+// The speaker's only door to herald_net.node: loaded on first use (never at import), from the paths
+// below, with an error that lists every path tried. Errors from the sockets are NativeSocketError.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { ErrorCallback, NativeAddon, RawIcmp6Socket, RawPacketSocket } from './addon.js';
+
+export type { ErrorCallback, NativeSocketError } from './addon.js';
+
+/** Where the addon is looked for: the node-gyp output next to this package (Release, then Debug). */
+export function addonCandidates(): string[] {
+  // src/native/ and dist/native/ are both two levels below the package root.
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  return ['Release', 'Debug'].map((config) => `${root}native/build/${config}/herald_net.node`);
+}
+
+/** Loads the first candidate that exists. A file that exists but fails to load is an error, not a miss. */
+export function loadAddon(candidates: readonly string[] = addonCandidates()): NativeAddon {
+  const require = createRequire(import.meta.url);
+  for (const path of candidates) {
+    if (!existsSync(path)) continue;
+    try {
+      return require(path) as NativeAddon;
+    } catch (e) {
+      throw new Error(`herald_net: ${path} exists but could not be loaded: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  const error = new Error(
+    'herald_net.node (the speaker native addon) was not found. Build it with ' +
+      '`npm_config_nodedir=/usr npm run build:native -w @herald/speaker`. Tried:\n' +
+      candidates.map((p) => `  ${p}`).join('\n'),
+  ) as Error & { code: string; tried: readonly string[] };
+  error.code = 'ERR_HERALD_NATIVE_NOT_FOUND';
+  error.tried = candidates;
+  throw error;
+}
+
+let loaded: NativeAddon | undefined;
+const addon = (): NativeAddon => (loaded ??= loadAddon());
+
+/** sll_pkttype of a received frame: who the frame was addressed to. */
+export const PacketType = { host: 0, broadcast: 1, multicast: 2, otherHost: 3, outgoing: 4 } as const;
+export type PacketType = (typeof PacketType)[keyof typeof PacketType];
+
+/** Without an error callback, receive errors (ENETDOWN when the link drops) become process warnings. */
+const warn: ErrorCallback = (error) => process.emitWarning(error);
+
+/**
+ * AF_PACKET socket on one Ethernet interface that receives Ethernet/IPv4 ARP frames only (kernel BPF
+ * filter), never outgoing ones, and sends whole Ethernet frames. Needs CAP_NET_RAW. A started socket stays
+ * alive (and keeps the process alive) until stop() or close(); close() is idempotent and safe anywhere.
+ */
+export class PacketSocket {
+  readonly interface: string;
+  readonly ifindex: number;
+  /** The interface MAC when the socket was opened. */
+  readonly mac: Buffer;
+  readonly #raw: RawPacketSocket;
+
+  /** Throws NativeSocketError: ENODEV (no such interface), EPERM (no CAP_NET_RAW), … */
+  constructor(ifname: string) {
+    this.#raw = new (addon().PacketSocket)(ifname);
+    this.interface = this.#raw.interface;
+    this.ifindex = this.#raw.ifindex;
+    this.mac = this.#raw.mac;
+  }
+
+  /** Sends a whole Ethernet frame; returns bytes sent. Never blocks: a full queue throws EAGAIN/ENOBUFS. */
+  send(frame: Uint8Array): number {
+    return this.#raw.send(frame);
+  }
+
+  /** Delivers each received ARP frame (Ethernet header included) with its packet type. */
+  start(onFrame: (frame: Buffer, packetType: PacketType) => void, onError: ErrorCallback = warn): void {
+    this.#raw.start(onFrame as (frame: Buffer, packetType: number) => void, onError);
+  }
+
+  stop(): void {
+    this.#raw.stop();
+  }
+
+  close(): void {
+    this.#raw.close();
+  }
+}
+
+export interface Icmp6Message {
+  /** The ICMPv6 message (no IPv6 header). */
+  payload: Buffer;
+  source: Buffer;
+  /** From IPV6_PKTINFO: the address the packet was sent to (a solicited-node group, ff02::1, …). */
+  destination: Buffer;
+  /** -1 if the kernel gave none; NDP must drop anything that is not 255. */
+  hopLimit: number;
+  ifindex: number;
+}
+
+/**
+ * Raw ICMPv6 socket bound to one interface that receives neighbour solicitations and advertisements
+ * only and sends with hop limit 255 (multicast loop off). Needs CAP_NET_RAW. Same lifetime as PacketSocket.
+ */
+export class Icmp6Socket {
+  readonly interface: string;
+  readonly ifindex: number;
+  readonly mac: Buffer;
+  readonly #raw: RawIcmp6Socket;
+
+  constructor(ifname: string) {
+    this.#raw = new (addon().Icmp6Socket)(ifname);
+    this.interface = this.#raw.interface;
+    this.ifindex = this.#raw.ifindex;
+    this.mac = this.#raw.mac;
+  }
+
+  /** Sends an ICMPv6 message (the kernel fills in the checksum) to a 16-byte address via this interface. */
+  send(payload: Uint8Array, destination: Uint8Array): number {
+    return this.#raw.send(payload, destination);
+  }
+
+  /** Joins a multicast group on this interface; joining twice throws EADDRINUSE. */
+  joinGroup(group: Uint8Array): void {
+    this.#raw.joinGroup(group);
+  }
+
+  /** Leaves a group; leaving one not joined throws EADDRNOTAVAIL. */
+  leaveGroup(group: Uint8Array): void {
+    this.#raw.leaveGroup(group);
+  }
+
+  start(onMessage: (message: Icmp6Message) => void, onError: ErrorCallback = warn): void {
+    this.#raw.start((payload, source, destination, hopLimit, ifindex) => onMessage({ payload, source, destination, hopLimit, ifindex }), onError);
+  }
+
+  stop(): void {
+    this.#raw.stop();
+  }
+
+  close(): void {
+    this.#raw.close();
+  }
+}
