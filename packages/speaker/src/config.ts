@@ -1,0 +1,82 @@
+import { parseArgs } from 'node:util';
+
+export interface SpeakerConfig {
+  readonly node: string;
+  readonly kubeconfig: string | undefined;
+  readonly namespace: string;
+  readonly lbClass: string | undefined;
+  readonly logLevel: string;
+  readonly metricsAddress: string;
+  readonly healthAddress: string;
+  readonly heartbeatPort: number;
+  readonly heartbeatIntervalMs: number;
+  readonly deadAfter: number;
+  readonly secretKeyFile: string;
+  readonly garpRefreshMs: number;
+  readonly handoverTimeoutMs: number;
+}
+
+export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
+
+  --node-name NAME          this node's name (default: $NODE_NAME)
+  --kubeconfig PATH         kubeconfig (default: in-cluster, then $KUBECONFIG)
+  --namespace NS            namespace of the per-node Leases (default: $POD_NAMESPACE or herald-system)
+  --lb-class NAME           handle only Services of this loadBalancerClass (default: Services without one)
+  --log-level LEVEL         trace, debug, info, warn, error (default: info)
+  --metrics-address ADDR    /metrics (default: :7472)
+  --health-address ADDR     /healthz and /readyz (default: 127.0.0.1:7473; host network)
+  --heartbeat-port PORT     UDP port for heartbeats (default: 7947)
+  --heartbeat-interval MS   heartbeat period (default: 100)
+  --dead-after N            missed heartbeats before a peer is dead (default: 5)
+  --secret-key-file PATH    HMAC key for heartbeats (default: /etc/herald/memberlist/secretkey)
+  --garp-refresh MS         re-announce every MS after the initial bursts; 0 = off (default: 0)
+  --handover-timeout MS     on SIGTERM, keep answering at most this long for a successor (default: 2000)
+`;
+
+const positiveInt = (name: string, text: string | undefined, min = 1): number => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, not "${text}"`);
+  return n;
+};
+
+export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): SpeakerConfig | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'node-name': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      namespace: { type: 'string' },
+      'lb-class': { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'metrics-address': { type: 'string', default: ':7472' },
+      'health-address': { type: 'string', default: '127.0.0.1:7473' },
+      'heartbeat-port': { type: 'string', default: '7947' },
+      'heartbeat-interval': { type: 'string', default: '100' },
+      'dead-after': { type: 'string', default: '5' },
+      'secret-key-file': { type: 'string', default: '/etc/herald/memberlist/secretkey' },
+      'garp-refresh': { type: 'string', default: '0' },
+      'handover-timeout': { type: 'string', default: '2000' },
+      help: { type: 'boolean' },
+    },
+  });
+  if (values.help) return 'help';
+  const node = values['node-name'] ?? env.NODE_NAME;
+  if (!node) throw new Error('--node-name (or $NODE_NAME) is required: the speaker must know which node it runs on');
+  if (!['trace', 'debug', 'info', 'warn', 'error'].includes(values['log-level'] as string)) throw new Error(`--log-level must be trace, debug, info, warn or error`);
+  return Object.freeze({
+    node,
+    kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
+    namespace: values.namespace ?? env.POD_NAMESPACE ?? 'herald-system',
+    lbClass: values['lb-class'] || undefined,
+    logLevel: values['log-level'] as string,
+    metricsAddress: values['metrics-address'] as string,
+    healthAddress: values['health-address'] as string,
+    heartbeatPort: positiveInt('heartbeat-port', values['heartbeat-port']),
+    heartbeatIntervalMs: positiveInt('heartbeat-interval', values['heartbeat-interval'], 10),
+    deadAfter: positiveInt('dead-after', values['dead-after'], 2),
+    secretKeyFile: values['secret-key-file'] as string,
+    garpRefreshMs: positiveInt('garp-refresh', values['garp-refresh'], 0),
+    handoverTimeoutMs: positiveInt('handover-timeout', values['handover-timeout'], 0),
+  });
+}

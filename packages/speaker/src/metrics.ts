@@ -1,0 +1,27 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every metric the speaker exports, on one registry made in main. */
+export function createSpeakerMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'herald_speaker_' });
+  const r = [registry];
+  return {
+    registry,
+    announced: new Gauge({ name: 'herald_speaker_addresses_announced', help: 'Addresses this node answers for', labelNames: ['family'], registers: r }),
+    requestsReceived: new Counter({ name: 'herald_speaker_requests_received_total', help: 'ARP requests and neighbour solicitations received for owned addresses', labelNames: ['family'], registers: r }),
+    repliesSent: new Counter({ name: 'herald_speaker_replies_sent_total', help: 'ARP replies and neighbour advertisements sent', labelNames: ['family'], registers: r }),
+    gratuitousSent: new Counter({ name: 'herald_speaker_gratuitous_sent_total', help: 'Gratuitous ARP / unsolicited NA packets sent', labelNames: ['family'], registers: r }),
+    ignored: new Counter({ name: 'herald_speaker_frames_ignored_total', help: 'Received ARP/NDP packets not answered, by reason', labelNames: ['reason'], registers: r }),
+    conflicts: new Counter({ name: 'herald_speaker_conflicts_total', help: 'Another MAC claimed an address this node announces', labelNames: ['family', 'source'], registers: r }),
+    sendErrors: new Counter({ name: 'herald_speaker_send_errors_total', help: 'Packets that could not be sent, by errno code', labelNames: ['code'], registers: r }),
+    failoverSeconds: new Histogram({
+      name: 'herald_speaker_failover_duration_seconds',
+      help: 'From detecting a peer death (or its link loss) to this node sending the first gratuitous packet for an address it took over',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: r,
+    }),
+    transitions: new Counter({ name: 'herald_speaker_ownership_transitions_total', help: 'Addresses this node started or stopped announcing', labelNames: ['direction'], registers: r }),
+    statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result', labelNames: ['result'], registers: r }),
+  };
+}
+
+export type SpeakerMetrics = ReturnType<typeof createSpeakerMetrics>;
