@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, cluster } from '../cluster/kube.js';
+import { waitFor } from '../processes.js';
+import type { LanNode } from '../lan/lan.js';
+import { SpeakerWorld } from './speakerWorld.js';
+
+/** The owner by the DESIGN.md rule, computed here independently of the speaker's code. */
+const expectedOwner = (nodes: string[], ip: string) =>
+  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
+
+describe('herald-speaker end to end: three nodes, a client, the real controller and API server', () => {
+  const world = new SpeakerWorld(adminKubeConfig(), cluster());
+  let names: string[] = [];
+  const macOf = (node: string) => world.nodeByName(node).mac;
+
+  beforeAll(async () => {
+    await world.start();
+    names = world.lan.nodes.map((n) => world.nodeName(n));
+    await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
+    for (const n of world.lan.nodes) await world.readyPod('web', n);
+  }, 180_000);
+
+  afterAll(async () => {
+    await world.stop();
+  }, 60_000);
+
+  it('the owner answers ARP and NDP: the client neighbour table holds its MAC, and a capture shows only it answering', async () => {
+    await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
+    const [v4, v6] = await world.waitForAddress('web', 2) as [string, string];
+    const owner4 = await world.announcer(v4);
+    expect(owner4).toBe(expectedOwner(names, v4));
+    const capture = await world.lan.capture(world.lan.client, 'arp');
+    const { replies, output } = await world.lan.arping(v4, { count: 3 });
+    expect(replies.length, output).toBeGreaterThanOrEqual(2);
+    expect(new Set(replies)).toEqual(new Set([macOf(owner4)]));
+    const packets = await capture.stop();
+    const answers = packets.filter((l) => l.includes(`Reply ${v4} is-at`));
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.every((l) => l.includes(`${v4} is-at ${macOf(owner4)}`))).toBe(true);
+    // Nobody holds the address at layer 3, so the ping itself gets no echo; its ARP resolution is the point.
+    await world.lan.ping(v4);
+    expect((await world.lan.neighbour(v4))?.lladdr).toBe(macOf(owner4));
+
+    const owner6 = await world.announcer(v6);
+    expect(owner6).toBe(expectedOwner(names, v6));
+    const cap6 = await world.lan.capture(world.lan.client, 'icmp6');
+    await world.lan.ping6(v6);
+    expect((await world.lan.neighbour(v6))?.lladdr).toBe(macOf(owner6));
+    const nas = (await cap6.stop()).filter((l) => l.includes(`neighbor advertisement, tgt is ${v6}`));
+    expect(nas.length).toBeGreaterThan(0);
+    expect(nas.every((l) => l.startsWith(`${l.split(' ')[0]} ${macOf(owner6)} >`))).toBe(true);
+    // The LBAddress says who, where and with which MAC.
+    const lba = await world.objects.lbAddress(v4);
+    expect(lba?.status).toMatchObject({ node: owner4, interface: 'eth0', mac: macOf(owner4) });
+  });
+
+  it('spreads five Services over the nodes exactly as the hash says', async () => {
+    const owners = new Map<string, string>();
+    for (let i = 1; i <= 5; i++) {
+      await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
+      await world.service(`spread${i}`);
+    }
+    for (let i = 1; i <= 5; i++) {
+      const [ip] = await world.waitForAddress(`spread${i}`);
+      owners.set(ip!, await world.announcer(ip!));
+    }
+    for (const [ip, node] of owners) expect(node, ip).toBe(expectedOwner(names, ip));
+    for (const [ip, node] of owners) {
+      const { replies } = await world.lan.arping(ip, { count: 1 });
+      expect(replies).toEqual([macOf(node)]);
+    }
+  });
+
+  it('externalTrafficPolicy Local is answered only from the node with the ready endpoint, and moves with it', async () => {
+    const first = world.lan.nodes[0]!;
+    const pod = await world.readyPod('local', first);
+    await world.service('local', { local: true });
+    const [ip] = await world.waitForAddress('local');
+    expect(await world.announcer(ip!)).toBe(world.nodeName(first));
+    expect((await world.lan.arping(ip!, { count: 1 })).replies).toEqual([first.mac]);
+    const second = world.lan.nodes[1]!;
+    await world.readyPod('local', second);
+    await world.core.deleteNamespacedPod({ namespace: world.appNs, name: pod, gracePeriodSeconds: 0 });
+    expect(await world.announcer(ip!, { not: world.nodeName(first) })).toBe(world.nodeName(second));
+    await waitFor('the client to reach the new node', async () => (await world.lan.arping(ip!, { count: 1 })).replies[0] === second.mac, { timeoutMs: 5_000 });
+  });
+
+  /** Services and owners for the failover tests: each test takes an address owned by a live speaker. */
+  async function ownedAddress(app: string): Promise<{ ip: string; owner: string; node: LanNode }> {
+    await world.service(app);
+    const [ip] = await world.waitForAddress(app);
+    await world.lan.exec(world.lan.client.netns, ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+    const owner = await world.announcer(ip!);
+    const { replies } = await world.lan.arping(ip!, { count: 1 });
+    expect(replies).toEqual([macOf(owner)]);
+    return { ip: ip!, owner, node: world.nodeByName(owner) };
+  }
+
+  it('kill -9 of the owner speaker: the client neighbour entry switches to the new owner MAC', async () => {
+    await world.readyPod('crash', world.lan.nodes[0]!);
+    const { ip, owner, node } = await ownedAddress('crash');
+    world.speakers.get(node.name)!.proc.kill('SIGKILL');
+    const killedAt = Date.now();
+    const successor = expectedOwner(names.filter((n) => n !== owner), ip);
+    await world.lan.waitForNeighbour(ip, macOf(successor), { timeoutMs: 5_000 });
+    console.log(JSON.stringify({ failover: 'kill -9', clientSawNewMacAfterMs: Date.now() - killedAt }));
+    expect(await world.announcer(ip, { not: owner })).toBe(successor);
+    await world.startSpeaker(node);
+  });
+
+  it('carrier loss on the owner LAN link: another node takes over', async () => {
+    await world.readyPod('carrier', world.lan.nodes[1]!);
+    const { ip, owner, node } = await ownedAddress('carrier');
+    await world.lan.cutLan(node);
+    const successor = expectedOwner(names.filter((n) => n !== owner), ip);
+    await world.lan.waitForNeighbour(ip, macOf(successor), { timeoutMs: 5_000 });
+    await world.lan.restoreLan(node);
+  });
+
+  it('SIGTERM of the owner: make-before-break, arping every 20 ms loses no reply', async () => {
+    await world.readyPod('graceful', world.lan.nodes[2]!);
+    const { ip, owner, node } = await ownedAddress('graceful');
+    const arping = world.lan.arping(ip, { count: 150, timeoutS: 5, extra: ['-i', '0.02'] });
+    await new Promise((r) => setTimeout(r, 500));
+    await world.speakers.get(node.name)!.proc.stop(10_000);
+    const { replies, output } = await arping;
+    const sent = Number(/Sent (\d+) probes/.exec(output)?.[1] ?? 150);
+    expect(replies.length, output.slice(-400)).toBe(sent);
+    expect(new Set(replies).has(macOf(owner))).toBe(true);
+    const successor = expectedOwner(names.filter((n) => n !== owner), ip);
+    expect(new Set(replies).has(macOf(successor))).toBe(true);
+    await world.startSpeaker(node);
+  });
+
+  it('the owner losing its management link (API unreachable) keeps answering and nobody takes over', async () => {
+    await world.readyPod('mgmt', world.lan.nodes[0]!);
+    const { ip, owner, node } = await ownedAddress('mgmt');
+    await world.lan.cutManagement(node);
+    try {
+      await new Promise((r) => setTimeout(r, 3_000));
+      for (let i = 0; i < 3; i++) expect((await world.lan.arping(ip, { count: 1 })).replies).toEqual([macOf(owner)]);
+      expect((await world.objects.lbAddress(ip))?.status?.node).toBe(owner);
+    } finally {
+      await world.lan.restoreManagement(node);
+    }
+  });
+});

@@ -1,0 +1,177 @@
+import * as k8s from '@kubernetes/client-node';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { applyCrds } from '../cluster/crds.js';
+import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
+import { HeraldObjects } from '../controller/heraldObjects.js';
+import { Lan, type LanNode } from '../lan/lan.js';
+import { freePort } from '../cluster/freePort.js';
+import { waitFor, type Spawned } from '../processes.js';
+
+const root = resolve(import.meta.dirname, '../..');
+export const SPEAKER_MAIN = join(root, 'packages/speaker/dist/main.js');
+const CONTROLLER_RBAC = join(root, 'charts/herald/rbac/controller.yaml');
+const SPEAKER_RBAC = join(root, 'charts/herald/rbac/speaker.yaml');
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+export interface SpeakerProcess {
+  node: LanNode;
+  proc: Spawned;
+  metricsPort: number;
+}
+
+/**
+ * herald end to end: a LAN of node namespaces, the real controller (root namespace, its own
+ * ServiceAccount), one real herald-speaker per node (in the node's namespace, its own ServiceAccount,
+ * reaching the API only over the management network), Node objects, and Ready Pods whose EndpointSlices
+ * kube-controller-manager builds.
+ */
+export class SpeakerWorld {
+  readonly speakers = new Map<string, SpeakerProcess>();
+  controller!: ControllerProcess;
+  lan!: Lan;
+  readonly objects: HeraldObjects;
+  readonly core: k8s.CoreV1Api;
+  readonly tag = Math.random().toString(36).slice(2, 7);
+  readonly releaseNs = `herald-${this.tag}`;
+  readonly appNs = `app-${this.tag}`;
+  readonly lbClass = `herald.dev/e2e-${this.tag}`;
+  private speakerKubeconfig = '';
+  private keyFile = '';
+  private podCount = 0;
+
+  constructor(readonly kc: k8s.KubeConfig, readonly cluster: ClusterInfo, readonly nodeCount = 3) {
+    this.objects = new HeraldObjects(kc);
+    this.core = kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  async start(o: { speakerArgs?: string[] } = {}): Promise<void> {
+    for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
+      if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
+    }
+    await applyCrds();
+    await this.objects.deleteAll();
+    for (const name of [this.releaseNs, this.appNs]) await this.core.createNamespace({ body: { metadata: { name } } });
+    this.lan = await Lan.create({ nodes: this.nodeCount, apiserver: { port: this.cluster.apiPort } });
+    this.keyFile = join(this.lan.logDir, 'secretkey');
+    writeFileSync(this.keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const controllerKubeconfig = await serviceAccountKubeconfig({ kc: this.kc, cluster: this.cluster, namespace: this.releaseNs, name: 'herald-controller', rbacFile: CONTROLLER_RBAC });
+    this.speakerKubeconfig = await serviceAccountKubeconfig({
+      kc: this.kc, cluster: this.cluster, namespace: this.releaseNs, name: 'herald-speaker', rbacFile: SPEAKER_RBAC,
+      server: this.lan.apiserverViaManagement, tlsServerName: 'localhost',
+    });
+    for (const n of this.lan.nodes) {
+      await this.core.createNode({ body: { metadata: { name: this.nodeName(n), labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': this.nodeName(n) } } } });
+      this.lan.writeNodeKubeconfig(n, this.speakerKubeconfig);
+    }
+    this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
+    for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
+  }
+
+  nodeName(n: LanNode): string {
+    return `${n.name}-${this.tag}`;
+  }
+
+  nodeByName(name: string): LanNode {
+    const n = this.lan.nodes.find((x) => this.nodeName(x) === name);
+    if (!n) throw new Error(`no LAN node for ${name}`);
+    return n;
+  }
+
+  async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
+    const metricsPort = await freePort();
+    const proc = this.lan.spawn(n, [
+      process.execPath, SPEAKER_MAIN,
+      '--node-name', this.nodeName(n),
+      '--kubeconfig', n.kubeconfigPath as string,
+      '--namespace', this.releaseNs,
+      '--lb-class', this.lbClass,
+      '--secret-key-file', this.keyFile,
+      '--metrics-address', `127.0.0.1:${metricsPort}`,
+      '--health-address', `127.0.0.1:${metricsPort + 1}`,
+      '--log-level', 'debug',
+      ...extraArgs,
+    ], { logName: 'speaker' });
+    const s = { node: n, proc, metricsPort };
+    this.speakers.set(n.name, s);
+    return s;
+  }
+
+  /** Metrics of a speaker, fetched from inside its node namespace (it listens on that namespace's loopback). */
+  async speakerMetrics(n: LanNode): Promise<string> {
+    const s = this.speakers.get(n.name);
+    const r = await this.lan.tryExec(n.netns, ['curl', '-sf', '--max-time', '2', `http://127.0.0.1:${s?.metricsPort}/metrics`]);
+    return r.stdout;
+  }
+
+  /** A pool with one L2Advertisement for it. */
+  async pool(name: string, addresses: string[], l2: { interfaces?: string[] } = {}): Promise<void> {
+    await this.objects.createPool(name, { addresses });
+    await this.objects.createL2Advertisement(`${name}-l2`, { ipAddressPools: [name], ...(l2.interfaces ? { interfaces: l2.interfaces } : {}) });
+  }
+
+  /** A Ready Pod on a node, so kube-controller-manager lists it in the Service's EndpointSlice. */
+  async readyPod(app: string, node: LanNode): Promise<string> {
+    const name = `${app}-${++this.podCount}`;
+    await this.core.createNamespacedPod({
+      namespace: this.appNs,
+      body: { metadata: { name, labels: { app } }, spec: { nodeName: this.nodeName(node), containers: [{ name: 'app', image: 'example.invalid/app' }] } },
+    });
+    const now = new Date();
+    await this.core.patchNamespacedPodStatus({
+      name, namespace: this.appNs,
+      body: { status: { phase: 'Running', podIP: `192.0.2.${150 + this.podCount}`, podIPs: [{ ip: `192.0.2.${150 + this.podCount}` }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now }, { type: 'ContainersReady', status: 'True', lastTransitionTime: now }] } },
+    }, mergePatch);
+    return name;
+  }
+
+  async service(name: string, o: { local?: boolean; families?: string[]; policy?: string; pool?: string } = {}): Promise<void> {
+    await this.core.createNamespacedService({
+      namespace: this.appNs,
+      body: {
+        metadata: { name, ...(o.pool ? { annotations: { 'herald.dev/address-pool': o.pool } } : {}) },
+        spec: {
+          type: 'LoadBalancer', loadBalancerClass: this.lbClass, selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }],
+          ...(o.local ? { externalTrafficPolicy: 'Local' } : {}),
+          ...(o.families ? { ipFamilies: o.families, ipFamilyPolicy: o.policy ?? 'SingleStack' } : {}),
+        },
+      },
+    });
+  }
+
+  async addressesOf(name: string): Promise<string[]> {
+    const s = await this.core.readNamespacedService({ namespace: this.appNs, name });
+    return (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip as string);
+  }
+
+  async waitForAddress(name: string, count = 1): Promise<string[]> {
+    let ips: string[] = [];
+    await waitFor(`${name} to get ${count} address(es)`, async () => (ips = await this.addressesOf(name)).length === count, { timeoutMs: 20_000, intervalMs: 100 });
+    return ips;
+  }
+
+  /** The node an LBAddress status names (who announces), once it names one. */
+  async announcer(address: string, options: { not?: string; timeoutMs?: number } = {}): Promise<string> {
+    const name = address.includes(':') ? address.replaceAll(':', '-') : address;
+    let node = '';
+    await waitFor(`an announcer for ${address}${options.not ? ` other than ${options.not}` : ''}`, async () => {
+      node = (await this.objects.lbAddress(name))?.status?.node ?? '';
+      return node !== '' && node !== options.not;
+    }, { timeoutMs: options.timeoutMs ?? 20_000, intervalMs: 50 });
+    return node;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.speakers.values()) await s.proc.stop(5_000).catch(() => undefined);
+    await this.controller?.stop().catch(() => undefined);
+    await this.lan?.destroy().catch(() => undefined);
+    await this.objects.deleteAll().catch(() => undefined);
+    for (const n of this.lan?.nodes ?? []) await this.core.deleteNode({ name: this.nodeName(n) }).catch(() => undefined);
+    await deleteClusterRbac(this.kc, CONTROLLER_RBAC, this.releaseNs).catch(() => undefined);
+    await deleteClusterRbac(this.kc, SPEAKER_RBAC, this.releaseNs).catch(() => undefined);
+    for (const name of [this.releaseNs, this.appNs]) await this.core.deleteNamespace({ name }).catch(() => undefined);
+  }
+}
