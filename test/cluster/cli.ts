@@ -31,6 +31,7 @@ async function up(): Promise<void> {
   };
   writeFileSync(PERSISTENT_STATE, JSON.stringify(state, null, 2));
   for (const p of procs) p.child.unref();
+  plane.detach();
   console.log(`control plane up in ${plane.startMs} ms: ${plane.server}`);
   console.log(`kubeconfig: ${state.info.kubeconfigPath}`);
   console.log(`try: ${join(plane.binDir, 'kubectl')} --kubeconfig ${state.info.kubeconfigPath} get --raw /version`);

@@ -30,6 +30,8 @@ export interface ControlPlane {
   /** GET (or other) against the apiserver as the admin; resolves to [status, body]. */
   adminRequest(method: string, path: string, body?: unknown, contentType?: string): Promise<[number, string]>;
   stop(): Promise<void>;
+  /** Leave it running on purpose (npm run cluster:up): forget the record a reaper or sweeper would act on. */
+  detach(): void;
 }
 
 export interface StartOptions {
@@ -214,6 +216,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         await stopAll();
         state.release();
         if (!options.dir) execFileSync('rm', ['-rf', dir]);
+      },
+      detach() {
+        state.release();
       },
     };
   } catch (e) {

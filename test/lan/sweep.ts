@@ -9,7 +9,8 @@ const alive = (pid: number) => {
   try { process.kill(pid, 0); return true; } catch { return false; }
 };
 
-export async function sweep(log: (m: string) => void = console.log): Promise<number> {
+/** Removes leftovers (or, with `dryRun`, only reports them); returns how many there were. */
+export async function sweep(log: (m: string) => void = console.log, dryRun = false): Promise<number> {
   let removed = 0;
   const protectedNames = new Set<string>();
   if (existsSync(STATE_DIR)) {
@@ -23,10 +24,15 @@ export async function sweep(log: (m: string) => void = console.log): Promise<num
       }
       for (const pid of state.pids ?? []) {
         if (!alive(pid)) continue;
+        removed++;
+        if (dryRun) {
+          log(`leftover process ${pid} (owner ${state.owner} is gone)`);
+          continue;
+        }
         try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
         log(`killed leftover process ${pid}`);
-        removed++;
       }
+      if (dryRun) continue;
       for (const d of state.dirs ?? []) rmSync(d, { recursive: true, force: true });
       rmSync(path, { force: true });
     }
@@ -34,21 +40,29 @@ export async function sweep(log: (m: string) => void = console.log): Promise<num
   const nsList = (await run('ip', ['netns', 'list'])).stdout.split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n.startsWith('hrl-'));
   for (const ns of nsList) {
     if (protectedNames.has(ns)) continue;
+    removed++;
+    if (dryRun) {
+      log(`leftover namespace ${ns}`);
+      continue;
+    }
     for (const pid of (await run('ip', ['netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean)) {
       try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
     }
     await run('ip', ['netns', 'del', ns]);
     log(`deleted leftover namespace ${ns}`);
-    removed++;
   }
   const links = JSON.parse((await run('ip', ['-j', 'link', 'show'])).stdout || '[]') as { ifname: string }[];
   for (const { ifname } of links.filter((l) => l.ifname.startsWith('hrl-'))) {
     if (protectedNames.has(ifname)) continue;
+    removed++;
+    if (dryRun) {
+      log(`leftover link ${ifname}`);
+      continue;
+    }
     await run('ip', ['link', 'del', ifname]);
     log(`deleted leftover link ${ifname}`);
-    removed++;
   }
-  if (existsSync(STATE_DIR)) {
+  if (existsSync(STATE_DIR) && !dryRun) {
     for (const d of readdirSync(STATE_DIR).filter((x) => x.startsWith('mgmt-slot-'))) {
       let owner = 0;
       try { owner = Number(readFileSync(join(STATE_DIR, d, 'owner'), 'utf8')); } catch { /* none */ }
@@ -59,6 +73,9 @@ export async function sweep(log: (m: string) => void = console.log): Promise<num
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {
-  const n = await sweep();
-  console.log(n === 0 ? 'nothing left over' : `removed ${n} leftovers`);
+  // --check: report what a dead test run left behind and fail if anything; live runs are not leftovers.
+  const check = process.argv.includes('--check');
+  const n = await sweep(console.log, check);
+  console.log(n === 0 ? 'nothing left over' : check ? `${n} leftovers` : `removed ${n} leftovers`);
+  if (check && n > 0) process.exit(1);
 }
