@@ -69,6 +69,19 @@ export class SpeakerWorld {
     }
     this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
+    await this.waitForMembership();
+  }
+
+  /** Every running speaker sees every other one alive (heartbeats flowing both ways). */
+  async waitForMembership(timeoutMs = 20_000): Promise<void> {
+    const expected = this.speakers.size - 1;
+    await waitFor(`all ${this.speakers.size} speakers to see each other`, async () => {
+      for (const s of this.speakers.values()) {
+        const m = /^herald_membership_peers_alive (\d+)/m.exec(await this.speakerMetrics(s.node));
+        if (Number(m?.[1]) !== expected) return false;
+      }
+      return true;
+    }, { timeoutMs, intervalMs: 200 });
   }
 
   nodeName(n: LanNode): string {
@@ -90,6 +103,7 @@ export class SpeakerWorld {
       '--namespace', this.releaseNs,
       '--lb-class', this.lbClass,
       '--secret-key-file', this.keyFile,
+      '--heartbeat-address', n.ipv4,
       '--metrics-address', `127.0.0.1:${metricsPort}`,
       '--health-address', `127.0.0.1:${metricsPort + 1}`,
       '--log-level', 'debug',
@@ -97,6 +111,9 @@ export class SpeakerWorld {
     ], { logName: 'speaker' });
     const s = { node: n, proc, metricsPort };
     this.speakers.set(n.name, s);
+    void proc.exited.then(() => {
+      if (this.speakers.get(n.name) === s) this.speakers.delete(n.name);
+    });
     return s;
   }
 

@@ -9,6 +9,8 @@ export interface SpeakerConfig {
   readonly metricsAddress: string;
   readonly healthAddress: string;
   readonly heartbeatPort: number;
+  /** The node's address on the announce LAN; found automatically when undefined. */
+  readonly heartbeatAddress: string | undefined;
   readonly heartbeatIntervalMs: number;
   readonly deadAfter: number;
   readonly secretKeyFile: string;
@@ -26,6 +28,9 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --metrics-address ADDR    /metrics (default: :7472)
   --health-address ADDR     /healthz and /readyz (default: 127.0.0.1:7473; host network)
   --heartbeat-port PORT     UDP port for heartbeats (default: 7947)
+  --heartbeat-address IP    this node's address on the LAN that carries the announced addresses
+                            (default: the Node's InternalIP if a healthy interface has it, else the
+                            first IPv4 address of the first healthy interface)
   --heartbeat-interval MS   heartbeat period (default: 100)
   --dead-after N            missed heartbeats before a peer is dead (default: 5)
   --secret-key-file PATH    HMAC key for heartbeats (default: /etc/herald/memberlist/secretkey)
@@ -52,6 +57,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'metrics-address': { type: 'string', default: ':7472' },
       'health-address': { type: 'string', default: '127.0.0.1:7473' },
       'heartbeat-port': { type: 'string', default: '7947' },
+      'heartbeat-address': { type: 'string' },
       'heartbeat-interval': { type: 'string', default: '100' },
       'dead-after': { type: 'string', default: '5' },
       'secret-key-file': { type: 'string', default: '/etc/herald/memberlist/secretkey' },
@@ -73,6 +79,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     metricsAddress: values['metrics-address'] as string,
     healthAddress: values['health-address'] as string,
     heartbeatPort: positiveInt('heartbeat-port', values['heartbeat-port']),
+    heartbeatAddress: values['heartbeat-address'] || env.HERALD_HEARTBEAT_ADDRESS || undefined,
     heartbeatIntervalMs: positiveInt('heartbeat-interval', values['heartbeat-interval'], 10),
     deadAfter: positiveInt('dead-after', values['dead-after'], 2),
     secretKeyFile: values['secret-key-file'] as string,

@@ -30,6 +30,11 @@ export interface SpeakerControllerOptions {
   lbClass: string | undefined;
   /** How long a draining owner keeps answering when it sees no successor's claim (DESIGN: 2 s). */
   handoverTimeoutMs?: number;
+  /**
+   * After start, how long to listen before electing, so peers are heard first. Without it a starting
+   * speaker sees itself alone, claims everything, and fights the real owners until membership settles.
+   */
+  startupGraceMs?: number;
 }
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
@@ -77,7 +82,10 @@ export class SpeakerController {
   }
 
   async start(): Promise<void> {
+    const started = Date.now();
     await Promise.all([this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses].map((r) => r.start()));
+    const wait = (this.o.startupGraceMs ?? 1_000) - (Date.now() - started);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     this.synced = true;
     this.schedule();
   }
@@ -121,18 +129,22 @@ export class SpeakerController {
     const ip = formatAddress(claim.address);
     const knownHerald = this.heraldMacs().has(claim.mac);
     this.o.metrics.conflicts.inc({ family: claim.address.family === 4 ? 'IPv4' : 'IPv6', source: knownHerald ? 'herald' : 'foreign' });
-    this.o.log.warn({ event: 'conflict', address: ip, mac: claim.mac, interface: claim.interface, foreign: !knownHerald }, knownHerald ? 'another herald node claims an address this node announces' : 'IP conflict: a foreign MAC claims an announced address');
+    // Every claim is counted; logs, events and re-announcements are rate-limited per address and MAC so
+    // two nodes that briefly disagree do not drive each other into a packet storm.
     const noticeKey = `${k}|${claim.mac}`;
     const last = this.conflictNoticed.get(noticeKey) ?? 0;
-    if (Date.now() - last > 60_000) {
-      this.conflictNoticed.set(noticeKey, Date.now());
+    if (Date.now() - last < 1_000) return;
+    const firstInAWhile = Date.now() - last > 60_000;
+    this.conflictNoticed.set(noticeKey, Date.now());
+    this.o.log.warn({ event: 'conflict', address: ip, mac: claim.mac, interface: claim.interface, foreign: !knownHerald }, knownHerald ? 'another herald node claims an address this node announces' : 'IP conflict: a foreign MAC claims an announced address');
+    if (firstInAWhile) {
       const name = lbAddressName(claim.address);
       this.o.writer.event(name, this.addresses.store.get(name)?.metadata?.uid, 'Warning', 'AddressConflict',
         knownHerald ? `${ip} is also claimed by another herald node (${claim.mac}); re-checking ownership` : `IP conflict: ${ip} is also claimed by ${claim.mac}, which is not a herald node`);
     }
     // Re-check ownership with fresh facts, and win the neighbours back if we still own it.
     this.recompute();
-    this.o.announcer.reannounce(claim.address);
+    if (this.o.announcer.isAnnouncing(claim.address)) this.o.announcer.reannounce(claim.address);
   }
 
   private heraldMacs(): Set<string> {

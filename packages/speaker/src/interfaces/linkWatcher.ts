@@ -8,7 +8,10 @@ import type { Logger } from 'pino';
  * error also triggers a re-dump.
  */
 export class LinkWatcher {
-  private socket: ReturnType<typeof nl.createRtNetlink> | undefined;
+  /** Dumps only: a multicast event arriving in the middle of a multipart dump breaks the library's parser. */
+  private dumper: ReturnType<typeof nl.createRtNetlink> | undefined;
+  /** Events only: they just trigger a re-dump. */
+  private events: ReturnType<typeof nl.createRtNetlink> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private links: LinkFacts[] = [];
   private closed = false;
@@ -16,12 +19,15 @@ export class LinkWatcher {
   constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number }) {}
 
   async start(): Promise<LinkFacts[]> {
-    const s = nl.createRtNetlink();
-    this.socket = s;
-    for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) s.socket.addMembership(nl.rt.MulticastGroups[group]);
-    s.socket.on('message', () => this.schedule());
-    s.socket.on('error', (e: Error) => {
-      this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink socket error; re-reading links');
+    this.dumper = nl.createRtNetlink();
+    this.dumper.socket.on('error', (e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink dump socket error'));
+    const events = nl.createRtNetlink();
+    this.events = events;
+    for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) events.socket.addMembership(nl.rt.MulticastGroups[group]);
+    events.socket.on('message', () => this.schedule());
+    events.socket.on('error', (e: Error) => {
+      // ENOBUFS means events were lost: a full re-dump recovers the picture.
+      this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink event socket error; re-reading links');
       this.schedule();
     });
     this.links = await this.dump();
@@ -35,13 +41,22 @@ export class LinkWatcher {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
-    this.socket?.socket.close();
+    this.dumper?.socket.close();
+    this.events?.socket.close();
   }
+
+  private dumping = false;
+  private again = false;
 
   private schedule(): void {
     if (this.closed) return;
+    if (this.dumping) {
+      this.again = true;
+      return;
+    }
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.dumping = true;
       this.dump()
         .then((links) => {
           if (this.closed) return;
@@ -49,13 +64,22 @@ export class LinkWatcher {
           this.links = links;
           if (changed) this.o.onChange(links);
         })
-        .catch((e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'could not read links'));
+        .catch((e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'could not read links'))
+        .finally(() => {
+          this.dumping = false;
+          if (this.again) {
+            this.again = false;
+            this.schedule();
+          }
+        });
     }, this.o.debounceMs ?? 10);
   }
 
   private async dump(): Promise<LinkFacts[]> {
-    const s = this.socket as ReturnType<typeof nl.createRtNetlink>;
-    const [links, addrs] = await Promise.all([s.getLinks(), s.getAddresses()]);
+    const s = this.dumper as ReturnType<typeof nl.createRtNetlink>;
+    // One dump at a time on the socket: concurrent multipart replies interleave.
+    const links = await s.getLinks();
+    const addrs = await s.getAddresses();
     return links
       .map((l) => {
         const index = l.data.index as number;

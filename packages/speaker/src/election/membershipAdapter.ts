@@ -1,0 +1,22 @@
+import type { Membership } from '../membership/membership.js';
+import type { LocalState, MembershipSource, PeerState } from './membershipSource.js';
+
+/** Presents the heartbeat/Lease membership as the facts the election needs. */
+export function membershipSource(m: Membership): MembershipSource {
+  return {
+    peers() {
+      const out = new Map<string, PeerState>();
+      for (const p of m.view().peers) {
+        if (p.self) continue;
+        out.set(p.node, { alive: p.alive, draining: p.draining, interfaces: p.interfaces, announcing: p.announcing });
+      }
+      return out;
+    },
+    onChange(listener) {
+      m.on('change', () => listener());
+    },
+    setLocalState(state: LocalState) {
+      m.setLocalState({ draining: state.draining, interfaces: state.interfaces, announcing: state.announcing });
+    },
+  };
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// herald-speaker composition root: config, links, membership, announcer, election loop, endpoints, signals.
+import { readFileSync } from 'node:fs';
+import * as k8s from '@kubernetes/client-node';
+import { chooseIncarnation, linkHealth, type LinkFacts } from '@herald/core';
+import { pino } from 'pino';
+import { Announcer } from './announce/announcer.js';
+import { readSpeakerConfig, SPEAKER_USAGE } from './config.js';
+import { membershipSource } from './election/membershipAdapter.js';
+import { SpeakerController } from './election/speakerController.js';
+import { startHttpEndpoints } from './httpEndpoints.js';
+import { LinkWatcher } from './interfaces/linkWatcher.js';
+import { LBAddressWriter } from './kube/lbAddressWriter.js';
+import { Membership } from './membership/membership.js';
+import { createSpeakerMetrics } from './metrics.js';
+import { Icmp6Socket, PacketSocket } from './native/index.js';
+
+const parsed = (() => {
+  try {
+    return readSpeakerConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    process.stderr.write(`herald-speaker: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+if (parsed === 'help') {
+  process.stdout.write(SPEAKER_USAGE);
+  process.exit(0);
+}
+const config = parsed;
+const log = pino({ level: config.logLevel, base: { component: 'herald-speaker', node: config.node } });
+const kubeConfig = new k8s.KubeConfig();
+if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
+else kubeConfig.loadFromDefault();
+const metrics = createSpeakerMetrics();
+
+let key: Uint8Array;
+try {
+  key = new Uint8Array(readFileSync(config.secretKeyFile));
+  if (key.length < 16) throw new Error(`the key has ${key.length} bytes; at least 16 are needed`);
+} catch (e) {
+  log.fatal({ event: 'noHeartbeatKey', file: config.secretKeyFile, err: (e as Error).message }, 'cannot read the heartbeat key (Secret herald-memberlist, key secretkey)');
+  process.exit(2);
+}
+
+const links = new LinkWatcher({ log, onChange: (l) => controller.setLinks(l) });
+const initialLinks = await links.start();
+
+/** DESIGN.md: the node's address on the announce LAN; the Node's InternalIP when there is none. */
+async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
+  if (config.heartbeatAddress) return config.heartbeatAddress;
+  const healthy = current.filter((l) => linkHealth(l) === 'Healthy');
+  const onLinks = healthy.flatMap((l) => l.subnets.map((s) => s.split('/')[0] as string));
+  try {
+    const node = await kubeConfig.makeApiClient(k8s.CoreV1Api).readNode({ name: config.node });
+    const internal = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (internal && onLinks.includes(internal)) return internal;
+  } catch (e) {
+    log.warn({ event: 'nodeReadFailed', err: (e as Error).message }, 'could not read the Node for its InternalIP');
+  }
+  const first = [...healthy].sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((l) => l.subnets).find((s) => !s.includes(':'));
+  if (!first) throw new Error('no healthy interface has an IPv4 address to send heartbeats from; set --heartbeat-address');
+  return first.split('/')[0] as string;
+}
+
+const membership = new Membership({
+  node: config.node,
+  incarnation: chooseIncarnation(Date.now()),
+  heartbeat: { address: await heartbeatAddress(initialLinks), port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
+  leases: { kubeConfig, namespace: config.namespace },
+  registry: metrics.registry,
+  log,
+});
+const writer = new LBAddressWriter(kubeConfig, { log, metrics, node: config.node });
+const announcer = new Announcer({
+  sockets: { packet: (i) => new PacketSocket(i), icmp6: (i) => new Icmp6Socket(i) },
+  log,
+  metrics,
+  refreshIntervalMs: config.garpRefreshMs,
+  onAnnounced: (a) => controller.onAnnounced(a),
+  onClaim: (c) => controller.onClaim(c),
+});
+const controller = new SpeakerController({
+  node: config.node,
+  kubeConfig,
+  log,
+  metrics,
+  announcer,
+  writer,
+  membership: membershipSource(membership),
+  lbClass: config.lbClass,
+  handoverTimeoutMs: config.handoverTimeoutMs,
+});
+
+const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, ready: () => controller.ready() });
+controller.setLinks(initialLinks);
+await membership.start();
+log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');
+await controller.start();
+log.info({ event: 'cachesSynced' }, 'caches synced; electing');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ event: 'draining', signal }, 'draining: successors announce first');
+  await controller.drain();
+  announcer.close();
+  controller.stop();
+  links.close();
+  await membership.stop();
+  for (const s of servers) s.close();
+  log.info({ event: 'stopped' }, 'herald-speaker stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,265 @@
+import { createHmac } from 'node:crypto';
+import { encodeHeartbeat, joinHeartbeatFrame, type MembershipView, type PeerTransition } from '@herald/core';
+import { pino, type Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Membership, type MembershipOptions } from './membership.js';
+import type { DatagramEndpoint, DatagramHandlers, OpenDatagrams } from './udpDatagrams.js';
+
+const KEY = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
+const OTHER_KEY = new TextEncoder().encode('fedcba9876543210fedcba9876543210');
+const PORT = 7947;
+
+/** A switch in memory: datagrams arrive on a microtask, cut hosts neither send nor receive. */
+class FakeLan {
+  readonly hosts = new Map<string, DatagramHandlers>();
+  readonly cut = new Set<string>();
+  readonly unreachable = new Set<string>();
+  readonly sent: { from: string; to: string; bytes: Uint8Array }[] = [];
+
+  open(address: string): OpenDatagrams {
+    return async (bind, handlers) => {
+      const key = `${bind.address}:${bind.port}`;
+      if (this.hosts.has(key)) throw Object.assign(new Error(`${key} in use`), { code: 'EADDRINUSE' });
+      this.hosts.set(key, handlers);
+      return {
+        send: (bytes, to, done) => {
+          if (this.unreachable.has(to.address)) return done(Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' }));
+          this.sent.push({ from: address, to: to.address, bytes: Uint8Array.from(bytes) });
+          this.deliver(bytes, { address: bind.address, port: bind.port }, to);
+          done(null);
+        },
+        close: async () => {
+          this.hosts.delete(key);
+        },
+      };
+    };
+  }
+
+  deliver(bytes: Uint8Array, from: DatagramEndpoint, to: DatagramEndpoint): void {
+    if (this.cut.has(from.address) || this.cut.has(to.address)) return;
+    const copy = Uint8Array.from(bytes);
+    queueMicrotask(() => this.hosts.get(`${to.address}:${to.port}`)?.onMessage(copy, from));
+  }
+}
+
+interface Node {
+  name: string;
+  address: string;
+  membership: Membership;
+  registry: Registry;
+  events: { at: number; transitions: PeerTransition[]; view: MembershipView }[];
+  logs: Record<string, unknown>[];
+}
+
+const ADDRESSES: Record<string, string> = { n1: '192.0.2.11', n2: '192.0.2.12', n3: '192.0.2.13', n4: '192.0.2.14' };
+
+function makeNode(lan: FakeLan, name: string, extra: Partial<MembershipOptions> = {}): Node {
+  const registry = new Registry();
+  const logs: Record<string, unknown>[] = [];
+  const log: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const address = ADDRESSES[name]!;
+  const membership = new Membership({
+    node: name,
+    incarnation: 1_700_000_000_000 + Object.keys(ADDRESSES).indexOf(name),
+    heartbeat: { address, port: PORT, intervalMs: 100, key: KEY },
+    peers: Object.entries(ADDRESSES).filter(([n]) => n !== name && n !== 'n4').map(([node, a]) => ({ node, address: a, port: PORT })),
+    initialState: { draining: false, interfaces: [{ name: 'eth0', subnets: [`${address}/24`] }], announcing: [] },
+    registry,
+    log,
+    now: () => Date.now(),
+    wallNow: () => Date.now(),
+    openDatagrams: lan.open(address),
+    ...extra,
+  });
+  const node: Node = { name, address, membership, registry, events: [], logs };
+  membership.on('change', (view, transitions) => node.events.push({ at: Date.now(), view, transitions: [...transitions] }));
+  return node;
+}
+
+const aliveIn = (n: Node): string[] => n.membership.view().peers.filter((p) => p.alive).map((p) => p.node);
+const counter = async (n: Node, name: string, labels: Record<string, string> = {}): Promise<number> => {
+  const metric = await n.registry.getSingleMetric(name)!.get();
+  return metric.values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((s, v) => s + v.value, 0);
+};
+const histogramCount = async (n: Node, name: string): Promise<number> =>
+  ((await n.registry.getSingleMetric(name)!.get()).values as { metricName?: string; value: number }[]).find((v) => v.metricName === `${name}_count`)?.value ?? 0;
+const changes = (n: Node, node: string, change: string) => n.events.filter((e) => e.transitions.some((t) => t.node === node && t.change === change));
+
+describe('Membership over an in-memory LAN with fake timers', () => {
+  let lan: FakeLan;
+  let nodes: Node[];
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    lan = new FakeLan();
+    nodes = ['n1', 'n2', 'n3'].map((n) => makeNode(lan, n));
+    for (const n of nodes) await n.membership.start();
+  });
+
+  afterEach(async () => {
+    for (const n of nodes) await n.membership.stop();
+    vi.useRealTimers();
+  });
+
+  it('three speakers see each other alive within one interval, each through one change per peer', async () => {
+    await vi.advanceTimersByTimeAsync(150);
+    for (const n of nodes) {
+      expect(aliveIn(n)).toEqual(['n1', 'n2', 'n3']);
+      for (const other of nodes.filter((x) => x !== n)) expect(changes(n, other.name, 'PeerAlive')).toHaveLength(1);
+    }
+    await vi.advanceTimersByTimeAsync(2_000);
+    // Steady state: no more changes after the first ones.
+    for (const n of nodes) expect(n.events.at(-1)!.at).toBeLessThan(1_000_200);
+  });
+
+  it('a speaker that stops sending is dead for the others exactly deadAfter after its last heartbeat', async () => {
+    await vi.advanceTimersByTimeAsync(1_000);
+    const n3 = nodes[2]!;
+    const last = n3.membership.view().atMs;
+    lan.cut.add(n3.address);
+    const cutAt = Date.now();
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const n of nodes.slice(0, 2)) {
+      const dead = changes(n, 'n3', 'PeerDead');
+      expect(dead).toHaveLength(1);
+      const lastHeard = dead[0]!.view.peers.find((p) => p.node === 'n3')!.lastHeartbeatMs!;
+      expect(lastHeard).toBeGreaterThanOrEqual(last - 100);
+      expect(dead[0]!.at).toBe(lastHeard + 500);
+      expect(dead[0]!.at - cutAt).toBeLessThanOrEqual(500);
+      expect(n.logs.some((l) => l.event === 'peerDead' && l.peer === 'n3')).toBe(true);
+      expect(await counter(n, 'herald_membership_peers_alive')).toBe(1);
+    }
+    // n3, cut off, sees both others dead too.
+    expect(aliveIn(n3)).toEqual(['n3']);
+  });
+
+  it('a speaker that comes back is alive again, and a restart is reported with its new incarnation', async () => {
+    await vi.advanceTimersByTimeAsync(300);
+    const n3 = nodes[2]!;
+    await n3.membership.stop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(aliveIn(nodes[0]!)).toEqual(['n1', 'n2']);
+    const reborn = makeNode(lan, 'n3', { incarnation: 1_800_000_000_000 });
+    nodes[2] = reborn;
+    await reborn.membership.start();
+    await vi.advanceTimersByTimeAsync(200);
+    expect(aliveIn(nodes[0]!)).toEqual(['n1', 'n2', 'n3']);
+    const back = changes(nodes[0]!, 'n3', 'PeerRestarted');
+    expect(back).toHaveLength(1);
+    expect(back[0]!.transitions.filter((t) => t.node === 'n3').map((t) => t.change)).toEqual(['PeerAlive', 'PeerRestarted']);
+  });
+
+  it('draining and announced addresses reach the peers with the next heartbeat', async () => {
+    await vi.advanceTimersByTimeAsync(300);
+    nodes[1]!.membership.setLocalState({ draining: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.12/24'] }], announcing: ['192.0.2.200'] });
+    await vi.advanceTimersByTimeAsync(100);
+    const seen = nodes[0]!.membership.view().peers.find((p) => p.node === 'n2');
+    expect(seen).toMatchObject({ alive: true, draining: true, announcing: ['192.0.2.200'] });
+    expect(changes(nodes[0]!, 'n2', 'PeerDraining')).toHaveLength(1);
+    expect(changes(nodes[0]!, 'n2', 'PeerAnnouncingChanged')).toHaveLength(1);
+  });
+
+  it('setLocalState refuses state no heartbeat can carry and keeps the old one', () => {
+    const m = nodes[0]!.membership;
+    expect(() => m.setLocalState({ draining: true, interfaces: [{ name: 'eth/0', subnets: [] }], announcing: [] })).toThrow(RangeError);
+    expect(() => m.setLocalState({ draining: true, interfaces: [], announcing: ['not-an-ip'] })).toThrow('announced address');
+    expect(m.view().peers.find((p) => p.self)).toMatchObject({ draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }] });
+  });
+
+  it('counts sent and received heartbeats and estimates the round trip from echoes', async () => {
+    await vi.advanceTimersByTimeAsync(1_000);
+    const n1 = nodes[0]!;
+    // 11 ticks (t=0 … t=1000) to 2 peers each.
+    expect(await counter(n1, 'herald_membership_heartbeats_sent_total')).toBe(22);
+    expect(await counter(n1, 'herald_membership_heartbeats_received_total')).toBeGreaterThanOrEqual(20);
+    expect(await histogramCount(n1, 'herald_membership_heartbeat_rtt_seconds')).toBeGreaterThan(10);
+    // In-memory delivery takes no time, so every round trip is 0 ms.
+    expect(n1.membership.view().peers.find((p) => p.node === 'n2')?.rttMs).toBe(0);
+    expect(await counter(n1, 'herald_membership_peers_alive')).toBe(2);
+  });
+
+  it('datagrams signed with another key, garbage and replays are counted by reason and change nothing', async () => {
+    await vi.advanceTimersByTimeAsync(300);
+    const n1 = nodes[0]!;
+    const before = n1.events.length;
+    const payload = encodeHeartbeat({ node: 'intruder', incarnation: 9e12, sequence: 1, draining: false, interfaces: [], announcing: [], heartbeatAddress: '192.0.2.66', heartbeatPort: PORT });
+    const forged = joinHeartbeatFrame(payload, createHmac('sha256', OTHER_KEY).update(payload).digest());
+    const from = { address: '192.0.2.66', port: PORT };
+    const to = { address: n1.address, port: PORT };
+    lan.deliver(forged, from, to);
+    lan.deliver(new Uint8Array(10), from, to);
+    const real = lan.sent.filter((s) => s.from === '192.0.2.12' && s.to === n1.address).at(-1)!.bytes;
+    lan.deliver(real, from, to);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await counter(n1, 'herald_membership_heartbeats_rejected_total', { reason: 'BadMac' })).toBe(1);
+    expect(await counter(n1, 'herald_membership_heartbeats_rejected_total', { reason: 'TooShort' })).toBe(1);
+    expect(await counter(n1, 'herald_membership_heartbeats_rejected_total', { reason: 'Replay' })).toBe(1);
+    expect(n1.events.length).toBe(before);
+    expect(n1.membership.view().peers.map((p) => p.node)).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('a speaker with the wrong key is never believed, and its rejections are counted', async () => {
+    const n4 = makeNode(lan, 'n4', { heartbeat: { address: ADDRESSES.n4!, port: PORT, intervalMs: 100, key: OTHER_KEY } });
+    nodes.push(n4);
+    await n4.membership.start();
+    await vi.advanceTimersByTimeAsync(500);
+    expect(nodes[0]!.membership.view().peers.map((p) => p.node)).toEqual(['n1', 'n2', 'n3']);
+    expect(await counter(nodes[0]!, 'herald_membership_heartbeats_rejected_total', { reason: 'BadMac' })).toBeGreaterThanOrEqual(4);
+  });
+
+  it('send errors are counted by code and never stop the others from being heard', async () => {
+    lan.unreachable.add(ADDRESSES.n3!);
+    await vi.advanceTimersByTimeAsync(500);
+    // Ticks at +100 … +500 (the one at start went out before the route broke).
+    expect(await counter(nodes[0]!, 'herald_membership_heartbeat_send_errors_total', { code: 'ENETUNREACH' })).toBe(5);
+    expect(aliveIn(nodes[2]!)).toEqual(['n3']);
+    expect(aliveIn(nodes[0]!)).toEqual(['n1', 'n2', 'n3']);
+  });
+
+  it('a listener that throws is logged and does not break membership', async () => {
+    const n1 = nodes[0]!;
+    n1.membership.on('change', () => {
+      throw new Error('boom');
+    });
+    lan.cut.add(ADDRESSES.n2!);
+    await vi.advanceTimersByTimeAsync(700);
+    expect(n1.logs.some((l) => l.event === 'membershipListenerFailed')).toBe(true);
+    expect(aliveIn(n1)).toEqual(['n1', 'n3']);
+  });
+
+  it('sets one deadline timer, not a timer per heartbeat', async () => {
+    await vi.advanceTimersByTimeAsync(1_000);
+    // 3 send timers + 3 deadline timers.
+    expect(vi.getTimerCount()).toBe(6);
+  });
+});
+
+describe('Membership construction', () => {
+  const base = (): MembershipOptions => ({
+    node: 'n1',
+    incarnation: 1,
+    heartbeat: { address: '192.0.2.11', port: PORT, intervalMs: 100, key: KEY },
+    registry: new Registry(),
+    log: pino({ level: 'silent' }),
+    openDatagrams: new FakeLan().open('192.0.2.11'),
+  });
+
+  it.each<{ name: string; change: (o: MembershipOptions) => MembershipOptions; words: string }>([
+    { name: 'a node name that is not a DNS name', change: (o) => ({ ...o, node: 'Node_1' }), words: 'DNS-1123' },
+    { name: 'a heartbeat address that is not an IP', change: (o) => ({ ...o, heartbeat: { ...o.heartbeat, address: 'eth0' } }), words: 'heartbeat address' },
+    { name: 'dead-after not longer than the interval', change: (o) => ({ ...o, heartbeat: { ...o.heartbeat, deadAfterMs: 100 } }), words: 'dead-after (100 ms)' },
+    { name: 'a zero interval', change: (o) => ({ ...o, heartbeat: { ...o.heartbeat, intervalMs: 0 } }), words: 'interval must be positive' },
+  ])('refuses $name', ({ change, words }) => {
+    expect(() => new Membership(change(base()))).toThrow(words);
+  });
+
+  it('start() fails with the bind error when the address is taken', async () => {
+    const lan = new FakeLan();
+    const a = new Membership({ ...base(), openDatagrams: lan.open('192.0.2.11') });
+    const b = new Membership({ ...base(), openDatagrams: lan.open('192.0.2.11') });
+    await a.start();
+    await expect(b.start()).rejects.toThrow('in use');
+    await a.stop();
+  });
+});

@@ -1,0 +1,353 @@
+import type * as k8s from '@kubernetes/client-node';
+import {
+  diffViews,
+  encodeHeartbeat,
+  PeerTable,
+  type Heartbeat,
+  type HeartbeatInterface,
+  type HeartbeatRejectReason,
+  type HeartbeatTarget,
+  type LeaseFacts,
+  type MembershipView,
+  type PeerChange,
+  type PeerTransition,
+} from '@herald/core';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { HeartbeatSocket } from './heartbeatSocket.js';
+import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
+import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
+import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
+import { monotonicNow, realTimers, type Timers } from './timers.js';
+import type { DatagramEndpoint, OpenDatagrams } from './udpDatagrams.js';
+
+export interface LocalMembershipState {
+  readonly draining: boolean;
+  readonly interfaces: readonly HeartbeatInterface[];
+  readonly announcing: readonly string[];
+}
+
+export interface MembershipOptions {
+  /** This node's name (the Kubernetes Node name). */
+  readonly node: string;
+  /** Process start in epoch ms; see chooseIncarnation for restarts with a clock that went back. */
+  readonly incarnation: number;
+  readonly heartbeat: {
+    /** The node's address on the LAN that carries the announced addresses; bound, and published. */
+    readonly address: string;
+    readonly port: number;
+    readonly intervalMs: number;
+    /** Default 5 × intervalMs. */
+    readonly deadAfterMs?: number;
+    /** HMAC-SHA256 key (Secret herald-memberlist, key secretkey). */
+    readonly key: Uint8Array;
+  };
+  /** Fixed peers, in addition to those discovered from Leases (or instead of them, without an API). */
+  readonly peers?: readonly HeartbeatTarget[];
+  /** Per-node Leases: publish ours, discover peers from theirs. Omit to run on heartbeats alone. */
+  readonly leases?: {
+    readonly kubeConfig: k8s.KubeConfig;
+    readonly namespace: string;
+    readonly renewIntervalMs?: number;
+    readonly durationMs?: number;
+    readonly requestTimeoutMs?: number;
+  };
+  readonly initialState?: LocalMembershipState;
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Monotonic ms; liveness is measured on it. */
+  readonly now?: () => number;
+  /** Epoch ms; only to place a Lease's renewTime on the monotonic clock. */
+  readonly wallNow?: () => number;
+  readonly timers?: Timers;
+  /** The datagram layer; tests swap in an in-memory network. */
+  readonly openDatagrams?: OpenDatagrams;
+  readonly forgetAfterMs?: number;
+}
+
+export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
+
+const LOG_EVENT: Record<PeerChange, string> = {
+  PeerAdded: 'peerAdded',
+  PeerRemoved: 'peerRemoved',
+  PeerAlive: 'peerAlive',
+  PeerDead: 'peerDead',
+  PeerRestarted: 'peerRestarted',
+  PeerDraining: 'peerDraining',
+  PeerUndrained: 'peerUndrained',
+  PeerInterfacesChanged: 'peerInterfacesChanged',
+  PeerAnnouncingChanged: 'peerAnnouncingChanged',
+  HeartbeatsBroken: 'heartbeatsBroken',
+  HeartbeatsRestored: 'heartbeatsRestored',
+};
+
+/**
+ * Who is alive, for the election: heartbeats every interval to every peer over the announce LAN, a
+ * per-node Lease for discovery and as a slow fallback, one PeerTable (packages/core) deciding. Emits
+ * 'change' only on transitions, with the whole view and what changed. One timer for sending, one for
+ * the table's next deadline: nothing polls.
+ */
+export class Membership {
+  readonly metrics: MembershipMetrics;
+  private readonly table: PeerTable;
+  private readonly now: () => number;
+  private readonly wallNow: () => number;
+  private readonly timers: Timers;
+  private readonly intervalMs: number;
+  private readonly listeners = new Set<MembershipListener>();
+  private local: LocalMembershipState;
+  private socket: HeartbeatSocket | undefined;
+  private nodeLease: NodeLease | undefined;
+  private leaseWatch: SpeakerLeaseWatch | undefined;
+  private sequence = 0;
+  private nextSendAt = 0;
+  private sendTimer: unknown;
+  private deadlineTimer: unknown;
+  private deadlineAt: number | undefined;
+  private lastView: MembershipView | undefined;
+  private running = false;
+
+  constructor(private readonly o: MembershipOptions) {
+    this.now = o.now ?? monotonicNow;
+    this.wallNow = o.wallNow ?? Date.now;
+    this.timers = o.timers ?? realTimers;
+    this.intervalMs = o.heartbeat.intervalMs;
+    if (!(this.intervalMs > 0)) throw new RangeError(`heartbeat interval must be positive, not ${this.intervalMs}`);
+    const deadAfterMs = o.heartbeat.deadAfterMs ?? 5 * this.intervalMs;
+    if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
+    this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
+    this.local = o.initialState ?? { draining: false, interfaces: [], announcing: [] };
+    encodeHeartbeat(this.heartbeat()); // refuses a bad node name, address or state before anything starts
+    this.table.setLocal(this.local);
+    this.metrics = createMembershipMetrics(o.registry);
+  }
+
+  /** Binds the heartbeat socket (throws if it cannot), then starts sending, the Lease and the watch. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const { address, port, key } = this.o.heartbeat;
+    this.socket = await HeartbeatSocket.open({
+      bind: { address, port },
+      key,
+      onHeartbeat: (hb, from) => this.onHeartbeat(hb, from),
+      onReject: (reason, message, from) => this.reject(reason, message, from),
+      onSendError: (code, to, message) => {
+        this.metrics.sendErrors.inc({ code });
+        this.o.log.debug({ event: 'heartbeatSendError', code, to: to && `${to.address}:${to.port}`, err: message }, 'heartbeat send failed');
+      },
+      ...(this.o.openDatagrams ? { open: this.o.openDatagrams } : {}),
+    });
+    this.running = true;
+    const now = this.now();
+    for (const p of this.o.peers ?? []) this.table.addStaticPeer(p, now);
+    if (this.o.leases) this.startLeases(this.o.leases);
+    this.o.log.info({ event: 'membershipStarted', node: this.o.node, incarnation: this.o.incarnation, heartbeat: `${address}:${port}`, intervalMs: this.intervalMs }, 'membership started');
+    this.refresh();
+    this.nextSendAt = now;
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.timers.clearTimeout(this.sendTimer);
+    this.timers.clearTimeout(this.deadlineTimer);
+    this.deadlineAt = undefined;
+    this.nodeLease?.stop();
+    this.leaseWatch?.stop();
+    await this.socket?.close();
+    this.socket = undefined;
+  }
+
+  /**
+   * What this speaker announces and on which interfaces; the next heartbeat carries it (and the Lease
+   * when draining or interfaces change). Throws RangeError for state no heartbeat can carry.
+   */
+  setLocalState(state: LocalMembershipState): void {
+    const before = this.local;
+    this.local = { draining: state.draining, interfaces: [...state.interfaces], announcing: [...state.announcing] };
+    try {
+      encodeHeartbeat(this.heartbeat());
+    } catch (e) {
+      this.local = before;
+      throw e;
+    }
+    this.table.setLocal(this.local);
+    if (before.draining !== state.draining || JSON.stringify(before.interfaces) !== JSON.stringify(state.interfaces)) this.nodeLease?.poke();
+    if (this.running) this.refresh();
+  }
+
+  /** The current view (self included), computed now. */
+  view(): MembershipView {
+    return this.table.view(this.now());
+  }
+
+  on(event: 'change', listener: MembershipListener): this {
+    if (event !== 'change') throw new Error(`Membership emits 'change' only, not ${JSON.stringify(event)}`);
+    this.listeners.add(listener);
+    return this;
+  }
+
+  off(event: 'change', listener: MembershipListener): this {
+    this.listeners.delete(listener);
+    return this;
+  }
+
+  /** This speaker's heartbeat without an echo; encoding it checks that the local state is sendable. */
+  private heartbeat(): Heartbeat {
+    return {
+      node: this.o.node,
+      incarnation: this.o.incarnation,
+      sequence: this.sequence,
+      draining: this.local.draining,
+      interfaces: this.local.interfaces,
+      announcing: this.local.announcing,
+      heartbeatAddress: this.o.heartbeat.address,
+      heartbeatPort: this.o.heartbeat.port,
+    };
+  }
+
+  private tick(): void {
+    if (!this.running || !this.socket) return;
+    const now = this.now();
+    this.sequence++;
+    const targets = this.table.targets();
+    const base = this.heartbeat();
+    for (const t of targets) {
+      // Each peer gets the echo of its own last heartbeat, for its round-trip estimate.
+      const echo = this.table.echoFor(t.node, now);
+      this.socket.send(encodeHeartbeat(echo ? { ...base, echo } : base), t);
+    }
+    this.table.recordSent(this.sequence, now);
+    this.metrics.sent.inc(targets.length);
+    // Fixed cadence; after a stall (GC, suspended VM) skip the missed beats rather than burst them.
+    this.nextSendAt += this.intervalMs;
+    if (this.nextSendAt <= now) this.nextSendAt = now + this.intervalMs;
+    this.sendTimer = this.timers.setTimeout(() => this.tick(), this.nextSendAt - now);
+  }
+
+  private onHeartbeat(hb: Heartbeat, from: DatagramEndpoint): void {
+    if (!this.running) return;
+    const r = this.table.observeHeartbeat(hb, this.now());
+    if (!r.ok) return this.reject(r.error.reason, r.error.message, from);
+    this.metrics.received.inc();
+    if (r.value.rttSampleMs !== undefined) this.metrics.rtt.observe(r.value.rttSampleMs / 1000);
+    if (r.value.changed) this.refresh();
+    else if (this.deadlineAt === undefined) this.armDeadline(this.now());
+  }
+
+  private reject(reason: HeartbeatRejectReason, message: string, from: DatagramEndpoint): void {
+    this.metrics.rejected.inc({ reason });
+    this.o.log.debug({ event: 'heartbeatRejected', reason, from: `${from.address}:${from.port}`, err: message }, 'heartbeat rejected');
+  }
+
+  private startLeases(o: NonNullable<MembershipOptions['leases']>): void {
+    const durationMs = o.durationMs ?? DEFAULT_LEASE_DURATION_MS;
+    this.nodeLease = new NodeLease({
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      node: this.o.node,
+      state: () => ({
+        heartbeatAddress: this.o.heartbeat.address,
+        heartbeatPort: this.o.heartbeat.port,
+        incarnation: this.o.incarnation,
+        draining: this.local.draining,
+        interfaces: this.local.interfaces,
+      }),
+      durationMs,
+      ...(o.renewIntervalMs === undefined ? {} : { renewIntervalMs: o.renewIntervalMs }),
+      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
+      log: this.o.log,
+      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
+      timers: this.timers,
+      wallNow: this.wallNow,
+    });
+    this.leaseWatch = new SpeakerLeaseWatch({
+      kubeConfig: o.kubeConfig,
+      namespace: o.namespace,
+      log: this.o.log,
+      onUpsert: (seen) => this.onLease(seen, durationMs),
+      onDelete: (node) => {
+        if (!this.running) return;
+        this.table.forgetLease(node, this.now());
+        this.refresh();
+      },
+      onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
+      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
+      timers: this.timers,
+    });
+    this.nodeLease.start();
+    this.leaseWatch.start();
+  }
+
+  private onLease(seen: SpeakerLeaseSeen, defaultDurationMs: number): void {
+    if (!this.running || seen.info.node === this.o.node) return;
+    const now = this.now();
+    const { info } = seen;
+    // renewTime is the peer's wall clock; its age on our wall clock places it on the monotonic one.
+    const renewTimeMs = seen.renewTimeWallMs === undefined ? Number.NEGATIVE_INFINITY : now - (this.wallNow() - seen.renewTimeWallMs);
+    const facts: LeaseFacts = {
+      renewTimeMs,
+      durationMs: info.durationMs ?? defaultDurationMs,
+      draining: info.draining,
+      ...(info.heartbeatAddress === undefined ? {} : { heartbeatAddress: info.heartbeatAddress }),
+      ...(info.heartbeatPort === undefined ? {} : { heartbeatPort: info.heartbeatPort }),
+      ...(info.interfaces === undefined ? {} : { interfaces: info.interfaces }),
+    };
+    this.table.observeLease(info.node, facts, now);
+    this.refresh();
+  }
+
+  /** Recomputes the view; on transitions updates gauges, logs, and tells listeners. Re-arms the deadline timer. */
+  private refresh(): void {
+    if (!this.running) return;
+    const now = this.now();
+    const view = this.table.view(now);
+    const transitions = diffViews(this.lastView, view);
+    if (transitions.length > 0) {
+      const previous = this.lastView;
+      this.lastView = view;
+      const peers = view.peers.filter((p) => !p.self);
+      this.metrics.peersAlive.set(peers.filter((p) => p.alive).length);
+      this.metrics.peersKnown.set(peers.length);
+      this.metrics.heartbeatsBroken.set(peers.filter((p) => p.heartbeatsBroken).length);
+      for (const t of transitions) this.logTransition(t, view, previous, now);
+      for (const listener of this.listeners) {
+        try {
+          listener(view, transitions);
+        } catch (e) {
+          this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
+        }
+      }
+    }
+    this.armDeadline(now);
+  }
+
+  private logTransition(t: PeerTransition, view: MembershipView, previous: MembershipView | undefined, now: number): void {
+    this.metrics.transitions.inc({ change: t.change });
+    const p = view.peers.find((x) => x.node === t.node) ?? previous?.peers.find((x) => x.node === t.node);
+    const fields = {
+      event: LOG_EVENT[t.change],
+      peer: t.node,
+      judgedBy: p?.judgedBy,
+      incarnation: p?.incarnation,
+      ...(p?.lastHeartbeatMs === undefined ? {} : { lastHeartbeatAgoMs: Math.round(now - p.lastHeartbeatMs) }),
+    };
+    if (t.change === 'PeerDead') this.o.log.warn(fields, `peer ${t.node} is dead`);
+    else if (t.change === 'HeartbeatsBroken') this.o.log.warn(fields, `no heartbeat ever arrived from ${t.node}; judging it by its Lease`);
+    else if (p?.self) this.o.log.debug(fields, `this node: ${t.change}`);
+    else this.o.log.info(fields, `peer ${t.node}: ${t.change}`);
+  }
+
+  private armDeadline(now: number): void {
+    const next = this.table.nextDeadline(now);
+    if (next === this.deadlineAt) return;
+    this.timers.clearTimeout(this.deadlineTimer);
+    this.deadlineAt = next;
+    if (next === undefined) return;
+    this.deadlineTimer = this.timers.setTimeout(() => {
+      this.deadlineAt = undefined;
+      this.refresh();
+    }, Math.max(0, next - now));
+  }
+}

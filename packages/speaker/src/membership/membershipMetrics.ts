@@ -1,0 +1,36 @@
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES } from '@herald/core';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
+export function createMembershipMetrics(registry: Registry) {
+  const registers = [registry];
+  const m = {
+    peersAlive: new Gauge({ name: 'herald_membership_peers_alive', help: 'Peers (this node excluded) this speaker judges alive', registers }),
+    peersKnown: new Gauge({ name: 'herald_membership_peers_known', help: 'Peers (this node excluded) this speaker knows of, alive or dead', registers }),
+    heartbeatsBroken: new Gauge({
+      name: 'herald_membership_peers_heartbeats_broken',
+      help: 'Peers alive by their Lease from which no valid heartbeat has ever arrived',
+      registers,
+    }),
+    sent: new Counter({ name: 'herald_membership_heartbeats_sent_total', help: 'Heartbeat datagrams handed to the socket', registers }),
+    sendErrors: new Counter({ name: 'herald_membership_heartbeat_send_errors_total', help: 'Heartbeat sends or socket operations that failed, by errno code', labelNames: ['code'], registers }),
+    received: new Counter({ name: 'herald_membership_heartbeats_received_total', help: 'Heartbeats accepted (signed, well-formed, newer than the last one)', registers }),
+    rejected: new Counter({ name: 'herald_membership_heartbeats_rejected_total', help: 'Datagrams on the heartbeat port that were not believed, by reason', labelNames: ['reason'], registers }),
+    rtt: new Histogram({
+      name: 'herald_membership_heartbeat_rtt_seconds',
+      help: 'Heartbeat round trip from echoed sequences (arrival − send − time held by the peer)',
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    }),
+    transitions: new Counter({ name: 'herald_membership_transitions_total', help: 'Changes in the membership view, by kind', labelNames: ['change'], registers }),
+    leaseRenewals: new Counter({ name: 'herald_membership_lease_renewals_total', help: 'Writes of this node\'s speaker Lease, by result', labelNames: ['result'], registers }),
+    leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
+  };
+  // Every label value exists from the start, so a rate() over a first rejection is not lost.
+  for (const reason of HEARTBEAT_REJECT_REASONS) m.rejected.inc({ reason }, 0);
+  for (const change of PEER_CHANGES) m.transitions.inc({ change }, 0);
+  for (const result of ['ok', 'error']) m.leaseRenewals.inc({ result }, 0);
+  return m;
+}
+
+export type MembershipMetrics = ReturnType<typeof createMembershipMetrics>;
