@@ -1,0 +1,90 @@
+import type { HeartbeatInterface } from './heartbeat.js';
+
+/** What a peer's liveness was decided from: heartbeats if any ever arrived, else its Lease, else nothing. */
+export type JudgedBy = 'Self' | 'Heartbeat' | 'Lease' | 'Nothing';
+
+/** One node as this speaker sees it. Dead peers keep their last known state. */
+export interface PeerView {
+  readonly node: string;
+  /** This speaker's own entry (always alive; its state is the one given to setLocal). */
+  readonly self: boolean;
+  readonly alive: boolean;
+  readonly judgedBy: JudgedBy;
+  readonly draining: boolean;
+  /** Sorted by name, subnets sorted: equal state gives equal views. */
+  readonly interfaces: readonly HeartbeatInterface[];
+  /** Sorted. Empty for a peer judged by its Lease (Leases do not carry it). */
+  readonly announcing: readonly string[];
+  /** A fresh Lease but not one valid heartbeat since this speaker learnt of the peer. */
+  readonly heartbeatsBroken: boolean;
+  readonly incarnation?: number;
+  /** Local clock time the last accepted heartbeat arrived. */
+  readonly lastHeartbeatMs?: number;
+  /** Smoothed round trip from echoed heartbeats. */
+  readonly rttMs?: number;
+}
+
+/** Every node the speaker knows, self included, sorted by node name: the same facts give the same view. */
+export interface MembershipView {
+  readonly atMs: number;
+  readonly peers: readonly PeerView[];
+}
+
+/** Transitions between two views; the same words are the metric label and the log detail. */
+export const PEER_CHANGES = [
+  'PeerAdded',
+  'PeerRemoved',
+  'PeerAlive',
+  'PeerDead',
+  'PeerRestarted',
+  'PeerDraining',
+  'PeerUndrained',
+  'PeerInterfacesChanged',
+  'PeerAnnouncingChanged',
+  'HeartbeatsBroken',
+  'HeartbeatsRestored',
+] as const;
+
+export type PeerChange = (typeof PEER_CHANGES)[number];
+
+export interface PeerTransition {
+  readonly node: string;
+  readonly change: PeerChange;
+}
+
+const sameInterfaces = (a: readonly HeartbeatInterface[], b: readonly HeartbeatInterface[]): boolean =>
+  a.length === b.length && a.every((x, i) => x.name === b[i]!.name && sameStrings(x.subnets, b[i]!.subnets));
+
+const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** The transitions for one node; `lastHeartbeatMs`, `rttMs` and `judgedBy` alone are not transitions. */
+function peerTransitions(before: PeerView | undefined, after: PeerView | undefined): PeerChange[] {
+  if (!before && !after) return [];
+  if (!before) return after!.alive ? ['PeerAdded', 'PeerAlive'] : ['PeerAdded'];
+  if (!after) return before.alive ? ['PeerDead', 'PeerRemoved'] : ['PeerRemoved'];
+  const out: PeerChange[] = [];
+  if (before.alive !== after.alive) out.push(after.alive ? 'PeerAlive' : 'PeerDead');
+  if (before.incarnation !== undefined && after.incarnation !== undefined && before.incarnation !== after.incarnation) out.push('PeerRestarted');
+  if (before.draining !== after.draining) out.push(after.draining ? 'PeerDraining' : 'PeerUndrained');
+  if (!sameInterfaces(before.interfaces, after.interfaces)) out.push('PeerInterfacesChanged');
+  if (!sameStrings(before.announcing, after.announcing)) out.push('PeerAnnouncingChanged');
+  if (before.heartbeatsBroken !== after.heartbeatsBroken) out.push(after.heartbeatsBroken ? 'HeartbeatsBroken' : 'HeartbeatsRestored');
+  return out;
+}
+
+/** What changed from `before` to `after`, by node name then in PEER_CHANGES order. `before` undefined = nothing known. */
+export function diffViews(before: MembershipView | undefined, after: MembershipView): PeerTransition[] {
+  const old = new Map((before?.peers ?? []).map((p) => [p.node, p]));
+  const now = new Map(after.peers.map((p) => [p.node, p]));
+  const nodes = [...new Set([...old.keys(), ...now.keys()])].sort(compareText);
+  return nodes.flatMap((node) => peerTransitions(old.get(node), now.get(node)).map((change) => ({ node, change })));
+}
+
+/** True when a caller acting on the view (election, logs) has something to do. */
+export const viewChanged = (before: MembershipView | undefined, after: MembershipView): boolean => diffViews(before, after).length > 0;
+
+/** Code-unit order: deterministic on every speaker, unlike localeCompare. */
+export const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Names of the live nodes, self included, sorted. */
+export const aliveNodes = (view: MembershipView): string[] => view.peers.filter((p) => p.alive).map((p) => p.node);
