@@ -165,4 +165,18 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
       await world.lan.restoreManagement(node);
     }
   });
+
+  it('a foreign MAC announcing an owned address is reported as an IP conflict naming that MAC', async () => {
+    await world.readyPod('conflict', world.lan.nodes[1]!);
+    const { ip, node } = await ownedAddress('conflict');
+    const client = world.lan.client;
+    // The client claims the address with a gratuitous ARP of its own (test tooling: allow the bind).
+    await world.lan.exec(client.netns, ['sysctl', '-q', '-w', 'net.ipv4.ip_nonlocal_bind=1']);
+    await world.lan.exec(client.netns, ['arping', '-U', '-c', '2', '-I', 'eth0', ip]);
+    await waitFor('a foreign conflict in the owner metrics', async () => /herald_speaker_conflicts_total\{family="IPv4",source="foreign"\} [1-9]/.test(await world.speakerMetrics(node)), { timeoutMs: 5_000 });
+    await waitFor('an AddressConflict event naming the client MAC', async () => {
+      const events = await world.core.listNamespacedEvent({ namespace: 'default', fieldSelector: `involvedObject.name=${ip}` });
+      return events.items.some((e) => e.reason === 'AddressConflict' && e.type === 'Warning' && (e.message ?? '').includes(client.mac) && (e.message ?? '').includes('not a herald node'));
+    }, { timeoutMs: 5_000 });
+  });
 });
