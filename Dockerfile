@@ -1,0 +1,42 @@
+# One image, two entrypoints: herald-controller and herald-speaker.
+# Build: docker build -t herald:dev .   (test/docker/dockerfile.test.ts keeps these steps identical to CI's)
+ARG NODE_IMAGE=node:20.20.2-bookworm
+
+# ---- build: TypeScript and the speaker's N-API addon against the image's own Node headers ----------
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+# node-gyp must never download headers: official Node images ship them under /usr/local/include/node.
+ENV npm_config_nodedir=/usr/local
+COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
+COPY packages/core/package.json packages/core/
+COPY packages/kube/package.json packages/kube/
+COPY packages/controller/package.json packages/controller/
+COPY packages/speaker/package.json packages/speaker/
+RUN npm ci --no-audit --no-fund
+COPY packages/ packages/
+RUN npm run build
+# Production dependencies only, for the runtime stage.
+RUN npm prune --omit=dev --no-audit --no-fund
+
+# ---- runtime: slim Debian with Node, production dependencies and the compiled output only ----------
+FROM node:20.20.2-bookworm-slim AS runtime
+WORKDIR /app
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules/ node_modules/
+COPY --from=build /src/packages/core/package.json packages/core/
+COPY --from=build /src/packages/core/dist/ packages/core/dist/
+COPY --from=build /src/packages/kube/package.json packages/kube/
+COPY --from=build /src/packages/kube/dist/ packages/kube/dist/
+COPY --from=build /src/packages/controller/package.json packages/controller/
+COPY --from=build /src/packages/controller/dist/ packages/controller/dist/
+COPY --from=build /src/packages/speaker/package.json packages/speaker/
+COPY --from=build /src/packages/speaker/dist/ packages/speaker/dist/
+COPY --from=build /src/packages/speaker/native/build/Release/herald_net.node packages/speaker/native/build/Release/herald_net.node
+RUN ln -s /app/packages/controller/dist/main.js /usr/local/bin/herald-controller \
+ && ln -s /app/packages/speaker/dist/main.js /usr/local/bin/herald-speaker \
+ && chmod +x /app/packages/controller/dist/main.js /app/packages/speaker/dist/main.js
+ENV NODE_ENV=production
+# The controller runs as nobody. The speaker's Pod sets runAsUser 0 with only CAP_NET_RAW (see the chart).
+USER 65534:65534
+EXPOSE 7472 7473 7947/udp
+ENTRYPOINT ["herald-controller"]

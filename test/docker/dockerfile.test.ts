@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// No Docker engine exists where CI runs, so this keeps the Dockerfile honest against the real tree: the
+// steps it runs are the ones CI runs, and everything it copies or links exists after that build.
+const root = resolve(import.meta.dirname, '../..');
+const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+const lines = dockerfile.split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+const stage = (name: string) => {
+  const start = lines.findIndex((l) => new RegExp(`^FROM .* AS ${name}$`).test(l));
+  const end = lines.findIndex((l, i) => i > start && l.startsWith('FROM '));
+  return lines.slice(start, end < 0 ? undefined : end);
+};
+
+describe('Dockerfile', () => {
+  it('builds with the same commands as CI (npm ci, npm run build) against local Node headers', () => {
+    const build = stage('build');
+    const runs = build.filter((l) => l.startsWith('RUN ')).map((l) => l.slice(4));
+    expect(runs).toEqual(['npm ci --no-audit --no-fund', 'npm run build', 'npm prune --omit=dev --no-audit --no-fund']);
+    const ci = readFileSync(join(root, '.ci/run'), 'utf8');
+    expect(ci).toMatch(/npm ci --no-audit --no-fund/);
+    expect(ci).toMatch(/npm run --silent build/);
+    expect(build).toContain('ENV npm_config_nodedir=/usr/local');
+  });
+
+  it('uses the Node major version the project runs on, and a slim Debian runtime', () => {
+    const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node as string;
+    const froms = lines.filter((l) => (l.startsWith('FROM ') && !l.includes('${')) || l.startsWith('ARG NODE_IMAGE'));
+    for (const f of froms) expect(f).toMatch(/node:20\.\d+\.\d+-bookworm/);
+    expect(engines).toMatch(/^>=20/);
+    expect(stage('runtime')[0]).toMatch(/bookworm-slim AS runtime$/);
+    expect(stage('runtime')).toContain('USER 65534:65534');
+  });
+
+  it('copies into the runtime stage only paths that exist after the build', () => {
+    const copies = stage('runtime').filter((l) => l.startsWith('COPY --from=build '));
+    expect(copies.length).toBeGreaterThan(8);
+    for (const c of copies) {
+      const src = c.split(/\s+/)[2]!.replace(/^\/src\//, '');
+      expect(existsSync(join(root, src)), `${src} (run npm run build first)`).toBe(true);
+    }
+    const manifests = ['core', 'kube', 'controller', 'speaker'].map((p) => `packages/${p}/package.json`);
+    for (const m of manifests) expect(dockerfile).toContain(`COPY packages/${m.split('/')[1]}/package.json packages/${m.split('/')[1]}/`);
+  });
+
+  it.each([
+    ['herald-controller', 'packages/controller/dist/main.js', 'herald-controller: assigns addresses'],
+    ['herald-speaker', 'packages/speaker/dist/main.js', 'herald-speaker: answers ARP/NDP'],
+  ])('entrypoint %s links to %s, which starts with a shebang and runs', (name, target, usage) => {
+    expect(dockerfile).toContain(`ln -s /app/${target} /usr/local/bin/${name}`);
+    const file = join(root, target);
+    expect(statSync(file).isFile()).toBe(true);
+    expect(readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const out = execFileSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 20_000 });
+    expect(out).toContain(usage);
+  });
+
+  it('lists every workspace package the runtime needs', () => {
+    const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces as string[];
+    for (const w of workspaces) expect(dockerfile).toContain(`COPY --from=build /src/${w}/dist/ ${w}/dist/`);
+  });
+});
