@@ -53,9 +53,9 @@ describe('Dockerfile', () => {
     const file = join(root, target);
     expect(statSync(file).isFile()).toBe(true);
     expect(readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
-    const out = execFileSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 90_000 });
     expect(out).toContain(usage);
-  });
+  }, 120_000);
 
   it('lists every workspace package the runtime needs', () => {
     const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces as string[];
