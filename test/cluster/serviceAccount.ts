@@ -39,6 +39,12 @@ export async function serviceAccountKubeconfig(o: {
       await rbac.createNamespacedRoleBinding({ namespace: o.namespace, body: { metadata: { name }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name }, subjects: subject } });
     }
   }
+  return tokenKubeconfig(o);
+}
+
+/** A kubeconfig holding a fresh token (TokenRequest) of an existing ServiceAccount, e.g. one a chart made. */
+export async function tokenKubeconfig(o: { kc: k8s.KubeConfig; cluster: ClusterInfo; namespace: string; name: string; server?: string; tlsServerName?: string }): Promise<string> {
+  const core = o.kc.makeApiClient(k8s.CoreV1Api);
   const token = await core.createNamespacedServiceAccountToken({ name: o.name, namespace: o.namespace, body: { spec: { audiences: [], expirationSeconds: 3600 * 6 } } });
   return renderKubeconfig({
     server: o.server ?? o.cluster.server,

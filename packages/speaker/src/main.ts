@@ -2,7 +2,7 @@
 // herald-speaker composition root: config, links, membership, announcer, election loop, endpoints, signals.
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
-import { chooseIncarnation, linkHealth, type LinkFacts } from '@herald/core';
+import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from '@herald/core';
 import { pino } from 'pino';
 import { Announcer } from './announce/announcer.js';
 import { readSpeakerConfig, SPEAKER_USAGE } from './config.js';
@@ -12,6 +12,7 @@ import { startHttpEndpoints } from './httpEndpoints.js';
 import { LinkWatcher } from './interfaces/linkWatcher.js';
 import { LBAddressWriter } from './kube/lbAddressWriter.js';
 import { Membership } from './membership/membership.js';
+import { readPreviousIncarnation } from './membership/nodeLease.js';
 import { createSpeakerMetrics } from './metrics.js';
 import { Icmp6Socket, PacketSocket } from './native/index.js';
 
@@ -65,7 +66,7 @@ async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
 
 const membership = new Membership({
   node: config.node,
-  incarnation: chooseIncarnation(Date.now()),
+  incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
   heartbeat: { address: await heartbeatAddress(initialLinks), port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
   leases: { kubeConfig, namespace: config.namespace },
   registry: metrics.registry,
@@ -109,6 +110,11 @@ async function shutdown(signal: string): Promise<void> {
   controller.stop();
   links.close();
   await membership.stop();
+  // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).
+  await kubeConfig
+    .makeApiClient(k8s.CoordinationV1Api)
+    .deleteNamespacedLease({ name: speakerLeaseName(config.node), namespace: config.namespace })
+    .catch((e: Error) => log.debug({ event: 'leaseDeleteFailed', err: e.message }, 'could not delete the speaker Lease'));
   for (const s of servers) s.close();
   log.info({ event: 'stopped' }, 'herald-speaker stopped');
   process.exit(0);

@@ -6,6 +6,9 @@ import { Limiter } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
+const ownerReferences = (owner: { name: string; uid: string } | undefined) =>
+  owner ? [{ apiVersion: API_VERSION, kind: 'IPAddressPool', name: owner.name, uid: owner.uid }] : [];
+
 export interface EventTarget {
   kind: 'Service' | 'IPAddressPool' | 'LBAddress';
   name: string;
@@ -84,14 +87,22 @@ export class KubeWriter {
     ).catch((e: Error) => this.o.log.warn({ event: 'eventWriteFailed', reason, err: e.message }, 'could not record an event'));
   }
 
-  createLBAddress(name: string, spec: LBAddressSpec): Promise<unknown> {
+  /** `owner` is the pool: deleting the pool (or the chart that made it) garbage-collects its LBAddresses. */
+  createLBAddress(name: string, spec: LBAddressSpec, owner?: { name: string; uid: string }): Promise<unknown> {
     return this.write('lbaddress', () =>
-      this.custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', body: { apiVersion: API_VERSION, kind: 'LBAddress', metadata: { name }, spec } }),
+      this.custom.createClusterCustomObject({
+        group: GROUP,
+        version: VERSION,
+        plural: 'lbaddresses',
+        body: { apiVersion: API_VERSION, kind: 'LBAddress', metadata: { name, ownerReferences: ownerReferences(owner) }, spec },
+      }),
     );
   }
 
-  patchLBAddressSpec(name: string, spec: LBAddressSpec): Promise<unknown> {
-    return this.write('lbaddress', () => this.custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body: { spec } }, mergePatch));
+  patchLBAddressSpec(name: string, spec: LBAddressSpec, owner?: { name: string; uid: string }): Promise<unknown> {
+    return this.write('lbaddress', () =>
+      this.custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body: { metadata: { ownerReferences: ownerReferences(owner) }, spec } }, mergePatch),
+    );
   }
 
   deleteLBAddress(name: string): Promise<unknown> {

@@ -95,12 +95,19 @@ export class LeaderElection {
     }
   }
 
+  /**
+   * Deletes the Lease if we still hold it (only ours, by resourceVersion precondition): a standby creates
+   * it anew on its next poll, and after `helm uninstall` no Lease is left behind.
+   */
   private async release(): Promise<void> {
     try {
       const lease = await this.api.readNamespacedLease({ name: this.o.name, namespace: this.o.namespace });
       if (lease.spec?.holderIdentity !== this.o.identity) return;
-      lease.spec = { ...lease.spec, holderIdentity: '', renewTime: micro(new Date(0)), leaseDurationSeconds: 1, acquireTime: undefined };
-      await this.api.replaceNamespacedLease({ name: this.o.name, namespace: this.o.namespace, body: lease });
+      await this.api.deleteNamespacedLease({
+        name: this.o.name,
+        namespace: this.o.namespace,
+        body: { preconditions: { resourceVersion: lease.metadata?.resourceVersion } },
+      });
       this.o.log.info({ event: 'leaderReleased', identity: this.o.identity }, 'gave up the lease for a fast takeover');
     } catch {
       // Best effort: the lease expires by itself.

@@ -37,6 +37,8 @@ export interface SpeakerControllerOptions {
   startupGraceMs?: number;
 }
 
+/** Fits an IPv6-only list into one heartbeat datagram with room for interfaces (see core/membership). */
+const MAX_ANNOUNCED_IN_HEARTBEAT = 400;
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
 
@@ -180,13 +182,23 @@ export class SpeakerController {
 
   private publishLocalState(): void {
     const healthy = this.links.filter((l) => linkHealth(l) === 'Healthy');
-    this.o.membership.setLocalState({
+    const state = {
       draining: this.draining,
       interfaces: healthy.map((l) => ({ name: l.name, subnets: [...l.subnets] })),
       announcing: this.o.announcer.announcing().map((a) => formatAddress(a.address)),
       macs: healthy.map((l) => l.mac),
-    });
+    };
+    try {
+      this.o.membership.setLocalState(state);
+    } catch (e) {
+      // A heartbeat datagram holds a few hundred announced addresses. The list only lets a draining peer
+      // see its successor's claim early; gratuitous ARP claims and the handover timeout cover the rest.
+      if (!this.announcingTruncated) this.o.log.warn({ event: 'heartbeatStateTruncated', announcing: state.announcing.length, err: (e as Error).message }, 'announced addresses do not fit in a heartbeat; sending a prefix of the list');
+      this.announcingTruncated = true;
+      this.o.membership.setLocalState({ ...state, announcing: state.announcing.slice(0, MAX_ANNOUNCED_IN_HEARTBEAT) });
+    }
   }
+  private announcingTruncated = false;
 
   private nodeFacts(): NodeFacts[] {
     const peers = this.o.membership.peers();
