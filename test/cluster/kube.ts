@@ -3,7 +3,13 @@ import { inject, onTestFinished } from 'vitest';
 import { run } from '../run.js';
 import type { ClusterInfo } from './clusterInfo.js';
 
-export const cluster = (): ClusterInfo => inject('cluster');
+let explicitCluster: ClusterInfo | undefined;
+/** Outside vitest (benchmarks under plain node) there is nothing to inject: the caller names the cluster. */
+export function useCluster(info: ClusterInfo): void {
+  explicitCluster = info;
+}
+
+export const cluster = (): ClusterInfo => explicitCluster ?? inject('cluster');
 
 export function adminKubeConfig(): k8s.KubeConfig {
   const kc = new k8s.KubeConfig();

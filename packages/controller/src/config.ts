@@ -14,6 +14,7 @@ export interface ControllerConfig {
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
   readonly writeConcurrency: number;
+  readonly serviceAccount: string;
 }
 
 const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadBalancer Services
@@ -28,6 +29,7 @@ const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadB
   --leader-elect BOOL      elect one active replica with a Lease (default: true)
   --lease-duration MS      how long a silent leader keeps the Lease (default: 15000)
   --write-concurrency N    parallel API writes (default: 16)
+  --service-account NAME   this controller's ServiceAccount, owner of its Lease (default: herald-controller)
 `;
 
 const durationMs = (name: string, text: string): number => {
@@ -51,6 +53,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
       'leader-elect': { type: 'string', default: 'true' },
       'lease-duration': { type: 'string', default: '15000' },
       'write-concurrency': { type: 'string', default: '16' },
+      'service-account': { type: 'string', default: 'herald-controller' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -79,5 +82,6 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
     renewDeadlineMs: Math.round(leaseDurationMs * (2 / 3)),
     retryPeriodMs: Math.max(200, Math.round(leaseDurationMs / 7.5)),
     writeConcurrency,
+    serviceAccount: values['service-account'] as string,
   });
 }

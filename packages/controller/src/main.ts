@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // herald-controller composition root: reads config, builds the parts, wires them, handles signals.
-import * as k8s from '@kubernetes/client-node';
+import { KeepAliveKubeConfig, serviceAccountOwner } from '@herald/kube';
 import { pino } from 'pino';
 import { readConfig } from './config.js';
 import { startHttpEndpoints } from './httpEndpoints.js';
+
 import { KubeWriter } from './kube/kubeWriter.js';
 import { LeaderElection } from './kube/leaderElection.js';
 import { createControllerMetrics } from './metrics.js';
@@ -18,7 +19,7 @@ const config = (() => {
   }
 })();
 const log = pino({ level: config.logLevel, base: { component: 'herald-controller', identity: config.identity } });
-const kubeConfig = new k8s.KubeConfig();
+const kubeConfig = new KeepAliveKubeConfig();
 if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
 else kubeConfig.loadFromDefault();
 
@@ -65,6 +66,7 @@ if (config.leaderElect) {
     renewDeadlineMs: config.renewDeadlineMs,
     retryPeriodMs: config.retryPeriodMs,
     log,
+    owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount),
   });
   await election.run(stopping.signal, lead);
   // Losing the lease without being asked to stop means another replica may be writing: exit and restart clean.

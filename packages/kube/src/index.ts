@@ -1,3 +1,5 @@
 export * from './backoff.js';
 export * from './limiter.js';
 export * from './reflector.js';
+export * from './serviceAccountOwner.js';
+export * from './keepAliveKubeConfig.js';

@@ -16,6 +16,7 @@ export interface SpeakerConfig {
   readonly secretKeyFile: string;
   readonly garpRefreshMs: number;
   readonly handoverTimeoutMs: number;
+  readonly serviceAccount: string;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -36,6 +37,7 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --secret-key-file PATH    HMAC key for heartbeats (default: /etc/herald/memberlist/secretkey)
   --garp-refresh MS         re-announce every MS after the initial bursts; 0 = off (default: 0)
   --handover-timeout MS     on SIGTERM, keep answering at most this long for a successor (default: 2000)
+  --service-account NAME    this speaker's ServiceAccount, owner of its Lease (default: herald-speaker)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -63,6 +65,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'secret-key-file': { type: 'string', default: '/etc/herald/memberlist/secretkey' },
       'garp-refresh': { type: 'string', default: '0' },
       'handover-timeout': { type: 'string', default: '2000' },
+      'service-account': { type: 'string', default: 'herald-speaker' },
       help: { type: 'boolean' },
     },
   });
@@ -85,5 +88,6 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     secretKeyFile: values['secret-key-file'] as string,
     garpRefreshMs: positiveInt('garp-refresh', values['garp-refresh'], 0),
     handoverTimeoutMs: positiveInt('handover-timeout', values['handover-timeout'], 0),
+    serviceAccount: values['service-account'] as string,
   });
 }

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from '@herald/core';
+import { KeepAliveKubeConfig, serviceAccountOwner } from '@herald/kube';
 import { pino } from 'pino';
 import { Announcer } from './announce/announcer.js';
 import { readSpeakerConfig, SPEAKER_USAGE } from './config.js';
@@ -30,7 +31,7 @@ if (parsed === 'help') {
 }
 const config = parsed;
 const log = pino({ level: config.logLevel, base: { component: 'herald-speaker', node: config.node } });
-const kubeConfig = new k8s.KubeConfig();
+const kubeConfig = new KeepAliveKubeConfig();
 if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
 else kubeConfig.loadFromDefault();
 const metrics = createSpeakerMetrics();
@@ -68,7 +69,7 @@ const membership = new Membership({
   node: config.node,
   incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
   heartbeat: { address: await heartbeatAddress(initialLinks), port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
-  leases: { kubeConfig, namespace: config.namespace },
+  leases: { kubeConfig, namespace: config.namespace, owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount) },
   registry: metrics.registry,
   log,
 });

@@ -11,6 +11,8 @@ export interface LeaderElectionOptions {
   renewDeadlineMs: number;
   retryPeriodMs: number;
   log: Logger;
+  /** Set on the Lease so it goes away with the controller's ServiceAccount (helm uninstall). */
+  owner?: { apiVersion: string; kind: string; name: string; uid: string };
 }
 
 const micro = (d: Date) => new k8s.V1MicroTime(d.getTime());
@@ -69,7 +71,7 @@ export class LeaderElection {
         if ((e as { code?: number }).code !== 404) throw e;
         await this.api.createNamespacedLease({
           namespace,
-          body: { metadata: { name, namespace }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 } },
+          body: { metadata: { name, namespace, ...(this.o.owner ? { ownerReferences: [this.o.owner] } : {}) }, spec: { holderIdentity: identity, leaseDurationSeconds, acquireTime: micro(now), renewTime: micro(now), leaseTransitions: 0 } },
         });
         return true;
       }

@@ -23,8 +23,22 @@ export function planLBAddresses(uses: Iterable<{ address: IPAddress; pool: strin
     };
     const have = existing.get(name);
     if (!have) plan.create.push({ name, spec });
-    else if (JSON.stringify(have.spec) !== JSON.stringify(spec)) plan.update.push({ name, spec });
+    else if (!sameSpec(have.spec, spec)) plan.update.push({ name, spec });
   }
   for (const name of existing.keys()) if (!wanted.has(name)) plan.delete.push(name);
   return plan;
+}
+
+/**
+ * Field by field, not JSON text: the API server returns objects with keys sorted ({name, namespace}), so a
+ * text comparison with our {namespace, name} never matched and every pass re-patched every LBAddress.
+ */
+function sameSpec(have: LBAddressSpec | undefined, want: LBAddressSpec): boolean {
+  const services = have?.services ?? [];
+  return (
+    have?.address === want.address &&
+    have.pool === want.pool &&
+    services.length === want.services.length &&
+    want.services.every((s, i) => services[i]?.namespace === s.namespace && services[i]?.name === s.name)
+  );
 }

@@ -29,6 +29,10 @@ export interface ServiceControllerOptions {
 interface Written {
   resourceVersion: string | undefined;
   fingerprint: string;
+  /** True until this fingerprint's writes have finished: echoes meanwhile show a half-written Service. */
+  inFlight?: boolean;
+  /** resourceVersions our own writes for this fingerprint produced; their echoes need no second look. */
+  ours?: Set<string>;
 }
 
 /**
@@ -270,7 +274,10 @@ export class ServiceController {
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
     const fingerprint = JSON.stringify(desired);
     const last = this.written.get(key);
-    if (last && last.fingerprint === fingerprint && last.resourceVersion === svc.metadata?.resourceVersion) return;
+    const rv = svc.metadata?.resourceVersion;
+    // The annotation write comes back before the status write lands: without this, that echo looked like
+    // a Service still lacking its address and was written (and evented) a second time.
+    if (last && last.fingerprint === fingerprint && (last.inFlight || last.resourceVersion === rv || (rv !== undefined && last.ours?.has(rv)))) return;
     const existing = (svc.status?.conditions ?? []) as unknown as Condition[];
     const ingressChanged = !sameList(currentIngress(svc), desired.ingress);
     const conditionsChanged = conditionsDiffer(existing, desired.conditions);
@@ -285,7 +292,8 @@ export class ServiceController {
     if (!previous || previous.reason !== assigned.reason || previous.status !== assigned.status || (assigned.status === 'True' && ingressChanged)) {
       this.transition(svc, assigned, reason, desired.ingress);
     }
-    this.written.set(key, { resourceVersion: svc.metadata?.resourceVersion, fingerprint });
+    const entry: Written = { resourceVersion: rv, fingerprint, inFlight: true, ours: new Set() };
+    this.written.set(key, entry);
     const ns = svc.metadata?.namespace as string;
     const name = svc.metadata?.name as string;
     const status = {
@@ -293,11 +301,12 @@ export class ServiceController {
       conditions: mergeConditions(existing, desired.conditions, new Date().toISOString()),
     };
     const writes = async () => {
-      if (annotationChanged) await this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: desired.pool ?? null });
-      if (ingressChanged || conditionsChanged) await this.o.writer.patchServiceStatus(ns, name, status);
+      const produced = (s: k8s.V1Service) => s.metadata?.resourceVersion && entry.ours?.add(s.metadata.resourceVersion);
+      if (annotationChanged) produced(await this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: desired.pool ?? null }));
+      if (ingressChanged || conditionsChanged) produced(await this.o.writer.patchServiceStatus(ns, name, status));
     };
-    writes().catch((e: Error) => {
-      this.written.delete(key);
+    writes().then(() => (entry.inFlight = false), (e: Error) => {
+      if (this.written.get(key) === entry) this.written.delete(key);
       if ((e as { code?: number }).code === 404) return;
       this.retryLater(key, e);
     });
@@ -327,8 +336,12 @@ export class ServiceController {
       this.o.log.warn({ event: 'writeFailed', object: what, err: e.message }, 'LBAddress write failed; will retry');
       setTimeout(() => { this.clusterDirty = true; this.wake?.(); }, 1_000).unref();
     };
-    for (const c of plan.create) void this.o.writer.createLBAddress(c.name, c.spec).catch(fail(c.name));
-    for (const u of plan.update) void this.o.writer.patchLBAddressSpec(u.name, u.spec).catch(fail(u.name));
+    const owner = (pool: string) => {
+      const uid = this.pools.store.get(pool)?.metadata?.uid;
+      return uid ? { name: pool, uid } : undefined;
+    };
+    for (const c of plan.create) void this.o.writer.createLBAddress(c.name, c.spec, owner(c.spec.pool)).catch(fail(c.name));
+    for (const u of plan.update) void this.o.writer.patchLBAddressSpec(u.name, u.spec, owner(u.spec.pool)).catch(fail(u.name));
     for (const d of plan.delete) void this.o.writer.deleteLBAddress(d).catch(fail(d));
 
     let assigned = 0;

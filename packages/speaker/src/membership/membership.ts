@@ -48,6 +48,7 @@ export interface MembershipOptions {
   readonly leases?: {
     readonly kubeConfig: k8s.KubeConfig;
     readonly namespace: string;
+    readonly owner?: { apiVersion: string; kind: string; name: string; uid: string };
     readonly renewIntervalMs?: number;
     readonly durationMs?: number;
     readonly requestTimeoutMs?: number;
@@ -246,6 +247,7 @@ export class Membership {
     this.nodeLease = new NodeLease({
       kubeConfig: o.kubeConfig,
       namespace: o.namespace,
+      ...(o.owner ? { owner: o.owner } : {}),
       node: this.o.node,
       state: () => ({
         heartbeatAddress: this.o.heartbeat.address,

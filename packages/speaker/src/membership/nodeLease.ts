@@ -8,6 +8,8 @@ export interface NodeLeaseOptions {
   readonly kubeConfig: k8s.KubeConfig;
   readonly namespace: string;
   readonly node: string;
+  /** Set on the Lease so it goes away with the speaker's ServiceAccount (helm uninstall). */
+  readonly owner?: { apiVersion: string; kind: string; name: string; uid: string };
   /** Read at every write, so the Lease always carries the current heartbeat address and state. */
   readonly state: () => SpeakerLeaseState;
   readonly renewIntervalMs?: number;
@@ -104,7 +106,11 @@ export class NodeLease {
     const name = this.name;
     const now = microTime((this.o.wallNow ?? Date.now)());
     const timeout = requestTimeout(this.o.requestTimeoutMs ?? 5_000);
-    const metadata = { labels: { ...SPEAKER_LEASE_LABELS }, annotations: speakerLeaseAnnotations(this.o.state()) };
+    const metadata = {
+      labels: { ...SPEAKER_LEASE_LABELS },
+      annotations: speakerLeaseAnnotations(this.o.state()),
+      ...(this.o.owner ? { ownerReferences: [this.o.owner] } : {}),
+    };
     const spec = { holderIdentity: node, leaseDurationSeconds: this.durationMs / 1000, renewTime: now };
     try {
       try {

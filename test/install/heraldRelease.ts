@@ -1,0 +1,80 @@
+import * as k8s from '@kubernetes/client-node';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import { tokenKubeconfig } from '../cluster/serviceAccount.js';
+import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
+import type { Lan, LanNode } from '../lan/lan.js';
+import type { Spawned } from '../processes.js';
+import { CHART, helm } from './helm.js';
+
+const root = resolve(import.meta.dirname, '../..');
+const SPEAKER_MAIN = join(root, 'packages/speaker/dist/main.js');
+export const RELEASE_NAMESPACE = 'herald-system';
+
+/**
+ * herald installed by its chart, run the way the kubelet would run it: the controller and one speaker per
+ * LAN node as real processes, each with a token of the ServiceAccount the chart created (never the admin).
+ */
+export class HeraldRelease {
+  controller: ControllerProcess | undefined;
+  readonly speakers = new Map<string, Spawned>();
+  private readonly dir = mkdtempSync('/tmp/hrl-release-');
+  private readonly core: k8s.CoreV1Api;
+
+  constructor(private readonly o: { kc: k8s.KubeConfig; cluster: ClusterInfo; lan: Lan; nodeName: (n: LanNode) => string }) {
+    this.core = o.kc.makeApiClient(k8s.CoreV1Api);
+  }
+
+  /** `helm install|upgrade` with a values document; throws with helm's stderr on failure. */
+  async helm(verb: 'install' | 'upgrade', values: string, extra: string[] = []): Promise<void> {
+    const file = join(this.dir, `values-${Date.now()}.yaml`);
+    writeFileSync(file, values);
+    const args = verb === 'install' ? ['install', 'herald', CHART, '-n', RELEASE_NAMESPACE, '--create-namespace', '-f', file, ...extra] : ['upgrade', 'herald', CHART, '-n', RELEASE_NAMESPACE, '-f', file, ...extra];
+    const r = await helm(args, { kubeconfig: this.o.cluster.kubeconfigPath });
+    if (r.code !== 0) throw new Error(`helm ${verb} failed: ${r.stderr}`);
+  }
+
+  async uninstall(): Promise<void> {
+    const r = await helm(['uninstall', 'herald', '-n', RELEASE_NAMESPACE], { kubeconfig: this.o.cluster.kubeconfigPath });
+    if (r.code !== 0) throw new Error(`helm uninstall failed: ${r.stderr}`);
+  }
+
+  async secretKey(): Promise<string> {
+    return (await this.core.readNamespacedSecret({ name: 'herald-memberlist', namespace: RELEASE_NAMESPACE })).data?.secretkey as string;
+  }
+
+  /** Starts the controller and every speaker; resolves when the controller is ready. */
+  async start(): Promise<void> {
+    const keyFile = join(this.dir, 'secretkey');
+    writeFileSync(keyFile, Buffer.from(await this.secretKey(), 'base64'), { mode: 0o600 });
+    const { kc, cluster, lan } = this.o;
+    this.controller = await startController({ kubeconfig: await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-controller' }), namespace: RELEASE_NAMESPACE });
+    const speakerKc = await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
+    this.keyFile = keyFile;
+    for (const n of lan.nodes) {
+      lan.writeNodeKubeconfig(n, speakerKc);
+      this.startSpeaker(n);
+    }
+  }
+  private keyFile = '';
+
+  startSpeaker(n: LanNode): Spawned {
+    const p = this.o.lan.spawn(n, [
+      process.execPath, SPEAKER_MAIN, '--node-name', this.o.nodeName(n), '--kubeconfig', n.kubeconfigPath!, '--namespace', RELEASE_NAMESPACE,
+      '--secret-key-file', this.keyFile, '--heartbeat-address', n.ipv4, '--metrics-address', '127.0.0.1:7472', '--health-address', '127.0.0.1:7473',
+    ], { logName: 'speaker' });
+    this.speakers.set(n.name, p);
+    return p;
+  }
+
+  /** SIGTERM everything and wait, as the kubelet does when the Pods go away. */
+  async stop(): Promise<void> {
+    for (const [name, s] of [...this.speakers]) {
+      await s.stop(10_000);
+      this.speakers.delete(name);
+    }
+    await this.controller?.stop();
+    this.controller = undefined;
+  }
+}
