@@ -65,10 +65,11 @@ async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
   return first.split('/')[0] as string;
 }
 
+const heartbeatIp = await heartbeatAddress(initialLinks);
 const membership = new Membership({
   node: config.node,
   incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
-  heartbeat: { address: await heartbeatAddress(initialLinks), port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
+  heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
   leases: { kubeConfig, namespace: config.namespace, owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount) },
   registry: metrics.registry,
   log,
@@ -92,6 +93,7 @@ const controller = new SpeakerController({
   membership: membershipSource(membership),
   lbClass: config.lbClass,
   handoverTimeoutMs: config.handoverTimeoutMs,
+  heartbeatAddress: heartbeatIp,
 });
 
 const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, ready: () => controller.ready() });

@@ -13,6 +13,8 @@ export function planLBAddresses(uses: Iterable<{ address: IPAddress; pool: strin
   for (const use of uses) {
     const name = lbAddressName(use.address);
     wanted.add(name);
+    // Kept while no pool exists (see Allocator): leave any existing object as it is, create none.
+    if (use.pool === '') continue;
     const spec: LBAddressSpec = {
       address: formatAddress(use.address),
       pool: use.pool,

@@ -373,6 +373,17 @@ describe('Allocator: stickiness (an address never moves while a compatible pool 
     expect(o.released[0]?.reason).toBe('SharingConflict');
   });
 
+  it('with no pools at all (not configured yet), keeps the addresses Services hold instead of releasing them', () => {
+    const a = new Allocator();
+    const o = a.assign(request('svc', { ingress: ['192.0.2.9'] }));
+    expect(failed(o)).toBe('NoMatchingPool');
+    expect(ips(o)).toEqual(['192.0.2.9']);
+    expect(o.released).toEqual([]);
+    a.setPools(validatePools(poolObjects({ web: { addresses: ['192.0.2.0/28'] } })).pools);
+    expect(assigned(a.assign(request('svc', { ingress: ['192.0.2.9'] })))).toEqual(['192.0.2.9']);
+    expect(assigned(a.assign(request('other')))).toEqual(['192.0.2.0']);
+  });
+
   it('assigning again with the same facts changes nothing', () => {
     const a = allocatorWith({ web: { addresses: ['192.0.2.0/30'] } });
     assigned(a.assign(request('svc')));

@@ -187,6 +187,13 @@ export class Allocator {
   assign(req: AllocationRequest): AssignOutcome {
     const released: Release[] = [];
     const held = this.services.get(req.key) ?? req.current;
+    if (this.pools.length === 0 && held.length > 0) {
+      // No pool exists at all: more likely "not configured yet" (a migration, a restore) than "take every
+      // address away". Keep what Services hold until pools exist; only then can an address be outside them.
+      const kept = req.families.flatMap((f) => held.filter((a) => a.family === f).slice(0, 1));
+      this.record(req, kept, '');
+      return { ok: false, reason: 'NoMatchingPool', detail: `there are no IPAddressPools; keeping ${kept.map(fmt).join(', ')} until one holds it`, addresses: kept, released };
+    }
     const kept: IPAddress[] = [];
     let keptPool: Pool | undefined;
     for (const a of held) {

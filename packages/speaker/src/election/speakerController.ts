@@ -30,6 +30,8 @@ export interface SpeakerControllerOptions {
   lbClass: string | undefined;
   /** How long a draining owner keeps answering when it sees no successor's claim (DESIGN: 2 s). */
   handoverTimeoutMs?: number;
+  /** This node's heartbeat address: the interface holding it is where off-subnet addresses are announced. */
+  heartbeatAddress?: string;
   /**
    * After start, how long to listen before electing, so peers are heard first. Without it a starting
    * speaker sees itself alone, claims everything, and fights the real owners until membership settles.
@@ -208,7 +210,8 @@ export class SpeakerController {
       const networkUnavailable = (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
       const labels = n.metadata?.labels ?? {};
       if (name === this.o.node) {
-        out.push({ name, labels, networkUnavailable, member: true, draining: this.draining, interfaces: this.localInterfaces() });
+        const primary = this.links.find((l) => l.subnets.some((s) => s.split('/')[0] === this.o.heartbeatAddress))?.name;
+        out.push({ name, labels, networkUnavailable, member: true, draining: this.draining, interfaces: this.localInterfaces(), ...(primary ? { primaryInterface: primary } : {}) });
         continue;
       }
       const p = peers.get(name);
@@ -297,7 +300,8 @@ export class SpeakerController {
     if (reporter !== this.o.node) return;
     if (!obj.status?.node && current?.reason === result.reason && current?.message === result.message) return;
     const now = new Date().toISOString();
-    this.statusPending.set(obj.metadata.name, { node: '', interface: '', mac: '', conditions: [{ type: 'Announced', status: 'False', reason: result.reason, message: result.message, lastTransitionTime: now }] });
+    // null deletes the fields in a merge patch: nobody answers, so no node, interface or MAC is named.
+    this.statusPending.set(obj.metadata.name, { node: null, interface: null, mac: null, since: null, lastGratuitous: null, conditions: [{ type: 'Announced', status: 'False', reason: result.reason, message: result.message, lastTransitionTime: now }] });
     this.flushStatus();
   }
 
