@@ -116,7 +116,7 @@ try {
   await new Promise((r) => setTimeout(r, 1_500));
   const killedAt = Date.now();
   release.speakers.get(owner.name)!.kill('SIGKILL');
-  const result = JSON.parse((await probe).stdout) as { startEpochMs: number; changes: { atMs: number; mac: string }[]; lost: number[] };
+  const result = JSON.parse((await probe).stdout.trim().split('\n').pop()!) as { startEpochMs: number; changes: { atMs: number; mac: string }[]; lost: number[] };
   const moved = result.changes.find((c) => result.startEpochMs + c.atMs > killedAt && c.mac !== owner.mac);
   await waitFor('the new owner in LBAddress status', async () => (await lbaddress(vips.web!)).status?.node !== nodeName(owner), { timeoutMs: 10_000 });
   const after = await lbaddress(vips.web!);

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
@@ -134,13 +135,14 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
   it('SIGTERM of the owner: make-before-break, an ARP request every 20 ms loses no reply', async () => {
     await world.readyPod('graceful', world.lan.nodes[2]!);
     const { ip, owner, node } = await ownedAddress('graceful');
-    const probe = world.lan.tryExec(world.lan.client.netns, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, ip, '20', '3000'], { timeoutMs: 15_000 });
-    await new Promise((r) => setTimeout(r, 700));
+    const probe = world.lan.spawn(world.lan.client, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, ip, '20', '3000'], { logName: 'probe' });
+    // Only stop the owner once the probe is really sending (process start-up is slow on a busy machine).
+    await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('"probing":true'), { timeoutMs: 15_000, intervalMs: 20 });
+    await new Promise((r) => setTimeout(r, 500));
     try {
       await world.speakers.get(node.name)!.proc.stop(10_000);
-      const r = await probe;
-      expect(r.code, r.stderr).toBe(0);
-      const result = JSON.parse(r.stdout) as { sent: number; answered: number; lost: number[]; perMac: Record<string, number>; changes: { atMs: number; mac: string }[] };
+      expect(await probe.exited).toBe(0);
+      const result = JSON.parse(readFileSync(probe.logFile, 'utf8').trim().split('\n').pop()!) as { sent: number; answered: number; lost: number[]; perMac: Record<string, number>; changes: { atMs: number; mac: string }[] };
       console.log(JSON.stringify({ makeBeforeBreak: result }));
       expect(result.sent).toBeGreaterThan(100);
       expect(result.lost).toEqual([]);

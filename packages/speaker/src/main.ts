@@ -81,6 +81,7 @@ const announcer = new Announcer({
   metrics,
   refreshIntervalMs: config.garpRefreshMs,
   onAnnounced: (a) => controller.onAnnounced(a),
+  onStopped: (a) => controller.onStopped(a),
   onClaim: (c) => controller.onClaim(c),
 });
 const controller = new SpeakerController({

@@ -1,31 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
 import { decodeArpFrame, encodeArpFrame, type ArpFrame } from './arpFrame.js';
-import { parseMac, type MacAddress } from './macAddress.js';
+import type { MacAddress } from './macAddress.js';
+import { addr, arpRequest, hex, OURS, PEER, withBytes } from './testing/fixtures.js';
 
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-
-const OURS = mac('02:48:52:4c:00:01');
-const PEER = mac('02:aa:bb:cc:dd:01');
-const request: ArpFrame = {
-  ethernetDestination: mac('ff:ff:ff:ff:ff:ff'),
-  ethernetSource: PEER,
-  operation: 'request',
-  senderMac: PEER,
-  senderIp: addr('192.0.2.50'),
-  targetMac: mac('00:00:00:00:00:00'),
-  targetIp: addr('192.0.2.10'),
-};
+const request: ArpFrame = arpRequest();
 
 describe('encodeArpFrame / decodeArpFrame round trip', () => {
   it.each<{ name: string; frame: ArpFrame; length: number }>([
@@ -59,10 +37,7 @@ describe('encodeArpFrame / decodeArpFrame round trip', () => {
 
 describe('decodeArpFrame refusals', () => {
   const good = (): Uint8Array => encodeArpFrame(request);
-  const set = (at: number, ...values: number[]) => (b: Uint8Array): Uint8Array => {
-    b.set(values, at);
-    return b;
-  };
+  const set = (at: number, ...values: number[]) => (b: Uint8Array): Uint8Array => withBytes(b, at, ...values);
   it.each<{ name: string; mutate: (b: Uint8Array) => Uint8Array; reason: string; words: string }>([
     { name: 'an empty frame', mutate: () => new Uint8Array(0), reason: 'TooShort', words: '0 bytes' },
     { name: 'a cut Ethernet header', mutate: (b) => b.subarray(0, 13), reason: 'TooShort', words: 'Ethernet header needs 14' },

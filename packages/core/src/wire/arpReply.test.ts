@@ -1,32 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
 import { encodeArpFrame, type ArpFrame } from './arpFrame.js';
 import { arpReply } from './arpReply.js';
-import { parseMac, type MacAddress } from './macAddress.js';
+import type { MacAddress } from './macAddress.js';
+import { addr, arpRequest, hex, mac, OURS, PEER } from './testing/fixtures.js';
 
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-
-const OURS = mac('02:48:52:4c:00:01');
-const PEER = mac('02:aa:bb:cc:dd:01');
-const request: ArpFrame = {
-  ethernetDestination: mac('ff:ff:ff:ff:ff:ff'),
-  ethernetSource: PEER,
-  operation: 'request',
-  senderMac: PEER,
-  senderIp: addr('192.0.2.50'),
-  targetMac: mac('00:00:00:00:00:00'),
-  targetIp: addr('192.0.2.10'),
-};
+const request: ArpFrame = arpRequest();
 
 describe('arpReply', () => {
   it('matches hand-built golden bytes: unicast to the requester, roles swapped', () => {

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEthernetHeader, encodeEthernetHeader, ethernetHeaderLength, type EthernetHeader } from './ethernetHeader.js';
-import { parseMac, type MacAddress } from './macAddress.js';
-
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
+import { hex, mac } from './testing/fixtures.js';
 
 describe('Ethernet header', () => {
   it.each<{ name: string; header: EthernetHeader; bytes: string }>([

@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
 import { decodeArpFrame, encodeArpFrame } from './arpFrame.js';
 import { gratuitousArp } from './gratuitousArp.js';
-import { parseMac, type MacAddress } from './macAddress.js';
-
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-
-const OURS = mac('02:48:52:4c:00:01');
-const VIP = addr('192.0.2.10');
+import type { MacAddress } from './macAddress.js';
+import { addr, BROADCAST, hex, OURS, VIP_V4, ZERO } from './testing/fixtures.js';
 
 describe('gratuitousArp', () => {
   it('request form matches hand-built golden bytes (sender = target = VIP, target MAC zero, broadcast)', () => {
-    expect(encodeArpFrame(gratuitousArp(OURS, VIP).request)).toEqual(
+    expect(encodeArpFrame(gratuitousArp(OURS, VIP_V4).request)).toEqual(
       hex(
         'ffffffffffff 0248524c0001 0806' +
           '0001 0800 06 04 0001' +
@@ -32,7 +17,7 @@ describe('gratuitousArp', () => {
   });
 
   it('reply form is broadcast, op 2, with target MAC = sender MAC so Linux treats it as gratuitous', () => {
-    expect(encodeArpFrame(gratuitousArp(OURS, VIP).reply)).toEqual(
+    expect(encodeArpFrame(gratuitousArp(OURS, VIP_V4).reply)).toEqual(
       hex(
         'ffffffffffff 0248524c0001 0806' +
           '0001 0800 06 04 0002' +
@@ -51,9 +36,9 @@ describe('gratuitousArp', () => {
   });
 
   it.each([
-    { name: 'a five-byte MAC', m: '02:48:52:4c:00' as MacAddress, ip: VIP, words: /"02:48:52:4c:00"/ },
-    { name: 'the broadcast MAC', m: mac('ff:ff:ff:ff:ff:ff'), ip: VIP, words: /not a unicast/ },
-    { name: 'the zero MAC', m: mac('00:00:00:00:00:00'), ip: VIP, words: /not a unicast/ },
+    { name: 'a five-byte MAC', m: '02:48:52:4c:00' as MacAddress, ip: VIP_V4, words: /"02:48:52:4c:00"/ },
+    { name: 'the broadcast MAC', m: BROADCAST, ip: VIP_V4, words: /not a unicast/ },
+    { name: 'the zero MAC', m: ZERO, ip: VIP_V4, words: /not a unicast/ },
     { name: 'an IPv6 address', m: OURS, ip: addr('2001:db8::10'), words: /2001:db8::10 is IPv6/ },
   ])('throws for $name', ({ m, ip, words }) => {
     expect(() => gratuitousArp(m, ip)).toThrow(words);

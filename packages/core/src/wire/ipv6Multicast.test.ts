@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
+import { formatAddress } from '../ip/address.js';
 import { ALL_NODES_MULTICAST, ipv6MulticastMac, isIPv6Multicast, isIPv6Unspecified } from './ipv6Multicast.js';
-
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+import { addr } from './testing/fixtures.js';
 
 describe('IPv6 multicast helpers', () => {
   it('ALL_NODES_MULTICAST is ff02::1 and maps to 33:33:00:00:00:01', () => {

@@ -12,12 +12,7 @@ import {
   ZERO_MAC,
   type MacAddress,
 } from './macAddress.js';
-
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+import { mac } from './testing/fixtures.js';
 
 describe('parseMac', () => {
   it.each([

@@ -1,48 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
-import { parseMac, type MacAddress } from './macAddress.js';
+import type { MacAddress } from './macAddress.js';
+import { decodeNdpMessage, encodeNeighborAdvertisement, encodeNeighborSolicitation, type NdpMessage, type NdpMeta } from './ndpMessage.js';
 import {
-  decodeNdpMessage,
-  encodeNeighborAdvertisement,
-  encodeNeighborSolicitation,
-  type NdpMessage,
-  type NdpMeta,
-  type NeighborAdvertisementOptions,
-} from './ndpMessage.js';
+  addr,
+  ALL_NODES,
+  hex,
+  neighborAdvertisement,
+  neighborSolicitation,
+  OUR_LL,
+  OURS,
+  PEER,
+  PEER_LL,
+  UNSPECIFIED_V6,
+  VIP_V6,
+  VIP_V6_SNM,
+  withBytes,
+} from './testing/fixtures.js';
 
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-
-const OURS = mac('02:48:52:4c:00:01');
-const PEER = mac('02:aa:bb:cc:dd:01');
-const VIP = addr('2001:db8::10');
-const PEER_LL = addr('fe80::aa:bbff:fecc:dd01');
-const SNM = addr('ff02::1:ff00:10');
-const ALL_NODES = addr('ff02::1');
-const nsMeta: NdpMeta = { source: PEER_LL, destination: SNM, hopLimit: 255 };
-const naMeta: NdpMeta = { source: addr('fe80::48:52ff:fe4c:1'), destination: ALL_NODES, hopLimit: 255 };
-const ns = encodeNeighborSolicitation({ target: VIP, sourceMac: PEER });
-const na = (o: Partial<NeighborAdvertisementOptions> = {}): Uint8Array =>
-  encodeNeighborAdvertisement({ target: VIP, targetMac: OURS, solicited: false, override: true, ...o });
-const withBytes = (b: Uint8Array, at: number, ...values: number[]): Uint8Array => {
-  const c = Uint8Array.from(b);
-  c.set(values, at);
-  return c;
-};
+const nsMeta: NdpMeta = { source: PEER_LL, destination: VIP_V6_SNM, hopLimit: 255 };
+const naMeta: NdpMeta = { source: OUR_LL, destination: ALL_NODES, hopLimit: 255 };
+const ns = neighborSolicitation(VIP_V6, PEER);
+const na = neighborAdvertisement;
 const option = (type: number, units: number, fill = 0): number[] => [type, units, ...new Array<number>(units * 8 - 2).fill(fill)];
 
 describe('golden bytes', () => {
   it('a solicited NA (S=1, O=0) matches hand-built bytes with checksum 0', () => {
-    expect(encodeNeighborAdvertisement({ target: VIP, targetMac: OURS, solicited: true, override: false })).toEqual(
+    expect(encodeNeighborAdvertisement({ target: VIP_V6, targetMac: OURS, solicited: true, override: false })).toEqual(
       hex(
         '88 00 0000' + // type 136, code 0, checksum left to the kernel
           '40000000' + // S
@@ -59,28 +42,28 @@ describe('golden bytes', () => {
 
 describe('decodeNdpMessage accepts', () => {
   it.each<{ name: string; icmp: Uint8Array; meta: NdpMeta; expected: NdpMessage }>([
-    { name: 'an NS with a source link-layer option', icmp: ns, meta: nsMeta, expected: { type: 'solicitation', target: VIP, sourceMac: PEER } },
-    { name: 'a unicast NUD probe without options', icmp: encodeNeighborSolicitation({ target: VIP }), meta: { ...nsMeta, destination: VIP }, expected: { type: 'solicitation', target: VIP } },
-    { name: 'a DAD probe from :: to the solicited-node group', icmp: encodeNeighborSolicitation({ target: VIP }), meta: { ...nsMeta, source: addr('::') }, expected: { type: 'solicitation', target: VIP } },
-    { name: 'a DAD probe whose destination the socket did not report', icmp: encodeNeighborSolicitation({ target: VIP }), meta: { source: addr('::'), hopLimit: 255 }, expected: { type: 'solicitation', target: VIP } },
-    { name: 'an NS with an unknown option before the SLLA', icmp: Uint8Array.of(...ns.subarray(0, 24), ...option(14, 2, 7), ...ns.subarray(24)), meta: nsMeta, expected: { type: 'solicitation', target: VIP, sourceMac: PEER } },
-    { name: 'an NS carrying a target link-layer option (ignored)', icmp: Uint8Array.of(...ns.subarray(0, 24), 2, 1, 2, 0, 0, 0, 0, 9), meta: nsMeta, expected: { type: 'solicitation', target: VIP } },
-    { name: 'an NS with two SLLA options (the first counts, as in Linux)', icmp: Uint8Array.of(...ns, 1, 1, 2, 0, 0, 0, 0, 9), meta: nsMeta, expected: { type: 'solicitation', target: VIP, sourceMac: PEER } },
-    { name: 'an NS with reserved bits set (ignored, RFC 4861 §4.3)', icmp: withBytes(ns, 4, 0xff, 0xff, 0xff, 0xff), meta: nsMeta, expected: { type: 'solicitation', target: VIP, sourceMac: PEER } },
-    { name: 'an unsolicited NA to all-nodes', icmp: na(), meta: naMeta, expected: { type: 'advertisement', target: VIP, router: false, solicited: false, override: true, targetMac: OURS } },
-    { name: 'a solicited NA to a unicast address', icmp: na({ solicited: true, override: false }), meta: { ...naMeta, destination: PEER_LL }, expected: { type: 'advertisement', target: VIP, router: false, solicited: true, override: false, targetMac: OURS } },
-    { name: "a router's NA", icmp: na({ router: true }), meta: naMeta, expected: { type: 'advertisement', target: VIP, router: true, solicited: false, override: true, targetMac: OURS } },
-    { name: 'an NA without a target link-layer option', icmp: na().subarray(0, 24), meta: naMeta, expected: { type: 'advertisement', target: VIP, router: false, solicited: false, override: true } },
-    { name: 'an NA with reserved flag bits set', icmp: withBytes(na(), 4, 0x3f, 0xff, 0xff, 0xff), meta: naMeta, expected: { type: 'advertisement', target: VIP, router: false, solicited: false, override: true, targetMac: OURS } },
-    { name: 'a solicited NA whose destination was not reported', icmp: na({ solicited: true }), meta: { source: naMeta.source, hopLimit: 255 }, expected: { type: 'advertisement', target: VIP, router: false, solicited: true, override: true, targetMac: OURS } },
-    { name: 'a message inside a larger buffer', icmp: Uint8Array.of(0xee, ...ns, 0xee).subarray(1, ns.length + 1), meta: nsMeta, expected: { type: 'solicitation', target: VIP, sourceMac: PEER } },
+    { name: 'an NS with a source link-layer option', icmp: ns, meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6, sourceMac: PEER } },
+    { name: 'a unicast NUD probe without options', icmp: encodeNeighborSolicitation({ target: VIP_V6 }), meta: { ...nsMeta, destination: VIP_V6 }, expected: { type: 'solicitation', target: VIP_V6 } },
+    { name: 'a DAD probe from :: to the solicited-node group', icmp: encodeNeighborSolicitation({ target: VIP_V6 }), meta: { ...nsMeta, source: UNSPECIFIED_V6 }, expected: { type: 'solicitation', target: VIP_V6 } },
+    { name: 'a DAD probe whose destination the socket did not report', icmp: encodeNeighborSolicitation({ target: VIP_V6 }), meta: { source: UNSPECIFIED_V6, hopLimit: 255 }, expected: { type: 'solicitation', target: VIP_V6 } },
+    { name: 'an NS with an unknown option before the SLLA', icmp: Uint8Array.of(...ns.subarray(0, 24), ...option(14, 2, 7), ...ns.subarray(24)), meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6, sourceMac: PEER } },
+    { name: 'an NS carrying a target link-layer option (ignored)', icmp: Uint8Array.of(...ns.subarray(0, 24), 2, 1, 2, 0, 0, 0, 0, 9), meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6 } },
+    { name: 'an NS with two SLLA options (the first counts, as in Linux)', icmp: Uint8Array.of(...ns, 1, 1, 2, 0, 0, 0, 0, 9), meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6, sourceMac: PEER } },
+    { name: 'an NS with reserved bits set (ignored, RFC 4861 §4.3)', icmp: withBytes(ns, 4, 0xff, 0xff, 0xff, 0xff), meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6, sourceMac: PEER } },
+    { name: 'an unsolicited NA to all-nodes', icmp: na(), meta: naMeta, expected: { type: 'advertisement', target: VIP_V6, router: false, solicited: false, override: true, targetMac: OURS } },
+    { name: 'a solicited NA to a unicast address', icmp: na({ solicited: true, override: false }), meta: { ...naMeta, destination: PEER_LL }, expected: { type: 'advertisement', target: VIP_V6, router: false, solicited: true, override: false, targetMac: OURS } },
+    { name: "a router's NA", icmp: na({ router: true }), meta: naMeta, expected: { type: 'advertisement', target: VIP_V6, router: true, solicited: false, override: true, targetMac: OURS } },
+    { name: 'an NA without a target link-layer option', icmp: na().subarray(0, 24), meta: naMeta, expected: { type: 'advertisement', target: VIP_V6, router: false, solicited: false, override: true } },
+    { name: 'an NA with reserved flag bits set', icmp: withBytes(na(), 4, 0x3f, 0xff, 0xff, 0xff), meta: naMeta, expected: { type: 'advertisement', target: VIP_V6, router: false, solicited: false, override: true, targetMac: OURS } },
+    { name: 'a solicited NA whose destination was not reported', icmp: na({ solicited: true }), meta: { source: naMeta.source, hopLimit: 255 }, expected: { type: 'advertisement', target: VIP_V6, router: false, solicited: true, override: true, targetMac: OURS } },
+    { name: 'a message inside a larger buffer', icmp: Uint8Array.of(0xee, ...ns, 0xee).subarray(1, ns.length + 1), meta: nsMeta, expected: { type: 'solicitation', target: VIP_V6, sourceMac: PEER } },
   ])('$name', ({ icmp, meta, expected }) => {
     expect(decodeNdpMessage(icmp, meta)).toEqual({ ok: true, value: expected });
   });
 });
 
 describe('decodeNdpMessage refuses (RFC 4861 §7.1.1, §7.1.2)', () => {
-  const dad = encodeNeighborSolicitation({ target: VIP });
+  const dad = encodeNeighborSolicitation({ target: VIP_V6 });
   it.each<{ name: string; icmp: Uint8Array; meta: NdpMeta; reason: string; words: string }>([
     { name: 'an empty message', icmp: new Uint8Array(0), meta: nsMeta, reason: 'TooShort', words: 'empty' },
     { name: 'an echo request (even with hop limit 64)', icmp: hex('80 00 0000 0001 0001'), meta: { ...nsMeta, hopLimit: 64 }, reason: 'NotNeighborDiscovery', words: 'type 128' },
@@ -91,7 +74,7 @@ describe('decodeNdpMessage refuses (RFC 4861 §7.1.1, §7.1.2)', () => {
     { name: 'an NS cut to 23 bytes', icmp: ns.subarray(0, 23), meta: nsMeta, reason: 'TooShort', words: '23 bytes' },
     { name: 'an NA with code 1', icmp: withBytes(na(), 1, 1), meta: naMeta, reason: 'CodeNotZero', words: 'code 1' },
     { name: 'an NS from a multicast source', icmp: ns, meta: { ...nsMeta, source: ALL_NODES }, reason: 'SourceMulticast', words: 'ff02::1' },
-    { name: 'an NS for a multicast target', icmp: encodeNeighborSolicitation({ target: SNM, sourceMac: PEER }), meta: nsMeta, reason: 'TargetMulticast', words: 'ff02::1:ff00:10' },
+    { name: 'an NS for a multicast target', icmp: encodeNeighborSolicitation({ target: VIP_V6_SNM, sourceMac: PEER }), meta: nsMeta, reason: 'TargetMulticast', words: 'ff02::1:ff00:10' },
     { name: 'an NA for a multicast target', icmp: na({ target: ALL_NODES }), meta: naMeta, reason: 'TargetMulticast', words: 'ff02::1' },
     { name: 'a zero-length option', icmp: Uint8Array.of(...ns, 5, 0, 0, 0, 0, 0, 0, 0), meta: nsMeta, reason: 'OptionLengthZero', words: 'option type 5 at byte 32' },
     { name: 'a zero-length option after a valid one in an NA', icmp: Uint8Array.of(...na(), 2, 0), meta: naMeta, reason: 'OptionLengthZero', words: 'byte 32' },
@@ -99,9 +82,9 @@ describe('decodeNdpMessage refuses (RFC 4861 §7.1.1, §7.1.2)', () => {
     { name: 'a single stray byte after the options', icmp: Uint8Array.of(...ns, 1), meta: nsMeta, reason: 'OptionTruncated', words: '1 byte(s)' },
     { name: 'a 16-byte SLLA option', icmp: Uint8Array.of(...ns.subarray(0, 24), ...option(1, 2)), meta: nsMeta, reason: 'LinkLayerOptionLength', words: '16 bytes' },
     { name: 'a 16-byte TLLA option', icmp: Uint8Array.of(...na().subarray(0, 24), ...option(2, 2)), meta: naMeta, reason: 'LinkLayerOptionLength', words: '16 bytes' },
-    { name: 'a DAD probe to all-nodes', icmp: dad, meta: { ...nsMeta, source: addr('::'), destination: ALL_NODES }, reason: 'DadNotToSolicitedNode', words: 'ff02::1,' },
-    { name: 'a DAD probe to a unicast address', icmp: dad, meta: { ...nsMeta, source: addr('::'), destination: VIP }, reason: 'DadNotToSolicitedNode', words: '2001:db8::10' },
-    { name: 'a DAD probe with a source link-layer option', icmp: ns, meta: { ...nsMeta, source: addr('::') }, reason: 'DadWithSourceLinkLayer', words: PEER },
+    { name: 'a DAD probe to all-nodes', icmp: dad, meta: { ...nsMeta, source: UNSPECIFIED_V6, destination: ALL_NODES }, reason: 'DadNotToSolicitedNode', words: 'ff02::1,' },
+    { name: 'a DAD probe to a unicast address', icmp: dad, meta: { ...nsMeta, source: UNSPECIFIED_V6, destination: VIP_V6 }, reason: 'DadNotToSolicitedNode', words: '2001:db8::10' },
+    { name: 'a DAD probe with a source link-layer option', icmp: ns, meta: { ...nsMeta, source: UNSPECIFIED_V6 }, reason: 'DadWithSourceLinkLayer', words: PEER },
     { name: 'a solicited NA to all-nodes', icmp: na({ solicited: true }), meta: naMeta, reason: 'SolicitedToMulticast', words: 'ff02::1' },
   ])('$name → $reason', ({ icmp, meta, reason, words }) => {
     const r = decodeNdpMessage(icmp, meta);
@@ -126,17 +109,17 @@ describe('encoders', () => {
     { name: 'S=0 O=1', solicited: false, override: true, router: false },
     { name: 'S=1 O=1 R=1', solicited: true, override: true, router: true },
   ])('an NA with $name round-trips', ({ solicited, override, router }) => {
-    const bytes = encodeNeighborAdvertisement({ target: VIP, targetMac: OURS, solicited, override, router });
+    const bytes = encodeNeighborAdvertisement({ target: VIP_V6, targetMac: OURS, solicited, override, router });
     expect(bytes.length).toBe(32);
     expect(decodeNdpMessage(bytes, { source: PEER_LL, destination: PEER_LL, hopLimit: 255 })).toEqual({
       ok: true,
-      value: { type: 'advertisement', target: VIP, router, solicited, override, targetMac: OURS },
+      value: { type: 'advertisement', target: VIP_V6, router, solicited, override, targetMac: OURS },
     });
   });
 
   it.each([
     { name: 'an IPv4 target', run: () => encodeNeighborAdvertisement({ target: addr('192.0.2.10'), targetMac: OURS, solicited: true, override: false }), words: /target 192\.0\.2\.10/ },
-    { name: 'a five-byte MAC', run: () => encodeNeighborAdvertisement({ target: VIP, targetMac: '02:48:52:4c:00' as MacAddress, solicited: true, override: false }), words: /"02:48:52:4c:00"/ },
+    { name: 'a five-byte MAC', run: () => encodeNeighborAdvertisement({ target: VIP_V6, targetMac: '02:48:52:4c:00' as MacAddress, solicited: true, override: false }), words: /"02:48:52:4c:00"/ },
     { name: 'an NS with an IPv4 target', run: () => encodeNeighborSolicitation({ target: addr('192.0.2.10') }), words: /target 192\.0\.2\.10/ },
   ])('throw for $name', ({ run, words }) => {
     expect(run).toThrow(words);

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
+import { formatAddress } from '../ip/address.js';
 import { isSolicitedNodeMulticast, solicitedNodeMulticast, solicitedNodeMulticastMac } from './solicitedNode.js';
-
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+import { addr } from './testing/fixtures.js';
 
 describe('solicitedNodeMulticast', () => {
   it.each([

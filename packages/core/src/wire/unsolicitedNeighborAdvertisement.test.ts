@@ -1,22 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
-import { parseMac, type MacAddress } from './macAddress.js';
+import { formatAddress } from '../ip/address.js';
+import type { MacAddress } from './macAddress.js';
 import { decodeNdpMessage } from './ndpMessage.js';
+import { addr, hex, mac, OUR_LL, OURS } from './testing/fixtures.js';
 import { unsolicitedNeighborAdvertisement } from './unsolicitedNeighborAdvertisement.js';
-
-const mac = (t: string): MacAddress => {
-  const r = parseMac(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const addr = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const hex = (s: string): Uint8Array => Uint8Array.from(s.replace(/\s+/g, '').match(/../g) ?? [], (h) => parseInt(h, 16));
-
-const OURS = mac('02:48:52:4c:00:01');
 
 describe('unsolicitedNeighborAdvertisement', () => {
   it('goes to ff02::1 with S=0, O=1 and our MAC, byte for byte', () => {
@@ -27,7 +14,7 @@ describe('unsolicitedNeighborAdvertisement', () => {
 
   it('is valid where it lands: decodes at hop limit 255 sent to all-nodes', () => {
     const send = unsolicitedNeighborAdvertisement(addr('2001:db8:1::abcd'), OURS);
-    expect(decodeNdpMessage(send.payload, { source: addr('fe80::48:52ff:fe4c:1'), destination: send.to, hopLimit: 255 })).toEqual({
+    expect(decodeNdpMessage(send.payload, { source: OUR_LL, destination: send.to, hopLimit: 255 })).toEqual({
       ok: true,
       value: { type: 'advertisement', target: addr('2001:db8:1::abcd'), router: false, solicited: false, override: true, targetMac: OURS },
     });

@@ -19,6 +19,10 @@ export interface AnnouncerOptions {
   refreshIntervalMs?: number;
   /** Called right after the first gratuitous packet for an address went out. */
   onAnnounced: (a: Announcement & { mac: MacAddress; at: Date }) => void;
+  /** Called when an address is no longer answered for. */
+  onStopped?: (a: Announcement) => void;
+  /** Start/stop operations applied per event-loop turn (joining a multicast group is a syscall). */
+  chunk?: number;
   onClaim: (claim: Claim) => void;
 }
 
@@ -38,6 +42,8 @@ const key = (a: IPAddress) => `${a.family}:${a.value}`;
 export class Announcer {
   private readonly responders = new Map<string, InterfaceResponder>();
   private readonly active = new Map<string, Active>();
+  private queue: ({ kind: 'stop'; key: string } | { kind: 'start'; key: string; d: Announcement })[] = [];
+  private continuation: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: AnnouncerOptions) {}
 
@@ -53,20 +59,48 @@ export class Announcer {
     return this.responders.get(ifname)?.mac;
   }
 
+  /**
+   * Makes the announced set equal `desired`. Work is applied in chunks, one per event-loop turn, so that a
+   * node taking over thousands of addresses (each IPv6 one joins a multicast group) keeps its heartbeats
+   * and replies flowing; a later call replaces whatever is still queued. Returns what the first chunk did;
+   * `onAnnounced` and `onStopped` report every change.
+   */
   set(desired: readonly Announcement[]): { started: Announcement[]; stopped: Announcement[] } {
     const want = new Map(desired.map((d) => [key(d.address), d]));
-    const started: Announcement[] = [];
-    const stopped: Announcement[] = [];
+    this.queue = [];
     for (const [k, a] of this.active) {
       const d = want.get(k);
-      if (!d || d.interface !== a.announcement.interface) {
-        this.stop(k);
-        stopped.push(a.announcement);
-      }
+      if (!d || d.interface !== a.announcement.interface) this.queue.push({ kind: 'stop', key: k });
     }
     for (const [k, d] of want) {
-      if (this.active.has(k)) continue;
-      if (this.start(k, d)) started.push(d);
+      const a = this.active.get(k);
+      if (!a || a.announcement.interface !== d.interface) this.queue.push({ kind: 'start', key: k, d });
+    }
+    return this.drain();
+  }
+
+  private drain(): { started: Announcement[]; stopped: Announcement[] } {
+    const started: Announcement[] = [];
+    const stopped: Announcement[] = [];
+    const chunk = this.o.chunk ?? 200;
+    for (let n = 0; n < chunk && this.queue.length > 0; n++) {
+      const op = this.queue.shift()!;
+      if (op.kind === 'stop') {
+        const a = this.active.get(op.key);
+        if (!a) continue;
+        this.stop(op.key);
+        stopped.push(a.announcement);
+        this.o.onStopped?.(a.announcement);
+      } else if (!this.active.has(op.key) && this.start(op.key, op.d)) {
+        started.push(op.d);
+      }
+    }
+    if (this.queue.length > 0) {
+      this.continuation ??= setImmediate(() => {
+        this.continuation = undefined;
+        this.drain();
+      });
+      return { started, stopped };
     }
     for (const [name, r] of this.responders) {
       if (r.size === 0) {
@@ -86,6 +120,9 @@ export class Announcer {
   }
 
   close(): void {
+    this.queue = [];
+    if (this.continuation) clearImmediate(this.continuation);
+    this.continuation = undefined;
     for (const k of [...this.active.keys()]) this.stop(k);
     for (const r of this.responders.values()) r.close();
     this.responders.clear();
@@ -107,7 +144,9 @@ export class Announcer {
       r.add(d.address);
     } catch (e) {
       const err = e as Error & { code?: string };
-      this.o.log.error({ event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code: err.code, err: err.message }, 'cannot announce on this interface');
+      const hint = err.code === 'ENOMEM' && d.address.family === 6 ? '; each IPv6 address joins a multicast group charged to net.core.optmem_max: raise that sysctl on the node' : '';
+      this.o.log.error({ event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code: err.code, err: `${err.message}${hint}` }, 'cannot announce on this interface');
+      this.o.metrics.sendErrors.inc({ code: err.code ?? 'unknown' });
       return false;
     }
     const entry: Active = { announcement: d, timer: undefined, burstsLeft: this.o.bursts ?? 5 };

@@ -266,15 +266,27 @@ export class SpeakerController {
         this.reportNoOwner(obj, result, nodes);
       }
     }
-    const { started, stopped } = this.o.announcer.set(desired);
-    for (const s of stopped) {
-      this.o.metrics.transitions.inc({ direction: 'stopped' });
-      const name = lbAddressName(s.address);
-      const r = this.lastResults.get(name);
-      this.o.log.info({ event: 'announceStopped', address: formatAddress(s.address), interface: s.interface, newOwner: r?.owner?.node ?? null, reason: r?.reason ?? (this.draining ? 'Draining' : 'NotOwner') }, 'stopped announcing');
-    }
-    if (started.length || stopped.length) this.publishLocalState();
+    this.o.announcer.set(desired);
   }
+
+  /** Called by the announcer when it stops answering for an address. */
+  onStopped(s: Announcement): void {
+    this.o.metrics.transitions.inc({ direction: 'stopped' });
+    const r = this.lastResults.get(lbAddressName(s.address));
+    this.o.log.info({ event: 'announceStopped', address: formatAddress(s.address), interface: s.interface, newOwner: r?.owner?.node ?? null, reason: r?.reason ?? (this.draining ? 'Draining' : 'NotOwner') }, 'stopped announcing');
+    this.publishSoon();
+  }
+
+  /** Heartbeats carry the announced list; coalesce a burst of changes into one update. */
+  private publishSoon(): void {
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    setImmediate(() => {
+      this.publishScheduled = false;
+      this.publishLocalState();
+    });
+  }
+  private publishScheduled = false;
 
   /** Called by the announcer after the first gratuitous packet: only now does the status name this node. */
   onAnnounced(a: Announcement & { mac: string; at: Date }): void {
@@ -285,6 +297,7 @@ export class SpeakerController {
     this.o.metrics.transitions.inc({ direction: 'started' });
     if (this.lastPeerLossAt && a.at.getTime() - this.lastPeerLossAt < 5_000) this.o.metrics.failoverSeconds.observe((a.at.getTime() - this.lastPeerLossAt) / 1000);
     this.o.log.info({ event: 'announceStarted', address: formatAddress(a.address), interface: a.interface, mac: a.mac, previousOwner: obj?.status?.node ?? null }, 'announcing');
+    this.publishSoon();
     const status = { node: this.o.node, interface: a.interface, mac: a.mac, since, lastGratuitous: since, transitions, conditions: [{ type: 'Announced', status: 'True', reason: 'Announcing', message: `announced by ${this.o.node} on ${a.interface}`, lastTransitionTime: since }] };
     this.statusPending.set(name, status);
     if (obj?.status?.node !== this.o.node) {
