@@ -1,0 +1,254 @@
+// The shared world of the speaker benchmarks: a private control plane (never the tests' one), and on it
+// the e2e SpeakerWorld — a LAN of three node namespaces plus a client, the real controller and one real
+// herald-speaker per node. Helpers read the speakers' pino logs, /metrics and /proc, and run probes.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import type { ClusterInfo } from '../../test/cluster/clusterInfo.js';
+import { startControlPlane, type ControlPlane } from '../../test/cluster/controlPlane.js';
+import { useCluster } from '../../test/cluster/kube.js';
+import type { Lan, LanHost, LanNode } from '../../test/lan/lan.js';
+import { waitFor } from '../../test/processes.js';
+import { SPEAKER_MAIN, SpeakerWorld } from '../../test/speaker/speakerWorld.js';
+
+const root = resolve(import.meta.dirname, '../..');
+export const TIMED_ARP_PROBE = join(import.meta.dirname, 'fixtures/timedArpProbe.mjs');
+
+export interface BenchWorld {
+  readonly world: SpeakerWorld;
+  readonly plane: ControlPlane;
+  /** Kubernetes Node names of the LAN nodes, in LAN order. */
+  readonly names: string[];
+  stop(): Promise<void>;
+}
+
+/** Fails early when the speaker, its addon or the controller were never built (the benches run dist/). */
+export function checkBuild(): void {
+  for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node'), join(root, 'packages/controller/dist/main.js'), join(root, 'packages/core/dist/index.js')]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm_config_nodedir=/usr npm run build\` first`);
+  }
+}
+
+/**
+ * Starts a private control plane and a SpeakerWorld on it. `stop()` tears both down (safe twice); SIGINT
+ * and SIGTERM do the same before exiting, and the harness reapers cover a crash.
+ */
+export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs?: string[] }): Promise<BenchWorld> {
+  checkBuild();
+  const plane = await startControlPlane({ log: (m) => o.log(`cluster: ${m}`) });
+  const info: ClusterInfo = {
+    server: plane.server, apiPort: plane.apiPort, kubeconfigPath: plane.kubeconfigPath, binDir: plane.binDir, dir: plane.dir,
+    caCert: plane.certs.caCert, adminCert: plane.certs.adminCert, adminKey: plane.certs.adminKey, startMs: plane.startMs,
+  };
+  // test/cluster/crds.ts (used by SpeakerWorld.start) reaches the cluster through kube.ts's cluster().
+  useCluster(info);
+  const kc = new k8s.KubeConfig();
+  kc.loadFromFile(plane.kubeconfigPath);
+  const world = new SpeakerWorld(kc, info);
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await world.stop().catch((e: Error) => o.log(`world.stop failed: ${e.message}`));
+    await plane.stop().catch((e: Error) => o.log(`control plane stop failed: ${e.message}`));
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    o.log(`${signal}: cleaning up`);
+    void stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    o.log('starting the speaker world (3 nodes, client, controller, 3 speakers)');
+    await world.start(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {});
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop };
+}
+
+/** The owner by the DESIGN.md rule (sha256(node#ip) ascending), computed independently of the speaker. */
+export const expectedOwner = (nodes: readonly string[], ip: string): string =>
+  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
+
+export interface LogLine {
+  time: number;
+  event?: string;
+  [k: string]: unknown;
+}
+
+/** Every pino line a node's speaker(s) wrote so far (restarts append to the same file). */
+export function speakerLog(world: SpeakerWorld, node: LanNode): LogLine[] {
+  const file = join(world.lan.logDir, `${node.name}-speaker.log`);
+  if (!existsSync(file)) return [];
+  const out: LogLine[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      out.push(JSON.parse(line) as LogLine);
+    } catch {
+      // a line being written right now
+    }
+  }
+  return out;
+}
+
+/** First log line at or after `since` (epoch ms) matching `match`. */
+export function firstEvent(lines: readonly LogLine[], since: number, match: (l: LogLine) => boolean): LogLine | undefined {
+  return lines.find((l) => l.time >= since && match(l));
+}
+
+/** Waits until a node's speaker log holds a matching line at or after `since`. */
+export async function waitForEvent(world: SpeakerWorld, node: LanNode, since: number, match: (l: LogLine) => boolean, what: string, timeoutMs = 10_000): Promise<LogLine> {
+  let found: LogLine | undefined;
+  await waitFor(what, () => (found = firstEvent(speakerLog(world, node), since, match)) !== undefined, { timeoutMs, intervalMs: 50 });
+  return found!;
+}
+
+/** VmRSS and VmHWM of a process, in KiB. */
+export function processMemory(pid: number): { rssKiB: number; hwmKiB: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1]);
+    return { rssKiB: field('VmRSS'), hwmKiB: field('VmHWM') };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Histogram {
+  /** Cumulative counts by upper bound ("+Inf" last). */
+  buckets: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+/** One Prometheus histogram (no labels) from a /metrics text. */
+export function parseHistogram(metricsText: string, name: string): Histogram {
+  const buckets: Record<string, number> = {};
+  for (const m of metricsText.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))) buckets[m[1]!] = Number(m[2]);
+  const sum = Number(new RegExp(`^${name}_sum (\\S+)$`, 'm').exec(metricsText)?.[1] ?? 0);
+  const count = Number(new RegExp(`^${name}_count (\\S+)$`, 'm').exec(metricsText)?.[1] ?? 0);
+  return { buckets, sum, count };
+}
+
+/** after − before, bucket by bucket (same process, so counters only grew). */
+export function histogramDelta(before: Histogram, after: Histogram): Histogram {
+  const buckets: Record<string, number> = {};
+  for (const [le, n] of Object.entries(after.buckets)) buckets[le] = n - (before.buckets[le] ?? 0);
+  return { buckets, sum: after.sum - before.sum, count: after.count - before.count };
+}
+
+/** Buckets in ascending order of their bound, as [le, cumulative count] pairs (object keys would reorder). */
+export function orderedBuckets(h: Histogram): [string, number][] {
+  const bound = (le: string) => (le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le));
+  return Object.entries(h.buckets).sort((x, y) => bound(x[0]) - bound(y[0]));
+}
+
+export function addHistograms(a: Histogram, b: Histogram): Histogram {
+  const buckets: Record<string, number> = { ...a.buckets };
+  for (const [le, n] of Object.entries(b.buckets)) buckets[le] = (buckets[le] ?? 0) + n;
+  return { buckets, sum: a.sum + b.sum, count: a.count + b.count };
+}
+
+export interface ProbeResult {
+  sent: number;
+  answered: number;
+  lost: number[];
+  lostSentAtEpochMs: number[];
+  perMac: Record<string, number>;
+  /** First and last reply per MAC, epoch ms. */
+  perMacWindow: Record<string, { firstEpochMs: number; lastEpochMs: number }>;
+  worstDelayMs: number;
+  meanDelayMs: number;
+  startEpochMs: number;
+  changes: { atMs: number; atEpochMs: number; mac: string }[];
+}
+
+/**
+ * Runs the timed ARP probe from a host (the client by default). Resolves `ready` once the probe's socket
+ * is open and its first request is about to go out, and `done` with its figures.
+ */
+export function startArpProbe(lan: Lan, o: { target: string; intervalMs: number; durationMs: number; from?: LanHost }): { ready: Promise<void>; done: Promise<ProbeResult> } {
+  const from = o.from ?? lan.client;
+  const child = spawn('ip', ['netns', 'exec', from.netns, process.execPath, TIMED_ARP_PROBE, from.lanInterface, from.ipv4, o.target, String(o.intervalMs), String(o.durationMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  let failReady: (e: Error) => void = () => undefined;
+  const ready = new Promise<void>((res, rej) => {
+    markReady = res;
+    failReady = rej;
+  });
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    err += c;
+    if (err.includes('ready\n')) markReady();
+  });
+  const timeout = setTimeout(() => child.kill('SIGKILL'), o.durationMs + 20_000);
+  const done = new Promise<ProbeResult>((res, rej) => {
+    child.on('exit', (code) => {
+      clearTimeout(timeout);
+      failReady(new Error(`the ARP probe exited (${code}) before it was ready: ${err}`));
+      if (code !== 0) return rej(new Error(`the ARP probe failed (${code}): ${err}`));
+      try {
+        res(JSON.parse(out) as ProbeResult);
+      } catch {
+        rej(new Error(`the ARP probe printed no JSON: ${out} ${err}`));
+      }
+    });
+  });
+  return { ready, done };
+}
+
+/** Wait until the LBAddress status names `node` as the announcer. */
+export async function waitForAnnouncer(world: SpeakerWorld, ip: string, node: string, timeoutMs = 20_000): Promise<void> {
+  await waitFor(`${node} to announce ${ip}`, async () => (await world.objects.lbAddress(ip))?.status?.node === node, { timeoutMs, intervalMs: 50 });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface OwnedAddress {
+  readonly ip: string;
+  readonly service: string;
+  /** Node name (Kubernetes) and LAN node of the owner. */
+  readonly owner: string;
+  readonly node: LanNode;
+}
+
+/**
+ * One IPv4 Service address owned by each node: Services (with a Ready Pod each, so the election has an
+ * endpoint) are created until every node owns one; the extra ones are deleted, so that killing a node
+ * moves exactly one address and the successor's failover histogram gains exactly one observation.
+ */
+export async function addressPerNode(bw: BenchWorld, prefix: string, log: (m: string) => void): Promise<OwnedAddress[]> {
+  const { world, names } = bw;
+  const byOwner = new Map<string, OwnedAddress>();
+  const extra: string[] = [];
+  for (let i = 1; byOwner.size < names.length; i++) {
+    if (i > 20) throw new Error(`no address for every node after ${i - 1} Services`);
+    const service = `${prefix}${i}`;
+    await world.readyPod(service, world.lan.nodes[i % names.length]!);
+    await world.service(service);
+    const [ip] = await world.waitForAddress(service);
+    const owner = expectedOwner(names, ip!);
+    // Deleted only at the end: a released address would be handed straight to the next Service.
+    if (byOwner.has(owner)) extra.push(service);
+    else byOwner.set(owner, { ip: ip!, service, owner, node: world.nodeByName(owner) });
+  }
+  for (const name of extra) await world.core.deleteNamespacedService({ namespace: world.appNs, name });
+  const out = names.map((n) => byOwner.get(n)!);
+  for (const a of out) await waitForAnnouncer(world, a.ip, a.owner);
+  log(`addresses: ${out.map((a) => `${a.ip}→${a.owner}`).join(', ')}`);
+  return out;
+}
+
+/** Restarts a stopped speaker and waits until all three see each other and it announces `a` again. */
+export async function restartOwner(bw: BenchWorld, a: OwnedAddress): Promise<void> {
+  await bw.world.startSpeaker(a.node);
+  await bw.world.waitForMembership(30_000);
+  await waitForAnnouncer(bw.world, a.ip, a.owner, 30_000);
+}
