@@ -5,8 +5,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ClusterInfo } from '../test/cluster/clusterInfo.js';
-import { controlPlaneBinaries, startControlPlane, type ControlPlane } from '../test/cluster/controlPlane.js';
+import { clusterInfoOf, controlPlaneBinaries, startControlPlane, type ControlPlane } from '../test/cluster/controlPlane.js';
 import { HeraldRelease } from '../test/install/heraldRelease.js';
 import { helmDir } from '../test/install/helm.js';
 import { Lan, type LanNode } from '../test/lan/lan.js';
@@ -57,10 +56,7 @@ try {
   controlPlaneBinaries();
   const helmBin = helmDir();
   plane = await startControlPlane({ log: (m) => show(`  ${m}`) });
-  const cluster: ClusterInfo = {
-    server: plane.server, apiPort: plane.apiPort, kubeconfigPath: plane.kubeconfigPath, binDir: plane.binDir, dir: plane.dir,
-    caCert: plane.certs.caCert, adminCert: plane.certs.adminCert, adminKey: plane.certs.adminKey, startMs: plane.startMs,
-  };
+  const cluster = clusterInfoOf(plane);
   const kubectl = async (...args: string[]) => (await run(join(plane!.binDir, 'kubectl'), ['--kubeconfig', plane!.kubeconfigPath, ...args])).stdout;
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(plane.kubeconfigPath);

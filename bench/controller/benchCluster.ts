@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as k8s from '@kubernetes/client-node';
-import { startControlPlane, type ControlPlane } from '../../test/cluster/controlPlane.js';
+import { clusterInfoOf, startControlPlane, type ControlPlane } from '../../test/cluster/controlPlane.js';
 import type { ClusterInfo } from '../../test/cluster/clusterInfo.js';
 import { serviceAccountKubeconfig } from '../../test/cluster/serviceAccount.js';
 import { CONTROLLER_MAIN, startController, type ControllerProcess } from '../../test/controller/controllerProcess.js';
@@ -98,10 +98,7 @@ export async function startBenchWorld(o: { name: string; log: (m: string) => voi
     kc.loadFromFile(plane.kubeconfigPath);
     const core = kc.makeApiClient(k8s.CoreV1Api);
     for (const name of [RELEASE_NAMESPACE, ...o.namespaces]) await core.createNamespace({ body: { metadata: { name } } });
-    const info: ClusterInfo = {
-      server: plane.server, apiPort: plane.apiPort, kubeconfigPath: plane.kubeconfigPath, binDir: plane.binDir, dir: plane.dir,
-      caCert: plane.certs.caCert, adminCert: plane.certs.adminCert, adminKey: plane.certs.adminKey, startMs: plane.startMs,
-    };
+    const info: ClusterInfo = clusterInfoOf(plane);
     const controllerKubeconfig = await serviceAccountKubeconfig({ kc, cluster: info, namespace: RELEASE_NAMESPACE, name: 'herald-controller', rbacFile: RBAC });
     const herald = new HeraldObjects(kc);
     await herald.createPool(BENCH_POOL.name, { addresses: BENCH_POOL.addresses });

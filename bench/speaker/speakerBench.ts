@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { ClusterInfo } from '../../test/cluster/clusterInfo.js';
-import { startControlPlane, type ControlPlane } from '../../test/cluster/controlPlane.js';
+import { clusterInfoOf, startControlPlane, type ControlPlane } from '../../test/cluster/controlPlane.js';
 import { useCluster } from '../../test/cluster/kube.js';
 import type { Lan, LanHost, LanNode } from '../../test/lan/lan.js';
 import { waitFor } from '../../test/processes.js';
@@ -38,10 +38,7 @@ export function checkBuild(): void {
 export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs?: string[] }): Promise<BenchWorld> {
   checkBuild();
   const plane = await startControlPlane({ log: (m) => o.log(`cluster: ${m}`) });
-  const info: ClusterInfo = {
-    server: plane.server, apiPort: plane.apiPort, kubeconfigPath: plane.kubeconfigPath, binDir: plane.binDir, dir: plane.dir,
-    caCert: plane.certs.caCert, adminCert: plane.certs.adminCert, adminKey: plane.certs.adminKey, startMs: plane.startMs,
-  };
+  const info: ClusterInfo = clusterInfoOf(plane);
   // test/cluster/crds.ts (used by SpeakerWorld.start) reaches the cluster through kube.ts's cluster().
   useCluster(info);
   const kc = new k8s.KubeConfig();

@@ -2,7 +2,7 @@
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startControlPlane } from './controlPlane.js';
+import { clusterInfoOf, startControlPlane } from './controlPlane.js';
 import { PERSISTENT_DIR, PERSISTENT_STATE, runningPersistentCluster, type PersistentState } from './persistentCluster.js';
 
 async function up(): Promise<void> {
@@ -15,20 +15,7 @@ async function up(): Promise<void> {
   const plane = await startControlPlane({ dir: PERSISTENT_DIR, reaper: false });
   copyFileSync(plane.kubeconfigPath, join(PERSISTENT_DIR, 'kubeconfig'));
   const procs = [plane.processes.etcd, plane.processes.apiserver, plane.processes.controllerManager].filter((p) => p !== undefined);
-  const state: PersistentState = {
-    info: {
-      server: plane.server,
-      apiPort: plane.apiPort,
-      kubeconfigPath: join(PERSISTENT_DIR, 'kubeconfig'),
-      binDir: plane.binDir,
-      dir: plane.dir,
-      caCert: plane.certs.caCert,
-      adminCert: plane.certs.adminCert,
-      adminKey: plane.certs.adminKey,
-      startMs: plane.startMs,
-    },
-    pids: procs.map((p) => p.pid),
-  };
+  const state: PersistentState = { info: clusterInfoOf(plane, join(PERSISTENT_DIR, 'kubeconfig')), pids: procs.map((p) => p.pid) };
   writeFileSync(PERSISTENT_STATE, JSON.stringify(state, null, 2));
   for (const p of procs) p.child.unref();
   plane.detach();

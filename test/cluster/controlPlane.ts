@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { HarnessState, runId } from '../harnessState.js';
 import { spawnLogged, waitFor, type Spawned } from '../processes.js';
 import { makeCertificates, type ClusterCertificates } from './certificates.js';
+import type { ClusterInfo } from './clusterInfo.js';
 import { freePort } from './freePort.js';
 import { renderKubeconfig } from './kubeconfig.js';
 
@@ -41,6 +42,21 @@ export interface StartOptions {
   /** Start a reaper that kills everything if this process dies (default true). */
   reaper?: boolean;
   log?: (message: string) => void;
+}
+
+/** The plain-data view of a running control plane that tests, the demo and cluster:up hand around. */
+export function clusterInfoOf(plane: ControlPlane, kubeconfigPath = plane.kubeconfigPath): ClusterInfo {
+  return {
+    server: plane.server,
+    apiPort: plane.apiPort,
+    kubeconfigPath,
+    binDir: plane.binDir,
+    dir: plane.dir,
+    caCert: plane.certs.caCert,
+    adminCert: plane.certs.adminCert,
+    adminKey: plane.certs.adminKey,
+    startMs: plane.startMs,
+  };
 }
 
 /** Builds (or finds) the binaries; prints build progress to stderr. */

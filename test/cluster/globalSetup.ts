@@ -1,6 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import type { ClusterInfo } from './clusterInfo.js';
-import { startControlPlane, type ControlPlane } from './controlPlane.js';
+import { clusterInfoOf, startControlPlane, type ControlPlane } from './controlPlane.js';
 import { runningPersistentCluster } from './persistentCluster.js';
 
 let plane: ControlPlane | undefined;
@@ -14,18 +13,7 @@ export async function setup(project: TestProject): Promise<void> {
     return;
   }
   plane = await startControlPlane();
-  const info: ClusterInfo = {
-    server: plane.server,
-    apiPort: plane.apiPort,
-    kubeconfigPath: plane.kubeconfigPath,
-    binDir: plane.binDir,
-    dir: plane.dir,
-    caCert: plane.certs.caCert,
-    adminCert: plane.certs.adminCert,
-    adminKey: plane.certs.adminKey,
-    startMs: plane.startMs,
-  };
-  project.provide('cluster', info);
+  project.provide('cluster', clusterInfoOf(plane));
 }
 
 export async function teardown(): Promise<void> {
