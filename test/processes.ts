@@ -84,3 +84,13 @@ export async function waitFor(
     await sleep(options.intervalMs ?? 100);
   }
 }
+
+/** True while a process exists (EPERM means it exists but is not ours). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -114,7 +114,7 @@ const pick = (f: (r: Kill) => number | undefined) => rows.map(f);
 writeReport(reportName, {
   benchmark: 'failover after SIGKILL of the owner speaker',
   setup: {
-    nodes: 3, kills, probe: `ARP request every ${probeIntervalMs} ms from the client (bench/speaker/fixtures/timedArpProbe.mjs; reply timeout 500 ms)`,
+    nodes: 3, kills, probe: `ARP request every ${probeIntervalMs} ms from the client (test/speaker/fixtures/arpProbe.mjs; reply timeout 500 ms)`,
     speakerArgs: speakerArgs.length ? speakerArgs : 'defaults: --heartbeat-interval 100 --dead-after 5',
     clocks: '(a) from one speaker log; (b) probe and bench on the same machine clock (Date.now)',
   },

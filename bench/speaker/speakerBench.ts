@@ -14,7 +14,7 @@ import { waitFor } from '../../test/processes.js';
 import { SPEAKER_MAIN, SpeakerWorld } from '../../test/speaker/speakerWorld.js';
 
 const root = resolve(import.meta.dirname, '../..');
-export const TIMED_ARP_PROBE = join(import.meta.dirname, 'fixtures/timedArpProbe.mjs');
+export const TIMED_ARP_PROBE = join(import.meta.dirname, '../../test/speaker/fixtures/arpProbe.mjs');
 
 export interface BenchWorld {
   readonly world: SpeakerWorld;

@@ -22,13 +22,14 @@ export async function makeCertificates(dir: string): Promise<ClusterCertificates
   await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=herald-test-ca'], dir);
   await writeFile(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
   await writeFile(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  const sign = async (name: string, subject: string, ext: string) => {
+  // Explicit serials: two concurrent -CAcreateserial runs race on the shared ca.srl file.
+  const sign = async (name: string, subject: string, ext: string, serial: number) => {
     await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '3650', '-out', `${name}.crt`, '-extfile', ext], dir);
+    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', String(serial), '-days', '3650', '-out', `${name}.crt`, '-extfile', ext], dir);
   };
   await Promise.all([
-    sign('server', '/CN=kube-apiserver', 'server.ext'),
-    sign('admin', '/O=system:masters/CN=herald-test-admin', 'client.ext'),
+    sign('server', '/CN=kube-apiserver', 'server.ext', 1001),
+    sign('admin', '/O=system:masters/CN=herald-test-admin', 'client.ext', 1002),
     openssl(['genrsa', '-out', 'sa.key', '2048'], dir),
   ]);
   return {

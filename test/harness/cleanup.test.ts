@@ -2,14 +2,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../processes.js';
+import { waitFor, isAlive } from '../processes.js';
 import { run } from '../run.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 async function leftovers(lanId: string): Promise<string[]> {
   const ns = (await run('ip', ['netns', 'list'])).stdout.split('\n').filter((l) => l.startsWith(`hrl-${lanId}-`));
@@ -40,7 +37,7 @@ describe('harness cleanup', () => {
     expect(f.output()).toContain('this test fails on purpose');
     const { lanId, sleeperPid } = JSON.parse(readFileSync(report, 'utf8'));
     expect(await leftovers(lanId)).toEqual([]);
-    expect(alive(sleeperPid)).toBe(false);
+    expect(isAlive(sleeperPid)).toBe(false);
   });
 
   it('a run killed with SIGKILL mid-test is cleaned up by its reapers: namespaces, links, control plane', async () => {
@@ -49,10 +46,10 @@ describe('harness cleanup', () => {
     await waitFor('the fixture to build its LAN and control plane', () => existsSync(report), { timeoutMs: 150_000, intervalMs: 200 });
     const { lanId, sleeperPid, planePids } = JSON.parse(readFileSync(report, 'utf8'));
     expect(await leftovers(lanId)).not.toEqual([]);
-    expect(alive(sleeperPid)).toBe(true);
+    expect(isAlive(sleeperPid)).toBe(true);
     process.kill(-f.child.pid!, 'SIGKILL');
     await f.exited;
-    await waitFor('reapers to clean up', async () => (await leftovers(lanId)).length === 0 && !alive(sleeperPid) && !planePids.some(alive), {
+    await waitFor('reapers to clean up', async () => (await leftovers(lanId)).length === 0 && !isAlive(sleeperPid) && !planePids.some(isAlive), {
       timeoutMs: 20_000,
       intervalMs: 200,
     });

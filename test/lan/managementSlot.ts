@@ -2,10 +2,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DIR } from '../harnessState.js';
 import { MANAGEMENT_SLOTS } from './addressPlan.js';
+import { isAlive } from '../processes.js';
 
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 /** Takes one of the management /28s for a LAN; mkdir is the atomic lock, a dead owner's slot is reclaimed. */
 export function acquireManagementSlot(): { slot: number; release: () => void } {
@@ -19,7 +17,7 @@ export function acquireManagementSlot(): { slot: number; release: () => void } {
         if (pass === 0) continue;
         let owner = 0;
         try { owner = Number(readFileSync(join(dir, 'owner'), 'utf8')); } catch { /* half-made */ }
-        if (owner && alive(owner)) continue;
+        if (owner && isAlive(owner)) continue;
         rmSync(dir, { recursive: true, force: true });
         try { mkdirSync(dir); } catch { continue; }
       }

@@ -4,10 +4,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DIR } from '../harnessState.js';
 import { run } from '../run.js';
+import { isAlive } from '../processes.js';
 
-const alive = (pid: number) => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
 
 /** Removes leftovers (or, with `dryRun`, only reports them); returns how many there were. */
 export async function sweep(log: (m: string) => void = console.log, dryRun = false): Promise<number> {
@@ -18,12 +16,12 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
       const path = join(STATE_DIR, f);
       let state: { owner?: number; pids?: number[]; netns?: string[]; links?: string[]; dirs?: string[] };
       try { state = JSON.parse(readFileSync(path, 'utf8')); } catch { rmSync(path, { force: true }); continue; }
-      if (state.owner && alive(state.owner)) {
+      if (state.owner && isAlive(state.owner)) {
         for (const n of [...(state.netns ?? []), ...(state.links ?? [])]) protectedNames.add(n);
         continue;
       }
       for (const pid of state.pids ?? []) {
-        if (!alive(pid)) continue;
+        if (!isAlive(pid)) continue;
         removed++;
         if (dryRun) {
           log(`leftover process ${pid} (owner ${state.owner} is gone)`);
@@ -66,7 +64,7 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
     for (const d of readdirSync(STATE_DIR).filter((x) => x.startsWith('mgmt-slot-'))) {
       let owner = 0;
       try { owner = Number(readFileSync(join(STATE_DIR, d, 'owner'), 'utf8')); } catch { /* none */ }
-      if (!owner || !alive(owner)) rmSync(join(STATE_DIR, d), { recursive: true, force: true });
+      if (!owner || !isAlive(owner)) rmSync(join(STATE_DIR, d), { recursive: true, force: true });
     }
   }
   return removed;

@@ -137,7 +137,7 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
     const { ip, owner, node } = await ownedAddress('graceful');
     const probe = world.lan.spawn(world.lan.client, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, ip, '20', '3000'], { logName: 'probe' });
     // Only stop the owner once the probe is really sending (process start-up is slow on a busy machine).
-    await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('"probing":true'), { timeoutMs: 15_000, intervalMs: 20 });
+    await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('ready\n'), { timeoutMs: 15_000, intervalMs: 20 });
     await new Promise((r) => setTimeout(r, 500));
     try {
       await world.speakers.get(node.name)!.proc.stop(10_000);

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // herald-controller composition root: reads config, builds the parts, wires them, handles signals.
-import { KeepAliveKubeConfig, serviceAccountOwner } from '@herald/kube';
+import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
 import { pino } from 'pino';
 import { readConfig } from './config.js';
-import { startHttpEndpoints } from './httpEndpoints.js';
 
 import { KubeWriter } from './kube/kubeWriter.js';
 import { LeaderElection } from './kube/leaderElection.js';

@@ -3,13 +3,12 @@
 import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from '@herald/core';
-import { KeepAliveKubeConfig, serviceAccountOwner } from '@herald/kube';
+import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
 import { pino } from 'pino';
 import { Announcer } from './announce/announcer.js';
 import { readSpeakerConfig, SPEAKER_USAGE } from './config.js';
 import { membershipSource } from './election/membershipAdapter.js';
 import { SpeakerController } from './election/speakerController.js';
-import { startHttpEndpoints } from './httpEndpoints.js';
 import { LinkWatcher } from './interfaces/linkWatcher.js';
 import { LBAddressWriter } from './kube/lbAddressWriter.js';
 import { Membership } from './membership/membership.js';
@@ -97,7 +96,7 @@ const controller = new SpeakerController({
   heartbeatAddress: heartbeatIp,
 });
 
-const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, ready: () => controller.ready() });
+const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } });
 controller.setLinks(initialLinks);
 await membership.start();
 log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');

@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type LBAddressSpec } from '@herald/core';
 import type { Logger } from 'pino';
 import type { ControllerMetrics } from '../metrics.js';
-import { Limiter } from '@herald/kube';
+import { eventBody, Limiter } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
@@ -59,32 +59,11 @@ export class KubeWriter {
 
   /** Events are best effort: a failure is logged, never retried into a loop. */
   event(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const namespace = target.namespace ?? 'default';
-    const now = new Date();
-    void this.write('event', () =>
-      this.core.createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${target.name}.` },
-          involvedObject: {
-            kind: target.kind,
-            name: target.name,
-            namespace: target.namespace,
-            uid: target.uid,
-            apiVersion: target.kind === 'Service' ? 'v1' : API_VERSION,
-          },
-          reason,
-          message,
-          type,
-          source: { component: this.o.component },
-          reportingComponent: this.o.component,
-          reportingInstance: this.o.identity,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      }),
-    ).catch((e: Error) => this.o.log.warn({ event: 'eventWriteFailed', reason, err: e.message }, 'could not record an event'));
+    const subject = { ...target, apiVersion: target.kind === 'Service' ? 'v1' : API_VERSION };
+    const e = eventBody(subject, type, reason, message, { component: this.o.component, instance: this.o.identity });
+    void this.write('event', () => this.core.createNamespacedEvent(e)).catch((err: Error) =>
+      this.o.log.warn({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'),
+    );
   }
 
   /** `owner` is the pool: deleting the pool (or the chart that made it) garbage-collects its LBAddresses. */

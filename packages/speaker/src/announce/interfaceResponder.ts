@@ -18,7 +18,6 @@ export interface Claim {
 }
 
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
-const family = (a: IPAddress) => (a.family === 4 ? 'IPv4' : 'IPv6');
 
 /**
  * Answers for the addresses this node owns on one interface: ARP through an AF_PACKET socket, NDP through
@@ -31,6 +30,8 @@ export class InterfaceResponder {
   private icmp6: Icmp6Socket | undefined;
   private readonly owned = new Map<string, IPAddress>();
   private readonly groups = new Map<string, number>();
+  /** Built once: the receive path runs for every ARP/NDP packet on the LAN. */
+  private readonly context: { interfaceMac: MacAddress; owns: (ip: IPAddress) => boolean };
 
   constructor(
     readonly ifname: string,
@@ -39,6 +40,7 @@ export class InterfaceResponder {
     // Opening the ARP socket also tells us the interface MAC; keep it open while the responder lives.
     this.packet = o.sockets.packet(ifname);
     this.mac = macFromBytes(new Uint8Array(this.packet.mac));
+    this.context = { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) };
     this.packet.start(
       (frame, type) => this.onArp(frame, type),
       (e) => o.log.warn({ event: 'socketError', interface: ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'),
@@ -128,45 +130,36 @@ export class InterfaceResponder {
     this.o.log.debug({ event: 'sendFailed', interface: this.ifname, address: formatAddress(a), code: e.code, err: e.message }, 'could not send');
   }
 
+  /** The same three outcomes for ARP and NDP: send the reply, report a claim, or count why not. */
+  private act(d: { kind: 'reply'; address: IPAddress } | { kind: 'conflict'; address: IPAddress; mac: MacAddress } | { kind: 'ignore'; reason: string }, family: 'IPv4' | 'IPv6', send: () => void): void {
+    if (d.kind === 'reply') {
+      this.o.metrics.requestsReceived.inc({ family });
+      try {
+        send();
+        this.o.metrics.repliesSent.inc({ family });
+      } catch (e) {
+        this.sendFailed(e as Error, d.address);
+      }
+    } else if (d.kind === 'conflict') {
+      this.o.onClaim({ address: d.address, mac: d.mac, interface: this.ifname });
+    } else {
+      this.o.metrics.ignored.inc({ reason: d.reason });
+    }
+  }
+
   private onArp(frame: Buffer, type: PacketType): void {
     // A frame for another host (e.g. a VLAN this node has no interface for) is never ours to answer.
     if (type === PacketType.otherHost) {
       this.o.metrics.ignored.inc({ reason: 'OtherHost' });
       return;
     }
-    const d = decideArp(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) });
-    if (d.kind === 'reply') {
-      this.o.metrics.requestsReceived.inc({ family: 'IPv4' });
-      try {
-        this.packet?.send(d.frame);
-        this.o.metrics.repliesSent.inc({ family: 'IPv4' });
-      } catch (e) {
-        this.sendFailed(e as Error, d.address);
-      }
-    } else if (d.kind === 'conflict') {
-      this.o.onClaim({ address: d.address, mac: d.mac, interface: this.ifname });
-    } else {
-      this.o.metrics.ignored.inc({ reason: d.reason });
-    }
+    const d = decideArp(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), this.context);
+    this.act(d, 'IPv4', () => d.kind === 'reply' && this.packet?.send(d.frame));
   }
 
   private onNdp(payload: Buffer, source: Buffer, destination: Buffer, hopLimit: number): void {
     const meta = { source: addressFromBytes(new Uint8Array(source)), destination: addressFromBytes(new Uint8Array(destination)), hopLimit };
-    const d = decideNdp(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), meta, { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) });
-    if (d.kind === 'reply') {
-      this.o.metrics.requestsReceived.inc({ family: 'IPv6' });
-      try {
-        this.icmp6?.send(d.payload, addressBytes(d.to));
-        this.o.metrics.repliesSent.inc({ family: 'IPv6' });
-      } catch (e) {
-        this.sendFailed(e as Error, d.address);
-      }
-    } else if (d.kind === 'conflict') {
-      this.o.onClaim({ address: d.address, mac: d.mac, interface: this.ifname });
-    } else {
-      this.o.metrics.ignored.inc({ reason: d.reason });
-    }
+    const d = decideNdp(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), meta, this.context);
+    this.act(d, 'IPv6', () => d.kind === 'reply' && this.icmp6?.send(d.payload, addressBytes(d.to)));
   }
 }
-
-export { family as familyLabel };

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION } from '@herald/core';
-import { Limiter } from '@herald/kube';
+import { eventBody, Limiter } from '@herald/kube';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
 
@@ -30,26 +30,9 @@ export class LBAddressWriter {
   }
 
   event(name: string, uid: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const now = new Date();
+    const e = eventBody({ kind: 'LBAddress', apiVersion: API_VERSION, name, uid }, type, reason, message, { component: 'herald-speaker', instance: this.o.node, host: this.o.node });
     void this.limiter
-      .run(() =>
-        this.core.createNamespacedEvent({
-          namespace: 'default',
-          body: {
-            metadata: { generateName: `${name}.` },
-            involvedObject: { kind: 'LBAddress', name, uid, apiVersion: API_VERSION },
-            reason,
-            message,
-            type,
-            source: { component: 'herald-speaker', host: this.o.node },
-            reportingComponent: 'herald-speaker',
-            reportingInstance: this.o.node,
-            firstTimestamp: now,
-            lastTimestamp: now,
-            count: 1,
-          },
-        }),
-      )
-      .catch((e: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: e.message }, 'could not record an event'));
+      .run(() => this.core.createNamespacedEvent(e))
+      .catch((err: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'));
   }
 }

@@ -276,7 +276,6 @@ export class Membership {
       },
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
       ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
-      timers: this.timers,
     });
     this.nodeLease.start();
     this.leaseWatch.start();
