@@ -427,3 +427,107 @@ describe('Allocator with invalid pools', () => {
     expect(verdicts.get('p')).toMatchObject({ valid: false, reason });
   });
 });
+
+describe('Allocator: sharing across namespaces (each namespace is a tenant)', () => {
+  const share = (ns: string, key: string, extra: SvcDef & { peers?: string } = {}): SvcDef => ({
+    ns,
+    ports: [{ port: ns === 'team-a' ? 80 : 443 }],
+    ...extra,
+    annotations: { 'herald.dev/allow-shared-ip': key, ...(extra.peers !== undefined ? { 'herald.dev/allow-shared-ip-namespaces': extra.peers } : {}), ...(extra.annotations ?? {}) },
+  });
+  it.each([
+    ['same key in two namespaces, no opt-in', share('team-a', 'k'), share('team-b', 'k'), false],
+    ['only the joiner names the other namespace', share('team-a', 'k'), share('team-b', 'k', { peers: 'team-a' }), false],
+    ['only the holder names the other namespace', share('team-a', 'k', { peers: 'team-b' }), share('team-b', 'k'), false],
+    ['both name each other', share('team-a', 'k', { peers: 'team-b' }), share('team-b', 'k', { peers: 'team-a' }), true],
+    ['both name each other among others', share('team-a', 'k', { peers: 'x, team-b' }), share('team-b', 'k', { peers: 'team-a,y' }), true],
+    ['both name each other but the keys differ', share('team-a', 'k', { peers: 'team-b' }), share('team-b', 'j', { peers: 'team-a' }), false],
+    ['both opt in, Local with the same selector (different Pods)', share('team-a', 'k', { peers: 'team-b', local: true, selector: { app: 'x' } }), share('team-b', 'k', { peers: 'team-a', local: true, selector: { app: 'x' } }), false],
+  ] as const)('%s', (_name, first, second, shared) => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10-192.0.2.11'] } });
+    expect(assigned(a.assign(request('one', first)))).toEqual(['192.0.2.10']);
+    expect(assigned(a.assign(request('two', second)))).toEqual([shared ? '192.0.2.10' : '192.0.2.11']);
+    expect(a.invariantViolations()).toEqual([]);
+  });
+
+  it.each([
+    ['the same key', { 'herald.dev/allow-shared-ip': 'secret' }],
+    ['the same key and an opt-in the holder did not give', { 'herald.dev/allow-shared-ip': 'secret', 'herald.dev/allow-shared-ip-namespaces': 'team-a' }],
+    ['no key', {}],
+  ] as const)('asking for another tenant\'s address with %s is a SharingConflict that names neither its Service nor its key', (_name, annotations) => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    assigned(a.assign(request('private-db', { ns: 'team-a', annotations: { 'herald.dev/allow-shared-ip': 'secret' }, ports: [{ port: 5432 }] })));
+    const o = a.assign(request('probe', { ns: 'team-b', annotations: { ...annotations, 'herald.dev/loadBalancerIPs': '192.0.2.10' }, ports: [{ port: 1 }] }));
+    expect(failed(o)).toBe('SharingConflict');
+    const detail = o.ok ? '' : o.detail;
+    expect(detail).toBe('192.0.2.10 is in use by a Service in another namespace');
+    expect(a.servicesOn({ family: 4, value: 0xc000020an })).toEqual(['team-a/private-db']);
+  });
+
+  it('within one namespace the conflict names the other Service and its key (the tenant can read both)', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    assigned(a.assign(request('one', { annotations: { 'herald.dev/allow-shared-ip': 'k' } })));
+    const o = a.assign(request('two', { annotations: { 'herald.dev/loadBalancerIPs': '192.0.2.10', 'herald.dev/allow-shared-ip': 'j' } }));
+    expect(o.ok ? '' : o.detail).toBe('192.0.2.10 is used by default/one with sharing key "k"; this Service has "j"');
+  });
+
+  it.each([
+    ['a namespace list without a sharing key', { 'herald.dev/allow-shared-ip-namespaces': 'team-b' }, 'needs herald.dev/allow-shared-ip'],
+    ['a name that is not a namespace', { 'herald.dev/allow-shared-ip': 'k', 'herald.dev/allow-shared-ip-namespaces': 'Team_B' }, '"Team_B" is not a namespace name'],
+    ['an empty list', { 'herald.dev/allow-shared-ip': 'k', 'herald.dev/allow-shared-ip-namespaces': '' }, 'herald.dev/allow-shared-ip-namespaces: "" is not a namespace name'],
+  ] as const)('%s is an InvalidRequest naming the annotation', (_name, annotations, message) => {
+    const r = readAllocationRequest(service('svc', { annotations }), {});
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.error.detail).toContain(message);
+  });
+});
+
+describe('Allocator: an unreadable request keeps what the Service holds (keepOnly)', () => {
+  const keep = (name: string, d: SvcDef) => {
+    const r = readAllocationRequest(service(name, d), {});
+    if (r.ok) throw new Error('expected an invalid request');
+    return r.error.keep;
+  };
+  const bad = { 'herald.dev/loadBalancerIPs': '192.0.2.11', 'herald.dev/address-pool': '' };
+
+  it('after a restart the kept address is recorded, so no other Service is handed it', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    const o = a.assign(keep('invalid', { annotations: bad, ingress: ['192.0.2.10'] }));
+    expect(failed(o)).toBe('InvalidRequest');
+    expect(ips(o)).toEqual(['192.0.2.10']);
+    expect(a.assignmentOf('default/invalid').map(formatAddress)).toEqual(['192.0.2.10']);
+    expect(assigned(a.assign(request('newcomer')))).toEqual(['192.0.2.11']);
+    expect(failed(a.assign(request('third')))).toBe('PoolExhausted');
+  });
+
+  it('keeps dual-stack addresses and chooses nothing new', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31', '2001:db8::/127'] } });
+    expect(ips(a.assign(keep('ds', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack', annotations: bad, ingress: ['192.0.2.11', '2001:db8::1'] })))).toEqual(['192.0.2.11', '2001:db8::1']);
+    expect(ips(a.assign(keep('none', { annotations: bad })))).toEqual([]);
+    expect(a.assignmentOf('default/none')).toEqual([]);
+  });
+
+  it('the same checks as any kept address: an address claimed first by another Service is not shared', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    expect(assigned(a.assign(request('first', { ingress: ['192.0.2.10'] })))).toEqual(['192.0.2.10']);
+    const o = a.assign(keep('second', { annotations: bad, ingress: ['192.0.2.10'] }));
+    expect(ips(o)).toEqual([]);
+    expect(o.released.map((r) => r.reason)).toEqual(['SharingConflict']);
+    expect(a.servicesOn({ family: 4, value: 0xc000020an })).toEqual(['default/first']);
+  });
+
+  it('an address outside every pool is released as for any Service', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    const o = a.assign(keep('gone', { annotations: bad, ingress: ['198.51.100.1'] }));
+    expect(ips(o)).toEqual([]);
+    expect(o.released.map((r) => r.reason)).toEqual(['OutsidePools']);
+  });
+
+  it('a shared address is kept with the sharing key the Service still shows', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    assigned(a.assign(request('tcp', { annotations: { 'herald.dev/allow-shared-ip': 'dns' }, ports: [{ port: 53 }], ingress: ['192.0.2.10'] })));
+    const o = a.assign(keep('udp', { annotations: { 'herald.dev/allow-shared-ip': 'dns', 'herald.dev/address-pool': '' }, ports: [{ port: 53, protocol: 'UDP' }], ingress: ['192.0.2.10'] }));
+    expect(ips(o)).toEqual(['192.0.2.10']);
+    expect(a.servicesOn({ family: 4, value: 0xc000020an })).toEqual(['default/tcp', 'default/udp']);
+  });
+});

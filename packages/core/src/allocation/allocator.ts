@@ -17,7 +17,9 @@ export type AssignOutcome =
   | { readonly ok: false; readonly reason: Exclude<AssignReason, 'Assigned'>; readonly detail: string; readonly addresses: IPAddress[]; readonly pool?: string; readonly released: Release[] };
 
 interface User {
+  readonly namespace: string;
   readonly sharingKey: string | undefined;
+  readonly sharingNamespaces: readonly string[];
   readonly backendKey: string;
   readonly ports: readonly PortUse[];
 }
@@ -96,10 +98,18 @@ export class Allocator {
 
   /** Frees everything the Service holds; returns the addresses no other Service still uses. */
   release(serviceKey: string): IPAddress[] {
-    const freed: IPAddress[] = [];
-    for (const a of this.services.get(serviceKey) ?? []) if (this.dropUser(a, serviceKey)) freed.push(a);
+    return this.leave(serviceKey).freed;
+  }
+
+  /**
+   * Takes the Service off every address it holds. `left` is every address whose users changed (shared
+   * ones included: Services waiting on them must be re-planned); `freed` the ones nobody uses any more.
+   */
+  leave(serviceKey: string): { left: IPAddress[]; freed: IPAddress[] } {
+    const left = [...(this.services.get(serviceKey) ?? [])];
+    const freed = left.filter((a) => this.dropUser(a, serviceKey));
     this.services.delete(serviceKey);
-    return freed;
+    return { left, freed };
   }
 
   private dropUser(address: IPAddress, serviceKey: string): boolean {
@@ -108,7 +118,7 @@ export class Allocator {
     if (!use) return false;
     const user = use.users.get(serviceKey);
     use.users.delete(serviceKey);
-    if (user?.sharingKey && ![...use.users.values()].some((u) => u.sharingKey === user.sharingKey)) this.bySharingKey.get(user.sharingKey)?.delete(k);
+    if (user?.sharingKey) this.unindexSharing(user.sharingKey, k, use);
     if (use.users.size > 0) return false;
     this.uses.delete(k);
     this.used = this.used.withoutAddress(address);
@@ -123,7 +133,10 @@ export class Allocator {
       this.uses.set(k, use);
       this.used = this.used.withAddress(address);
     }
-    use.users.set(req.key, { sharingKey: req.sharingKey, backendKey: req.backendKey, ports: req.ports });
+    const previous = use.users.get(req.key);
+    use.users.set(req.key, { namespace: req.namespace, sharingKey: req.sharingKey, sharingNamespaces: req.sharingNamespaces, backendKey: req.backendKey, ports: req.ports });
+    // A user that changed its key must not leave the old key pointing at this address.
+    if (previous?.sharingKey && previous.sharingKey !== req.sharingKey) this.unindexSharing(previous.sharingKey, k, use);
     if (req.sharingKey) {
       let set = this.bySharingKey.get(req.sharingKey);
       if (!set) this.bySharingKey.set(req.sharingKey, (set = new Set()));
@@ -131,20 +144,68 @@ export class Allocator {
     }
   }
 
-  /** Why `req` may not join the Services already on `address`, or undefined if it may. */
+  /**
+   * The four indexes (uses, services, bySharingKey, used) are kept in step by hand for speed; this says
+   * where they disagree (empty when consistent). The property test calls it after every step of random
+   * stories; it is cheap enough to call from a debug endpoint too.
+   */
+  invariantViolations(): string[] {
+    const out: string[] = [];
+    const fromServices = new Map<string, Set<string>>();
+    for (const [svc, addresses] of this.services) {
+      if (new Set(addresses.map(keyOf)).size !== addresses.length) out.push(`${svc} holds an address twice`);
+      for (const a of addresses) {
+        const k = keyOf(a);
+        if (!this.uses.get(k)?.users.has(svc)) out.push(`${svc} holds ${fmt(a)} but is not among its users`);
+        let set = fromServices.get(k);
+        if (!set) fromServices.set(k, (set = new Set()));
+        set.add(svc);
+      }
+    }
+    for (const [k, use] of this.uses) {
+      if (use.users.size === 0) out.push(`${fmt(use.address)} is in use by nobody`);
+      for (const svc of use.users.keys()) if (!fromServices.get(k)?.has(svc)) out.push(`${svc} is a user of ${fmt(use.address)} but does not hold it`);
+      if (!this.used.contains(use.address)) out.push(`${fmt(use.address)} is in use but not in the used set`);
+      for (const u of use.users.values()) if (u.sharingKey && !this.bySharingKey.get(u.sharingKey)?.has(k)) out.push(`key "${u.sharingKey}" does not index ${fmt(use.address)}`);
+    }
+    if (this.used.size() !== BigInt(this.uses.size)) out.push(`the used set holds ${this.used.size()} addresses, ${this.uses.size} are in use`);
+    for (const [key, set] of this.bySharingKey) {
+      if (set.size === 0) out.push(`key "${key}" indexes no address`);
+      for (const k of set) if (![...(this.uses.get(k)?.users.values() ?? [])].some((u) => u.sharingKey === key)) out.push(`key "${key}" indexes ${k}, which no user with that key holds`);
+    }
+    return out;
+  }
+
+  /** Drops `address` from the index of `sharingKey` once no user of it has that key; empty sets go too. */
+  private unindexSharing(sharingKey: string, k: string, use: AddressUse): void {
+    if ([...use.users.values()].some((u) => u.sharingKey === sharingKey)) return;
+    const set = this.bySharingKey.get(sharingKey);
+    set?.delete(k);
+    if (set?.size === 0) this.bySharingKey.delete(sharingKey);
+  }
+
+  /**
+   * Why `req` may not join the Services already on `address`, or undefined if it may. Sharing is scoped to
+   * one namespace; across namespaces both Services must name each other's namespace. A message about a
+   * Service in another namespace never names it or its key: one probe must not reveal either.
+   */
   private sharingProblem(address: IPAddress, req: AllocationRequest): string | undefined {
     const use = this.uses.get(keyOf(address));
     if (!use) return undefined;
     for (const [other, u] of use.users) {
       if (other === req.key) continue;
-      if (!req.sharingKey || u.sharingKey !== req.sharingKey) {
+      if (u.namespace !== req.namespace) {
+        const mutual = u.sharingNamespaces.includes(req.namespace) && req.sharingNamespaces.includes(u.namespace);
+        if (!mutual || !req.sharingKey || u.sharingKey !== req.sharingKey) return `${fmt(address)} is in use by a Service in another namespace`;
+      } else if (!req.sharingKey || u.sharingKey !== req.sharingKey) {
         return `${fmt(address)} is used by ${other}${u.sharingKey ? ` with sharing key "${u.sharingKey}"` : ' without a sharing key'}${req.sharingKey ? `; this Service has "${req.sharingKey}"` : '; this Service has none'}`;
       }
+      const who = u.namespace === req.namespace ? other : 'a Service in another namespace';
       if (u.backendKey !== req.backendKey) {
-        return `${fmt(address)} is shared with ${other}, and Services sharing an address with externalTrafficPolicy Local need the same policy and selector`;
+        return `${fmt(address)} is shared with ${who}, and Services sharing an address with externalTrafficPolicy Local need the same policy and selector`;
       }
       const clash = req.ports.find((p) => u.ports.some((q) => q.port === p.port && q.protocol === p.protocol));
-      if (clash) return `${fmt(address)} is shared with ${other}, which already uses ${clash.protocol}/${clash.port}`;
+      if (clash) return `${fmt(address)} is shared with ${who}, which already uses ${clash.protocol}/${clash.port}`;
     }
     return undefined;
   }
@@ -191,6 +252,7 @@ export class Allocator {
       // No pool exists at all: more likely "not configured yet" (a migration, a restore) than "take every
       // address away". Keep what Services hold until pools exist; only then can an address be outside them.
       const kept = req.families.flatMap((f) => held.filter((a) => a.family === f).slice(0, 1));
+      for (const a of held) if (!kept.includes(a)) this.dropUser(a, req.key);
       this.record(req, kept, '');
       return { ok: false, reason: 'NoMatchingPool', detail: `there are no IPAddressPools; keeping ${kept.map(fmt).join(', ')} until one holds it`, addresses: kept, released };
     }
@@ -206,6 +268,13 @@ export class Allocator {
     }
     // Whatever is not kept is given back first, so the fresh choice below can see it as free.
     for (const r of released) this.dropUser(r.address, req.key);
+
+    if (req.keepOnly) {
+      // The request could not be read: keep what passed the checks above, choose nothing new.
+      if (kept.length > 0) this.record(req, kept, keptPool?.name ?? '');
+      else this.services.delete(req.key);
+      return { ok: false, reason: 'InvalidRequest', detail: 'the request cannot be read', addresses: kept, ...(keptPool ? { pool: keptPool.name } : {}), released };
+    }
 
     const missing = req.families.filter((f) => !kept.some((a) => a.family === f));
     if (kept.length > 0 && keptPool) {

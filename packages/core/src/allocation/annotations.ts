@@ -3,6 +3,8 @@ export const ANNOTATION = {
   addressPool: 'herald.dev/address-pool',
   loadBalancerIPs: 'herald.dev/loadBalancerIPs',
   allowSharedIP: 'herald.dev/allow-shared-ip',
+  /** herald only (MetalLB has no cross-namespace opt-in): other namespaces this Service may share with. */
+  allowSharedIPNamespaces: 'herald.dev/allow-shared-ip-namespaces',
   allocatedFromPool: 'herald.dev/allocated-from-pool',
 } as const;
 
