@@ -57,7 +57,7 @@ describe('herald-controller against the real apiserver, with only its own RBAC',
 
     await waitFor('the AddressAssigned event', async () => (await h.events(ns, 'ingress')).some((e) => e.reason === 'AddressAssigned' && e.type === 'Normal'), { timeoutMs: 5_000 });
     await waitFor('the LBAddress object', async () => (await h.lbAddress('192.0.2.10'))?.spec.services?.[0]?.name === 'ingress', { timeoutMs: 5_000 });
-    expect((await h.lbAddress('192.0.2.10'))?.spec).toEqual({ address: '192.0.2.10', pool: 'web', services: [{ namespace: ns, name: 'ingress' }] });
+    expect((await h.lbAddress('192.0.2.10'))?.spec).toEqual({ address: '192.0.2.10', pool: 'web', services: [{ namespace: ns, name: 'ingress' }], serviceNames: `${ns}/ingress` });
     await waitFor('pool status counts', async () => (await h.pool('web')).status?.assigned === 1, { timeoutMs: 5_000 });
     const pool = await h.pool('web');
     expect(pool.status).toMatchObject({ assignedIPv4: 1, availableIPv4: 10, available: '10' });

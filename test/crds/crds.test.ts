@@ -426,25 +426,25 @@ describe('status subresource and printer columns (real objects)', () => {
   });
 
   it('kubectl get lbaddresses shows ADDRESS, POOL, SERVICES, NODE, INTERFACE, MAC and AGE', async () => {
-    await make('lbaddresses', '203.0.113.30', { spec: { address: '203.0.113.30', pool: 'crdtest-cols', services: [{ namespace: 'shop', name: 'http' }, { namespace: 'blog', name: 'https' }] } });
-    await make('lbaddresses', '2001-db8--30', { spec: { address: '2001:db8::30', pool: 'crdtest-cols', services: [{ namespace: 'shop', name: 'http' }] } });
+    await make('lbaddresses', '203.0.113.30', { spec: { address: '203.0.113.30', pool: 'crdtest-cols', services: [{ namespace: 'shop', name: 'http' }, { namespace: 'blog', name: 'https' }], serviceNames: 'shop/http, blog/https' } });
+    await make('lbaddresses', '2001-db8--30', { spec: { address: '2001:db8::30', pool: 'crdtest-cols', services: [{ namespace: 'shop', name: 'http' }], serviceNames: 'shop/http' } });
     const status = { node: 'node-a', interface: 'eth0', mac: '00:00:5e:00:53:01', since: now(), lastGratuitous: now(), transitions: 2 };
     expectAccepted(await patchStatus('lbaddresses', '203.0.113.30', { status }));
     expect((await get('lbaddresses', '203.0.113.30')).status).toEqual(status);
-    // SERVICES is the whole list: the apiserver prints only the first match of a column's JSONPath, so
-    // .spec.services[*].name would show "http" alone for this shared address.
+    // SERVICES is the whole list, readable (spec.serviceNames, written by the controller): the apiserver
+    // prints only the first match of a column's JSONPath, and .spec.services would print raw JSON.
     expect(await table(['get', 'lbaddresses', '203.0.113.30', '2001-db8--30'])).toEqual([
       {
         NAME: '203.0.113.30',
         ADDRESS: '203.0.113.30',
         POOL: 'crdtest-cols',
-        SERVICES: '[{"name":"http","namespace":"shop"},{"name":"https","namespace":"blog"}]',
+        SERVICES: 'shop/http, blog/https',
         NODE: 'node-a',
         INTERFACE: 'eth0',
         MAC: '00:00:5e:00:53:01',
         AGE: expect.stringMatching(AGE),
       },
-      { NAME: '2001-db8--30', ADDRESS: '2001:db8::30', POOL: 'crdtest-cols', SERVICES: '[{"name":"http","namespace":"shop"}]', NODE: '', INTERFACE: '', MAC: '', AGE: expect.stringMatching(AGE) },
+      { NAME: '2001-db8--30', ADDRESS: '2001:db8::30', POOL: 'crdtest-cols', SERVICES: 'shop/http', NODE: '', INTERFACE: '', MAC: '', AGE: expect.stringMatching(AGE) },
     ]);
     expect(await table(['get', 'lba', '203.0.113.30', '-o', 'wide'])).toEqual([expect.objectContaining({ SINCE: expect.stringMatching(AGE), TRANSITIONS: '2' })]);
   });

@@ -1,9 +1,6 @@
-import type { Condition } from '@herald/core';
+import type { Condition, ConditionInput } from '@herald/core';
 
-export const ADDRESS_ASSIGNED = 'herald.dev/AddressAssigned';
-export const ANNOUNCED = 'herald.dev/Announced';
-
-export type ConditionInput = Pick<Condition, 'type' | 'status' | 'reason' | 'message'>;
+export { ADDRESS_ASSIGNED, ANNOUNCED, type ConditionInput } from '@herald/core';
 
 /**
  * Replaces our conditions in a list and keeps everyone else's. lastTransitionTime moves only when the

@@ -22,6 +22,7 @@ export function planLBAddresses(uses: Iterable<{ address: IPAddress; pool: strin
         const [namespace, svcName] = k.split('/') as [string, string];
         return { namespace, name: svcName };
       }),
+      serviceNames: use.services.join(', '),
     };
     const have = existing.get(name);
     if (!have) plan.create.push({ name, spec });
@@ -40,6 +41,7 @@ function sameSpec(have: LBAddressSpec | undefined, want: LBAddressSpec): boolean
   return (
     have?.address === want.address &&
     have.pool === want.pool &&
+    have.serviceNames === want.serviceNames &&
     services.length === want.services.length &&
     want.services.every((s, i) => services[i]?.namespace === s.namespace && services[i]?.name === s.name)
   );

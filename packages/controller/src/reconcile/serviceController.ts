@@ -1,16 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, formatAddress, lbAddressName, parseAddress, readAllocationRequest, serviceKey, validatePools,
-  type Condition, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PoolVerdict, type ServiceObject,
+  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, sameList, serviceKey, validatePools,
+  type Condition, type ForgetPlan, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PlannedEvent, type PoolVerdict, type ServiceObject,
+  type ServicePlan, type ServiceView, type ServiceWorld,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { Reflector, type ChangeType, type KubeObject } from '@herald/kube';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
-import { ADDRESS_ASSIGNED, conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
+import { conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
 import { planLBAddresses } from './lbAddressPlan.js';
 import { desiredPoolStatus } from './poolStatus.js';
-import { announcedCondition, assignedCondition, currentIngress, invalidRequestCondition, sameList } from './serviceStatus.js';
 
 type Service = k8s.V1Service & KubeObject;
 type Namespace = k8s.V1Namespace & KubeObject;
@@ -26,6 +26,14 @@ export interface ServiceControllerOptions {
   lbClass: string | undefined;
 }
 
+/** What herald wants a Service to show (from the plan), and the event its write makes. */
+interface DesiredServiceState {
+  readonly ingress: string[];
+  readonly pool: string | undefined;
+  readonly conditions: ConditionInput[];
+  readonly transition: PlannedEvent | undefined;
+}
+
 interface Written {
   resourceVersion: string | undefined;
   fingerprint: string;
@@ -38,7 +46,7 @@ interface Written {
 /**
  * Keeps every LoadBalancer Service's address, conditions and annotation, the LBAddress objects and the
  * pool status in line with the pools. Caches are always warm (hot standby); only `lead()` writes.
- * Decisions come from core (Allocator, validatePools); this class gathers facts and applies them.
+ * Decisions come from core (planService, validatePools); this class gathers facts and applies plans.
  */
 export class ServiceController {
   private readonly services: Reflector<Service>;
@@ -52,6 +60,8 @@ export class ServiceController {
   private readonly pending = new Set<string>();
   private readonly written = new Map<string, Written>();
   private readonly aliasWarned = new Set<string>();
+  /** Pools whose metric series we export, so a deleted pool's series can be removed. */
+  private exported = new Set<string>();
   private poolsDirty = true;
   private clusterDirty = true;
   private leading = false;
@@ -155,9 +165,16 @@ export class ServiceController {
       this.lastLoop = Date.now();
       if (this.queue.size === 0 && !this.poolsDirty && !this.clusterDirty) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          const t = setTimeout(resolve, 10_000);
-          signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+          // Every way out removes the others: an abort listener left behind per idle wait piled up into
+          // MaxListenersExceededWarning.
+          const done = () => {
+            clearTimeout(t);
+            signal.removeEventListener('abort', done);
+            resolve();
+          };
+          const t = setTimeout(done, 10_000);
+          this.wake = done;
+          signal.addEventListener('abort', done, { once: true });
         });
         this.wake = undefined;
         continue;
@@ -184,76 +201,76 @@ export class ServiceController {
     this.poolsDirty = false;
     this.clusterDirty = true;
     for (const v of verdicts.values()) this.o.metrics.poolValid.set({ pool: v.pool }, v.valid ? 1 : 0);
+    // A deleted pool's series go with it, or HeraldAddressPoolInvalid would fire for it forever.
+    for (const pool of this.exported) {
+      if (verdicts.has(pool)) continue;
+      this.o.metrics.poolValid.remove({ pool });
+      for (const family of ['IPv4', 'IPv6']) {
+        this.o.metrics.poolAddresses.remove({ pool, family });
+        this.o.metrics.poolInUse.remove({ pool, family });
+      }
+    }
+    this.exported = new Set(verdicts.keys());
   }
 
-  private handled(svc: Service): boolean {
-    return svc.spec?.type === 'LoadBalancer' && (svc.spec.loadBalancerClass ?? undefined) === this.o.lbClass;
-  }
-
+  /** Facts in, plan out, plan applied: the decisions are planService's (core, table-tested). */
   private reconcile(key: string): void {
     const end = this.o.metrics.reconcileDuration.startTimer();
     try {
       const svc = this.services.store.get(key);
-      if (!svc || !this.handled(svc)) return this.forget(key, svc);
-      const obj = svc as unknown as ServiceObject;
-      const nsLabels = this.namespaces.store.get(obj.metadata.namespace)?.metadata?.labels ?? {};
-      const parsed = readAllocationRequest(obj, nsLabels);
-      const before = this.allocator.assignmentOf(key);
-      if (!parsed.ok) {
-        // Bad input loses nothing: whatever the Service holds stays, and the condition says why.
-        const kept = before.length ? before.map(formatAddress) : currentIngress(svc);
-        return this.apply(svc, { ingress: kept, pool: svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool], conditions: [invalidRequestCondition(parsed.error.detail, kept)] }, 'InvalidRequest');
-      }
-      for (const alias of parsed.value.aliases) {
-        const k = `${key}|${alias.used}`;
-        if (this.aliasWarned.has(k)) continue;
-        this.aliasWarned.add(k);
-        this.o.writer.event(this.target(svc), 'Warning', 'DeprecatedAnnotation', `annotation ${alias.used} is honoured; use ${alias.preferred} instead`);
-      }
-      const outcome = this.allocator.assign(parsed.value.request);
-      for (const r of outcome.released) {
-        this.o.metrics.addressesReleased.inc({ reason: r.reason });
-        this.o.log.warn({ event: 'addressReleased', service: key, address: formatAddress(r.address), reason: r.reason, detail: r.detail }, 'address taken back');
-        this.o.writer.event(this.target(svc), 'Warning', 'AddressReleased', `${formatAddress(r.address)} released: ${r.detail}`);
-      }
-      if (outcome.released.length > 0 || !sameList(before.map(formatAddress), outcome.addresses.map(formatAddress))) this.clusterDirty = true;
-      if (outcome.ok) this.pending.delete(key);
-      else this.pending.add(key);
-      if (outcome.released.length > 0) this.retryPending(key);
-      const pool = outcome.ok ? outcome.pool : outcome.pool;
-      const conditions: ConditionInput[] = [assignedCondition(outcome), this.announced(outcome.addresses, pool)];
-      this.apply(svc, { ingress: outcome.addresses.map(formatAddress), pool, conditions }, outcome.ok ? 'Assigned' : outcome.reason);
+      const plan = planService(this.world(svc), key, svc as unknown as ServiceView | undefined);
+      this.follow(plan, svc);
+      if (plan.kind === 'forget') return this.forget(key, svc, plan);
+      this.apply(svc as Service, { ingress: plan.status.ingress, pool: plan.pool, conditions: plan.status.conditions, transition: plan.transition }, plan.reason);
     } finally {
       end();
     }
   }
 
-  private announced(addresses: IPAddress[], pool: string | undefined): ConditionInput {
-    const poolObj = pool ? this.pools.store.get(pool) : undefined;
-    const hasAd = poolObj ? advertisementsForPool({ name: pool as string, labels: poolObj.metadata?.labels }, [...this.ads.store.values()]).length > 0 : false;
-    return announcedCondition(addresses, pool, hasAd, (a) => this.addresses.store.get(lbAddressName(a)));
+  private world(svc: Service | undefined): ServiceWorld {
+    return {
+      allocator: this.allocator,
+      lbClass: this.o.lbClass,
+      namespaceLabels: (svc && this.namespaces.store.get(svc.metadata?.namespace as string)?.metadata?.labels) ?? {},
+      hasAdvertisement: (pool) => {
+        const poolObj = this.pools.store.get(pool);
+        return poolObj ? advertisementsForPool({ name: pool, labels: poolObj.metadata?.labels }, [...this.ads.store.values()]).length > 0 : false;
+      },
+      lbAddressOf: (a) => this.addresses.store.get(lbAddressName(a)),
+    };
   }
 
-  /** Services that failed for want of an address get another go once something was freed. */
+  /** What follows any plan: release events, deprecations, LBAddress sync, and Services waiting on a changed address. */
+  private follow(plan: ServicePlan, svc: Service | undefined): void {
+    for (const r of plan.released) {
+      this.o.metrics.addressesReleased.inc({ reason: r.reason });
+      this.o.log.warn({ event: 'addressReleased', service: plan.key, address: formatAddress(r.address), reason: r.reason, detail: r.detail }, 'address taken back');
+    }
+    for (const e of plan.events) {
+      if (e.once !== undefined) {
+        if (this.aliasWarned.has(e.once)) continue;
+        this.aliasWarned.add(e.once);
+      }
+      if (svc) this.o.writer.event(this.target(svc), e.type, e.reason, e.message);
+    }
+    if (plan.addressesChanged) this.clusterDirty = true;
+    if (plan.kind === 'manage' && plan.waiting) this.pending.add(plan.key);
+    else this.pending.delete(plan.key);
+    if (plan.retryWaiting) this.retryPending(plan.key);
+  }
+
+  /** Services that failed for want of an address get another go once some address's users changed. */
   private retryPending(except: string): void {
     for (const k of this.pending) if (k !== except) this.queue.add(k);
   }
 
-  /** A Service that is gone, or no longer ours: free its addresses and clear what we wrote on it. */
-  private forget(key: string, svc: Service | undefined): void {
-    const freed = this.allocator.release(key);
-    const hadAddresses = freed.length > 0 || this.pending.delete(key);
-    if (hadAddresses || freed.length) {
-      this.clusterDirty = true;
-      this.retryPending(key);
-    }
-    if (!svc) return;
-    const ours = svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool] !== undefined || !!findCondition(svc.status?.conditions as unknown as Condition[] | undefined, ADDRESS_ASSIGNED);
-    if (!ours) return;
+  /** A Service that is gone, or no longer ours: its addresses were freed by the plan; clear what we wrote on it. */
+  private forget(key: string, svc: Service | undefined, plan: ForgetPlan): void {
+    if (!svc || !plan.clear) return;
     const ns = svc.metadata?.namespace as string;
     const name = svc.metadata?.name as string;
     const others = ((svc.status?.conditions ?? []) as unknown as Condition[]).filter((c) => !c.type.startsWith('herald.dev/'));
-    this.o.log.info({ event: 'addressReleased', service: key, reason: svc.spec?.type !== 'LoadBalancer' ? 'NotLoadBalancer' : 'OtherClass' }, 'Service no longer handled by herald; clearing its status');
+    this.o.log.info({ event: 'addressReleased', service: key, reason: plan.why }, 'Service no longer handled by herald; clearing its status');
     void this.o.writer
       .patchServiceStatus(ns, name, { loadBalancer: { ingress: [] }, conditions: others })
       .then(() => this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: null }))
@@ -270,9 +287,9 @@ export class ServiceController {
   }
 
   /** Compares desired with what the Service shows (or what we last wrote) and makes at most two writes. */
-  private apply(svc: Service, desired: { ingress: string[]; pool: string | undefined; conditions: ConditionInput[] }, reason: string): void {
+  private apply(svc: Service, desired: DesiredServiceState, reason: string): void {
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
-    const fingerprint = JSON.stringify(desired);
+    const fingerprint = JSON.stringify({ ingress: desired.ingress, pool: desired.pool, conditions: desired.conditions });
     const last = this.written.get(key);
     const rv = svc.metadata?.resourceVersion;
     // The annotation write comes back before the status write lands: without this, that echo looked like
@@ -287,11 +304,7 @@ export class ServiceController {
       this.written.set(key, { resourceVersion: svc.metadata?.resourceVersion, fingerprint });
       return;
     }
-    const previous = findCondition(existing, ADDRESS_ASSIGNED);
-    const assigned = desired.conditions.find((c) => c.type === ADDRESS_ASSIGNED) as ConditionInput;
-    if (!previous || previous.reason !== assigned.reason || previous.status !== assigned.status || (assigned.status === 'True' && ingressChanged)) {
-      this.transition(svc, assigned, reason, desired.ingress);
-    }
+    if (desired.transition) this.transition(svc, desired.transition, reason, desired.ingress);
     const entry: Written = { resourceVersion: rv, fingerprint, inFlight: true, ours: new Set() };
     this.written.set(key, entry);
     const ns = svc.metadata?.namespace as string;
@@ -312,16 +325,15 @@ export class ServiceController {
     });
   }
 
-  private transition(svc: Service, assigned: ConditionInput, reason: string, ingress: string[]): void {
+  private transition(svc: Service, event: PlannedEvent, reason: string, ingress: string[]): void {
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
-    if (assigned.status === 'True') {
-      this.o.log.info({ event: 'addressAssigned', service: key, addresses: ingress, detail: assigned.message }, 'address assigned');
-      this.o.writer.event(this.target(svc), 'Normal', 'AddressAssigned', `Assigned ${assigned.message}`);
+    if (event.type === 'Normal') {
+      this.o.log.info({ event: 'addressAssigned', service: key, addresses: ingress, detail: event.message }, 'address assigned');
     } else {
       this.o.metrics.allocationFailures.inc({ reason });
-      this.o.log.warn({ event: 'addressNotAssigned', service: key, reason, detail: assigned.message }, 'no address for Service');
-      this.o.writer.event(this.target(svc), 'Warning', reason, assigned.message);
+      this.o.log.warn({ event: 'addressNotAssigned', service: key, reason, detail: event.message }, 'no address for Service');
     }
+    this.o.writer.event(this.target(svc), event.type, event.reason, event.message);
   }
 
   /** LBAddress objects and pool status follow the allocator; run after the writes of a batch. */

@@ -75,6 +75,8 @@ export interface LBAddressSpec {
   address: string;
   pool: string;
   services: ServiceRef[];
+  /** `services` as text ("shop/http, blog/https") for the SERVICES printer column; written by the controller. */
+  serviceNames?: string;
 }
 
 export interface LBAddressStatus {
