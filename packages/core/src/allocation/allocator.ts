@@ -75,6 +75,16 @@ export class Allocator {
     return this.services.get(serviceKey) ?? [];
   }
 
+  /**
+   * What others sharing an address check about this Service (key, namespaces, policy, ports), as text;
+   * undefined while it holds nothing. A change re-plans Services waiting on its addresses.
+   */
+  sharingTermsOf(serviceKey: string): string | undefined {
+    const first = this.services.get(serviceKey)?.[0];
+    const user = first ? this.uses.get(keyOf(first))?.users.get(serviceKey) : undefined;
+    return user ? JSON.stringify(user) : undefined;
+  }
+
   /** Every address in use, with its pool and the Services on it (sorted), for LBAddress objects. */
   *addressUses(): Generator<{ address: IPAddress; pool: string; services: string[] }> {
     for (const use of this.uses.values()) yield { address: use.address, pool: use.pool, services: [...use.users.keys()].sort() };

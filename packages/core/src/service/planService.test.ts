@@ -99,6 +99,17 @@ describe('planService: every AddressAssigned reason', () => {
     expect(w.allocator.servicesOn({ family: 4, value: 0xc000020an })).toEqual(['default/dns-udp', 'default/third']);
   });
 
+  it('a holder that opts in to another namespace re-plans the Service waiting on its address', () => {
+    const w = world();
+    const holder = (peers?: string) => svc('db', { ns: 'team-b', ingress: ['192.0.2.10'], annotations: { 'herald.dev/allow-shared-ip': 'k', ...(peers ? { 'herald.dev/allow-shared-ip-namespaces': peers } : {}) }, port: 5432 });
+    manage(planService(w, 'team-b/db', holder()));
+    const joiner = svc('app', { ns: 'team-a', annotations: { 'herald.dev/allow-shared-ip': 'k', 'herald.dev/allow-shared-ip-namespaces': 'team-b', 'herald.dev/loadBalancerIPs': '192.0.2.10' } });
+    expect(manage(planService(w, 'team-a/app', joiner)).waiting).toBe(true);
+    const optIn = manage(planService(w, 'team-b/db', holder('team-a')));
+    expect([optIn.status.ingress, optIn.retryWaiting]).toEqual([['192.0.2.10'], true]);
+    expect(manage(planService(w, 'team-a/app', joiner)).status.ingress).toEqual(['192.0.2.10']);
+  });
+
   it('SharingConflict across namespaces reveals nothing about the other tenant', () => {
     const w = world();
     manage(planService(w, 'team-b/db', svc('db', { ns: 'team-b', annotations: { 'herald.dev/allow-shared-ip': 'secret' }, port: 5432 })));

@@ -78,6 +78,7 @@ export function planService(world: ServiceWorld, key: string, svc: ServiceView |
   }
 
   const before = world.allocator.assignmentOf(key).map(formatAddress);
+  const termsBefore = world.allocator.sharingTermsOf(key);
   const parsed = readAllocationRequest(svc, world.namespaceLabels);
   const events: PlannedEvent[] = [];
   let outcome: AssignOutcome;
@@ -101,7 +102,8 @@ export function planService(world: ServiceWorld, key: string, svc: ServiceView |
   const pool = outcome.pool;
   const reason: AssignReason = parsed.ok ? (outcome.ok ? 'Assigned' : outcome.reason) : 'InvalidRequest';
   const conditions = [assigned, announcedCondition(outcome.addresses, pool, pool ? world.hasAdvertisement(pool) : false, (a) => world.lbAddressOf(a))];
-  const changed = outcome.released.length > 0 || !sameList(before, ingress);
+  // Any change to an address's users (who, or the terms they share under) may let a waiting Service in.
+  const changed = outcome.released.length > 0 || !sameList(before, ingress) || termsBefore !== world.allocator.sharingTermsOf(key);
   return {
     kind: 'manage',
     key,
