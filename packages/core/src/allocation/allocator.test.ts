@@ -516,6 +516,13 @@ describe('Allocator: an unreadable request keeps what the Service holds (keepOnl
     expect(a.servicesOn({ family: 4, value: 0xc000020an })).toEqual(['default/first']);
   });
 
+  it('keeps what the allocator holds even before the status write landed (no address in status yet)', () => {
+    const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
+    expect(assigned(a.assign(request('quick')))).toEqual(['192.0.2.10']);
+    const o = a.assign(keep('quick', { annotations: bad }));
+    expect([ips(o), o.released]).toEqual([['192.0.2.10'], []]);
+  });
+
   it('an address outside every pool is released as for any Service', () => {
     const a = allocatorWith({ p: { addresses: ['192.0.2.10/31'] } });
     const o = a.assign(keep('gone', { annotations: bad, ingress: ['198.51.100.1'] }));

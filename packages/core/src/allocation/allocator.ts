@@ -261,7 +261,8 @@ export class Allocator {
     if (this.pools.length === 0 && held.length > 0) {
       // No pool exists at all: more likely "not configured yet" (a migration, a restore) than "take every
       // address away". Keep what Services hold until pools exist; only then can an address be outside them.
-      const kept = req.families.flatMap((f) => held.filter((a) => a.family === f).slice(0, 1));
+      const families = req.keepOnly ? [...new Set(held.map((a) => a.family))] : req.families;
+      const kept = families.flatMap((f) => held.filter((a) => a.family === f).slice(0, 1));
       for (const a of held) if (!kept.includes(a)) this.dropUser(a, req.key);
       this.record(req, kept, '');
       return { ok: false, reason: 'NoMatchingPool', detail: `there are no IPAddressPools; keeping ${kept.map(fmt).join(', ')} until one holds it`, addresses: kept, released };
@@ -317,7 +318,8 @@ export class Allocator {
   }
 
   private keepProblem(a: IPAddress, req: AllocationRequest, kept: IPAddress[]): Omit<Release, 'address'> | undefined {
-    if (!req.families.includes(a.family)) return { reason: 'FamilyNotWanted', detail: `the Service no longer asks for IPv${a.family}` };
+    // An unreadable request asks for nothing, so it cannot stop asking for a family either.
+    if (!req.keepOnly && !req.families.includes(a.family)) return { reason: 'FamilyNotWanted', detail: `the Service no longer asks for IPv${a.family}` };
     if (kept.some((k) => k.family === a.family)) return { reason: 'FamilyNotWanted', detail: `the Service already has an IPv${a.family} address` };
     if (req.addresses && !req.addresses.some((r) => sameAddress(r, a))) {
       return { reason: 'RequestChanged', detail: `the Service now asks for ${req.addresses.map(fmt).join(', ')}` };
