@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
-import { tokenKubeconfig } from '../cluster/serviceAccount.js';
+import { deleteTokenPods, nodeBoundTokenKubeconfig, tokenKubeconfig } from '../cluster/serviceAccount.js';
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import type { Spawned } from '../processes.js';
@@ -14,7 +14,8 @@ export const RELEASE_NAMESPACE = 'herald-system';
 
 /**
  * herald installed by its chart, run the way the kubelet would run it: the controller and one speaker per
- * LAN node as real processes, each with a token of the ServiceAccount the chart created (never the admin).
+ * LAN node as real processes, each with a token of the ServiceAccount the chart created (never the admin),
+ * a speaker's bound to a Pod on its node.
  */
 export class HeraldRelease {
   controller: ControllerProcess | undefined;
@@ -50,9 +51,11 @@ export class HeraldRelease {
     writeFileSync(keyFile, Buffer.from(await this.secretKey(), 'base64'), { mode: 0o600 });
     const { kc, cluster, lan } = this.o;
     this.controller = await startController({ kubeconfig: await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-controller' }), namespace: RELEASE_NAMESPACE });
-    const speakerKc = await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
     this.keyFile = keyFile;
     for (const n of lan.nodes) {
+      // Each speaker's token is bound to a Pod on its node, as the kubelet mounts it: the chart's node
+      // restriction admits its writes only for that node.
+      const speakerKc = await nodeBoundTokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', node: this.o.nodeName(n), server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
       lan.writeNodeKubeconfig(n, speakerKc);
       this.startSpeaker(n);
     }
@@ -76,5 +79,6 @@ export class HeraldRelease {
     }
     await this.controller?.stop();
     this.controller = undefined;
+    await deleteTokenPods(this.o.kc, RELEASE_NAMESPACE, 'herald-speaker');
   }
 }
