@@ -52,13 +52,14 @@ export class HeraldRelease {
     const { kc, cluster, lan } = this.o;
     this.controller = await startController({ kubeconfig: await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-controller' }), namespace: RELEASE_NAMESPACE });
     this.keyFile = keyFile;
+    // Each speaker's token is bound to a Pod on its node, as the kubelet mounts it: the chart's node
+    // restriction admits its writes only for that node. All tokens first, then the speakers together, as a
+    // DaemonSet's pods start.
     for (const n of lan.nodes) {
-      // Each speaker's token is bound to a Pod on its node, as the kubelet mounts it: the chart's node
-      // restriction admits its writes only for that node.
       const speakerKc = await nodeBoundTokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', node: this.o.nodeName(n), server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
       lan.writeNodeKubeconfig(n, speakerKc);
-      this.startSpeaker(n);
     }
+    for (const n of lan.nodes) this.startSpeaker(n);
   }
   private keyFile = '';
 
