@@ -5,7 +5,7 @@ import type { ClusterInfo } from '../cluster/clusterInfo.js';
 import { deleteTokenPods, nodeBoundTokenKubeconfig, tokenKubeconfig } from '../cluster/serviceAccount.js';
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import type { Lan, LanNode } from '../lan/lan.js';
-import type { Spawned } from '../processes.js';
+import { waitFor, type Spawned } from '../processes.js';
 import { CHART, helm } from './helm.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -60,6 +60,15 @@ export class HeraldRelease {
       lan.writeNodeKubeconfig(n, speakerKc);
     }
     for (const n of lan.nodes) this.startSpeaker(n);
+    // As `helm install --wait` waits for the DaemonSet: every speaker up and hearing the others (through the
+    // node restriction: each had to write its own Lease to be found).
+    await waitFor(`all ${lan.nodes.length} speakers to see each other`, async () => {
+      for (const n of lan.nodes) {
+        const r = await lan.tryExec(n.netns, ['curl', '-sf', '--max-time', '2', 'http://127.0.0.1:7472/metrics']);
+        if (Number(/^herald_membership_peers_alive (\d+)/m.exec(r.stdout)?.[1]) !== lan.nodes.length - 1) return false;
+      }
+      return true;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
   }
   private keyFile = '';
 
