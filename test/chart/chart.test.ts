@@ -82,8 +82,10 @@ const STANDARD_OBJECTS = [
   'Service/herald-speaker-metrics',
   'ServiceAccount/herald-controller',
   'ServiceAccount/herald-speaker',
+  'ValidatingAdmissionPolicy/herald-speaker-node-restriction',
+  'ValidatingAdmissionPolicyBinding/herald-speaker-node-restriction',
 ];
-const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'IPAddressPool', 'L2Advertisement']);
+const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'IPAddressPool', 'L2Advertisement', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 
 const container = (objects: KubeObject[], kind: 'Deployment' | 'DaemonSet', name: string): V1Container => {
   const w = find<V1Deployment | V1DaemonSet>(objects, kind, name);
@@ -142,6 +144,20 @@ describe('default values', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).not.toContain(NAMESPACE);
       expect(r.stdout).toContain('--namespace=lb-system');
+    });
+  });
+
+  it('restrict the speaker ServiceAccount of the release to its own node (ValidatingAdmissionPolicy, proven in test/speaker/nodeRestriction.test.ts)', async () => {
+    await eachHelm(async (helm) => {
+      const objects = await mustTemplate(helm, {}, ['--namespace', 'lb-system']);
+      const policy = find<{ spec: { failurePolicy: string; matchConditions: { expression: string }[]; matchConstraints: { resourceRules: { resources: string[]; operations: string[] }[] } } }>(objects, 'ValidatingAdmissionPolicy', 'herald-speaker-node-restriction');
+      expect(policy.spec.failurePolicy).toBe('Fail');
+      expect(policy.spec.matchConditions).toEqual([{ name: 'herald-speaker', expression: `request.userInfo.username == "system:serviceaccount:lb-system:herald-speaker"` }]);
+      expect(policy.spec.matchConstraints.resourceRules.map((r) => `${r.resources.join()}:${r.operations.join()}`)).toEqual(['leases:CREATE,UPDATE,DELETE', 'lbaddresses/status:UPDATE']);
+      const binding = find<{ spec: unknown }>(objects, 'ValidatingAdmissionPolicyBinding', 'herald-speaker-node-restriction');
+      expect(binding.spec).toEqual({ policyName: 'herald-speaker-node-restriction', validationActions: ['Deny'] });
+      const off = await mustTemplate(helm, { speaker: { nodeRestriction: { enabled: false } } });
+      expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
     });
   });
 
@@ -221,7 +237,7 @@ describe('default values', () => {
         '--heartbeat-port=7947',
         '--heartbeat-interval=100',
         '--dead-after=5',
-        '--metrics-address=:7472',
+        '--metrics-address=$(POD_IP):7472',
         '--health-address=$(POD_IP):7473',
         '--secret-key-file=/etc/herald/memberlist/secretkey',
         '--garp-refresh=0',
@@ -451,11 +467,24 @@ describe('value sets', () => {
       expect(speaker.priorityClassName).toBe('system-node-critical');
       expect(speaker.terminationGracePeriodSeconds).toBe(20);
       expect(c.args).toEqual(
-        expect.arrayContaining(['--log-level=warn', '--heartbeat-port=9947', '--heartbeat-interval=50', '--dead-after=4', '--metrics-address=:9472', '--health-address=$(POD_IP):9473', '--handover-timeout=5000']),
+        expect.arrayContaining(['--log-level=warn', '--heartbeat-port=9947', '--heartbeat-interval=50', '--dead-after=4', '--metrics-address=$(POD_IP):9472', '--health-address=$(POD_IP):9473', '--handover-timeout=5000']),
       );
       expect(c.env!.map((e) => e.name)).toEqual(['NODE_NAME', 'POD_NAMESPACE', 'POD_IP']);
       expect(c.ports!.map((p) => `${p.name}:${p.containerPort}/${p.protocol}`)).toEqual(['metrics:9472/TCP', 'health:9473/TCP', 'heartbeat:9947/UDP']);
       expect(find<V1Service>(objects, 'Service', 'herald-speaker-metrics').spec!.ports![0]!.port).toBe(9472);
+    });
+  });
+
+  it.each([
+    ['podIP (the default)', undefined, '--metrics-address=$(POD_IP):7472'],
+    ['all: every interface of the node', 'all', '--metrics-address=:7472'],
+    ['an IPv4 address', '127.0.0.1', '--metrics-address=127.0.0.1:7472'],
+    ['an IPv6 address', '2001:db8::5', '--metrics-address=2001:db8::5:7472'],
+  ])('speaker.metricsBindAddress %s', async (_name, metricsBindAddress, arg) => {
+    await eachHelm(async (helm) => {
+      const objects = await mustTemplate(helm, metricsBindAddress === undefined ? {} : { speaker: { metricsBindAddress } });
+      const args = container(objects, 'DaemonSet', 'herald-speaker').args!;
+      expect(args.filter((a) => a.startsWith('--metrics-address='))).toEqual([arg]);
     });
   });
 
@@ -573,6 +602,8 @@ describe('values the chart refuses', () => {
     ['a heartbeat port out of range', { speaker: { heartbeat: { port: 70000 } } }, ['/speaker/heartbeat/port', 'maximum']],
     ['an unknown heartbeat address source', { speaker: { heartbeat: { addressSource: 'podIP' } } }, ['/speaker/heartbeat/addressSource', "'hostIP', 'auto'"]],
     ['a short heartbeat key', { memberlist: { secretKey: 'short' } }, ['/memberlist/secretKey']],
+    ['a metrics bind address that is an interface name', { speaker: { metricsBindAddress: 'eth0' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],
+    ['a metrics bind address with a port', { speaker: { metricsBindAddress: '127.0.0.1:7472' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],
     ['a bad pull policy', { image: { pullPolicy: 'Sometimes' } }, ['/image/pullPolicy']],
     ['a configInline pool without protocol', { configInline: { 'address-pools': [{ name: 'a', addresses: ['192.0.2.0/24'] }] } }, ['/configInline/address-pools/0', "missing property 'protocol'"]],
     ['a configInline protocol that never existed', { configInline: { 'address-pools': [{ name: 'a', protocol: 'layer3', addresses: ['192.0.2.0/24'] }] } }, ['/configInline/address-pools/0/protocol', "'layer2', 'bgp'"]],

@@ -23,6 +23,10 @@ const RESOURCES: Record<string, [plural: string, kind: string, namespaced: boole
     ['rolebindings', 'RoleBinding', true],
   ],
   'apiextensions.k8s.io/v1': [['customresourcedefinitions', 'CustomResourceDefinition', false]],
+  'admissionregistration.k8s.io/v1': [
+    ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false],
+    ['validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false],
+  ],
 };
 
 export interface FakeApiserver {

@@ -64,3 +64,43 @@ export async function deleteClusterRbac(kc: k8s.KubeConfig, rbacFile: string, na
     await rbac.deleteClusterRole({ name }).catch(() => undefined);
   }
 }
+
+/**
+ * A kubeconfig holding a token of ServiceAccount `name` bound to a Pod scheduled on `node`, as the kubelet
+ * mounts it into a DaemonSet's pod: the apiserver then reports the node to admission
+ * (userInfo.extra["authentication.kubernetes.io/node-name"]), which herald's speaker node restriction reads.
+ * The Pod (`<name>-<node>`, never run: there is no kubelet) is created if missing; the token is valid while it
+ * exists. Remove it with deleteTokenPods.
+ */
+export async function nodeBoundTokenKubeconfig(o: { kc: k8s.KubeConfig; cluster: ClusterInfo; namespace: string; name: string; node: string; server?: string; tlsServerName?: string }): Promise<string> {
+  const core = o.kc.makeApiClient(k8s.CoreV1Api);
+  const podName = `${o.name}-${o.node}`.slice(0, 253);
+  const pod = await core.readNamespacedPod({ namespace: o.namespace, name: podName }).catch(() =>
+    core.createNamespacedPod({
+      namespace: o.namespace,
+      body: {
+        metadata: { name: podName, labels: { 'herald.dev/test-token-pod': o.name } },
+        spec: { nodeName: o.node, serviceAccountName: o.name, automountServiceAccountToken: false, containers: [{ name: 'c', image: 'example.invalid/token-holder' }] },
+      },
+    }));
+  const token = await core.createNamespacedServiceAccountToken({
+    name: o.name,
+    namespace: o.namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 * 6, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: podName, uid: pod.metadata?.uid } } },
+  });
+  return renderKubeconfig({
+    server: o.server ?? o.cluster.server,
+    caFile: o.cluster.caCert,
+    user: { token: token.status?.token as string },
+    ...(o.tlsServerName ? { tlsServerName: o.tlsServerName } : {}),
+  });
+}
+
+/**
+ * Deletes the Pods nodeBoundTokenKubeconfig made for ServiceAccount `name`, at once: Pods bound to a node
+ * wait for a kubelet to confirm a graceful deletion, and there is none (it would hold up namespace deletion).
+ */
+export async function deleteTokenPods(kc: k8s.KubeConfig, namespace: string, name: string): Promise<void> {
+  const core = kc.makeApiClient(k8s.CoreV1Api);
+  await core.deleteCollectionNamespacedPod({ namespace, labelSelector: `herald.dev/test-token-pod=${name}`, gracePeriodSeconds: 0 }).catch(() => undefined);
+}

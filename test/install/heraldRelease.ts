@@ -2,10 +2,10 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
-import { tokenKubeconfig } from '../cluster/serviceAccount.js';
+import { deleteTokenPods, nodeBoundTokenKubeconfig, tokenKubeconfig } from '../cluster/serviceAccount.js';
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import type { Lan, LanNode } from '../lan/lan.js';
-import type { Spawned } from '../processes.js';
+import { waitFor, type Spawned } from '../processes.js';
 import { CHART, helm } from './helm.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -14,7 +14,8 @@ export const RELEASE_NAMESPACE = 'herald-system';
 
 /**
  * herald installed by its chart, run the way the kubelet would run it: the controller and one speaker per
- * LAN node as real processes, each with a token of the ServiceAccount the chart created (never the admin).
+ * LAN node as real processes, each with a token of the ServiceAccount the chart created (never the admin),
+ * a speaker's bound to a Pod on its node.
  */
 export class HeraldRelease {
   controller: ControllerProcess | undefined;
@@ -50,12 +51,24 @@ export class HeraldRelease {
     writeFileSync(keyFile, Buffer.from(await this.secretKey(), 'base64'), { mode: 0o600 });
     const { kc, cluster, lan } = this.o;
     this.controller = await startController({ kubeconfig: await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-controller' }), namespace: RELEASE_NAMESPACE });
-    const speakerKc = await tokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
     this.keyFile = keyFile;
+    // Each speaker's token is bound to a Pod on its node, as the kubelet mounts it: the chart's node
+    // restriction admits its writes only for that node. All tokens first, then the speakers together, as a
+    // DaemonSet's pods start.
     for (const n of lan.nodes) {
+      const speakerKc = await nodeBoundTokenKubeconfig({ kc, cluster, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', node: this.o.nodeName(n), server: lan.apiserverViaManagement, tlsServerName: 'localhost' });
       lan.writeNodeKubeconfig(n, speakerKc);
-      this.startSpeaker(n);
     }
+    for (const n of lan.nodes) this.startSpeaker(n);
+    // As `helm install --wait` waits for the DaemonSet: every speaker up and hearing the others (through the
+    // node restriction: each had to write its own Lease to be found).
+    await waitFor(`all ${lan.nodes.length} speakers to see each other`, async () => {
+      for (const n of lan.nodes) {
+        const r = await lan.tryExec(n.netns, ['curl', '-sf', '--max-time', '2', 'http://127.0.0.1:7472/metrics']);
+        if (Number(/^herald_membership_peers_alive (\d+)/m.exec(r.stdout)?.[1]) !== lan.nodes.length - 1) return false;
+      }
+      return true;
+    }, { timeoutMs: 30_000, intervalMs: 200 });
   }
   private keyFile = '';
 
@@ -76,5 +89,6 @@ export class HeraldRelease {
     }
     await this.controller?.stop();
     this.controller = undefined;
+    await deleteTokenPods(this.o.kc, RELEASE_NAMESPACE, 'herald-speaker');
   }
 }

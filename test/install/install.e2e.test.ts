@@ -2,7 +2,8 @@ import * as k8s from '@kubernetes/client-node';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminKubeConfig, cluster, kubectl } from '../cluster/kube.js';
+import { adminKubeConfig, cluster, kubectl, mergePatch } from '../cluster/kube.js';
+import { nodeBoundTokenKubeconfig } from '../cluster/serviceAccount.js';
 import { HeraldObjects } from '../controller/heraldObjects.js';
 import { Lan, type LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
@@ -78,6 +79,20 @@ describe('the install path: helm install, real processes with the chart ServiceA
     }, { timeoutMs: 15_000, intervalMs: 200 });
     expect(body).toBe(ownerNode.name);
     expect((await lan.neighbour(vip))?.lladdr).toBe(ownerNode.mac);
+
+    // The speakers wrote their Leases and the status through the chart's node restriction, which also
+    // holds each to its own node: the owner's credentials may not renew a peer's Lease.
+    const other = lan.nodes.find((n) => n !== ownerNode)!;
+    const ownerKc = new k8s.KubeConfig();
+    ownerKc.loadFromString(await nodeBoundTokenKubeconfig({ kc, cluster: cluster(), namespace: NS, name: 'herald-speaker', node: owner }));
+    // A dry run: admission runs, nothing is written. Polled, because the apiserver loads a new policy a
+    // moment after helm created it.
+    let refused = '';
+    await waitFor('the node restriction to refuse the owner a peer\'s Lease', async () => (refused = await ownerKc.makeApiClient(k8s.CoordinationV1Api)
+      .patchNamespacedLease({ namespace: NS, name: `herald-speaker-${nodeName(other)}`, dryRun: 'All', body: { spec: { leaseDurationSeconds: 1 } } }, mergePatch)
+      .then(() => 'allowed', (e: k8s.ApiException<string>) => `${e.code} ${(JSON.parse(e.body) as { message: string }).message}`)) !== 'allowed', { timeoutMs: 10_000, intervalMs: 200 });
+    expect(refused).toContain(`403 `);
+    expect(refused).toContain(`herald-speaker on node "${owner}" may only write its own Lease "herald-speaker-${owner}", not Lease "herald-speaker-${nodeName(other)}"`);
   });
 
   it('helm upgrade keeps every address and the heartbeat Secret', async () => {
@@ -94,6 +109,7 @@ describe('the install path: helm install, real processes with the chart ServiceA
     await release.stop();
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
+    const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
     await waitFor('herald objects to be gone', async () => {
       const left: string[] = [];
@@ -102,6 +118,8 @@ describe('the install path: helm install, real processes with the chart ServiceA
       }
       for (const o of (await rbac.listClusterRole()).items) if (o.metadata?.name?.startsWith('herald')) left.push(`clusterrole/${o.metadata.name}`);
       for (const o of (await rbac.listClusterRoleBinding()).items) if (o.metadata?.name?.startsWith('herald')) left.push(`clusterrolebinding/${o.metadata.name}`);
+      for (const o of (await admission.listValidatingAdmissionPolicy()).items) if (o.metadata?.name === 'herald-speaker-node-restriction') left.push(`validatingadmissionpolicy/${o.metadata.name}`);
+      for (const o of (await admission.listValidatingAdmissionPolicyBinding()).items) if (o.metadata?.name === 'herald-speaker-node-restriction') left.push(`validatingadmissionpolicybinding/${o.metadata.name}`);
       for (const o of (await core.listNamespacedServiceAccount({ namespace: NS })).items) if (o.metadata?.name?.startsWith('herald')) left.push(`serviceaccount/${o.metadata.name}`);
       for (const o of (await core.listNamespacedSecret({ namespace: NS })).items) left.push(`secret/${o.metadata?.name}`);
       for (const o of (await core.listNamespacedService({ namespace: NS })).items) left.push(`service/${o.metadata?.name}`);

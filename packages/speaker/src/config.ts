@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { checkListenAddress, defaultListenAddress } from './listenAddress.js';
 
 export interface SpeakerConfig {
   readonly node: string;
@@ -26,7 +27,8 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --namespace NS            namespace of the per-node Leases (default: $POD_NAMESPACE or herald-system)
   --lb-class NAME           handle only Services of this loadBalancerClass (default: Services without one)
   --log-level LEVEL         trace, debug, info, warn, error (default: info)
-  --metrics-address ADDR    /metrics (default: :7472)
+  --metrics-address ADDR    /metrics, HOST:PORT (default: $POD_IP:7472, else 127.0.0.1:7472; ":7472"
+                            listens on every interface, the announce LAN included)
   --health-address ADDR     /healthz and /readyz (default: 127.0.0.1:7473; host network)
   --heartbeat-port PORT     UDP port for heartbeats (default: 7947)
   --heartbeat-address IP    this node's address on the LAN that carries the announced addresses
@@ -56,7 +58,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       namespace: { type: 'string' },
       'lb-class': { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
-      'metrics-address': { type: 'string', default: ':7472' },
+      'metrics-address': { type: 'string' },
       'health-address': { type: 'string', default: '127.0.0.1:7473' },
       'heartbeat-port': { type: 'string', default: '7947' },
       'heartbeat-address': { type: 'string' },
@@ -79,7 +81,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'herald-system',
     lbClass: values['lb-class'] || undefined,
     logLevel: values['log-level'] as string,
-    metricsAddress: values['metrics-address'] as string,
+    metricsAddress: checkListenAddress({ flag: 'metrics-address', address: values['metrics-address'] ?? defaultListenAddress({ env, port: 7472 }) }),
     healthAddress: values['health-address'] as string,
     heartbeatPort: positiveInt('heartbeat-port', values['heartbeat-port']),
     heartbeatAddress: values['heartbeat-address'] || env.HERALD_HEARTBEAT_ADDRESS || undefined,
