@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { applyCrds } from '../cluster/crds.js';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
@@ -40,11 +40,15 @@ describe('controller leader election against the real apiserver (chart RBAC, rea
     kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
   });
 
-  afterAll(async () => {
-    for (const c of running) {
+  // Every test starts with no controller running (a stopped leader gives the Lease up).
+  afterEach(async () => {
+    for (const c of running.splice(0)) {
       c.proc.kill('SIGCONT');
       await c.stop();
     }
+  });
+
+  afterAll(async () => {
     await h.deleteServicesOfClass(lbClass);
     await h.deleteAll();
     await deleteClusterRbac(kc, RBAC, releaseNs);
@@ -114,7 +118,6 @@ describe('controller leader election against the real apiserver (chart RBAC, rea
     expect((await lease()).spec?.holderIdentity).toBe('freeze-b');
     const fenced = a.logLines().filter((l) => l.event === 'writesFenced').length;
     console.log(JSON.stringify({ sigstopTakeoverMs: takeoverMs, oldLeaderFencedWrites: fenced > 0 }));
-    await b.stop();
   });
 
   it('a standby whose wall clock runs 30 s ahead does not take over from a live leader', async () => {
