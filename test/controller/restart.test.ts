@@ -41,10 +41,12 @@ describe('restart safety and high availability', () => {
     for (const name of [releaseNs, nsA, nsB]) await core.deleteNamespace({ name }).catch(() => undefined);
   });
 
+  /** Addresses of the test's Services, from one list (one resourceVersion: a consistent cut across namespaces). */
   async function snapshot(): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    for (const ns of [nsA, nsB]) {
-      for (const s of (await core.listNamespacedService({ namespace: ns })).items) out.set(`${ns}/${s.metadata?.name}`, ingressIPs(s));
+    for (const s of (await core.listServiceForAllNamespaces()).items) {
+      const ns = s.metadata?.namespace;
+      if (ns === nsA || ns === nsB) out.set(`${ns}/${s.metadata?.name}`, ingressIPs(s));
     }
     return out;
   }
@@ -67,40 +69,101 @@ describe('restart safety and high availability', () => {
     );
   };
 
-  it('kill -9 while 200 Services are being created: after a restart no address changed, none is duplicated, all are assigned', async () => {
+  it('200 Services created (and some deleted) while the controller is killed -9 every few seconds, 20 times, then two replicas race: no survivor\'s address changed, none is duplicated, all are assigned', async () => {
     await h.createPool('v4', { addresses: ['192.0.2.0/25'] });
     await h.createPool('v6-open', { addresses: ['2001:db8:10::/120'] });
     await h.createPool('v6-team-b', { addresses: ['2001:db8:11::/64'], serviceAllocation: { priority: 1, namespaces: [nsB] } });
-    let controller = await start('controller-0');
-    await createRange(0, 120);
-    await waitFor('120 Services assigned', async () => [...(await snapshot()).values()].filter((a) => a.length > 0).length === 120, { timeoutMs: 60_000, intervalMs: 250 });
+    const lease = ['--lease-duration', '3000'];
 
-    const creating = createRange(120, 200, 4);
-    await waitFor('more Services being created', async () => (await snapshot()).size >= 140, { timeoutMs: 30_000, intervalMs: 50 });
-    controller.proc.kill('SIGKILL');
-    await controller.proc.exited;
-    const atKill = await snapshot();
-    await creating;
-    controller = await start('controller-0');
-
-    await waitFor('all 200 Services assigned', async () => {
+    // Every observation of every Service: the first address it got, and any address that differs later.
+    const first = new Map<string, string>();
+    const changed = new Set<string>();
+    const duplicates = new Set<string>();
+    let observations = 0;
+    const observe = async () => {
       const s = await snapshot();
-      return s.size === 200 && [...s.values()].every((a) => a.length === 1);
+      const owners = new Map<string, string>();
+      for (const [key, ips] of s) {
+        if (ips.length === 0) continue;
+        const text = ips.join(',');
+        const was = first.get(key);
+        if (was === undefined) first.set(key, text);
+        else if (was !== text) changed.add(`${key}: ${was} -> ${text}`);
+        for (const ip of ips) {
+          const other = owners.get(ip);
+          if (other) duplicates.add(`${ip}: ${other} and ${key}`);
+          owners.set(ip, key);
+        }
+      }
+      observations++;
+    };
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        await observe().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+
+    // Creation runs through the whole kill loop; every tenth Service, one created a moment earlier is deleted.
+    const deleted = new Set<string>();
+    let creatingDone = false;
+    const creating = (async () => {
+      for (let i = 0; i < 200; i++) {
+        const { ns, body } = spec(i);
+        await core.createNamespacedService({ namespace: ns, body });
+        if (i % 10 === 9) {
+          const victim = spec(i - 4);
+          await core.deleteNamespacedService({ namespace: victim.ns, name: victim.body.metadata!.name! });
+          deleted.add(`${victim.ns}/${victim.body.metadata!.name}`);
+          first.delete(`${victim.ns}/${victim.body.metadata!.name}`);
+        }
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      creatingDone = true;
+    })();
+
+    // The same Pod restarting in place: the same identity re-acquires its Lease at once.
+    const kills: number[] = [];
+    for (let k = 0; k < 20; k++) {
+      const c = await start('controller-0', lease, false);
+      const lifetime = 1_000 + ((k * 397) % 2_000);
+      await new Promise((r) => setTimeout(r, lifetime));
+      c.proc.kill('SIGKILL');
+      await c.proc.exited;
+      kills.push(lifetime);
+    }
+    await creating;
+    expect(creatingDone).toBe(true);
+
+    // Two fresh replicas race for the dead leader's Lease.
+    const [r1, r2] = await Promise.all([start('racer-1', lease), start('racer-2', lease)]);
+    const survivors = 200 - deleted.size;
+    await waitFor(`all ${survivors} surviving Services assigned`, async () => {
+      const s = await snapshot();
+      return s.size === survivors && [...s.values()].every((a) => a.length === 1);
     }, { timeoutMs: 90_000, intervalMs: 250 });
+    const leaders = [];
+    for (const r of [r1, r2]) if (metricValue(await r.metrics(), 'herald_controller_leader') === 1) leaders.push(r.identity);
+    expect(leaders).toHaveLength(1);
+    await observe();
+    watching = false;
+    await watcher;
+
+    expect([...changed]).toEqual([]);
+    expect([...duplicates]).toEqual([]);
     const after = await snapshot();
-    const changed = [...atKill].filter(([k, before]) => before.length > 0 && JSON.stringify(after.get(k)) !== JSON.stringify(before));
-    expect(changed).toEqual([]);
     const all = [...after.values()].flat();
-    expect(new Set(all).size).toBe(200);
+    expect(new Set(all).size).toBe(survivors);
     for (const [key, [ip]] of after) {
       if (key.startsWith(`${nsB}/`) && ip!.includes(':')) expect(ip).toMatch(/^2001:db8:11::/);
       else if (ip!.includes(':')) expect(ip).toMatch(/^2001:db8:10::/);
       else expect(ip).toMatch(/^192\.0\.2\./);
     }
-    expect(controller.logLines().filter((l) => l.event === 'addressReleased')).toEqual([]);
-    await controller.stop();
-    running.splice(running.indexOf(controller), 1);
-  });
+    for (const c of running) expect(c.logLines().filter((l) => l.event === 'addressReleased' && l.reason !== 'NotLoadBalancer')).toEqual([]);
+    console.log(JSON.stringify({ kills: kills.length, survivors, observations, addressesSeen: first.size }));
+    for (const c of running.splice(0)) await c.stop();
+  }, 240_000);
 
   it('a standby replica takes over when the leader is killed, and at once when it stops gracefully', async () => {
     const lease = ['--lease-duration', '3000'];
