@@ -57,17 +57,6 @@ describe('restart safety and high availability', () => {
     const v6 = i % 4 !== 0;
     return { ns, body: lbService(`svc-${String(i).padStart(3, '0')}`, { lbClass, ...(v6 ? { families: ['IPv6'], policy: 'SingleStack' } : {}) }) };
   };
-  const createRange = async (from: number, to: number, concurrency = 8) => {
-    let next = from;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < to) {
-          const { ns, body } = spec(next++);
-          await core.createNamespacedService({ namespace: ns, body });
-        }
-      }),
-    );
-  };
 
   it('200 Services created (and some deleted) while the controller is killed -9 every few seconds, 20 times, then two replicas race: no survivor\'s address changed, none is duplicated, all are assigned', async () => {
     await h.createPool('v4', { addresses: ['192.0.2.0/25'] });

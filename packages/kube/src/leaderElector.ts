@@ -87,11 +87,14 @@ export class LeaderElector {
       deadline = setTimeout(() => holds(), Math.max(0, left) + 1);
     };
     armDeadline();
-    const leading = Promise.resolve()
-      .then(() => onStartedLeading({ signal: lost.signal, holds }))
-      .catch((e: Error) => this.o.log.error({ event: 'leaderFailed', err: e.message }, 'the leader loop failed'));
     const stopped = () => stepDown('Stopped');
     signal.addEventListener('abort', stopped, { once: true });
+    if (signal.aborted) stopped();
+    // If the work ends by itself (or fails) while we lead, give the Lease up rather than hold it idle.
+    const leading = Promise.resolve()
+      .then(() => onStartedLeading({ signal: lost.signal, holds }))
+      .catch((e: Error) => this.o.log.error({ event: 'leaderFailed', err: e.message }, 'the leader loop failed'))
+      .finally(stopped);
 
     while (!lost.signal.aborted) {
       await sleep(this.o.retryPeriodMs, lost.signal);
