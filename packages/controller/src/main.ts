@@ -77,7 +77,7 @@ if (config.leaderElect) {
 }
 
 controller.stop();
-// Fenced writes fail at once, so this only waits for writes of a replica that still leads (graceful stop).
+// Once leadership ends (SIGTERM included) queued writes are refused, so this waits only for requests already sent.
 await writer.idle();
 for (const s of servers) s.close();
 log.info({ event: 'stopped' }, 'herald-controller stopped');
