@@ -11,7 +11,7 @@ import type { Leadership } from './leadership.js';
 // test/controller/leaderElection.test.ts and writeFence.test.ts.
 let server: Server | undefined;
 async function leaseServer() {
-  const state = { hang: false, lease: undefined as (Record<string, unknown> & { metadata: { resourceVersion: string } }) | undefined, rv: 0 };
+  const state = { hang: false, lease: undefined as ({ metadata: { resourceVersion: string; [k: string]: unknown }; [k: string]: unknown }) | undefined, rv: 0 };
   server = createServer((req, res) => {
     if (state.hang) return;
     let body = '';
