@@ -26,7 +26,7 @@ export interface LeaderElectorOptions {
 type StepDownReason = Extract<LeaseReason, 'TakenByOther' | 'RenewDeadlineExceeded'>;
 /** Why leadership ended, for the `leaderLost` log and the caller. */
 export type LeadershipEnd = StepDownReason | 'Stopped';
-type Attempt = { holding: boolean; stepDown?: StepDownReason };
+type Attempt = { holding: boolean; stepDown?: StepDownReason; expiresInMs?: number };
 
 const micro = (d: Date) => new k8s.V1MicroTime(d.getTime());
 const codeOf = (e: unknown) => (e as { code?: number }).code;
@@ -61,7 +61,13 @@ export class LeaderElector {
    * `onStartedLeading` once with the Leadership and resolves (with why it ended) after that returns.
    */
   async run(signal: AbortSignal, onStartedLeading: (leadership: Leadership) => Promise<void> | void): Promise<LeadershipEnd> {
-    while (!signal.aborted && !(await this.attempt()).holding) await sleep(this.o.retryPeriodMs, signal);
+    for (;;) {
+      if (signal.aborted) break;
+      const a = await this.attempt();
+      if (a.holding) break;
+      // Wake when the observed record would expire rather than up to a retry period later.
+      await sleep(Math.min(this.o.retryPeriodMs, Math.max(a.expiresInMs ?? this.o.retryPeriodMs, 0) + 1), signal);
+    }
     if (signal.aborted) return 'Stopped';
     this.o.log.info({ event: 'leaderElected', lease: `${this.o.namespace}/${this.o.name}`, identity: this.o.identity }, 'became the leader');
 
@@ -125,7 +131,7 @@ export class LeaderElector {
     const d = decideLease({ identity, nowMs: this.now(), renewDeadlineMs: this.o.renewDeadlineMs, record: recordOf(lease, this.o.leaseDurationMs), observed: this.observed, renewedAtMs: this.renewedAtMs });
     this.observed = d.observed;
     this.logHolder(d);
-    if (d.action === 'wait') return { holding: false };
+    if (d.action === 'wait') return { holding: false, expiresInMs: d.expiresInMs };
     if (d.action === 'stepDown') return { holding: false, stepDown: d.reason as StepDownReason };
     const sentAt = this.now();
     const wall = micro(this.wallNow());
