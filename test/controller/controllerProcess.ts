@@ -6,6 +6,7 @@ import { spawnLogged, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
 export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/main.js');
+const CLOCK_OFFSET = join(import.meta.dirname, 'clockOffset.mjs');
 
 export interface ControllerProcess {
   readonly proc: Spawned;
@@ -26,6 +27,8 @@ export async function startController(o: {
   identity?: string;
   extraArgs?: string[];
   waitReady?: boolean;
+  /** Wall clock of the process shifted by this much (see clockOffset.mjs); its monotonic clock is untouched. */
+  clockOffsetMs?: number;
 }): Promise<ControllerProcess> {
   if (!existsSync(CONTROLLER_MAIN)) throw new Error(`${CONTROLLER_MAIN} is missing: run npm run build first`);
   const dir = mkdtempSync('/tmp/hrl-ctl-');
@@ -35,9 +38,12 @@ export async function startController(o: {
   const identity = o.identity ?? `controller-${runId()}`;
   const state = new HarnessState(`hrl-ctl-${runId()}`);
   state.add('dirs', dir);
+  const skew = o.clockOffsetMs ? ['--import', CLOCK_OFFSET] : [];
+  const env = o.clockOffsetMs ? { ...process.env, HERALD_TEST_CLOCK_OFFSET_MS: String(o.clockOffsetMs) } : process.env;
   const proc = spawnLogged(
     process.execPath,
     [
+      ...skew,
       CONTROLLER_MAIN,
       '--kubeconfig', kubeconfigPath,
       '--namespace', o.namespace,
@@ -48,7 +54,7 @@ export async function startController(o: {
       ...(o.lbClass ? ['--lb-class', o.lbClass] : []),
       ...(o.extraArgs ?? []),
     ],
-    { logFile: join(dir, 'controller.log'), state },
+    { logFile: join(dir, 'controller.log'), state, env },
   );
   const probe = async (path: string) => {
     const r = await fetch(`http://127.0.0.1:${healthPort}${path}`, { signal: AbortSignal.timeout(2_000) });

@@ -27,7 +27,8 @@ const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadB
   --health-address ADDR    where /healthz and /readyz listen (default: :7473)
   --identity NAME          leader-election identity (default: $POD_NAME or the hostname)
   --leader-elect BOOL      elect one active replica with a Lease (default: true)
-  --lease-duration MS      how long a silent leader keeps the Lease (default: 15000)
+  --lease-duration MS      how long a standby waits, after the Lease last changed, before taking over;
+                           the leader stops writing after 2/3 of it without a renewal (default: 15000)
   --write-concurrency N    parallel API writes (default: 16)
   --service-account NAME   this controller's ServiceAccount, owner of its Lease (default: herald-controller)
 `;
@@ -67,6 +68,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
   }
   if (!['true', 'false'].includes(values['leader-elect'] as string)) throw new Error(`--leader-elect must be true or false`);
   const leaseDurationMs = durationMs('lease-duration', values['lease-duration'] as string);
+  // Below a second the renew deadline (2/3) and the per-call timeout (1/3) leave no room for an API round trip.
+  if (leaseDurationMs < 1_000) throw new Error(`--lease-duration must be at least 1000 ms, not ${leaseDurationMs}`);
   const writeConcurrency = Number(values['write-concurrency']);
   if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1) throw new Error('--write-concurrency must be a positive integer');
   return Object.freeze({

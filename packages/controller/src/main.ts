@@ -1,11 +1,10 @@
 #!/usr/bin/env node
 // herald-controller composition root: reads config, builds the parts, wires them, handles signals.
-import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
+import { KeepAliveKubeConfig, LeaderElector, serviceAccountOwner, startHttpEndpoints, WriteFence, type Leadership } from '@herald/kube';
 import { pino } from 'pino';
 import { readConfig } from './config.js';
 
 import { KubeWriter } from './kube/kubeWriter.js';
-import { LeaderElection } from './kube/leaderElection.js';
 import { createControllerMetrics } from './metrics.js';
 import { ServiceController } from './reconcile/serviceController.js';
 
@@ -23,7 +22,9 @@ if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
 else kubeConfig.loadFromDefault();
 
 const metrics = createControllerMetrics();
-const writer = new KubeWriter(kubeConfig, { metrics, log, concurrency: config.writeConcurrency, component: 'herald-controller', identity: config.identity });
+// Writes pass only while this replica holds leadership: after losing it, queued writes are dropped.
+const fence = new WriteFence();
+const writer = new KubeWriter(kubeConfig, { metrics, log, concurrency: config.writeConcurrency, component: 'herald-controller', identity: config.identity, fence });
 const controller = new ServiceController({ kubeConfig, log, metrics, writer, lbClass: config.lbClass });
 const stopping = new AbortController();
 
@@ -48,15 +49,16 @@ process.on('SIGINT', () => shutdown('SIGINT'));
 await controller.start();
 log.info({ event: 'cachesSynced' }, 'caches synced');
 
-const lead = async (lost: AbortSignal) => {
+const lead = async (leadership: Leadership) => {
+  fence.grant(leadership);
   metrics.isLeader.set(1);
-  const signal = AbortSignal.any([lost, stopping.signal]);
+  const signal = AbortSignal.any([leadership.signal, stopping.signal]);
   await controller.lead(signal);
   metrics.isLeader.set(0);
 };
 
 if (config.leaderElect) {
-  const election = new LeaderElection({
+  const election = new LeaderElector({
     kubeConfig,
     namespace: config.namespace,
     name: 'herald-controller',
@@ -67,14 +69,15 @@ if (config.leaderElect) {
     log,
     owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount),
   });
-  await election.run(stopping.signal, lead);
+  const end = await election.run(stopping.signal, lead);
   // Losing the lease without being asked to stop means another replica may be writing: exit and restart clean.
-  if (!stopping.signal.aborted) exitCode = 1;
+  if (end !== 'Stopped') exitCode = 1;
 } else {
-  await lead(stopping.signal);
+  await lead({ signal: stopping.signal, holds: () => !stopping.signal.aborted });
 }
 
 controller.stop();
+// Once leadership ends (SIGTERM included) queued writes are refused, so this waits only for requests already sent.
 await writer.idle();
 for (const s of servers) s.close();
 log.info({ event: 'stopped' }, 'herald-controller stopped');

@@ -5,3 +5,7 @@ export * from './serviceAccountOwner.js';
 export * from './keepAliveKubeConfig.js';
 export * from './httpEndpoints.js';
 export * from './eventBody.js';
+export * from './leaseDecision.js';
+export * from './leadership.js';
+export * from './guardedApiClient.js';
+export * from './leaderElector.js';

@@ -3,6 +3,7 @@ export class Limiter {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
+  private finished = 0;
   constructor(private readonly limit: number) {}
 
   async run<T>(job: () => Promise<T>): Promise<T> {
@@ -11,6 +12,7 @@ export class Limiter {
     try {
       return await job();
     } finally {
+      this.finished++;
       this.running--;
       const next = this.waiting.shift();
       if (next) next();
@@ -19,6 +21,11 @@ export class Limiter {
         this.idleWaiters = [];
       }
     }
+  }
+
+  /** Jobs finished so far (either way): lets a waiter tell a long drain that progresses from a stuck one. */
+  get settled(): number {
+    return this.finished;
   }
 
   idle(): Promise<void> {

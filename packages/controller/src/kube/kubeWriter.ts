@@ -2,7 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { API_VERSION, GROUP, VERSION, type LBAddressSpec } from '@herald/core';
 import type { Logger } from 'pino';
 import type { ControllerMetrics } from '../metrics.js';
-import { eventBody, Limiter } from '@herald/kube';
+import { eventBody, guardedApiClient, isFenced, Limiter, type WriteFence } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
@@ -16,23 +16,35 @@ export interface EventTarget {
   uid?: string;
 }
 
+/** A write that has not answered in this long is abandoned (and retried by its caller). */
+const WRITE_TIMEOUT_MS = 30_000;
+
 /**
  * Every write the controller makes, through one bounded pool so thousands of Services do not open
- * thousands of requests, and each counted by kind and result.
+ * thousands of requests, and each counted by kind and result. Every request passes `fence` right before
+ * it is sent: once leadership is lost, queued and retried writes are refused (FencedError), not flushed.
  */
 export class KubeWriter {
   private readonly core: k8s.CoreV1Api;
   private readonly custom: k8s.CustomObjectsApi;
   private readonly limiter: Limiter;
 
-  constructor(kc: k8s.KubeConfig, private readonly o: { metrics: ControllerMetrics; log: Logger; concurrency: number; component: string; identity: string }) {
-    this.core = kc.makeApiClient(k8s.CoreV1Api);
-    this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
+  private fencedLogged = false;
+
+  constructor(kc: k8s.KubeConfig, private readonly o: { metrics: ControllerMetrics; log: Logger; concurrency: number; component: string; identity: string; fence: WriteFence }) {
+    const guard = { timeoutMs: WRITE_TIMEOUT_MS, allows: () => o.fence.allows() };
+    this.core = guardedApiClient(kc, k8s.CoreV1Api, guard);
+    this.custom = guardedApiClient(kc, k8s.CustomObjectsApi, guard);
     this.limiter = new Limiter(o.concurrency);
   }
 
   idle(): Promise<void> {
     return this.limiter.idle();
+  }
+
+  /** Writes finished so far, either way. */
+  get settled(): number {
+    return this.limiter.settled;
   }
 
   private async write<T>(kind: string, job: () => Promise<T>): Promise<T> {
@@ -43,7 +55,11 @@ export class KubeWriter {
         return r;
       } catch (e) {
         const code = (e as { code?: number }).code;
-        this.o.metrics.apiWrites.inc({ kind, result: code ? String(code) : 'error' });
+        this.o.metrics.apiWrites.inc({ kind, result: isFenced(e) ? 'fenced' : code ? String(code) : 'error' });
+        if (isFenced(e) && !this.fencedLogged) {
+          this.fencedLogged = true;
+          this.o.log.warn({ event: 'writesFenced', kind }, 'not the leader: dropping queued and new writes');
+        }
         throw e;
       }
     });
@@ -61,9 +77,9 @@ export class KubeWriter {
   event(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const subject = { ...target, apiVersion: target.kind === 'Service' ? 'v1' : API_VERSION };
     const e = eventBody(subject, type, reason, message, { component: this.o.component, instance: this.o.identity });
-    void this.write('event', () => this.core.createNamespacedEvent(e)).catch((err: Error) =>
-      this.o.log.warn({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'),
-    );
+    void this.write('event', () => this.core.createNamespacedEvent(e)).catch((err: Error) => {
+      if (!isFenced(err)) this.o.log.warn({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event');
+    });
   }
 
   /** `owner` is the pool: deleting the pool (or the chart that made it) garbage-collects its LBAddresses. */

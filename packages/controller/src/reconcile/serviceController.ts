@@ -5,7 +5,7 @@ import {
   type ServicePlan, type ServiceView, type ServiceWorld,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import { Reflector, type ChangeType, type KubeObject } from '@herald/kube';
+import { isFenced, Reflector, sleep, type ChangeType, type KubeObject } from '@herald/kube';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
@@ -17,6 +17,8 @@ type Namespace = k8s.V1Namespace & KubeObject;
 type Pool = IPAddressPool & KubeObject;
 type Ad = L2Advertisement & KubeObject;
 type Address = LBAddress & KubeObject;
+
+const LIVENESS_WINDOW_MS = 60_000;
 
 export interface ServiceControllerOptions {
   kubeConfig: k8s.KubeConfig;
@@ -68,7 +70,8 @@ export class ServiceController {
   private synced = false;
   private firstPassDone = false;
   private wake: (() => void) | undefined;
-  private lastLoop = Date.now();
+  /** Monotonic time the leader's loop (or, during the first pass, its writes) last made progress. */
+  private lastLoop = performance.now();
 
   constructor(private readonly o: ServiceControllerOptions) {
     const kc = o.kubeConfig;
@@ -95,12 +98,30 @@ export class ServiceController {
     this.wake?.();
   }
 
+  /** Readiness: a standby once its caches are synced; the leader once its first full pass is done. */
   ready(): boolean {
     return this.synced && (!this.leading || this.firstPassDone);
   }
 
+  /** Liveness: a standby while it serves; the leader while its loop progressed within the last 60 s. */
   healthy(): boolean {
-    return !this.leading || Date.now() - this.lastLoop < 60_000;
+    return !this.leading || performance.now() - this.lastLoop < LIVENESS_WINDOW_MS;
+  }
+
+  private beat(): void {
+    this.lastLoop = performance.now();
+  }
+
+  /** Waits for the writer to go idle; while its writes keep finishing, that counts as the loop's progress. */
+  private async drainWrites(): Promise<void> {
+    let idle = false;
+    const done = this.o.writer.idle().then(() => (idle = true));
+    let settled = this.o.writer.settled;
+    while (!idle) {
+      await Promise.race([done, sleep(1_000)]);
+      if (this.o.writer.settled !== settled) this.beat();
+      settled = this.o.writer.settled;
+    }
   }
 
   // ---- facts in -------------------------------------------------------------------------------
@@ -147,6 +168,8 @@ export class ServiceController {
 
   /** Runs while this replica leads: re-claims every assigned address first, then follows changes. */
   async lead(signal: AbortSignal): Promise<void> {
+    // A standby promoted after a long wait must not look stalled: its heartbeat starts now.
+    this.beat();
     this.leading = true;
     this.firstPassDone = false;
     this.allocator = new Allocator();
@@ -156,13 +179,14 @@ export class ServiceController {
     const hasAddress = (k: string) => currentIngress(this.services.store.get(k) ?? {}).length > 0;
     // Already-assigned Services re-claim their addresses before anything new is handed out.
     for (const key of [...keys.filter(hasAddress), ...keys.filter((k) => !hasAddress(k))]) this.reconcile(key);
-    await this.o.writer.idle();
+    this.beat();
+    await this.drainWrites();
     this.syncCluster();
-    await this.o.writer.idle();
+    await this.drainWrites();
     this.firstPassDone = true;
     this.o.log.info({ event: 'initialSyncDone', services: keys.length, assigned: keys.filter((k) => this.allocator.assignmentOf(k).length > 0).length }, 'initial pass done');
     while (!signal.aborted) {
-      this.lastLoop = Date.now();
+      this.beat();
       if (this.queue.size === 0 && !this.poolsDirty && !this.clusterDirty) {
         await new Promise<void>((resolve) => {
           // Every way out removes the others: an abort listener left behind per idle wait piled up into
@@ -282,6 +306,8 @@ export class ServiceController {
   }
 
   private retryLater(key: string, e: Error): void {
+    // Refused because leadership is gone: the new leader owns this Service now.
+    if (isFenced(e)) return;
     this.o.log.warn({ event: 'writeFailed', service: key, err: e.message }, 'write failed; will retry');
     setTimeout(() => this.enqueue(key), 1_000).unref();
   }
@@ -341,6 +367,7 @@ export class ServiceController {
     this.clusterDirty = false;
     const plan = planLBAddresses(this.allocator.addressUses(), this.addresses.store as ReadonlyMap<string, LBAddress>);
     const fail = (what: string) => (e: Error) => {
+      if (isFenced(e)) return;
       if ((e as { code?: number }).code === 409 || (e as { code?: number }).code === 404) {
         this.clusterDirty = true;
         return;
