@@ -40,3 +40,5 @@ export * from './membership/sentLog.js';
 export * from './membership/peerTable.js';
 export * from './membership/incarnation.js';
 export * from './membership/speakerLease.js';
+export * from './write/writeFailureReason.js';
+export * from './write/planWriteRetry.js';
