@@ -15,6 +15,10 @@ export interface ControllerConfig {
   readonly retryPeriodMs: number;
   readonly writeConcurrency: number;
   readonly serviceAccount: string;
+  /** First retry delay of a failed write; doubles per failure up to writeBackoffMaxMs. */
+  readonly writeBackoffInitialMs: number;
+  /** Longest wait between retries of a failed write: a fixed cause (RBAC restored) is noticed within it. */
+  readonly writeBackoffMaxMs: number;
 }
 
 const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadBalancer Services
@@ -29,6 +33,8 @@ const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadB
   --leader-elect BOOL      elect one active replica with a Lease (default: true)
   --lease-duration MS      how long a silent leader keeps the Lease (default: 15000)
   --write-concurrency N    parallel API writes (default: 16)
+  --write-backoff-initial MS  first retry delay of a failed API write; doubles per failure (default: 1000)
+  --write-backoff-max MS   longest wait between retries of a failed write (default: 300000)
   --service-account NAME   this controller's ServiceAccount, owner of its Lease (default: herald-controller)
 `;
 
@@ -54,6 +60,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
       'lease-duration': { type: 'string', default: '15000' },
       'write-concurrency': { type: 'string', default: '16' },
       'service-account': { type: 'string', default: 'herald-controller' },
+      'write-backoff-initial': { type: 'string', default: '1000' },
+      'write-backoff-max': { type: 'string', default: '300000' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -69,6 +77,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
   const leaseDurationMs = durationMs('lease-duration', values['lease-duration'] as string);
   const writeConcurrency = Number(values['write-concurrency']);
   if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1) throw new Error('--write-concurrency must be a positive integer');
+  const writeBackoffInitialMs = durationMs('write-backoff-initial', values['write-backoff-initial'] as string);
+  const writeBackoffMaxMs = durationMs('write-backoff-max', values['write-backoff-max'] as string);
+  if (writeBackoffMaxMs < writeBackoffInitialMs) throw new Error(`--write-backoff-max (${writeBackoffMaxMs}) must not be below --write-backoff-initial (${writeBackoffInitialMs})`);
   return Object.freeze({
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'herald-system',
@@ -83,5 +94,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
     retryPeriodMs: Math.max(200, Math.round(leaseDurationMs / 7.5)),
     writeConcurrency,
     serviceAccount: values['service-account'] as string,
+    writeBackoffInitialMs,
+    writeBackoffMaxMs,
   });
 }

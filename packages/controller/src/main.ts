@@ -6,6 +6,7 @@ import { readConfig } from './config.js';
 
 import { KubeWriter } from './kube/kubeWriter.js';
 import { LeaderElection } from './kube/leaderElection.js';
+import { ServiceStatusWriter } from './kube/serviceStatusWriter.js';
 import { createControllerMetrics } from './metrics.js';
 import { ServiceController } from './reconcile/serviceController.js';
 
@@ -24,7 +25,15 @@ else kubeConfig.loadFromDefault();
 
 const metrics = createControllerMetrics();
 const writer = new KubeWriter(kubeConfig, { metrics, log, concurrency: config.writeConcurrency, component: 'herald-controller', identity: config.identity });
-const controller = new ServiceController({ kubeConfig, log, metrics, writer, lbClass: config.lbClass });
+const statusWriter = new ServiceStatusWriter({
+  apply: (namespace, name, status) => writer.applyServiceStatus(namespace, name, status),
+  event: (target, type, reason, message) => writer.event(target, type, reason, message),
+  log,
+  metrics: { failures: metrics.writeFailures, backoffObjects: metrics.writeBackoffObjects },
+  initialBackoffMs: config.writeBackoffInitialMs,
+  maxBackoffMs: config.writeBackoffMaxMs,
+});
+const controller = new ServiceController({ kubeConfig, log, metrics, writer, statusWriter, lbClass: config.lbClass, writeBackoff: { initialMs: config.writeBackoffInitialMs, maxMs: config.writeBackoffMaxMs } });
 const stopping = new AbortController();
 
 const servers = await startHttpEndpoints({
