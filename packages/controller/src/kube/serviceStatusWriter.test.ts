@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ServiceStatusWriter, type StatusWriteResult } from './serviceStatusWriter.js';
+import { ServiceStatusWriter } from './serviceStatusWriter.js';
 
 // A narrow unit test: the apiserver is a scripted function (real-apiserver behaviour is in
 // test/controller/statusWrites.test.ts); timers are fake so backoff is checked to the millisecond.
@@ -104,7 +104,7 @@ describe('ServiceStatusWriter', () => {
   it('a 422 stops retrying until the Service changes, then tries again at once', async () => {
     let invalid = true;
     const { writer, calls, events, gauge } = setup((n) => (invalid ? Promise.reject(new ApiError(422)) : ok(String(n))));
-    await expect(writer.apply(target('1'), { v: 1 })).resolves.toEqual<StatusWriteResult>({ outcome: 'stopped', reason: 'Invalid' });
+    await expect(writer.apply(target('1'), { v: 1 })).resolves.toEqual({ outcome: 'stopped', reason: 'Invalid' });
     await vi.advanceTimersByTimeAsync(600_000);
     expect(calls).toHaveLength(1);
     // The same content for the same object version: still stopped, nothing sent.
