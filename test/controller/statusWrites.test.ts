@@ -55,10 +55,10 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
     await h.deleteAll();
   });
 
-  const foreignCondition = (i: number) => ({ type: FOREIGN, status: 'True', reason: 'Checked', message: `probe ${i}`, lastTransitionTime: new Date().toISOString() });
-  const applyForeign = (ns: string, name: string, i: number) =>
+  const foreignCondition = (message: string) => ({ type: FOREIGN, status: 'True', reason: 'Checked', message, lastTransitionTime: new Date().toISOString() });
+  const applyForeign = (ns: string, name: string, i: number, version = '') =>
     core.patchNamespacedServiceStatus(
-      { namespace: ns, name, fieldManager: 'other-controller', body: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, status: { conditions: [foreignCondition(i)] } } },
+      { namespace: ns, name, fieldManager: 'other-controller', body: { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: ns }, status: { conditions: [foreignCondition(`probe ${i}${version ? ` ${version}` : ''}`)] } } },
       apply,
     );
 
@@ -85,7 +85,7 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
   it("another field manager's condition on the Service survives herald's writes", async () => {
     const ns = await testNamespace();
     await h.createPool('web', { addresses: ['192.0.2.160/28'] });
-    const names = Array.from({ length: 10 }, (_, i) => `svc-${i}`);
+    const names = Array.from({ length: 8 }, (_, i) => `svc-${i}`);
     // The other controller writes its condition right after each Service appears: while herald is deciding
     // (its cache does not hold the condition yet) and before herald rewrites its own conditions.
     for (const [i, name] of names.entries()) {
@@ -93,12 +93,20 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
       await applyForeign(ns, name, i);
     }
     for (const name of names) await h.waitForService(ns, name, 'an address', (s) => ingressIPs(s).length === 1 && condition(s, ANNOUNCED)?.reason === 'NoL2Advertisement');
-    // A change that makes herald rewrite a condition on every Service.
+    // A change that makes herald rewrite a condition on every Service, now that each carries the other one.
     await h.createL2Advertisement('all', {});
     for (const name of names) await h.waitForService(ns, name, 'AwaitingSpeaker', (s) => condition(s, ANNOUNCED)?.reason === 'AwaitingSpeaker');
+    // The other controller updates its condition, as an applier without force. A herald that wrote the
+    // whole list (merge patch) became co-owner of that condition and this apply would conflict (409); a
+    // herald write built from a cached copy would later put the old value back.
+    await Promise.all(names.map((name, i) => applyForeign(ns, name, i, 'v2')));
+    // And herald rewrites its Announced condition once more on one of them.
+    const address = ingressIPs(await h.service(ns, 'svc-0'))[0] as string;
+    await h.patchLBAddressStatus(address, { node: 'node-a', interface: 'eth0', mac: '02:48:52:4c:00:01', since: new Date().toISOString(), transitions: 1 });
+    await h.waitForService(ns, 'svc-0', 'Announcing', (s) => condition(s, ANNOUNCED)?.reason === 'Announcing');
     for (const [i, name] of names.entries()) {
       const svc = await h.service(ns, name);
-      expect(condition(svc, FOREIGN), name).toMatchObject({ status: 'True', message: `probe ${i}` });
+      expect(condition(svc, FOREIGN), name).toMatchObject({ status: 'True', message: `probe ${i} v2` });
       expect(condition(svc, ASSIGNED)?.status, name).toBe('True');
       // herald owns its fields as an applier on the status subresource, and nothing in metadata.
       const managers = (svc.metadata?.managedFields ?? []).filter((m) => m.manager === 'herald-controller');
@@ -109,7 +117,7 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
     // Releasing the Service removes herald's conditions and keeps the other one.
     await core.patchNamespacedService({ namespace: ns, name: 'svc-0', body: { spec: { type: 'ClusterIP' } } }, mergePatch);
     const cleared = await h.waitForService(ns, 'svc-0', 'herald conditions gone', (s) => !condition(s, ASSIGNED) && !condition(s, ANNOUNCED) && ingressIPs(s).length === 0);
-    expect(condition(cleared, FOREIGN)).toMatchObject({ message: 'probe 0' });
+    expect(condition(cleared, FOREIGN)).toMatchObject({ message: 'probe 0 v2' });
   });
 
   it('a 403 on status writes backs off to the cap and reports it once; restoring RBAC recovers within one cap interval', async () => {
