@@ -120,6 +120,23 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
     expect(condition(cleared, FOREIGN)).toMatchObject({ message: 'probe 0 v2' });
   });
 
+  it('clears what an older herald wrote by merge patch once the Service stops being a LoadBalancer, keeping its annotation', async () => {
+    const ns = await testNamespace();
+    // An older herald's leftovers: status written with a merge patch (another field manager) and the annotation.
+    // The Service is of another class, so this controller leaves it alone while it is a LoadBalancer.
+    await core.createNamespacedService({ namespace: ns, body: lbService('old', { lbClass: 'example.com/older-herald', annotations: { 'herald.dev/allocated-from-pool': 'web' } }) });
+    const old = (type: string, message: string) => ({ type, status: 'True', reason: 'Assigned', message, lastTransitionTime: new Date().toISOString() });
+    await core.patchNamespacedServiceStatus(
+      { namespace: ns, name: 'old', body: { status: { loadBalancer: { ingress: [{ ip: '192.0.2.190' }] }, conditions: [old(ASSIGNED, '192.0.2.190 from pool "web"'), old(ANNOUNCED, 'x'), foreignCondition('theirs')] } } },
+      mergePatch,
+    );
+    await core.patchNamespacedService({ namespace: ns, name: 'old', body: { spec: { type: 'ClusterIP', loadBalancerClass: null } } }, mergePatch);
+    const cleared = await h.waitForService(ns, 'old', 'herald conditions and address gone', (s) => !condition(s, ASSIGNED) && !condition(s, ANNOUNCED) && ingressIPs(s).length === 0);
+    expect(condition(cleared, FOREIGN)).toMatchObject({ message: 'theirs' });
+    // herald may not write metadata any more: the old annotation stays (documented).
+    expect(cleared.metadata?.annotations?.['herald.dev/allocated-from-pool']).toBe('web');
+  });
+
   it('a 403 on status writes backs off to the cap and reports it once; restoring RBAC recovers within one cap interval', async () => {
     const ns = await testNamespace();
     await h.createPool('web', { addresses: ['192.0.2.180/30'] });

@@ -27,6 +27,7 @@ const metrics = createControllerMetrics();
 const writer = new KubeWriter(kubeConfig, { metrics, log, concurrency: config.writeConcurrency, component: 'herald-controller', identity: config.identity });
 const statusWriter = new ServiceStatusWriter({
   apply: (namespace, name, status) => writer.applyServiceStatus(namespace, name, status),
+  release: (namespace, name, conditionTypes) => writer.releaseServiceStatus(namespace, name, conditionTypes),
   event: (target, type, reason, message) => writer.event(target, type, reason, message),
   log,
   metrics: { failures: metrics.writeFailures, backoffObjects: metrics.writeBackoffObjects },

@@ -5,6 +5,7 @@ import type { ControllerMetrics } from '../metrics.js';
 import { eventBody, Limiter } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
 const serverSideApply = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
 
 /**
@@ -65,6 +66,16 @@ export class KubeWriter {
   applyServiceStatus(namespace: string, name: string, status: object): Promise<k8s.V1Service> {
     const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, status };
     return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body, fieldManager: FIELD_MANAGER, force: true }, serverSideApply));
+  }
+
+  /**
+   * Clears what herald wrote on a Service it no longer handles: the addresses, and its conditions by type
+   * with strategic-merge `$patch: delete` (conditions merge by type), which removes them whichever manager
+   * owns them (an older herald wrote them by merge patch) and touches no other condition.
+   */
+  releaseServiceStatus(namespace: string, name: string, conditionTypes: readonly string[]): Promise<k8s.V1Service> {
+    const body = { status: { loadBalancer: { ingress: [] }, conditions: conditionTypes.map((type) => ({ type, $patch: 'delete' })) } };
+    return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body, fieldManager: FIELD_MANAGER }, strategicMergePatch));
   }
 
   /** Events are best effort: a failure is logged, never retried into a loop. */

@@ -25,6 +25,10 @@ function setup(script: (call: number, status: object) => Promise<{ metadata: { r
       calls.push({ at: Date.now(), status });
       return script(calls.length, status);
     },
+    release: (_ns, _name, types) => {
+      calls.push({ at: Date.now(), status: { release: types } });
+      return script(calls.length, { release: types });
+    },
     event: (_t, type, reason, message) => events.push({ type, reason, message }),
     log: pino({ level: 'silent' }),
     metrics,

@@ -23,9 +23,14 @@ export type StatusWriteResult =
   /** dropAll() threw the write away (leadership lost, shutdown). */
   | { readonly outcome: 'dropped' };
 
+/** What to write: herald's status fields by server-side apply, or the removal of everything herald wrote. */
+export type StatusWrite = { readonly apply: object } | { readonly release: readonly string[] };
+
 export interface ServiceStatusWriterOptions {
   /** One server-side apply of a Service's status; resolves with the written object. */
   apply(namespace: string, name: string, status: object): Promise<{ metadata?: { resourceVersion?: string } }>;
+  /** Removes herald's addresses and the given condition types from a Service's status. */
+  release(namespace: string, name: string, conditionTypes: readonly string[]): Promise<{ metadata?: { resourceVersion?: string } }>;
   event(target: EventTarget, type: 'Normal' | 'Warning', reason: string, message: string): void;
   log: Logger;
   metrics: { failures: Counter<'kind' | 'reason'>; backoffObjects: Gauge<'kind' | 'reason' | 'state'> };
@@ -37,7 +42,7 @@ export interface ServiceStatusWriterOptions {
 
 interface Entry {
   target: ServiceStatusTarget;
-  status: object;
+  write: StatusWrite;
   fingerprint: string;
   waiters: ((r: StatusWriteResult) => void)[];
   inFlight: boolean;
@@ -68,11 +73,21 @@ export class ServiceStatusWriter {
 
   /** Asks for `status` to be applied; resolves when it was written, replaced, refused, or dropped. */
   apply(target: ServiceStatusTarget, status: object): Promise<StatusWriteResult> {
+    return this.enqueue(target, { apply: status });
+  }
+
+  /** Asks for herald's addresses and conditions (these types) to be removed from a Service it no longer handles. */
+  release(target: ServiceStatusTarget, conditionTypes: readonly string[]): Promise<StatusWriteResult> {
+    return this.enqueue(target, { release: conditionTypes });
+  }
+
+  private enqueue(target: ServiceStatusTarget, write: StatusWrite): Promise<StatusWriteResult> {
+    const status = write;
     const key = `${target.namespace}/${target.name}`;
     const fingerprint = JSON.stringify(status);
     let e = this.entries.get(key);
     if (!e) {
-      e = { target, status, fingerprint, waiters: [], inFlight: false, timer: undefined, failures: 0, failing: undefined, stopped: undefined };
+      e = { target, write: status, fingerprint, waiters: [], inFlight: false, timer: undefined, failures: 0, failing: undefined, stopped: undefined };
       this.entries.set(key, e);
       const p = this.wait(e);
       this.run(key, e);
@@ -88,7 +103,7 @@ export class ServiceStatusWriter {
     // New content: whoever waited for the old one learns it will never be written as such.
     for (const w of e.waiters.splice(0)) w({ outcome: 'superseded' });
     e.target = target;
-    e.status = status;
+    e.write = status;
     e.fingerprint = fingerprint;
     const p = this.wait(e);
     // A retry already scheduled keeps its delay (new content does not fix a 403); a stop is lifted.
@@ -130,7 +145,8 @@ export class ServiceStatusWriter {
     e.inFlight = true;
     const fingerprint = e.fingerprint;
     const { namespace, name } = e.target;
-    this.o.apply(namespace, name, e.status).then(
+    const write = e.write;
+    ('apply' in write ? this.o.apply(namespace, name, write.apply) : this.o.release(namespace, name, write.release)).then(
       (written) => {
         if (this.entries.get(key) !== e) return;
         e.inFlight = false;

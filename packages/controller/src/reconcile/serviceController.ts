@@ -31,6 +31,9 @@ export interface ServiceControllerOptions {
   writeBackoff: { initialMs: number; maxMs: number };
 }
 
+/** The fingerprint of a Service whose status herald is clearing (or has cleared). */
+const RELEASED = 'released';
+
 interface Written {
   resourceVersion: string | undefined;
   fingerprint: string;
@@ -258,19 +261,26 @@ export class ServiceController {
       this.retryPending(key);
     }
     if (!svc) return this.o.statusWriter.forget(key);
+    // A LoadBalancer of another class belongs to another controller (perhaps another herald, which applies
+    // as the same field manager): never clear it. The class of a LoadBalancer cannot change, so a Service
+    // herald handled leaves it only by changing type, and is cleared then.
+    if (svc.spec?.type === 'LoadBalancer') return;
     // Something herald wrote is still there: its conditions, or an address next to the pool annotation of an
     // older herald. (The annotation itself stays: herald may no longer write Service metadata.)
     const heraldConditions = ((svc.status?.conditions ?? []) as unknown as Condition[]).filter((c) => c.type.startsWith('herald.dev/'));
     const ours = heraldConditions.length > 0 || (currentIngress(svc).length > 0 && svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool] !== undefined);
     if (!ours) return;
-    this.o.log.info({ event: 'addressReleased', service: key, reason: svc.spec?.type !== 'LoadBalancer' ? 'NotLoadBalancer' : 'OtherClass' }, 'Service no longer handled by herald; clearing its status');
-    const target = { namespace: svc.metadata?.namespace as string, name: svc.metadata?.name as string, uid: svc.metadata?.uid, resourceVersion: svc.metadata?.resourceVersion };
-    // Server-side apply removes the fields herald's manager owns and no longer applies. Conditions an older
-    // herald wrote with merge patches belong to another manager, so take them over first, then let go.
-    const release = () => this.o.statusWriter.apply(target, { loadBalancer: { ingress: [] } });
-    if (heraldConditions.length === 0) void release();
-    else void this.o.statusWriter.apply(target, { loadBalancer: { ingress: [] }, conditions: heraldConditions }).then((r) => {
-      if (r.outcome === 'written') void release();
+    const rv = svc.metadata?.resourceVersion;
+    const last = this.written.get(key);
+    // Echoes of our own clearing writes, or a clearing still under way: nothing new to do.
+    if (last?.fingerprint === RELEASED && (last.inFlight || last.resourceVersion === rv || (rv !== undefined && last.ours?.has(rv)))) return;
+    const entry: Written = { resourceVersion: rv, fingerprint: RELEASED, inFlight: true, ours: new Set() };
+    this.written.set(key, entry);
+    this.o.log.info({ event: 'addressReleased', service: key, reason: 'NotLoadBalancer' }, 'Service no longer handled by herald; clearing its status');
+    const target = { namespace: svc.metadata?.namespace as string, name: svc.metadata?.name as string, uid: svc.metadata?.uid, resourceVersion: rv };
+    void this.o.statusWriter.release(target, heraldConditions.map((c) => c.type)).then((r) => {
+      if (r.outcome === 'written' && r.resourceVersion) entry.ours?.add(r.resourceVersion);
+      entry.inFlight = false;
     });
   }
 
