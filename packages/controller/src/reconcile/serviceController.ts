@@ -400,22 +400,22 @@ export class ServiceController {
   /**
    * LBAddress and pool writes are re-planned as a whole (syncCluster), so they back off as one: a streak of
    * failures waits per planWriteRetry, logs a warning once at the start of the streak, and refused content
-   * (422…) waits for the next change instead of a timer. 409/404 mean the cache is behind: re-plan soon.
+   * (422…) waits for the next change instead of a timer. 409/404 mean the cache is behind: re-plan when the
+   * watch catches up, as before.
    */
   private clusterWriteFailed(what: string, e: Error): void {
     const code = (e as { code?: number }).code;
-    const decision = planWriteRetry({ code, failures: ++this.clusterWriteFailures, initialMs: this.o.writeBackoff.initialMs, maxMs: this.o.writeBackoff.maxMs, jitter: Math.random() });
     this.o.metrics.writeFailures.inc({ kind: what.startsWith('pool ') ? 'poolStatus' : 'lbaddress', reason: writeFailureReason(code) });
-    const fields = { event: 'clusterWriteFailed', object: what, reason: writeFailureReason(code), code, err: e.message, failures: this.clusterWriteFailures };
-    if (this.clusterWriteFailures === 1) this.o.log.warn({ ...fields, action: decision.action }, 'LBAddress or pool status write failed');
-    else this.o.log.debug({ ...fields, action: decision.action }, 'LBAddress or pool status write failed again');
-    if (decision.action === 'stop') return;
-    if (decision.action === 'drop' || decision.reason === 'Conflict') {
-      // The object changed or vanished under us: the watch will bring the news; re-plan then.
+    if (code === 404 || code === 409) {
+      // The object changed or vanished under us (the cache is behind): the watch brings the news; re-plan then.
       this.clusterDirty = true;
       return;
     }
-    if (this.clusterRetry) return;
+    const decision = planWriteRetry({ code, failures: ++this.clusterWriteFailures, initialMs: this.o.writeBackoff.initialMs, maxMs: this.o.writeBackoff.maxMs, jitter: Math.random() });
+    const fields = { event: 'clusterWriteFailed', object: what, reason: writeFailureReason(code), code, err: e.message, failures: this.clusterWriteFailures, action: decision.action };
+    if (this.clusterWriteFailures === 1) this.o.log.warn(fields, 'LBAddress or pool status write failed');
+    else this.o.log.debug(fields, 'LBAddress or pool status write failed again');
+    if (decision.action !== 'retry' || this.clusterRetry) return;
     this.clusterRetry = setTimeout(() => {
       this.clusterRetry = undefined;
       this.clusterDirty = true;
