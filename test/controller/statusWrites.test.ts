@@ -114,6 +114,20 @@ describe('Service status writes: server-side apply, least privilege, backoff', (
       expect(svc.metadata?.annotations?.['herald.dev/allocated-from-pool'], name).toBeUndefined();
     }
 
+    // herald's cache behind the other controller: herald is frozen while a change it must write (svc-1 is now
+    // announced) and then the other controller's update of its own condition happen. On waking, herald
+    // writes from its cache, which does not hold that update yet; the update must survive.
+    const address1 = ingressIPs(await h.service(ns, 'svc-1'))[0] as string;
+    controller.proc.kill('SIGSTOP');
+    try {
+      await h.patchLBAddressStatus(address1, { node: 'node-b', interface: 'eth0', mac: '02:48:52:4c:00:02', since: new Date().toISOString(), transitions: 1 });
+      await applyForeign(ns, 'svc-1', 1, 'v3');
+    } finally {
+      controller.proc.kill('SIGCONT');
+    }
+    await h.waitForService(ns, 'svc-1', 'Announcing', (s) => condition(s, ANNOUNCED)?.reason === 'Announcing');
+    expect(condition(await h.service(ns, 'svc-1'), FOREIGN)).toMatchObject({ message: 'probe 1 v3' });
+
     // Releasing the Service removes herald's conditions and keeps the other one.
     await core.patchNamespacedService({ namespace: ns, name: 'svc-0', body: { spec: { type: 'ClusterIP' } } }, mergePatch);
     const cleared = await h.waitForService(ns, 'svc-0', 'herald conditions gone', (s) => !condition(s, ASSIGNED) && !condition(s, ANNOUNCED) && ingressIPs(s).length === 0);
