@@ -537,6 +537,7 @@ describe('value sets', () => {
         'HeraldAddressPoolUsage95Percent',
         'HeraldControllerAbsent',
         'HeraldControllerNoLeader',
+        'HeraldControllerWritesFailing',
         'HeraldHeartbeatsBroken',
         'HeraldSpeakerDown',
         'HeraldSpeakerNotReady',
@@ -558,6 +559,7 @@ describe('value sets', () => {
       }
       expect(expr('HeraldAddressConflict')).toContain('increase(herald_speaker_conflicts_total{namespace="herald-system"}[5m])) > 0');
       expect(expr('HeraldControllerNoLeader')).toBe('max(herald_controller_leader{namespace="herald-system"}) == 0');
+      expect(expr('HeraldControllerWritesFailing')).toBe('max by (kind, reason, state) (herald_controller_write_backoff_objects{namespace="herald-system"}) > 0');
       expect(expr('HeraldSpeakerNotReady')).toBe(
         'kube_daemonset_status_desired_number_scheduled{namespace="herald-system", daemonset="herald-speaker"} - kube_daemonset_status_number_ready{namespace="herald-system", daemonset="herald-speaker"} > 0',
       );

@@ -15,6 +15,10 @@ export interface ControllerConfig {
   readonly retryPeriodMs: number;
   readonly writeConcurrency: number;
   readonly serviceAccount: string;
+  /** First retry delay of a failed write; doubles per failure up to writeBackoffMaxMs. */
+  readonly writeBackoffInitialMs: number;
+  /** Longest wait between retries of a failed write: a fixed cause (RBAC restored) is noticed within it. */
+  readonly writeBackoffMaxMs: number;
 }
 
 const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadBalancer Services
@@ -30,6 +34,8 @@ const USAGE = `herald-controller: assigns addresses from IPAddressPools to LoadB
   --lease-duration MS      how long a standby waits, after the Lease last changed, before taking over;
                            the leader stops writing after 2/3 of it without a renewal (default: 15000)
   --write-concurrency N    parallel API writes (default: 16)
+  --write-backoff-initial MS  first retry delay of a failed API write; doubles per failure (default: 1000)
+  --write-backoff-max MS   longest wait between retries of a failed write (default: 300000)
   --service-account NAME   this controller's ServiceAccount, owner of its Lease (default: herald-controller)
 `;
 
@@ -55,6 +61,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
       'lease-duration': { type: 'string', default: '15000' },
       'write-concurrency': { type: 'string', default: '16' },
       'service-account': { type: 'string', default: 'herald-controller' },
+      'write-backoff-initial': { type: 'string', default: '1000' },
+      'write-backoff-max': { type: 'string', default: '300000' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -72,6 +80,9 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
   if (leaseDurationMs < 1_000) throw new Error(`--lease-duration must be at least 1000 ms, not ${leaseDurationMs}`);
   const writeConcurrency = Number(values['write-concurrency']);
   if (!Number.isInteger(writeConcurrency) || writeConcurrency < 1) throw new Error('--write-concurrency must be a positive integer');
+  const writeBackoffInitialMs = durationMs('write-backoff-initial', values['write-backoff-initial'] as string);
+  const writeBackoffMaxMs = durationMs('write-backoff-max', values['write-backoff-max'] as string);
+  if (writeBackoffMaxMs < writeBackoffInitialMs) throw new Error(`--write-backoff-max (${writeBackoffMaxMs}) must not be below --write-backoff-initial (${writeBackoffInitialMs})`);
   return Object.freeze({
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
     namespace: values.namespace ?? env.POD_NAMESPACE ?? 'herald-system',
@@ -86,5 +97,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): ControllerCo
     retryPeriodMs: Math.max(200, Math.round(leaseDurationMs / 7.5)),
     writeConcurrency,
     serviceAccount: values['service-account'] as string,
+    writeBackoffInitialMs,
+    writeBackoffMaxMs,
   });
 }

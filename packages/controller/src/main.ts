@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { readConfig } from './config.js';
 
 import { KubeWriter } from './kube/kubeWriter.js';
+import { ServiceStatusWriter } from './kube/serviceStatusWriter.js';
 import { createControllerMetrics } from './metrics.js';
 import { ServiceController } from './reconcile/serviceController.js';
 
@@ -25,7 +26,16 @@ const metrics = createControllerMetrics();
 // Writes pass only while this replica holds leadership: after losing it, queued writes are dropped.
 const fence = new WriteFence();
 const writer = new KubeWriter(kubeConfig, { metrics, log, concurrency: config.writeConcurrency, component: 'herald-controller', identity: config.identity, fence });
-const controller = new ServiceController({ kubeConfig, log, metrics, writer, lbClass: config.lbClass });
+const statusWriter = new ServiceStatusWriter({
+  apply: (namespace, name, status) => writer.applyServiceStatus(namespace, name, status),
+  release: (namespace, name, conditionTypes) => writer.releaseServiceStatus(namespace, name, conditionTypes),
+  event: (target, type, reason, message) => writer.event(target, type, reason, message),
+  log,
+  metrics: { failures: metrics.writeFailures, backoffObjects: metrics.writeBackoffObjects },
+  initialBackoffMs: config.writeBackoffInitialMs,
+  maxBackoffMs: config.writeBackoffMaxMs,
+});
+const controller = new ServiceController({ kubeConfig, log, metrics, writer, statusWriter, lbClass: config.lbClass, writeBackoff: { initialMs: config.writeBackoffInitialMs, maxMs: config.writeBackoffMaxMs } });
 const stopping = new AbortController();
 
 const servers = await startHttpEndpoints({

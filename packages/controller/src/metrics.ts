@@ -20,6 +20,13 @@ export function createControllerMetrics() {
       registers: [registry],
     }),
     apiWrites: new Counter({ name: 'herald_k8s_writes_total', help: 'Writes to the Kubernetes API, by kind and result', labelNames: ['kind', 'result'], registers: [registry] }),
+    writeFailures: new Counter({ name: 'herald_controller_write_failures_total', help: 'Failed writes to the Kubernetes API, every attempt, by kind and reason (Forbidden, Invalid, ServerError…)', labelNames: ['kind', 'reason'], registers: [registry] }),
+    writeBackoffObjects: new Gauge({
+      name: 'herald_controller_write_backoff_objects',
+      help: 'Objects whose writes are failing: state="retrying" (backing off, up to --write-backoff-max) or "stopped" (refused content, waits for a change)',
+      labelNames: ['kind', 'reason', 'state'],
+      registers: [registry],
+    }),
     watchRestarts: new Counter({ name: 'herald_k8s_watch_restarts_total', help: 'Watch restarts, by resource and reason', labelNames: ['resource', 'reason'], registers: [registry] }),
     isLeader: new Gauge({ name: 'herald_controller_leader', help: '1 while this replica is the active controller', registers: [registry] }),
   };

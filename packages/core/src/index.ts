@@ -42,3 +42,5 @@ export * from './membership/incarnation.js';
 export * from './membership/speakerLease.js';
 export * from './service/serviceConditions.js';
 export * from './service/planService.js';
+export * from './write/writeFailureReason.js';
+export * from './write/planWriteRetry.js';

@@ -5,6 +5,14 @@ import type { ControllerMetrics } from '../metrics.js';
 import { eventBody, guardedApiClient, isFenced, Limiter, type WriteFence } from '@herald/kube';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+const strategicMergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.StrategicMergePatch);
+const serverSideApply = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+
+/**
+ * The field manager of herald's server-side applies. Kubernetes tracks which manager owns each field, so
+ * herald's apply replaces only its own conditions and leaves other controllers' conditions alone.
+ */
+export const FIELD_MANAGER = 'herald-controller';
 
 const ownerReferences = (owner: { name: string; uid: string } | undefined) =>
   owner ? [{ apiVersion: API_VERSION, kind: 'IPAddressPool', name: owner.name, uid: owner.uid }] : [];
@@ -65,12 +73,25 @@ export class KubeWriter {
     });
   }
 
-  patchServiceStatus(namespace: string, name: string, status: object): Promise<k8s.V1Service> {
-    return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body: { status } }, mergePatch));
+  /**
+   * Server-side apply of the Service status fields herald owns: `loadBalancer.ingress` (an atomic list) and
+   * the herald.dev/* conditions (a list map keyed by type, so other managers' conditions survive). Applying
+   * a status without a condition herald applied before removes that condition. `force` takes ownership of
+   * fields an older herald wrote with merge patches; nobody else should be writing herald's fields.
+   */
+  applyServiceStatus(namespace: string, name: string, status: object): Promise<k8s.V1Service> {
+    const body = { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, status };
+    return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body, fieldManager: FIELD_MANAGER, force: true }, serverSideApply));
   }
 
-  patchServiceAnnotations(namespace: string, name: string, annotations: Record<string, string | null>): Promise<k8s.V1Service> {
-    return this.write('serviceMetadata', () => this.core.patchNamespacedService({ name, namespace, body: { metadata: { annotations } } }, mergePatch));
+  /**
+   * Clears what herald wrote on a Service it no longer handles: the addresses, and its conditions by type
+   * with strategic-merge `$patch: delete` (conditions merge by type), which removes them whichever manager
+   * owns them (an older herald wrote them by merge patch) and touches no other condition.
+   */
+  releaseServiceStatus(namespace: string, name: string, conditionTypes: readonly string[]): Promise<k8s.V1Service> {
+    const body = { status: { loadBalancer: { ingress: [] }, conditions: conditionTypes.map((type) => ({ type, $patch: 'delete' })) } };
+    return this.write('serviceStatus', () => this.core.patchNamespacedServiceStatus({ name, namespace, body, fieldManager: FIELD_MANAGER }, strategicMergePatch));
   }
 
   /** Events are best effort: a failure is logged, never retried into a loop. */

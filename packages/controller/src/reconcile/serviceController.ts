@@ -1,12 +1,13 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, sameList, serviceKey, validatePools,
+  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, planWriteRetry, sameList, serviceKey, validatePools, writeFailureReason,
   type Condition, type ForgetPlan, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PlannedEvent, type PoolVerdict, type ServiceObject,
   type ServicePlan, type ServiceView, type ServiceWorld,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { isFenced, Reflector, sleep, type ChangeType, type KubeObject } from '@herald/kube';
 import type { KubeWriter } from '../kube/kubeWriter.js';
+import type { ServiceStatusWriter } from '../kube/serviceStatusWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
 import { planLBAddresses } from './lbAddressPlan.js';
@@ -25,7 +26,11 @@ export interface ServiceControllerOptions {
   log: Logger;
   metrics: ControllerMetrics;
   writer: KubeWriter;
+  /** Every Service status write goes through it: coalesced per Service, backed off per Service. */
+  statusWriter: ServiceStatusWriter;
   lbClass: string | undefined;
+  /** Backoff bounds for LBAddress and pool status writes (the same policy as Service status). */
+  writeBackoff: { initialMs: number; maxMs: number };
 }
 
 /** What herald wants a Service to show (from the plan), and the event its write makes. */
@@ -35,6 +40,9 @@ interface DesiredServiceState {
   readonly conditions: ConditionInput[];
   readonly transition: PlannedEvent | undefined;
 }
+
+/** The fingerprint of a Service whose status herald is clearing (or has cleared). */
+const RELEASED = 'released';
 
 interface Written {
   resourceVersion: string | undefined;
@@ -72,6 +80,8 @@ export class ServiceController {
   private wake: (() => void) | undefined;
   /** Monotonic time the leader's loop (or, during the first pass, its writes) last made progress. */
   private lastLoop = performance.now();
+  private clusterWriteFailures = 0;
+  private clusterRetry: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ServiceControllerOptions) {
     const kc = o.kubeConfig;
@@ -174,6 +184,7 @@ export class ServiceController {
     this.firstPassDone = false;
     this.allocator = new Allocator();
     this.written.clear();
+    this.o.statusWriter.dropAll();
     this.refreshPools();
     const keys = [...this.services.store.keys()].sort();
     const hasAddress = (k: string) => currentIngress(this.services.store.get(k) ?? {}).length > 0;
@@ -214,6 +225,8 @@ export class ServiceController {
       // Yield so watch events (including our own writes coming back) are handled between batches.
       await new Promise((r) => setImmediate(r));
     }
+    // Whatever is still queued or backing off was decided by a leader that no longer is one.
+    this.o.statusWriter.dropAll();
     this.leading = false;
   }
 
@@ -290,64 +303,74 @@ export class ServiceController {
 
   /** A Service that is gone, or no longer ours: its addresses were freed by the plan; clear what we wrote on it. */
   private forget(key: string, svc: Service | undefined, plan: ForgetPlan): void {
-    if (!svc || !plan.clear) return;
-    const ns = svc.metadata?.namespace as string;
-    const name = svc.metadata?.name as string;
-    const others = ((svc.status?.conditions ?? []) as unknown as Condition[]).filter((c) => !c.type.startsWith('herald.dev/'));
+    if (!svc) return this.o.statusWriter.forget(key);
+    if (!plan.clear) return;
+    // A LoadBalancer of another class belongs to another controller (perhaps another herald, which applies
+    // as the same field manager): never clear it. The class of a LoadBalancer cannot change, so a Service
+    // herald handled leaves it only by changing type, and is cleared then.
+    if (svc.spec?.type === 'LoadBalancer') return;
+    // Something herald wrote is still there: its conditions, or an address next to the pool annotation of an
+    // older herald. (The annotation itself stays: herald may no longer write Service metadata.)
+    const heraldConditions = ((svc.status?.conditions ?? []) as unknown as Condition[]).filter((c) => c.type.startsWith('herald.dev/'));
+    const ours = heraldConditions.length > 0 || (currentIngress(svc).length > 0 && svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool] !== undefined);
+    if (!ours) return;
+    const rv = svc.metadata?.resourceVersion;
+    const last = this.written.get(key);
+    // Echoes of our own clearing writes, or a clearing still under way: nothing new to do.
+    if (last?.fingerprint === RELEASED && (last.inFlight || last.resourceVersion === rv || (rv !== undefined && last.ours?.has(rv)))) return;
+    const entry: Written = { resourceVersion: rv, fingerprint: RELEASED, inFlight: true, ours: new Set() };
+    this.written.set(key, entry);
     this.o.log.info({ event: 'addressReleased', service: key, reason: plan.why }, 'Service no longer handled by herald; clearing its status');
-    void this.o.writer
-      .patchServiceStatus(ns, name, { loadBalancer: { ingress: [] }, conditions: others })
-      .then(() => this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: null }))
-      .catch((e: Error) => this.retryLater(key, e));
+    const target = { namespace: svc.metadata?.namespace as string, name: svc.metadata?.name as string, uid: svc.metadata?.uid, resourceVersion: rv };
+    void this.o.statusWriter.release(target, heraldConditions.map((c) => c.type)).then((r) => {
+      if (r.outcome === 'written' && r.resourceVersion) entry.ours?.add(r.resourceVersion);
+      entry.inFlight = false;
+    });
   }
 
   private target(svc: Service) {
     return { kind: 'Service' as const, name: svc.metadata?.name as string, namespace: svc.metadata?.namespace, uid: svc.metadata?.uid };
   }
 
-  private retryLater(key: string, e: Error): void {
-    // Refused because leadership is gone: the new leader owns this Service now.
-    if (isFenced(e)) return;
-    this.o.log.warn({ event: 'writeFailed', service: key, err: e.message }, 'write failed; will retry');
-    setTimeout(() => this.enqueue(key), 1_000).unref();
-  }
-
-  /** Compares desired with what the Service shows (or what we last wrote) and makes at most two writes. */
+  /** Compares desired with what the Service shows (or what we last wrote) and hands at most one write to the status writer. */
   private apply(svc: Service, desired: DesiredServiceState, reason: string): void {
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
     const fingerprint = JSON.stringify({ ingress: desired.ingress, pool: desired.pool, conditions: desired.conditions });
     const last = this.written.get(key);
     const rv = svc.metadata?.resourceVersion;
-    // The annotation write comes back before the status write lands: without this, that echo looked like
-    // a Service still lacking its address and was written (and evented) a second time.
+    // An echo of a state older than our write (watch events can trail the write's response) must not be
+    // written a second time.
     if (last && last.fingerprint === fingerprint && (last.inFlight || last.resourceVersion === rv || (rv !== undefined && last.ours?.has(rv)))) return;
     const existing = (svc.status?.conditions ?? []) as unknown as Condition[];
     const ingressChanged = !sameList(currentIngress(svc), desired.ingress);
     const conditionsChanged = conditionsDiffer(existing, desired.conditions);
-    const annotation = svc.metadata?.annotations?.[ANNOTATION.allocatedFromPool];
-    const annotationChanged = (annotation ?? undefined) !== desired.pool;
-    if (!ingressChanged && !conditionsChanged && !annotationChanged) {
+    // herald.dev/allocated-from-pool is no longer written (the controller may write Service status only);
+    // the pool is in the AddressAssigned condition and the LBAddress. An old annotation is left in place.
+    if (!ingressChanged && !conditionsChanged) {
       this.written.set(key, { resourceVersion: svc.metadata?.resourceVersion, fingerprint });
       return;
     }
     if (desired.transition) this.transition(svc, desired.transition, reason, desired.ingress);
     const entry: Written = { resourceVersion: rv, fingerprint, inFlight: true, ours: new Set() };
     this.written.set(key, entry);
-    const ns = svc.metadata?.namespace as string;
-    const name = svc.metadata?.name as string;
+    // Only herald's own conditions: server-side apply merges them by type with everyone else's.
+    const ours = new Set(desired.conditions.map((c) => c.type));
     const status = {
       loadBalancer: { ingress: desired.ingress.map((ip) => ({ ip })) },
-      conditions: mergeConditions(existing, desired.conditions, new Date().toISOString()),
+      conditions: mergeConditions(existing, desired.conditions, new Date().toISOString()).filter((c) => ours.has(c.type)),
     };
-    const writes = async () => {
-      const produced = (s: k8s.V1Service) => s.metadata?.resourceVersion && entry.ours?.add(s.metadata.resourceVersion);
-      if (annotationChanged) produced(await this.o.writer.patchServiceAnnotations(ns, name, { [ANNOTATION.allocatedFromPool]: desired.pool ?? null }));
-      if (ingressChanged || conditionsChanged) produced(await this.o.writer.patchServiceStatus(ns, name, status));
-    };
-    writes().then(() => (entry.inFlight = false), (e: Error) => {
-      if (this.written.get(key) === entry) this.written.delete(key);
-      if ((e as { code?: number }).code === 404) return;
-      this.retryLater(key, e);
+    const target = { namespace: svc.metadata?.namespace as string, name: svc.metadata?.name as string, uid: svc.metadata?.uid, resourceVersion: rv };
+    void this.o.statusWriter.apply(target, status).then((r) => {
+      if (r.outcome === 'written') {
+        if (r.resourceVersion) entry.ours?.add(r.resourceVersion);
+        entry.inFlight = false;
+      } else if (r.outcome === 'stopped') {
+        // Refused content: look again (and write again) only when the Service changes.
+        entry.inFlight = false;
+      } else if (this.written.get(key) === entry) {
+        // Replaced, gone or dropped: the next look at this Service decides afresh.
+        this.written.delete(key);
+      }
     });
   }
 
@@ -366,22 +389,21 @@ export class ServiceController {
   private syncCluster(): void {
     this.clusterDirty = false;
     const plan = planLBAddresses(this.allocator.addressUses(), this.addresses.store as ReadonlyMap<string, LBAddress>);
+    const writes: Promise<unknown>[] = [];
+    let failed = false;
     const fail = (what: string) => (e: Error) => {
+      // Refused because leadership is gone: the new leader owns these objects now.
       if (isFenced(e)) return;
-      if ((e as { code?: number }).code === 409 || (e as { code?: number }).code === 404) {
-        this.clusterDirty = true;
-        return;
-      }
-      this.o.log.warn({ event: 'writeFailed', object: what, err: e.message }, 'LBAddress write failed; will retry');
-      setTimeout(() => { this.clusterDirty = true; this.wake?.(); }, 1_000).unref();
+      failed = true;
+      this.clusterWriteFailed(what, e);
     };
     const owner = (pool: string) => {
       const uid = this.pools.store.get(pool)?.metadata?.uid;
       return uid ? { name: pool, uid } : undefined;
     };
-    for (const c of plan.create) void this.o.writer.createLBAddress(c.name, c.spec, owner(c.spec.pool)).catch(fail(c.name));
-    for (const u of plan.update) void this.o.writer.patchLBAddressSpec(u.name, u.spec, owner(u.spec.pool)).catch(fail(u.name));
-    for (const d of plan.delete) void this.o.writer.deleteLBAddress(d).catch(fail(d));
+    for (const c of plan.create) writes.push(this.o.writer.createLBAddress(c.name, c.spec, owner(c.spec.pool)).catch(fail(c.name)));
+    for (const u of plan.update) writes.push(this.o.writer.patchLBAddressSpec(u.name, u.spec, owner(u.spec.pool)).catch(fail(u.name)));
+    for (const d of plan.delete) writes.push(this.o.writer.deleteLBAddress(d).catch(fail(d)));
 
     let assigned = 0;
     for (const key of this.services.store.keys()) if (this.allocator.assignmentOf(key).length) assigned++;
@@ -407,8 +429,40 @@ export class ServiceController {
       } else if (!before && !verdict.valid) {
         this.o.writer.event({ kind: 'IPAddressPool', name, uid: pool.metadata.uid }, 'Warning', verdict.reason, verdict.message);
       }
-      void this.o.writer.patchPoolStatus(name, status).catch(fail(`pool ${name}`));
+      writes.push(this.o.writer.patchPoolStatus(name, status).catch(fail(`pool ${name}`)));
     }
+    void Promise.all(writes).then(() => {
+      if (failed || this.clusterWriteFailures === 0) return;
+      this.o.log.info({ event: 'clusterWritesRecovered', failures: this.clusterWriteFailures }, 'LBAddress and pool status writes succeed again');
+      this.clusterWriteFailures = 0;
+    });
+  }
+
+  /**
+   * LBAddress and pool writes are re-planned as a whole (syncCluster), so they back off as one: a streak of
+   * failures waits per planWriteRetry, logs a warning once at the start of the streak, and refused content
+   * (422…) waits for the next change instead of a timer. 409/404 mean the cache is behind: re-plan when the
+   * watch catches up, as before.
+   */
+  private clusterWriteFailed(what: string, e: Error): void {
+    const code = (e as { code?: number }).code;
+    this.o.metrics.writeFailures.inc({ kind: what.startsWith('pool ') ? 'poolStatus' : 'lbaddress', reason: writeFailureReason(code) });
+    if (code === 404 || code === 409) {
+      // The object changed or vanished under us (the cache is behind): the watch brings the news; re-plan then.
+      this.clusterDirty = true;
+      return;
+    }
+    const decision = planWriteRetry({ code, failures: ++this.clusterWriteFailures, initialMs: this.o.writeBackoff.initialMs, maxMs: this.o.writeBackoff.maxMs, jitter: Math.random() });
+    const fields = { event: 'clusterWriteFailed', object: what, reason: writeFailureReason(code), code, err: e.message, failures: this.clusterWriteFailures, action: decision.action };
+    if (this.clusterWriteFailures === 1) this.o.log.warn(fields, 'LBAddress or pool status write failed');
+    else this.o.log.debug(fields, 'LBAddress or pool status write failed again');
+    if (decision.action !== 'retry' || this.clusterRetry) return;
+    this.clusterRetry = setTimeout(() => {
+      this.clusterRetry = undefined;
+      this.clusterDirty = true;
+      this.wake?.();
+    }, decision.delayMs);
+    this.clusterRetry.unref();
   }
 }
 
