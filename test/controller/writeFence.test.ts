@@ -8,7 +8,9 @@ import { adminKubeConfig, testNamespace } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
 import { metricValue } from './controllerProcess.js';
 
-const KEY = 'test.herald.dev/write';
+const KEY = 'test.herald.dev/Write';
+/** The index of the last write that landed, from the condition each write applies. */
+const landed = (svc: k8s.V1Service) => Number(svc.status?.conditions?.find((c) => c.type === KEY)?.message ?? -1);
 
 describe('controller writes are fenced by the Lease (LeaderElector and KubeWriter in process, real apiserver)', () => {
   it('when another replica takes the Lease, the writes still queued are dropped, not flushed', async () => {
@@ -31,25 +33,25 @@ describe('controller writes are fenced by the Lease (LeaderElector and KubeWrite
     const stop = new AbortController();
     const end = await elector.run(stop.signal, async (leadership) => {
       fence.grant(leadership);
-      // Each write records its index on the Service: the last index that landed is the Service's value.
+      // Each write records its index in a condition on the Service: the last index that landed is the Service's value.
       outcomes = Promise.all(
         Array.from({ length: burst }, (_, i) =>
-          writer.patchServiceAnnotations(ns, 'target', { [KEY]: String(i) }).then(() => 'ok', (e: Error) => (isFenced(e) ? 'fenced' : e.message)),
+          writer.applyServiceStatus(ns, 'target', { conditions: [{ type: KEY, status: 'True', reason: 'Index', message: String(i), lastTransitionTime: new Date().toISOString() }] }).then(() => 'ok', (e: Error) => (isFenced(e) ? 'fenced' : e.message)),
         ),
       );
-      await waitFor('the first writes to land', async () => Number((await core.readNamespacedService({ namespace: ns, name: 'target' })).metadata?.annotations?.[KEY] ?? -1) >= 10, { timeoutMs: 10_000, intervalMs: 20 });
+      await waitFor('the first writes to land', async () => landed(await core.readNamespacedService({ namespace: ns, name: 'target' })) >= 10, { timeoutMs: 10_000, intervalMs: 20 });
       // Another replica takes the Lease (as after a partition the old leader could not see).
       const lease = await coordination.readNamespacedLease({ namespace: ns, name: 'herald-controller' });
       lease.spec = { ...lease.spec, holderIdentity: 'fence-b', renewTime: new k8s.V1MicroTime(Date.now()), leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1 };
       await coordination.replaceNamespacedLease({ namespace: ns, name: 'herald-controller', body: lease });
       await new Promise<void>((resolve) => leadership.signal.addEventListener('abort', () => resolve(), { once: true }));
-      landedAtLoss = Number((await core.readNamespacedService({ namespace: ns, name: 'target' })).metadata?.annotations?.[KEY]);
+      landedAtLoss = landed(await core.readNamespacedService({ namespace: ns, name: 'target' }));
     });
 
     expect(end).toBe('TakenByOther');
     const results = await outcomes;
     await writer.idle();
-    const landedAfter = Number((await core.readNamespacedService({ namespace: ns, name: 'target' })).metadata?.annotations?.[KEY]);
+    const landedAfter = landed(await core.readNamespacedService({ namespace: ns, name: 'target' }));
     const ok = results.filter((r) => r === 'ok').length;
     const fenced = results.filter((r) => r === 'fenced').length;
     // Writes are applied in order; at most the one in flight when leadership ended lands afterwards.
@@ -57,7 +59,7 @@ describe('controller writes are fenced by the Lease (LeaderElector and KubeWrite
     expect(ok).toBe(landedAfter + 1);
     expect(fenced).toBe(burst - ok);
     expect(fenced).toBeGreaterThan(0);
-    expect(metricValue(await metrics.registry.metrics(), 'herald_k8s_writes_total', { kind: 'serviceMetadata', result: 'fenced' })).toBe(fenced);
+    expect(metricValue(await metrics.registry.metrics(), 'herald_k8s_writes_total', { kind: 'serviceStatus', result: 'fenced' })).toBe(fenced);
     // The thief's Lease is untouched: the old leader did not write it back.
     expect((await coordination.readNamespacedLease({ namespace: ns, name: 'herald-controller' })).spec?.holderIdentity).toBe('fence-b');
     console.log(JSON.stringify({ burst, landedBeforeLoss: landedAtLoss + 1, fencedWrites: fenced }));

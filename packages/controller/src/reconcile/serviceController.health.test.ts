@@ -2,6 +2,7 @@ import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { KubeWriter } from '../kube/kubeWriter.js';
+import type { ServiceStatusWriter } from '../kube/serviceStatusWriter.js';
 import { createControllerMetrics } from '../metrics.js';
 import { ServiceController } from './serviceController.js';
 
@@ -18,7 +19,9 @@ function controllerWithWriter() {
   let release!: () => void;
   const idle = new Promise<void>((r) => (release = r));
   const writer = { settled: 0, idle: () => idle, event: () => undefined } as unknown as KubeWriter & { settled: number };
-  const controller = new ServiceController({ kubeConfig, log: pino({ level: 'silent' }), metrics: createControllerMetrics(), writer, lbClass: undefined });
+  // No Services exist here, so the status writer is only ever asked to drop what it holds.
+  const statusWriter = { dropAll: () => undefined } as unknown as ServiceStatusWriter;
+  const controller = new ServiceController({ kubeConfig, log: pino({ level: 'silent' }), metrics: createControllerMetrics(), writer, statusWriter, lbClass: undefined, writeBackoff: { initialMs: 1_000, maxMs: 300_000 } });
   return { controller, writer, release };
 }
 
