@@ -40,3 +40,6 @@ export * from './membership/sentLog.js';
 export * from './membership/peerTable.js';
 export * from './membership/incarnation.js';
 export * from './membership/speakerLease.js';
+export * from './status/noOwnerReporter.js';
+export * from './status/conflictResponse.js';
+export * from './status/lbAddressStatusPlan.js';
