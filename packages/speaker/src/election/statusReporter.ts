@@ -125,7 +125,7 @@ export class StatusReporter {
   }
 
   /** Sizes of every map, for tests and benchmarks that check nothing grows without bound. */
-  sizes(): Record<string, number> {
+  sizes(): { observed: number; announced: number; dirty: number; inFlight: number; written: number; conflicted: number; retries: number } {
     return { observed: this.observed.size, announced: this.announced.size, dirty: this.dirty.size, inFlight: this.inFlight.size, written: this.written.size, conflicted: this.conflicted.size, retries: this.retries.size };
   }
 
