@@ -48,6 +48,10 @@ describe('herald-speaker under load: a status-write storm and a forged-ARP flood
   it(`${DARK_SERVICES} Services in a pool no L2Advertisement announces: each status is written once, and a healthy address keeps its owner with no lost probe`, async () => {
     const { ip, owner } = await ownedAddress('healthy', 0);
     const transitions = (await world.objects.lbAddress(ip))?.status?.transitions;
+    // `kubectl describe svc healthy` shows who answers: one AnnounceStarted Event on the Service itself.
+    const serviceEvents = async () => (await world.objects.events(world.appNs, 'healthy')).filter((e) => e.reason === 'AnnounceStarted');
+    await waitFor('an AnnounceStarted Event on the Service', async () => (await serviceEvents()).length > 0, { timeoutMs: 10_000, intervalMs: 100 });
+    expect((await serviceEvents())[0]!.message).toBe(`${ip} is now answered by node ${owner} on eth0 (${nodeOf(owner).mac})`);
     const probe = await startProbe(ip, 60_000);
     await world.objects.createPool('dark', { addresses: ['2001:db8:dd::1-2001:db8:dd::1f4'] });
     const names = Array.from({ length: DARK_SERVICES }, (_, i) => `dark${i}`);
@@ -86,6 +90,8 @@ describe('herald-speaker under load: a status-write storm and a forged-ARP flood
     expect(result.lost).toEqual([]);
     expect(Object.keys(result.perMac)).toEqual([nodeOf(owner).mac]);
     expect((await world.objects.lbAddress(ip))?.status).toMatchObject({ node: owner, transitions });
+    // Transitions only: 500 status writes and many recomputes later, still the one Event.
+    expect(await serviceEvents()).toHaveLength(1);
     await Promise.all(names.map((n) => world.core.deleteNamespacedService({ namespace: world.appNs, name: n }).catch(() => undefined)));
   }, 240_000);
 
