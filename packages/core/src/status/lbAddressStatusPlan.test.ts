@@ -26,6 +26,7 @@ describe('lbAddressStatusPlan', () => {
     ['nobody elected, but a live peer still answers', { election: unowned, announced: undefined, heldBy: ['b'] }, 'StillAnswered'],
     ['nobody elected and another node is the reporter', { election: unowned, announced: undefined, reporter: 'b' }, 'NotReporter'],
     ['nobody elected and the status already says why', { election: unowned, announced: undefined, current: noOwner(unowned.reason, unowned.message) }, 'UpToDate'],
+    ['nobody elected and our own just-written copy (fields still null) already says why', { election: unowned, announced: undefined, current: { ...noOwner(unowned.reason, unowned.message), node: null } as unknown as LBAddressStatus }, 'UpToDate'],
   ] as const)('writes nothing when %s', (_name, over, why) => {
     expect(lbAddressStatusPlan(input(over as Partial<StatusPlanInput>))).toEqual({ write: false, why });
   });

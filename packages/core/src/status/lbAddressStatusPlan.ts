@@ -53,7 +53,7 @@ export function lbAddressStatusPlan(input: StatusPlanInput): StatusPlan {
   if (election.owner === self) {
     if (!announced) return { write: false, why: 'NotYetAnnounced' };
     if (current?.node === self && current.interface === announced.interface && current.mac === announced.mac && condition?.status === 'True') return { write: false, why: 'UpToDate' };
-    if (current?.node !== undefined && current.node !== self && input.heldBy.includes(current.node)) return { write: false, why: 'PreviousOwnerAnswering' };
+    if (current?.node && current.node !== self && input.heldBy.includes(current.node)) return { write: false, why: 'PreviousOwnerAnswering' };
     const moved = current?.node !== self;
     return {
       write: true,
@@ -73,7 +73,8 @@ export function lbAddressStatusPlan(input: StatusPlanInput): StatusPlan {
   if (announced || input.heldBy.length > 0) return { write: false, why: 'StillAnswered' };
   if (input.reporter !== self) return { write: false, why: 'NotReporter' };
   const reason = election.reason ?? 'NoEligibleNode';
-  if (current?.node === undefined && condition?.status === 'False' && condition.reason === reason && condition.message === election.message) return { write: false, why: 'UpToDate' };
+  // `!node`: a field removed by a merge patch may still read as null in a just-written copy.
+  if (!current?.node && condition?.status === 'False' && condition.reason === reason && condition.message === election.message) return { write: false, why: 'UpToDate' };
   return {
     write: true,
     kind: 'NoOwner',
