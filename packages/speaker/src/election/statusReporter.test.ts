@@ -38,6 +38,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('StatusReporter', () => {
@@ -79,6 +80,7 @@ describe('StatusReporter', () => {
 
   it('backs off per object after a failure and retries with the latest facts', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(Math, 'random').mockReturnValue(1);
     const t = setup({ fail: (n) => (n <= 2 ? Object.assign(new Error('connection refused'), { code: undefined }) : undefined) });
     t.addresses.set('x', lba('x', '1'));
     t.round('m');
@@ -87,13 +89,17 @@ describe('StatusReporter', () => {
     for (let i = 0; i < 50; i++) t.round('m');
     await tick();
     expect(t.calls).toHaveLength(1);
-    await vi.advanceTimersByTimeAsync(1_000);
+    // Jitter at its top: waits of exactly 1 s, then 2 s.
+    await vi.advanceTimersByTimeAsync(999);
+    await tick();
+    expect(t.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
     await tick();
     expect(t.calls).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(1_999);
     await tick();
     expect(t.calls).toHaveLength(2);
-    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.advanceTimersByTimeAsync(1);
     await tick();
     expect(t.calls).toHaveLength(3);
   });
