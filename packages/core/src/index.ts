@@ -44,3 +44,6 @@ export * from './service/serviceConditions.js';
 export * from './service/planService.js';
 export * from './write/writeFailureReason.js';
 export * from './write/planWriteRetry.js';
+export * from './status/noOwnerReporter.js';
+export * from './status/conflictResponse.js';
+export * from './status/lbAddressStatusPlan.js';

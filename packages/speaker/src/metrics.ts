@@ -20,7 +20,9 @@ export function createSpeakerMetrics(registry = new Registry()) {
       registers: r,
     }),
     transitions: new Counter({ name: 'herald_speaker_ownership_transitions_total', help: 'Addresses this node started or stopped announcing', labelNames: ['direction'], registers: r }),
-    statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result', labelNames: ['result'], registers: r }),
+    statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result (ok, or the HTTP code such as 409 for a lost race)', labelNames: ['result'], registers: r }),
+    statusQueue: new Gauge({ name: 'herald_speaker_status_queue', help: 'LBAddress statuses waiting to be written (at most one per object)', registers: r }),
+    events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
   };
 }
 

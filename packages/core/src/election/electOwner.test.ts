@@ -121,6 +121,38 @@ describe('electOwner', () => {
     expect(r.message).toContain('NotMember');
   });
 
+  const windows = { labels: { 'kubernetes.io/os': 'windows' } };
+  const unselected = { labels: { 'kubernetes.io/os': 'linux', zone: 'b' } };
+  it.each([
+    ['a Windows node without a speaker is NotLinux, not NotMember', { ...windows, member: false }, 'NotLinux'],
+    ['an excluded node without a speaker is ExcludedByLabel', { labels: { 'kubernetes.io/os': 'linux', 'node.kubernetes.io/exclude-from-external-load-balancers': '' }, member: false }, 'ExcludedByLabel'],
+    ['a node no advertisement selects, without a speaker, is NotSelected', { ...unselected, member: false }, 'NotSelected'],
+    ['a node with NetworkUnavailable and no speaker is NetworkUnavailable', { networkUnavailable: true, member: false }, 'NetworkUnavailable'],
+    ['a selected Linux node without a speaker is NotMember, not NoHealthyInterface', { member: false, interfaces: [] }, 'NotMember'],
+    ['a live node without an allowed interface is NoHealthyInterface', { interfaces: [] }, 'NoHealthyInterface'],
+  ] as const)('reasons are ordered by what to fix first: %s', (_name, over, reason) => {
+    const advertisements = [ad({ nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }] })];
+    const r = electOwner(input({ advertisements, nodes: [node('n1', over as Partial<NodeFacts>), node('n2')] }));
+    expect(r.excluded.get('n1')).toBe(reason);
+  });
+
+  it('NoEligibleNode names each node with its reason, in fix-first order', () => {
+    const r = electOwner(input({
+      advertisements: [ad({ nodeSelectors: [{ matchExpressions: [{ key: 'zone', operator: 'DoesNotExist' }] }] })],
+      nodes: [node('n1', { member: false }), node('n2', { networkUnavailable: true }), node('n3', windows), node('n4', unselected), node('n5', { member: false })],
+    }));
+    expect(r.reason).toBe('NoEligibleNode');
+    expect(r.message).toBe(
+      "no node can announce 192.0.2.200: NotLinux (not a Linux node): n3; NotSelected (no L2Advertisement's nodeSelectors match): n4; " +
+        'NetworkUnavailable (Node condition NetworkUnavailable=True): n2; NotMember (no live, ready herald-speaker): n1, n5',
+    );
+  });
+
+  it('NoEligibleNode lists at most ten nodes per reason', () => {
+    const nodes = Array.from({ length: 12 }, (_, i) => node(`n${String(i).padStart(2, '0')}`, { member: false }));
+    expect(electOwner(input({ nodes })).message).toBe('no node can announce 192.0.2.200: NotMember (no live, ready herald-speaker): n00, n01, n02, n03, n04, n05, n06, n07, n08, n09 and 2 more');
+  });
+
   it('adding a node moves only the addresses it now wins; removing a non-owner moves nothing', () => {
     const addresses = Array.from({ length: 200 }, (_, i) => `192.0.2.${i + 1}`);
     const owners = (names: string[]) => new Map(addresses.map((a) => [a, electOwner(input({ address: ip(a), nodes: names.map((n) => node(n)) })).owner?.node]));

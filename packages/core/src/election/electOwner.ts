@@ -40,6 +40,48 @@ const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
 
 const canServe = (e: { ready: boolean; serving: boolean }) => e.ready || e.serving;
 
+type NodeCheck = readonly [ElectionReason, (node: NodeFacts, selectingAds: number, localServices: readonly ServiceFacts[]) => boolean];
+
+/** Per-node checks before an interface is chosen; the first failing one is the node's reason. */
+const NODE_CHECKS: readonly NodeCheck[] = [
+  ['NotLinux', (n) => n.labels['kubernetes.io/os'] !== undefined && n.labels['kubernetes.io/os'] !== 'linux'],
+  ['ExcludedByLabel', (n) => Object.prototype.hasOwnProperty.call(n.labels, EXCLUDE_LABEL)],
+  ['NotSelected', (_n, selecting) => selecting === 0],
+  ['NetworkUnavailable', (n) => n.networkUnavailable],
+  ['NotMember', (n) => !n.member],
+  ['NoLocalEndpoint', (n, _s, local) => local.some((s) => !s.endpoints.some((e) => e.nodeName === n.name && canServe(e)))],
+];
+
+/** Reading order of node reasons in messages: the checks, then the interface choice. */
+export const NODE_REASON_ORDER: readonly ElectionReason[] = [...NODE_CHECKS.map(([r]) => r), 'NoHealthyInterface'];
+const HINTS: Partial<Record<ElectionReason, string>> = {
+  NotLinux: 'not a Linux node',
+  ExcludedByLabel: `labelled ${EXCLUDE_LABEL}`,
+  NotSelected: "no L2Advertisement's nodeSelectors match",
+  NetworkUnavailable: 'Node condition NetworkUnavailable=True',
+  NotMember: 'no live, ready herald-speaker',
+  NoLocalEndpoint: 'externalTrafficPolicy Local and no ready endpoint there',
+  NoHealthyInterface: 'no healthy interface allowed for this address',
+};
+/** At most this many node names per reason, so a condition message stays readable on a large cluster. */
+const NAMES_PER_REASON = 10;
+
+/** "NotSelected (…): n2, n3; NotMember (…): n1": reasons in fix-first order, nodes by name. */
+export function describeExclusions(excluded: ReadonlyMap<string, ElectionReason>): string {
+  if (excluded.size === 0) return 'no nodes';
+  const byReason = new Map<ElectionReason, string[]>();
+  for (const [node, reason] of excluded) byReason.set(reason, [...(byReason.get(reason) ?? []), node]);
+  const rank = (r: ElectionReason) => (NODE_REASON_ORDER.includes(r) ? NODE_REASON_ORDER.indexOf(r) : NODE_REASON_ORDER.length);
+  return [...byReason]
+    .sort(([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : 1))
+    .map(([reason, nodes]) => {
+      const sorted = [...nodes].sort();
+      const more = sorted.length > NAMES_PER_REASON ? ` and ${sorted.length - NAMES_PER_REASON} more` : '';
+      return `${reason}${HINTS[reason] ? ` (${HINTS[reason]})` : ''}: ${sorted.slice(0, NAMES_PER_REASON).join(', ')}${more}`;
+    })
+    .join('; ');
+}
+
 /**
  * Which node answers for one address. Every speaker evaluates this with the same facts and gets the same
  * answer, so no per-address lease is written. Ranking is sha256(node + "#" + address) ascending, as in
@@ -62,23 +104,12 @@ export function electOwner(input: ElectionInput): ElectionResult {
   const localServices = input.services.filter((s) => s.local);
   const candidates: Candidate[] = [];
   for (const node of input.nodes) {
-    const os = node.labels['kubernetes.io/os'];
-    let reason: ElectionReason | undefined;
-    if (!node.member) reason = 'NotMember';
-    else if (os !== undefined && os !== 'linux') reason = 'NotLinux';
-    else if (Object.prototype.hasOwnProperty.call(node.labels, EXCLUDE_LABEL)) reason = 'ExcludedByLabel';
-    else if (node.networkUnavailable) reason = 'NetworkUnavailable';
+    const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
+    // First failing check wins, in the order a user has to act on them: what the node is and how it is
+    // configured, then its live state (a Windows node never runs a speaker: NotMember would hide NotLinux).
+    const reason = NODE_CHECKS.find(([, fails]) => fails(node, selecting.length, localServices))?.[0];
     if (reason) {
       excluded.set(node.name, reason);
-      continue;
-    }
-    const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
-    if (selecting.length === 0) {
-      excluded.set(node.name, 'NotSelected');
-      continue;
-    }
-    if (localServices.some((s) => !s.endpoints.some((e) => e.nodeName === node.name && canServe(e)))) {
-      excluded.set(node.name, 'NoLocalEndpoint');
       continue;
     }
     // An advertisement without an interface list allows any interface; otherwise the lists add up.
@@ -94,8 +125,7 @@ export function electOwner(input: ElectionInput): ElectionResult {
   keyed.sort((a, b) => (a.c.draining !== b.c.draining ? (a.c.draining ? 1 : -1) : compareBytes(a.hash, b.hash) || (a.c.node < b.c.node ? -1 : 1)));
   const ranked = keyed.map((k) => k.c);
   if (ranked.length === 0) {
-    const reasons = [...new Set(excluded.values())].join(', ');
-    return { owner: undefined, reason: 'NoEligibleNode', message: `no node can announce ${ip} (${reasons || 'no nodes'})`, ranked, excluded };
+    return { owner: undefined, reason: 'NoEligibleNode', message: `no node can announce ${ip}: ${describeExclusions(excluded)}`, ranked, excluded };
   }
   const owner = ranked[0] as Candidate;
   return { owner, reason: undefined, message: `${ip} on ${owner.node} (${owner.interface})`, ranked, excluded };

@@ -10,7 +10,9 @@ import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { Claim } from '../announce/interfaceResponder.js';
 import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import type { SpeakerMetrics } from '../metrics.js';
+import { ConflictMonitor } from './conflictMonitor.js';
 import type { MembershipSource } from './membershipSource.js';
+import { StatusReporter } from './statusReporter.js';
 
 type Node = k8s.V1Node & KubeObject;
 type Service = k8s.V1Service & KubeObject;
@@ -64,10 +66,9 @@ export class SpeakerController {
   private synced = false;
   private lastPeerLossAt = 0;
   private readonly handedOver = new Set<string>();
-  private readonly lastResults = new Map<string, ElectionResult>();
-  private readonly statusPending = new Map<string, object>();
-  private readonly conflictNoticed = new Map<string, number>();
-  private retryTimer: NodeJS.Timeout | undefined;
+  /** LBAddress status and transition Events (statusReporter.ts); conflicts on the wire (conflictMonitor.ts). */
+  readonly status: StatusReporter;
+  readonly conflicts: ConflictMonitor;
 
   constructor(private readonly o: SpeakerControllerOptions) {
     const kc = o.kubeConfig;
@@ -81,7 +82,20 @@ export class SpeakerController {
     this.slices = new Reflector<Slice>({ ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never });
     this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools') });
     this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements') });
-    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses') });
+    this.addresses = new Reflector<Address>({
+      ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'),
+      onChange: (type, obj) => {
+        if (type === 'deleted') this.forget(obj.metadata.name);
+        this.schedule();
+      },
+    });
+    this.status = new StatusReporter({ node: o.node, log: o.log, metrics: o.metrics, writer: o.writer, addresses: this.addresses.store, services: this.services.store });
+    this.conflicts = new ConflictMonitor({
+      log: o.log, metrics: o.metrics, writer: o.writer, announcer: o.announcer,
+      heraldMacs: () => this.heraldMacs(),
+      uid: (name) => this.addresses.store.get(name)?.metadata.uid,
+      recheck: () => this.schedule(),
+    });
     o.membership.onChange(() => this.onMembership());
   }
 
@@ -96,7 +110,7 @@ export class SpeakerController {
 
   stop(): void {
     for (const r of [this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses]) r.stop();
-    clearTimeout(this.retryTimer);
+    this.status.stop();
   }
 
   ready(): boolean {
@@ -124,31 +138,18 @@ export class SpeakerController {
 
   /** A claim seen on the wire: a successor taking over (during a drain) or a conflict. */
   onClaim(claim: Claim): void {
-    const k = key(claim.address);
     if (this.draining) {
-      this.handedOver.add(k);
+      this.handedOver.add(key(claim.address));
       this.schedule();
       return;
     }
-    const ip = formatAddress(claim.address);
-    const knownHerald = this.heraldMacs().has(claim.mac);
-    this.o.metrics.conflicts.inc({ family: claim.address.family === 4 ? 'IPv4' : 'IPv6', source: knownHerald ? 'herald' : 'foreign' });
-    // Every claim is counted; logs, events and re-announcements are rate-limited per address and MAC so
-    // two nodes that briefly disagree do not drive each other into a packet storm.
-    const noticeKey = `${k}|${claim.mac}`;
-    const last = this.conflictNoticed.get(noticeKey) ?? 0;
-    if (Date.now() - last < 1_000) return;
-    const firstInAWhile = Date.now() - last > 60_000;
-    this.conflictNoticed.set(noticeKey, Date.now());
-    this.o.log.warn({ event: 'conflict', address: ip, mac: claim.mac, interface: claim.interface, foreign: !knownHerald }, knownHerald ? 'another herald node claims an address this node announces' : 'IP conflict: a foreign MAC claims an announced address');
-    if (firstInAWhile) {
-      const name = lbAddressName(claim.address);
-      this.o.writer.event(name, this.addresses.store.get(name)?.metadata?.uid, 'Warning', 'AddressConflict',
-        knownHerald ? `${ip} is also claimed by another herald node (${claim.mac}); re-checking ownership` : `IP conflict: ${ip} is also claimed by ${claim.mac}, which is not a herald node`);
-    }
-    // Re-check ownership with fresh facts, and win the neighbours back if we still own it.
-    this.recompute();
-    if (this.o.announcer.isAnnouncing(claim.address)) this.o.announcer.reannounce(claim.address);
+    this.conflicts.onClaim(claim);
+  }
+
+  /** An LBAddress was deleted: nothing about it may stay in memory. */
+  private forget(name: string): void {
+    this.status.forget(name);
+    this.conflicts.forget(name);
   }
 
   private heraldMacs(): Set<string> {
@@ -243,6 +244,7 @@ export class SpeakerController {
     const ads = [...this.ads.store.values()];
     const desired: Announcement[] = [];
     const peers = this.o.membership.peers();
+    const round: { obj: Address; ip: string; result: ElectionResult }[] = [];
     for (const obj of this.addresses.store.values()) {
       const parsed = parseAddress(obj.spec?.address ?? '');
       if (!parsed.ok) continue;
@@ -251,7 +253,7 @@ export class SpeakerController {
       if (services.length === 0) continue;
       const pool = this.pools.store.get(obj.spec.pool);
       const result = electOwner({ address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, advertisements: ads, nodes, services, sha256 });
-      this.lastResults.set(obj.metadata.name, result);
+      round.push({ obj, ip: formatAddress(address), result });
       const k = key(address);
       if (result.owner?.node === this.o.node) {
         desired.push({ address, interface: result.owner.interface });
@@ -262,17 +264,17 @@ export class SpeakerController {
         const claimed = this.handedOver.has(k) || (successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(formatAddress(address)));
         const current = this.o.announcer.announcing().find((a) => key(a.address) === k);
         if (!claimed && current && Date.now() - this.drainStartedAt < (this.o.handoverTimeoutMs ?? 2_000)) desired.push(current);
-      } else if (!result.owner) {
-        this.reportNoOwner(obj, result, nodes);
       }
     }
     this.o.announcer.set(desired);
+    this.status.observe(round, nodes, peers);
   }
 
   /** Called by the announcer when it stops answering for an address. */
   onStopped(s: Announcement): void {
     this.o.metrics.transitions.inc({ direction: 'stopped' });
-    const r = this.lastResults.get(lbAddressName(s.address));
+    this.status.stoppedAnnouncing(lbAddressName(s.address));
+    const r = this.status.lastResult(lbAddressName(s.address));
     this.o.log.info({ event: 'announceStopped', address: formatAddress(s.address), interface: s.interface, newOwner: r?.owner?.node ?? null, reason: r?.reason ?? (this.draining ? 'Draining' : 'NotOwner') }, 'stopped announcing');
     this.publishSoon();
   }
@@ -288,47 +290,14 @@ export class SpeakerController {
   }
   private publishScheduled = false;
 
-  /** Called by the announcer after the first gratuitous packet: only now does the status name this node. */
+  /** Called by the announcer after the first gratuitous packet: only now may the status name this node. */
   onAnnounced(a: Announcement & { mac: string; at: Date }): void {
     const name = lbAddressName(a.address);
-    const obj = this.addresses.store.get(name);
-    const since = a.at.toISOString();
-    const transitions = (obj?.status?.transitions ?? 0) + (obj?.status?.node === this.o.node ? 0 : 1);
+    const previous = this.addresses.store.get(name)?.status?.node;
     this.o.metrics.transitions.inc({ direction: 'started' });
     if (this.lastPeerLossAt && a.at.getTime() - this.lastPeerLossAt < 5_000) this.o.metrics.failoverSeconds.observe((a.at.getTime() - this.lastPeerLossAt) / 1000);
-    this.o.log.info({ event: 'announceStarted', address: formatAddress(a.address), interface: a.interface, mac: a.mac, previousOwner: obj?.status?.node ?? null }, 'announcing');
+    this.o.log.info({ event: 'announceStarted', address: formatAddress(a.address), interface: a.interface, mac: a.mac, previousOwner: previous ?? null }, 'announcing');
     this.publishSoon();
-    const status = { node: this.o.node, interface: a.interface, mac: a.mac, since, lastGratuitous: since, transitions, conditions: [{ type: 'Announced', status: 'True', reason: 'Announcing', message: `announced by ${this.o.node} on ${a.interface}`, lastTransitionTime: since }] };
-    this.statusPending.set(name, status);
-    if (obj?.status?.node !== this.o.node) {
-      this.o.writer.event(name, obj?.metadata?.uid, 'Normal', 'AnnounceStarted', `${formatAddress(a.address)} is now answered by node ${this.o.node} on ${a.interface} (${a.mac})${obj?.status?.node ? `, previously ${obj.status.node}` : ''}`);
-    }
-    this.flushStatus();
-  }
-
-  /** With no owner anywhere, one deterministic node (the first live one by name) records why. */
-  private reportNoOwner(obj: Address, result: ElectionResult, nodes: NodeFacts[]): void {
-    const reporter = nodes.filter((n) => n.member).map((n) => n.name).sort()[0];
-    const current = obj.status?.conditions?.find((c) => c.type === 'Announced');
-    if (reporter !== this.o.node) return;
-    if (!obj.status?.node && current?.reason === result.reason && current?.message === result.message) return;
-    const now = new Date().toISOString();
-    // null deletes the fields in a merge patch: nobody answers, so no node, interface or MAC is named.
-    this.statusPending.set(obj.metadata.name, { node: null, interface: null, mac: null, since: null, lastGratuitous: null, conditions: [{ type: 'Announced', status: 'False', reason: result.reason, message: result.message, lastTransitionTime: now }] });
-    this.flushStatus();
-  }
-
-  private flushStatus(): void {
-    for (const [name, status] of [...this.statusPending]) {
-      this.statusPending.delete(name);
-      this.o.writer.patchStatus(name, status).catch((e: Error & { code?: number }) => {
-        if (e.code === 404) return;
-        // The API may be unreachable: keep the latest status and retry; announcing does not wait for it.
-        if (!this.statusPending.has(name)) this.statusPending.set(name, status);
-        this.o.log.debug({ event: 'statusWriteFailed', lbaddress: name, err: e.message }, 'LBAddress status write failed; will retry');
-        clearTimeout(this.retryTimer);
-        this.retryTimer = setTimeout(() => this.flushStatus(), 2_000);
-      });
-    }
+    this.status.announcedOn(name, { interface: a.interface, mac: a.mac, at: a.at.toISOString() });
   }
 }

@@ -1,37 +1,63 @@
 import * as k8s from '@kubernetes/client-node';
-import { API_VERSION, GROUP, VERSION } from '@herald/core';
-import { eventBody, Limiter } from '@herald/kube';
+import { API_VERSION, GROUP, VERSION, type LBAddress, type LBAddressStatusPatch } from '@herald/core';
+import { eventBody, Limiter, type EventSubject } from '@herald/kube';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
-/** The speaker's only writes: LBAddress status and Events about LBAddresses. Failures never touch the data plane. */
+/** The Kubernetes error code of a failed call (409 Conflict, 404 Not Found, …), or undefined for a network error. */
+export const apiErrorCode = (e: unknown): number | undefined => (e as { code?: number }).code;
+
+/**
+ * The speaker's only writes: LBAddress status and Events. Failures never touch the data plane. Status and
+ * Events have separate concurrency limits, so a burst of Events never delays a status write.
+ */
 export class LBAddressWriter {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
-  private readonly limiter = new Limiter(8);
+  private readonly statusLimiter = new Limiter(4);
+  private readonly eventLimiter = new Limiter(4);
 
   constructor(kc: k8s.KubeConfig, private readonly o: { log: Logger; metrics: SpeakerMetrics; node: string }) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
 
-  async patchStatus(name: string, status: object): Promise<void> {
-    await this.limiter.run(async () => {
+  /**
+   * Merge-patches the status with `resourceVersion` as a precondition: the API server refuses (409) if
+   * the object changed since the version this node decided on, so a stale view never overwrites a newer
+   * one. Resolves with the object as written.
+   */
+  async patchStatus(name: string, status: LBAddressStatusPatch, resourceVersion: string): Promise<LBAddress> {
+    return this.statusLimiter.run(async () => {
       try {
-        await this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body: { status } }, mergePatch);
+        const body = { metadata: { resourceVersion }, status };
+        const written = (await this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body }, mergePatch)) as LBAddress;
         this.o.metrics.statusWrites.inc({ result: 'ok' });
+        return written;
       } catch (e) {
-        this.o.metrics.statusWrites.inc({ result: String((e as { code?: number }).code ?? 'error') });
+        this.o.metrics.statusWrites.inc({ result: String(apiErrorCode(e) ?? 'error') });
         throw e;
       }
     });
   }
 
-  event(name: string, uid: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    const e = eventBody({ kind: 'LBAddress', apiVersion: API_VERSION, name, uid }, type, reason, message, { component: 'herald-speaker', instance: this.o.node, host: this.o.node });
-    void this.limiter
+  /** One fresh read, for when the watch is behind a conflict. */
+  async read(name: string): Promise<LBAddress> {
+    return this.statusLimiter.run(async () => (await this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name })) as LBAddress);
+  }
+
+  /** An Event about an LBAddress (namespace "default", as for any cluster-scoped object). */
+  lbAddressEvent(name: string, uid: string | undefined, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.event({ kind: 'LBAddress', apiVersion: API_VERSION, name, uid }, type, reason, message);
+  }
+
+  /** An Event about anything, e.g. a Service in its own namespace, so `kubectl describe svc` shows it. */
+  event(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const e = eventBody(subject, type, reason, message, { component: 'herald-speaker', instance: this.o.node, host: this.o.node });
+    this.o.metrics.events.inc({ kind: subject.kind, reason });
+    void this.eventLimiter
       .run(() => this.core.createNamespacedEvent(e))
       .catch((err: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'));
   }

@@ -1,0 +1,74 @@
+import { parseAddress, type IPAddress, type MacAddress } from '@herald/core';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
+import { createSpeakerMetrics } from '../metrics.js';
+import { ConflictMonitor } from './conflictMonitor.js';
+
+const ip = (t: string): IPAddress => {
+  const r = parseAddress(t);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+const mac = (i: number) => `02:f1:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}` as MacAddress;
+
+/** A ConflictMonitor on a fake clock, recording what it would do (the narrow fakes: writer and announcer). */
+function setup() {
+  let now = 0;
+  const events: string[] = [];
+  const reannounced: string[] = [];
+  let rechecks = 0;
+  const metrics = createSpeakerMetrics(new Registry());
+  const monitor = new ConflictMonitor({
+    log: pino({ level: 'silent' }),
+    metrics,
+    writer: { lbAddressEvent: (_name: string, _uid: unknown, _type: string, _reason: string, message: string) => events.push(message) } as unknown as LBAddressWriter,
+    announcer: { isAnnouncing: () => true, reannounce: (a) => reannounced.push(a.value.toString()) },
+    heraldMacs: () => new Set(['02:aa:00:00:00:01']),
+    uid: () => undefined,
+    recheck: () => rechecks++,
+    now: () => now,
+  });
+  return { monitor, events, reannounced, metrics, rechecks: () => rechecks, advance: (ms: number) => (now += ms) };
+}
+
+describe('ConflictMonitor', () => {
+  it('10,000 claims from 10,000 MACs within 10 s: all counted, one Event, one re-announcement per second, one memory entry', async () => {
+    const t = setup();
+    for (let i = 0; i < 10_000; i++) {
+      t.monitor.onClaim({ address: ip('192.0.2.10'), mac: mac(i), interface: 'eth0' });
+      t.advance(1);
+    }
+    expect((await t.metrics.conflicts.get()).values.find((v) => v.labels.source === 'foreign')?.value).toBe(10_000);
+    expect(t.events).toHaveLength(1);
+    expect(t.events[0]).toContain('not a herald node');
+    expect(t.reannounced).toHaveLength(10);
+    expect(t.rechecks()).toBe(10);
+    expect(t.monitor.size()).toBe(1);
+    t.advance(60_000);
+    t.monitor.onClaim({ address: ip('192.0.2.10'), mac: mac(1), interface: 'eth0' });
+    expect(t.events[1]).toContain('(9999 more claims since the last event)');
+  });
+
+  it('rate limits are per address: a claim on another address is reported at once', () => {
+    const t = setup();
+    t.monitor.onClaim({ address: ip('192.0.2.10'), mac: mac(1), interface: 'eth0' });
+    t.monitor.onClaim({ address: ip('192.0.2.11'), mac: mac(1), interface: 'eth0' });
+    expect(t.events).toHaveLength(2);
+    expect(t.monitor.size()).toBe(2);
+  });
+
+  it('a known herald MAC is reported as another herald node', () => {
+    const t = setup();
+    t.monitor.onClaim({ address: ip('192.0.2.10'), mac: '02:aa:00:00:00:01' as MacAddress, interface: 'eth0' });
+    expect(t.events[0]).toContain('another herald node');
+  });
+
+  it('forgets an address when its LBAddress is deleted', () => {
+    const t = setup();
+    t.monitor.onClaim({ address: ip('192.0.2.10'), mac: mac(1), interface: 'eth0' });
+    t.monitor.forget('192.0.2.10');
+    expect(t.monitor.size()).toBe(0);
+  });
+});

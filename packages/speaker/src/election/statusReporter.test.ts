@@ -1,0 +1,117 @@
+import type { ElectionResult, LBAddress, LBAddressStatusPatch, NodeFacts } from '@herald/core';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
+import { createSpeakerMetrics } from '../metrics.js';
+import { StatusReporter } from './statusReporter.js';
+
+// The queueing rules of StatusReporter with a narrow fake writer (the real API server version is
+// test/speaker/statusRace.test.ts): bounded, coalesced per object, one in flight per object, backoff.
+const node = (name: string): NodeFacts => ({ name, labels: {}, networkUnavailable: false, member: true, draining: false, interfaces: [] });
+const noOwner = (message: string): ElectionResult => ({ owner: undefined, reason: 'NoL2Advertisement', message, ranked: [], excluded: new Map() });
+const lba = (name: string, rv: string, status?: LBAddress['status']): LBAddress => ({ metadata: { name, resourceVersion: rv }, spec: { address: name, pool: 'p', services: [] }, ...(status ? { status } : {}) });
+
+function setup(o: { fail?: (call: number) => Error | undefined } = {}) {
+  const addresses = new Map<string, LBAddress>();
+  const calls: { name: string; status: LBAddressStatusPatch; rv: string; resolve: () => void; reject: (e: Error) => void }[] = [];
+  const writer = {
+    patchStatus: (name: string, status: LBAddressStatusPatch, rv: string) => new Promise<LBAddress>((resolve, reject) => {
+      const call = {
+        name, status, rv, reject,
+        resolve: () => {
+          const before = addresses.get(name)!;
+          resolve({ ...before, metadata: { ...before.metadata, resourceVersion: `${rv}+` }, status: status as LBAddress['status'] });
+        },
+      };
+      calls.push(call);
+      const e = o.fail?.(calls.length);
+      if (e) reject(e);
+    }),
+    read: vi.fn(),
+  } as unknown as LBAddressWriter;
+  const reporter = new StatusReporter({ node: 'a', log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(new Registry()), writer, addresses, services: new Map(), concurrency: 4, retry: { initialMs: 1_000, maxMs: 8_000 } });
+  const round = (message: string) => reporter.observe([...addresses.values()].map((obj) => ({ obj, ip: obj.spec.address, result: noOwner(message) })), [node('a'), node('b')], new Map());
+  return { addresses, calls, reporter, round };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('StatusReporter', () => {
+  it('500 objects and 100 rounds of the same facts: at most 4 writes in flight, one per object, 500 in all', async () => {
+    const t = setup();
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    for (let r = 0; r < 100; r++) t.round('no L2Advertisement');
+    expect(t.calls).toHaveLength(4);
+    // The queue is a set of names: never more entries than objects, whatever the number of rounds.
+    expect(t.reporter.sizes()).toMatchObject({ dirty: 500, inFlight: 4 });
+    let settled = 0;
+    for (let guard = 0; guard < 1_000 && settled < t.calls.length; guard++) {
+      const open = t.calls.slice(settled);
+      settled = t.calls.length;
+      for (const c of open) c.resolve();
+      await tick();
+      await tick();
+      t.round('no L2Advertisement');
+      expect(t.reporter.sizes().inFlight).toBeLessThanOrEqual(4);
+    }
+    expect(t.calls).toHaveLength(500);
+    expect(new Set(t.calls.map((c) => c.name)).size).toBe(500);
+    expect(t.reporter.sizes()).toMatchObject({ dirty: 0, inFlight: 0, written: 500 });
+  });
+
+  it('coalesces: while a write is in flight, newer facts replace the queued body (the latest wins)', async () => {
+    const t = setup();
+    t.addresses.set('x', lba('x', '1'));
+    t.round('first');
+    t.round('second');
+    t.round('third');
+    expect(t.calls.map((c) => c.status.conditions?.[0]?.message)).toEqual(['first']);
+    t.calls[0]!.resolve();
+    await tick();
+    await tick();
+    expect(t.calls.map((c) => c.status.conditions?.[0]?.message)).toEqual(['first', 'third']);
+    expect(t.calls[1]!.rv).toBe('1+');
+  });
+
+  it('backs off per object after a failure and retries with the latest facts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    vi.spyOn(Math, 'random').mockReturnValue(1);
+    const t = setup({ fail: (n) => (n <= 2 ? Object.assign(new Error('connection refused'), { code: undefined }) : undefined) });
+    t.addresses.set('x', lba('x', '1'));
+    t.round('m');
+    await tick();
+    expect(t.calls).toHaveLength(1);
+    for (let i = 0; i < 50; i++) t.round('m');
+    await tick();
+    expect(t.calls).toHaveLength(1);
+    // Jitter at its top: waits of exactly 1 s, then 2 s.
+    await vi.advanceTimersByTimeAsync(999);
+    await tick();
+    expect(t.calls).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await tick();
+    expect(t.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_999);
+    await tick();
+    expect(t.calls).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await tick();
+    expect(t.calls).toHaveLength(3);
+  });
+
+  it('forgets everything about a deleted LBAddress', async () => {
+    const t = setup();
+    t.addresses.set('x', lba('x', '1'));
+    t.round('m');
+    t.calls[0]!.resolve();
+    await tick();
+    t.addresses.delete('x');
+    t.reporter.forget('x');
+    expect(Object.values(t.reporter.sizes()).every((n) => n === 0)).toBe(true);
+  });
+});

@@ -1,0 +1,284 @@
+import {
+  formatAddress, lbAddressStatusPlan, noOwnerReporter, parseAddress,
+  type ElectionResult, type LBAddress, type LBAddressStatus, type NodeFacts, type StatusPlan,
+} from '@herald/core';
+import { Backoff, type KubeObject } from '@herald/kube';
+import type { Logger } from 'pino';
+import { apiErrorCode, type LBAddressWriter } from '../kube/lbAddressWriter.js';
+import type { SpeakerMetrics } from '../metrics.js';
+import type { PeerState } from './membershipSource.js';
+
+type Address = LBAddress & KubeObject;
+type ServiceLike = { metadata?: { uid?: string } };
+
+/** After a 409, how long to wait for the watch to deliver the newer object before reading it directly. */
+const CONFLICT_READ_AFTER_MS = 1_000;
+
+export interface StatusReporterOptions {
+  node: string;
+  log: Logger;
+  metrics: SpeakerMetrics;
+  writer: LBAddressWriter;
+  /** The LBAddress cache (reflector store): what the API server last told us. */
+  addresses: ReadonlyMap<string, Address>;
+  /** The Service cache, keyed namespace/name: Events on a Service need its uid. */
+  services: ReadonlyMap<string, ServiceLike>;
+  /** Status writes in flight at once. */
+  concurrency?: number;
+  /** First and longest wait before retrying a failed write (doubling, with jitter). */
+  retry?: { initialMs: number; maxMs: number };
+}
+
+interface Announced {
+  interface: string;
+  mac: string;
+  at: string;
+}
+
+/** One round of election facts for one address, kept until the next round. */
+interface Observed {
+  result: ElectionResult;
+  heldBy: string[];
+  reporter: string | undefined;
+}
+
+/**
+ * Applies lbAddressStatusPlan to the API server: the one place LBAddress status is written.
+ * - idempotent: a write happens only when the plan differs from the cached (or just-written) status;
+ * - coalesced: a set of dirty names, so an object is queued at most once, and the plan is recomputed when
+ *   its turn comes (the latest facts win, never a stale queued body);
+ * - bounded: queue ≤ number of LBAddresses, `concurrency` writes in flight, one per object;
+ * - optimistic: every write carries the resourceVersion it was decided on; a 409 waits for the cache to
+ *   catch up (or reads once) and decides again;
+ * - polite: failures back off per object, and the pump yields to the event loop between writes, so
+ *   heartbeats are never starved.
+ */
+export class StatusReporter {
+  private readonly observed = new Map<string, Observed>();
+  private readonly announced = new Map<string, Announced>();
+  private readonly dirty = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  /** Our own write, newer than the cache until the watch delivers it: resourceVersion it replaced → object. */
+  private readonly written = new Map<string, { replaced: string; object: Address }>();
+  /** A write refused with 409 at this resourceVersion: wait for the watch to bring a newer one (or, once
+   *  `timer` has fired, read it) before deciding again. */
+  private readonly conflicted = new Map<string, { rv: string; timer: NodeJS.Timeout | undefined }>();
+  private readonly retries = new Map<string, { backoff: Backoff; timer: NodeJS.Timeout | undefined }>();
+  private pumping = false;
+  private stopped = false;
+
+  constructor(private readonly o: StatusReporterOptions) {}
+
+  /** The latest election result for an LBAddress (for logs). */
+  lastResult(name: string): ElectionResult | undefined {
+    return this.observed.get(name)?.result;
+  }
+
+  /**
+   * One election round: every address with its result. Addresses missing from the round lose their facts
+   * (nothing to say about them), and each address whose plan says "write" is queued.
+   */
+  observe(round: readonly { obj: Address; ip: string; result: ElectionResult }[], nodes: readonly NodeFacts[], peers: ReadonlyMap<string, PeerState>): void {
+    const reporter = noOwnerReporter(nodes);
+    const heldIndex = new Map<string, string[]>();
+    for (const [name, p] of peers) if (p.alive) for (const a of p.announcing) heldIndex.set(a, [...(heldIndex.get(a) ?? []), name]);
+    const seen = new Set<string>();
+    for (const { obj, ip, result } of round) {
+      const name = obj.metadata.name;
+      seen.add(name);
+      this.observed.set(name, { result, reporter, heldBy: heldIndex.get(ip) ?? [] });
+      if (this.plan(name).write) this.mark(name);
+    }
+    for (const name of this.observed.keys()) if (!seen.has(name)) this.observed.delete(name);
+    this.pump();
+  }
+
+  /** This node sent its first gratuitous packet for the address: from now on its status may name this node. */
+  announcedOn(name: string, a: Announced): void {
+    this.announced.set(name, a);
+    if (this.plan(name).write) this.mark(name);
+    this.pump();
+  }
+
+  stoppedAnnouncing(name: string): void {
+    this.announced.delete(name);
+  }
+
+  /** The LBAddress is gone: drop everything about it. */
+  forget(name: string): void {
+    this.observed.delete(name);
+    this.announced.delete(name);
+    this.dirty.delete(name);
+    this.written.delete(name);
+    clearTimeout(this.conflicted.get(name)?.timer);
+    this.conflicted.delete(name);
+    clearTimeout(this.retries.get(name)?.timer);
+    this.retries.delete(name);
+    this.o.metrics.statusQueue.set(this.dirty.size);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const r of [...this.retries.values(), ...this.conflicted.values()]) clearTimeout(r.timer);
+    this.retries.clear();
+    this.conflicted.clear();
+  }
+
+  /** Sizes of every map, for tests and benchmarks that check nothing grows without bound. */
+  sizes(): { observed: number; announced: number; dirty: number; inFlight: number; written: number; conflicted: number; retries: number } {
+    return { observed: this.observed.size, announced: this.announced.size, dirty: this.dirty.size, inFlight: this.inFlight.size, written: this.written.size, conflicted: this.conflicted.size, retries: this.retries.size };
+  }
+
+  /** The status as this node last knew it: its own write when the cache has not caught up yet. */
+  private current(name: string): Address | undefined {
+    const cached = this.o.addresses.get(name);
+    const w = this.written.get(name);
+    if (w && cached?.metadata.resourceVersion === w.replaced) return w.object;
+    this.written.delete(name);
+    return cached;
+  }
+
+  private plan(name: string): StatusPlan {
+    const obj = this.current(name);
+    const seen = this.observed.get(name);
+    if (!obj || !seen) return { write: false, why: 'NotOwner' };
+    return lbAddressStatusPlan({
+      self: this.o.node,
+      current: obj.status,
+      election: { owner: seen.result.owner?.node, reason: seen.result.reason, message: seen.result.message },
+      announced: this.announced.get(name),
+      heldBy: seen.heldBy,
+      reporter: seen.reporter,
+      now: new Date().toISOString(),
+    });
+  }
+
+  private mark(name: string): void {
+    // A pending retry already owns the next attempt; after a 409, wait for the watch (or the fallback timer).
+    if (this.retries.get(name)?.timer) return;
+    const c = this.conflicted.get(name);
+    if (c?.timer && c.rv === this.o.addresses.get(name)?.metadata.resourceVersion) return;
+    this.dirty.add(name);
+    this.o.metrics.statusQueue.set(this.dirty.size);
+  }
+
+  private pump(): void {
+    if (this.pumping || this.stopped) return;
+    const limit = this.o.concurrency ?? 4;
+    for (const name of this.dirty) {
+      if (this.inFlight.size >= limit) break;
+      if (this.inFlight.has(name)) continue;
+      this.dirty.delete(name);
+      this.start(name);
+    }
+    this.o.metrics.statusQueue.set(this.dirty.size);
+  }
+
+  /** Runs the next round of the pump on a later turn of the event loop (heartbeats run in between). */
+  private pumpSoon(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    setImmediate(() => {
+      this.pumping = false;
+      this.pump();
+    });
+  }
+
+  private start(name: string): void {
+    const obj = this.current(name);
+    const rv = obj?.metadata.resourceVersion;
+    if (!obj || !rv) return;
+    // What `written` is keyed on: our write stays "newer than the cache" until the cache leaves this version.
+    const cachedRv = this.o.addresses.get(name)?.metadata.resourceVersion ?? '';
+    const c = this.conflicted.get(name);
+    if (c && c.rv !== rv) {
+      clearTimeout(c.timer);
+      this.conflicted.delete(name);
+    } else if (c) {
+      if (c.timer) return;
+      // Refused at this version and the watch has not brought a newer one: read it once ourselves.
+      this.inFlight.add(name);
+      this.o.writer.read(name).then(
+        (fresh) => {
+          this.conflicted.delete(name);
+          this.written.set(name, { replaced: cachedRv, object: fresh as Address });
+          this.mark(name);
+        },
+        (e: unknown) => this.failed(name, e),
+      ).finally(() => this.settled(name));
+      return;
+    }
+    // Decide on the latest facts now, not when the name was queued.
+    const plan = this.plan(name);
+    if (!plan.write) return;
+    this.inFlight.add(name);
+    this.o.writer.patchStatus(name, plan.status, rv).then(
+      (object) => {
+        this.written.set(name, { replaced: cachedRv, object: object as Address });
+        this.retries.delete(name);
+        this.wrote(obj, plan);
+      },
+      (e: unknown) => {
+        const code = apiErrorCode(e);
+        if (code === 404) return this.forget(name);
+        if (code === 409) {
+          // Someone else wrote first: decide again on what they wrote (the watch delivers it and recompute
+          // re-queues; if the cache is still at this version by then, start() reads it once).
+          const timer = setTimeout(() => {
+            const entry = this.conflicted.get(name);
+            if (!entry || this.stopped) return;
+            entry.timer = undefined;
+            this.mark(name);
+            this.pump();
+          }, CONFLICT_READ_AFTER_MS);
+          this.conflicted.set(name, { rv, timer });
+          this.o.log.debug({ event: 'statusConflict', lbaddress: name, resourceVersion: rv }, 'LBAddress changed since this node decided; deciding again');
+          return;
+        }
+        this.failed(name, e);
+      },
+    ).finally(() => this.settled(name));
+  }
+
+  private settled(name: string): void {
+    this.inFlight.delete(name);
+    this.pumpSoon();
+  }
+
+  private failed(name: string, e: unknown): void {
+    // The API may be unreachable: the data plane does not wait for status; retry with backoff.
+    this.o.log.debug({ event: 'statusWriteFailed', lbaddress: name, code: apiErrorCode(e), err: (e as Error).message }, 'LBAddress status write failed; will retry');
+    this.retryLater(name);
+  }
+
+  private retryLater(name: string): void {
+    const r = this.retries.get(name) ?? { backoff: new Backoff(this.o.retry?.initialMs ?? 500, this.o.retry?.maxMs ?? 30_000), timer: undefined };
+    this.retries.set(name, r);
+    clearTimeout(r.timer);
+    r.timer = setTimeout(() => {
+      r.timer = undefined;
+      if (this.stopped || !this.o.addresses.has(name)) return;
+      this.mark(name);
+      this.pump();
+    }, r.backoff.next());
+  }
+
+  /** After a successful write: log and record the transition (Events on transitions only). */
+  private wrote(obj: Address, plan: StatusPlan & { write: true }): void {
+    const ip = obj.spec.address;
+    if (plan.kind === 'NoOwner') {
+      if (plan.previousNode) this.o.log.info({ event: 'noOwner', address: ip, previousNode: plan.previousNode, reason: plan.status.conditions?.[0]?.reason }, 'nobody announces the address');
+      return;
+    }
+    const s = plan.status as LBAddressStatus;
+    if (obj.status?.node === s.node) return;
+    const parsed = parseAddress(ip);
+    const shown = parsed.ok ? formatAddress(parsed.value) : ip;
+    const message = `${shown} is now answered by node ${s.node} on ${s.interface} (${s.mac})${plan.previousNode ? `, previously ${plan.previousNode}` : ''}`;
+    this.o.writer.lbAddressEvent(obj.metadata.name, obj.metadata.uid, 'Normal', 'AnnounceStarted', message);
+    for (const ref of obj.spec.services ?? []) {
+      const svc = this.o.services.get(`${ref.namespace}/${ref.name}`);
+      this.o.writer.event({ kind: 'Service', apiVersion: 'v1', name: ref.name, namespace: ref.namespace, uid: svc?.metadata?.uid }, 'Normal', 'AnnounceStarted', message);
+    }
+  }
+}
