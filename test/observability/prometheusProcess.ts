@@ -30,11 +30,12 @@ export async function startPrometheus(o: { targets: ScrapeTarget[]; ruleGroups: 
   const dir = mkdtempSync('/tmp/hrl-prom-');
   const state = new HarnessState(`hrl-prom-${runId()}`);
   state.add('dirs', dir);
-  const interval = o.scrapeInterval ?? '1s';
+  // 2 s, not 1 s: a scrape timing out on a busy test machine would make up == 0 (HeraldSpeakerDown).
+  const interval = o.scrapeInterval ?? '2s';
   const jobs = [...new Set(o.targets.map((t) => t.job))];
   writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: o.ruleGroups }));
   writeFileSync(join(dir, 'prometheus.yml'), stringify({
-    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: '1s' },
     rule_files: [join(dir, 'rules.yaml')],
     scrape_configs: jobs.map((job) => ({
       job_name: job,
