@@ -8,7 +8,8 @@ import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Helm, NAMESPACE, helmBinaries, mustTemplate } from '../chart/helm.js';
 import { run } from '../run.js';
-import { dashboard, renderObservability, ruleGroups, type RuleGroup } from './shippedQueries.js';
+import { namesUsed } from './promqlNames.js';
+import { dashboard, renderObservability, ruleGroups, shippedQueries, type RuleGroup } from './shippedQueries.js';
 
 const PROMTOOL = '/usr/bin/promtool';
 const CASES = join(import.meta.dirname, 'alerts.promtool.yaml');
@@ -88,6 +89,26 @@ describe('alerts (PrometheusRule) under promtool', () => {
     const r = await promtool(['test', 'rules', 'alerts.promtool.yaml'], dir);
     expect(r.code).not.toBe(0);
     expect(r.output).toContain('HeraldAddressPoolUsage95Percent');
+  });
+});
+
+describe('names the shipped queries use (what test/observability/scrape.test.ts looks for)', () => {
+  it.each([
+    ['a comparison of aggregations', 'max by (pool, family) (herald_pool_addresses_in_use{namespace="x"}) >= max by (pool, family) (herald_pool_addresses_total{namespace="x"}) > 0', [], ['herald_pool_addresses_in_use', 'herald_pool_addresses_total'], ['family', 'namespace', 'pool']],
+    ['a histogram quantile with Grafana variables', 'histogram_quantile(0.99, sum by (node, pod, le) (rate(herald_membership_heartbeat_rtt_seconds_bucket{namespace="$namespace"}[$__rate_interval])))', [], ['herald_membership_heartbeat_rtt_seconds_bucket'], ['le', 'namespace', 'node', 'pod']],
+    ['a regex matcher and annotation labels', 'up{namespace="x", pod=~"herald-speaker-.+"} == 0', ['{{ $labels.instance }} {{ $value | humanize }}'], ['up'], ['instance', 'namespace', 'pod']],
+    ['a Grafana label_values variable', 'label_values(herald_controller_leader, namespace)', [], ['herald_controller_leader'], ['namespace']],
+    ['vector() and or', 'count(max by (pool) (herald_pool_valid{namespace="x"}) == 0) or vector(0)', [], ['herald_pool_valid'], ['namespace', 'pool']],
+  ])('%s', (_name, expr, annotations, metrics, labels) => {
+    const used = namesUsed(expr, annotations);
+    expect([...used.metrics].sort()).toEqual(metrics);
+    expect([...used.labels].sort()).toEqual(labels);
+  });
+
+  it('every shipped query names at least one metric, and the dashboard covers at least 25 metrics', async () => {
+    const queries = shippedQueries(await renderObservability(helm));
+    expect(queries.filter((q) => namesUsed(q.expr).metrics.size === 0).map((q) => q.source)).toEqual([]);
+    expect(new Set(queries.filter((q) => q.source.startsWith('panel')).flatMap((q) => [...namesUsed(q.expr).metrics])).size).toBeGreaterThanOrEqual(25);
   });
 });
 
