@@ -520,10 +520,10 @@ describe('value sets', () => {
         const svc = find<V1Service>(objects, 'Service', `herald-${component}-metrics`);
         expect(sm.spec.selector).toEqual({ matchLabels: svc.spec!.selector });
         expect(svc.metadata!.labels).toMatchObject(svc.spec!.selector!);
-        expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s' }]);
+        expect(sm.spec.endpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '30s', relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }] }]);
         const pm = find<{ spec: Record<string, unknown> }>(objects, 'PodMonitor', `herald-${component}`);
         expect(pm.spec.selector).toEqual({ matchLabels: svc.spec!.selector });
-        expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics' }]);
+        expect(pm.spec.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', relabelings: [{ sourceLabels: ['__meta_kubernetes_pod_node_name'], targetLabel: 'node' }] }]);
         expect(pm.spec.namespaceSelector).toEqual({ matchNames: [NAMESPACE] });
       }
       const rule = find<{ spec: { groups: { name: string; rules: { alert: string; expr: string; labels: { severity: string } }[] }[] } }>(objects, 'PrometheusRule', 'herald');

@@ -21,6 +21,8 @@ export interface SpeakerProcess {
   node: LanNode;
   proc: Spawned;
   metricsPort: number;
+  /** Where /metrics listens: the node namespace's loopback, or its management address (see metricsOn). */
+  metricsHost: string;
 }
 
 /**
@@ -42,6 +44,11 @@ export class SpeakerWorld {
   private speakerKubeconfig = '';
   private keyFile = '';
   private podCount = 0;
+  /**
+   * Where speakers serve /metrics: 'loopback' (only reachable from inside the node namespace), or
+   * 'management' (the node's management address, so a Prometheus in the root namespace can scrape it).
+   */
+  metricsOn: 'loopback' | 'management' = 'loopback';
 
   constructor(readonly kc: k8s.KubeConfig, readonly cluster: ClusterInfo, readonly nodeCount = 3) {
     this.objects = new HeraldObjects(kc);
@@ -96,6 +103,7 @@ export class SpeakerWorld {
 
   async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
+    const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
       process.execPath, SPEAKER_MAIN,
       '--node-name', this.nodeName(n),
@@ -104,12 +112,12 @@ export class SpeakerWorld {
       '--lb-class', this.lbClass,
       '--secret-key-file', this.keyFile,
       '--heartbeat-address', n.ipv4,
-      '--metrics-address', `127.0.0.1:${metricsPort}`,
+      '--metrics-address', `${metricsHost}:${metricsPort}`,
       '--health-address', `127.0.0.1:${metricsPort + 1}`,
       '--log-level', 'debug',
       ...extraArgs,
     ], { logName: 'speaker' });
-    const s = { node: n, proc, metricsPort };
+    const s = { node: n, proc, metricsPort, metricsHost };
     this.speakers.set(n.name, s);
     void proc.exited.then(() => {
       if (this.speakers.get(n.name) === s) this.speakers.delete(n.name);
@@ -117,10 +125,10 @@ export class SpeakerWorld {
     return s;
   }
 
-  /** Metrics of a speaker, fetched from inside its node namespace (it listens on that namespace's loopback). */
+  /** Metrics of a speaker, fetched from inside its node namespace. */
   async speakerMetrics(n: LanNode): Promise<string> {
     const s = this.speakers.get(n.name);
-    const r = await this.lan.tryExec(n.netns, ['curl', '-sf', '--max-time', '2', `http://127.0.0.1:${s?.metricsPort}/metrics`]);
+    const r = await this.lan.tryExec(n.netns, ['curl', '-sf', '--max-time', '2', `http://${s?.metricsHost}:${s?.metricsPort}/metrics`]);
     return r.stdout;
   }
 

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export function createSpeakerMetrics(registry = new Registry()) {
   collectDefaultMetrics({ register: registry, prefix: 'herald_speaker_' });
   const r = [registry];
-  return {
+  const m = {
     registry,
     announced: new Gauge({ name: 'herald_speaker_addresses_announced', help: 'Addresses this node answers for', labelNames: ['family'], registers: r }),
     requestsReceived: new Counter({ name: 'herald_speaker_requests_received_total', help: 'ARP requests and neighbour solicitations received for owned addresses', labelNames: ['family'], registers: r }),
@@ -24,6 +24,10 @@ export function createSpeakerMetrics(registry = new Registry()) {
     statusQueue: new Gauge({ name: 'herald_speaker_status_queue', help: 'LBAddress statuses waiting to be written (at most one per object)', registers: r }),
     events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
   };
+  // Conflict series exist at 0 from the start: a counter first scraped at 1 shows no increase(), so the
+  // HeraldAddressConflict alert would miss the first conflict of a speaker's life.
+  for (const family of ['IPv4', 'IPv6']) for (const source of ['herald', 'foreign']) m.conflicts.inc({ family, source }, 0);
+  return m;
 }
 
 export type SpeakerMetrics = ReturnType<typeof createSpeakerMetrics>;
