@@ -43,4 +43,5 @@ export * from './membership/peerTable.js';
 export * from './membership/incarnation.js';
 export * from './membership/acceptHeartbeat.js';
 export * from './membership/fitHeartbeat.js';
+export * from './membership/heartbeatKeyUse.js';
 export * from './membership/speakerLease.js';

@@ -20,6 +20,8 @@ export function createSpeakerMetrics(registry = new Registry()) {
       registers: r,
     }),
     transitions: new Counter({ name: 'herald_speaker_ownership_transitions_total', help: 'Addresses this node started or stopped announcing', labelNames: ['direction'], registers: r }),
+    announceFailures: new Counter({ name: 'herald_speaker_announce_failures_total', help: 'Attempts to start announcing an address that failed (e.g. ENOMEM joining an IPv6 group), by family and errno code', labelNames: ['family', 'code'], registers: r }),
+    announceFailing: new Gauge({ name: 'herald_speaker_announce_failing', help: 'Addresses this node should announce but cannot start; retried with backoff, not reported as announced', registers: r }),
     statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result', labelNames: ['result'], registers: r }),
   };
 }

@@ -22,9 +22,12 @@ describe('acceptHeartbeat', () => {
     { name: 'older incarnation, old one silent, Lease names a third one: stale', inc: 1_500, seq: 1, last: silent, lease: 1_200, want: 'StaleIncarnation' },
     { name: 'older incarnation, old one silent, no Lease (static peers): dead-after alone decides', inc: 1_500, seq: 1, last: silent, lease: undefined, want: 'ok' },
     { name: 'older incarnation, old one silent only just short of dead-after: stale', inc: 1_500, seq: 1, last: { ...last, atMs: NOW - DEAD_AFTER + 1 }, lease: 1_500, want: 'StaleIncarnation' },
-  ])('$name', ({ inc, seq, last: l, lease, want }) => {
+    { name: 'a larger incarnation a clock-stepped restart already replaced: a replay', inc: 2_500, seq: 1, last, lease: undefined, retired: [2_500], want: 'StaleIncarnation' },
+  ])('$name', ({ inc, seq, last: l, lease, want, ...row }) => {
+    const retired = 'retired' in row ? (row.retired as number[]) : undefined;
     const r = acceptHeartbeat({
       heartbeat: { node: 'n2', incarnation: inc, sequence: seq },
+      ...(retired ? { retired } : {}),
       ...(l ? { last: l } : {}),
       ...(lease === undefined ? {} : { leaseIncarnation: lease }),
       nowMs: NOW,

@@ -15,6 +15,8 @@ export interface AcceptHeartbeatInput {
   readonly last?: AcceptedMark;
   /** The incarnation the peer's own Lease publishes, if its Lease is known and carries one. */
   readonly leaseIncarnation?: number;
+  /** Incarnations a smaller one has already replaced (clock stepped back): they never come back. */
+  readonly retired?: readonly number[];
   readonly nowMs: number;
   readonly deadAfterMs: number;
 }
@@ -28,7 +30,8 @@ export type AcceptHeartbeatReason = 'StaleIncarnation' | 'Replay' | 'BelowLeaseI
  *   below the one the Lease publishes comes from a process that no longer runs (captured and replayed),
  *   even to a speaker that has never heard the peer before.
  * - Within one incarnation the sequence must grow.
- * - A larger incarnation is a restart.
+ * - A larger incarnation is a restart — unless a smaller one has already replaced it (`retired`): then
+ *   it is the old process's heartbeat replayed.
  * - A smaller incarnation is normally stale — but a node whose clock stepped back restarts with a smaller
  *   one. It is accepted once the incarnation heard last has been silent for dead-after (it no longer
  *   runs) and, when the Lease is known, the Lease names exactly this incarnation (the restarted process
@@ -39,6 +42,9 @@ export function acceptHeartbeat(i: AcceptHeartbeatInput): Result<true, Heartbeat
   const { heartbeat: hb, last, leaseIncarnation } = i;
   if (leaseIncarnation !== undefined && hb.incarnation < leaseIncarnation) {
     return err(heartbeatError('BelowLeaseIncarnation', `${hb.node} incarnation ${hb.incarnation} is older than ${leaseIncarnation}, the one its Lease publishes`));
+  }
+  if (i.retired?.includes(hb.incarnation)) {
+    return err(heartbeatError('StaleIncarnation', `${hb.node} incarnation ${hb.incarnation} has already been replaced by a restart`));
   }
   if (!last || hb.incarnation > last.incarnation) return ok(true);
   if (hb.incarnation === last.incarnation) {

@@ -68,6 +68,7 @@ interface PeerRecord {
   staticAddress?: { readonly address: string; readonly port: number };
   heartbeat?: LastHeartbeat;
   rttMs?: number;
+  retired?: number[];
 }
 
 const RTT_GAIN = 1 / 8; // RFC 6298's alpha: smooth, but follow a real change within a second or two.
@@ -123,6 +124,7 @@ export class PeerTable {
       heartbeat: hb,
       ...(last ? { last } : {}),
       ...(existing?.lease?.incarnation === undefined ? {} : { leaseIncarnation: existing.lease.incarnation }),
+      ...(existing?.retired ? { retired: existing.retired } : {}),
       nowMs,
       deadAfterMs: this.deadAfterMs,
     });
@@ -130,6 +132,8 @@ export class PeerTable {
     const before = existing ? this.peerView(existing, nowMs) : undefined;
     const rec = existing ?? this.add(hb.node, nowMs);
     if (last && last.incarnation !== hb.incarnation) delete rec.rttMs;
+    // A smaller incarnation replaced a larger one (clock stepped back): the larger one must stay dead.
+    if (last && hb.incarnation < last.incarnation) rec.retired = [...(rec.retired ?? []), last.incarnation].slice(-4);
     rec.heartbeat = {
       incarnation: hb.incarnation,
       sequence: hb.sequence,

@@ -1,11 +1,12 @@
-import { formatAddress, addressFromBytes, type LinkFacts } from '@herald/core';
+import { excludedBy, formatAddress, addressFromBytes, type InterfacePattern, type LinkFacts } from '@herald/core';
 import nl from 'netlink';
 import type { Logger } from 'pino';
 
 /**
  * The node's links and addresses through rtnetlink: a full dump at start and again (debounced) after any
  * link or address event, so the picture is never assembled from partial updates. ENOBUFS or any socket
- * error also triggers a re-dump.
+ * error also triggers a re-dump. Links matching an exclude pattern (pod veths, CNI bridges and tunnels)
+ * are dropped from every dump, so creating and deleting them never reports a change.
  */
 export class LinkWatcher {
   /** Dumps only: a multicast event arriving in the middle of a multipart dump breaks the library's parser. */
@@ -16,7 +17,7 @@ export class LinkWatcher {
   private links: LinkFacts[] = [];
   private closed = false;
 
-  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number }) {}
+  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number; exclude?: readonly InterfacePattern[] }) {}
 
   async start(): Promise<LinkFacts[]> {
     this.dumper = nl.createRtNetlink();
@@ -80,7 +81,9 @@ export class LinkWatcher {
     // One dump at a time on the socket: concurrent multipart replies interleave.
     const links = await s.getLinks();
     const addrs = await s.getAddresses();
+    const exclude = this.o.exclude ?? [];
     return links
+      .filter((l) => excludedBy(String(l.attrs.ifname ?? ''), exclude) === undefined)
       .map((l) => {
         const index = l.data.index as number;
         const flags = (l.data.flags ?? {}) as Record<string, boolean>;
