@@ -63,7 +63,10 @@ export class LinkWatcher {
           if (this.closed) return;
           const changed = JSON.stringify(links) !== JSON.stringify(this.links);
           this.links = links;
-          if (changed) this.o.onChange(links);
+          if (changed) {
+            this.o.log.debug({ event: 'linksChanged', links: links.length }, 'links or addresses changed');
+            this.o.onChange(links);
+          }
         })
         .catch((e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'could not read links'))
         .finally(() => {
