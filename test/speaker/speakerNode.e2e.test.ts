@@ -180,14 +180,18 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
     await optmem('0');
     try {
       await world.readyPod('nd6', world.lan.nodes[2]!);
-      await world.service('nd6', { families: ['IPv6'] });
-      const [ip] = await world.waitForAddress('nd6');
+      // Dual stack: the Pods have IPv4 addresses only, so only the IPv4 EndpointSlice lists them.
+      await world.service('nd6', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
+      const ip = (await world.waitForAddress('nd6', 2)).find((a) => a.includes(':'));
       const owner = expectedOwner(names, ip!);
       const node = world.nodeByName(owner);
       await waitFor(`${owner} to report the failed join`, async () => {
         const m = await world.speakerMetrics(node);
         return metric(m, 'herald_speaker_announce_failing') === 1 && metric(m, 'herald_speaker_announce_failures_total', 'code="ENOMEM",family="IPv6"') + metric(m, 'herald_speaker_announce_failures_total', 'family="IPv6",code="ENOMEM"') >= 2;
-      }, { timeoutMs: 10_000, intervalMs: 100 });
+      }, { timeoutMs: 10_000, intervalMs: 100 }).catch(async (e: Error) => {
+        const diag = await Promise.all(world.lan.nodes.map(async (n) => `--- ${n.name}\n${(await world.speakerMetrics(n)).split('\n').filter((l) => /announce|failing/.test(l)).join('\n')}\n${speakerLog(n).split('\n').filter((l) => /announce|nd6|2001:db8:1::2/.test(l)).slice(-8).join('\n')}`));
+        throw new Error(`${e.message}\n${diag.join('\n')}`);
+      });
       expect(speakerLog(node)).toMatch(/"event":"announceFailed".*optmem_max/);
       // Not announcing, so nothing says it is.
       expect((await world.objects.lbAddress(ip!.replaceAll(':', '-')))?.status?.node).toBeUndefined();
