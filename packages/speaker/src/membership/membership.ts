@@ -188,8 +188,9 @@ export class Membership {
     this.metrics.publishedInterfaces.set(heartbeat.interfaces.length);
     const text = JSON.stringify(trimmed);
     const any = Object.values(trimmed).some((n) => n > 0);
-    if (any) for (const [part, n] of Object.entries(trimmed)) if (n > 0) this.metrics.heartbeatTrimmed.inc({ part }, n);
+    // Counted and logged when what is left out changes, not on every publish of the same state.
     if (any && text !== this.trimmedLogged) {
+      for (const [part, n] of Object.entries(trimmed)) if (n > 0) this.metrics.heartbeatTrimmed.inc({ part }, n);
       this.o.log.warn({ event: 'heartbeatStateTrimmed', ...trimmed, interfaces: state.interfaces.length, announcing: state.announcing.length }, 'local state does not fit one heartbeat datagram; sending the part that does');
     }
     this.trimmedLogged = any ? text : '';
