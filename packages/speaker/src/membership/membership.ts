@@ -175,7 +175,7 @@ export class Membership {
     const before = this.local;
     const next = this.fit(state);
     const interfacesChanged = JSON.stringify(before.interfaces) !== JSON.stringify(next.interfaces);
-    if (!interfacesChanged && before.draining === next.draining && JSON.stringify(before.announcing) === JSON.stringify(next.announcing)) return;
+    if (JSON.stringify(before) === JSON.stringify(next)) return;
     this.local = next;
     this.table.setLocal(this.local);
     if (before.draining !== next.draining || interfacesChanged) this.nodeLease?.poke();
@@ -194,7 +194,8 @@ export class Membership {
       this.o.log.warn({ event: 'heartbeatStateTrimmed', ...trimmed, interfaces: state.interfaces.length, announcing: state.announcing.length }, 'local state does not fit one heartbeat datagram; sending the part that does');
     }
     this.trimmedLogged = any ? text : '';
-    return { draining: heartbeat.draining, interfaces: heartbeat.interfaces, announcing: heartbeat.announcing };
+    // Every other field of the state (flags) passes through untouched.
+    return { ...state, interfaces: heartbeat.interfaces, announcing: heartbeat.announcing };
   }
 
   /** The current view (self included), computed now. */
