@@ -84,7 +84,9 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
 
   beforeAll(async () => {
     await world.start({
-      speakerArgs: ['--secret-key-file', secret.path, '--key-grace', String(KEY_GRACE_MS), '--key-poll', '200'],
+      // A link debounce long enough that deleting and re-creating a link (netdev unregister waits for an
+      // RCU grace period, tens of ms) always lands in one re-read: the case a name-keyed responder missed.
+      speakerArgs: ['--secret-key-file', secret.path, '--key-grace', String(KEY_GRACE_MS), '--key-poll', '200', '--link-debounce', '300'],
       // 300 veth pairs on n1 before its speaker starts: 600 up, carrier, ARP-capable links.
       beforeSpeakers: async (lan) => ipBatch(lan, lan.nodes[0]!, addPairs(Array.from({ length: VETH_PAIRS }, (_, i) => i))),
     });

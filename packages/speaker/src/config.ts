@@ -24,6 +24,8 @@ export interface SpeakerConfig {
   readonly keyGraceMs: number;
   /** How often the key file is checked for a new key. */
   readonly keyPollMs: number;
+  /** After a link or address event, wait this long (coalescing further events) before re-reading links. */
+  readonly linkDebounceMs: number;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -51,6 +53,8 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
                             accept it twice as long; must exceed the time a Secret update takes to reach
                             every node (default: 120000)
   --key-poll MS             how often the key file is checked for a new key (default: 1000)
+  --link-debounce MS        after a link or address event, wait this long before re-reading all links;
+                            further events in the window are coalesced (default: 10)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -82,6 +86,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'exclude-interfaces': { type: 'string' },
       'key-grace': { type: 'string', default: '120000' },
       'key-poll': { type: 'string', default: '1000' },
+      'link-debounce': { type: 'string', default: '10' },
       help: { type: 'boolean' },
     },
   });
@@ -113,5 +118,6 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     excludeInterfaces: Object.freeze(values['exclude-interfaces'] === undefined ? [...DEFAULT_INTERFACE_EXCLUDES] : parseInterfacePatterns(values['exclude-interfaces'])),
     keyGraceMs: positiveInt('key-grace', values['key-grace'], 0),
     keyPollMs: positiveInt('key-poll', values['key-poll'], 100),
+    linkDebounceMs: positiveInt('link-debounce', values['link-debounce'], 0),
   });
 }

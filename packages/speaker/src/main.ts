@@ -45,7 +45,7 @@ try {
   process.exit(2);
 }
 
-const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, onChange: (l) => controller.setLinks(l) });
+const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, debounceMs: config.linkDebounceMs, onChange: (l) => controller.setLinks(l) });
 const initialLinks = await links.start();
 
 /** DESIGN.md: the node's address on the announce LAN; the Node's InternalIP when there is none. */
