@@ -2,6 +2,9 @@ import { excludedBy, formatAddress, addressFromBytes, type InterfacePattern, typ
 import nl from 'netlink';
 import type { Logger } from 'pino';
 
+/** Requested receive buffer of the event socket; see start(). */
+const EVENT_BUFFER_BYTES = 8 * 1024 * 1024;
+
 /**
  * The node's links and addresses through rtnetlink: a full dump at start and again (debounced) after any
  * link or address event, so the picture is never assembled from partial updates. ENOBUFS or any socket
@@ -24,6 +27,16 @@ export class LinkWatcher {
     this.dumper.socket.on('error', (e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink dump socket error'));
     const events = nl.createRtNetlink();
     this.events = events;
+    // Pod churn on a busy node produces bursts of link/address events. If they overflow the socket, the
+    // kernel flags ENOBUFS, and the `netlink` addon aborts the process when libuv reports that flag on
+    // poll (its error path builds an exception from a NULL syscall name). A large buffer keeps bursts of
+    // hundreds of links from overflowing; the kernel caps it at 2 × net.core.rmem_max.
+    try {
+      events.socket.socket.setRecvBufferSize(EVENT_BUFFER_BYTES);
+      this.o.log.debug({ event: 'netlinkBuffer', bytes: events.socket.socket.getRecvBufferSize() }, 'netlink event socket buffer');
+    } catch (e) {
+      this.o.log.warn({ event: 'netlinkError', err: (e as Error).message }, 'could not enlarge the netlink event socket buffer');
+    }
     for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) events.socket.addMembership(nl.rt.MulticastGroups[group]);
     events.socket.on('message', () => this.schedule());
     events.socket.on('error', (e: Error) => {
