@@ -242,6 +242,8 @@ describe('default values', () => {
         '--secret-key-file=/etc/herald/memberlist/secretkey',
         '--garp-refresh=0',
         '--handover-timeout=2000',
+        '--exclude-interfaces=docker*,cbr*,dummy*,virbr*,lxcbr*,veth*,lo,cali*,tunl*,flannel*,kube-ipvs*,cni*,nodelocaldns,lxc*,cilium*,vxlan*',
+        '--key-grace=120000',
       ]);
       expect(c.env).toEqual([
         { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
@@ -448,7 +450,9 @@ describe('value sets', () => {
           heartbeat: { port: 9947, intervalMs: 50, deadAfter: 4, addressSource: 'auto' },
           handoverTimeoutMs: 5000,
           terminationGracePeriodSeconds: 20,
+          excludeInterfaces: ['cali*', 'eni?*'],
         },
+        memberlist: { rotationGraceMs: 300000 },
       });
       const controller = find<V1Deployment>(objects, 'Deployment', 'herald-controller').spec!.template.spec!;
       expect(controller.containers[0]!.image).toBe('registry.example/herald:dev');
@@ -467,7 +471,7 @@ describe('value sets', () => {
       expect(speaker.priorityClassName).toBe('system-node-critical');
       expect(speaker.terminationGracePeriodSeconds).toBe(20);
       expect(c.args).toEqual(
-        expect.arrayContaining(['--log-level=warn', '--heartbeat-port=9947', '--heartbeat-interval=50', '--dead-after=4', '--metrics-address=$(POD_IP):9472', '--health-address=$(POD_IP):9473', '--handover-timeout=5000']),
+        expect.arrayContaining(['--log-level=warn', '--heartbeat-port=9947', '--heartbeat-interval=50', '--dead-after=4', '--metrics-address=$(POD_IP):9472', '--health-address=$(POD_IP):9473', '--handover-timeout=5000', '--exclude-interfaces=cali*,eni?*', '--key-grace=300000']),
       );
       expect(c.env!.map((e) => e.name)).toEqual(['NODE_NAME', 'POD_NAMESPACE', 'POD_IP']);
       expect(c.ports!.map((p) => `${p.name}:${p.containerPort}/${p.protocol}`)).toEqual(['metrics:9472/TCP', 'health:9473/TCP', 'heartbeat:9947/UDP']);
@@ -594,6 +598,8 @@ describe('values the chart refuses', () => {
     ['an IPv6 address with a zone', { addressPools: [{ name: 'a', addresses: ['fe80::1%eth0'] }] }, ['/addressPools/0/addresses/0', 'does not match pattern']],
     ['a pool name with upper case', { addressPools: [{ name: 'Lan', addresses: ['192.0.2.0/24'] }] }, ['/addressPools/0/name', 'does not match pattern']],
     ['an unknown pool field', { addressPools: [{ name: 'a', addresses: ['192.0.2.0/24'], autoassign: true }] }, ['/addressPools/0', "'autoassign' not allowed"]],
+    ['an exclude pattern with a comma', { speaker: { excludeInterfaces: ['cali*,veth*'] } }, ['/speaker/excludeInterfaces/0', 'does not match pattern']],
+    ['a negative key rotation grace', { memberlist: { rotationGraceMs: -1 } }, ['/memberlist/rotationGraceMs', 'minimum']],
     ['an interface name with a slash', { addressPools: [{ name: 'a', addresses: ['192.0.2.0/24'], l2: { interfaces: ['eth/0'] } }] }, ['/addressPools/0/l2/interfaces/0']],
     ['a bad selector operator', { addressPools: [{ name: 'a', addresses: ['192.0.2.0/24'], l2: { nodeSelectors: [{ matchExpressions: [{ key: 'k', operator: 'Equals' }] }] } }] }, ['/addressPools/0/l2/nodeSelectors/0/matchExpressions/0/operator']],
     ['an unknown top-level key', { replicas: 3 }, ["additional properties 'replicas' not allowed"]],

@@ -345,6 +345,49 @@ describe('membership with the API server: peers from per-node Leases', () => {
     for (const n of l.nodes) await l.restoreManagement(n);
   });
 
+  it('heartbeats captured before a peer restarted, replayed to a freshly started speaker after that peer died, do not make it alive', async () => {
+    const { lan: l, namespace, key } = await apiLan();
+    const [n1, n2] = l.nodes as [LanNode, LanNode, LanNode];
+    const speakers = l.nodes.map((n) => startSpeaker(l, n, key, { api: { namespace } }));
+    await allAlive(speakers, ['n1', 'n2', 'n3']);
+
+    const capture = await l.capture(n1, `udp and src host ${n2.ipv4} and dst port ${PORT}`);
+    await new Promise((r) => setTimeout(r, 500));
+    await capture.stop();
+    const captured = udpPayloads(readFileSync(capture.file));
+    expect(captured.length).toBeGreaterThanOrEqual(3);
+
+    // n2 restarts (a new incarnation, which it publishes on its Lease), then dies for good.
+    const oldIncarnation = peerIn(speakers[0]!, 'n2')!.incarnation!;
+    await l.killProcesses(n2);
+    speakers[1] = startSpeaker(l, n2, key, { api: { namespace } });
+    await allAlive(speakers, ['n1', 'n2', 'n3']);
+    await waitUntil('n2 Lease to publish its new incarnation', speakers, () => (peerIn(speakers[0]!, 'n2')?.incarnation ?? 0) > oldIncarnation);
+    let published = 0;
+    await waitFor('the new incarnation on the Lease', async () => {
+      const lease = await leases().readNamespacedLease({ name: speakerLeaseName('n2'), namespace });
+      published = Number(lease.metadata?.annotations?.[SPEAKER_LEASE_ANNOTATIONS.incarnation]);
+      return published > oldIncarnation;
+    }, { timeoutMs: 5_000, intervalMs: 100 });
+    await killAndMeasure(l, speakers[1]!, [speakers[0]!, speakers[2]!]);
+
+    // n1 restarts: a speaker that has never heard n2, to which n2 is dead (its Lease runs out).
+    await l.killProcesses(n1);
+    speakers[0] = startSpeaker(l, n1, key, { api: { namespace } });
+    const fresh = speakers[0];
+    await waitUntil('the fresh n1 to see n3 alive and n2 dead by its expired Lease', [fresh], () => peerIn(fresh, 'n3')?.alive === true && peerIn(fresh, 'n2')?.alive === false && peerIn(fresh, 'n2')?.judgedBy === 'Lease', 30_000);
+    const replayAt = Date.now();
+
+    for (const bytes of captured) await sendDatagram(l, l.client, n1.ipv4, bytes, 3);
+    const replays = captured.length * 3;
+    // Positive marker first: every replay was received and refused for the reason that matters.
+    await waitUntil('n1 to refuse every replay as older than the Lease incarnation', [fresh], () => (metrics(fresh)?.rejected.BelowLeaseIncarnation ?? 0) >= replays);
+    expect(metrics(fresh)!.rejected.BelowLeaseIncarnation).toBe(replays);
+    expect(peerIn(fresh, 'n2')).toMatchObject({ alive: false });
+    expect(firstChange(fresh, 'n2', 'PeerAlive', replayAt)).toBeUndefined();
+    expect(aliveIn(fresh)).toEqual(['n1', 'n3']);
+  });
+
   it('a node whose heartbeats never arrive but whose Lease is fresh is alive by its Lease and flagged, and dies with its Lease', async () => {
     const { lan: l, namespace, key } = await apiLan();
     const [n1, n2, n3] = l.nodes as [LanNode, LanNode, LanNode];

@@ -55,7 +55,8 @@ export class SpeakerWorld {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
 
-  async start(o: { speakerArgs?: string[] } = {}): Promise<void> {
+  /** `beforeSpeakers` runs once the LAN and Node objects exist, before any speaker starts (e.g. to add links). */
+  async start(o: { speakerArgs?: string[]; beforeSpeakers?: (lan: Lan) => Promise<void> } = {}): Promise<void> {
     for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
       if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
     }
@@ -75,6 +76,7 @@ export class SpeakerWorld {
       this.lan.writeNodeKubeconfig(n, this.speakerKubeconfig);
     }
     this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
+    await o.beforeSpeakers?.(this.lan);
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
     await this.waitForMembership();
   }

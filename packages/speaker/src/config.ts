@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_INTERFACE_EXCLUDES, parseInterfacePatterns, type InterfacePattern } from '@herald/core';
 import { checkListenAddress, defaultListenAddress } from './listenAddress.js';
 
 export interface SpeakerConfig {
@@ -18,6 +19,14 @@ export interface SpeakerConfig {
   readonly garpRefreshMs: number;
   readonly handoverTimeoutMs: number;
   readonly serviceAccount: string;
+  /** Globs of link names never announced on nor published (pod veths, CNI devices). */
+  readonly excludeInterfaces: readonly InterfacePattern[];
+  /** After the key file changes: sign with the previous key this long, accept it twice as long. */
+  readonly keyGraceMs: number;
+  /** How often the key file is checked for a new key. */
+  readonly keyPollMs: number;
+  /** After a link or address event, wait this long (coalescing further events) before re-reading links. */
+  readonly linkDebounceMs: number;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -40,6 +49,14 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --garp-refresh MS         re-announce every MS after the initial bursts; 0 = off (default: 0)
   --handover-timeout MS     on SIGTERM, keep answering at most this long for a successor (default: 2000)
   --service-account NAME    this speaker's ServiceAccount, owner of its Lease (default: herald-speaker)
+  --exclude-interfaces LIST comma-separated globs of links never announced on nor published; empty for
+                            none (default: ${DEFAULT_INTERFACE_EXCLUDES.join(',')})
+  --key-grace MS            after the key file changes, keep signing with the previous key this long and
+                            accept it twice as long; must exceed the time a Secret update takes to reach
+                            every node (default: 120000)
+  --key-poll MS             how often the key file is checked for a new key (default: 1000)
+  --link-debounce MS        after a link or address event, wait this long before re-reading all links;
+                            further events in the window are coalesced (default: 10)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -68,12 +85,21 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'garp-refresh': { type: 'string', default: '0' },
       'handover-timeout': { type: 'string', default: '2000' },
       'service-account': { type: 'string', default: 'herald-speaker' },
+      'exclude-interfaces': { type: 'string' },
+      'key-grace': { type: 'string', default: '120000' },
+      'key-poll': { type: 'string', default: '1000' },
+      'link-debounce': { type: 'string', default: '10' },
       help: { type: 'boolean' },
     },
   });
   if (values.help) return 'help';
   const node = values['node-name'] ?? env.NODE_NAME;
   if (!node) throw new Error('--node-name (or $NODE_NAME) is required: the speaker must know which node it runs on');
+  try {
+    if (values['exclude-interfaces'] !== undefined) parseInterfacePatterns(values['exclude-interfaces']);
+  } catch (e) {
+    throw new Error(`--exclude-interfaces: ${(e as Error).message}`, { cause: e });
+  }
   if (!['trace', 'debug', 'info', 'warn', 'error'].includes(values['log-level'] as string)) throw new Error(`--log-level must be trace, debug, info, warn or error`);
   return Object.freeze({
     node,
@@ -91,5 +117,9 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     garpRefreshMs: positiveInt('garp-refresh', values['garp-refresh'], 0),
     handoverTimeoutMs: positiveInt('handover-timeout', values['handover-timeout'], 0),
     serviceAccount: values['service-account'] as string,
+    excludeInterfaces: Object.freeze(values['exclude-interfaces'] === undefined ? [...DEFAULT_INTERFACE_EXCLUDES] : parseInterfacePatterns(values['exclude-interfaces'])),
+    keyGraceMs: positiveInt('key-grace', values['key-grace'], 0),
+    keyPollMs: positiveInt('key-poll', values['key-poll'], 100),
+    linkDebounceMs: positiveInt('link-debounce', values['link-debounce'], 0),
   });
 }

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // herald-speaker composition root: config, links, membership, announcer, election loop, endpoints, signals.
-import { readFileSync } from 'node:fs';
 import * as k8s from '@kubernetes/client-node';
 import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from '@herald/core';
 import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
@@ -11,6 +10,9 @@ import { membershipSource } from './election/membershipAdapter.js';
 import { SpeakerController } from './election/speakerController.js';
 import { LinkWatcher } from './interfaces/linkWatcher.js';
 import { LBAddressWriter } from './kube/lbAddressWriter.js';
+import { loadHeartbeatKey } from './membership/heartbeatKey.js';
+import { HeartbeatKeyFile } from './membership/heartbeatKeyFile.js';
+import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
 import { Membership } from './membership/membership.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
 import { createSpeakerMetrics } from './metrics.js';
@@ -35,16 +37,15 @@ if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
 else kubeConfig.loadFromDefault();
 const metrics = createSpeakerMetrics();
 
-let key: Uint8Array;
+let keyring: HeartbeatKeyring;
 try {
-  key = new Uint8Array(readFileSync(config.secretKeyFile));
-  if (key.length < 16) throw new Error(`the key has ${key.length} bytes; at least 16 are needed`);
+  keyring = new HeartbeatKeyring(loadHeartbeatKey(config.secretKeyFile), { graceMs: config.keyGraceMs });
 } catch (e) {
   log.fatal({ event: 'noHeartbeatKey', file: config.secretKeyFile, err: (e as Error).message }, 'cannot read the heartbeat key (Secret herald-memberlist, key secretkey)');
   process.exit(2);
 }
 
-const links = new LinkWatcher({ log, onChange: (l) => controller.setLinks(l) });
+const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, debounceMs: config.linkDebounceMs, onChange: (l) => controller.setLinks(l) });
 const initialLinks = await links.start();
 
 /** DESIGN.md: the node's address on the announce LAN; the Node's InternalIP when there is none. */
@@ -68,11 +69,14 @@ const heartbeatIp = await heartbeatAddress(initialLinks);
 const membership = new Membership({
   node: config.node,
   incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
-  heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key },
+  heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key: keyring },
   leases: { kubeConfig, namespace: config.namespace, owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount) },
   registry: metrics.registry,
   log,
 });
+// Kubernetes updates a mounted Secret in place (symlink swap): pick the new key up without a restart.
+const keyFile = new HeartbeatKeyFile({ path: config.secretKeyFile, keyring, pollMs: config.keyPollMs, log, onReload: (result) => membership.metrics.keyReloads.inc({ result }) });
+await keyFile.start();
 const writer = new LBAddressWriter(kubeConfig, { log, metrics, node: config.node });
 const announcer = new Announcer({
   sockets: { packet: (i) => new PacketSocket(i), icmp6: (i) => new Icmp6Socket(i) },
@@ -82,6 +86,7 @@ const announcer = new Announcer({
   onAnnounced: (a) => controller.onAnnounced(a),
   onStopped: (a) => controller.onStopped(a),
   onClaim: (c) => controller.onClaim(c),
+  ifindexOf: (name) => links.current().find((l) => l.name === name)?.index,
 });
 const controller = new SpeakerController({
   node: config.node,
@@ -112,6 +117,7 @@ async function shutdown(signal: string): Promise<void> {
   announcer.close();
   controller.stop();
   links.close();
+  keyFile.stop();
   await membership.stop();
   // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).
   await kubeConfig

@@ -23,6 +23,8 @@ export function createSpeakerMetrics(registry = new Registry()) {
     statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result (ok, or the HTTP code such as 409 for a lost race)', labelNames: ['result'], registers: r }),
     statusQueue: new Gauge({ name: 'herald_speaker_status_queue', help: 'LBAddress statuses waiting to be written (at most one per object)', registers: r }),
     events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
+    announceFailures: new Counter({ name: 'herald_speaker_announce_failures_total', help: 'Attempts to start announcing an address that failed (e.g. ENOMEM joining an IPv6 group), by family and errno code', labelNames: ['family', 'code'], registers: r }),
+    announceFailing: new Gauge({ name: 'herald_speaker_announce_failing', help: 'Addresses this node should announce but cannot start; retried with backoff, not reported as announced', registers: r }),
   };
   // Conflict series exist at 0 from the start: a counter first scraped at 1 shows no increase(), so the
   // HeraldAddressConflict alert would miss the first conflict of a speaker's life.

@@ -1,5 +1,6 @@
 import { addressBytes, familyBits, formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
 import { err, ok, type Result } from '../result.js';
+import { macFromBytes, parseMac, writeMac, ZERO_MAC } from '../wire/macAddress.js';
 import { heartbeatError, type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
 import { formatInterfaceCidr, parseInterfaceCidr, type InterfaceCidr } from './interfaceCidr.js';
 
@@ -10,6 +11,11 @@ import { formatInterfaceCidr, parseInterfaceCidr, type InterfaceCidr } from './i
 export interface HeartbeatInterface {
   readonly name: string;
   readonly subnets: readonly string[];
+  /**
+   * The interface's MAC, lower-case `aa:bb:cc:dd:ee:ff`, so peers recognise a herald node's gratuitous
+   * ARP / NA as one of their own rather than as a foreign host's.
+   */
+  readonly mac?: string;
 }
 
 /**
@@ -57,7 +63,9 @@ export const HEARTBEAT_LIMITS = {
 
 const FLAG_DRAINING = 0x01;
 const FLAG_ECHO = 0x02;
-const KNOWN_FLAGS = FLAG_DRAINING | FLAG_ECHO;
+/** Every interface entry carries 6 MAC bytes after its name (all zero: unknown). */
+const FLAG_MACS = 0x08;
+const KNOWN_FLAGS = FLAG_DRAINING | FLAG_ECHO | FLAG_MACS;
 const MAX_HOLD_MS = 0xffffffff;
 
 /** Kubernetes node names are DNS-1123 subdomains. */
@@ -82,6 +90,12 @@ function mustSubnet(text: string, iface: string): InterfaceCidr {
   return r.value;
 }
 
+function mustMac(text: string, iface: string): string {
+  const r = parseMac(text);
+  if (!r.ok) throw new RangeError(`Cannot encode heartbeat: MAC of interface ${iface}: ${r.error.message}`);
+  return r.value;
+}
+
 function mustCount(n: number, max: number, what: string): void {
   if (n > max) throw new RangeError(`Cannot encode heartbeat: ${n} ${what} exceed the limit of ${max}`);
 }
@@ -100,7 +114,7 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
  * off  len  field
  *   0    4  magic "HRLB" (48 52 4c 42)
  *   4    1  version = 1
- *   5    1  flags: 0x01 draining, 0x02 echo present; other bits must be 0
+ *   5    1  flags: 0x01 draining, 0x02 echo present, 0x08 interface MACs present; other bits must be 0
  *   6    8  incarnation (u64, ≤ 2^53−1)
  *  14    8  sequence    (u64, ≤ 2^53−1)
  *  22    2  heartbeat port (u16, ≥ 1)
@@ -109,6 +123,7 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
  *   .   20  [echo] incarnation u64, sequence u64, holdMs u32
  *   .    1  interface count (≤ 64), each:
  *            1+n  name (1..15 printable ASCII bytes, no '/')
+ *            6    [MACs] the interface's MAC (all zero: unknown)
  *            1    subnet count (≤ 32), each: family (4|6), prefix length, 4|16 address bytes
  *   .    2  announcing count (≤ 4096), each: family (4|6), 4|16 address bytes
  * ```
@@ -131,14 +146,15 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
   const interfaces = h.interfaces.map((i) => {
     if (!isInterfaceName(i.name)) throw new RangeError(`Cannot encode heartbeat: interface name ${JSON.stringify(i.name)} is not 1-15 printable ASCII characters without '/'`);
     mustCount(i.subnets.length, HEARTBEAT_LIMITS.subnetsPerInterface, `subnets on ${i.name}`);
-    return { name: i.name, subnets: i.subnets.map((s) => mustSubnet(s, i.name)) };
+    return { name: i.name, subnets: i.subnets.map((s) => mustSubnet(s, i.name)), ...(i.mac === undefined ? {} : { mac: mustMac(i.mac, i.name) }) };
   });
+  const withMacs = interfaces.some((i) => i.mac !== undefined);
   const announcing = h.announcing.map((a) => mustAddress(a, 'announced address'));
 
   const addrLen = (a: IPAddress) => 1 + familyBits(a.family) / 8;
   let size = 24 + addrLen(hbAddress) + 1 + h.node.length + (h.echo ? 20 : 0) + 1 + 2;
   for (const i of interfaces) {
-    size += 1 + i.name.length + 1;
+    size += 1 + i.name.length + 1 + (withMacs ? 6 : 0);
     for (const s of i.subnets) size += 1 + addrLen(s.address);
   }
   for (const a of announcing) size += addrLen(a);
@@ -158,7 +174,7 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
 
   bytes(HEARTBEAT_MAGIC);
   u8(HEARTBEAT_VERSION);
-  u8((h.draining ? FLAG_DRAINING : 0) | (h.echo ? FLAG_ECHO : 0));
+  u8((h.draining ? FLAG_DRAINING : 0) | (h.echo ? FLAG_ECHO : 0) | (withMacs ? FLAG_MACS : 0));
   u64(h.incarnation);
   u64(h.sequence);
   u16(h.heartbeatPort);
@@ -174,6 +190,10 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
   for (const i of interfaces) {
     u8(i.name.length);
     bytes(ascii(i.name));
+    if (withMacs) {
+      writeMac((i.mac ?? ZERO_MAC) as never, out, o);
+      o += 6;
+    }
     u8(i.subnets.length);
     for (const s of i.subnets) {
       u8(s.address.family);
@@ -273,7 +293,7 @@ function readHeartbeat(r: Reader): Heartbeat {
   const version = r.u8('version');
   if (version !== HEARTBEAT_VERSION) refuse('UnsupportedVersion', `heartbeat format version ${version}; this speaker reads version ${HEARTBEAT_VERSION}`);
   const flags = r.u8('flags');
-  if ((flags & ~KNOWN_FLAGS) !== 0) refuse('UnknownFlags', `flags 0x${flags.toString(16).padStart(2, '0')} set bits other than 0x01 (draining) and 0x02 (echo)`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) refuse('UnknownFlags', `flags 0x${flags.toString(16).padStart(2, '0')} set bits other than 0x01 (draining), 0x02 (echo) and 0x08 (interface MACs)`);
   const incarnation = r.u53('incarnation');
   const sequence = r.u53('sequence');
   const heartbeatPort = r.u16('heartbeat port');
@@ -292,11 +312,12 @@ function readHeartbeat(r: Reader): Heartbeat {
   for (let i = 0; i < interfaceCount; i++) {
     const name = r.ascii(r.u8('interface name length'), 'interface name');
     if (!isInterfaceName(name)) refuse('BadInterfaceName', `interface name ${JSON.stringify(name)} is not 1-15 printable ASCII characters without '/'`);
+    const mac = flags & FLAG_MACS ? macFromBytes(r.bytes(6, `MAC of ${name}`)) : ZERO_MAC;
     const subnetCount = r.u8(`subnet count on ${name}`);
     if (subnetCount > HEARTBEAT_LIMITS.subnetsPerInterface) refuse('TooMany', `${subnetCount} subnets on ${name} exceed the limit of ${HEARTBEAT_LIMITS.subnetsPerInterface}`);
     const subnets: string[] = [];
     for (let s = 0; s < subnetCount; s++) subnets.push(readSubnet(r, name));
-    interfaces.push({ name, subnets });
+    interfaces.push(mac === ZERO_MAC ? { name, subnets } : { name, subnets, mac });
   }
   const announcingCount = r.u16('announced address count');
   if (announcingCount > HEARTBEAT_LIMITS.announcing) refuse('TooMany', `${announcingCount} announced addresses exceed the limit of ${HEARTBEAT_LIMITS.announcing}`);

@@ -25,16 +25,17 @@ export const HEARTBEAT_REJECT_REASONS = [
   // Peer table: a valid heartbeat that carries nothing new.
   'FromSelf',
   'StaleIncarnation',
+  'BelowLeaseIncarnation',
   'Replay',
 ] as const;
 
 export type HeartbeatRejectReason = (typeof HEARTBEAT_REJECT_REASONS)[number];
 
 /** Reasons `decodeHeartbeat` and `splitHeartbeatFrame` can give. */
-export type HeartbeatDecodeReason = Exclude<HeartbeatRejectReason, 'BadMac' | 'FromSelf' | 'StaleIncarnation' | 'Replay'>;
+export type HeartbeatDecodeReason = Exclude<HeartbeatRejectReason, 'BadMac' | 'FromSelf' | 'StaleIncarnation' | 'BelowLeaseIncarnation' | 'Replay'>;
 
 /** Reasons the peer table refuses a well-formed, correctly signed heartbeat. */
-export type ObserveRejectReason = Extract<HeartbeatRejectReason, 'FromSelf' | 'StaleIncarnation' | 'Replay'>;
+export type ObserveRejectReason = Extract<HeartbeatRejectReason, 'FromSelf' | 'StaleIncarnation' | 'BelowLeaseIncarnation' | 'Replay'>;
 
 /** `message` is for people and names the offending value; code branches on `reason` only. */
 export interface HeartbeatError<R extends HeartbeatRejectReason = HeartbeatRejectReason> {

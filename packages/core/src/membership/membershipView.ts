@@ -53,7 +53,7 @@ export interface PeerTransition {
 }
 
 const sameInterfaces = (a: readonly HeartbeatInterface[], b: readonly HeartbeatInterface[]): boolean =>
-  a.length === b.length && a.every((x, i) => x.name === b[i]!.name && sameStrings(x.subnets, b[i]!.subnets));
+  a.length === b.length && a.every((x, i) => x.name === b[i]!.name && x.mac === b[i]!.mac && sameStrings(x.subnets, b[i]!.subnets));
 
 const sameStrings = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 

@@ -394,3 +394,36 @@ describe('PeerTable: the view is a function of the facts', () => {
     }
   });
 });
+
+describe('PeerTable replay and clock-step stories (acceptHeartbeat with the Lease incarnation)', () => {
+  it('a fresh table refuses heartbeats of an incarnation older than the one the peer\'s Lease publishes', () => {
+    const t = table();
+    t.observeLease('n2', lease(0, { incarnation: 2_000 }), 0);
+    const r = t.observeHeartbeat(hb('n2', 1_000, 77), 10);
+    expect(r.ok ? 'ok' : r.error.reason).toBe('BelowLeaseIncarnation');
+    expect(peer(t, 'n2', 10)?.judgedBy).toBe('Lease');
+  });
+
+  it('a peer restarted with a smaller incarnation (clock stepped back) is believed once the old one is silent and its Lease names the new one', () => {
+    const t = table();
+    t.observeLease('n2', lease(0, { incarnation: 5_000 }), 0);
+    accept(t, hb('n2', 5_000, 1), 0);
+    // Restart with a clock behind: refused while the Lease still names the old incarnation…
+    const early = t.observeHeartbeat(hb('n2', 4_000, 1), DEAD_AFTER + 10);
+    expect(early.ok ? 'ok' : early.error.reason).toBe('BelowLeaseIncarnation');
+    // …believed once the restarted process has rewritten its Lease.
+    t.observeLease('n2', lease(DEAD_AFTER + 20, { incarnation: 4_000 }), DEAD_AFTER + 20);
+    accept(t, hb('n2', 4_000, 2), DEAD_AFTER + 30);
+    expect(peer(t, 'n2', DEAD_AFTER + 30)).toMatchObject({ alive: true, incarnation: 4_000 });
+    // The old incarnation's heartbeats, replayed now, are refused.
+    const replay = t.observeHeartbeat(hb('n2', 5_000, 99), DEAD_AFTER + 40);
+    expect(replay.ok).toBe(false);
+  });
+
+  it('without the Lease rewritten, a smaller incarnation while the old one is still heard is stale', () => {
+    const t = table();
+    accept(t, hb('n2', 5_000, 1), 0);
+    const r = t.observeHeartbeat(hb('n2', 4_000, 1), 100);
+    expect(r.ok ? 'ok' : r.error.reason).toBe('StaleIncarnation');
+  });
+});

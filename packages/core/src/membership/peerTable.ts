@@ -1,4 +1,5 @@
 import { err, ok, type Result } from '../result.js';
+import { acceptHeartbeat } from './acceptHeartbeat.js';
 import type { Heartbeat, HeartbeatEcho, HeartbeatInterface } from './heartbeat.js';
 import { heartbeatError, type HeartbeatError, type ObserveRejectReason } from './heartbeatReason.js';
 import { compareText, diffViews, type MembershipView, type PeerView } from './membershipView.js';
@@ -13,6 +14,8 @@ export interface LeaseFacts {
   /** Published so that a peer judged by its Lease can still be an election candidate. */
   readonly draining?: boolean;
   readonly interfaces?: readonly HeartbeatInterface[];
+  /** The incarnation the peer published at start: heartbeats of older ones are replays (acceptHeartbeat). */
+  readonly incarnation?: number;
 }
 
 export interface HeartbeatTarget {
@@ -65,12 +68,13 @@ interface PeerRecord {
   staticAddress?: { readonly address: string; readonly port: number };
   heartbeat?: LastHeartbeat;
   rttMs?: number;
+  retired?: number[];
 }
 
 const RTT_GAIN = 1 / 8; // RFC 6298's alpha: smooth, but follow a real change within a second or two.
 
 const normalInterfaces = (list: readonly HeartbeatInterface[]): HeartbeatInterface[] =>
-  list.map((i) => ({ name: i.name, subnets: [...i.subnets].sort(compareText) })).sort((a, b) => compareText(a.name, b.name));
+  list.map((i) => ({ name: i.name, subnets: [...i.subnets].sort(compareText), ...(i.mac === undefined ? {} : { mac: i.mac }) })).sort((a, b) => compareText(a.name, b.name));
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
@@ -116,15 +120,20 @@ export class PeerTable {
     }
     const existing = this.peers.get(hb.node);
     const last = existing?.heartbeat;
-    if (last && hb.incarnation < last.incarnation) {
-      return err(heartbeatError('StaleIncarnation', `${hb.node} incarnation ${hb.incarnation} is older than ${last.incarnation}, already heard`));
-    }
-    if (last && hb.incarnation === last.incarnation && hb.sequence <= last.sequence) {
-      return err(heartbeatError('Replay', `${hb.node} sequence ${hb.sequence} of incarnation ${hb.incarnation} is not after ${last.sequence}, already accepted`));
-    }
+    const verdict = acceptHeartbeat({
+      heartbeat: hb,
+      ...(last ? { last } : {}),
+      ...(existing?.lease?.incarnation === undefined ? {} : { leaseIncarnation: existing.lease.incarnation }),
+      ...(existing?.retired ? { retired: existing.retired } : {}),
+      nowMs,
+      deadAfterMs: this.deadAfterMs,
+    });
+    if (!verdict.ok) return verdict;
     const before = existing ? this.peerView(existing, nowMs) : undefined;
     const rec = existing ?? this.add(hb.node, nowMs);
     if (last && last.incarnation !== hb.incarnation) delete rec.rttMs;
+    // A smaller incarnation replaced a larger one (clock stepped back): the larger one must stay dead.
+    if (last && hb.incarnation < last.incarnation) rec.retired = [...(rec.retired ?? []), last.incarnation].slice(-4);
     rec.heartbeat = {
       incarnation: hb.incarnation,
       sequence: hb.sequence,

@@ -24,12 +24,39 @@ export interface AnnouncerOptions {
   /** Start/stop operations applied per event-loop turn (joining a multicast group is a syscall). */
   chunk?: number;
   onClaim: (claim: Claim) => void;
+  /**
+   * The current ifindex of a link name (from the LinkWatcher). A link deleted and re-created under the
+   * same name gets a new index; a responder bound to the old one would answer nothing, so it is
+   * replaced. Without it, responders are reused by name.
+   */
+  ifindexOf?: (ifname: string) => number | undefined;
+  /** Called when an address could not be started (it is not announced; a retry is scheduled). */
+  onFailed?: (f: AnnounceFailure) => void;
+  /** First retry after a failed start; doubles up to `retryMaxMs`. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/** An address this node should announce but cannot yet (e.g. ENOMEM joining its IPv6 group). */
+export interface AnnounceFailure {
+  readonly announcement: Announcement;
+  readonly code: string;
+  readonly message: string;
+  readonly attempts: number;
+  readonly since: Date;
+  readonly nextRetryMs: number;
 }
 
 interface Active {
   readonly announcement: Announcement;
+  readonly ifindex: number;
   timer: NodeJS.Timeout | undefined;
   burstsLeft: number;
+}
+
+interface Failing {
+  failure: AnnounceFailure;
+  timer: NodeJS.Timeout | undefined;
 }
 
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
@@ -40,8 +67,10 @@ const key = (a: IPAddress) => `${a.family}:${a.value}`;
  * (immediately, then on the burst cadence); a removed address stops being answered immediately.
  */
 export class Announcer {
-  private readonly responders = new Map<string, InterfaceResponder>();
+  /** By ifindex: a name can be reused by a new link. */
+  private readonly responders = new Map<number, InterfaceResponder>();
   private readonly active = new Map<string, Active>();
+  private readonly failing = new Map<string, Failing>();
   private queue: ({ kind: 'stop'; key: string } | { kind: 'start'; key: string; d: Announcement })[] = [];
   private continuation: NodeJS.Immediate | undefined;
 
@@ -56,7 +85,24 @@ export class Announcer {
   }
 
   macOf(ifname: string): MacAddress | undefined {
-    return this.responders.get(ifname)?.mac;
+    return this.responderByName(ifname)?.mac;
+  }
+
+  /** Addresses this node should announce but could not start; none of them is reported announced. */
+  failures(): AnnounceFailure[] {
+    return [...this.failing.values()].map((f) => f.failure);
+  }
+
+  private responderByName(ifname: string): InterfaceResponder | undefined {
+    const index = this.o.ifindexOf?.(ifname);
+    if (index !== undefined) return this.responders.get(index);
+    return [...this.responders.values()].find((r) => r.ifname === ifname);
+  }
+
+  /** The link an announcement is on has been re-created since its responder was bound. */
+  private moved(a: Active): boolean {
+    const index = this.o.ifindexOf?.(a.announcement.interface);
+    return index !== undefined && index !== a.ifindex;
   }
 
   /**
@@ -70,11 +116,17 @@ export class Announcer {
     this.queue = [];
     for (const [k, a] of this.active) {
       const d = want.get(k);
-      if (!d || d.interface !== a.announcement.interface) this.queue.push({ kind: 'stop', key: k });
+      if (!d || d.interface !== a.announcement.interface || this.moved(a)) this.queue.push({ kind: 'stop', key: k });
+    }
+    for (const [k, f] of this.failing) {
+      const d = want.get(k);
+      if (!d || d.interface !== f.failure.announcement.interface) this.cancelRetry(k);
     }
     for (const [k, d] of want) {
       const a = this.active.get(k);
-      if (!a || a.announcement.interface !== d.interface) this.queue.push({ kind: 'start', key: k, d });
+      // A failing address is retried on its own backoff, not on every recompute.
+      if (this.failing.has(k)) continue;
+      if (!a || a.announcement.interface !== d.interface || this.moved(a)) this.queue.push({ kind: 'start', key: k, d });
     }
     return this.drain();
   }
@@ -102,21 +154,29 @@ export class Announcer {
       });
       return { started, stopped };
     }
-    for (const [name, r] of this.responders) {
-      if (r.size === 0) {
-        r.close();
-        this.responders.delete(name);
-      }
-    }
+    this.closeIdleResponders();
+    this.countAnnounced();
+    return { started, stopped };
+  }
+
+  private countAnnounced(): void {
     this.o.metrics.announced.set({ family: 'IPv4' }, [...this.active.values()].filter((a) => a.announcement.address.family === 4).length);
     this.o.metrics.announced.set({ family: 'IPv6' }, [...this.active.values()].filter((a) => a.announcement.address.family === 6).length);
-    return { started, stopped };
+  }
+
+  private closeIdleResponders(): void {
+    for (const [index, r] of this.responders) {
+      if (r.size === 0) {
+        r.close();
+        this.responders.delete(index);
+      }
+    }
   }
 
   /** Sends an extra burst for an address now (after a conflict, to win the neighbours back). */
   reannounce(address: IPAddress): void {
     const a = this.active.get(key(address));
-    if (a) this.responders.get(a.announcement.interface)?.announce(address);
+    if (a) this.responders.get(a.ifindex)?.announce(address);
   }
 
   close(): void {
@@ -124,16 +184,18 @@ export class Announcer {
     if (this.continuation) clearImmediate(this.continuation);
     this.continuation = undefined;
     for (const k of [...this.active.keys()]) this.stop(k);
+    for (const k of [...this.failing.keys()]) this.cancelRetry(k);
     for (const r of this.responders.values()) r.close();
     this.responders.clear();
   }
 
   private responder(ifname: string): InterfaceResponder {
-    let r = this.responders.get(ifname);
-    if (!r) {
-      r = new InterfaceResponder(ifname, { sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim });
-      this.responders.set(ifname, r);
-    }
+    const existing = this.responderByName(ifname);
+    if (existing) return existing;
+    const r = new InterfaceResponder(ifname, { sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim });
+    const stale = this.responders.get(r.ifindex);
+    if (stale && stale !== r) stale.close();
+    this.responders.set(r.ifindex, r);
     return r;
   }
 
@@ -143,13 +205,16 @@ export class Announcer {
       r = this.responder(d.interface);
       r.add(d.address);
     } catch (e) {
-      const err = e as Error & { code?: string };
-      const hint = err.code === 'ENOMEM' && d.address.family === 6 ? '; each IPv6 address joins a multicast group charged to net.core.optmem_max: raise that sysctl on the node' : '';
-      this.o.log.error({ event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code: err.code, err: `${err.message}${hint}` }, 'cannot announce on this interface');
-      this.o.metrics.sendErrors.inc({ code: err.code ?? 'unknown' });
+      this.failed(k, d, e as Error & { code?: string });
+      this.closeIdleResponders();
       return false;
     }
-    const entry: Active = { announcement: d, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
+    const retried = this.failing.get(k);
+    if (retried) {
+      this.cancelRetry(k);
+      this.o.log.info({ event: 'announceRecovered', address: formatAddress(d.address), interface: d.interface, attempts: retried.failure.attempts }, 'announcing after earlier failures');
+    }
+    const entry: Active = { announcement: d, ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
     this.active.set(k, entry);
     r.announce(d.address);
     this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
@@ -172,6 +237,40 @@ export class Announcer {
     if (!a) return;
     clearTimeout(a.timer);
     this.active.delete(k);
-    this.responders.get(a.announcement.interface)?.remove(a.announcement.address);
+    this.responders.get(a.ifindex)?.remove(a.announcement.address);
+  }
+
+  /** Records a failed start: logged, counted, surfaced through failures()/onFailed, retried with backoff. */
+  private failed(k: string, d: Announcement, err: Error & { code?: string }): void {
+    const code = err.code ?? 'unknown';
+    const before = this.failing.get(k);
+    const attempts = (before?.failure.attempts ?? 0) + 1;
+    const base = this.o.retryBaseMs ?? 250;
+    const nextRetryMs = Math.min(this.o.retryMaxMs ?? 30_000, base * 2 ** (attempts - 1));
+    const hint = code === 'ENOMEM' && d.address.family === 6 ? '; each IPv6 address joins a multicast group charged to net.core.optmem_max: raise that sysctl on the node' : '';
+    const failure: AnnounceFailure = { announcement: d, code, message: `${err.message}${hint}`, attempts, since: before?.failure.since ?? new Date(), nextRetryMs };
+    const fields = { event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code, attempts, retryInMs: nextRetryMs, err: failure.message };
+    // The first failure is an error; repeats are debug so a node stuck at ENOMEM does not flood its log.
+    if (attempts === 1) this.o.log.error(fields, 'cannot announce on this interface; retrying with backoff');
+    else this.o.log.debug(fields, 'announce retry failed');
+    this.o.metrics.announceFailures.inc({ family: d.address.family === 4 ? 'IPv4' : 'IPv6', code });
+    clearTimeout(before?.timer);
+    const entry: Failing = { failure, timer: undefined };
+    entry.timer = setTimeout(() => {
+      if (this.failing.get(k) !== entry) return;
+      entry.timer = undefined;
+      if (!this.active.has(k) && this.start(k, d)) this.countAnnounced();
+    }, nextRetryMs);
+    this.failing.set(k, entry);
+    this.o.metrics.announceFailing.set(this.failing.size);
+    this.o.onFailed?.(failure);
+  }
+
+  private cancelRetry(k: string): void {
+    const f = this.failing.get(k);
+    if (!f) return;
+    clearTimeout(f.timer);
+    this.failing.delete(k);
+    this.o.metrics.announceFailing.set(this.failing.size);
   }
 }

@@ -26,6 +26,8 @@ const key = (a: IPAddress) => `${a.family}:${a.value}`;
  */
 export class InterfaceResponder {
   readonly mac: MacAddress;
+  /** The link this responder's sockets are bound to: a link re-created under the same name is another one. */
+  readonly ifindex: number;
   private packet: PacketSocket | undefined;
   private icmp6: Icmp6Socket | undefined;
   private readonly owned = new Map<string, IPAddress>();
@@ -40,6 +42,7 @@ export class InterfaceResponder {
     // Opening the ARP socket also tells us the interface MAC; keep it open while the responder lives.
     this.packet = o.sockets.packet(ifname);
     this.mac = macFromBytes(new Uint8Array(this.packet.mac));
+    this.ifindex = this.packet.ifindex;
     this.context = { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) };
     this.packet.start(
       (frame, type) => this.onArp(frame, type),
@@ -55,17 +58,29 @@ export class InterfaceResponder {
     return this.owned.has(key(a));
   }
 
+  /**
+   * Starts answering for `a`. All or nothing: the address counts as owned only once its IPv6
+   * solicited-node group is joined, so a failed join (ENOMEM when net.core.optmem_max is exhausted)
+   * throws with nothing changed and the caller's retry really retries.
+   */
   add(a: IPAddress): void {
     if (this.owned.has(key(a))) return;
-    this.owned.set(key(a), a);
     if (a.family === 6) {
-      this.ensureIcmp6();
+      const icmp6 = this.ensureIcmp6();
       const g = solicitedNodeMulticast(a);
       const gk = key(g);
       const n = this.groups.get(gk) ?? 0;
-      if (n === 0) this.icmp6?.joinGroup(addressBytes(g));
+      if (n === 0) {
+        try {
+          icmp6.joinGroup(addressBytes(g));
+        } catch (e) {
+          if (this.groups.size === 0) this.closeIcmp6();
+          throw e;
+        }
+      }
       this.groups.set(gk, n + 1);
     }
+    this.owned.set(key(a), a);
   }
 
   remove(a: IPAddress): void {
@@ -81,10 +96,7 @@ export class InterfaceResponder {
           // The interface may be gone; nothing to leave.
         }
       } else this.groups.set(gk, n);
-      if (![...this.owned.values()].some((x) => x.family === 6)) {
-        this.icmp6?.close();
-        this.icmp6 = undefined;
-      }
+      if (![...this.owned.values()].some((x) => x.family === 6)) this.closeIcmp6();
     }
   }
 
@@ -98,9 +110,9 @@ export class InterfaceResponder {
         this.o.metrics.gratuitousSent.inc({ family: 'IPv4' }, 2);
         return 2;
       }
-      this.ensureIcmp6();
+      const icmp6 = this.ensureIcmp6();
       const na = unsolicitedNeighborAdvertisement(a, this.mac);
-      this.icmp6?.send(na.payload, addressBytes(na.to));
+      icmp6.send(na.payload, addressBytes(na.to));
       this.o.metrics.gratuitousSent.inc({ family: 'IPv6' });
       return 1;
     } catch (e) {
@@ -116,13 +128,25 @@ export class InterfaceResponder {
     this.icmp6 = undefined;
   }
 
-  private ensureIcmp6(): void {
-    if (this.icmp6) return;
-    this.icmp6 = this.o.sockets.icmp6(this.ifname);
-    this.icmp6.start(
+  private closeIcmp6(): void {
+    this.icmp6?.close();
+    this.icmp6 = undefined;
+  }
+
+  private ensureIcmp6(): Icmp6Socket {
+    if (this.icmp6) return this.icmp6;
+    const icmp6 = this.o.sockets.icmp6(this.ifname);
+    if (icmp6.ifindex !== this.ifindex) {
+      // The name now belongs to another link than the ARP socket's: the announcer re-creates the responder.
+      icmp6.close();
+      throw Object.assign(new Error(`${this.ifname} was re-created (ifindex ${this.ifindex} → ${icmp6.ifindex})`), { code: 'ENODEV', syscall: 'socket' });
+    }
+    this.icmp6 = icmp6;
+    icmp6.start(
       (m) => this.onNdp(m.payload, m.source, m.destination, m.hopLimit),
       (e) => this.o.log.warn({ event: 'socketError', interface: this.ifname, code: e.code, syscall: e.syscall }, 'ICMPv6 socket error'),
     );
+    return icmp6;
   }
 
   private sendFailed(e: Error & { code?: string }, a: IPAddress): void {

@@ -8,7 +8,8 @@ export function membershipSource(m: Membership): MembershipSource {
       const out = new Map<string, PeerState>();
       for (const p of m.view().peers) {
         if (p.self) continue;
-        out.set(p.node, { alive: p.alive, draining: p.draining, interfaces: p.interfaces, announcing: p.announcing });
+        const macs = p.interfaces.flatMap((i) => (i.mac ? [i.mac] : []));
+        out.set(p.node, { alive: p.alive, draining: p.draining, interfaces: p.interfaces, announcing: p.announcing, macs });
       }
       return out;
     },

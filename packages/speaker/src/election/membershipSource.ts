@@ -7,15 +7,16 @@ export interface PeerState {
   readonly interfaces: readonly NodeInterface[];
   readonly announcing: readonly string[];
   readonly primaryInterface?: string;
+  /** MACs of the interfaces the peer's heartbeat lists: a claim from one of them is herald's, not foreign. */
   readonly macs?: readonly string[];
 }
 
 export interface LocalState {
   draining: boolean;
-  interfaces: NodeInterface[];
+  /** With each interface's MAC, so peers recognise this node's gratuitous ARP / NA as herald's. */
+  interfaces: (NodeInterface & { mac?: string })[];
   announcing: string[];
   primaryInterface?: string;
-  macs?: string[];
 }
 
 export interface MembershipSource {

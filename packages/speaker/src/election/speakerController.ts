@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  GROUP, VERSION, electOwner, formatAddress, lbAddressName, linkHealth, parseAddress,
+  GROUP, VERSION, electOwner, formatAddress, lbAddressName, parseAddress, publishedInterfaces,
   type ElectionResult, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
@@ -41,8 +41,6 @@ export interface SpeakerControllerOptions {
   startupGraceMs?: number;
 }
 
-/** Fits an IPv6-only list into one heartbeat datagram with room for interfaces (see core/membership). */
-const MAX_ANNOUNCED_IN_HEARTBEAT = 400;
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
 
@@ -80,8 +78,10 @@ export class SpeakerController {
     this.nodes = new Reflector<Node>({ ...common, resource: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as never });
     this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never });
     this.slices = new Reflector<Slice>({ ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never });
-    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools') });
-    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements') });
+    // Pools and advertisements decide which links are published (publishedInterfaces): re-publish on change.
+    const republish = { ...common, onChange: () => { this.publishSoon(); this.schedule(); } };
+    this.pools = new Reflector<Pool>({ ...republish, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools') });
+    this.ads = new Reflector<Ad>({ ...republish, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements') });
     this.addresses = new Reflector<Address>({
       ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'),
       onChange: (type, obj) => {
@@ -179,29 +179,34 @@ export class SpeakerController {
     });
   }
 
-  private localInterfaces(): NodeInterface[] {
-    return this.links.filter((l) => linkHealth(l) === 'Healthy').map((l) => ({ name: l.name, subnets: l.subnets }));
+  /**
+   * The links this node elects with and tells peers about: healthy ones that can carry an announced
+   * address (publishedInterfaces). The LinkWatcher has already dropped excluded links (pod veths, CNI
+   * bridges), so their churn never reaches here; links without a pool subnet are dropped here, so churn
+   * of the rest changes neither the heartbeat nor the Lease.
+   */
+  private publishedLinks(): LinkFacts[] {
+    return publishedInterfaces({
+      links: this.links,
+      exclude: [],
+      poolAddresses: [...this.pools.store.values()].flatMap((p) => p.spec?.addresses ?? []),
+      advertisedInterfaces: [...this.ads.store.values()].flatMap((a) => a.spec?.interfaces ?? []),
+      ...(this.o.heartbeatAddress ? { heartbeatAddress: this.o.heartbeatAddress } : {}),
+    }).map((p) => p.link);
   }
 
-  private publishLocalState(): void {
-    const healthy = this.links.filter((l) => linkHealth(l) === 'Healthy');
-    const state = {
-      draining: this.draining,
-      interfaces: healthy.map((l) => ({ name: l.name, subnets: [...l.subnets] })),
-      announcing: this.o.announcer.announcing().map((a) => formatAddress(a.address)),
-      macs: healthy.map((l) => l.mac),
-    };
-    try {
-      this.o.membership.setLocalState(state);
-    } catch (e) {
-      // A heartbeat datagram holds a few hundred announced addresses. The list only lets a draining peer
-      // see its successor's claim early; gratuitous ARP claims and the handover timeout cover the rest.
-      if (!this.announcingTruncated) this.o.log.warn({ event: 'heartbeatStateTruncated', announcing: state.announcing.length, err: (e as Error).message }, 'announced addresses do not fit in a heartbeat; sending a prefix of the list');
-      this.announcingTruncated = true;
-      this.o.membership.setLocalState({ ...state, announcing: state.announcing.slice(0, MAX_ANNOUNCED_IN_HEARTBEAT) });
-    }
+  private localInterfaces(): NodeInterface[] {
+    return this.publishedLinks().map((l) => ({ name: l.name, subnets: l.subnets }));
   }
-  private announcingTruncated = false;
+
+  /** Membership trims what does not fit one datagram (fitHeartbeat) and never throws. */
+  private publishLocalState(): void {
+    this.o.membership.setLocalState({
+      draining: this.draining,
+      interfaces: this.publishedLinks().map((l) => ({ name: l.name, subnets: [...l.subnets], ...(l.mac ? { mac: l.mac } : {}) })),
+      announcing: this.o.announcer.announcing().map((a) => formatAddress(a.address)),
+    });
+  }
 
   private nodeFacts(): NodeFacts[] {
     const peers = this.o.membership.peers();

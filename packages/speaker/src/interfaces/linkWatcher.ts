@@ -1,11 +1,15 @@
-import { formatAddress, addressFromBytes, type LinkFacts } from '@herald/core';
+import { excludedBy, formatAddress, addressFromBytes, type InterfacePattern, type LinkFacts } from '@herald/core';
 import nl from 'netlink';
 import type { Logger } from 'pino';
+
+/** Requested receive buffer of the event socket; see start(). */
+const EVENT_BUFFER_BYTES = 8 * 1024 * 1024;
 
 /**
  * The node's links and addresses through rtnetlink: a full dump at start and again (debounced) after any
  * link or address event, so the picture is never assembled from partial updates. ENOBUFS or any socket
- * error also triggers a re-dump.
+ * error also triggers a re-dump. Links matching an exclude pattern (pod veths, CNI bridges and tunnels)
+ * are dropped from every dump, so creating and deleting them never reports a change.
  */
 export class LinkWatcher {
   /** Dumps only: a multicast event arriving in the middle of a multipart dump breaks the library's parser. */
@@ -16,13 +20,23 @@ export class LinkWatcher {
   private links: LinkFacts[] = [];
   private closed = false;
 
-  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number }) {}
+  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number; exclude?: readonly InterfacePattern[] }) {}
 
   async start(): Promise<LinkFacts[]> {
     this.dumper = nl.createRtNetlink();
     this.dumper.socket.on('error', (e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink dump socket error'));
     const events = nl.createRtNetlink();
     this.events = events;
+    // Pod churn on a busy node produces bursts of link/address events. If they overflow the socket, the
+    // kernel flags ENOBUFS, and the `netlink` addon aborts the process when libuv reports that flag on
+    // poll (its error path builds an exception from a NULL syscall name). A large buffer keeps bursts of
+    // hundreds of links from overflowing; the kernel caps it at 2 × net.core.rmem_max.
+    try {
+      events.socket.socket.setRecvBufferSize(EVENT_BUFFER_BYTES);
+      this.o.log.debug({ event: 'netlinkBuffer', bytes: events.socket.socket.getRecvBufferSize() }, 'netlink event socket buffer');
+    } catch (e) {
+      this.o.log.warn({ event: 'netlinkError', err: (e as Error).message }, 'could not enlarge the netlink event socket buffer');
+    }
     for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) events.socket.addMembership(nl.rt.MulticastGroups[group]);
     events.socket.on('message', () => this.schedule());
     events.socket.on('error', (e: Error) => {
@@ -62,7 +76,10 @@ export class LinkWatcher {
           if (this.closed) return;
           const changed = JSON.stringify(links) !== JSON.stringify(this.links);
           this.links = links;
-          if (changed) this.o.onChange(links);
+          if (changed) {
+            this.o.log.debug({ event: 'linksChanged', links: links.length }, 'links or addresses changed');
+            this.o.onChange(links);
+          }
         })
         .catch((e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'could not read links'))
         .finally(() => {
@@ -80,7 +97,9 @@ export class LinkWatcher {
     // One dump at a time on the socket: concurrent multipart replies interleave.
     const links = await s.getLinks();
     const addrs = await s.getAddresses();
+    const exclude = this.o.exclude ?? [];
     return links
+      .filter((l) => excludedBy(String(l.attrs.ifname ?? ''), exclude) === undefined)
       .map((l) => {
         const index = l.data.index as number;
         const flags = (l.data.flags ?? {}) as Record<string, boolean>;

@@ -1,11 +1,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeHeartbeat, joinHeartbeatFrame, splitHeartbeatFrame, type Heartbeat, type HeartbeatDecodeReason } from '@herald/core';
+import type { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { openUdpDatagrams, type DatagramEndpoint, type Datagrams, type OpenDatagrams } from './udpDatagrams.js';
 
 export interface HeartbeatSocketOptions {
   readonly bind: DatagramEndpoint;
-  /** HMAC-SHA256 key shared by every speaker. */
-  readonly key: Uint8Array;
+  /** HMAC-SHA256 keys shared by every speaker: one signs, one or two (during a rotation) verify. */
+  readonly keys: HeartbeatKeyring;
   /** A correctly signed, well-formed heartbeat (not yet judged for replay: the peer table does that). */
   onHeartbeat(heartbeat: Heartbeat, from: DatagramEndpoint): void;
   onReject(reason: HeartbeatDecodeReason | 'BadMac', message: string, from: DatagramEndpoint): void;
@@ -38,7 +39,7 @@ export class HeartbeatSocket {
 
   /** Signs `payload` (an encoded heartbeat) and sends it; failures go to onSendError, never thrown. */
   send(payload: Uint8Array, to: DatagramEndpoint): void {
-    const frame = joinHeartbeatFrame(payload, this.mac(payload));
+    const frame = joinHeartbeatFrame(payload, this.mac(this.o.keys.signKey(), payload));
     this.datagrams.send(frame, to, (e) => {
       if (e) this.o.onSendError(e.code ?? 'EUNKNOWN', to, e.message);
     });
@@ -48,14 +49,15 @@ export class HeartbeatSocket {
     return this.datagrams.close();
   }
 
-  private mac(payload: Uint8Array): Uint8Array {
-    return createHmac('sha256', this.o.key).update(payload).digest();
+  private mac(key: Uint8Array, payload: Uint8Array): Uint8Array {
+    return createHmac('sha256', key).update(payload).digest();
   }
 
   private receive(bytes: Uint8Array, from: DatagramEndpoint): void {
     const frame = splitHeartbeatFrame(bytes);
     if (!frame.ok) return this.o.onReject(frame.error.reason, frame.error.message, from);
-    if (!timingSafeEqual(this.mac(frame.value.payload), frame.value.mac)) {
+    const { payload, mac } = frame.value;
+    if (!this.o.keys.acceptKeys().some((key) => timingSafeEqual(this.mac(key, payload), mac))) {
       return this.o.onReject('BadMac', `datagram of ${bytes.length} bytes from ${from.address} is not signed with our key`, from);
     }
     const hb = decodeHeartbeat(frame.value.payload);

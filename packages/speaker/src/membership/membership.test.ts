@@ -3,6 +3,7 @@ import { encodeHeartbeat, joinHeartbeatFrame, type MembershipView, type PeerTran
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { Membership, type MembershipOptions } from './membership.js';
 import type { DatagramEndpoint, DatagramHandlers, OpenDatagrams } from './udpDatagrams.js';
 
@@ -160,11 +161,30 @@ describe('Membership over an in-memory LAN with fake timers', () => {
     expect(changes(nodes[0]!, 'n2', 'PeerAnnouncingChanged')).toHaveLength(1);
   });
 
-  it('setLocalState refuses state no heartbeat can carry and keeps the old one', () => {
+  it('setLocalState never throws: state no heartbeat can carry is trimmed, counted and logged, and heartbeats go on', async () => {
     const m = nodes[0]!.membership;
-    expect(() => m.setLocalState({ draining: true, interfaces: [{ name: 'eth/0', subnets: [] }], announcing: [] })).toThrow(RangeError);
-    expect(() => m.setLocalState({ draining: true, interfaces: [], announcing: ['not-an-ip'] })).toThrow('announced address');
-    expect(m.view().peers.find((p) => p.self)).toMatchObject({ draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }] });
+    const veths = Array.from({ length: 600 }, (_, i) => ({ name: `eni${i}`, subnets: [], mac: '02:00:00:00:00:01' }));
+    expect(() => m.setLocalState({ draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }, { name: 'eth/0', subnets: [] }, ...veths], announcing: ['not-an-ip', '192.0.2.200'] })).not.toThrow();
+    const self = m.view().peers.find((p) => p.self)!;
+    expect(self.interfaces.length).toBe(64);
+    expect(self.announcing).toEqual(['192.0.2.200']);
+    expect(await counter(nodes[0]!, 'herald_membership_heartbeat_trimmed_total', { part: 'interfaces' })).toBe(600 + 1 - 63);
+    expect(nodes[0]!.logs.filter((l) => l.event === 'heartbeatStateTrimmed').length).toBe(1);
+    // The same state again is neither logged again nor a change.
+    m.setLocalState({ draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }, { name: 'eth/0', subnets: [] }, ...veths], announcing: ['not-an-ip', '192.0.2.200'] });
+    expect(nodes[0]!.logs.filter((l) => l.event === 'heartbeatStateTrimmed').length).toBe(1);
+    await vi.advanceTimersByTimeAsync(300);
+    const seen = nodes[1]!.membership.view().peers.find((p) => p.node === 'n1')!;
+    expect(seen).toMatchObject({ alive: true, announcing: ['192.0.2.200'] });
+    expect(seen.interfaces.length).toBe(64);
+    expect(await counter(nodes[1]!, 'herald_membership_heartbeats_rejected_total')).toBe(0);
+  });
+
+  it('carries each published interface MAC to the peers', async () => {
+    nodes[0]!.membership.setLocalState({ draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'], mac: '02:48:52:4c:00:0b' }], announcing: [] });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(nodes[1]!.membership.view().peers.find((p) => p.node === 'n1')?.interfaces).toEqual([{ name: 'eth0', subnets: ['192.0.2.11/24'], mac: '02:48:52:4c:00:0b' }]);
+    expect(changes(nodes[1]!, 'n1', 'PeerInterfacesChanged').length).toBe(1);
   });
 
   it('counts sent and received heartbeats and estimates the round trip from echoes', async () => {
@@ -232,6 +252,53 @@ describe('Membership over an in-memory LAN with fake timers', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     // 3 send timers + 3 deadline timers.
     expect(vi.getTimerCount()).toBe(6);
+  });
+});
+
+describe('Membership through a heartbeat key rotation', () => {
+  const NEW_KEY = new TextEncoder().encode('a new key for the herald cluster');
+  const GRACE = 3_000;
+  let lan: FakeLan;
+  let nodes: (Node & { keys: HeartbeatKeyring })[];
+
+  beforeEach(async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    lan = new FakeLan();
+    nodes = ['n1', 'n2', 'n3'].map((n) => {
+      const keys = new HeartbeatKeyring(KEY, { graceMs: GRACE, now: () => Date.now() });
+      return { ...makeNode(lan, n, { heartbeat: { address: ADDRESSES[n]!, port: PORT, intervalMs: 100, key: keys } }), keys };
+    });
+    for (const n of nodes) await n.membership.start();
+  });
+
+  afterEach(async () => {
+    for (const n of nodes) await n.membership.stop();
+    vi.useRealTimers();
+  });
+
+  it('nodes that see the new key up to the grace period apart never reject each other, then sign with the new key', async () => {
+    await vi.advanceTimersByTimeAsync(500);
+    const rotateAt = Date.now();
+    for (const n of nodes) {
+      expect(n.keys.rotate(NEW_KEY)).toBe(true);
+      await vi.advanceTimersByTimeAsync(GRACE / 2 - 10); // the last node sees it almost a whole grace period after the first
+    }
+    await vi.advanceTimersByTimeAsync(3 * GRACE);
+    for (const n of nodes) {
+      expect(await counter(n, 'herald_membership_heartbeats_rejected_total', { reason: 'BadMac' }), n.name).toBe(0);
+      expect(n.events.filter((e) => e.at >= rotateAt), `${n.name} saw no transition`).toEqual([]);
+      expect(aliveIn(n)).toEqual(['n1', 'n2', 'n3']);
+    }
+    // Now signed with the new key only: a speaker that only has the new key believes them.
+    const last = lan.sent.filter((x) => x.from === ADDRESSES.n1).at(-1)!.bytes;
+    const payload = last.subarray(0, last.length - 32);
+    expect(Buffer.from(last.subarray(last.length - 32))).toEqual(createHmac('sha256', NEW_KEY).update(payload).digest());
+    expect(nodes[0]!.keys.acceptKeys()).toEqual([NEW_KEY]);
+  });
+
+  it('rotating to the same bytes changes nothing', () => {
+    expect(nodes[0]!.keys.rotate(Uint8Array.from(KEY))).toBe(false);
+    expect(nodes[0]!.keys.signKey()).toBe(KEY);
   });
 });
 

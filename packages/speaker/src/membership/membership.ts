@@ -2,6 +2,7 @@ import type * as k8s from '@kubernetes/client-node';
 import {
   diffViews,
   encodeHeartbeat,
+  fitHeartbeat,
   PeerTable,
   type Heartbeat,
   type HeartbeatInterface,
@@ -14,6 +15,7 @@ import {
 } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { HeartbeatSocket } from './heartbeatSocket.js';
 import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
 import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
@@ -39,8 +41,8 @@ export interface MembershipOptions {
     readonly intervalMs: number;
     /** Default 5 × intervalMs. */
     readonly deadAfterMs?: number;
-    /** HMAC-SHA256 key (Secret herald-memberlist, key secretkey). */
-    readonly key: Uint8Array;
+    /** HMAC-SHA256 key (Secret herald-memberlist, key secretkey), or a keyring a key file watcher rotates. */
+    readonly key: Uint8Array | HeartbeatKeyring;
   };
   /** Fixed peers, in addition to those discovered from Leases (or instead of them, without an API). */
   readonly peers?: readonly HeartbeatTarget[];
@@ -107,6 +109,8 @@ export class Membership {
   private deadlineAt: number | undefined;
   private lastView: MembershipView | undefined;
   private running = false;
+  private readonly keys: HeartbeatKeyring;
+  private trimmedLogged = '';
 
   constructor(private readonly o: MembershipOptions) {
     this.now = o.now ?? monotonicNow;
@@ -117,19 +121,21 @@ export class Membership {
     const deadAfterMs = o.heartbeat.deadAfterMs ?? 5 * this.intervalMs;
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
-    this.local = o.initialState ?? { draining: false, interfaces: [], announcing: [] };
-    encodeHeartbeat(this.heartbeat()); // refuses a bad node name, address or state before anything starts
-    this.table.setLocal(this.local);
+    this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
     this.metrics = createMembershipMetrics(o.registry);
+    this.local = { draining: false, interfaces: [], announcing: [] };
+    encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
+    this.local = this.fit(o.initialState ?? this.local);
+    this.table.setLocal(this.local);
   }
 
   /** Binds the heartbeat socket (throws if it cannot), then starts sending, the Lease and the watch. */
   async start(): Promise<void> {
     if (this.running) return;
-    const { address, port, key } = this.o.heartbeat;
+    const { address, port } = this.o.heartbeat;
     this.socket = await HeartbeatSocket.open({
       bind: { address, port },
-      key,
+      keys: this.keys,
       onHeartbeat: (hb, from) => this.onHeartbeat(hb, from),
       onReject: (reason, message, from) => this.reject(reason, message, from),
       onSendError: (code, to, message) => {
@@ -162,20 +168,34 @@ export class Membership {
 
   /**
    * What this speaker announces and on which interfaces; the next heartbeat carries it (and the Lease
-   * when draining or interfaces change). Throws RangeError for state no heartbeat can carry.
+   * when draining or interfaces change). Never throws: state that does not fit one datagram is trimmed
+   * (fitHeartbeat), logged once per distinct trim and counted. Unchanged state changes nothing.
    */
   setLocalState(state: LocalMembershipState): void {
     const before = this.local;
-    this.local = { draining: state.draining, interfaces: [...state.interfaces], announcing: [...state.announcing] };
-    try {
-      encodeHeartbeat(this.heartbeat());
-    } catch (e) {
-      this.local = before;
-      throw e;
-    }
+    const next = this.fit(state);
+    const interfacesChanged = JSON.stringify(before.interfaces) !== JSON.stringify(next.interfaces);
+    if (JSON.stringify(before) === JSON.stringify(next)) return;
+    this.local = next;
     this.table.setLocal(this.local);
-    if (before.draining !== state.draining || JSON.stringify(before.interfaces) !== JSON.stringify(state.interfaces)) this.nodeLease?.poke();
+    if (before.draining !== next.draining || interfacesChanged) this.nodeLease?.poke();
     if (this.running) this.refresh();
+  }
+
+  /** The part of `state` one heartbeat can carry; what was left out is logged (on change) and counted. */
+  private fit(state: LocalMembershipState): LocalMembershipState {
+    const { heartbeat, trimmed } = fitHeartbeat({ ...this.heartbeat(), draining: state.draining, interfaces: state.interfaces, announcing: state.announcing });
+    this.metrics.publishedInterfaces.set(heartbeat.interfaces.length);
+    const text = JSON.stringify(trimmed);
+    const any = Object.values(trimmed).some((n) => n > 0);
+    // Counted and logged when what is left out changes, not on every publish of the same state.
+    if (any && text !== this.trimmedLogged) {
+      for (const [part, n] of Object.entries(trimmed)) if (n > 0) this.metrics.heartbeatTrimmed.inc({ part }, n);
+      this.o.log.warn({ event: 'heartbeatStateTrimmed', ...trimmed, interfaces: state.interfaces.length, announcing: state.announcing.length }, 'local state does not fit one heartbeat datagram; sending the part that does');
+    }
+    this.trimmedLogged = any ? text : '';
+    // Every other field of the state (flags) passes through untouched.
+    return { ...state, interfaces: heartbeat.interfaces, announcing: heartbeat.announcing };
   }
 
   /** The current view (self included), computed now. */
@@ -294,6 +314,7 @@ export class Membership {
       ...(info.heartbeatAddress === undefined ? {} : { heartbeatAddress: info.heartbeatAddress }),
       ...(info.heartbeatPort === undefined ? {} : { heartbeatPort: info.heartbeatPort }),
       ...(info.interfaces === undefined ? {} : { interfaces: info.interfaces }),
+      ...(info.incarnation === undefined ? {} : { incarnation: info.incarnation }),
     };
     this.table.observeLease(info.node, facts, now);
     this.refresh();

@@ -24,12 +24,22 @@ export function createMembershipMetrics(registry: Registry) {
     }),
     transitions: new Counter({ name: 'herald_membership_transitions_total', help: 'Changes in the membership view, by kind', labelNames: ['change'], registers }),
     leaseRenewals: new Counter({ name: 'herald_membership_lease_renewals_total', help: 'Writes of this node\'s speaker Lease, by result', labelNames: ['result'], registers }),
+    heartbeatTrimmed: new Counter({
+      name: 'herald_membership_heartbeat_trimmed_total',
+      help: 'Local state left out of the heartbeat so it fits one datagram (interfaces beyond 64, subnets beyond 32, announced addresses), by part',
+      labelNames: ['part'],
+      registers,
+    }),
+    publishedInterfaces: new Gauge({ name: 'herald_membership_published_interfaces', help: 'Interfaces this speaker publishes in its heartbeat and Lease', registers }),
+    keyReloads: new Counter({ name: 'herald_membership_key_reloads_total', help: 'Looks at a changed heartbeat key file, by result (rotated, unchanged, error)', labelNames: ['result'], registers }),
     leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
   };
   // Every label value exists from the start, so a rate() over a first rejection is not lost.
   for (const reason of HEARTBEAT_REJECT_REASONS) m.rejected.inc({ reason }, 0);
   for (const change of PEER_CHANGES) m.transitions.inc({ change }, 0);
   for (const result of ['ok', 'error']) m.leaseRenewals.inc({ result }, 0);
+  for (const part of ['interfaces', 'subnets', 'announcing', 'macs']) m.heartbeatTrimmed.inc({ part }, 0);
+  for (const result of ['rotated', 'error']) m.keyReloads.inc({ result }, 0);
   return m;
 }
 

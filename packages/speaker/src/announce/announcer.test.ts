@@ -1,0 +1,118 @@
+import { parseAddress, type IPAddress } from '@herald/core';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createSpeakerMetrics } from '../metrics.js';
+import type { Icmp6Socket, PacketSocket } from '../native/index.js';
+import { Announcer, type Announcement } from './announcer.js';
+import type { SocketFactory } from './interfaceResponder.js';
+
+// Fake sockets for the announcer's bookkeeping only; the real sockets are proven in network namespaces
+// (test/speaker/speakerNode.e2e.test.ts).
+const ip = (t: string): IPAddress => {
+  const r = parseAddress(t);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+
+class FakeLinks {
+  readonly index = new Map<string, number>([['eth0', 2]]);
+  readonly opened: { kind: 'packet' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
+  joinFailures: string[] = [];
+  joined: number[][] = [];
+
+  factory(): SocketFactory {
+    const open = (kind: 'packet' | 'icmp6', ifname: string) => {
+      const rec = { kind, ifname, ifindex: this.index.get(ifname) ?? 0, closed: false };
+      this.opened.push(rec);
+      return {
+        mac: Buffer.from([2, 0, 0, 0, 0, rec.ifindex]),
+        ifindex: rec.ifindex,
+        interface: ifname,
+        start: () => undefined,
+        send: () => undefined,
+        close: () => void (rec.closed = true),
+        joinGroup: (g: Uint8Array) => {
+          const code = this.joinFailures.shift();
+          if (code) throw Object.assign(new Error(`setsockopt IPV6_ADD_MEMBERSHIP: ${code}`), { code, syscall: 'setsockopt' });
+          this.joined.push([...g]);
+        },
+        leaveGroup: () => undefined,
+      };
+    };
+    return { packet: (i) => open('packet', i) as unknown as PacketSocket, icmp6: (i) => open('icmp6', i) as unknown as Icmp6Socket };
+  }
+}
+
+describe('Announcer with fake sockets and fake timers', () => {
+  let links: FakeLinks;
+  let announced: (Announcement & { mac: string })[];
+  let announcer: Announcer;
+  let metrics: ReturnType<typeof createSpeakerMetrics>;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    links = new FakeLinks();
+    announced = [];
+    metrics = createSpeakerMetrics();
+    announcer = new Announcer({
+      sockets: links.factory(),
+      log: pino({ level: 'silent' }),
+      metrics,
+      onAnnounced: (a) => announced.push(a),
+      onClaim: () => undefined,
+      ifindexOf: (name) => links.index.get(name),
+    });
+  });
+
+  afterEach(() => {
+    announcer.close();
+    vi.useRealTimers();
+  });
+
+  const gauge = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
+
+  it('a refused IPv6 group join leaves the address unannounced and failing, and a retry with backoff joins it', async () => {
+    links.joinFailures = ['ENOMEM', 'ENOMEM'];
+    const v6 = ip('2001:db8:1::200');
+    announcer.set([{ address: v6, interface: 'eth0' }]);
+    expect(announcer.isAnnouncing(v6)).toBe(false);
+    expect(announced).toEqual([]);
+    expect(announcer.failures()).toMatchObject([{ code: 'ENOMEM', attempts: 1, nextRetryMs: 250 }]);
+    expect(await gauge('herald_speaker_announce_failing')).toBe(1);
+    // A recompute in between does not hammer the kernel: the retry keeps its own backoff.
+    announcer.set([{ address: v6, interface: 'eth0' }]);
+    expect(announcer.failures()[0]!.attempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(announcer.failures()).toMatchObject([{ attempts: 2, nextRetryMs: 500 }]);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(announcer.isAnnouncing(v6)).toBe(true);
+    expect(links.joined.length).toBe(1);
+    expect(announced.map((a) => a.interface)).toEqual(['eth0']);
+    expect(announcer.failures()).toEqual([]);
+    expect(await gauge('herald_speaker_announce_failing')).toBe(0);
+    expect(await gauge('herald_speaker_announce_failures_total')).toBe(2);
+  });
+
+  it('an address no longer wanted stops being retried', async () => {
+    links.joinFailures = ['ENOMEM', 'ENOMEM', 'ENOMEM'];
+    announcer.set([{ address: ip('2001:db8:1::201'), interface: 'eth0' }]);
+    announcer.set([]);
+    expect(announcer.failures()).toEqual([]);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(links.joinFailures.length).toBe(2);
+  });
+
+  it('a link re-created under the same name (new ifindex) gets a new responder; the old sockets are closed', async () => {
+    const v4 = ip('192.0.2.200');
+    announcer.set([{ address: v4, interface: 'eth0' }]);
+    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}`)).toEqual(['packet:2']);
+    links.index.set('eth0', 9);
+    announcer.set([{ address: v4, interface: 'eth0' }]);
+    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}:${o.closed ? 'closed' : 'open'}`)).toEqual(['packet:2:closed', 'packet:9:open']);
+    expect(announcer.isAnnouncing(v4)).toBe(true);
+    expect(announced.map((a) => a.mac)).toEqual(['02:00:00:00:00:02', '02:00:00:00:00:09']);
+    // The same ifindex again: nothing is re-opened.
+    announcer.set([{ address: v4, interface: 'eth0' }]);
+    expect(links.opened.length).toBe(2);
+  });
+});
