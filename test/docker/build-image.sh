@@ -25,6 +25,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+git -C "$root" rev-parse --git-dir >/dev/null 2>&1 || die "$root is not a git checkout: the image's cache key is computed from git ls-files"
 start=$(date +%s)
 storage_json=$(bash "$root/test/docker/base-images.sh")
 base_seconds=$(( $(date +%s) - start ))
