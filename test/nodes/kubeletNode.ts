@@ -1,0 +1,98 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import type { Lan, LanNode } from '../lan/lan.js';
+import { spawnLogged, type Spawned } from '../processes.js';
+import { run } from '../run.js';
+
+/**
+ * A LAN node namespace made a Kubernetes node: containerd (Debian's) and the kubelet, in the node's network
+ * namespace and in a mount namespace of their own (shared by the two, so volumes the kubelet mounts are the
+ * ones containerd sees). The kubelet wants vm.overcommit_memory=1, kernel.panic=10 and kernel.panic_on_oops=1
+ * and would write them for the whole machine; in the node's mount namespace those three files are bind
+ * mounts of files holding exactly those values, and protectKernelDefaults makes the kubelet only read them.
+ */
+export class KubeletNode {
+  proc: Spawned | undefined;
+  exitedWith: number | string | undefined;
+  readonly dir: string;
+  readonly name: string;
+
+  constructor(readonly o: { lan: Lan; node: LanNode; cluster: ClusterInfo; binDir: string; nodeName: string; podCidr: string }) {
+    this.dir = mkdtempSync(`/tmp/hrl-node-${o.node.name}-`);
+    this.name = o.nodeName;
+  }
+
+  start(): void {
+    const { node, cluster, lan } = this.o;
+    const d = this.dir;
+    for (const sub of ['containerd/root', 'containerd/state', 'cni', 'kubelet', 'pod-logs', 'sysctl']) mkdirSync(join(d, sub), { recursive: true });
+    const sock = join(d, 'containerd.sock');
+    writeFileSync(join(d, 'containerd.toml'), `version = 2
+root = "${d}/containerd/root"
+state = "${d}/containerd/state"
+[grpc]
+  address = "${sock}"
+[ttrpc]
+  address = "${sock}.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "${d}/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "${d}/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+`);
+    writeFileSync(join(d, 'cni', '10-hrl.conflist'), JSON.stringify({
+      cniVersion: '1.0.0', name: 'hrl-pods',
+      plugins: [{ type: 'bridge', bridge: 'cni0', isGateway: true, ipMasq: false, ipam: { type: 'host-local', ranges: [[{ subnet: this.o.podCidr }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(d, 'cni-ipam') } }],
+    }));
+    writeFileSync(join(d, 'kubeconfig'), JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'node',
+      clusters: [{ name: 'c', cluster: { server: lan.apiserverViaManagement, 'certificate-authority': cluster.caCert, 'tls-server-name': 'localhost' } }],
+      users: [{ name: 'u', user: { 'client-certificate': cluster.adminCert, 'client-key': cluster.adminKey } }],
+      contexts: [{ name: 'node', context: { cluster: 'c', user: 'u' } }],
+    }));
+    writeFileSync(join(d, 'kubelet.yaml'), JSON.stringify({
+      apiVersion: 'kubelet.config.k8s.io/v1beta1', kind: 'KubeletConfiguration',
+      failCgroupV1: false, cgroupDriver: 'cgroupfs', cgroupRoot: `/${this.cgroupRoot}`, failSwapOn: false,
+      protectKernelDefaults: true, containerRuntimeEndpoint: `unix://${sock}`,
+      authentication: { anonymous: { enabled: false }, webhook: { enabled: false }, x509: { clientCAFile: cluster.caCert } },
+      authorization: { mode: 'AlwaysAllow' }, address: node.ipv4, readOnlyPort: 0, healthzBindAddress: '127.0.0.1',
+      podCIDR: this.o.podCidr, podLogsDir: join(d, 'pod-logs'), resolvConf: '', staticPodPath: '',
+      evictionHard: { 'memory.available': '1Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
+    }));
+    const sysctls: [string, string][] = [['vm/overcommit_memory', '1'], ['kernel/panic', '10'], ['kernel/panic_on_oops', '1']];
+    const binds = sysctls.map(([k, v]) => {
+      const f = join(d, 'sysctl', k.replace('/', '.'));
+      writeFileSync(f, `${v}\n`);
+      return `mount --bind ${f} /proc/sys/${k}`;
+    });
+    const script = [
+      'set -e',
+      ...binds,
+      // The kubelet wants its cgroupRoot to exist in every (v1) hierarchy.
+      `for c in /sys/fs/cgroup/*/; do mkdir -p "\${c}${this.cgroupRoot}"; done`,
+      `containerd --config ${d}/containerd.toml > ${d}/containerd.log 2>&1 &`,
+      `for i in $(seq 100); do [ -S ${sock} ] && break; sleep 0.1; done`,
+      `exec ${this.o.binDir}/kubelet --config ${d}/kubelet.yaml --kubeconfig ${d}/kubeconfig --root-dir ${d}/kubelet --hostname-override ${this.name} --node-ip ${node.ipv4} --v=2`,
+    ].join('\n');
+    this.proc = spawnLogged('nsenter', [`--net=/run/netns/${node.netns}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script], { logFile: join(d, 'kubelet.log'), state: lan.state });
+    void this.proc.exited.then((c) => { this.exitedWith = c; });
+  }
+
+  /** Stops kubelet and containerd (one process group), removes their cgroups, and their files unless `keepFiles`. */
+  async stop(o: { keepFiles?: boolean } = {}): Promise<void> {
+    if (!this.proc) return;
+    await this.proc.stop(10_000);
+    if (!o.keepFiles) rmSync(this.dir, { recursive: true, force: true });
+    // The kubelet's cgroups (cgroup v1: one tree per controller), deepest first.
+    await run('sh', ['-c', `for c in /sys/fs/cgroup/*/; do [ -d "\${c}${this.cgroupRoot}" ] && find "\${c}${this.cgroupRoot}" -depth -type d -exec rmdir {} + ; done; true`]);
+  }
+
+  get cgroupRoot(): string {
+    return `${this.o.lan.id}-${this.o.node.name}`;
+  }
+}
