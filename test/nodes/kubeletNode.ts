@@ -15,6 +15,8 @@ import { run } from '../run.js';
 export class KubeletNode {
   proc: Spawned | undefined;
   exitedWith: number | string | undefined;
+  proxy: Spawned | undefined;
+  proxyExitedWith: number | string | undefined;
   readonly dir: string;
   readonly name: string;
 
@@ -83,8 +85,30 @@ state = "${d}/containerd/state"
     void this.proc.exited.then((c) => { this.exitedWith = c; });
   }
 
+  /**
+   * kube-proxy in nftables mode in the node's network namespace. It touches no machine-wide setting:
+   * conntrack limits and timeouts are left as they are (0), and everything else it writes is per namespace.
+   */
+  async startKubeProxy(o: { clusterCidr: string; serviceCidr: string }): Promise<void> {
+    const { node, lan } = this.o;
+    const d = this.dir;
+    // A node routes Service addresses somewhere (its default route) so that the output hook, where
+    // kube-proxy's DNAT sits, ever sees the packet; the LAN namespaces have no default route.
+    await lan.exec(node.netns, ['ip', 'route', 'replace', o.serviceCidr, 'dev', node.lanInterface]);
+    writeFileSync(join(d, 'kube-proxy.yaml'), JSON.stringify({
+      apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: 'nftables',
+      clientConnection: { kubeconfig: join(d, 'kubeconfig') }, hostnameOverride: this.name,
+      clusterCIDR: o.clusterCidr, detectLocalMode: 'ClusterCIDR',
+      conntrack: { maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
+      healthzBindAddress: '127.0.0.1:10256', metricsBindAddress: '127.0.0.1:10249',
+    }));
+    this.proxy = spawnLogged('nsenter', [`--net=/run/netns/${node.netns}`, '--', join(this.o.binDir, 'kube-proxy'), '--config', join(d, 'kube-proxy.yaml'), '--v=2'], { logFile: join(d, 'kube-proxy.log'), state: lan.state });
+    void this.proxy.exited.then((c) => { this.proxyExitedWith = c; });
+  }
+
   /** Stops kubelet and containerd (one process group), removes their cgroups, and their files unless `keepFiles`. */
   async stop(o: { keepFiles?: boolean } = {}): Promise<void> {
+    await this.proxy?.stop(10_000);
     if (!this.proc) return;
     await this.proc.stop(10_000);
     if (!o.keepFiles) rmSync(this.dir, { recursive: true, force: true });
