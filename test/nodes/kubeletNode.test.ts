@@ -1,7 +1,9 @@
-// Real nodes, first step (issue 10): one LAN node namespace becomes a Kubernetes node with kubelet v1.36.4
-// (built like the apiserver), Debian's containerd and the CNI bridge plugin, and registers Ready. Not part of
-// npm test yet: run it with HERALD_REAL_NODES=1 npx vitest run --project nodes.
+// Real nodes, first steps (issue 10): one LAN node namespace becomes a Kubernetes node with kubelet v1.36.4
+// (built like the apiserver), Debian's containerd 1.6 and the CNI bridge plugin, registers Ready, runs a Pod
+// from an image imported into its containerd, and kube-proxy (nftables) takes Services to endpoints. Not part
+// of npm test yet: HERALD_REAL_NODES=1 node test/run.mjs --project nodes (root; ~40 s once built).
 import * as k8s from '@kubernetes/client-node';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_CIDRS } from '../cluster/controlPlane.js';
@@ -23,10 +25,12 @@ describe('a LAN node namespace as a Kubernetes node', () => {
   const tag = Math.random().toString(36).slice(2, 7);
   let lan: Lan | undefined;
   let node: KubeletNode | undefined;
+  let images = '';
 
   beforeAll(async () => {
     const binDir = (await mustRun('bash', [join(root, 'test/cluster/build-node.sh')], { timeoutMs: 1_800_000 })).trim();
     lan = await Lan.create({ nodes: 1, apiserver: { port: cluster().apiPort } });
+    images = (await mustRun('bash', [join(root, 'test/nodes/node-images.sh')], { timeoutMs: 300_000 })).trim();
     node = new KubeletNode({ lan, node: lan.nodes[0]!, cluster: cluster(), binDir, nodeName: `n1-${tag}`, podCidr: POD_CIDR });
   }, 1_900_000);
 
@@ -41,6 +45,8 @@ describe('a LAN node namespace as a Kubernetes node', () => {
 
   it('kubelet registers the node and it becomes Ready (runtime and CNI network ready)', async () => {
     node!.start();
+    await waitFor('containerd socket', () => existsSync(join(node!.dir, 'containerd.sock')), { timeoutMs: 20_000 });
+    await node!.importImages([join(images, 'hrl-pause-1.tar'), join(images, 'hrl-busybox-1.tar')]);
     let ready: k8s.V1Node | undefined;
     await waitFor('node Ready', async () => {
       ready = await core.readNode({ name: node!.name });
@@ -77,6 +83,47 @@ describe('a LAN node namespace as a Kubernetes node', () => {
       const table = await lan!.exec(n.netns, ['nft', 'list', 'table', 'ip', 'kube-proxy']);
       expect(table).toContain(clusterIP);
       expect(table).toContain(n.ipv4);
+    } finally {
+      await core.deleteNamespace({ name: ns });
+    }
+  }, 120_000);
+
+  it('runs a Pod (busybox httpd from an image imported into containerd) on the CNI bridge; a Service with a selector reaches it through kube-proxy', async () => {
+    const n = lan!.nodes[0]!;
+    const ns = `pod-${tag}`;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    try {
+      await core.createNamespacedPod({ namespace: ns, body: {
+        metadata: { name: 'web', labels: { app: 'web' } },
+        spec: {
+          nodeName: node!.name, automountServiceAccountToken: false, terminationGracePeriodSeconds: 1,
+          containers: [{
+            name: 'httpd', image: 'localhost/hrl-busybox:1', imagePullPolicy: 'Never',
+            args: ['sh', '-c', 'mkdir -p /tmp/www && echo "pod on $NODE" > /tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www'],
+            env: [{ name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
+            ports: [{ containerPort: 8080 }],
+            readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+          }],
+        },
+      } });
+      let pod: k8s.V1Pod | undefined;
+      await waitFor('Pod web Ready', async () => {
+        pod = await core.readNamespacedPod({ namespace: ns, name: 'web' });
+        const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
+        if (ready?.status !== 'True') throw new Error(`phase ${pod.status?.phase}: ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state ?? pod.status?.conditions)}`);
+        return true;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+      const podIP = pod!.status!.podIP!;
+      expect(podIP).toMatch(/^203\.0\.113\.(9[7-9]|10[0-2])$/);
+      expect(await lan!.exec(n.netns, ['curl', '-sS', '--max-time', '2', `http://${podIP}:8080/`])).toBe(`pod on ${node!.name}\n`);
+
+      const svc = await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } });
+      let page = '';
+      await waitFor('curl to the Service through kube-proxy', async () => {
+        page = await lan!.exec(n.netns, ['curl', '-sS', '--max-time', '2', `http://${svc.spec!.clusterIP}/`]);
+        return true;
+      }, { timeoutMs: 30_000, intervalMs: 500 });
+      expect(page).toBe(`pod on ${node!.name}\n`);
     } finally {
       await core.deleteNamespace({ name: ns });
     }

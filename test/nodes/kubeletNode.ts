@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import { spawnLogged, type Spawned } from '../processes.js';
-import { run } from '../run.js';
+import { mustRun, run } from '../run.js';
 
 /**
  * A LAN node namespace made a Kubernetes node: containerd (Debian's) and the kubelet, in the node's network
@@ -40,7 +40,10 @@ state = "${d}/containerd/state"
 [plugins."io.containerd.internal.v1.opt"]
   path = "${d}/containerd/opt"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10"
+  sandbox_image = "localhost/hrl-pause:1"
+  # This machine refuses a lower oom_score_adj even to root (no CAP_SYS_RESOURCE): runc would die setting
+  # the sandbox's -998. Keep every container at or above containerd's own score instead.
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "${d}/cni"
@@ -75,8 +78,13 @@ state = "${d}/containerd/state"
     const script = [
       'set -e',
       ...binds,
+      // containerd names Pod network namespaces under /run/netns; a tmpfs there keeps them out of the
+      // machine's list and lets them vanish with this mount namespace.
+      'mount -t tmpfs -o size=1m,mode=755 hrl-netns /run/netns',
       // The kubelet wants its cgroupRoot to exist in every (v1) hierarchy.
       `for c in /sys/fs/cgroup/*/; do mkdir -p "\${c}${this.cgroupRoot}"; done`,
+      // A new v1 cpuset cgroup starts with no CPUs and no memory nodes; runc cannot start a task under it.
+      `for f in cpuset.cpus cpuset.mems; do cat /sys/fs/cgroup/cpuset/$f > /sys/fs/cgroup/cpuset/${this.cgroupRoot}/$f; done`,
       `containerd --config ${d}/containerd.toml > ${d}/containerd.log 2>&1 &`,
       `for i in $(seq 100); do [ -S ${sock} ] && break; sleep 0.1; done`,
       `exec ${this.o.binDir}/kubelet --config ${d}/kubelet.yaml --kubeconfig ${d}/kubeconfig --root-dir ${d}/kubelet --hostname-override ${this.name} --node-ip ${node.ipv4} --v=2`,
@@ -106,11 +114,44 @@ state = "${d}/containerd/state"
     void this.proxy.exited.then((c) => { this.proxyExitedWith = c; });
   }
 
+  /** Imports docker-archive tarballs into the node's containerd (the CRI's k8s.io namespace). */
+  async importImages(tarballs: string[]): Promise<void> {
+    for (const t of tarballs) await mustRun('ctr', ['--address', join(this.dir, 'containerd.sock'), '--namespace', 'k8s.io', 'images', 'import', t], { timeoutMs: 300_000 });
+  }
+
+  /**
+   * Processes of this node that outlive kubelet and containerd: the runc shims (they setsid away from the
+   * process group; their command line names this node's containerd socket) and the containers (in this
+   * node's cgroups).
+   */
+  private leftoverPids(): number[] {
+    const pids = new Set<number>();
+    for (const f of readdirSync('/proc')) {
+      if (!/^\d+$/.test(f) || Number(f) === process.pid) continue;
+      try { if (readFileSync(`/proc/${f}/cmdline`, 'utf8').includes(this.dir)) pids.add(Number(f)); } catch { /* gone */ }
+    }
+    const walk = (dir: string): void => {
+      if (!existsSync(dir)) return;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) walk(join(dir, e.name));
+        else if (e.name === 'cgroup.procs') for (const l of readFileSync(join(dir, e.name), 'utf8').split('\n')) if (l) pids.add(Number(l));
+      }
+    };
+    walk(`/sys/fs/cgroup/pids/${this.cgroupRoot}`);
+    return [...pids];
+  }
+
   /** Stops kubelet and containerd (one process group), removes their cgroups, and their files unless `keepFiles`. */
   async stop(o: { keepFiles?: boolean } = {}): Promise<void> {
     await this.proxy?.stop(10_000);
     if (!this.proc) return;
     await this.proc.stop(10_000);
+    for (let i = 0; i < 50; i++) {
+      const left = this.leftoverPids();
+      if (left.length === 0) break;
+      for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
     if (!o.keepFiles) rmSync(this.dir, { recursive: true, force: true });
     // The kubelet's cgroups (cgroup v1: one tree per controller), deepest first.
     await run('sh', ['-c', `for c in /sys/fs/cgroup/*/; do [ -d "\${c}${this.cgroupRoot}" ] && find "\${c}${this.cgroupRoot}" -depth -type d -exec rmdir {} + ; done; true`]);
