@@ -1,6 +1,7 @@
 // Real nodes, first steps (issue 10): one LAN node namespace becomes a Kubernetes node with kubelet v1.36.4
 // (built like the apiserver), Debian's containerd 1.6 and the CNI bridge plugin, registers Ready, runs a Pod
-// from an image imported into its containerd, and kube-proxy (nftables) takes Services to endpoints. Not part
+// from an image imported into its containerd (also the herald image), and kube-proxy (nftables) takes Services
+// to endpoints. Not part
 // of npm test yet: HERALD_REAL_NODES=1 node test/run.mjs --project nodes (root; ~40 s once built).
 import * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
@@ -127,6 +128,39 @@ describe('a LAN node namespace as a Kubernetes node', () => {
     } finally {
       await core.deleteNamespace({ name: ns });
     }
-    passed = true;
   }, 120_000);
+
+  it('runs the herald image (built from the Dockerfile, imported into containerd) as a Pod with the chart\'s controller securityContext', async () => {
+    const archive = join(node!.dir, 'herald.tar');
+    await mustRun('bash', [join(root, 'test/docker/build-image.sh'), '--archive', archive, '--tag', 'localhost/herald:nodes'], { timeoutMs: 1_800_000 });
+    await node!.importImages([archive]);
+    const ns = `img-${tag}`;
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    try {
+      await core.createNamespacedPod({ namespace: ns, body: {
+        metadata: { name: 'controller-help' },
+        spec: {
+          nodeName: node!.name, automountServiceAccountToken: false, restartPolicy: 'Never',
+          securityContext: { runAsNonRoot: true, runAsUser: 65534, runAsGroup: 65534 },
+          containers: [{
+            name: 'controller', image: 'localhost/herald:nodes', imagePullPolicy: 'Never', command: ['herald-controller'], args: ['--help'],
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          }],
+        },
+      } });
+      let pod: k8s.V1Pod | undefined;
+      await waitFor('Pod controller-help Succeeded', async () => {
+        pod = await core.readNamespacedPod({ namespace: ns, name: 'controller-help' });
+        if (pod.status?.phase !== 'Succeeded') throw new Error(`phase ${pod.status?.phase}: ${JSON.stringify(pod.status?.containerStatuses?.[0]?.state)}`);
+        return true;
+      }, { timeoutMs: 60_000, intervalMs: 500 });
+      expect(pod!.status?.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(0);
+      // The apiserver cannot reach the kubelet inside the LAN, so the log is read where the kubelet wrote it.
+      const log = await mustRun('sh', ['-c', `cat ${node!.dir}/pod-logs/${ns}_controller-help_*/controller/0.log`]);
+      expect(log).toContain('herald-controller: assigns addresses');
+    } finally {
+      await core.deleteNamespace({ name: ns });
+    }
+    passed = true;
+  }, 1_900_000);
 });
