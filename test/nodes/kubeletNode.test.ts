@@ -1,8 +1,8 @@
 // Real nodes, first steps (issue 10): one LAN node namespace becomes a Kubernetes node with kubelet v1.36.4
 // (built like the apiserver), Debian's containerd 1.6 and the CNI bridge plugin, registers Ready, runs a Pod
 // from an image imported into its containerd (also the herald image), and kube-proxy (nftables) takes Services
-// to endpoints. Not part
-// of npm test yet: HERALD_REAL_NODES=1 node test/run.mjs --project nodes (root; ~40 s once built).
+// to endpoints. Not part of npm test yet: HERALD_REAL_NODES=1 node test/run.mjs --project nodes (root; about
+// 90 s once the binaries and images are built).
 import * as k8s from '@kubernetes/client-node';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
