@@ -17,6 +17,7 @@ import { KubeletNode } from './kubeletNode.js';
 const root = resolve(import.meta.dirname, '../..');
 // Documentation space left free by the test world: 192.0.2.0/24 is the LAN, 198.51.100.0/24 the Services,
 // 203.0.113.128/25 the management network, the low part of 203.0.113.0/25 the VIP ranges of other suites.
+// Pod CIDRs are /29s from 203.0.113.96/27 (podNetwork.test.ts gives node i the i-th).
 const POD_CIDR = '203.0.113.96/29';
 const BACKEND = `require('node:http').createServer((q, r) => r.end('backend on ' + process.argv[1])).listen(8080, process.argv[2])`;
 
