@@ -1,6 +1,6 @@
 # One image, two entrypoints: herald-controller and herald-speaker.
 # Build: docker build -t herald:dev .   (test/docker/dockerfile.test.ts keeps these steps identical to CI's)
-ARG NODE_IMAGE=node:20.20.2-bookworm
+ARG NODE_IMAGE=node:24.22.3-bookworm
 
 # ---- build: TypeScript and the speaker's N-API addon against the image's own Node headers ----------
 FROM ${NODE_IMAGE} AS build
@@ -19,7 +19,7 @@ RUN npm run build
 RUN npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime: slim Debian with Node, production dependencies and the compiled output only ----------
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules/ node_modules/

@@ -15,13 +15,26 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/fixtures/**'],
+          exclude: ['test/fixtures/**', 'test/nodes/**'],
           globalSetup: ['test/cluster/globalSetup.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },
       },
+      // Real kubelet nodes (issue 10, in progress): outside npm test until the whole suite is there.
+      ...(process.env.HERALD_REAL_NODES === '1'
+        ? [{
+            test: {
+              name: 'nodes',
+              include: ['test/nodes/**/*.test.ts'],
+              globalSetup: ['test/cluster/globalSetup.ts'],
+              fileParallelism: false,
+              testTimeout: 120_000,
+              hookTimeout: 180_000,
+            },
+          }]
+        : []),
     ],
   },
 });

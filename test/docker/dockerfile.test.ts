@@ -25,11 +25,14 @@ describe('Dockerfile', () => {
     expect(build).toContain('ENV npm_config_nodedir=/usr/local');
   });
 
-  it('uses the Node major version the project runs on, and a slim Debian runtime', () => {
+  it('uses the Node release CI runs on (scripts/node24.sh), and a slim Debian runtime', () => {
     const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines.node as string;
+    const version = /^NODE_VERSION=(\d+\.\d+\.\d+)$/m.exec(readFileSync(join(root, 'scripts/node24.sh'), 'utf8'))?.[1];
+    expect(version).toMatch(/^24\./);
     const froms = lines.filter((l) => (l.startsWith('FROM ') && !l.includes('${')) || l.startsWith('ARG NODE_IMAGE'));
-    for (const f of froms) expect(f).toMatch(/node:20\.\d+\.\d+-bookworm/);
-    expect(engines).toMatch(/^>=20/);
+    expect(froms).toHaveLength(2);
+    for (const f of froms) expect(f).toMatch(new RegExp(`node:${version!.replaceAll('.', '\\.')}-bookworm(-slim)?( |$)`));
+    expect(engines).toMatch(/^>=24\./);
     expect(stage('runtime')[0]).toMatch(/bookworm-slim AS runtime$/);
     expect(stage('runtime')).toContain('USER 65534:65534');
   });

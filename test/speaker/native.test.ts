@@ -93,9 +93,11 @@ describe('herald_net native addon', () => {
     const ready = await waitForEvent(p, 'ready', (e) => e.event === 'ready');
     expect(ready).toMatchObject({ mac: n1.mac, ifindex: await ifindex(lan, n1), interface: 'eth0' });
 
-    // The kernel holds our classic-BPF program (8 instructions) on the socket.
+    // The kernel holds our classic-BPF program (8 instructions) on the fixture's socket. Matched by pid
+    // (`ip netns exec` execs the fixture in place): the thread name ss prints is "node" on Node 20 and
+    // "MainThread" on Node 24.
     const ss = await lan.exec(n1.netns, ['ss', '-0', '-b', '-p']);
-    expect(ss, ss).toMatch(/arp:eth0 .*"node".*\n\s*bpf filter \(8\):\s+0x28 0 0 12,\s+0x15 0 5 2054,/);
+    expect(ss, ss).toMatch(new RegExp(`arp:eth0 .*pid=${p.pid},.*\\n\\s*bpf filter \\(8\\):\\s+0x28 0 0 12,\\s+0x15 0 5 2054,`));
 
     const { replies, output } = await lan.arping(VIP4, { count: 3 });
     expect(replies, output).toEqual([n1.mac, n1.mac, n1.mac]);
