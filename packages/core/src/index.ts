@@ -40,3 +40,8 @@ export * from './membership/sentLog.js';
 export * from './membership/peerTable.js';
 export * from './membership/incarnation.js';
 export * from './membership/speakerLease.js';
+export * from './migration/migrationFinding.js';
+export * from './migration/metallbConfig.js';
+export * from './migration/legacyConfigObjects.js';
+export * from './migration/translateMetallb.js';
+export * from './migration/serviceMigration.js';
