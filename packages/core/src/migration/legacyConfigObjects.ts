@@ -27,8 +27,9 @@ export function legacyConfigObjects(config: LegacyConfig, source: string): { obj
     const spec: Record<string, unknown> = { addresses: p.addresses };
     if (p['auto-assign'] !== undefined) spec.autoAssign = p['auto-assign'];
     if (p['avoid-buggy-ips'] !== undefined) spec.avoidBuggyIPs = p['avoid-buggy-ips'];
-    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec });
-    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: `${name}-l2` }, spec: { ipAddressPools: [name] } });
+    const origin = `${where(source)} address-pools ${label}`;
+    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name }, spec, origin });
+    objects.push({ apiVersion: 'metallb.io/v1beta1', kind: 'L2Advertisement', metadata: { name: `${name}-l2` }, spec: { ipAddressPools: [name] }, origin });
   });
   for (const key of ['peers', 'bfd-profiles'] as const) {
     for (const [i] of (config[key] ?? []).entries()) {

@@ -8,6 +8,8 @@ export interface MetalLBObject {
   readonly kind: string;
   readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>> };
   readonly spec?: Readonly<Record<string, unknown>>;
+  /** Where an object not read as itself came from (a legacy ConfigMap entry), for messages and annotations. */
+  readonly origin?: string;
 }
 
 /** One entry of `address-pools` in the legacy ConfigMap (`v0.12.1:internal/config/config.go`). */

@@ -37,3 +37,9 @@ export interface MigrationFinding {
   readonly object: string;
   readonly detail: string;
 }
+
+/**
+ * Whether `--strict` fails on a finding: anything not migrated, any Service whose address would move, and
+ * any dropped field (it changes behaviour). Syntax rewrites that keep the meaning (spaces, host bits) do not.
+ */
+export const failsStrict = (f: MigrationFinding): boolean => f.action !== 'changed' || f.reason === 'UnsupportedField';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetalLBObject } from './metallbConfig.js';
+import { failsStrict } from './migrationFinding.js';
 import { translateMetallb, MIGRATED_FROM_ANNOTATION } from './translateMetallb.js';
 
 const pool = (name: string, spec: Record<string, unknown>, labels?: Record<string, string>): MetalLBObject => ({
@@ -123,5 +124,17 @@ describe('translateMetallb() with the legacy ConfigMap', () => {
     const plan = translateMetallb({ objects: [], legacy: { source, config: { 'address-pools': [{ name: 'Production_Pool', protocol: 'layer2', addresses: ['192.0.2.0/28'] }] } } });
     expect(plan.pools).toEqual([]);
     expect(plan.findings).toContainEqual(expect.objectContaining({ reason: 'InvalidName', detail: expect.stringContaining('"production-pool"') }));
+  });
+});
+
+describe('failsStrict()', () => {
+  it.each([
+    { reason: 'BGPNotSupported', action: 'skipped', fails: true },
+    { reason: 'AddressOutsidePools', action: 'atRisk', fails: true },
+    { reason: 'UnsupportedField', action: 'changed', fails: true },
+    { reason: 'WhitespaceRemoved', action: 'changed', fails: false },
+    { reason: 'HostBitsCleared', action: 'changed', fails: false },
+  ] as const)('$action $reason → $fails', ({ reason, action, fails }) => {
+    expect(failsStrict({ reason, action, object: 'x', detail: 'y' })).toBe(fails);
   });
 });

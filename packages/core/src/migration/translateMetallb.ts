@@ -27,7 +27,7 @@ const ALLOCATION_FIELDS = new Set(['priority', 'namespaces', 'namespaceSelectors
 const L2_FIELDS = new Set(['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces']);
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-const describe = (o: MetalLBObject) => `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
+const describe = (o: MetalLBObject) => o.origin ? `${o.kind} ${o.metadata.name} (from ${o.origin})` : `${o.kind} ${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 const isMetalLB = (o: MetalLBObject) => (o.apiVersion ?? '').startsWith('metallb.io/');
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const selectors = (v: unknown): LabelSelector[] => (Array.isArray(v) ? (v as LabelSelector[]) : []);
@@ -126,7 +126,7 @@ function translateL2(o: MetalLBObject, findings: MigrationFinding[]): L2Advertis
 }
 
 function meta(o: MetalLBObject): IPAddressPool['metadata'] {
-  const from = `${o.apiVersion ?? 'metallb.io/v1beta1'} ${describe(o)}`;
+  const from = o.origin ?? `${o.apiVersion ?? 'metallb.io/v1beta1'} ${describe(o)}`;
   return { name: o.metadata.name, ...(o.metadata.labels && Object.keys(o.metadata.labels).length ? { labels: { ...o.metadata.labels } } : {}), annotations: { [MIGRATED_FROM_ANNOTATION]: from } };
 }
 

@@ -1,0 +1,73 @@
+import * as k8s from '@kubernetes/client-node';
+import { API_VERSION, GROUP, VERSION, type IPAddressPool, type L2Advertisement } from '@herald/core';
+import { stringify } from 'yaml';
+import { CliError } from '../cliError.js';
+import type { ClusterConnection } from '../kube/clusterConnection.js';
+import { lineDiff } from './lineDiff.js';
+
+export type HeraldObject = IPAddressPool | L2Advertisement;
+export type ObjectAction = 'create' | 'update' | 'unchanged';
+
+export interface PlannedObject {
+  readonly kind: 'IPAddressPool' | 'L2Advertisement';
+  readonly name: string;
+  /** `create` when nothing is known about the cluster (files only, dry run). */
+  readonly action: ObjectAction;
+  /** For `update`: the spec and labels as they are, against what migrate writes. */
+  readonly diff?: string[];
+  readonly object: HeraldObject;
+}
+
+export const FIELD_MANAGER = 'kubectl-herald';
+const plural = (kind: PlannedObject['kind']) => (kind === 'IPAddressPool' ? 'ipaddresspools' : 'l2advertisements');
+const comparable = (o: { metadata?: { labels?: Record<string, string> }; spec?: unknown }) => stringify({ labels: o.metadata?.labels ?? {}, spec: o.spec ?? {} }, { sortMapEntries: true });
+
+/** Compares each migrated object with the herald object of the same name, if `existing` knows of one. */
+export function planObjects(objects: readonly HeraldObject[], existing: ReadonlyMap<string, HeraldObject> | undefined): PlannedObject[] {
+  return objects.map((object) => {
+    const kind: PlannedObject['kind'] = object.kind === 'L2Advertisement' ? 'L2Advertisement' : 'IPAddressPool';
+    const before = existing?.get(`${kind}/${object.metadata.name}`);
+    if (!before) return { kind, name: object.metadata.name, action: 'create', object };
+    const [a, b] = [comparable(before), comparable(object)];
+    return a === b ? { kind, name: object.metadata.name, action: 'unchanged', object } : { kind, name: object.metadata.name, action: 'update', diff: lineDiff(a, b), object };
+  });
+}
+
+/** herald's pools and advertisements in the cluster; undefined when herald's CRDs are not installed yet. */
+export async function readHeraldObjects(conn: ClusterConnection): Promise<Map<string, HeraldObject> | undefined> {
+  const custom = conn.kc.makeApiClient(k8s.CustomObjectsApi);
+  const out = new Map<string, HeraldObject>();
+  for (const kind of ['IPAddressPool', 'L2Advertisement'] as const) {
+    const list = await conn.call(`list ${plural(kind)}.${GROUP}`, () => custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural: plural(kind) }) as Promise<{ items: HeraldObject[] }>, { notFoundOk: true });
+    if (!list) return undefined;
+    for (const o of list.items) out.set(`${kind}/${o.metadata.name}`, o);
+  }
+  return out;
+}
+
+/**
+ * Writes the objects that differ with server-side apply as field manager `kubectl-herald`, without forcing:
+ * a field someone else set differently is a conflict, reported, never overwritten.
+ */
+export async function applyObjects(conn: ClusterConnection, planned: readonly PlannedObject[]): Promise<void> {
+  const custom = conn.kc.makeApiClient(k8s.CustomObjectsApi);
+  const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
+  for (const p of planned) {
+    if (p.action === 'unchanged') continue;
+    const body = { apiVersion: API_VERSION, kind: p.kind, metadata: { name: p.name, ...(p.object.metadata.labels ? { labels: p.object.metadata.labels } : {}), annotations: p.object.metadata.annotations }, spec: p.object.spec };
+    try {
+      await conn.call(`patch ${plural(p.kind)}.${GROUP} ${p.name} (server-side apply)`, () => custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: plural(p.kind), name: p.name, body, fieldManager: FIELD_MANAGER }, ssa));
+    } catch (e) {
+      throw new CliError(`${(e as Error).message}\n(${p.kind} ${p.name}: objects written before it are kept; fix the cause and run migrate --apply again, it is idempotent)`);
+    }
+  }
+}
+
+/** Adds herald's Service annotations next to MetalLB's (which stay, so going back to MetalLB keeps working). */
+export async function annotateServices(conn: ClusterConnection, patches: readonly { namespace: string; name: string; add: Record<string, string> }[]): Promise<void> {
+  const core = conn.kc.makeApiClient(k8s.CoreV1Api);
+  const merge = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  for (const p of patches) {
+    await conn.call(`patch services in namespace ${p.namespace} (${p.name})`, () => core.patchNamespacedService({ namespace: p.namespace, name: p.name, body: { metadata: { annotations: p.add } } }, merge));
+  }
+}
