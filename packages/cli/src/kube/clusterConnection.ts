@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CliError } from '../cliError.js';
 
 export interface ConnectionOptions {
@@ -65,8 +66,21 @@ export class ClusterConnection {
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new CliError(`the API server ${this.server} did not answer within ${this.options.requestTimeoutMs} ms (--request-timeout) to: ${what}`)), this.options.requestTimeoutMs);
     });
+    // 429 and 503 say "try again" (priority and fairness, storage still initialising right after a CRD is
+    // created); like client-go, retry them with backoff, within the same timeout.
+    const attempt = async (): Promise<T> => {
+      for (let delayMs = 100; ; delayMs = Math.min(delayMs * 2, 2_000)) {
+        try {
+          return await fn();
+        } catch (e) {
+          const code = (e as { code?: unknown }).code;
+          if (code !== 429 && code !== 503) throw e;
+          await sleep(delayMs);
+        }
+      }
+    };
     try {
-      return await Promise.race([fn(), timeout]);
+      return await Promise.race([attempt(), timeout]);
     } catch (e) {
       if (e instanceof CliError) throw e;
       const code = (e as { code?: unknown }).code;

@@ -20,7 +20,20 @@ export interface PlannedObject {
 
 export const FIELD_MANAGER = 'kubectl-herald';
 const plural = (kind: PlannedObject['kind']) => (kind === 'IPAddressPool' ? 'ipaddresspools' : 'l2advertisements');
-const comparable = (o: { metadata?: { labels?: Record<string, string> }; spec?: unknown }) => stringify({ labels: o.metadata?.labels ?? {}, spec: o.spec ?? {} }, { sortMapEntries: true });
+const comparable = (o: { metadata?: { labels?: Record<string, string> }; spec?: unknown }) => ({ labels: o.metadata?.labels ?? {}, spec: o.spec ?? {} });
+const text = (v: unknown) => stringify(v, { sortMapEntries: true });
+
+/**
+ * What the object would be after server-side apply sets `desired` on `existing`: fields migrate sets win
+ * (lists are replaced whole), fields it does not set stay (defaults such as autoAssign: true, or a field
+ * someone else owns). Equal to `existing` means --apply changes nothing.
+ */
+function overlay(existing: unknown, desired: unknown): unknown {
+  if (desired === null || typeof desired !== 'object' || Array.isArray(desired) || existing === null || typeof existing !== 'object' || Array.isArray(existing)) return desired;
+  const out: Record<string, unknown> = { ...(existing as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(desired as Record<string, unknown>)) out[k] = overlay(out[k], v);
+  return out;
+}
 
 /** Compares each migrated object with the herald object of the same name, if `existing` knows of one. */
 export function planObjects(objects: readonly HeraldObject[], existing: ReadonlyMap<string, HeraldObject> | undefined): PlannedObject[] {
@@ -28,7 +41,8 @@ export function planObjects(objects: readonly HeraldObject[], existing: Readonly
     const kind: PlannedObject['kind'] = object.kind === 'L2Advertisement' ? 'L2Advertisement' : 'IPAddressPool';
     const before = existing?.get(`${kind}/${object.metadata.name}`);
     if (!before) return { kind, name: object.metadata.name, action: 'create', object };
-    const [a, b] = [comparable(before), comparable(object)];
+    const now = comparable(before);
+    const [a, b] = [text(now), text(overlay(now, comparable(object)))];
     return a === b ? { kind, name: object.metadata.name, action: 'unchanged', object } : { kind, name: object.metadata.name, action: 'update', diff: lineDiff(a, b), object };
   });
 }
