@@ -30,7 +30,7 @@ describe('serviceMigration()', () => {
     { name: 'an existing herald key is never overwritten', annotations: { 'metallb.io/address-pool': 'db', 'herald.dev/address-pool': 'web' }, add: undefined },
     { name: 'ip-allocated-from-pool (written by MetalLB) is not mapped', annotations: { 'metallb.io/ip-allocated-from-pool': 'web' }, add: undefined },
     { name: 'when both MetalLB spellings exist, metallb.io wins (as the controller reads them)', annotations: { 'metallb.io/address-pool': 'web', 'metallb.universe.tf/address-pool': 'db' }, add: { 'herald.dev/address-pool': 'web' } },
-  ])('annotations: $name', ({ annotations, add }) => {
+  ] as { name: string; annotations: Record<string, string>; add?: Record<string, string> }[])('annotations: $name', ({ annotations, add }) => {
     const r = serviceMigration([svc('a', ['192.0.2.1'], annotations)], pools);
     expect(r.annotationPatches).toEqual(add ? [{ namespace: 'app', name: 'a', add }] : []);
     const metallbKeys = Object.keys(annotations).filter((k) => k.startsWith('metallb') && !k.endsWith('ip-allocated-from-pool'));
