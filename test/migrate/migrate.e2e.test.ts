@@ -68,6 +68,12 @@ describe('kubectl herald migrate from MetalLB, then herald takes over without mo
         r.strict = await cli(['migrate', '--kubeconfig', kubeconfig(), '--context', 'herald-test', '--metallb-namespace', ns, '--strict', '-o', 'json']);
         r.apply = await cli(['migrate', '--kubeconfig', kubeconfig(), '--metallb-namespace', ns, '--apply', '--annotate', '-o', 'json']);
         r.again = await cli(['migrate', '--kubeconfig', kubeconfig(), '--metallb-namespace', ns, '--apply', '-o', 'yaml']);
+        // Someone edits a migrated pool (a superset, so the legacy Service's address stays inside it).
+        await world.objects.patchPoolSpec('legacy', { addresses: ['192.0.2.220-192.0.2.223'] });
+        r.edited = await cli(['migrate', '--kubeconfig', kubeconfig(), '--metallb-namespace', ns]);
+        r.differs = await cli(['migrate', '--kubeconfig', kubeconfig(), '--metallb-namespace', ns, '--apply']);
+        r.poolAfterDiffers = await kubectl(['get', 'ipaddresspools.herald.dev', 'legacy', '-o', 'jsonpath={.spec.addresses}']);
+        r.overwrite = await cli(['migrate', '--kubeconfig', kubeconfig(), '--metallb-namespace', ns, '--apply', '--overwrite']);
       },
     });
   }, 240_000);
@@ -123,6 +129,20 @@ describe('kubectl herald migrate from MetalLB, then herald takes over without mo
     expect(reserved.metadata?.annotations).toMatchObject({ 'herald.dev/address-pool': 'reserved', 'metallb.universe.tf/address-pool': 'reserved' });
   });
 
+  it('after someone edits a migrated pool: the dry run shows the diff, --apply leaves it alone, --overwrite replaces it', async () => {
+    expect(r.edited!.code, r.edited!.stderr).toBe(0);
+    expect(r.edited!.stdout).toMatch(/differs +IPAddressPool +legacy/);
+    expect(r.edited!.stdout).toContain('IPAddressPool legacy differs from the one in the cluster (- now, + migrated):');
+    expect(r.edited!.stdout).toMatch(/^ +- +- 192\.0\.2\.220-192\.0\.2\.223$/m);
+    expect(r.edited!.stdout).toMatch(/^ +\+ +- 192\.0\.2\.220-192\.0\.2\.222$/m);
+    expect(r.differs!.code, r.differs!.stderr).toBe(0);
+    expect(r.differs!.stdout).toMatch(/differs +IPAddressPool +legacy/);
+    expect(r.poolAfterDiffers!.stdout).toBe('["192.0.2.220-192.0.2.223"]');
+    expect(r.overwrite!.code, r.overwrite!.stderr).toBe(0);
+    expect(r.overwrite!.stdout).toMatch(/replaced +IPAddressPool +legacy/);
+    expect((await world.objects.pool('legacy')).spec.addresses).toEqual(['192.0.2.220-192.0.2.222']);
+  });
+
   it('with herald running, every migrated Service keeps its address and the client reaches it at the MAC of the node its LBAddress names', async () => {
     for (const [name, ip] of Object.entries(held)) {
       const s = await world.objects.waitForService(world.appNs, name, 'AddressAssigned', (x) => x.status?.conditions?.some((c) => c.type === 'herald.dev/AddressAssigned' && c.status === 'True') ?? false, 20_000);
@@ -171,7 +191,7 @@ describe('kubectl herald migrate from MetalLB, then herald takes over without mo
       writeFileSync(path, await tokenKubeconfig({ kc: world.kc, cluster: cluster(), namespace: world.appNs, name: 'nobody' }));
       const out = await cli(['migrate', '--kubeconfig', path, '--metallb-namespace', ns, '--apply']);
       expect(out.code).toBe(1);
-      expect(out.stderr).toMatch(new RegExp(`forbidden by RBAC: .* may not list ipaddresspools\\.metallb\\.io in namespace ${ns}`));
+      expect(out.stderr).toMatch(new RegExp(`forbidden by RBAC \\(kubeconfig user .*\\) to: list ipaddresspools\\.metallb\\.io in namespace ${ns}`));
       expect(out.stderr).toContain(`system:serviceaccount:${world.appNs}:nobody`);
     });
   });

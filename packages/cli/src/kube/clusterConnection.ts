@@ -88,7 +88,7 @@ export class ClusterConnection {
         const message = statusMessage((e as { body?: unknown }).body);
         if (code === 404 && o.notFoundOk) return undefined;
         if (code === 401) throw new CliError(`the API server ${this.server} did not accept the credentials of ${this.user} (401 Unauthorized) to: ${what}`);
-        if (code === 403) throw new CliError(`forbidden by RBAC: ${this.user} may not ${what}${message ? ` (${message})` : ''}. Ask for a Role or ClusterRole that grants it.`);
+        if (code === 403) throw new CliError(`forbidden by RBAC (kubeconfig user ${this.user}) to: ${what}${message ? `: ${message}` : ''}. Ask for a Role or ClusterRole that grants it.`);
         throw new CliError(`the API server refused to ${what}: ${code}${message ? ` ${message}` : ''}`);
       }
       const net = networkCode(e);

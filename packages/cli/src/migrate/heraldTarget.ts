@@ -16,6 +16,8 @@ export interface PlannedObject {
   /** For `update`: the spec and labels as they are, against what migrate writes. */
   readonly diff?: string[];
   readonly object: HeraldObject;
+  /** For `update`: the object in the cluster, whose resourceVersion guards a replace. */
+  readonly existing?: HeraldObject;
 }
 
 export const FIELD_MANAGER = 'kubectl-herald';
@@ -43,7 +45,7 @@ export function planObjects(objects: readonly HeraldObject[], existing: Readonly
     if (!before) return { kind, name: object.metadata.name, action: 'create', object };
     const now = comparable(before);
     const [a, b] = [text(now), text(overlay(now, comparable(object)))];
-    return a === b ? { kind, name: object.metadata.name, action: 'unchanged', object } : { kind, name: object.metadata.name, action: 'update', diff: lineDiff(a, b), object };
+    return a === b ? { kind, name: object.metadata.name, action: 'unchanged', object } : { kind, name: object.metadata.name, action: 'update', diff: lineDiff(a, b), object, existing: before };
   });
 }
 
@@ -60,17 +62,25 @@ export async function readHeraldObjects(conn: ClusterConnection): Promise<Map<st
 }
 
 /**
- * Writes the objects that differ with server-side apply as field manager `kubectl-herald`, without forcing:
- * a field someone else set differently is a conflict, reported, never overwritten.
+ * Creates the missing objects with server-side apply (field manager `kubectl-herald`). An object that
+ * exists with another spec is someone's decision: it is left alone unless `overwrite`, which replaces its
+ * labels and spec guarded by the resourceVersion that was diffed (a change since then fails, not lost).
  */
-export async function applyObjects(conn: ClusterConnection, planned: readonly PlannedObject[]): Promise<void> {
+export async function applyObjects(conn: ClusterConnection, planned: readonly PlannedObject[], o: { overwrite: boolean }): Promise<void> {
   const custom = conn.kc.makeApiClient(k8s.CustomObjectsApi);
   const ssa = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideApply);
   for (const p of planned) {
-    if (p.action === 'unchanged') continue;
-    const body = { apiVersion: API_VERSION, kind: p.kind, metadata: { name: p.name, ...(p.object.metadata.labels ? { labels: p.object.metadata.labels } : {}), annotations: p.object.metadata.annotations }, spec: p.object.spec };
+    if (p.action === 'unchanged' || (p.action === 'update' && !o.overwrite)) continue;
+    const meta = { ...(p.object.metadata.labels ? { labels: p.object.metadata.labels } : {}), annotations: p.object.metadata.annotations };
     try {
-      await conn.call(`patch ${plural(p.kind)}.${GROUP} ${p.name} (server-side apply)`, () => custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: plural(p.kind), name: p.name, body, fieldManager: FIELD_MANAGER }, ssa));
+      if (p.action === 'create') {
+        const body = { apiVersion: API_VERSION, kind: p.kind, metadata: { name: p.name, ...meta }, spec: p.object.spec };
+        await conn.call(`patch ${plural(p.kind)}.${GROUP} ${p.name} (server-side apply)`, () => custom.patchClusterCustomObject({ group: GROUP, version: VERSION, plural: plural(p.kind), name: p.name, body, fieldManager: FIELD_MANAGER }, ssa));
+      } else {
+        const e = p.existing!;
+        const body = { ...e, metadata: { ...e.metadata, labels: p.object.metadata.labels ?? {}, annotations: { ...(e.metadata.annotations ?? {}), ...p.object.metadata.annotations } }, spec: p.object.spec };
+        await conn.call(`update ${plural(p.kind)}.${GROUP} ${p.name}`, () => custom.replaceClusterCustomObject({ group: GROUP, version: VERSION, plural: plural(p.kind), name: p.name, body, fieldManager: FIELD_MANAGER }));
+      }
     } catch (e) {
       throw new CliError(`${(e as Error).message}\n(${p.kind} ${p.name}: objects written before it are kept; fix the cause and run migrate --apply again, it is idempotent)`);
     }

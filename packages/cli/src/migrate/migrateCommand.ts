@@ -24,6 +24,7 @@ Flags:
   -f, --filename PATH        read MetalLB objects from a YAML/JSON file (repeatable; - for stdin) instead of the cluster
   --metallb-namespace NS     MetalLB's namespace (default: metallb-system)
   --apply                    write herald's IPAddressPools and L2Advertisements (server-side apply, field manager kubectl-herald)
+  --overwrite                with --apply, replace herald objects that exist with another spec (default: leave them, report "differs")
   --annotate                 with --apply, also add herald.dev/* annotations to Services that use MetalLB's keys (MetalLB's stay)
   --strict                   exit 3 when anything is skipped, dropped or would lose its address
   -o, --output FORMAT        json or yaml (default: text for people)
@@ -40,6 +41,7 @@ interface MigrateOptions {
   readonly namespace: string;
   readonly apply: boolean;
   readonly annotate: boolean;
+  readonly overwrite: boolean;
   readonly strict: boolean;
   readonly output: 'text' | 'json' | 'yaml';
   readonly kubeconfig?: string;
@@ -57,6 +59,7 @@ function readOptions(args: string[]): MigrateOptions | 'help' {
         'metallb-namespace': { type: 'string', default: 'metallb-system' },
         apply: { type: 'boolean', default: false },
         annotate: { type: 'boolean', default: false },
+        overwrite: { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         output: { type: 'string', short: 'o', default: 'text' },
         kubeconfig: { type: 'string' },
@@ -78,6 +81,7 @@ function readOptions(args: string[]): MigrateOptions | 'help' {
     namespace: values['metallb-namespace'] as string,
     apply: values.apply as boolean,
     annotate: values.annotate as boolean,
+    overwrite: values.overwrite as boolean,
     strict: values.strict as boolean,
     output: values.output as MigrateOptions['output'],
     ...(values.kubeconfig ? { kubeconfig: values.kubeconfig } : {}),
@@ -111,26 +115,32 @@ async function migrate(o: MigrateOptions, io: CommandIo): Promise<number> {
   const existing = conn ? await readHeraldObjects(conn) : undefined;
   if (o.apply && !existing) throw new CliError(`herald's CRDs are not installed on ${conn!.server}: kubectl apply --server-side -f charts/herald/crds/ (the pools must exist before herald's controller starts)`);
   const planned: PlannedObject[] = planObjects([...plan.pools, ...plan.l2Advertisements], existing);
-  if (o.apply) await applyObjects(conn!, planned);
+  if (o.apply) await applyObjects(conn!, planned, { overwrite: o.overwrite });
   if (o.annotate) await annotateServices(conn!, services.annotationPatches);
   const atRisk = findings.filter((f) => f.action === 'atRisk').length;
   const report: MigrateReport = {
     source: source.description,
     dryRun: !o.apply,
     heraldCrdsInstalled: conn ? existing !== undefined : 'unknown',
-    objects: planned.map((p) => ({ kind: p.kind, name: p.name, action: o.apply && p.action !== 'unchanged' ? `${p.action}d` : p.action, ...(p.diff ? { diff: p.diff } : {}) })),
+    objects: planned.map((p) => ({ kind: p.kind, name: p.name, action: objectAction(p.action, o), ...(p.diff ? { diff: p.diff } : {}) })),
     findings,
     annotations: services.annotations,
     annotated: o.annotate ? services.annotationPatches.map((p) => `${p.namespace}/${p.name}`) : [],
     services: { loadBalancer: source.services.length, withAddress: source.services.filter((s) => s.addresses.length > 0).length, atRisk },
     manifest: planned.map((p) => p.object),
     cutover: cutoverSteps({ applied: o.apply, namespace: o.namespace, annotationUses: services.annotations.length, atRisk }),
-    strictFailed: o.strict && findings.some(failsStrict),
+    strictFailed: o.strict && (findings.some(failsStrict) || planned.some((p) => p.action === 'update' && !o.overwrite)),
   };
   if (o.output === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (o.output === 'yaml') io.stdout.write(stringify(report));
   else io.stdout.write(renderText(report));
   return report.strictFailed ? EXIT.incomplete : EXIT.ok;
+}
+
+/** create/created, unchanged, replace/replaced (--overwrite), or differs: exists with another spec, not written. */
+function objectAction(action: PlannedObject['action'], o: MigrateOptions): string {
+  if (action === 'update') return o.overwrite ? (o.apply ? 'replaced' : 'replace') : 'differs';
+  return action === 'create' && o.apply ? 'created' : action;
 }
 
 export function renderText(r: MigrateReport): string {
@@ -139,6 +149,7 @@ export function renderText(r: MigrateReport): string {
   if (r.objects.length === 0) out.push('  (none: no layer-2 MetalLB pool was found)');
   else out.push(...table(['ACTION', 'KIND', 'NAME'], r.objects.map((x) => [x.action, x.kind, x.name])).map((l) => `  ${l}`));
   for (const x of r.objects.filter((x) => x.diff)) out.push('', `  ${x.kind} ${x.name} differs from the one in the cluster (- now, + migrated):`, ...x.diff!.map((l) => `    ${l}`));
+  if (r.objects.some((x) => x.action === 'differs')) out.push('', '  differs: a herald object of that name exists with another spec and was not written. Read the diff; --apply --overwrite replaces its labels and spec.');
   if (r.heraldCrdsInstalled === false) out.push('', "  herald's CRDs are not installed yet: kubectl apply --server-side -f charts/herald/crds/");
   out.push('');
   if (r.findings.length === 0) out.push('Everything was migrated as it was.');
