@@ -12,6 +12,7 @@ COPY packages/core/package.json packages/core/
 COPY packages/kube/package.json packages/kube/
 COPY packages/controller/package.json packages/controller/
 COPY packages/speaker/package.json packages/speaker/
+COPY packages/cli/package.json packages/cli/
 RUN npm ci --no-audit --no-fund
 COPY packages/ packages/
 RUN npm run build
@@ -32,9 +33,12 @@ COPY --from=build /src/packages/controller/dist/ packages/controller/dist/
 COPY --from=build /src/packages/speaker/package.json packages/speaker/
 COPY --from=build /src/packages/speaker/dist/ packages/speaker/dist/
 COPY --from=build /src/packages/speaker/native/build/Release/herald_net.node packages/speaker/native/build/Release/herald_net.node
+COPY --from=build /src/packages/cli/package.json packages/cli/
+COPY --from=build /src/packages/cli/dist/ packages/cli/dist/
 RUN ln -s /app/packages/controller/dist/main.js /usr/local/bin/herald-controller \
  && ln -s /app/packages/speaker/dist/main.js /usr/local/bin/herald-speaker \
- && chmod +x /app/packages/controller/dist/main.js /app/packages/speaker/dist/main.js
+ && ln -s /app/packages/cli/dist/main.js /usr/local/bin/kubectl-herald \
+ && chmod +x /app/packages/controller/dist/main.js /app/packages/speaker/dist/main.js /app/packages/cli/dist/main.js
 ENV NODE_ENV=production
 # The controller runs as nobody. The speaker's Pod sets runAsUser 0 with only CAP_NET_RAW (see the chart).
 USER 65534:65534

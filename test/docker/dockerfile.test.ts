@@ -44,13 +44,14 @@ describe('Dockerfile', () => {
       const src = c.split(/\s+/)[2]!.replace(/^\/src\//, '');
       expect(existsSync(join(root, src)), `${src} (run npm run build first)`).toBe(true);
     }
-    const manifests = ['core', 'kube', 'controller', 'speaker'].map((p) => `packages/${p}/package.json`);
+    const manifests = ['core', 'kube', 'controller', 'speaker', 'cli'].map((p) => `packages/${p}/package.json`);
     for (const m of manifests) expect(dockerfile).toContain(`COPY packages/${m.split('/')[1]}/package.json packages/${m.split('/')[1]}/`);
   });
 
   it.each([
     ['herald-controller', 'packages/controller/dist/main.js', 'herald-controller: assigns addresses'],
     ['herald-speaker', 'packages/speaker/dist/main.js', 'herald-speaker: answers ARP/NDP'],
+    ['kubectl-herald', 'packages/cli/dist/main.js', 'kubectl herald: operate herald'],
   ])('entrypoint %s links to %s, which starts with a shebang and runs', (name, target, usage) => {
     expect(dockerfile).toContain(`ln -s /app/${target} /usr/local/bin/${name}`);
     const file = join(root, target);

@@ -55,8 +55,11 @@ export class SpeakerWorld {
     this.core = kc.makeApiClient(k8s.CoreV1Api);
   }
 
-  /** `beforeSpeakers` runs once the LAN and Node objects exist, before any speaker starts (e.g. to add links). */
-  async start(o: { speakerArgs?: string[]; beforeSpeakers?: (lan: Lan) => Promise<void> } = {}): Promise<void> {
+  /**
+   * `beforeController` runs once the LAN, Nodes and namespaces exist, before the controller starts (a migration
+   * writes pools then); `beforeSpeakers` runs before any speaker starts (e.g. to add links).
+   */
+  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void> } = {}): Promise<void> {
     for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
       if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
     }
@@ -75,6 +78,7 @@ export class SpeakerWorld {
       await this.core.createNode({ body: { metadata: { name: this.nodeName(n), labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': this.nodeName(n) } } } });
       this.lan.writeNodeKubeconfig(n, this.speakerKubeconfig);
     }
+    await o.beforeController?.();
     this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
     await o.beforeSpeakers?.(this.lan);
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);

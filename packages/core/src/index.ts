@@ -52,3 +52,8 @@ export * from './write/planWriteRetry.js';
 export * from './status/noOwnerReporter.js';
 export * from './status/conflictResponse.js';
 export * from './status/lbAddressStatusPlan.js';
+export * from './migration/migrationFinding.js';
+export * from './migration/metallbConfig.js';
+export * from './migration/legacyConfigObjects.js';
+export * from './migration/translateMetallb.js';
+export * from './migration/serviceMigration.js';
