@@ -40,3 +40,6 @@ export * from './membership/sentLog.js';
 export * from './membership/peerTable.js';
 export * from './membership/incarnation.js';
 export * from './membership/speakerLease.js';
+export * from './election/handoverDecision.js';
+export * from './election/peerCandidacy.js';
+export * from './election/startupReadiness.js';

@@ -12,6 +12,8 @@ export interface LeaseFacts {
   readonly heartbeatPort?: number;
   /** Published so that a peer judged by its Lease can still be an election candidate. */
   readonly draining?: boolean;
+  /** Absent reads as ready (see SpeakerLeaseInfo.ready). */
+  readonly ready?: boolean;
   readonly interfaces?: readonly HeartbeatInterface[];
 }
 
@@ -23,6 +25,8 @@ export interface HeartbeatTarget {
 
 export interface LocalState {
   readonly draining: boolean;
+  /** Absent reads as ready. */
+  readonly ready?: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
 }
@@ -52,6 +56,7 @@ interface LastHeartbeat {
   readonly sequence: number;
   readonly atMs: number;
   readonly draining: boolean;
+  readonly ready: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
   readonly address: string;
@@ -87,7 +92,7 @@ const EMPTY: readonly never[] = Object.freeze([]);
 export class PeerTable {
   private readonly peers = new Map<string, PeerRecord>();
   private readonly sent: SentLog;
-  private local: LocalState = { draining: false, interfaces: EMPTY, announcing: EMPTY };
+  private local: LocalState & { ready: boolean } = { draining: false, ready: true, interfaces: EMPTY, announcing: EMPTY };
   private readonly deadAfterMs: number;
   private readonly forgetAfterMs: number;
 
@@ -105,7 +110,7 @@ export class PeerTable {
 
   /** This speaker's own state, shown in its own view entry. */
   setLocal(state: LocalState): void {
-    this.local = { draining: state.draining, interfaces: normalInterfaces(state.interfaces), announcing: [...state.announcing].sort(compareText) };
+    this.local = { draining: state.draining, ready: state.ready ?? true, interfaces: normalInterfaces(state.interfaces), announcing: [...state.announcing].sort(compareText) };
   }
 
   /** A decoded, correctly signed heartbeat arrived. */
@@ -130,6 +135,7 @@ export class PeerTable {
       sequence: hb.sequence,
       atMs: nowMs,
       draining: hb.draining,
+      ready: !hb.notReady,
       interfaces: normalInterfaces(hb.interfaces),
       announcing: [...hb.announcing].sort(compareText),
       address: hb.heartbeatAddress,
@@ -254,6 +260,7 @@ export class PeerTable {
       alive: true,
       judgedBy: 'Self',
       draining: this.local.draining,
+      ready: this.local.ready,
       interfaces: this.local.interfaces,
       announcing: this.local.announcing,
       heartbeatsBroken: false,
@@ -270,6 +277,7 @@ export class PeerTable {
         alive: nowMs - hb.atMs < this.deadAfterMs,
         judgedBy: 'Heartbeat',
         draining: hb.draining,
+        ready: hb.ready,
         interfaces: hb.interfaces,
         announcing: hb.announcing,
         heartbeatsBroken: false,
@@ -286,6 +294,7 @@ export class PeerTable {
       alive: fresh,
       judgedBy: lease ? 'Lease' : 'Nothing',
       draining: lease?.draining ?? false,
+      ready: lease?.ready ?? true,
       interfaces: lease?.interfaces ? normalInterfaces(lease.interfaces) : EMPTY,
       announcing: EMPTY,
       heartbeatsBroken: fresh && nowMs - rec.knownSinceMs >= this.deadAfterMs,
