@@ -8,15 +8,19 @@ export function membershipSource(m: Membership): MembershipSource {
       const out = new Map<string, PeerState>();
       for (const p of m.view().peers) {
         if (p.self) continue;
-        out.set(p.node, { alive: p.alive, draining: p.draining, interfaces: p.interfaces, announcing: p.announcing });
+        out.set(p.node, {
+          alive: p.alive, draining: p.draining, ready: p.ready, judgedBy: p.judgedBy, heartbeatsBroken: p.heartbeatsBroken,
+          interfaces: p.interfaces, announcing: p.announcing, ...(p.incarnation === undefined ? {} : { incarnation: p.incarnation }),
+        });
       }
       return out;
     },
+    peersListed: () => m.peersListed(),
     onChange(listener) {
       m.on('change', () => listener());
     },
     setLocalState(state: LocalState) {
-      m.setLocalState({ draining: state.draining, interfaces: state.interfaces, announcing: state.announcing });
+      m.setLocalState({ draining: state.draining, ready: state.ready, interfaces: state.interfaces, announcing: state.announcing });
     },
   };
 }

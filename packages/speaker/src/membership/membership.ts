@@ -23,6 +23,8 @@ import type { DatagramEndpoint, OpenDatagrams } from './udpDatagrams.js';
 
 export interface LocalMembershipState {
   readonly draining: boolean;
+  /** False while the speaker starts: heartbeats and the Lease say so, and peers hand it nothing. Default true. */
+  readonly ready?: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
 }
@@ -76,6 +78,8 @@ const LOG_EVENT: Record<PeerChange, string> = {
   PeerRestarted: 'peerRestarted',
   PeerDraining: 'peerDraining',
   PeerUndrained: 'peerUndrained',
+  PeerReady: 'peerReady',
+  PeerNotReady: 'peerNotReady',
   PeerInterfacesChanged: 'peerInterfacesChanged',
   PeerAnnouncingChanged: 'peerAnnouncingChanged',
   HeartbeatsBroken: 'heartbeatsBroken',
@@ -166,7 +170,7 @@ export class Membership {
    */
   setLocalState(state: LocalMembershipState): void {
     const before = this.local;
-    this.local = { draining: state.draining, interfaces: [...state.interfaces], announcing: [...state.announcing] };
+    this.local = { draining: state.draining, ready: state.ready ?? true, interfaces: [...state.interfaces], announcing: [...state.announcing] };
     try {
       encodeHeartbeat(this.heartbeat());
     } catch (e) {
@@ -174,8 +178,13 @@ export class Membership {
       throw e;
     }
     this.table.setLocal(this.local);
-    if (before.draining !== state.draining || JSON.stringify(before.interfaces) !== JSON.stringify(state.interfaces)) this.nodeLease?.poke();
+    if (before.draining !== state.draining || (before.ready ?? true) !== (state.ready ?? true) || JSON.stringify(before.interfaces) !== JSON.stringify(state.interfaces)) this.nodeLease?.poke();
     if (this.running) this.refresh();
+  }
+
+  /** The speaker Leases have been listed once: the peer list is known (false without Leases configured). */
+  peersListed(): boolean {
+    return this.leaseWatch?.synced ?? false;
   }
 
   /** The current view (self included), computed now. */
@@ -201,6 +210,7 @@ export class Membership {
       incarnation: this.o.incarnation,
       sequence: this.sequence,
       draining: this.local.draining,
+      ...(this.local.ready === false ? { notReady: true } : {}),
       interfaces: this.local.interfaces,
       announcing: this.local.announcing,
       heartbeatAddress: this.o.heartbeat.address,
@@ -254,6 +264,7 @@ export class Membership {
         heartbeatPort: this.o.heartbeat.port,
         incarnation: this.o.incarnation,
         draining: this.local.draining,
+        ready: this.local.ready ?? true,
         interfaces: this.local.interfaces,
       }),
       durationMs,
@@ -291,6 +302,7 @@ export class Membership {
       renewTimeMs,
       durationMs: info.durationMs ?? defaultDurationMs,
       draining: info.draining,
+      ready: info.ready,
       ...(info.heartbeatAddress === undefined ? {} : { heartbeatAddress: info.heartbeatAddress }),
       ...(info.heartbeatPort === undefined ? {} : { heartbeatPort: info.heartbeatPort }),
       ...(info.interfaces === undefined ? {} : { interfaces: info.interfaces }),
