@@ -8,60 +8,19 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
-import { waitFor, type Spawned } from '../processes.js';
+import { waitFor } from '../processes.js';
 import type { LanNode } from '../lan/lan.js';
+import { speakerLogSince, startNeighbourProbe } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
-const PROBE = new URL('./fixtures/neighbourProbe.mjs', import.meta.url).pathname;
 const SPEAKER_RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/speaker.yaml');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const startProbe = (world: SpeakerWorld, targets: readonly string[]) => startNeighbourProbe(world, targets);
+const speakerLog = speakerLogSince;
 
 /** The owner by the DESIGN.md rule, computed here independently of the speaker's code. */
 const expectedOwner = (nodes: readonly string[], ip: string) =>
   [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
-
-interface TargetResult {
-  target: string;
-  sent: number;
-  answered: number;
-  lost: number;
-  lostSentAtEpochMs: number[];
-  dupProbes: number;
-  dups: { sentAtEpochMs: number; macs: string[] }[];
-  perMac: Record<string, { replies: number; firstEpochMs: number; lastEpochMs: number }>;
-  worstGapMs: number;
-  firstReplyEpochMs: number | null;
-  changes: { atEpochMs: number; mac: string }[];
-}
-
-/** neighbourProbe.mjs in the client namespace, for as long as the test needs (SIGINT ends it). */
-async function startProbe(world: SpeakerWorld, targets: readonly string[], maxMs = 180_000): Promise<{ finish: () => Promise<TargetResult[]> }> {
-  const proc: Spawned = world.lan.spawn(world.lan.client, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, '20', String(maxMs), ...targets], { logName: `probe-${Date.now()}` });
-  await waitFor('the probe to start', () => readFileSync(proc.logFile, 'utf8').includes('ready\n'), { timeoutMs: 15_000, intervalMs: 20 });
-  return {
-    async finish() {
-      proc.kill('SIGINT');
-      await proc.exited;
-      const last = readFileSync(proc.logFile, 'utf8').trim().split('\n').pop()!;
-      return (JSON.parse(last) as { targets: TargetResult[] }).targets;
-    },
-  };
-}
-
-/** Every pino line of a node's speaker(s) at or after `since` (restarts append to one file). */
-function speakerLog(world: SpeakerWorld, n: LanNode, since: number): { time: number; event?: string; [k: string]: unknown }[] {
-  const out = [];
-  for (const line of readFileSync(join(world.lan.logDir, `${n.name}-speaker.log`), 'utf8').split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const l = JSON.parse(line) as { time: number; event?: string };
-      if (l.time >= since) out.push(l);
-    } catch {
-      // a line being written
-    }
-  }
-  return out;
-}
 
 describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-way heartbeat loss, a denied Lease list', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster());

@@ -81,6 +81,8 @@ export class SpeakerController {
   private readonly wireClaims = new Map<string, number>();
   /** Why this node last stopped answering an address, for the announceStopped log. */
   private readonly handoverReasons = new Map<string, HandoverReason>();
+  /** MAC → node, as LBAddress statuses have named them. */
+  private readonly statusMacs = new Map<string, string>();
   /** Peer node → last claim seen on the wire from one of its MACs (proof of life when heartbeats are lost one way). */
   private readonly claimSeen = new Map<string, number>();
   /** Peer node → since when its current incarnation is seen not ready. */
@@ -173,11 +175,21 @@ export class SpeakerController {
     }
   }
 
-  /** The node whose interface has this MAC, from heartbeats and LBAddress statuses. */
+  /**
+   * The node whose interface has this MAC: from heartbeats, else from LBAddress statuses, current or
+   * seen before (a peer that took one of our addresses has just overwritten the status naming the owner).
+   */
   private macOwner(mac: string): string | undefined {
     for (const [node, p] of this.o.membership.peers()) if (p.macs?.includes(mac)) return node;
     for (const a of this.addresses.store.values()) if (a.status?.mac === mac && a.status.node) return a.status.node;
-    return undefined;
+    return this.statusMacs.get(mac);
+  }
+
+  private rememberStatusMac(status: { node?: string | null; mac?: string | null } | undefined): void {
+    if (!status?.mac || !status.node || this.statusMacs.get(status.mac) === status.node) return;
+    // Bounded: a few MACs per node; a cluster that somehow shows more simply starts over.
+    if (this.statusMacs.size >= 4_096) this.statusMacs.clear();
+    this.statusMacs.set(status.mac, status.node);
   }
 
   /** A claim seen on the wire: a successor taking over (make-before-break), a peer proving it is alive, or a conflict. */
@@ -354,6 +366,7 @@ export class SpeakerController {
       const parsed = parseAddress(obj.spec?.address ?? '');
       if (!parsed.ok) continue;
       const address = parsed.value;
+      this.rememberStatusMac(obj.status);
       const services = this.serviceFacts(obj.spec.services ?? []);
       if (services.length === 0) continue;
       const ip = formatAddress(address);
