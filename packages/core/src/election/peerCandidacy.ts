@@ -17,7 +17,7 @@ export type CandidacyReason =
 export interface PeerCandidacyFacts {
   readonly alive: boolean;
   readonly ready: boolean;
-  /** When this node first saw the peer's current incarnation not ready. */
+  /** When this node first saw the peer not ready (since it was last ready). */
   readonly notReadySinceMs?: number;
   /** When this node last saw a claim on the wire from one of the peer's MACs. */
   readonly claimSeenAtMs?: number;

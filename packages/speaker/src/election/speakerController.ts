@@ -38,7 +38,12 @@ export interface SpeakerControllerOptions {
    * hand-over rather than a conflict. Default 250 ms (2.5 × the default heartbeat interval).
    */
   claimAfterReadyMs?: number;
-  /** How long a starting peer keeps the unanswered addresses it will win before it must be ready. Default 10 s. */
+  /**
+   * How long a starting peer keeps the unanswered addresses it will win before it must be ready, counted
+   * from when it was first seen not ready (across restarts, until it has been ready once). Default 30 s:
+   * a whole cluster starting on busy machines takes that long, and a speaker stuck starting (API
+   * unreachable) must not keep new addresses unanswered for ever.
+   */
   startupHoldMs?: number;
   /** How long a claim seen on the wire from a herald peer counts as proof that it is alive. Default 30 s. */
   claimEvidenceMs?: number;
@@ -85,8 +90,8 @@ export class SpeakerController {
   private readonly statusMacs = new Map<string, string>();
   /** Peer node → last claim seen on the wire from one of its MACs (proof of life when heartbeats are lost one way). */
   private readonly claimSeen = new Map<string, number>();
-  /** Peer node → since when its current incarnation is seen not ready. */
-  private readonly notReadySince = new Map<string, { incarnation: number | undefined; atMs: number }>();
+  /** Peer node → since when it is seen not ready (reset only once it has been ready: a crash loop does not renew the hold). */
+  private readonly notReadySince = new Map<string, number>();
   private readonly lastResults = new Map<string, ElectionResult>();
   private readonly statusPending = new Map<string, object>();
   private readonly conflictNoticed = new Map<string, number>();
@@ -306,7 +311,7 @@ export class SpeakerController {
         ...(this.claimSeen.has(name) ? { claimSeenAtMs: this.claimSeen.get(name) as number } : {}),
         answered,
         nowMs: now,
-        startupHoldMs: this.o.startupHoldMs ?? 10_000,
+        startupHoldMs: this.o.startupHoldMs ?? 30_000,
         claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
       }).candidate;
       out.push({ name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [], ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}) });
@@ -314,15 +319,13 @@ export class SpeakerController {
     return out;
   }
 
-  /** Since when this peer's current incarnation is seen not ready (tracked here: heartbeats carry a flag, not a time). */
-  private startingSince(name: string, p: { alive: boolean; ready: boolean; incarnation?: number }, now: number): { notReadySinceMs?: number } {
-    if (!p.alive || p.ready) {
-      this.notReadySince.delete(name);
-      return {};
-    }
-    let seen = this.notReadySince.get(name);
-    if (!seen || seen.incarnation !== p.incarnation) this.notReadySince.set(name, (seen = { incarnation: p.incarnation, atMs: now }));
-    return { notReadySinceMs: seen.atMs };
+  /** Since when this peer is seen not ready (tracked here: heartbeats carry a flag, not a time). */
+  private startingSince(name: string, p: { alive: boolean; ready: boolean }, now: number): { notReadySinceMs?: number } {
+    if (p.alive && p.ready) this.notReadySince.delete(name);
+    if (!p.alive || p.ready) return {};
+    let since = this.notReadySince.get(name);
+    if (since === undefined) this.notReadySince.set(name, (since = now));
+    return { notReadySinceMs: since };
   }
 
   private serviceFacts(refs: readonly { namespace: string; name: string }[]): ServiceFacts[] {
