@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  GROUP, VERSION, electOwner, formatAddress, handoverDecision, lbAddressName, linkHealth, parseAddress, peerCandidacy, startupReadiness,
+  EXCLUDE_LABEL, GROUP, VERSION, electOwner, formatAddress, handoverDecision, lbAddressName, linkHealth, parseAddress, peerCandidacy, startupReadiness,
   type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
@@ -45,6 +45,8 @@ export interface SpeakerControllerOptions {
    * unreachable) must not keep new addresses unanswered for ever.
    */
   startupHoldMs?: number;
+  /** At start, how long to wait for speakers of Nodes that show none yet (whole-cluster start). Default 10 s. */
+  peerWaitMs?: number;
   /** How long a claim seen on the wire from a herald peer counts as proof that it is alive. Default 30 s. */
   claimEvidenceMs?: number;
 }
@@ -137,11 +139,29 @@ export class SpeakerController {
     return this.isReady;
   }
 
+  /** Nodes whose speaker would be a candidate somewhere: Linux, not excluded from load balancers. */
+  private expectedPeers(): string[] {
+    const out: string[] = [];
+    for (const n of this.nodes.store.values()) {
+      const name = n.metadata?.name;
+      const labels = n.metadata?.labels ?? {};
+      if (!name || name === this.o.node || (labels['kubernetes.io/os'] ?? 'linux') !== 'linux' || EXCLUDE_LABEL in labels) continue;
+      out.push(name);
+    }
+    return out;
+  }
+  private peersKnownAt: number | undefined;
+
   private checkReadiness(): void {
     clearTimeout(this.readinessTimer);
     if (this.isReady || this.draining) return;
     const peers = [...this.o.membership.peers()].map(([node, p]) => ({ node, alive: p.alive, judgedBy: p.judgedBy, heartbeatsBroken: p.heartbeatsBroken }));
-    const r = startupReadiness({ cachesSynced: this.cachesSynced, peersListed: this.o.membership.peersListed(), peers });
+    const peersListed = this.o.membership.peersListed();
+    if (this.cachesSynced && peersListed) this.peersKnownAt ??= Date.now();
+    const r = startupReadiness({
+      cachesSynced: this.cachesSynced, peersListed, peers,
+      expectedPeers: this.expectedPeers(), waitedMs: Date.now() - (this.peersKnownAt ?? Date.now()), peerWaitMs: this.o.peerWaitMs ?? 10_000,
+    });
     if (r.reason !== this.readiness) this.o.log.info({ event: r.ready ? 'ready' : 'notReady', reason: r.reason }, r.message);
     this.readiness = r.reason;
     if (!r.ready) {
