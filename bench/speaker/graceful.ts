@@ -42,17 +42,20 @@ try {
   const { world, names } = bw;
   await world.pool('lan', ['192.0.2.200-192.0.2.230', '2001:db8:1::200-2001:db8:1::230']);
   const ips: string[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 3; i++) {
     await world.readyPod(`gr${i}`, world.lan.nodes[i % 3]!);
-    await world.service(`gr${i}`, i < 3 ? {} : { families: ['IPv6'] });
-    ips.push(...(await world.waitForAddress(`gr${i}`)));
+    await world.service(`gr${i}`, { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
+    ips.push(...(await world.waitForAddress(`gr${i}`, 2)));
   }
   const lbName = (ip: string) => (ip.includes(':') ? ip.replaceAll(':', '-') : ip);
   const ownersSettled = async () => {
     for (const ip of ips) if ((await world.objects.lbAddress(lbName(ip)))?.status?.node !== expectedOwner(names, ip)) return false;
     return true;
   };
-  await waitFor('owners', ownersSettled, { timeoutMs: 30_000, intervalMs: 100 });
+  await waitFor('owners', ownersSettled, { timeoutMs: 30_000, intervalMs: 100 }).catch(async (e: Error) => {
+    for (const ip of ips) log(`${ip}: status ${(await world.objects.lbAddress(lbName(ip)))?.status?.node ?? 'none'}, expected ${expectedOwner(names, ip)}`);
+    throw e;
+  });
   log(`addresses: ${ips.map((ip) => `${ip}→${expectedOwner(names, ip)}`).join(', ')}`);
   for (let r = 1; r <= rounds; r++) {
     for (const n of world.lan.nodes) {
@@ -108,7 +111,7 @@ try {
 
 writeReport('graceful', {
   benchmark: 'rolling restart (SIGTERM → start → ready → failback of each speaker in turn), client probing every address',
-  setup: { nodes: 3, rounds, addresses: '3 IPv4 + 2 IPv6', probe: `ARP request / Neighbor Solicitation per address every ${probeIntervalMs} ms for the whole cycle (reply timeout 500 ms)`, handoverTimeout: 'default 2000 ms' },
+  setup: { nodes: 3, rounds, addresses: '3 dual-stack Services: 3 IPv4 + 3 IPv6', probe: `ARP request / Neighbor Solicitation per address every ${probeIntervalMs} ms for the whole cycle (reply timeout 500 ms)`, handoverTimeout: 'default 2000 ms' },
   lostTotal: rows.reduce((s, r) => s + r.lost, 0),
   sentTotal: rows.reduce((s, r) => s + r.sent, 0),
   lostPerRestart: rows.map((r) => r.lost),
