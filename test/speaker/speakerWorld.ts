@@ -57,9 +57,10 @@ export class SpeakerWorld {
 
   /**
    * `beforeController` runs once the LAN, Nodes and namespaces exist, before the controller starts (a migration
-   * writes pools then); `beforeSpeakers` runs before any speaker starts (e.g. to add links).
+   * writes pools then); `beforeSpeakers` runs before any speaker starts (e.g. to add links); `speakers: false`
+   * leaves every node without a speaker (a test then starts them, e.g. all at once).
    */
-  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void> } = {}): Promise<void> {
+  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void>; speakers?: boolean } = {}): Promise<void> {
     for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
       if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
     }
@@ -81,6 +82,7 @@ export class SpeakerWorld {
     await o.beforeController?.();
     this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
     await o.beforeSpeakers?.(this.lan);
+    if (o.speakers === false) return;
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
     await this.waitForMembership();
   }
@@ -138,7 +140,14 @@ export class SpeakerWorld {
     return r.stdout;
   }
 
-  /** A pool with one L2Advertisement for it. */
+  /** The speaker's /readyz answer (inside its node namespace): true for HTTP 200. */
+  async speakerReady(n: LanNode): Promise<boolean> {
+    const s = this.speakers.get(n.name);
+    const r = await this.lan.tryExec(n.netns, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '2', `http://127.0.0.1:${(s?.metricsPort ?? 0) + 1}/readyz`]);
+    return r.stdout.trim() === '200';
+  }
+
+    /** A pool with one L2Advertisement for it. */
   async pool(name: string, addresses: string[], l2: { interfaces?: string[] } = {}): Promise<void> {
     await this.objects.createPool(name, { addresses });
     await this.objects.createL2Advertisement(`${name}-l2`, { ipAddressPools: [name], ...(l2.interfaces ? { interfaces: l2.interfaces } : {}) });

@@ -23,7 +23,7 @@ const G = { group: GROUP, version: VERSION, plural: 'lbaddresses' };
 const IP = '192.0.2.77';
 const node = (name: string): NodeFacts => ({ name, labels: { 'kubernetes.io/os': 'linux' }, networkUnavailable: false, member: true, draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }] });
 const ownedBy = (name: string): ElectionResult => ({ owner: { node: name, interface: 'eth0', draining: false }, reason: undefined, message: '', ranked: [], excluded: new Map() });
-const peer = (announcing: string[]): PeerState => ({ alive: true, draining: false, interfaces: [], announcing });
+const peer = (announcing: string[]): PeerState => ({ alive: true, draining: false, ready: true, judgedBy: 'Heartbeat', heartbeatsBroken: false, interfaces: [], announcing });
 const writes = async (m: ReturnType<typeof createSpeakerMetrics>, result: string) => (await m.statusWrites.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
 
 describe('LBAddress status: only the owner writes, with a resourceVersion precondition', () => {

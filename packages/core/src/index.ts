@@ -57,3 +57,6 @@ export * from './migration/metallbConfig.js';
 export * from './migration/legacyConfigObjects.js';
 export * from './migration/translateMetallb.js';
 export * from './migration/serviceMigration.js';
+export * from './election/handoverDecision.js';
+export * from './election/peerCandidacy.js';
+export * from './election/startupReadiness.js';

@@ -48,13 +48,21 @@ try {
 const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, debounceMs: config.linkDebounceMs, onChange: (l) => controller.setLinks(l) });
 const initialLinks = await links.start();
 
+/**
+ * Start-up reads from the API server must not hold up heartbeats: a node that cannot reach the API still
+ * joins membership (flagged not ready), so peers see it restarted rather than gone.
+ */
+const within = <T>(ms: number, p: Promise<T>, fallback: T): Promise<T> =>
+  Promise.race([p.catch(() => fallback), new Promise<T>((r) => setTimeout(() => r(fallback), ms).unref())]);
+
 /** DESIGN.md: the node's address on the announce LAN; the Node's InternalIP when there is none. */
 async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
   if (config.heartbeatAddress) return config.heartbeatAddress;
   const healthy = current.filter((l) => linkHealth(l) === 'Healthy');
   const onLinks = healthy.flatMap((l) => l.subnets.map((s) => s.split('/')[0] as string));
   try {
-    const node = await kubeConfig.makeApiClient(k8s.CoreV1Api).readNode({ name: config.node });
+    const node = await within(2_000, kubeConfig.makeApiClient(k8s.CoreV1Api).readNode({ name: config.node }), undefined);
+    if (!node) throw new Error('the API server did not answer within 2 s');
     const internal = node.status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
     if (internal && onLinks.includes(internal)) return internal;
   } catch (e) {
@@ -70,7 +78,9 @@ const membership = new Membership({
   node: config.node,
   incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
   heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key: keyring },
-  leases: { kubeConfig, namespace: config.namespace, owner: await serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount) },
+  leases: { kubeConfig, namespace: config.namespace, owner: await within(2_000, serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount), undefined) },
+  // Not ready until the controller's readiness gate passes: peers hand this node nothing before that.
+  initialState: { draining: false, ready: false, interfaces: [], announcing: [] },
   registry: metrics.registry,
   log,
 });
@@ -99,14 +109,16 @@ const controller = new SpeakerController({
   lbClass: config.lbClass,
   handoverTimeoutMs: config.handoverTimeoutMs,
   heartbeatAddress: heartbeatIp,
+  // One heartbeat with the ready flag reaches peers before this node claims anything from them.
+  claimAfterReadyMs: Math.round(2.5 * config.heartbeatIntervalMs),
 });
 
 const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } });
 controller.setLinks(initialLinks);
+// Heartbeats start flagged not ready (peers keep this node's addresses); the controller flags it ready
+// once caches are synced, peer Leases listed, every peer heard and its first election has run.
 await membership.start();
 log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');
-await controller.start();
-log.info({ event: 'cachesSynced' }, 'caches synced; electing');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -120,13 +132,16 @@ async function shutdown(signal: string): Promise<void> {
   keyFile.stop();
   await membership.stop();
   // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).
-  await kubeConfig
+  // Bounded: with the API server unreachable the Lease simply expires.
+  await within(2_000, kubeConfig
     .makeApiClient(k8s.CoordinationV1Api)
     .deleteNamespacedLease({ name: speakerLeaseName(config.node), namespace: config.namespace })
-    .catch((e: Error) => log.debug({ event: 'leaseDeleteFailed', err: e.message }, 'could not delete the speaker Lease'));
+    .then(() => undefined, (e: Error) => log.debug({ event: 'leaseDeleteFailed', err: e.message }, 'could not delete the speaker Lease')), undefined);
   for (const s of servers) s.close();
   log.info({ event: 'stopped' }, 'herald-speaker stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+// Registered first: while the API server is unreachable the caches never sync, and SIGTERM must still drain.
+void controller.start().then(() => log.info({ event: 'cachesSynced' }, 'caches synced'));

@@ -66,11 +66,17 @@ describe('encodeHeartbeat / decodeHeartbeat round trip', () => {
     { name: 'an IPv6 heartbeat address', hb: { ...minimal, heartbeatAddress: '2001:db8:1::b' } },
     { name: 'the largest numbers', hb: { ...minimal, incarnation: Number.MAX_SAFE_INTEGER, sequence: Number.MAX_SAFE_INTEGER, heartbeatPort: 65535 } },
     { name: 'sequence zero', hb: { ...minimal, sequence: 0 } },
+    { name: 'a speaker still starting (not ready)', hb: { ...minimal, notReady: true } },
     { name: 'a 253-character node name', hb: { ...minimal, node: `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}` } },
     { name: 'an echo with hold 0', hb: { ...minimal, echo: { incarnation: 9, sequence: 0, holdMs: 0 } } },
     { name: 'network CIDRs, /0 and /128', hb: { ...minimal, interfaces: [{ name: 'x', subnets: ['0.0.0.0/0', '2001:db8::1/128', '::/0'] }] } },
   ])('$name survives encode → decode unchanged', ({ hb }) => {
     expect(decodeHeartbeat(encodeHeartbeat(hb))).toEqual({ ok: true, value: hb });
+  });
+
+  it('the not-ready flag is bit 0x04 of the flags byte, and a ready heartbeat leaves it clear', () => {
+    expect(encodeHeartbeat({ ...minimal, notReady: true })[5]! & 0x04).toBe(0x04);
+    expect(encodeHeartbeat(minimal)[5]! & 0x04).toBe(0);
   });
 
   it('decodes a view into a larger buffer (as a pooled Buffer is)', () => {
@@ -142,7 +148,7 @@ describe('decodeHeartbeat refusals', () => {
     { name: 'a wrong magic', bytes: () => set(0, 0x48, 0x52, 0x4c, 0x43)(good()), reason: 'BadMagic', words: '48524c43' },
     { name: 'version 2', bytes: () => set(4, 2)(good()), reason: 'UnsupportedVersion', words: 'version 2' },
     { name: 'version 0', bytes: () => set(4, 0)(good()), reason: 'UnsupportedVersion', words: 'version 0' },
-    { name: 'an unknown flag', bytes: () => set(5, 0x04)(good()), reason: 'UnknownFlags', words: '0x04' },
+    { name: 'an unknown flag', bytes: () => set(5, 0x08)(good()), reason: 'UnknownFlags', words: '0x08' },
     { name: 'the echo flag without an echo', bytes: () => set(5, 0x02)(good()), reason: 'Truncated', words: 'echo' },
     { name: 'an incarnation past 2^53', bytes: () => set(6, 0x00, 0x20)(good()), reason: 'NumberOutOfRange', words: 'incarnation' },
     { name: 'a sequence of 2^64-1', bytes: () => set(14, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)(good()), reason: 'NumberOutOfRange', words: 'sequence' },

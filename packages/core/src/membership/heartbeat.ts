@@ -37,6 +37,11 @@ export interface Heartbeat {
   /** Monotonic within one incarnation. */
   readonly sequence: number;
   readonly draining: boolean;
+  /**
+   * Still starting (caches, peer list or first election pending): peers do not hand it addresses. Absent
+   * means ready, so heartbeats of speakers that predate the flag read as ready.
+   */
+  readonly notReady?: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   /** Addresses this speaker answers ARP/NDP for right now. */
   readonly announcing: readonly string[];
@@ -65,7 +70,8 @@ const FLAG_DRAINING = 0x01;
 const FLAG_ECHO = 0x02;
 /** Every interface entry carries 6 MAC bytes after its name (all zero: unknown). */
 const FLAG_MACS = 0x08;
-const KNOWN_FLAGS = FLAG_DRAINING | FLAG_ECHO | FLAG_MACS;
+const FLAG_NOT_READY = 0x04;
+const KNOWN_FLAGS = FLAG_DRAINING | FLAG_ECHO | FLAG_NOT_READY | FLAG_MACS;
 const MAX_HOLD_MS = 0xffffffff;
 
 /** Kubernetes node names are DNS-1123 subdomains. */
@@ -114,7 +120,7 @@ const ascii = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
  * off  len  field
  *   0    4  magic "HRLB" (48 52 4c 42)
  *   4    1  version = 1
- *   5    1  flags: 0x01 draining, 0x02 echo present, 0x08 interface MACs present; other bits must be 0
+ *   5    1  flags: 0x01 draining, 0x02 echo present, 0x04 not ready, 0x08 interface MACs present; other bits must be 0
  *   6    8  incarnation (u64, ≤ 2^53−1)
  *  14    8  sequence    (u64, ≤ 2^53−1)
  *  22    2  heartbeat port (u16, ≥ 1)
@@ -174,7 +180,7 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
 
   bytes(HEARTBEAT_MAGIC);
   u8(HEARTBEAT_VERSION);
-  u8((h.draining ? FLAG_DRAINING : 0) | (h.echo ? FLAG_ECHO : 0) | (withMacs ? FLAG_MACS : 0));
+  u8((h.draining ? FLAG_DRAINING : 0) | (h.echo ? FLAG_ECHO : 0) | (h.notReady ? FLAG_NOT_READY : 0) | (withMacs ? FLAG_MACS : 0));
   u64(h.incarnation);
   u64(h.sequence);
   u16(h.heartbeatPort);
@@ -293,7 +299,7 @@ function readHeartbeat(r: Reader): Heartbeat {
   const version = r.u8('version');
   if (version !== HEARTBEAT_VERSION) refuse('UnsupportedVersion', `heartbeat format version ${version}; this speaker reads version ${HEARTBEAT_VERSION}`);
   const flags = r.u8('flags');
-  if ((flags & ~KNOWN_FLAGS) !== 0) refuse('UnknownFlags', `flags 0x${flags.toString(16).padStart(2, '0')} set bits other than 0x01 (draining), 0x02 (echo) and 0x08 (interface MACs)`);
+  if ((flags & ~KNOWN_FLAGS) !== 0) refuse('UnknownFlags', `flags 0x${flags.toString(16).padStart(2, '0')} set bits other than 0x01 (draining), 0x02 (echo), 0x04 (not ready) and 0x08 (interface MACs)`);
   const incarnation = r.u53('incarnation');
   const sequence = r.u53('sequence');
   const heartbeatPort = r.u16('heartbeat port');
@@ -324,7 +330,7 @@ function readHeartbeat(r: Reader): Heartbeat {
   const announcing: string[] = [];
   for (let i = 0; i < announcingCount; i++) announcing.push(formatAddress(readAddress(r, 'announced address')));
   if (r.remaining !== 0) refuse('TrailingBytes', `${r.remaining} bytes follow the heartbeat, which ends at byte ${r.offset}`);
-  const hb: Heartbeat = { node, incarnation, sequence, draining: (flags & FLAG_DRAINING) !== 0, interfaces, announcing, heartbeatAddress, heartbeatPort };
+  const hb: Heartbeat = { node, incarnation, sequence, draining: (flags & FLAG_DRAINING) !== 0, ...((flags & FLAG_NOT_READY) !== 0 ? { notReady: true } : {}), interfaces, announcing, heartbeatAddress, heartbeatPort };
   return echo ? { ...hb, echo } : hb;
 }
 

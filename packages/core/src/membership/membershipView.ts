@@ -11,6 +11,8 @@ export interface PeerView {
   readonly alive: boolean;
   readonly judgedBy: JudgedBy;
   readonly draining: boolean;
+  /** False while the node's speaker starts (caches, peer list, first election): it takes no address yet. */
+  readonly ready: boolean;
   /** Sorted by name, subnets sorted: equal state gives equal views. */
   readonly interfaces: readonly HeartbeatInterface[];
   /** Sorted. Empty for a peer judged by its Lease (Leases do not carry it). */
@@ -39,6 +41,8 @@ export const PEER_CHANGES = [
   'PeerRestarted',
   'PeerDraining',
   'PeerUndrained',
+  'PeerReady',
+  'PeerNotReady',
   'PeerInterfacesChanged',
   'PeerAnnouncingChanged',
   'HeartbeatsBroken',
@@ -66,6 +70,7 @@ function peerTransitions(before: PeerView | undefined, after: PeerView | undefin
   if (before.alive !== after.alive) out.push(after.alive ? 'PeerAlive' : 'PeerDead');
   if (before.incarnation !== undefined && after.incarnation !== undefined && before.incarnation !== after.incarnation) out.push('PeerRestarted');
   if (before.draining !== after.draining) out.push(after.draining ? 'PeerDraining' : 'PeerUndrained');
+  if (before.ready !== after.ready) out.push(after.ready ? 'PeerReady' : 'PeerNotReady');
   if (!sameInterfaces(before.interfaces, after.interfaces)) out.push('PeerInterfacesChanged');
   if (!sameStrings(before.announcing, after.announcing)) out.push('PeerAnnouncingChanged');
   if (before.heartbeatsBroken !== after.heartbeatsBroken) out.push(after.heartbeatsBroken ? 'HeartbeatsBroken' : 'HeartbeatsRestored');

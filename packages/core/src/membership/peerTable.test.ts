@@ -231,11 +231,22 @@ describe('PeerTable: draining', () => {
     expect(peer(t, 'n2', 2000)).toMatchObject({ alive: false, draining: true });
   });
 
+  it('a peer is not ready while its heartbeats say so, or its Lease does when no heartbeat came; a ready flag is a transition', () => {
+    const t = table();
+    t.observeLease('n3', { renewTimeMs: 0, durationMs: 30_000, ready: false }, 0);
+    expect(peer(t, 'n3', 10)).toMatchObject({ alive: true, judgedBy: 'Lease', ready: false });
+    accept(t, hb('n2', 5, 1, { notReady: true }), 0);
+    const v1 = t.view(10);
+    expect(peer(t, 'n2', 10)).toMatchObject({ alive: true, ready: false });
+    accept(t, hb('n2', 5, 2), 20);
+    expect(diffViews(v1, t.view(30))).toEqual([{ node: 'n2', change: 'PeerReady' }]);
+  });
+
   it("this node's own entry carries the local state", () => {
     const t = table();
     t.setLocal({ draining: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }], announcing: ['192.0.2.201', '192.0.2.200'] });
     expect(peer(t, 'n1', 0)).toEqual({
-      node: 'n1', self: true, alive: true, judgedBy: 'Self', draining: true, heartbeatsBroken: false, incarnation: SELF.incarnation,
+      node: 'n1', self: true, alive: true, judgedBy: 'Self', draining: true, ready: true, heartbeatsBroken: false, incarnation: SELF.incarnation,
       interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }], announcing: ['192.0.2.200', '192.0.2.201'],
     });
   });

@@ -13,6 +13,8 @@ export interface LeaseFacts {
   readonly heartbeatPort?: number;
   /** Published so that a peer judged by its Lease can still be an election candidate. */
   readonly draining?: boolean;
+  /** Absent reads as ready (see SpeakerLeaseInfo.ready). */
+  readonly ready?: boolean;
   readonly interfaces?: readonly HeartbeatInterface[];
   /** The incarnation the peer published at start: heartbeats of older ones are replays (acceptHeartbeat). */
   readonly incarnation?: number;
@@ -26,6 +28,8 @@ export interface HeartbeatTarget {
 
 export interface LocalState {
   readonly draining: boolean;
+  /** Absent reads as ready. */
+  readonly ready?: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
 }
@@ -55,6 +59,7 @@ interface LastHeartbeat {
   readonly sequence: number;
   readonly atMs: number;
   readonly draining: boolean;
+  readonly ready: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
   readonly address: string;
@@ -91,7 +96,7 @@ const EMPTY: readonly never[] = Object.freeze([]);
 export class PeerTable {
   private readonly peers = new Map<string, PeerRecord>();
   private readonly sent: SentLog;
-  private local: LocalState = { draining: false, interfaces: EMPTY, announcing: EMPTY };
+  private local: LocalState & { ready: boolean } = { draining: false, ready: true, interfaces: EMPTY, announcing: EMPTY };
   private readonly deadAfterMs: number;
   private readonly forgetAfterMs: number;
 
@@ -109,7 +114,7 @@ export class PeerTable {
 
   /** This speaker's own state, shown in its own view entry. */
   setLocal(state: LocalState): void {
-    this.local = { draining: state.draining, interfaces: normalInterfaces(state.interfaces), announcing: [...state.announcing].sort(compareText) };
+    this.local = { draining: state.draining, ready: state.ready ?? true, interfaces: normalInterfaces(state.interfaces), announcing: [...state.announcing].sort(compareText) };
   }
 
   /** A decoded, correctly signed heartbeat arrived. */
@@ -139,6 +144,7 @@ export class PeerTable {
       sequence: hb.sequence,
       atMs: nowMs,
       draining: hb.draining,
+      ready: !hb.notReady,
       interfaces: normalInterfaces(hb.interfaces),
       announcing: [...hb.announcing].sort(compareText),
       address: hb.heartbeatAddress,
@@ -263,6 +269,7 @@ export class PeerTable {
       alive: true,
       judgedBy: 'Self',
       draining: this.local.draining,
+      ready: this.local.ready,
       interfaces: this.local.interfaces,
       announcing: this.local.announcing,
       heartbeatsBroken: false,
@@ -279,6 +286,7 @@ export class PeerTable {
         alive: nowMs - hb.atMs < this.deadAfterMs,
         judgedBy: 'Heartbeat',
         draining: hb.draining,
+        ready: hb.ready,
         interfaces: hb.interfaces,
         announcing: hb.announcing,
         heartbeatsBroken: false,
@@ -295,6 +303,7 @@ export class PeerTable {
       alive: fresh,
       judgedBy: lease ? 'Lease' : 'Nothing',
       draining: lease?.draining ?? false,
+      ready: lease?.ready ?? true,
       interfaces: lease?.interfaces ? normalInterfaces(lease.interfaces) : EMPTY,
       announcing: EMPTY,
       heartbeatsBroken: fresh && nowMs - rec.knownSinceMs >= this.deadAfterMs,

@@ -6,6 +6,7 @@ const state = {
   heartbeatPort: 7947,
   incarnation: 1_732_000_000_123,
   draining: false,
+  ready: true,
   interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24', '2001:db8:1::b/64'] }, { name: 'eth1', subnets: [] }],
 };
 
@@ -27,12 +28,21 @@ describe('speaker Lease', () => {
       'herald.dev/heartbeat-port': '7947',
       'herald.dev/incarnation': '1732000000123',
       'herald.dev/draining': 'false',
+      'herald.dev/ready': 'true',
       'herald.dev/interfaces': 'eth0=192.0.2.11/24,2001:db8:1::b/64;eth1=',
     });
     expect(readSpeakerLease(leaseOf('n1', a))).toEqual({
       ok: true,
-      value: { node: 'n1', durationMs: 30_000, heartbeatAddress: '192.0.2.11', heartbeatPort: 7947, incarnation: 1_732_000_000_123, draining: false, interfaces: state.interfaces, warnings: [] },
+      value: { node: 'n1', durationMs: 30_000, heartbeatAddress: '192.0.2.11', heartbeatPort: 7947, incarnation: 1_732_000_000_123, draining: false, ready: true, interfaces: state.interfaces, warnings: [] },
     });
+  });
+
+  it('a starting speaker reads back not ready; a Lease without the annotation (older speaker) reads as ready', () => {
+    const r = readSpeakerLease(leaseOf('n1', speakerLeaseAnnotations({ ...state, ready: false })));
+    expect(r.ok && r.value.ready).toBe(false);
+    const { 'herald.dev/ready': _gone, ...older } = speakerLeaseAnnotations({ ...state, ready: false });
+    const o = readSpeakerLease(leaseOf('n1', older));
+    expect(o.ok && o.value.ready).toBe(true);
   });
 
   it('a draining speaker with no interfaces round-trips too', () => {

@@ -16,6 +16,7 @@ export const SPEAKER_LEASE_ANNOTATIONS = {
   heartbeatPort: 'herald.dev/heartbeat-port',
   incarnation: 'herald.dev/incarnation',
   draining: 'herald.dev/draining',
+  ready: 'herald.dev/ready',
   interfaces: 'herald.dev/interfaces',
 } as const;
 
@@ -26,6 +27,8 @@ export interface SpeakerLeaseState {
   readonly heartbeatPort: number;
   readonly incarnation: number;
   readonly draining: boolean;
+  /** False while the speaker starts (see Heartbeat.notReady); peers hand it no address until true. */
+  readonly ready: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
 }
 
@@ -37,6 +40,7 @@ export function speakerLeaseAnnotations(s: SpeakerLeaseState): Record<string, st
     [A.heartbeatPort]: String(s.heartbeatPort),
     [A.incarnation]: String(s.incarnation),
     [A.draining]: String(s.draining),
+    [A.ready]: String(s.ready),
     [A.interfaces]: s.interfaces.map((i) => `${i.name}=${i.subnets.join(',')}`).join(';'),
   };
 }
@@ -54,6 +58,8 @@ export interface SpeakerLeaseInfo {
   readonly heartbeatPort?: number;
   readonly incarnation?: number;
   readonly draining: boolean;
+  /** Absent annotation (a speaker that predates it) reads as ready. */
+  readonly ready: boolean;
   readonly interfaces?: readonly HeartbeatInterface[];
   /** Annotations that could not be read; the fields they would fill are left out. */
   readonly warnings: readonly string[];
@@ -100,7 +106,7 @@ export function readSpeakerLease(lease: SpeakerLeaseObject): Result<SpeakerLease
   const a = lease.metadata?.annotations ?? {};
   const A = SPEAKER_LEASE_ANNOTATIONS;
   const warnings: string[] = [];
-  const info: { -readonly [K in keyof SpeakerLeaseInfo]: SpeakerLeaseInfo[K] } = { node: holder, draining: a[A.draining] === 'true', warnings };
+  const info: { -readonly [K in keyof SpeakerLeaseInfo]: SpeakerLeaseInfo[K] } = { node: holder, draining: a[A.draining] === 'true', ready: a[A.ready] !== 'false', warnings };
   const seconds = lease.spec?.leaseDurationSeconds;
   if (typeof seconds === 'number' && Number.isInteger(seconds) && seconds > 0) info.durationMs = seconds * 1000;
   else warnings.push(`spec.leaseDurationSeconds ${JSON.stringify(seconds)} is not a positive integer`);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  GROUP, VERSION, electOwner, formatAddress, lbAddressName, parseAddress, publishedInterfaces,
-  type ElectionResult, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, electOwner, formatAddress, handoverDecision, lbAddressName, parseAddress, peerCandidacy, publishedInterfaces, startupReadiness,
+  type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -30,15 +30,27 @@ export interface SpeakerControllerOptions {
   writer: LBAddressWriter;
   membership: MembershipSource;
   lbClass: string | undefined;
-  /** How long a draining owner keeps answering when it sees no successor's claim (DESIGN: 2 s). */
+  /** How long an old owner keeps answering when it sees no successor's claim (DESIGN: 2 s). */
   handoverTimeoutMs?: number;
   /** This node's heartbeat address: the interface holding it is where off-subnet addresses are announced. */
   heartbeatAddress?: string;
   /**
-   * After start, how long to listen before electing, so peers are heard first. Without it a starting
-   * speaker sees itself alone, claims everything, and fights the real owners until membership settles.
+   * After this speaker flags itself ready, how long before it claims addresses: long enough for one
+   * heartbeat carrying the flag to reach peers, so a peer that answers an address sees the claim as a
+   * hand-over rather than a conflict. Default 250 ms (2.5 × the default heartbeat interval).
    */
-  startupGraceMs?: number;
+  claimAfterReadyMs?: number;
+  /**
+   * How long a starting peer keeps the unanswered addresses it will win before it must be ready, counted
+   * from when it was first seen not ready (across restarts, until it has been ready once). Default 30 s:
+   * a whole cluster starting on busy machines takes that long, and a speaker stuck starting (API
+   * unreachable) must not keep new addresses unanswered for ever.
+   */
+  startupHoldMs?: number;
+  /** At start, how long to wait for speakers of Nodes that show none yet (whole-cluster start). Default 10 s. */
+  peerWaitMs?: number;
+  /** How long a claim seen on the wire from a herald peer counts as proof that it is alive. Default 30 s. */
+  claimEvidenceMs?: number;
 }
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
@@ -59,14 +71,32 @@ export class SpeakerController {
   private readonly addresses: Reflector<Address>;
   private links: LinkFacts[] = [];
   private draining = false;
-  private drainStartedAt = 0;
   private scheduled = false;
-  private synced = false;
+  /** Caches listed once. */
+  private cachesSynced = false;
+  /** The readiness gate passed: heartbeats and the Lease say ready. */
+  private isReady = false;
+  /** Ready, and peers have had a heartbeat to learn it: the election is applied. */
+  private electing = false;
+  private readiness: ReadinessReason | undefined;
+  private readinessTimer: NodeJS.Timeout | undefined;
+  private handoverTimer: NodeJS.Timeout | undefined;
   private lastPeerLossAt = 0;
-  private readonly handedOver = new Set<string>();
   /** LBAddress status and transition Events (statusReporter.ts); conflicts on the wire (conflictMonitor.ts). */
   readonly status: StatusReporter;
   readonly conflicts: ConflictMonitor;
+  /** Address key → when this node stopped being its owner while still answering (make-before-break). */
+  private readonly lostAt = new Map<string, number>();
+  /** Address key → a claim seen on the wire while this node was handing the address over. */
+  private readonly wireClaims = new Map<string, number>();
+  /** Why this node last stopped answering an address, for the announceStopped log. */
+  private readonly handoverReasons = new Map<string, HandoverReason>();
+  /** MAC → node, as LBAddress statuses have named them. */
+  private readonly statusMacs = new Map<string, string>();
+  /** Peer node → last claim seen on the wire from one of its MACs (proof of life when heartbeats are lost one way). */
+  private readonly claimSeen = new Map<string, number>();
+  /** Peer node → since when it is seen not ready (reset only once it has been ready: a crash loop does not renew the hold). */
+  private readonly notReadySince = new Map<string, number>();
 
   constructor(private readonly o: SpeakerControllerOptions) {
     const kc = o.kubeConfig;
@@ -99,22 +129,69 @@ export class SpeakerController {
     o.membership.onChange(() => this.onMembership());
   }
 
+  /**
+   * Lists and watches the caches, then passes the readiness gate (DESIGN.md): caches synced, peer Leases
+   * listed, every listed peer heard once; then the first election runs and this node flags itself ready.
+   * Until then it announces nothing and peers rank it as a candidate for no answered address. Resolves
+   * when the caches are synced (never, while the API server cannot be reached).
+   */
   async start(): Promise<void> {
-    const started = Date.now();
+    this.checkReadiness();
     await Promise.all([this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses].map((r) => r.start()));
-    const wait = (this.o.startupGraceMs ?? 1_000) - (Date.now() - started);
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    this.synced = true;
-    this.schedule();
+    this.cachesSynced = true;
+    this.checkReadiness();
   }
 
   stop(): void {
     for (const r of [this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses]) r.stop();
     this.status.stop();
+    clearTimeout(this.readinessTimer);
+    clearTimeout(this.handoverTimer);
   }
 
   ready(): boolean {
-    return this.synced;
+    return this.isReady;
+  }
+
+  /** Nodes whose speaker would be a candidate somewhere: Linux, not excluded from load balancers. */
+  private expectedPeers(): string[] {
+    const out: string[] = [];
+    for (const n of this.nodes.store.values()) {
+      const name = n.metadata?.name;
+      const labels = n.metadata?.labels ?? {};
+      if (!name || name === this.o.node || (labels['kubernetes.io/os'] ?? 'linux') !== 'linux' || EXCLUDE_LABEL in labels) continue;
+      out.push(name);
+    }
+    return out;
+  }
+  private peersKnownAt: number | undefined;
+
+  private checkReadiness(): void {
+    clearTimeout(this.readinessTimer);
+    if (this.isReady || this.draining) return;
+    const peers = [...this.o.membership.peers()].map(([node, p]) => ({ node, alive: p.alive, judgedBy: p.judgedBy, heartbeatsBroken: p.heartbeatsBroken }));
+    const peersListed = this.o.membership.peersListed();
+    if (this.cachesSynced && peersListed) this.peersKnownAt ??= Date.now();
+    const r = startupReadiness({
+      cachesSynced: this.cachesSynced, peersListed, peers,
+      expectedPeers: this.expectedPeers(), waitedMs: Date.now() - (this.peersKnownAt ?? Date.now()), peerWaitMs: this.o.peerWaitMs ?? 10_000,
+    });
+    if (r.reason !== this.readiness) this.o.log.info({ event: r.ready ? 'ready' : 'notReady', reason: r.reason }, r.message);
+    this.readiness = r.reason;
+    if (!r.ready) {
+      // Facts arrive from watches and heartbeats; a short poll keeps this gate out of their code paths.
+      this.readinessTimer = setTimeout(() => this.checkReadiness(), 50);
+      return;
+    }
+    // The first election, on the facts that made us ready; applied once peers have heard the flag.
+    const first = this.elect();
+    this.isReady = true;
+    this.publishLocalState();
+    this.o.log.info({ event: 'firstElection', owned: first.length }, `first election: this node will answer ${first.length} address(es)`);
+    this.readinessTimer = setTimeout(() => {
+      this.electing = true;
+      this.recompute();
+    }, this.o.claimAfterReadyMs ?? 250);
   }
 
   setLinks(links: LinkFacts[]): void {
@@ -126,21 +203,49 @@ export class SpeakerController {
   /** SIGTERM: rank this node last everywhere so successors announce first; resolves when nothing is held. */
   async drain(): Promise<void> {
     this.draining = true;
-    this.drainStartedAt = Date.now();
+    clearTimeout(this.readinessTimer);
+    const started = Date.now();
     this.publishLocalState();
     this.schedule();
     const timeout = this.o.handoverTimeoutMs ?? 2_000;
-    while (this.o.announcer.announcing().length > 0 && Date.now() - this.drainStartedAt < timeout + 500) {
+    while (this.o.announcer.announcing().length > 0 && Date.now() - started < timeout + 500) {
       await new Promise((r) => setTimeout(r, 20));
-      this.recompute();
+      if (this.electing) this.recompute();
     }
   }
 
-  /** A claim seen on the wire: a successor taking over (during a drain) or a conflict. */
+  /**
+   * The node whose interface has this MAC: from heartbeats, else from LBAddress statuses, current or
+   * seen before (a peer that took one of our addresses has just overwritten the status naming the owner).
+   */
+  private macOwner(mac: string): string | undefined {
+    for (const [node, p] of this.o.membership.peers()) if (p.macs?.includes(mac)) return node;
+    for (const a of this.addresses.store.values()) if (a.status?.mac === mac && a.status.node) return a.status.node;
+    return this.statusMacs.get(mac);
+  }
+
+  private rememberStatusMac(status: { node?: string | null; mac?: string | null } | undefined): void {
+    if (!status?.mac || !status.node || this.statusMacs.get(status.mac) === status.node) return;
+    // Bounded: a few MACs per node; a cluster that somehow shows more simply starts over.
+    if (this.statusMacs.size >= 4_096) this.statusMacs.clear();
+    this.statusMacs.set(status.mac, status.node);
+  }
+
+  /** A claim seen on the wire: a successor taking over (make-before-break), a peer proving it is alive, or a conflict. */
   onClaim(claim: Claim): void {
-    if (this.draining) {
-      this.handedOver.add(key(claim.address));
-      this.schedule();
+    const k = key(claim.address);
+    const now = Date.now();
+    const claimant = this.macOwner(claim.mac);
+    // Heartbeats from the claimant may be lost one way: its claim proves it alive, and the ranking decides.
+    // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
+    if (claimant !== undefined && claimant !== this.o.node && !this.o.membership.peers().get(claimant)?.alive) {
+      this.claimSeen.set(claimant, now);
+      if (this.electing) this.recompute();
+    }
+    if (this.lostAt.has(k)) {
+      // This node is handing the address over: the claim is the successor's, so stop now.
+      this.wireClaims.set(k, now);
+      if (this.electing) this.recompute();
       return;
     }
     this.conflicts.onClaim(claim);
@@ -164,6 +269,8 @@ export class SpeakerController {
     for (const [name, p] of peers) {
       const before = this.seenAlive.get(name);
       if (before && !p.alive) this.lastPeerLossAt = Date.now();
+      // Heartbeats judge it again: a claim seen earlier must not outlive a later death.
+      if (p.alive) this.claimSeen.delete(name);
       this.seenAlive.set(name, p.alive);
     }
     this.schedule();
@@ -171,7 +278,7 @@ export class SpeakerController {
   private readonly seenAlive = new Map<string, boolean>();
 
   private schedule(): void {
-    if (this.scheduled || !this.synced) return;
+    if (this.scheduled || !this.electing) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -203,12 +310,18 @@ export class SpeakerController {
   private publishLocalState(): void {
     this.o.membership.setLocalState({
       draining: this.draining,
+      ready: this.isReady,
       interfaces: this.publishedLinks().map((l) => ({ name: l.name, subnets: [...l.subnets], ...(l.mac ? { mac: l.mac } : {}) })),
       announcing: this.o.announcer.announcing().map((a) => formatAddress(a.address)),
     });
   }
 
-  private nodeFacts(): NodeFacts[] {
+  /**
+   * The election's view of every node for one address. A peer counts as a member by peerCandidacy: alive
+   * and ready; or starting and the address unanswered (it will take it); or believed dead but seen
+   * claiming on the wire. This node counts itself in: it applies the result only once ready.
+   */
+  private nodeFacts(answered: boolean, now: number): NodeFacts[] {
     const peers = this.o.membership.peers();
     const out: NodeFacts[] = [];
     for (const n of this.nodes.store.values()) {
@@ -221,9 +334,28 @@ export class SpeakerController {
         continue;
       }
       const p = peers.get(name);
-      out.push({ name, labels, networkUnavailable, member: !!p?.alive, draining: !!p?.draining, interfaces: p?.interfaces ?? [], ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}) });
+      const member = !!p && peerCandidacy({
+        alive: p.alive,
+        ready: p.ready,
+        ...this.startingSince(name, p, now),
+        ...(this.claimSeen.has(name) ? { claimSeenAtMs: this.claimSeen.get(name) as number } : {}),
+        answered,
+        nowMs: now,
+        startupHoldMs: this.o.startupHoldMs ?? 30_000,
+        claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+      }).candidate;
+      out.push({ name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [], ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}) });
     }
     return out;
+  }
+
+  /** Since when this peer is seen not ready (tracked here: heartbeats carry a flag, not a time). */
+  private startingSince(name: string, p: { alive: boolean; ready: boolean }, now: number): { notReadySinceMs?: number } {
+    if (p.alive && p.ready) this.notReadySince.delete(name);
+    if (!p.alive || p.ready) return {};
+    let since = this.notReadySince.get(name);
+    if (since === undefined) this.notReadySince.set(name, (since = now));
+    return { notReadySinceMs: since };
   }
 
   private serviceFacts(refs: readonly { namespace: string; name: string }[]): ServiceFacts[] {
@@ -245,42 +377,81 @@ export class SpeakerController {
   }
 
   private recompute(): void {
-    const nodes = this.nodeFacts();
+    this.o.announcer.set(this.elect());
+  }
+
+  /**
+   * Elects every address and decides, per address, whether this node answers: as owner, or as an old
+   * owner handing over (handoverDecision: until the successor claims it, or the timeout). Returns the
+   * announcements to hold; records what status to report where nobody may announce.
+   */
+  private elect(): Announcement[] {
+    const now = Date.now();
     const ads = [...this.ads.store.values()];
     const desired: Announcement[] = [];
     const peers = this.o.membership.peers();
     const round: { obj: Address; ip: string; result: ElectionResult }[] = [];
+    const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
+    const current = new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
+    const answered = new Set([...current.values()].map((a) => formatAddress(a.address)));
+    for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
+    // A starting peer's candidacy depends only on whether the address is answered: two node lists per round.
+    const answeredNodes = this.nodeFacts(true, now);
+    const unansweredNodes = this.nodeFacts(false, now);
+    let nextDeadline = Infinity;
     for (const obj of this.addresses.store.values()) {
       const parsed = parseAddress(obj.spec?.address ?? '');
       if (!parsed.ok) continue;
       const address = parsed.value;
+      this.rememberStatusMac(obj.status);
       const services = this.serviceFacts(obj.spec.services ?? []);
       if (services.length === 0) continue;
+      const ip = formatAddress(address);
       const pool = this.pools.store.get(obj.spec.pool);
+      const nodes = answered.has(ip) ? answeredNodes : unansweredNodes;
       const result = electOwner({ address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, advertisements: ads, nodes, services, sha256 });
       round.push({ obj, ip: formatAddress(address), result });
       const k = key(address);
-      if (result.owner?.node === this.o.node) {
-        desired.push({ address, interface: result.owner.interface });
-        this.handedOver.delete(k);
-      } else if (this.draining && this.o.announcer.isAnnouncing(address)) {
-        // Make-before-break: keep answering until the successor claims the address, or the timeout.
-        const successor = result.owner?.node;
-        const claimed = this.handedOver.has(k) || (successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(formatAddress(address)));
-        const current = this.o.announcer.announcing().find((a) => key(a.address) === k);
-        if (!claimed && current && Date.now() - this.drainStartedAt < (this.o.handoverTimeoutMs ?? 2_000)) desired.push(current);
+      const owner = result.owner?.node === this.o.node;
+      const held = current.get(k);
+      if (owner || !held) {
+        this.lostAt.delete(k);
+        this.wireClaims.delete(k);
+      } else if (!this.lostAt.has(k)) this.lostAt.set(k, now);
+      const successor = owner ? undefined : result.owner?.node;
+      const d = handoverDecision({
+        owner,
+        announcing: !!held,
+        ...(successor === undefined ? {} : { successor: { claimed: this.wireClaims.has(k) || (peers.get(successor)?.announcing ?? []).includes(ip) } }),
+        lostAtMs: this.lostAt.get(k) ?? now,
+        nowMs: now,
+        timeoutMs,
+      });
+      if (owner) desired.push({ address, interface: result.owner!.interface });
+      else if (d.answer && held) {
+        desired.push(held);
+        nextDeadline = Math.min(nextDeadline, (this.lostAt.get(k) ?? now) + timeoutMs);
+      } else {
+        if (held) this.handoverReasons.set(obj.metadata.name, d.reason);
       }
     }
-    this.o.announcer.set(desired);
-    this.status.observe(round, nodes, peers);
+    // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
+    clearTimeout(this.handoverTimer);
+    if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
+    // Status is reported only from elections whose outcome is applied (not the first one before readiness).
+    if (this.electing) this.status.observe(round, answeredNodes, peers);
+    return desired;
   }
 
   /** Called by the announcer when it stops answering for an address. */
   onStopped(s: Announcement): void {
     this.o.metrics.transitions.inc({ direction: 'stopped' });
-    this.status.stoppedAnnouncing(lbAddressName(s.address));
-    const r = this.status.lastResult(lbAddressName(s.address));
-    this.o.log.info({ event: 'announceStopped', address: formatAddress(s.address), interface: s.interface, newOwner: r?.owner?.node ?? null, reason: r?.reason ?? (this.draining ? 'Draining' : 'NotOwner') }, 'stopped announcing');
+    const name = lbAddressName(s.address);
+    this.status.stoppedAnnouncing(name);
+    const r = this.status.lastResult(name);
+    const handover = this.handoverReasons.get(name);
+    this.handoverReasons.delete(name);
+    this.o.log.info({ event: 'announceStopped', address: formatAddress(s.address), interface: s.interface, newOwner: r?.owner?.node ?? null, reason: r?.reason ?? (this.draining ? 'Draining' : 'NotOwner'), handover: handover ?? null }, 'stopped announcing');
     this.publishSoon();
   }
 

@@ -25,6 +25,8 @@ import type { DatagramEndpoint, OpenDatagrams } from './udpDatagrams.js';
 
 export interface LocalMembershipState {
   readonly draining: boolean;
+  /** False while the speaker starts: heartbeats and the Lease say so, and peers hand it nothing. Default true. */
+  readonly ready?: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
   readonly announcing: readonly string[];
 }
@@ -78,6 +80,8 @@ const LOG_EVENT: Record<PeerChange, string> = {
   PeerRestarted: 'peerRestarted',
   PeerDraining: 'peerDraining',
   PeerUndrained: 'peerUndrained',
+  PeerReady: 'peerReady',
+  PeerNotReady: 'peerNotReady',
   PeerInterfacesChanged: 'peerInterfacesChanged',
   PeerAnnouncingChanged: 'peerAnnouncingChanged',
   HeartbeatsBroken: 'heartbeatsBroken',
@@ -178,7 +182,7 @@ export class Membership {
     if (JSON.stringify(before) === JSON.stringify(next)) return;
     this.local = next;
     this.table.setLocal(this.local);
-    if (before.draining !== next.draining || interfacesChanged) this.nodeLease?.poke();
+    if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.nodeLease?.poke();
     if (this.running) this.refresh();
   }
 
@@ -196,6 +200,11 @@ export class Membership {
     this.trimmedLogged = any ? text : '';
     // Every other field of the state (flags) passes through untouched.
     return { ...state, interfaces: heartbeat.interfaces, announcing: heartbeat.announcing };
+  }
+
+  /** The speaker Leases have been listed once: the peer list is known (false without Leases configured). */
+  peersListed(): boolean {
+    return this.leaseWatch?.synced ?? false;
   }
 
   /** The current view (self included), computed now. */
@@ -221,6 +230,7 @@ export class Membership {
       incarnation: this.o.incarnation,
       sequence: this.sequence,
       draining: this.local.draining,
+      ...(this.local.ready === false ? { notReady: true } : {}),
       interfaces: this.local.interfaces,
       announcing: this.local.announcing,
       heartbeatAddress: this.o.heartbeat.address,
@@ -274,6 +284,7 @@ export class Membership {
         heartbeatPort: this.o.heartbeat.port,
         incarnation: this.o.incarnation,
         draining: this.local.draining,
+        ready: this.local.ready ?? true,
         interfaces: this.local.interfaces,
       }),
       durationMs,
@@ -311,6 +322,7 @@ export class Membership {
       renewTimeMs,
       durationMs: info.durationMs ?? defaultDurationMs,
       draining: info.draining,
+      ready: info.ready,
       ...(info.heartbeatAddress === undefined ? {} : { heartbeatAddress: info.heartbeatAddress }),
       ...(info.heartbeatPort === undefined ? {} : { heartbeatPort: info.heartbeatPort }),
       ...(info.interfaces === undefined ? {} : { interfaces: info.interfaces }),

@@ -57,8 +57,13 @@ export class SpeakerLeaseWatch {
     });
   }
 
+  /** The first list succeeded: the peer list is known (the readiness gate waits for it). */
+  synced = false;
+
   start(): void {
-    void this.reflector.start();
+    void this.reflector.start().then(() => {
+      this.synced = true;
+    });
   }
 
   stop(): void {
