@@ -1,4 +1,4 @@
-// herald's own address parser (core/ip/address.ts) against the `ip-address` package, for ADR 0005:
+// herald's own address parser (core/ip/address.ts) against the `ip-address` package, for ADR 0006:
 // 1. the bad-input corpus: which inputs each one refuses (herald must refuse all of them);
 // 2. canonical text (RFC 5952) for the valid corpus;
 // 3. parse + format speed on the allocator benchmark's address mix (v4 pools, v6 /112s and a /64).
