@@ -104,8 +104,8 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
       await waitFor('the restarted speaker to report CachesNotSynced', () => speakerLog(world, node, restartAt).some((l) => l.event === 'notReady' && l.reason === 'CachesNotSynced'), { timeoutMs: 15_000, intervalMs: 100 });
       const peer = world.lan.nodes.find((n) => n !== node)!;
       await waitFor('a peer to see the restarted speaker alive', async () => /^herald_membership_peers_alive 2/m.test(await world.speakerMetrics(peer)), { timeoutMs: 10_000, intervalMs: 100 });
-      // The issue measures 60 s; 20 s keeps npm test short and is far past the old 1 s grace and the 2 s hand-over.
-      const until = Date.now() + 20_000;
+      // 60 s without the API, as the issue measures it: far past the old 1 s grace and the 2 s hand-over.
+      const until = Date.now() + 60_000;
       while (Date.now() < until) {
         expect(await world.speakerReady(node)).toBe(false);
         await sleep(2_000);
@@ -129,7 +129,7 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
         expect(back.every((c) => c.atEpochMs >= restoredAt), JSON.stringify(t.changes)).toBe(true);
       }
     }
-  }, 180_000);
+  }, 240_000);
 
   it('one-way heartbeat loss (UDP 7947 dropped from the owner to a peer): after 2 s only one node answers each address', async () => {
     const ip = addresses.find((a) => !a.includes(':'))!;
