@@ -72,7 +72,9 @@ describe('herald-controller against the real apiserver, with only its own RBAC',
     // A resync must not emit the event again: events are for transitions only.
     const before = (await h.events(ns, 'ingress')).filter((e) => e.reason === 'AddressAssigned').length;
     await core.patchNamespacedService({ namespace: ns, name: 'ingress', body: { metadata: { labels: { touched: 'yes' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
-    await new Promise((r) => setTimeout(r, 1_000));
+    // Positive marker first: a Service created after the edit is assigned, so the controller has handled the edit.
+    await create(ns, 'marker');
+    await h.waitForService(ns, 'marker', 'an address', (s) => ingressIPs(s).length === 1);
     expect((await h.events(ns, 'ingress')).filter((e) => e.reason === 'AddressAssigned').length).toBe(before);
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
 import type { LanNode } from '../lan/lan.js';
+import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
 const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
@@ -158,9 +159,11 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
   it('the owner losing its management link (API unreachable) keeps answering and nobody takes over', async () => {
     await world.readyPod('mgmt', world.lan.nodes[0]!);
     const { ip, owner, node } = await ownedAddress('mgmt');
+    const cutAt = Date.now();
     await world.lan.cutManagement(node);
     try {
-      await new Promise((r) => setTimeout(r, 3_000));
+      // Positive marker first: the owner itself has found the API unreachable (a Lease renewal failed).
+      await waitFor('the owner to fail a Lease renewal', () => speakerLogSince(world, node, cutAt).some((l) => l.event === 'leaseRenewalFailed'), { timeoutMs: 40_000, intervalMs: 200 });
       for (let i = 0; i < 3; i++) expect((await world.lan.arping(ip, { count: 1 })).replies).toEqual([macOf(owner)]);
       expect((await world.objects.lbAddress(ip))?.status?.node).toBe(owner);
     } finally {
