@@ -94,3 +94,6 @@ export function isAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** The V8 flags the image sets for herald's binaries (Dockerfile NODE_OPTIONS): tests run them the same way. */
+export const HERALD_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];

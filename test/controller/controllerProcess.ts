@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../cluster/freePort.js';
 import { HarnessState, runId } from '../harnessState.js';
-import { spawnLogged, waitFor, type Spawned } from '../processes.js';
+import { HERALD_NODE_FLAGS, spawnLogged, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
 export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/main.js');
@@ -43,6 +43,7 @@ export async function startController(o: {
   const proc = spawnLogged(
     process.execPath,
     [
+      ...HERALD_NODE_FLAGS,
       ...skew,
       CONTROLLER_MAIN,
       '--kubeconfig', kubeconfigPath,

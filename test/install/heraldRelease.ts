@@ -5,7 +5,7 @@ import type { ClusterInfo } from '../cluster/clusterInfo.js';
 import { deleteTokenPods, nodeBoundTokenKubeconfig, tokenKubeconfig } from '../cluster/serviceAccount.js';
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import type { Lan, LanNode } from '../lan/lan.js';
-import { waitFor, type Spawned } from '../processes.js';
+import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
 import { CHART, helm } from './helm.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -74,7 +74,7 @@ export class HeraldRelease {
 
   startSpeaker(n: LanNode): Spawned {
     const p = this.o.lan.spawn(n, [
-      process.execPath, SPEAKER_MAIN, '--node-name', this.o.nodeName(n), '--kubeconfig', n.kubeconfigPath!, '--namespace', RELEASE_NAMESPACE,
+      process.execPath, ...HERALD_NODE_FLAGS, SPEAKER_MAIN, '--node-name', this.o.nodeName(n), '--kubeconfig', n.kubeconfigPath!, '--namespace', RELEASE_NAMESPACE,
       '--secret-key-file', this.keyFile, '--heartbeat-address', n.ipv4, '--metrics-address', '127.0.0.1:7472', '--health-address', '127.0.0.1:7473',
     ], { logName: 'speaker' });
     this.speakers.set(n.name, p);

@@ -122,10 +122,15 @@ describe('herald-speaker under load: a status-write storm and a forged-ARP flood
     const rssGrowthMiB = (metric(after, 'herald_speaker_process_resident_memory_bytes') - metric(before, 'herald_speaker_process_resident_memory_bytes')) / MiB;
     const events = (await world.objects.events('default', ip)).filter((e) => e.reason === 'AddressConflict');
     const result = probeResult(probe);
-    console.log(JSON.stringify({ garpFlood: { claimsCounted: foreign, events: events.length, rssGrowthMiB: Math.round(rssGrowthMiB * 10) / 10, probe: { sent: result.sent, lost: result.lost.length } } }));
+    const byReporter = new Map<string, number>();
+    for (const e of events) byReporter.set(e.reportingInstance ?? '?', (byReporter.get(e.reportingInstance ?? '?') ?? 0) + 1);
+    console.log(JSON.stringify({ garpFlood: { claimsCounted: foreign, events: Object.fromEntries(byReporter), rssGrowthMiB: Math.round(rssGrowthMiB * 10) / 10, probe: { sent: result.sent, lost: result.lost.length, perMac: result.perMac } } }));
     expect(foreign).toBeGreaterThan(5_000);
-    expect(events.length).toBe(1);
-    expect(events[0]!.message).toContain('not a herald node');
+    // One Event per address per minute from each speaker that answers it (on a starved machine a brief
+    // hand-over can make a second node answer, and see the flood, within the same minute).
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    for (const [reporter, n] of byReporter) expect(n, reporter).toBe(1);
+    expect(events.every((e) => (e.message ?? '').includes('not a herald node'))).toBe(true);
     expect(result.sent).toBeGreaterThan(300);
     expect(result.lost).toEqual([]);
     expect(rssGrowthMiB).toBeLessThan(20);

@@ -9,7 +9,7 @@ import { startController, type ControllerProcess } from '../controller/controlle
 import { HeraldObjects } from '../controller/heraldObjects.js';
 import { Lan, type LanNode } from '../lan/lan.js';
 import { freePort } from '../cluster/freePort.js';
-import { waitFor, type Spawned } from '../processes.js';
+import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
 export const SPEAKER_MAIN = join(root, 'packages/speaker/dist/main.js');
@@ -113,7 +113,7 @@ export class SpeakerWorld {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
-      process.execPath, SPEAKER_MAIN,
+      process.execPath, ...HERALD_NODE_FLAGS, SPEAKER_MAIN,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,
       '--namespace', this.releaseNs,

@@ -1,10 +1,11 @@
+import { WRITE_FAILURE_REASONS } from '@herald/core';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Every metric the controller exports, on one registry created in main (no globals at import time). */
 export function createControllerMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'herald_controller_' });
-  return {
+  const metrics = {
     registry,
     poolAddresses: new Gauge({ name: 'herald_pool_addresses_total', help: 'Addresses a pool can hand out (capped at 2^53), by family', labelNames: ['pool', 'family'], registers: [registry] }),
     poolInUse: new Gauge({ name: 'herald_pool_addresses_in_use', help: 'Addresses of a pool assigned to Services, by family', labelNames: ['pool', 'family'], registers: [registry] }),
@@ -30,6 +31,13 @@ export function createControllerMetrics() {
     watchRestarts: new Counter({ name: 'herald_k8s_watch_restarts_total', help: 'Watch restarts, by resource and reason', labelNames: ['resource', 'reason'], registers: [registry] }),
     isLeader: new Gauge({ name: 'herald_controller_leader', help: '1 while this replica is the active controller', registers: [registry] }),
   };
+  // Every reason exists from the start at 0: increase() sees the first failure, and alerts and dashboards can
+  // rely on the series being there.
+  for (const reason of WRITE_FAILURE_REASONS) {
+    metrics.writeFailures.inc({ kind: 'serviceStatus', reason }, 0);
+    for (const state of ['retrying', 'stopped']) metrics.writeBackoffObjects.set({ kind: 'serviceStatus', reason, state }, 0);
+  }
+  return metrics;
 }
 
 export type ControllerMetrics = ReturnType<typeof createControllerMetrics>;
