@@ -80,9 +80,9 @@ export class HeraldObjects {
     return last as k8s.V1Service;
   }
 
-  async events(namespace: string, involvedName: string): Promise<{ type: string; reason: string; message: string }[]> {
+  async events(namespace: string, involvedName: string): Promise<{ type: string; reason: string; message: string; reportingInstance: string }[]> {
     const list = await this.core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${involvedName}` });
-    return list.items.map((e) => ({ type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '' }));
+    return list.items.map((e) => ({ type: e.type ?? '', reason: e.reason ?? '', message: e.message ?? '', reportingInstance: e.reportingInstance ?? '' }));
   }
 }
 

@@ -123,7 +123,7 @@ describe('herald-speaker under load: a status-write storm and a forged-ARP flood
     const events = (await world.objects.events('default', ip)).filter((e) => e.reason === 'AddressConflict');
     const result = probeResult(probe);
     const byReporter = new Map<string, number>();
-    for (const e of events) byReporter.set(e.reportingInstance ?? '?', (byReporter.get(e.reportingInstance ?? '?') ?? 0) + 1);
+    for (const e of events) byReporter.set(e.reportingInstance, (byReporter.get(e.reportingInstance) ?? 0) + 1);
     console.log(JSON.stringify({ garpFlood: { claimsCounted: foreign, events: Object.fromEntries(byReporter), rssGrowthMiB: Math.round(rssGrowthMiB * 10) / 10, probe: { sent: result.sent, lost: result.lost.length, perMac: result.perMac } } }));
     expect(foreign).toBeGreaterThan(5_000);
     // One Event per address per minute from each speaker that answers it (on a starved machine a brief
