@@ -57,6 +57,24 @@ describe('explainReport', () => {
   });
 
   it.each([
+    { name: 'the speakers report the elected node', reported: 'elected', note: null },
+    { name: 'the speakers moved it (heartbeats saw a death the Lease does not show yet)', reported: 'other', note: /the speakers moved it to n\d; n\d's Lease was renewed \ds ago \(duration 15s\)/ },
+    { name: 'nobody reported yet', reported: 'none', note: /is elected but has not reported announcing it yet/ },
+  ])('speakers vs election: $name', ({ reported, note }) => {
+    const f = facts();
+    const v = heraldView(f, { lbClass: undefined, nowMs: NOW, sha256 });
+    const elected = v.addresses.find((a) => a.address === '192.0.2.101')!.election.owner!.node;
+    const obj = f.addresses.find((a) => a.spec.address === '192.0.2.101')!;
+    if (reported === 'none') delete obj.status;
+    else obj.status = { ...obj.status, node: reported === 'elected' ? elected : ['n1', 'n2', 'n3'].find((n) => n !== elected)! };
+    const r = explainReport(heraldView(f, { lbClass: undefined, nowMs: NOW, sha256 }), f.services.find((x) => x.metadata?.name === 'api') as never, 'app/api', { lbClass: undefined, events: [], sha256 });
+    const a = r.addresses[0]!;
+    if (note === null) expect(a.note).toBeNull();
+    else expect(a.note).toMatch(note);
+    expect(a.answeredBy).toBe(reported === 'none' ? null : obj.status!.node);
+  });
+
+  it.each([
     { name: 'another class', lbClass: 'x/y', notHerald: 'OtherClass' },
     { name: 'herald class', lbClass: undefined, notHerald: null },
   ])('not herald\'s: $name → $notHerald', ({ lbClass, notHerald }) => {

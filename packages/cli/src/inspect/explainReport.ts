@@ -14,7 +14,12 @@ export interface ExplainAddress {
   pool: string;
   /** Other Services on this address in the same namespace; other namespaces are never named. */
   sharedWith: string[];
+  /** Who answers now, as the speakers wrote it on the LBAddress (they see heartbeats; this tool sees Leases). */
+  answeredBy: string | null;
+  /** electOwner over the facts read now (peer liveness from Leases). */
   owner: { node: string; interface: string } | null;
+  /** Why the speakers' answer and this election differ, when they do. */
+  note: string | null;
   /** electOwner's reason when nobody may announce it. */
   noOwnerReason: string | null;
   message: string;
@@ -59,7 +64,18 @@ function poolWhy(svc: ServiceLike, pool: string): string {
   return `the first pool, by priority then name, that allows this Service and had a free address (pool "${pool}")`;
 }
 
-function explainAddress(a: AddressView, namespace: string, self: string, sha256: (t: string) => Uint8Array): ExplainAddress {
+/** Why the speakers may answer differently from the election computed here: they judge liveness by heartbeats. */
+function differenceNote(reported: string | undefined, elected: string | undefined, speakers: HeraldView['speakers']): string | null {
+  if ((reported ?? '') === (elected ?? '')) return null;
+  const lease = elected ? speakers.find((s) => s.node === elected) : undefined;
+  if (lease && reported) {
+    return `the speakers moved it to ${reported}; ${elected}'s Lease was renewed ${lease.renewedAgoSeconds ?? '?'}s ago (duration ${lease.leaseDurationSeconds ?? '?'}s): a speaker that stopped shows in heartbeats at once and in its Lease only when it expires, or a hand-over is under way`;
+  }
+  if (!reported && elected) return `${elected} is elected but has not reported announcing it yet (starting, or the status write is pending)`;
+  return `the speakers still report ${reported}, which is no longer elected: a hand-over is under way, or its speaker stopped before clearing the status`;
+}
+
+function explainAddress(a: AddressView, namespace: string, self: string, sha256: (t: string) => Uint8Array, speakers: HeraldView['speakers']): ExplainAddress {
   const e = a.election;
   const s = a.object.status;
   const announced = s?.conditions?.find((c) => c.type === 'Announced');
@@ -71,7 +87,9 @@ function explainAddress(a: AddressView, namespace: string, self: string, sha256:
     address: a.address,
     pool: a.pool,
     sharedWith: sameNs,
+    answeredBy: s?.node ?? null,
     owner: e.owner ? { node: e.owner.node, interface: e.owner.interface } : null,
+    note: differenceNote(s?.node, e.owner?.node, speakers),
     noOwnerReason: e.reason ?? null,
     message,
     ranking: e.ranked.map((c, i) => ({ rank: i + 1, node: c.node, interface: c.interface, draining: c.draining, sha256: hex(sha256(`${c.node}#${a.address}`)).slice(0, 12) })),
@@ -102,7 +120,7 @@ export function explainReport(
   const plan = view.plans.get(key);
   const pool = plan?.pool;
   const verdict = pool ? view.verdicts.get(pool) : undefined;
-  const addresses = plan ? view.addresses.filter((a) => a.services.includes(key)).map((a) => explainAddress(a, namespace, key, o.sha256)) : [];
+  const addresses = plan ? view.addresses.filter((a) => a.services.includes(key)).map((a) => explainAddress(a, namespace, key, o.sha256, view.speakers)) : [];
   const transitions: Transition[] = [];
   for (const c of svc?.status?.conditions ?? []) {
     if (c.type === ADDRESS_ASSIGNED || c.type === ANNOUNCED) transitions.push({ time: iso(c.lastTransitionTime), source: `condition ${c.type.replace('herald.dev/', '')}=${c.status}`, reason: c.reason, message: c.message });

@@ -19,10 +19,10 @@ export function explainText(r: ExplainReport, p: Paint): string {
   for (const a of r.addresses) {
     out.push('', p.bold(`Address ${a.address}`));
     out.push(`  Shared with:     ${a.sharedWith.length ? a.sharedWith.join(', ') : 'no other Service in this namespace'}`);
-    out.push(a.owner ? `  Answered by:     ${p.ok(a.owner.node)} on ${a.owner.interface} (first in the ranking below)` : `  Answered by:     ${p.bad('nobody')}: ${paintWord(p, a.noOwnerReason ?? '')}: ${a.message}`);
-    if (a.reported.node || a.reported.announced) {
-      out.push(`  Speakers report: ${a.reported.node ? `${a.reported.node} on ${a.reported.interface} (${a.reported.mac}) since ${a.reported.since}, ${a.reported.transitions} transition(s)` : a.reported.announced}`);
-    }
+    const r = a.reported;
+    out.push(`  Answered by:     ${r.node ? `${p.ok(r.node)} on ${r.interface} (${r.mac}) since ${r.since}, ${r.transitions} transition(s), as the speakers report` : `${p.bad('nobody')}${r.announced ? ` (speakers report ${r.announced})` : ''}`}`);
+    out.push(a.owner ? `  Elected now:     ${a.owner.node} on ${a.owner.interface} (first in the ranking below)` : `  Elected now:     ${p.bad('nobody')}: ${paintWord(p, a.noOwnerReason ?? '')}: ${a.message}`);
+    if (a.note) out.push(`  Note:            ${p.warn(a.note)}`);
     if (a.ranking.length) {
       out.push('  Ranking (sha256(node#address) ascending, draining nodes last):');
       out.push(...table(['RANK', 'NODE', 'INTERFACE', 'SHA256', 'DRAINING'], a.ranking.map((c) => [String(c.rank), c.node, c.interface, c.sha256, c.draining ? p.warn('yes') : 'no'])).map((l) => `    ${l}`));
