@@ -163,16 +163,7 @@ export function heraldView(facts: ClusterFacts, o: ViewOptions): HeraldView {
   for (const obj of facts.addresses) {
     const parsed = parseAddress(obj.spec?.address ?? '');
     if (!parsed.ok) continue;
-    const services = serviceFacts(facts, obj.spec.services ?? [], o.lbClass);
-    const pool = facts.pools.find((p) => p.metadata.name === obj.spec.pool);
-    const election = electOwner({
-      address: parsed.value,
-      pool: { name: obj.spec.pool, ...(pool?.metadata.labels ? { labels: pool.metadata.labels } : {}) },
-      advertisements: facts.advertisements as L2Ads,
-      nodes: obj.status?.node ? answeredNodes : unansweredNodes,
-      services,
-      sha256: o.sha256,
-    });
+    const election = electAddress(facts, obj, obj.status?.node ? answeredNodes : unansweredNodes, o);
     addresses.push({
       address: formatAddress(parsed.value),
       pool: obj.spec.pool,
@@ -187,6 +178,21 @@ export function heraldView(facts: ClusterFacts, o: ViewOptions): HeraldView {
 }
 
 type L2Ads = Parameters<typeof advertisementsForPool>[1];
+
+/** electOwner for one LBAddress with the given node facts, exactly as a speaker calls it; undefined for an unparsable address. */
+export function electAddress(facts: ClusterFacts, obj: LBAddress, nodes: readonly NodeFacts[], o: Pick<ViewOptions, 'lbClass' | 'sha256'>): ElectionResult {
+  const parsed = parseAddress(obj.spec?.address ?? '');
+  if (!parsed.ok) throw new Error(`LBAddress ${obj.metadata.name}: ${parsed.error.message}`);
+  const pool = facts.pools.find((p) => p.metadata.name === obj.spec.pool);
+  return electOwner({
+    address: parsed.value,
+    pool: { name: obj.spec.pool, ...(pool?.metadata.labels ? { labels: pool.metadata.labels } : {}) },
+    advertisements: facts.advertisements as L2Ads,
+    nodes,
+    services: serviceFacts(facts, obj.spec.services ?? [], o.lbClass),
+    sha256: o.sha256,
+  });
+}
 
 /** The AddressAssigned condition the Service shows now (the controller's last word), if any. */
 export function shownCondition(svc: { status?: { conditions?: readonly { type: string; status: string; reason: string; message: string; lastTransitionTime?: unknown }[] } }) {
