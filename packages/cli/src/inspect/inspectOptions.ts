@@ -13,6 +13,8 @@ export interface InspectOptions {
   readonly context?: string;
   readonly requestTimeoutMs: number;
   readonly positionals: string[];
+  /** simulate-add only: the node whose interfaces (and labels) a new node is assumed to have. */
+  readonly like?: string;
 }
 
 export const INSPECT_FLAGS = `  --release-namespace NS     where herald runs: its speaker Leases (default: herald-system)
@@ -23,7 +25,7 @@ export const INSPECT_FLAGS = `  --release-namespace NS     where herald runs: it
   --context NAME             kubeconfig context
   --request-timeout DUR      per API call, e.g. 10s, 500ms (default: 10s)`;
 
-export function readInspectOptions(args: string[], usage: string): InspectOptions | 'help' {
+export function readInspectOptions(args: string[], usage: string, o: { like?: boolean } = {}): InspectOptions | 'help' {
   let parsed;
   try {
     parsed = parseArgs({
@@ -39,6 +41,7 @@ export function readInspectOptions(args: string[], usage: string): InspectOption
         context: { type: 'string' },
         'request-timeout': { type: 'string', default: '10s' },
         help: { type: 'boolean', short: 'h', default: false },
+        ...(o.like ? { like: { type: 'string' as const } } : {}),
       },
       strict: true,
     });
@@ -58,5 +61,6 @@ export function readInspectOptions(args: string[], usage: string): InspectOption
     ...(v.context ? { context: v.context } : {}),
     requestTimeoutMs: durationMs('--request-timeout', v['request-timeout'] as string),
     positionals: parsed.positionals,
+    ...(typeof (v as { like?: unknown }).like === 'string' ? { like: (v as { like: string }).like } : {}),
   };
 }

@@ -27,16 +27,7 @@ function simulateCommand(kind: 'drain' | 'add'): Command {
     name: `simulate-${kind}`,
     summary: kind === 'drain' ? 'which addresses would move where if NODE were drained' : "which addresses would move to NODE if it joined with a speaker",
     async run(args: string[], io: CommandIo): Promise<number> {
-      // --like is add's own flag; the rest are shared.
-      const likeAt = kind === 'add' ? args.findIndex((a) => a === '--like' || a.startsWith('--like=')) : -1;
-      let like: string | undefined;
-      if (likeAt >= 0) {
-        const a = args[likeAt]!;
-        like = a.includes('=') ? a.slice('--like='.length) : args[likeAt + 1];
-        args = [...args.slice(0, likeAt), ...args.slice(likeAt + (a.includes('=') ? 1 : 2))];
-        if (!like) throw new CliError('--like needs a node name', EXIT.usage);
-      }
-      const o = readInspectOptions(args, usage(kind));
+      const o = readInspectOptions(args, usage(kind), { like: kind === 'add' });
       if (o === 'help') {
         io.stdout.write(usage(kind));
         return EXIT.ok;
@@ -47,7 +38,7 @@ function simulateCommand(kind: 'drain' | 'add'): Command {
       const facts = await readClusterFacts(conn, o);
       const nowMs = Date.now();
       const view = heraldView(facts, { lbClass: o.lbClass, nowMs, sha256 });
-      const change: NodeChange = kind === 'drain' ? { kind, node } : { kind, node, ...(like ? { like } : {}) };
+      const change: NodeChange = kind === 'drain' ? { kind, node } : { kind, node, ...(o.like ? { like: o.like } : {}) };
       let report;
       try {
         report = simulate(facts, view, change, { lbClass: o.lbClass, nowMs, sha256 });
