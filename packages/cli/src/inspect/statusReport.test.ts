@@ -24,6 +24,12 @@ describe('statusReport: what is wrong (exit 4 when anything is)', () => {
     problems.forEach((p, i) => expect(r.problems[i]).toContain(p));
   });
 
+  it('a Linux node without a speaker Lease is listed as NoSpeaker, not a problem; a Windows node is not listed', () => {
+    const r = report({ poolAddresses: ['192.0.2.100-192.0.2.102'], windowsNode: true, speakers: { n1: { ago: 1 }, n2: { ago: 1 } } });
+    expect(r.speakers.map((s) => [s.node, s.state])).toEqual([['n1', 'Ready'], ['n2', 'Ready'], ['n3', 'NoSpeaker']]);
+    expect(r.problems).toEqual([]);
+  });
+
   it('pools, speakers and addresses per node as tables', () => {
     const r = report({ poolAddresses: ['192.0.2.100-192.0.2.102'] });
     expect(r.pools).toEqual([{ name: 'lan', valid: true, reason: 'Valid', size: '3', used: '3', free: '0', message: expect.any(String) }]);

@@ -3,6 +3,7 @@ import type { HeraldView } from './heraldView.js';
 /** `kubectl herald status` as data: what -o json|yaml prints, and what the tables show. */
 export interface StatusReport {
   pools: { name: string; valid: boolean; reason: string; size: string; used: string; free: string; message: string }[];
+  /** state: Ready, Draining, NotReady, Dead (Lease expired), or NoSpeaker (a Linux node without a speaker Lease). */
   speakers: { node: string; state: string; lease: string; heartbeatAddress: string; interfaces: string; addresses: string[] }[];
   /** node: what the speakers reported on the LBAddress; elected: electOwner now (they differ during a hand-over). */
   addresses: { address: string; pool: string; services: string[]; node: string; elected: string; reason: string }[];
@@ -35,7 +36,7 @@ export function statusReport(view: HeraldView): StatusReport {
     const node = a.object.status?.node;
     if (node) reported.set(node, [...(reported.get(node) ?? []), a.address]);
   }
-  const speakers = view.speakers.map((s) => {
+  const speakers: StatusReport['speakers'] = view.speakers.map((s) => {
     if (s.state === 'Dead') problems.push(`speaker on ${s.node} is Dead: its Lease was last renewed ${s.renewedAgoSeconds ?? '?'}s ago (duration ${s.leaseDurationSeconds ?? '?'}s)`);
     if (s.state === 'NotReady') problems.push(`speaker on ${s.node} is NotReady (still starting, or stuck starting)`);
     return {
@@ -47,6 +48,14 @@ export function statusReport(view: HeraldView): StatusReport {
       addresses: reported.get(s.node) ?? [],
     };
   });
+  // A Linux node without a speaker Lease answers for nothing: shown, not a problem (the DaemonSet may exclude it on purpose).
+  const leased = new Set(view.speakers.map((s) => s.node));
+  for (const n of view.nodes) {
+    const os = n.labels['kubernetes.io/os'];
+    if (leased.has(n.name) || (os !== undefined && os !== 'linux')) continue;
+    speakers.push({ node: n.name, state: 'NoSpeaker', lease: 'no Lease', heartbeatAddress: '', interfaces: '', addresses: reported.get(n.name) ?? [] });
+  }
+  speakers.sort((a, b) => (a.node < b.node ? -1 : 1));
   const addresses = view.addresses.map((a) => ({
     address: a.address,
     pool: a.pool,
