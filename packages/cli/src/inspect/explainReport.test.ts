@@ -51,8 +51,13 @@ describe('explainReport', () => {
     expect(explainText(r, PLAIN)).toMatch(/^ {4}w1 +NotLinux +not a Linux node$/m);
   });
 
-  it('no endpoints: the message names no Service of another namespace', () => {
-    const r = explain('app/web', { slices: [] });
+  it('no endpoints: the message names no Service of another namespace, also where the speakers wrote one', () => {
+    const f = facts({ slices: [] });
+    const obj = f.addresses.find((a) => a.spec.address === '192.0.2.100')!;
+    obj.status = { conditions: [{ type: 'Announced', status: 'False', reason: 'NoReadyEndpoints', message: 'no ready or serving endpoint for app/web, app/web-tls, other/secret', lastTransitionTime: '2026-12-06T11:00:00Z' }] };
+    const r = explainReport(heraldView(f, { lbClass: undefined, nowMs: NOW, sha256 }), f.services[0] as never, 'app/web', { lbClass: undefined, events: [], sha256 });
+    expect(JSON.stringify(r)).not.toContain('other/secret');
+    expect(r.addresses[0]!.reported.announced).toBe('False NoReadyEndpoints: no ready or serving endpoint for any Service on 192.0.2.100');
     expect(r.addresses[0]).toMatchObject({ noOwnerReason: 'NoReadyEndpoints', message: 'no ready or serving endpoint for any Service on 192.0.2.100' });
   });
 

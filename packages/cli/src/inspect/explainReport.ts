@@ -102,7 +102,8 @@ function explainAddress(a: AddressView, namespace: string, self: string, sha256:
       mac: s?.mac ?? '',
       since: s?.since ?? '',
       transitions: s?.transitions ?? 0,
-      announced: announced ? `${announced.status} ${announced.reason}${announced.message ? `: ${announced.message}` : ''}` : '',
+      // The speakers' NoReadyEndpoints message names every Service on the address: show this tool's own wording instead.
+      announced: announced ? `${announced.status} ${announced.reason}: ${announced.reason === 'NoReadyEndpoints' ? `no ready or serving endpoint for any Service on ${a.address}` : announced.message}` : '',
     },
   };
 }
