@@ -7,6 +7,8 @@ export const EXIT = {
   usage: 2,
   /** `migrate --strict`: something could not be migrated as it was. */
   incomplete: 3,
+  /** `status`: something is wrong (invalid pool, speaker dead or not ready, address without owner, Service without address). */
+  problems: 4,
 } as const;
 
 /** An expected failure with a message for a person; main prints it and exits with `exitCode`. */

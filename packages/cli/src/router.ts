@@ -1,6 +1,9 @@
 import { CliError, EXIT } from './cliError.js';
 import type { CommandIo } from './commandIo.js';
+import { explainCommand } from './explain/explainCommand.js';
 import { migrateCommand } from './migrate/migrateCommand.js';
+import { simulateAddCommand, simulateDrainCommand } from './simulate/simulateCommand.js';
+import { statusCommand } from './status/statusCommand.js';
 
 /** A subcommand: `run` returns the exit code; expected failures throw CliError. */
 export interface Command {
@@ -9,8 +12,8 @@ export interface Command {
   readonly run: (args: string[], io: CommandIo) => Promise<number>;
 }
 
-/** Every subcommand, in the order `--help` lists them. status, explain and simulate-* join here. */
-export const COMMANDS: readonly Command[] = [migrateCommand];
+/** Every subcommand, in the order `--help` lists them. */
+export const COMMANDS: readonly Command[] = [statusCommand, explainCommand, simulateDrainCommand, simulateAddCommand, migrateCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
