@@ -23,6 +23,8 @@ export * from './wire/arpDecision.js';
 export * from './wire/ipv6Multicast.js';
 export * from './wire/solicitedNode.js';
 export * from './wire/ndpMessage.js';
+export * from './wire/icmpv6Checksum.js';
+export * from './wire/ndpFrame.js';
 export * from './wire/unsolicitedNeighborAdvertisement.js';
 export * from './wire/ndpDecision.js';
 export * from './allocation/lbAddressName.js';

@@ -89,7 +89,7 @@ const keyFile = new HeartbeatKeyFile({ path: config.secretKeyFile, keyring, poll
 await keyFile.start();
 const writer = new LBAddressWriter(kubeConfig, { log, metrics, node: config.node });
 const announcer = new Announcer({
-  sockets: { packet: (i) => new PacketSocket(i), icmp6: (i) => new Icmp6Socket(i) },
+  sockets: { packet: (i, protocol) => new PacketSocket(i, protocol), icmp6: (i) => new Icmp6Socket(i, { receive: false }) },
   log,
   metrics,
   refreshIntervalMs: config.garpRefreshMs,

@@ -1,6 +1,7 @@
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { ALL_NODES_MULTICAST, isIPv6Multicast, isIPv6Unspecified } from './ipv6Multicast.js';
 import { assertMac, isUnicastMac } from './macAddress.js';
+import { decodeNdpFrame } from './ndpFrame.js';
 import { decodeNdpMessage, encodeNeighborAdvertisement, type NdpMeta } from './ndpMessage.js';
 import { solicitedNodeMulticast } from './solicitedNode.js';
 import type { NdpSend } from './unsolicitedNeighborAdvertisement.js';
@@ -75,4 +76,14 @@ export function decideNdp(icmp: Uint8Array, meta: NdpMeta, ctx: WireContext): Nd
     payload: encodeNeighborAdvertisement({ target, targetMac: ours, solicited: !dad, override: false }),
     address: target,
   };
+}
+
+/**
+ * decideNdp for a whole Ethernet frame from the NDP packet socket: the frame checks of decodeNdpFrame
+ * (IPv6, ICMPv6 right after the header, checksum) first, then decideNdp on what the IPv6 header says.
+ */
+export function decideNdpFrame(frame: Uint8Array, ctx: WireContext): NdpDecision {
+  const decoded = decodeNdpFrame(frame);
+  if (!decoded.ok) return ignoreFrame(decoded.error.reason, decoded.error.message);
+  return decideNdp(decoded.value.icmp, decoded.value.meta, ctx);
 }

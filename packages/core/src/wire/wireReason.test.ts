@@ -4,7 +4,8 @@ import { encodeArpFrame } from './arpFrame.js';
 import { gratuitousArp } from './gratuitousArp.js';
 import { parseMac } from './macAddress.js';
 import { encodeNeighborSolicitation, type NdpMeta } from './ndpMessage.js';
-import { decideNdp } from './ndpDecision.js';
+import { decideNdp, decideNdpFrame } from './ndpDecision.js';
+import { encodeNdpFrame } from './ndpFrame.js';
 import {
   addr,
   ALL_NODES,
@@ -37,6 +38,11 @@ const ndp = (icmp: Uint8Array, meta: Partial<NdpMeta> = {}): string | undefined 
   return d.kind === 'ignore' ? d.reason : d.kind;
 };
 const ns = neighborSolicitation(VIP_V6, PEER);
+const ndpFrame = encodeNdpFrame({ ethernetSource: PEER, ethernetDestination: mac('33:33:ff:00:00:10'), source: PEER_LL, destination: VIP_V6_SNM, icmp: ns });
+const frame = (bytes: Uint8Array): string | undefined => {
+  const d = decideNdpFrame(bytes, ctx);
+  return d.kind === 'ignore' ? d.reason : d.kind;
+};
 const na = (o: { solicited?: boolean } = {}): Uint8Array => neighborAdvertisement({ targetMac: PEER, ...o });
 
 // A Record, so that adding a reason without showing how it arises does not compile.
@@ -64,6 +70,9 @@ const EXAMPLES: Record<WireReason, () => string | undefined> = {
     const r = parseMac('02:48:52:4c:00');
     return r.ok ? 'parsed' : r.error.reason;
   },
+  NotIPv6: () => frame(withBytes(ndpFrame, 12, 0x08, 0x00)),
+  NextHeaderNotIcmpv6: () => frame(withBytes(ndpFrame, 20, 0)),
+  ChecksumInvalid: () => frame(withBytes(ndpFrame, 70, ndpFrame[70]! ^ 1)),
   VlanTagged: () => arp(encodeArpFrame({ ...request, vlan: { id: 7, priority: 0, dropEligible: false } })),
   OwnFrame: () => arp(encodeArpFrame(gratuitousArp(OURS, VIP_V4).reply)),
   InvalidSenderMac: () => arp(encodeArpFrame({ ...request, senderMac: mac('01:00:5e:00:00:01') })),

@@ -25,6 +25,9 @@ export const WIRE_REASONS = [
   'DadWithSourceLinkLayer',
   'SolicitedToMulticast',
   'MacMalformed',
+  'NotIPv6',
+  'NextHeaderNotIcmpv6',
+  'ChecksumInvalid',
   // Decisions: a readable frame that herald does not answer.
   'VlanTagged',
   'OwnFrame',

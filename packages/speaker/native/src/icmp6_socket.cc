@@ -44,11 +44,20 @@ bool Icmp6Socket::Open(const Napi::CallbackInfo& info) {
   fd_ = ::socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
   if (fd_ < 0) return Fail(env, "socket", "AF_INET6, SOCK_RAW, IPPROTO_ICMPV6");
 
+  // new Icmp6Socket(ifname, { receive: false }): a socket only for sending (the speaker receives
+  // neighbour discovery on a packet socket), which must not queue a copy of every NS/NA on the link.
+  bool receive = true;
+  if (info.Length() > 1 && info[1].IsObject()) {
+    Napi::Value r = info[1].As<Napi::Object>().Get("receive");
+    if (r.IsBoolean()) receive = r.As<Napi::Boolean>().Value();
+  }
   // The filter first, so the window in which other ICMPv6 types can be queued is as short as possible.
   icmp6_filter filter;
   ICMP6_FILTER_SETBLOCKALL(&filter);
-  ICMP6_FILTER_SETPASS(ND_NEIGHBOR_SOLICIT, &filter);
-  ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+  if (receive) {
+    ICMP6_FILTER_SETPASS(ND_NEIGHBOR_SOLICIT, &filter);
+    ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+  }
   if (setsockopt(fd_, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter) < 0) {
     return Fail(env, "setsockopt", "ICMP6_FILTER");
   }

@@ -6,7 +6,8 @@ namespace herald {
 
 // Raw ICMPv6 socket bound to one interface, receiving only neighbour solicitations and advertisements
 // (types 135, 136), with hop limit and destination from recvmsg control data, sending with hop limit 255.
-// JS: new Icmp6Socket(ifname) → { mac, ifindex, interface }, send(payload, destination16),
+// With { receive: false } it receives nothing (every type blocked) and is only for sending.
+// JS: new Icmp6Socket(ifname, { receive }?) → { mac, ifindex, interface }, send(payload, destination16),
 // joinGroup(addr16), leaveGroup(addr16),
 // start(onMessage(payload, source16, destination16, hopLimit, ifindex), onError?), stop(), close().
 class Icmp6Socket : public PollingSocket<Icmp6Socket> {

@@ -6,6 +6,9 @@
 #include <linux/if_packet.h>
 #include <sys/socket.h>
 
+#include <cstdio>
+#include <cstring>
+
 namespace herald {
 
 namespace {
@@ -22,12 +25,48 @@ sock_filter kArpOnly[] = {
     {0x06, 0, 0, 0x00040000},  // ret #262144          accept
     {0x06, 0, 0, 0},           // ret #0               drop
 };
+
+// Neighbor Solicitations and Advertisements only, the whole frame. Equal to
+// `tcpdump -dd 'ip6 and ip6[6] = 58 and ip6[7] = 255 and (ip6[40] = 135 or ip6[40] = 136)'`.
+// ICMPv6 must follow the fixed IPv6 header directly: a message behind extension headers (which no
+// neighbour discovery sender uses, and fragmented ones RFC 6980 forbids) is dropped here, unanswered.
+// A hop limit other than 255 (RFC 4861 §7.1: it may come from off-link) is dropped here too; core checks
+// it again. The checksum is verified in core: this socket sees frames before the IPv6 stack does.
+sock_filter kNdpOnly[] = {
+    {0x28, 0, 0, 12},          // ldh [12]             ethertype
+    {0x15, 0, 8, 0x86dd},      // jeq #0x86dd          IPv6, else drop
+    {0x30, 0, 0, 20},          // ldb [20]             next header
+    {0x15, 0, 6, 58},          // jeq #58              ICMPv6, else drop
+    {0x30, 0, 0, 21},          // ldb [21]             hop limit
+    {0x15, 0, 4, 255},         // jeq #255             else drop
+    {0x30, 0, 0, 54},          // ldb [54]             ICMPv6 type
+    {0x15, 1, 0, 135},         // jeq #135             Neighbor Solicitation: accept
+    {0x15, 0, 1, 136},         // jeq #136             Neighbor Advertisement: accept, else drop
+    {0x06, 0, 0, 0x00040000},  // ret #262144          accept
+    {0x06, 0, 0, 0},           // ret #0               drop
+};
+
+struct Protocol {
+  const char* name;
+  uint16_t ethertype;
+  sock_filter* filter;
+  unsigned short filterLength;
+};
+
+const Protocol kProtocols[] = {
+    {"arp", ETH_P_ARP, kArpOnly, sizeof kArpOnly / sizeof kArpOnly[0]},
+    {"ndp", ETH_P_IPV6, kNdpOnly, sizeof kNdpOnly / sizeof kNdpOnly[0]},
+};
+
 }  // namespace
 
 Napi::Function PacketSocket::Define(Napi::Env env) {
   return DefineClass(env, "PacketSocket",
                      {
                          InstanceMethod("send", &PacketSocket::Send),
+                         InstanceMethod("addMembership", &PacketSocket::AddMembership),
+                         InstanceMethod("dropMembership", &PacketSocket::DropMembership),
+                         InstanceMethod("setAllMulticast", &PacketSocket::SetAllMulticast),
                          InstanceMethod("start", &PacketSocket::Start),
                          InstanceMethod("stop", &PacketSocket::Stop),
                          InstanceMethod("close", &PacketSocket::Close),
@@ -43,15 +82,29 @@ PacketSocket::PacketSocket(const Napi::CallbackInfo& info) : PollingSocket<Packe
 
 bool PacketSocket::Open(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  // Protocol 0 receives nothing until bind() names ETH_P_ARP, after the filter is in place: no frame from
-  // another interface or of another type is ever queued.
+  const Protocol* protocol = &kProtocols[0];
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    protocol = nullptr;
+    if (info[1].IsString()) {
+      const std::string wanted = info[1].As<Napi::String>().Utf8Value();
+      for (const Protocol& p : kProtocols) {
+        if (wanted == p.name) protocol = &p;
+      }
+    }
+    if (protocol == nullptr) {
+      ThrowTypeError(env, context_ + ": protocol must be \"arp\" or \"ndp\"");
+      return false;
+    }
+  }
+  // Protocol 0 receives nothing until bind() names the protocol, after the filter is in place: no frame
+  // from another interface or of another type is ever queued.
   fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd_ < 0) return Fail(env, "socket", "AF_PACKET, SOCK_RAW");
 
   uint8_t mac[6];
   if (!LookupInterface(env, fd_, ifname_, context_, &ifindex_, mac)) return false;
 
-  sock_fprog program{static_cast<unsigned short>(sizeof kArpOnly / sizeof kArpOnly[0]), kArpOnly};
+  sock_fprog program{protocol->filterLength, protocol->filter};
   if (setsockopt(fd_, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) < 0) {
     return Fail(env, "setsockopt", "SO_ATTACH_FILTER");
   }
@@ -63,7 +116,7 @@ bool PacketSocket::Open(const Napi::CallbackInfo& info) {
   }
   sockaddr_ll sll{};
   sll.sll_family = AF_PACKET;
-  sll.sll_protocol = htons(ETH_P_ARP);
+  sll.sll_protocol = htons(protocol->ethertype);
   sll.sll_ifindex = static_cast<int>(ifindex_);
   if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0) return Fail(env, "bind");
 
@@ -90,6 +143,65 @@ Napi::Value PacketSocket::Send(const Napi::CallbackInfo& info) {
     return env.Undefined();
   }
   return Napi::Number::New(env, static_cast<double>(n));
+}
+
+Napi::Value PacketSocket::AddMembership(const Napi::CallbackInfo& info) {
+  return Membership(info, PACKET_ADD_MEMBERSHIP, "PACKET_ADD_MEMBERSHIP");
+}
+
+Napi::Value PacketSocket::DropMembership(const Napi::CallbackInfo& info) {
+  return Membership(info, PACKET_DROP_MEMBERSHIP, "PACKET_DROP_MEMBERSHIP");
+}
+
+// addMembership(mac) / dropMembership(mac): a link-layer multicast group (PACKET_MR_MULTICAST) the
+// interface must accept while this socket lives; the kernel counts repeats and removes the group from the
+// interface when the socket closes. Not charged to net.core.optmem_max. Dropping one never added is
+// EADDRNOTAVAIL (thrown).
+Napi::Value PacketSocket::Membership(const Napi::CallbackInfo& info, int option, const char* optionName) {
+  Napi::Env env = info.Env();
+  const uint8_t* mac;
+  size_t length;
+  if (!BytesArg(info, 0, "mac", 6, 6, &mac, &length)) return env.Undefined();
+  if (!CheckOpen(env, "setsockopt")) return env.Undefined();
+  if ((mac[0] & 1) == 0) {
+    ThrowTypeError(env, context_ + ": " + optionName + " needs a group (multicast) MAC address");
+    return env.Undefined();
+  }
+  packet_mreq request{};
+  request.mr_ifindex = static_cast<int>(ifindex_);
+  request.mr_type = PACKET_MR_MULTICAST;
+  request.mr_alen = 6;
+  std::memcpy(request.mr_address, mac, 6);
+  if (setsockopt(fd_, SOL_PACKET, option, &request, sizeof request) < 0) {
+    char text[18];
+    std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+    SystemError(env, errno, "setsockopt", context_, ifname_, std::string(optionName) + " " + text).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// setAllMulticast(on): PACKET_MR_ALLMULTI, the interface accepts every multicast frame while this socket
+// holds it (for when the groups are too many for exact filtering). Idempotent.
+Napi::Value PacketSocket::SetAllMulticast(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) {
+    ThrowTypeError(env, context_ + ": setAllMulticast() needs a boolean");
+    return env.Undefined();
+  }
+  const bool on = info[0].As<Napi::Boolean>().Value();
+  if (!CheckOpen(env, "setsockopt")) return env.Undefined();
+  if (on == allMulticast_) return env.Undefined();
+  packet_mreq request{};
+  request.mr_ifindex = static_cast<int>(ifindex_);
+  request.mr_type = PACKET_MR_ALLMULTI;
+  const int option = on ? PACKET_ADD_MEMBERSHIP : PACKET_DROP_MEMBERSHIP;
+  if (setsockopt(fd_, SOL_PACKET, option, &request, sizeof request) < 0) {
+    SystemError(env, errno, "setsockopt", context_, ifname_, on ? "PACKET_ADD_MEMBERSHIP PACKET_MR_ALLMULTI" : "PACKET_DROP_MEMBERSHIP PACKET_MR_ALLMULTI")
+        .ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  allMulticast_ = on;
+  return env.Undefined();
 }
 
 Received PacketSocket::ReceiveOne(Napi::Env env, napi_value* argv, size_t* argc, int* err) {

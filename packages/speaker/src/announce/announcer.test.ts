@@ -16,14 +16,20 @@ const ip = (t: string): IPAddress => {
 
 class FakeLinks {
   readonly index = new Map<string, number>([['eth0', 2]]);
-  readonly opened: { kind: 'packet' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
-  joinFailures: string[] = [];
-  joined: number[][] = [];
+  readonly opened: { kind: 'arp' | 'ndp' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
+  membershipFailures: string[] = [];
+  allMulticastFailures: string[] = [];
+  memberships: string[] = [];
+  allMulticast: boolean[] = [];
 
   factory(): SocketFactory {
-    const open = (kind: 'packet' | 'icmp6', ifname: string) => {
+    const open = (kind: 'arp' | 'ndp' | 'icmp6', ifname: string) => {
       const rec = { kind, ifname, ifindex: this.index.get(ifname) ?? 0, closed: false };
       this.opened.push(rec);
+      const fail = (list: string[], what: string) => {
+        const code = list.shift();
+        if (code) throw Object.assign(new Error(`setsockopt ${what}: ${code}`), { code, syscall: 'setsockopt' });
+      };
       return {
         mac: Buffer.from([2, 0, 0, 0, 0, rec.ifindex]),
         ifindex: rec.ifindex,
@@ -31,15 +37,20 @@ class FakeLinks {
         start: () => undefined,
         send: () => undefined,
         close: () => void (rec.closed = true),
-        joinGroup: (g: Uint8Array) => {
-          const code = this.joinFailures.shift();
-          if (code) throw Object.assign(new Error(`setsockopt IPV6_ADD_MEMBERSHIP: ${code}`), { code, syscall: 'setsockopt' });
-          this.joined.push([...g]);
+        addMembership: (m: Uint8Array) => {
+          fail(this.membershipFailures, 'PACKET_ADD_MEMBERSHIP');
+          this.memberships.push(Buffer.from(m).toString('hex'));
         },
-        leaveGroup: () => undefined,
+        dropMembership: (m: Uint8Array) => {
+          this.memberships = this.memberships.filter((x) => x !== Buffer.from(m).toString('hex'));
+        },
+        setAllMulticast: (on: boolean) => {
+          fail(this.allMulticastFailures, 'PACKET_MR_ALLMULTI');
+          this.allMulticast.push(on);
+        },
       };
     };
-    return { packet: (i) => open('packet', i) as unknown as PacketSocket, icmp6: (i) => open('icmp6', i) as unknown as Icmp6Socket };
+    return { packet: (i, protocol) => open(protocol, i) as unknown as PacketSocket, icmp6: (i) => open('icmp6', i) as unknown as Icmp6Socket };
   }
 }
 
@@ -71,13 +82,35 @@ describe('Announcer with fake sockets and fake timers', () => {
 
   const gauge = async (name: string) => (await metrics.registry.getSingleMetric(name)!.get()).values.reduce((s, v) => s + v.value, 0);
 
-  it('a refused IPv6 group join leaves the address unannounced and failing, and a retry with backoff joins it', async () => {
-    links.joinFailures = ['ENOMEM', 'ENOMEM'];
+  it('IPv6 addresses are accepted by their solicited-node link-layer group; beyond the exact limit by all-multicast, and back', async () => {
+    announcer.close();
+    announcer = new Announcer({ sockets: links.factory(), log: pino({ level: 'silent' }), metrics, onAnnounced: (a) => announced.push(a), onClaim: () => undefined, ndpExactGroupsMax: 2 });
+    // ::1:200 and 2001:db8:2::200 share their low 24 bits, so one group.
+    const [a, b, c, d] = ['2001:db8:1::200', '2001:db8:2::200', '2001:db8:1::201', '2001:db8:1::202'].map(ip);
+    announcer.set([a!, b!, c!].map((address) => ({ address, interface: 'eth0' })));
+    expect(links.opened.map((o) => o.kind)).toEqual(['arp', 'ndp', 'icmp6']);
+    expect(links.memberships).toEqual(['3333ff000200', '3333ff000201']);
+    expect(links.allMulticast).toEqual([]);
+    announcer.set([a!, b!, c!, d!].map((address) => ({ address, interface: 'eth0' })));
+    expect(links.memberships).toEqual(['3333ff000200', '3333ff000201']);
+    expect(links.allMulticast).toEqual([true]);
+    // Dropping the group beyond the limit turns all-multicast off again; dropping a shared one keeps its group.
+    announcer.set([a!, c!].map((address) => ({ address, interface: 'eth0' })));
+    expect(links.allMulticast).toEqual([true, false]);
+    expect(links.memberships).toEqual(['3333ff000200', '3333ff000201']);
+    // The last IPv6 address closes both IPv6 sockets (which drops their memberships in the kernel).
+    announcer.set([]);
+    expect(links.opened.map((o) => `${o.kind}:${o.closed ? 'closed' : 'open'}`)).toEqual(['arp:closed', 'ndp:closed', 'icmp6:closed']);
+  });
+
+  it('a refused link-layer group falls back to all-multicast; when that is refused too the address is failing and retried with backoff', async () => {
+    links.membershipFailures = ['ENOBUFS', 'ENOBUFS', 'ENOBUFS'];
+    links.allMulticastFailures = ['ENOBUFS', 'ENOBUFS'];
     const v6 = ip('2001:db8:1::200');
     announcer.set([{ address: v6, interface: 'eth0' }]);
     expect(announcer.isAnnouncing(v6)).toBe(false);
     expect(announced).toEqual([]);
-    expect(announcer.failures()).toMatchObject([{ code: 'ENOMEM', attempts: 1, nextRetryMs: 250 }]);
+    expect(announcer.failures()).toMatchObject([{ code: 'ENOBUFS', attempts: 1, nextRetryMs: 250 }]);
     expect(await gauge('herald_speaker_announce_failing')).toBe(1);
     // A recompute in between does not hammer the kernel: the retry keeps its own backoff.
     announcer.set([{ address: v6, interface: 'eth0' }]);
@@ -86,7 +119,8 @@ describe('Announcer with fake sockets and fake timers', () => {
     expect(announcer.failures()).toMatchObject([{ attempts: 2, nextRetryMs: 500 }]);
     await vi.advanceTimersByTimeAsync(500);
     expect(announcer.isAnnouncing(v6)).toBe(true);
-    expect(links.joined.length).toBe(1);
+    expect(links.memberships).toEqual([]);
+    expect(links.allMulticast).toEqual([true]);
     expect(announced.map((a) => a.interface)).toEqual(['eth0']);
     expect(announcer.failures()).toEqual([]);
     expect(await gauge('herald_speaker_announce_failing')).toBe(0);
@@ -94,21 +128,22 @@ describe('Announcer with fake sockets and fake timers', () => {
   });
 
   it('an address no longer wanted stops being retried', async () => {
-    links.joinFailures = ['ENOMEM', 'ENOMEM', 'ENOMEM'];
+    links.membershipFailures = ['ENOBUFS', 'ENOBUFS', 'ENOBUFS'];
+    links.allMulticastFailures = ['ENOBUFS', 'ENOBUFS', 'ENOBUFS'];
     announcer.set([{ address: ip('2001:db8:1::201'), interface: 'eth0' }]);
     announcer.set([]);
     expect(announcer.failures()).toEqual([]);
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(links.joinFailures.length).toBe(2);
+    expect(links.allMulticastFailures.length).toBe(2);
   });
 
   it('a link re-created under the same name (new ifindex) gets a new responder; the old sockets are closed', async () => {
     const v4 = ip('192.0.2.200');
     announcer.set([{ address: v4, interface: 'eth0' }]);
-    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}`)).toEqual(['packet:2']);
+    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}`)).toEqual(['arp:2']);
     links.index.set('eth0', 9);
     announcer.set([{ address: v4, interface: 'eth0' }]);
-    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}:${o.closed ? 'closed' : 'open'}`)).toEqual(['packet:2:closed', 'packet:9:open']);
+    expect(links.opened.map((o) => `${o.kind}:${o.ifindex}:${o.closed ? 'closed' : 'open'}`)).toEqual(['arp:2:closed', 'arp:9:open']);
     expect(announcer.isAnnouncing(v4)).toBe(true);
     expect(announced.map((a) => a.mac)).toEqual(['02:00:00:00:00:02', '02:00:00:00:00:09']);
     // The same ifindex again: nothing is re-opened.

@@ -32,12 +32,14 @@ export interface AnnouncerOptions {
   ifindexOf?: (ifname: string) => number | undefined;
   /** Called when an address could not be started (it is not announced; a retry is scheduled). */
   onFailed?: (f: AnnounceFailure) => void;
+  /** Distinct solicited-node groups accepted one by one per interface before all-multicast (NDP_EXACT_GROUPS_MAX). */
+  ndpExactGroupsMax?: number;
   /** First retry after a failed start; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
 }
 
-/** An address this node should announce but cannot yet (e.g. ENOMEM joining its IPv6 group). */
+/** An address this node should announce but cannot yet (e.g. its interface refused a socket). */
 export interface AnnounceFailure {
   readonly announcement: Announcement;
   readonly code: string;
@@ -192,7 +194,10 @@ export class Announcer {
   private responder(ifname: string): InterfaceResponder {
     const existing = this.responderByName(ifname);
     if (existing) return existing;
-    const r = new InterfaceResponder(ifname, { sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim });
+    const r = new InterfaceResponder(ifname, {
+      sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim,
+      ...(this.o.ndpExactGroupsMax === undefined ? {} : { ndpExactGroupsMax: this.o.ndpExactGroupsMax }),
+    });
     const stale = this.responders.get(r.ifindex);
     if (stale && stale !== r) stale.close();
     this.responders.set(r.ifindex, r);
@@ -247,8 +252,7 @@ export class Announcer {
     const attempts = (before?.failure.attempts ?? 0) + 1;
     const base = this.o.retryBaseMs ?? 250;
     const nextRetryMs = Math.min(this.o.retryMaxMs ?? 30_000, base * 2 ** (attempts - 1));
-    const hint = code === 'ENOMEM' && d.address.family === 6 ? '; each IPv6 address joins a multicast group charged to net.core.optmem_max: raise that sysctl on the node' : '';
-    const failure: AnnounceFailure = { announcement: d, code, message: `${err.message}${hint}`, attempts, since: before?.failure.since ?? new Date(), nextRetryMs };
+    const failure: AnnounceFailure = { announcement: d, code, message: err.message, attempts, since: before?.failure.since ?? new Date(), nextRetryMs };
     const fields = { event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code, attempts, retryInMs: nextRetryMs, err: failure.message };
     // The first failure is an error; repeats are debug so a node stuck at ENOMEM does not flood its log.
     if (attempts === 1) this.o.log.error(fields, 'cannot announce on this interface; retrying with backoff');

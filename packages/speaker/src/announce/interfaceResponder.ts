@@ -1,15 +1,28 @@
 import {
-  addressBytes, addressFromBytes, decideArp, decideNdp, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, solicitedNodeMulticast,
+  addressBytes, decideArp, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, macToBytes, solicitedNodeMulticastMac,
   unsolicitedNeighborAdvertisement, type IPAddress, type MacAddress,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import { PacketType, type Icmp6Socket, type PacketSocket } from '../native/index.js';
+import { PacketType, type Icmp6Socket, type PacketProtocol, type PacketSocket } from '../native/index.js';
 import type { SpeakerMetrics } from '../metrics.js';
 
 export interface SocketFactory {
-  packet(ifname: string): PacketSocket;
+  /** 'arp': ARP frames; 'ndp': neighbour solicitations and advertisements (whole frames). */
+  packet(ifname: string, protocol: PacketProtocol): PacketSocket;
+  /** Only for sending neighbour advertisements: it must receive nothing ({ receive: false }). */
   icmp6(ifname: string): Icmp6Socket;
 }
+
+/**
+ * Distinct solicited-node link-layer groups (33:33:ff:xx:xx:xx) an interface is asked to accept one by one;
+ * beyond this the NDP socket switches the interface to all-multicast instead. Addresses share a group only
+ * when their low 24 bits are equal, so a contiguous pool needs one group per address. NICs filter a few
+ * dozen to a few thousand groups in hardware and fall back to all-multicast themselves beyond that, while
+ * the kernel keeps each socket's and each device's group list as a linked list walked on every change
+ * (adding 10,000 costs ~1 s of event loop, measured in bench/speaker/replyLatency.ts): exact groups pay
+ * off for small sets only.
+ */
+export const NDP_EXACT_GROUPS_MAX = 256;
 
 export interface Claim {
   readonly address: IPAddress;
@@ -20,9 +33,12 @@ export interface Claim {
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
 
 /**
- * Answers for the addresses this node owns on one interface: ARP through an AF_PACKET socket, NDP through
- * an ICMPv6 socket joined to each address's solicited-node group. Sockets open with the first address of
- * their family and close with the last. Decisions come from core; this class only moves bytes.
+ * Answers for the addresses this node owns on one interface: ARP through an AF_PACKET socket; NDP received
+ * on a second AF_PACKET socket (IPv6 NS/NA only, kernel BPF filter) that makes the interface accept each
+ * owned address's solicited-node link-layer group, or all multicast when there are more than
+ * `ndpExactGroupsMax` distinct groups, and answered through a send-only ICMPv6 socket. No IPv6 group is
+ * joined, so nothing is charged to net.core.optmem_max and no MLD report is sent. The IPv6 sockets open
+ * with the first IPv6 address and close with the last. Decisions come from core; this class moves bytes.
  */
 export class InterfaceResponder {
   readonly mac: MacAddress;
@@ -30,17 +46,23 @@ export class InterfaceResponder {
   readonly ifindex: number;
   private packet: PacketSocket | undefined;
   private icmp6: Icmp6Socket | undefined;
+  private ndp: PacketSocket | undefined;
   private readonly owned = new Map<string, IPAddress>();
-  private readonly groups = new Map<string, number>();
+  private ownedIPv6 = 0;
+  /** Owned addresses per solicited-node link-layer group. */
+  private readonly groups = new Map<MacAddress, number>();
+  /** The groups the interface accepts one by one (PACKET_MR_MULTICAST); the rest need all-multicast. */
+  private readonly exact = new Set<MacAddress>();
+  private allMulticast = false;
   /** Built once: the receive path runs for every ARP/NDP packet on the LAN. */
   private readonly context: { interfaceMac: MacAddress; owns: (ip: IPAddress) => boolean };
 
   constructor(
     readonly ifname: string,
-    private readonly o: { sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void },
+    private readonly o: { sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void; ndpExactGroupsMax?: number },
   ) {
     // Opening the ARP socket also tells us the interface MAC; keep it open while the responder lives.
-    this.packet = o.sockets.packet(ifname);
+    this.packet = o.sockets.packet(ifname, 'arp');
     this.mac = macFromBytes(new Uint8Array(this.packet.mac));
     this.ifindex = this.packet.ifindex;
     this.context = { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) };
@@ -58,27 +80,27 @@ export class InterfaceResponder {
     return this.owned.has(key(a));
   }
 
+  /** How the interface is made to accept solicitations: exact link-layer groups and whether all-multicast is on. */
+  get multicastFilter(): { groups: number; exact: number; allMulticast: boolean } {
+    return { groups: this.groups.size, exact: this.exact.size, allMulticast: this.allMulticast };
+  }
+
   /**
-   * Starts answering for `a`. All or nothing: the address counts as owned only once its IPv6
-   * solicited-node group is joined, so a failed join (ENOMEM when net.core.optmem_max is exhausted)
-   * throws with nothing changed and the caller's retry really retries.
+   * Starts answering for `a`. All or nothing: an IPv6 address counts as owned only once the interface
+   * accepts its solicited-node group (exactly or by all-multicast), so a failure throws with nothing
+   * changed and the caller's retry really retries.
    */
   add(a: IPAddress): void {
     if (this.owned.has(key(a))) return;
     if (a.family === 6) {
-      const icmp6 = this.ensureIcmp6();
-      const g = solicitedNodeMulticast(a);
-      const gk = key(g);
-      const n = this.groups.get(gk) ?? 0;
-      if (n === 0) {
-        try {
-          icmp6.joinGroup(addressBytes(g));
-        } catch (e) {
-          if (this.groups.size === 0) this.closeIcmp6();
-          throw e;
-        }
+      this.ensureIcmp6();
+      try {
+        this.acceptGroup(solicitedNodeMulticastMac(a));
+      } catch (e) {
+        if (this.ownedIPv6 === 0) this.closeIPv6();
+        throw e;
       }
-      this.groups.set(gk, n + 1);
+      this.ownedIPv6++;
     }
     this.owned.set(key(a), a);
   }
@@ -86,17 +108,66 @@ export class InterfaceResponder {
   remove(a: IPAddress): void {
     if (!this.owned.delete(key(a))) return;
     if (a.family === 6) {
-      const gk = key(solicitedNodeMulticast(a));
-      const n = (this.groups.get(gk) ?? 1) - 1;
-      if (n <= 0) {
-        this.groups.delete(gk);
-        try {
-          this.icmp6?.leaveGroup(addressBytes(solicitedNodeMulticast(a)));
-        } catch {
-          // The interface may be gone; nothing to leave.
-        }
-      } else this.groups.set(gk, n);
-      if (![...this.owned.values()].some((x) => x.family === 6)) this.closeIcmp6();
+      this.ownedIPv6--;
+      if (this.ownedIPv6 === 0) {
+        // Closing the socket drops every membership it holds, all-multicast included.
+        this.closeIPv6();
+        return;
+      }
+      this.releaseGroup(solicitedNodeMulticastMac(a));
+    }
+  }
+
+  /** Counts one more address in `group`; a new group is accepted exactly while there is room, else by all-multicast. */
+  private acceptGroup(group: MacAddress): void {
+    const n = this.groups.get(group) ?? 0;
+    if (n > 0) {
+      this.groups.set(group, n + 1);
+      return;
+    }
+    const ndp = this.ndp!;
+    if (this.exact.size < (this.o.ndpExactGroupsMax ?? NDP_EXACT_GROUPS_MAX)) {
+      try {
+        ndp.addMembership(macToBytes(group));
+        this.exact.add(group);
+        this.groups.set(group, 1);
+        return;
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        this.o.log.warn({ event: 'ndpGroupRefused', interface: this.ifname, group, code: err.code, err: err.message }, 'interface refused a link-layer multicast group; accepting all multicast instead');
+      }
+    }
+    if (!this.allMulticast) {
+      ndp.setAllMulticast(true);
+      this.allMulticast = true;
+      this.o.log.info({ event: 'ndpAllMulticast', interface: this.ifname, groups: this.groups.size + 1, exactGroupsMax: this.o.ndpExactGroupsMax ?? NDP_EXACT_GROUPS_MAX }, 'more solicited-node groups than exact filtering takes: the interface accepts all multicast');
+    }
+    this.groups.set(group, 1);
+  }
+
+  private releaseGroup(group: MacAddress): void {
+    const n = (this.groups.get(group) ?? 1) - 1;
+    if (n > 0) {
+      this.groups.set(group, n);
+      return;
+    }
+    this.groups.delete(group);
+    if (this.exact.delete(group)) {
+      try {
+        this.ndp?.dropMembership(macToBytes(group));
+      } catch {
+        // The interface may be gone; nothing to drop.
+      }
+    }
+    if (this.allMulticast && this.exact.size === this.groups.size) {
+      // Every remaining group is accepted exactly again.
+      try {
+        this.ndp?.setAllMulticast(false);
+      } catch {
+        // As above.
+      }
+      this.allMulticast = false;
+      this.o.log.info({ event: 'ndpAllMulticastOff', interface: this.ifname, groups: this.groups.size }, 'every solicited-node group is filtered exactly again');
     }
   }
 
@@ -123,28 +194,49 @@ export class InterfaceResponder {
 
   close(): void {
     this.packet?.close();
-    this.icmp6?.close();
     this.packet = undefined;
-    this.icmp6 = undefined;
+    this.closeIPv6();
   }
 
-  private closeIcmp6(): void {
+  private closeIPv6(): void {
     this.icmp6?.close();
+    this.ndp?.close();
     this.icmp6 = undefined;
+    this.ndp = undefined;
+    this.groups.clear();
+    this.exact.clear();
+    this.allMulticast = false;
   }
 
+  /** Opens the NDP receive socket and the send-only ICMPv6 socket together, on this responder's link. */
   private ensureIcmp6(): Icmp6Socket {
-    if (this.icmp6) return this.icmp6;
-    const icmp6 = this.o.sockets.icmp6(this.ifname);
-    if (icmp6.ifindex !== this.ifindex) {
+    if (this.icmp6 && this.ndp) return this.icmp6;
+    this.closeIPv6();
+    const recreated = (ifindex: number) =>
       // The name now belongs to another link than the ARP socket's: the announcer re-creates the responder.
-      icmp6.close();
-      throw Object.assign(new Error(`${this.ifname} was re-created (ifindex ${this.ifindex} → ${icmp6.ifindex})`), { code: 'ENODEV', syscall: 'socket' });
+      Object.assign(new Error(`${this.ifname} was re-created (ifindex ${this.ifindex} → ${ifindex})`), { code: 'ENODEV', syscall: 'socket' });
+    const ndp = this.o.sockets.packet(this.ifname, 'ndp');
+    if (ndp.ifindex !== this.ifindex) {
+      ndp.close();
+      throw recreated(ndp.ifindex);
     }
+    let icmp6: Icmp6Socket;
+    try {
+      icmp6 = this.o.sockets.icmp6(this.ifname);
+    } catch (e) {
+      ndp.close();
+      throw e;
+    }
+    if (icmp6.ifindex !== this.ifindex) {
+      ndp.close();
+      icmp6.close();
+      throw recreated(icmp6.ifindex);
+    }
+    this.ndp = ndp;
     this.icmp6 = icmp6;
-    icmp6.start(
-      (m) => this.onNdp(m.payload, m.source, m.destination, m.hopLimit),
-      (e) => this.o.log.warn({ event: 'socketError', interface: this.ifname, code: e.code, syscall: e.syscall }, 'ICMPv6 socket error'),
+    ndp.start(
+      (frame, type) => this.onNdp(frame, type),
+      (e) => this.o.log.warn({ event: 'socketError', interface: this.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'),
     );
     return icmp6;
   }
@@ -181,9 +273,13 @@ export class InterfaceResponder {
     this.act(d, 'IPv4', () => d.kind === 'reply' && this.packet?.send(d.frame));
   }
 
-  private onNdp(payload: Buffer, source: Buffer, destination: Buffer, hopLimit: number): void {
-    const meta = { source: addressFromBytes(new Uint8Array(source)), destination: addressFromBytes(new Uint8Array(destination)), hopLimit };
-    const d = decideNdp(new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength), meta, this.context);
+  private onNdp(frame: Buffer, type: PacketType): void {
+    // Only seen with the interface in promiscuous mode (a capture): a unicast frame for another station.
+    if (type === PacketType.otherHost) {
+      this.o.metrics.ignored.inc({ reason: 'OtherHost' });
+      return;
+    }
+    const d = decideNdpFrame(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), this.context);
     this.act(d, 'IPv6', () => d.kind === 'reply' && this.icmp6?.send(d.payload, addressBytes(d.to)));
   }
 }

@@ -26,6 +26,9 @@ interface RawSocket {
 
 export interface RawPacketSocket extends RawSocket {
   send(frame: Uint8Array): number;
+  addMembership(mac: Uint8Array): void;
+  dropMembership(mac: Uint8Array): void;
+  setAllMulticast(on: boolean): void;
   /** Replaces the callbacks if already started. Throws EBADF once closed. */
   start(onFrame: (frame: Buffer, packetType: number) => void, onError?: ErrorCallback): void;
 }
@@ -42,6 +45,6 @@ export interface RawIcmp6Socket extends RawSocket {
 }
 
 export interface NativeAddon {
-  PacketSocket: new (ifname: string) => RawPacketSocket;
-  Icmp6Socket: new (ifname: string) => RawIcmp6Socket;
+  PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp') => RawPacketSocket;
+  Icmp6Socket: new (ifname: string, options?: { receive?: boolean }) => RawIcmp6Socket;
 }

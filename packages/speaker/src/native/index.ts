@@ -45,10 +45,15 @@ export type PacketType = (typeof PacketType)[keyof typeof PacketType];
 /** Without an error callback, receive errors (ENETDOWN when the link drops) become process warnings. */
 const warn: ErrorCallback = (error) => process.emitWarning(error);
 
+/** What a PacketSocket receives: Ethernet/IPv4 ARP, or IPv6 Neighbor Solicitations and Advertisements. */
+export type PacketProtocol = 'arp' | 'ndp';
+
 /**
- * AF_PACKET socket on one Ethernet interface that receives Ethernet/IPv4 ARP frames only (kernel BPF
- * filter), never outgoing ones, and sends whole Ethernet frames. Needs CAP_NET_RAW. A started socket stays
- * alive (and keeps the process alive) until stop() or close(); close() is idempotent and safe anywhere.
+ * AF_PACKET socket on one Ethernet interface that receives one protocol only (kernel BPF filter), never
+ * outgoing frames, and sends whole Ethernet frames. 'arp': Ethernet/IPv4 ARP. 'ndp': ICMPv6 types 135/136
+ * directly after the IPv6 header with hop limit 255 (checksum not verified: the caller must). Needs
+ * CAP_NET_RAW. A started socket stays alive (and keeps the process alive) until stop() or close(); close()
+ * is idempotent and safe anywhere.
  */
 export class PacketSocket {
   readonly interface: string;
@@ -58,8 +63,8 @@ export class PacketSocket {
   readonly #raw: RawPacketSocket;
 
   /** Throws NativeSocketError: ENODEV (no such interface), EPERM (no CAP_NET_RAW), … */
-  constructor(ifname: string) {
-    this.#raw = new (addon().PacketSocket)(ifname);
+  constructor(ifname: string, protocol: PacketProtocol = 'arp') {
+    this.#raw = new (addon().PacketSocket)(ifname, protocol);
     this.interface = this.#raw.interface;
     this.ifindex = this.#raw.ifindex;
     this.mac = this.#raw.mac;
@@ -70,7 +75,25 @@ export class PacketSocket {
     return this.#raw.send(frame);
   }
 
-  /** Delivers each received ARP frame (Ethernet header included) with its packet type. */
+  /**
+   * Makes the interface accept a link-layer multicast group (PACKET_MR_MULTICAST) while this socket is
+   * open; the kernel counts repeats. Not charged to net.core.optmem_max; sends no MLD report.
+   */
+  addMembership(mac: Uint8Array): void {
+    this.#raw.addMembership(mac);
+  }
+
+  /** Undoes one addMembership; one never added throws EADDRNOTAVAIL. */
+  dropMembership(mac: Uint8Array): void {
+    this.#raw.dropMembership(mac);
+  }
+
+  /** PACKET_MR_ALLMULTI on or off: the interface accepts every multicast frame while on. Idempotent. */
+  setAllMulticast(on: boolean): void {
+    this.#raw.setAllMulticast(on);
+  }
+
+  /** Delivers each received frame (Ethernet header included) with its packet type. */
   start(onFrame: (frame: Buffer, packetType: PacketType) => void, onError: ErrorCallback = warn): void {
     this.#raw.start(onFrame as (frame: Buffer, packetType: number) => void, onError);
   }
@@ -105,8 +128,9 @@ export class Icmp6Socket {
   readonly mac: Buffer;
   readonly #raw: RawIcmp6Socket;
 
-  constructor(ifname: string) {
-    this.#raw = new (addon().Icmp6Socket)(ifname);
+  /** `receive: false`: a socket only for sending, which queues nothing (every ICMPv6 type blocked). */
+  constructor(ifname: string, options: { receive?: boolean } = {}) {
+    this.#raw = new (addon().Icmp6Socket)(ifname, options);
     this.interface = this.#raw.interface;
     this.ifindex = this.#raw.ifindex;
     this.mac = this.#raw.mac;
