@@ -6,14 +6,16 @@
 // set, NDP on the IPv6 set, for addresses owned first / in the middle / last, against a baseline that
 // owns 10 + 10. Latency is taken twice: round trip at the client (fixtures/neighbourProbe.mjs, user
 // space) and request-in → reply-out at the node's eth0 (tcpdump kernel timestamps): the speaker's own time.
-// Phase "capacity" first runs the same set with the namespace's default net.core.optmem_max.
+// Every phase runs with the node namespace's default sysctls (recorded): NDP is received on an AF_PACKET
+// socket with link-layer multicast membership, which net.core.optmem_max does not limit. Phase "large"
+// uses the speaker's default (all-multicast beyond NDP_EXACT_GROUPS_MAX distinct groups); phase
+// "largeExactGroups" forces one exact link-layer group per address to show what that costs.
 // Run: node --import tsx bench/speaker/replyLatency.ts     (root)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { release } from 'node:os';
 import { join } from 'node:path';
 import { Lan, type LanNode } from '../../test/lan/lan.js';
 import { waitFor, type Spawned } from '../../test/processes.js';
-import { mustRun, run } from '../../test/run.js';
+import { run } from '../../test/run.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
 import { checkBuild, processMemory } from './speakerBench.js';
@@ -23,7 +25,6 @@ const HOST = join(import.meta.dirname, 'fixtures/announcerHost.ts');
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const V6_COUNT = Number(process.env.REPLY_LATENCY_V6 ?? 10_000);
 const ROUNDS = Number(process.env.REPLY_LATENCY_ROUNDS ?? 200);
-const RAISED_OPTMEM = 1 << 20;
 
 const v4: string[] = [];
 for (const prefix of ['198.51.100', '203.0.113', '192.0.2']) {
@@ -44,8 +45,9 @@ interface HostReport {
   failuresByCode: Record<string, number>;
   setMs: number;
   longestEventLoopTurnMs: number;
-  joinGroupCalls: number;
-  joinGroupMs: number;
+  linkGroupCalls: number;
+  linkGroupMs: number;
+  allMulticast: boolean;
   idleRssKiB: number;
   idleHeapUsedKiB: number;
   ownedHeapUsedKiB: number;
@@ -54,10 +56,11 @@ interface HostReport {
 }
 
 /** Starts announcerHost owning `addresses`; resolves once every address is owned and the bursts are over. */
-async function startHost(lan: Lan, node: LanNode, name: string, addresses: string[]): Promise<{ proc: Spawned; report: HostReport; finish: () => Promise<Released> }> {
+async function startHost(lan: Lan, node: LanNode, name: string, addresses: string[], exactGroups?: number): Promise<{ proc: Spawned; report: HostReport; finish: () => Promise<Released> }> {
   const file = join(lan.logDir, `${name}.addresses`);
   writeFileSync(file, `${addresses.join('\n')}\n`);
-  const proc = lan.spawn(node, [process.execPath, '--expose-gc', '--import', 'tsx', HOST, 'eth0', file], { logName: `announcer-${name}` });
+  const env = exactGroups === undefined ? [] : ['env', `HOST_EXACT_GROUPS=${exactGroups}`];
+  const proc = lan.spawn(node, [...env, process.execPath, '--expose-gc', '--import', 'tsx', HOST, 'eth0', file], { logName: `announcer-${name}` });
   const lines = () => readFileSync(proc.logFile, 'utf8').split('\n').filter((l) => l.startsWith('{') && !l.includes('"level"'));
   let report: HostReport | undefined;
   await waitFor(`announcerHost (${name}) to own its addresses`, () => {
@@ -77,8 +80,8 @@ async function startHost(lan: Lan, node: LanNode, name: string, addresses: strin
 interface Released {
   releaseMs?: number;
   longestEventLoopTurnMs?: number;
-  leaveGroupCalls?: number;
-  leaveGroupMs?: number;
+  linkGroupDropCalls?: number;
+  linkGroupDropMs?: number;
 }
 
 type Groups = Record<string, { kind: 'arp' | 'ndp'; targets: string[] }>;
@@ -136,11 +139,6 @@ async function measure(lan: Lan, node: LanNode, name: string, groups: Groups, ho
   return { groups: figures, rssDuringProbeKiB: rssDuringKiB, load1: [load1Before, loadAverage()[0]!] };
 }
 
-const kernelAtLeast = (major: number, minor: number) => {
-  const [a, b] = release().split('.').map((x) => parseInt(x, 10)) as [number, number];
-  return a > major || (a === major && b >= minor);
-};
-
 const started = Date.now();
 const env = machine();
 checkBuild();
@@ -156,35 +154,12 @@ process.once('SIGTERM', onSignal);
 try {
   lan = await Lan.create({ nodes: 1 });
   const node = lan.nodes[0]!;
-  const optmem = async () => Number((await lan!.exec(node.netns, ['sysctl', '-n', 'net.core.optmem_max'])).trim());
+  const sysctl = async (name: string) => (await lan!.exec(node.netns, ['sysctl', '-n', name])).trim();
   const all = [...v4, ...v6];
+  const sysctls = Object.fromEntries(await Promise.all(['net.core.optmem_max', 'net.core.rmem_default'].map(async (n) => [n, await sysctl(n)])));
+  results.nodeSysctls = { ...sysctls, note: 'the node namespace\'s values, untouched by this benchmark' };
 
-  // 1. Capacity with the namespace's defaults: how many of the addresses can the announcer own?
-  const defaultOptmem = await optmem();
-  log(`capacity: owning ${v4.length} IPv4 + ${v6.length} IPv6 with net.core.optmem_max=${defaultOptmem}`);
-  {
-    const host = await startHost(lan, node, 'capacity', all);
-    const released = await host.finish();
-    results.capacityWithDefaults = {
-      netCoreOptmemMax: defaultOptmem,
-      ...host.report, released,
-      note: 'each owned IPv6 address joins its solicited-node group on the ICMPv6 socket; Linux charges each membership to the socket option memory (net.core.optmem_max)',
-    };
-    log(`capacity: owned ${host.report.owned} (IPv6 ${host.report.ownedIPv6}/${v6.length}), failures ${JSON.stringify(host.report.failuresByCode)}`);
-  }
-
-  // 2. Room for 10,000 groups: net.core.optmem_max is per network namespace since Linux 6.9, so raising it
-  // inside the node namespace leaves the host's value alone (checked before and after).
-  if (!kernelAtLeast(6, 9)) throw new Error(`kernel ${release()}: net.core.optmem_max is not per namespace before 6.9; not raising it`);
-  const hostOptmemBefore = Number(readFileSync('/proc/sys/net/core/optmem_max', 'utf8'));
-  await lan.exec(node.netns, ['sysctl', '-q', '-w', `net.core.optmem_max=${RAISED_OPTMEM}`]);
-  const hostOptmemAfter = Number(readFileSync('/proc/sys/net/core/optmem_max', 'utf8'));
-  if (hostOptmemAfter !== hostOptmemBefore) {
-    await mustRun('sysctl', ['-q', '-w', `net.core.optmem_max=${hostOptmemBefore}`]);
-    throw new Error('net.core.optmem_max changed outside the namespace; restored it and stopped');
-  }
-
-  // 3. Baseline: 10 + 10 owned.
+  // 1. Baseline: 10 + 10 owned.
   {
     const small = [...v4.slice(0, 10), ...v6.slice(0, 10)];
     log('baseline: owning 10 IPv4 + 10 IPv6');
@@ -195,10 +170,11 @@ try {
     results.baseline = { owned: host.report.owned, idleRssKiB: host.report.idleRssKiB, ownedRssKiB: host.report.ownedRssAfterBurstsKiB, setMs: host.report.setMs, released, ...m };
   }
 
-  // 4. The large set.
-  {
-    log(`large: owning ${v4.length} IPv4 + ${v6.length} IPv6 with net.core.optmem_max=${await optmem()} in the node namespace`);
-    const host = await startHost(lan, node, 'large', all);
+  // 2. The large set, with the speaker's default multicast filtering and with one exact group per address.
+  for (const [phase, exactGroups] of [['large', undefined], ['largeExactGroups', V6_COUNT]] as const) {
+    log(`${phase}: owning ${v4.length} IPv4 + ${v6.length} IPv6 (exact link-layer groups: ${exactGroups ?? 'speaker default'})`);
+    const host = await startHost(lan, node, phase, all, exactGroups);
+    if (host.report.owned !== all.length) throw new Error(`${phase}: owned ${host.report.owned} of ${all.length}: ${JSON.stringify(host.report.failuresByCode)}`);
     const slice = (list: string[], at: 'start' | 'middle' | 'end') => {
       const n = 20;
       const from = at === 'start' ? 0 : at === 'middle' ? Math.floor(list.length / 2) - n / 2 : list.length - n;
@@ -209,18 +185,17 @@ try {
       groups[`arp:${at}`] = { kind: 'arp', targets: slice(v4, at) };
       groups[`ndp:${at}`] = { kind: 'ndp', targets: slice(v6, at) };
     }
-    const m = await measure(lan, node, 'large', groups, host.report.pid);
+    const m = await measure(lan, node, phase, groups, host.report.pid);
     const released = await host.finish();
-    results.large = {
-      netCoreOptmemMaxInNodeNamespace: RAISED_OPTMEM,
+    results[phase] = {
       ...host.report,
       released,
       eventLoop: {
         ownAllMs: host.report.setMs,
-        ofWhichKernelJoinMs: host.report.joinGroupMs,
+        ofWhichLinkGroupMs: host.report.linkGroupMs,
         longestTurnMs: host.report.longestEventLoopTurnMs,
         releaseAllMs: released.releaseMs ?? null,
-        ofWhichKernelLeaveMs: released.leaveGroupMs ?? null,
+        ofWhichLinkGroupDropMs: released.linkGroupDropMs ?? null,
         longestTurnWhileReleasingMs: released.longestEventLoopTurnMs ?? null,
         note: 'the Announcer applies changes in chunks of 200 per event-loop turn; longestTurnMs is the worst wait heartbeats and replies saw (dead-after is 500 ms by default)',
       },

@@ -174,7 +174,7 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
     await waitFor(`${ip} answered from the re-created ${ifname}`, async () => (await world.lan.arping(ip, { count: 1 })).replies.includes('02:48:52:4d:00:02'), { timeoutMs: 8_000, intervalMs: 200 });
   }, 60_000);
 
-  it('an IPv6 group join the kernel refuses (optmem_max exhausted) is surfaced, not reported as announced, and retried until it works', async () => {
+  it('an NDP socket the kernel refuses (optmem_max exhausted: its BPF filter needs option memory) is surfaced, not reported as announced, and retried until it works', async () => {
     const optmem = async (value: string) => {
       for (const n of world.lan.nodes) await world.lan.exec(n.netns, ['sysctl', '-q', '-w', `net.core.optmem_max=${value}`]);
     };
@@ -187,7 +187,7 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
       const ip = (await world.waitForAddress('nd6', 2)).find((a) => a.includes(':'));
       const owner = expectedOwner(names, ip!);
       const node = world.nodeByName(owner);
-      await waitFor(`${owner} to report the failed join`, async () => {
+      await waitFor(`${owner} to report the refused socket`, async () => {
         const m = await world.speakerMetrics(node);
         // The IPv6 address at least; its IPv4 twin fails too when the node had no packet socket open yet (the BPF
         // filter needs option memory as well).

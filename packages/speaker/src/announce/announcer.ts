@@ -252,7 +252,9 @@ export class Announcer {
     const attempts = (before?.failure.attempts ?? 0) + 1;
     const base = this.o.retryBaseMs ?? 250;
     const nextRetryMs = Math.min(this.o.retryMaxMs ?? 30_000, base * 2 ** (attempts - 1));
-    const failure: AnnounceFailure = { announcement: d, code, message: err.message, attempts, since: before?.failure.since ?? new Date(), nextRetryMs };
+    // Socket option memory also holds each socket's BPF filter: ENOMEM opening one means it ran out.
+    const hint = code === 'ENOMEM' ? '; the kernel refused socket option memory (net.core.optmem_max): raise that sysctl on the node' : '';
+    const failure: AnnounceFailure = { announcement: d, code, message: `${err.message}${hint}`, attempts, since: before?.failure.since ?? new Date(), nextRetryMs };
     const fields = { event: 'announceFailed', address: formatAddress(d.address), interface: d.interface, code, attempts, retryInMs: nextRetryMs, err: failure.message };
     // The first failure is an error; repeats are debug so a node stuck at ENOMEM does not flood its log.
     if (attempts === 1) this.o.log.error(fields, 'cannot announce on this interface; retrying with backoff');
