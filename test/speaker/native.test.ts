@@ -206,6 +206,43 @@ describe('herald_net native addon', () => {
     expect(packets.some((l) => l.includes('echo request'))).toBe(true);
   });
 
+  it('the NDP packet socket passes only NS/NA at hop limit 255 right after the IPv6 header, and holds link-layer groups without joining any IPv6 group', async () => {
+    lan = await Lan.create({ nodes: 1 });
+    const n1 = lan.nodes[0]!;
+    const p = startFixture(lan, n1, ['receive-ndp', 'eth0', VIP6]);
+    expect(await waitForEvent(p, 'ready', (e) => e.event === 'ready')).toMatchObject({ mac: n1.mac, ifindex: await ifindex(lan, n1) });
+    const maddr = async () => lan!.exec(n1.netns, ['ip', 'maddr', 'show', 'dev', 'eth0']);
+    const allmulti = async () => (JSON.parse(await lan!.exec(n1.netns, ['ip', '-d', '-j', 'link', 'show', 'eth0'])) as [{ allmulti: number }])[0].allmulti;
+    const igmp6Group = 'ff0200000000000000000001ff000200';
+    expect(await maddr()).not.toContain('33:33:ff:00:02:00');
+    expect(await allmulti()).toBe(0);
+
+    // The client sends frames the filter must drop, then a valid NS; only the NS may reach JS.
+    const probe = await runFixture(lan, lan.client, ['ndp-filter-probe', 'eth0', VIP6]);
+    expect(probe.find((e) => e.event === 'sent')?.bytes).toHaveLength(5);
+    const valid = await waitForEvent(p, 'the valid NS', (e) => e.event === 'frame' && e.target === VIP6);
+    expect(valid).toMatchObject({ etherType: 0x86dd, nextHeader: 58, hopLimit: 255, type: 135, destination: SOLICITED_NODE, packetType: 2 });
+    // The kernel's own traffic (the client's MLD reports, behind a Hop-by-Hop header) is dropped as well.
+    const frames = events(p).filter((e) => e.event === 'frame');
+    expect(frames.filter((e) => String(e.target).startsWith('2001:db8:1::2:'))).toEqual([]);
+    expect(frames.every((e) => e.nextHeader === 58 && e.hopLimit === 255 && (e.type === 135 || e.type === 136))).toBe(true);
+
+    p.kill('SIGUSR2');
+    expect(await waitForEvent(p, 'member', (e) => e.event === 'member')).toMatchObject({ group: '33:33:ff:00:02:00' });
+    expect(await maddr()).toMatch(/link\s+33:33:ff:00:02:00/);
+    // No IPv6 group joined: nothing charged to optmem_max, no MLD report.
+    expect(await lan.exec(n1.netns, ['cat', '/proc/net/igmp6'])).not.toContain(igmp6Group);
+    p.kill('SIGUSR2');
+    await waitForEvent(p, 'allmulti', (e) => e.event === 'allmulti');
+    expect(await allmulti()).toBe(1);
+
+    // Closing the socket gives both back.
+    p.kill('SIGTERM');
+    await p.exited;
+    expect(await maddr()).not.toContain('33:33:ff:00:02:00');
+    expect(await allmulti()).toBe(0);
+  });
+
   it('opening either socket on a missing interface throws ENODEV with errno and syscall; the process carries on', async () => {
     lan = await Lan.create({ nodes: 1 });
     const n1 = lan.nodes[0]!;
