@@ -1,5 +1,5 @@
-// herald_net: the speaker's native addon. Two socket kinds and nothing else; see packet_socket.h and
-// icmp6_socket.h. Loaded only by packages/speaker/src/native/index.ts.
+// herald_net: the speaker's native addon. Three socket kinds and nothing else; see packet_socket.h,
+// icmp6_socket.h and netlink_events.h. Loaded only by packages/speaker/src/native/index.ts.
 #ifndef __linux__
 #error "herald_net needs Linux (AF_PACKET, raw ICMPv6 sockets)"
 #endif
@@ -7,6 +7,7 @@
 #include <napi.h>
 
 #include "icmp6_socket.h"
+#include "netlink_events.h"
 #include "packet_socket.h"
 
 namespace {
@@ -14,6 +15,7 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", herald::PacketSocket::Define(env));
   exports.Set("Icmp6Socket", herald::Icmp6Socket::Define(env));
+  exports.Set("NetlinkEvents", herald::NetlinkEvents::Define(env));
   return exports;
 }
 

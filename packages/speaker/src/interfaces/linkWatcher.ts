@@ -1,6 +1,7 @@
 import { excludedBy, formatAddress, addressFromBytes, type InterfacePattern, type LinkFacts } from '@herald/core';
 import nl from 'netlink';
 import type { Logger } from 'pino';
+import { NetlinkEvents } from '../native/index.js';
 
 /** Requested receive buffer of the event socket; see start(). */
 const EVENT_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -8,42 +9,42 @@ const EVENT_BUFFER_BYTES = 8 * 1024 * 1024;
 /**
  * The node's links and addresses through rtnetlink: a full dump at start and again (debounced) after any
  * link or address event, so the picture is never assembled from partial updates. ENOBUFS or any socket
- * error also triggers a re-dump. Links matching an exclude pattern (pod veths, CNI bridges and tunnels)
+ * error also triggers a re-dump. Events come from herald_net's NetlinkEvents: the `netlink` npm addon
+ * aborted the process when its event socket overflowed (ENOBUFS; its error path built an exception from
+ * a NULL syscall name), so that library is used for dumps only. Links matching an exclude pattern (pod veths, CNI bridges and tunnels)
  * are dropped from every dump, so creating and deleting them never reports a change.
  */
 export class LinkWatcher {
   /** Dumps only: a multicast event arriving in the middle of a multipart dump breaks the library's parser. */
   private dumper: ReturnType<typeof nl.createRtNetlink> | undefined;
   /** Events only: they just trigger a re-dump. */
-  private events: ReturnType<typeof nl.createRtNetlink> | undefined;
+  private events: NetlinkEvents | undefined;
   private timer: NodeJS.Timeout | undefined;
   private links: LinkFacts[] = [];
   private closed = false;
 
-  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number; exclude?: readonly InterfacePattern[] }) {}
+  constructor(private readonly o: { log: Logger; onChange: (links: LinkFacts[]) => void; debounceMs?: number; exclude?: readonly InterfacePattern[]; eventBufferBytes?: number }) {}
 
   async start(): Promise<LinkFacts[]> {
     this.dumper = nl.createRtNetlink();
     this.dumper.socket.on('error', (e: Error) => this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink dump socket error'));
-    const events = nl.createRtNetlink();
+    // Pod churn on a busy node produces bursts of link/address events; a large buffer makes overflow rare
+    // (the kernel caps it at 2 × net.core.rmem_max). Overflow is handled anyway: ENOBUFS, then a re-dump.
+    const events = new NetlinkEvents(this.o.eventBufferBytes ?? EVENT_BUFFER_BYTES);
     this.events = events;
-    // Pod churn on a busy node produces bursts of link/address events. If they overflow the socket, the
-    // kernel flags ENOBUFS, and the `netlink` addon aborts the process when libuv reports that flag on
-    // poll (its error path builds an exception from a NULL syscall name). A large buffer keeps bursts of
-    // hundreds of links from overflowing; the kernel caps it at 2 × net.core.rmem_max.
-    try {
-      events.socket.socket.setRecvBufferSize(EVENT_BUFFER_BYTES);
-      this.o.log.debug({ event: 'netlinkBuffer', bytes: events.socket.socket.getRecvBufferSize() }, 'netlink event socket buffer');
-    } catch (e) {
-      this.o.log.warn({ event: 'netlinkError', err: (e as Error).message }, 'could not enlarge the netlink event socket buffer');
-    }
-    for (const group of ['LINK', 'IPV4_IFADDR', 'IPV6_IFADDR'] as const) events.socket.addMembership(nl.rt.MulticastGroups[group]);
-    events.socket.on('message', () => this.schedule());
-    events.socket.on('error', (e: Error) => {
-      // ENOBUFS means events were lost: a full re-dump recovers the picture.
-      this.o.log.warn({ event: 'netlinkError', err: e.message }, 'netlink event socket error; re-reading links');
-      this.schedule();
-    });
+    this.o.log.debug({ event: 'netlinkBuffer', bytes: events.receiveBufferBytes }, 'netlink event socket buffer');
+    events.start(
+      () => this.schedule(),
+      (e) => {
+        if (e.code === 'ENOBUFS') {
+          // The kernel dropped events: only a full re-dump recovers the picture.
+          this.o.log.warn({ event: 'netlinkOverflow', code: e.code, bytes: events.receiveBufferBytes }, 'netlink event overflow; re-reading links');
+        } else {
+          this.o.log.warn({ event: 'netlinkError', code: e.code, err: e.message }, 'netlink event socket error; re-reading links');
+        }
+        this.schedule();
+      },
+    );
     this.links = await this.dump();
     return this.links;
   }
@@ -56,7 +57,7 @@ export class LinkWatcher {
     this.closed = true;
     clearTimeout(this.timer);
     this.dumper?.socket.close();
-    this.events?.socket.close();
+    this.events?.close();
   }
 
   private dumping = false;

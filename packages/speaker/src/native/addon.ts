@@ -44,7 +44,15 @@ export interface RawIcmp6Socket extends RawSocket {
   ): void;
 }
 
+export interface RawNetlinkEvents {
+  readonly receiveBufferBytes: number;
+  start(onMessage: (bytes: number) => void, onError?: ErrorCallback): void;
+  stop(): void;
+  close(): void;
+}
+
 export interface NativeAddon {
   PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp') => RawPacketSocket;
   Icmp6Socket: new (ifname: string, options?: { receive?: boolean }) => RawIcmp6Socket;
+  NetlinkEvents: new (receiveBufferBytes?: number) => RawNetlinkEvents;
 }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { ErrorCallback, NativeAddon, RawIcmp6Socket, RawPacketSocket } from './addon.js';
+import type { ErrorCallback, NativeAddon, RawIcmp6Socket, RawNetlinkEvents, RawPacketSocket } from './addon.js';
 
 export type { ErrorCallback, NativeSocketError } from './addon.js';
 
@@ -153,6 +153,36 @@ export class Icmp6Socket {
 
   start(onMessage: (message: Icmp6Message) => void, onError: ErrorCallback = warn): void {
     this.#raw.start((payload, source, destination, hopLimit, ifindex) => onMessage({ payload, source, destination, hopLimit, ifindex }), onError);
+  }
+
+  stop(): void {
+    this.#raw.stop();
+  }
+
+  close(): void {
+    this.#raw.close();
+  }
+}
+
+/**
+ * rtnetlink link and address change notifications (RTMGRP_LINK, RTMGRP_IPV4_IFADDR, RTMGRP_IPV6_IFADDR),
+ * unparsed: a caller re-reads the links after any of them. When the kernel dropped events because the
+ * receive buffer was full, onError gets an error with code ENOBUFS (once) and the socket goes on: the
+ * caller must re-read everything. Needs no capability.
+ */
+export class NetlinkEvents {
+  /** What the kernel granted (it doubles the request and caps it at 2 × net.core.rmem_max). */
+  readonly receiveBufferBytes: number;
+  readonly #raw: RawNetlinkEvents;
+
+  constructor(receiveBufferBytes = 0) {
+    this.#raw = new (addon().NetlinkEvents)(receiveBufferBytes);
+    this.receiveBufferBytes = this.#raw.receiveBufferBytes;
+  }
+
+  /** `onMessage` gets each datagram's size in bytes. */
+  start(onMessage: (bytes: number) => void, onError: ErrorCallback = warn): void {
+    this.#raw.start(onMessage, onError);
   }
 
   stop(): void {
