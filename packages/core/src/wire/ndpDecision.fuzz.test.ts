@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { isUnicastMac, macToBytes } from './macAddress.js';
 import { decodeNdpMessage, encodeNeighborAdvertisement, encodeNeighborSolicitation, type NdpMeta } from './ndpMessage.js';
-import { decideNdp, type NdpDecision } from './ndpDecision.js';
+import { decideNdp, decideNdpFrame, type NdpDecision } from './ndpDecision.js';
+import { decodeNdpFrame, encodeNdpFrame } from './ndpFrame.js';
 import type { WireIgnore } from './wireDecision.js';
 import {
   addr,
@@ -180,5 +181,35 @@ describe('decideNdp fuzz (seeded xorshift32)', () => {
     const { kinds, failures } = run(0x4e44_5002, 150_000, randomMessage);
     expect(failures).toEqual([]);
     expect(kinds.ignore).toBeGreaterThan(140_000);
+  });
+});
+
+// The same messages inside whole Ethernet/IPv6 frames (what the NDP packet socket delivers), built with a
+// valid checksum and then sometimes damaged anywhere: a reply or conflict must come from a frame that
+// decodes, and be sound for the message and header it carries.
+describe('decideNdpFrame fuzz (seeded xorshift32)', () => {
+  it('survives 50,000 frames, and every answer is sound for what the frame says', { timeout: 120_000 }, () => {
+    const { kinds, reasons, failures } = fuzz(0x4e44_5003, 50_000, {
+      make: (rng): Uint8Array => {
+        const icmp = mutateWith(rng, rng.pick(SEEDS), MUTATIONS);
+        const meta = randomMeta(rng, icmp);
+        const frame = encodeNdpFrame({
+          ethernetSource: PEER, ethernetDestination: mac('33:33:ff:00:00:10'), source: meta.source,
+          destination: meta.destination ?? ALL_NODES, hopLimit: meta.hopLimit, icmp,
+        });
+        // A quarter damaged after the checksum was computed: header bytes, checksum, payload, length.
+        return rng.chance(0.25) ? (rng.chance(0.5) ? flipBits(rng, frame) : frame.slice(0, rng.int(frame.length + 1))) : frame;
+      },
+      decide: (frame) => decideNdpFrame(frame, ctx),
+      violation: (frame, d) => {
+        const f = decodeNdpFrame(frame);
+        if (!f.ok) return `${d.kind} for a frame that does not decode (${f.error.reason})`;
+        return violation({ icmp: f.value.icmp, meta: f.value.meta }, d);
+      },
+      show: toHex,
+    });
+    expect(failures).toEqual([]);
+    expect(kinds.reply).toBeGreaterThan(500);
+    expect([...reasons]).toEqual(expect.arrayContaining(['ChecksumInvalid', 'TooShort', 'HopLimitNot255', 'NotOwner']));
   });
 });
