@@ -12,7 +12,7 @@ import { udpPayloads } from './membershipPcap.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
 // The speaker on a node as production has it (issue 8, defects 2, 5, 8, 10, 12): hundreds of pod veths
-// that come and go, links deleted and re-created, a kernel that refuses a multicast join, a heartbeat
+// that come and go, links deleted and re-created, a kernel that refuses socket option memory, a heartbeat
 // key rotated under a running cluster, and herald's own nodes claiming addresses on the wire.
 const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
 const KEY_GRACE_MS = 1_500;
