@@ -1,33 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { healthWriteAt, type HealthWriteFacts } from './healthWriteAt.js';
 
-const base = { nowMs: 100_000, minIntervalMs: 10_000, refreshMs: 60_000, retryMs: 1_000 };
+const base = { nowMs: 100_000, settleMs: 2_000, minIntervalMs: 10_000, refreshMs: 60_000, retryMs: 1_000 };
+type Row = { name: string; f: Omit<HealthWriteFacts, keyof typeof base> & Partial<typeof base>; at: number };
 
-describe('healthWriteAt: changes soon, at most one write per interval, a refresh per minute, retries with backoff', () => {
-  it.each<{ name: string; f: Omit<HealthWriteFacts, keyof typeof base> & Partial<typeof base>; at: number }>([
-    { name: 'never written: now', f: { key: 'a' }, at: 100_000 },
-    { name: 'changed, last write long ago: already due (write now)', f: { key: 'b', written: { key: 'a', atMs: 50_000 } }, at: 60_000 },
-    { name: 'changed 3 s after the last write: 10 s after it', f: { key: 'b', written: { key: 'a', atMs: 97_000 } }, at: 107_000 },
+describe('healthWriteAt: a change once it lasts 2 s, at most one write per 10 s, a refresh per minute, retries with backoff', () => {
+  it.each<Row>([
+    { name: 'never written, started just now: once settled', f: { key: 'a', differentSinceMs: 100_000 }, at: 102_000 },
+    { name: 'never written, started 5 s ago: due already (write now)', f: { key: 'a', differentSinceMs: 95_000 }, at: 97_000 },
+    { name: 'changed just now, last write long ago: once settled', f: { key: 'b', written: { key: 'a', atMs: 50_000 }, differentSinceMs: 100_000 }, at: 102_000 },
+    { name: 'changed 3 s ago, last write long ago: due already', f: { key: 'b', written: { key: 'a', atMs: 50_000 }, differentSinceMs: 97_000 }, at: 99_000 },
+    { name: 'changed, 3 s after the last write: 10 s after it', f: { key: 'b', written: { key: 'a', atMs: 97_000 }, differentSinceMs: 99_000 }, at: 107_000 },
     { name: 'unchanged: at the refresh', f: { key: 'a', written: { key: 'a', atMs: 97_000 } }, at: 157_000 },
-    { name: 'unchanged and the refresh is overdue: already due (write now)', f: { key: 'a', written: { key: 'a', atMs: 30_000 } }, at: 90_000 },
-    { name: 'first write failed just now: retry after 1 s', f: { key: 'a', failed: { atMs: 100_000, count: 1 } }, at: 101_000 },
-    { name: 'fourth failure: 8 s', f: { key: 'a', failed: { atMs: 100_000, count: 4 } }, at: 108_000 },
-    { name: 'many failures: backoff capped at the refresh', f: { key: 'a', failed: { atMs: 100_000, count: 30 } }, at: 160_000 },
-    { name: 'a failure never brings a write before the change rule allows', f: { key: 'b', written: { key: 'a', atMs: 99_000 }, failed: { atMs: 99_500, count: 1 } }, at: 109_000 },
+    { name: 'unchanged and the refresh is overdue: due already', f: { key: 'a', written: { key: 'a', atMs: 30_000 } }, at: 90_000 },
+    { name: 'first write failed just now: retry after 1 s', f: { key: 'a', differentSinceMs: 90_000, failed: { atMs: 100_000, count: 1 } }, at: 101_000 },
+    { name: 'fourth failure: 8 s', f: { key: 'a', differentSinceMs: 90_000, failed: { atMs: 100_000, count: 4 } }, at: 108_000 },
+    { name: 'many failures: backoff capped at the refresh', f: { key: 'a', differentSinceMs: 90_000, failed: { atMs: 100_000, count: 30 } }, at: 160_000 },
+    { name: 'a failure never brings a write before the change rule allows', f: { key: 'b', written: { key: 'a', atMs: 99_000 }, differentSinceMs: 99_500, failed: { atMs: 99_500, count: 1 } }, at: 109_000 },
   ])('$name', ({ f, at }) => {
     expect(healthWriteAt({ ...base, ...f })).toBe(at);
   });
 
-  it('a peer flapping every 600 ms for a minute costs one write per 10 s', () => {
+  /** Drives healthWriteAt as the speaker's writer does, every 100 ms for a minute; returns the writes. */
+  function drive(keyAt: (now: number) => string): { atMs: number; key: string }[] {
+    const writes: { atMs: number; key: string }[] = [];
     let written: { key: string; atMs: number } | undefined;
-    let writes = 0;
+    let differentSinceMs: number | undefined = 0;
     for (let now = 0; now < 60_000; now += 100) {
-      const key = Math.floor(now / 600) % 2 ? 'dead' : 'alive';
-      if (healthWriteAt({ ...base, nowMs: now, key, ...(written ? { written } : {}) }) <= now) {
+      const key = keyAt(now);
+      if (written && written.key === key) differentSinceMs = undefined;
+      else differentSinceMs ??= now;
+      if (healthWriteAt({ ...base, nowMs: now, key, ...(written ? { written } : {}), ...(differentSinceMs === undefined ? {} : { differentSinceMs }) }) <= now) {
         written = { key, atMs: now };
-        writes++;
+        differentSinceMs = undefined;
+        writes.push(written);
       }
     }
-    expect(writes).toBe(6);
+    return writes;
+  }
+
+  it('a peer that joins (Joining for 300 ms, then Healthy) is one write of the settled state', () => {
+    expect(drive((now) => (now < 20_000 ? 'healthy-2' : now < 20_300 ? 'joining-3' : 'healthy-3'))).toEqual([{ atMs: 2_000, key: 'healthy-2' }, { atMs: 22_000, key: 'healthy-3' }]);
+  });
+
+  it('blips shorter than 2 s are not written', () => {
+    expect(drive((now) => (now % 5_000 < 3_500 ? 'healthy' : 'peer-dead')).map((w) => w.key)).toEqual(['healthy']);
+  });
+
+  it('a health that keeps changing (a peer flapping over seconds) costs one write per 10 s at most', () => {
+    const writes = drive((now) => String(Math.floor(now / 2_500)));
+    expect(writes.length).toBeLessThanOrEqual(7);
+    writes.slice(1).forEach((w, i) => expect(w.atMs - writes[i]!.atMs).toBeGreaterThanOrEqual(10_000));
   });
 });

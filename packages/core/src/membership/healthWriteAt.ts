@@ -4,9 +4,19 @@ export interface HealthWriteFacts {
   readonly key: string;
   /** The last successful write, if any. */
   readonly written?: { readonly key: string; readonly atMs: number };
+  /**
+   * Since when the health has differed from the written one without interruption (the writer's start
+   * before the first write). Absent while they are equal.
+   */
+  readonly differentSinceMs?: number;
   /** The last failed write, if it came after the last successful one, and how many failed in a row. */
   readonly failed?: { readonly atMs: number; readonly count: number };
   readonly nowMs: number;
+  /**
+   * A change is written once it has lasted this long: a peer that joins (known by its Lease, heard a few
+   * heartbeats later) or a blip of a few hundred ms is one write, or none, not two.
+   */
+  readonly settleMs: number;
   /** Writes for a change are at least this far apart (a flapping peer costs one write per interval, not per flap). */
   readonly minIntervalMs: number;
   /** An unchanged health is written again this often, so its times (`at`, last heartbeat, round trip) stay this fresh. */
@@ -16,12 +26,15 @@ export interface HealthWriteFacts {
 }
 
 /**
- * The time of the next write: `nowMs` (or earlier) means write now. A change goes out at once unless the
- * previous write is younger than minIntervalMs; an unchanged health only at the refresh; a failed write
- * is retried with backoff but never sooner than the change rule allows.
+ * The time of the next write: `nowMs` or earlier means write now. A change goes out once it has lasted
+ * settleMs, and no sooner than minIntervalMs after the previous write; an unchanged health only at the
+ * refresh; a failed write is retried with backoff but never sooner than those rules allow.
  */
 export function healthWriteAt(f: HealthWriteFacts): number {
-  const due = !f.written ? f.nowMs : f.written.key !== f.key ? f.written.atMs + f.minIntervalMs : f.written.atMs + f.refreshMs;
+  const unchanged = f.written !== undefined && f.written.key === f.key;
+  const due = unchanged
+    ? f.written!.atMs + f.refreshMs
+    : Math.max((f.differentSinceMs ?? f.nowMs) + f.settleMs, f.written ? f.written.atMs + f.minIntervalMs : Number.NEGATIVE_INFINITY);
   if (!f.failed) return due;
   const backoff = Math.min(f.refreshMs, f.retryMs * 2 ** Math.min(f.failed.count - 1, 20));
   return Math.max(due, f.failed.atMs + backoff);

@@ -24,6 +24,8 @@ export interface HeartbeatHealthWriterOptions {
   readonly membership: HealthSource;
   readonly log: Logger;
   readonly registry: Registry;
+  /** A change is written once it has lasted this long (default 2 s): a joining peer is one write, a blip none. */
+  readonly settleMs?: number;
   /** A change is written at most once per this (default 10 s, the Lease renewal interval). */
   readonly minIntervalMs?: number;
   /** An unchanged health is written again this often, keeping its times fresh (default 60 s). */
@@ -37,14 +39,15 @@ export interface HeartbeatHealthWriterOptions {
   readonly wallNow?: () => number;
 }
 
+export const DEFAULT_HEALTH_SETTLE_MS = 2_000;
 export const DEFAULT_HEALTH_MIN_INTERVAL_MS = 10_000;
 export const DEFAULT_HEALTH_REFRESH_MS = 60_000;
 
 /**
  * Publishes this speaker's heartbeat health (core heartbeatHealth over the membership view) as the
  * annotation herald.dev/heartbeat-health on its own Lease, for `kubectl herald status`. One merge-patch of
- * that one annotation when the health changes (reason, counts, names), at most one per minIntervalMs, and
- * a refresh every refreshMs: never a write per heartbeat. The Lease itself is NodeLease's; a patch that
+ * that one annotation when the health changes (reason, counts, names) and the change lasts settleMs, at
+ * most one per minIntervalMs, and a refresh every refreshMs: never a write per heartbeat (healthWriteAt). The Lease itself is NodeLease's; a patch that
  * finds no Lease (not created yet, or just deleted) is retried with backoff like any failed write.
  */
 export class HeartbeatHealthWriter {
@@ -58,6 +61,7 @@ export class HeartbeatHealthWriter {
   private running = false;
   private inFlight = false;
   private written: { key: string; atMs: number } | undefined;
+  private differentSince: number | undefined;
   private failed: { atMs: number; count: number } | undefined;
   private reason: HeartbeatHealthReason | undefined;
 
@@ -67,6 +71,7 @@ export class HeartbeatHealthWriter {
     this.now = o.now ?? monotonicNow;
     this.wallNow = o.wallNow ?? Date.now;
     this.metrics = createHealthMetrics(o.registry);
+    this.differentSince = this.now();
   }
 
   start(): void {
@@ -89,11 +94,15 @@ export class HeartbeatHealthWriter {
     const health = heartbeatHealth(view);
     this.noteReason(health);
     const key = heartbeatHealthKey(health);
+    if (this.written?.key === key) this.differentSince = undefined;
+    else this.differentSince ??= now;
     const at = healthWriteAt({
       key,
       ...(this.written ? { written: this.written } : {}),
+      ...(this.differentSince === undefined ? {} : { differentSinceMs: this.differentSince }),
       ...(this.failed ? { failed: this.failed } : {}),
       nowMs: now,
+      settleMs: this.o.settleMs ?? DEFAULT_HEALTH_SETTLE_MS,
       minIntervalMs: this.o.minIntervalMs ?? DEFAULT_HEALTH_MIN_INTERVAL_MS,
       refreshMs: this.o.refreshMs ?? DEFAULT_HEALTH_REFRESH_MS,
       retryMs: this.o.retryMs ?? 1_000,
@@ -129,6 +138,7 @@ export class HeartbeatHealthWriter {
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, requestTimeout(this.o.requestTimeoutMs ?? 5_000)),
       );
       this.written = { key, atMs: now };
+      this.differentSince = undefined;
       this.failed = undefined;
       this.metrics.writes.inc({ result: 'ok' });
       this.o.log.debug({ event: 'heartbeatHealthWritten', lease: `${this.o.namespace}/${name}`, reason: health.reason }, 'heartbeat health written to the speaker Lease');
