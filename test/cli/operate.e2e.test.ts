@@ -78,9 +78,12 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
     });
     return last!;
   }
-  const allHealthy = (count: number) => (s: StatusJson, code: number) =>
-    code === 0 && ours(s.speakers).filter((x) => x.state === 'Ready').length === count &&
-    ours(s.speakers).filter((x) => x.state === 'Ready').every((x) => x.heartbeats.health === 'Healthy' && x.heartbeats.peers?.heard === count - 1);
+  /** Every running speaker of ours Ready and Healthy, hearing all the others; exit 0. */
+  const allHealthy = (s: StatusJson, code: number) => {
+    const count = world.speakers.size;
+    const ready = ours(s.speakers).filter((x) => x.state === 'Ready');
+    return code === 0 && ready.length === count && ready.every((x) => x.heartbeats.health === 'Healthy' && x.heartbeats.peers?.heard === count - 1);
+  };
 
   /** Who announces each LBAddress now, as the speakers report it. */
   async function announcers(): Promise<Record<string, string>> {
@@ -141,7 +144,14 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
   it('simulate-add NODE predicts exactly the addresses the new node takes, and changes nothing', async () => {
     const [a, , , d] = world.lan.nodes;
     const added = world.nodeName(d!);
-    const before = await versions();
+    // A positive marker that the world has settled (the speakers' status writes after announcing are done).
+    let before = await versions();
+    await waitFor('LBAddress statuses to settle', async () => {
+      const now = await versions();
+      const same = JSON.stringify(now) === JSON.stringify(before);
+      before = now;
+      return same;
+    }, { timeoutMs: 20_000, intervalMs: 1_000 });
     const announcedBefore = await announcers();
     const readerKubeconfig = join(world.lan.logDir, 'kubeconfig-reader');
     writeFileSync(readerKubeconfig, await tokenKubeconfig({ kc: world.kc, cluster: cluster(), namespace: world.appNs, name: 'reader' }));
@@ -162,8 +172,8 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
     }
     expect(body.unchanged).toBe(ADDRESSES - body.moves.length);
     sample('simulate-add.txt', (await cli(['simulate-add', added, '--like', world.nodeName(a!)], readerKubeconfig)).stdout);
-    // Nothing changed (the reader could not have written anyway).
-    expect(await versions()).toEqual(before);
+    // Nothing changed (the reader could not have written anyway). Soft: the real add below still runs.
+    expect.soft(await versions()).toEqual(before);
 
     // Now really add it: its speaker takes exactly the predicted addresses, and the others stay where they were.
     await world.startSpeaker(d!);
@@ -175,7 +185,8 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
   });
 
   it('status on a healthy world: every speaker hears every peer, with round trips; exit 0', async () => {
-    const { body, code } = await statusWhen('4 speakers Healthy, each hearing 3 peers', allHealthy(4));
+    expect(world.speakers.size).toBe(4);
+    const { body, code } = await statusWhen('4 speakers Healthy, each hearing 3 peers', allHealthy);
     expect(code).toBe(0);
     for (const s of ours(body.speakers)) {
       expect(s.heartbeats).toMatchObject({ health: 'Healthy', peers: { known: 3, alive: 3, heard: 3, judgedByLease: 0, dead: 0 }, silent: [], heartbeatsBroken: [], notHeardBy: [] });
@@ -192,7 +203,8 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
   it("one node's heartbeats dropped by nftables: status names it (NoHeartbeats, not heard by its peers) and exits 4; healthy again once they flow", async () => {
     const [, b] = world.lan.nodes;
     const cut = world.nodeName(b!);
-    const others = names().filter((n) => n !== cut).sort();
+    const others = [...world.speakers.values()].map((s) => world.nodeName(s.node)).filter((n) => n !== cut).sort();
+    const known = others.length;
     blocked = cut;
     await world.lan.exec(b!.netns, ['nft', [
       `add table inet ${nftTable}`,
@@ -207,17 +219,17 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
     });
     expect(code).toBe(4);
     const cutOff = body.speakers.find((s) => s.node === cut)!.heartbeats;
-    expect(cutOff).toMatchObject({ peers: { known: 3, heard: 0, dead: 3 }, silent: others, roundTrip: null });
-    for (const s of body.speakers.filter((y) => others.includes(y.node))) expect(s.heartbeats).toMatchObject({ health: 'SomePeersUnheard', silent: [cut], peers: { heard: 2 } });
-    expect(body.problems).toContainEqual(expect.stringMatching(new RegExp(`^speaker on ${cut}: heartbeats NoHeartbeats: hears none of its 3 peer\\(s\\).*; and it is not heard by ${others.join(', ')}`)));
+    expect(cutOff).toMatchObject({ peers: { known, heard: 0, dead: known }, silent: others, roundTrip: null });
+    for (const s of body.speakers.filter((y) => others.includes(y.node))) expect(s.heartbeats).toMatchObject({ health: 'SomePeersUnheard', silent: [cut], peers: { heard: known - 1 } });
+    expect(body.problems).toContainEqual(expect.stringMatching(new RegExp(`^speaker on ${cut}: heartbeats NoHeartbeats: hears none of its ${known} peer\\(s\\).*; and it is not heard by ${others.join(', ')}`)));
     expect(body.problems.filter((p) => others.some((o) => p.startsWith(`speaker on ${o}`)))).toEqual([]);
     const text = await cli(['status']);
     expect(text.code).toBe(4);
-    expect(text.stdout).toMatch(new RegExp(`^${cut} +NoHeartbeats +0/3 +- +\\d+s ago +${others.join(',')} +hears none of its 3 peer`, 'm'));
+    expect(text.stdout).toMatch(new RegExp(`^${cut} +NoHeartbeats +0/${known} +- +\\d+s ago +${others.join(',')} +hears none of its ${known} peer`, 'm'));
     sample('status-heartbeats-blocked.txt', text.stdout);
 
     await world.lan.exec(b!.netns, ['nft', 'delete', 'table', 'inet', nftTable]);
     blocked = undefined;
-    await statusWhen('every speaker Healthy again', allHealthy(4));
+    await statusWhen('every speaker Healthy again', allHealthy);
   });
 });

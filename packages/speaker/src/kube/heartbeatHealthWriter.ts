@@ -107,9 +107,11 @@ export class HeartbeatHealthWriter {
       refreshMs: this.o.refreshMs ?? DEFAULT_HEALTH_REFRESH_MS,
       retryMs: this.o.retryMs ?? 1_000,
     });
+    const checkMs = this.o.checkMs ?? 1_000;
     if (at <= now && !this.inFlight) void this.write(health, key, view, now);
     this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(() => this.evaluate(), Math.max(50, Math.min(this.o.checkMs ?? 1_000, at - now)));
+    // A write in flight looks again when it ends (write() calls evaluate); the timer is only the fallback.
+    this.timer = this.timers.setTimeout(() => this.evaluate(), this.inFlight ? checkMs : Math.max(50, Math.min(checkMs, at - now)));
   }
 
   /** Gauge and log on a change of the word, whether or not the write that follows succeeds. */
