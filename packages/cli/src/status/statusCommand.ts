@@ -16,7 +16,7 @@ const USAGE = `kubectl herald status: pools, speakers, addresses and what is wro
 Computed with herald's own decisions (validatePools, planService, electOwner, noOwnerReporter) over one
 list of each resource; speaker liveness, readiness, draining and interfaces come from their Leases, and
 so does each speaker's heartbeat health (which peers it hears, round trips, its last heartbeat), which the
-speakers write there when it changes (a change that lasts 2s, at most every 10s) and every 60s.
+speakers write there when it changes (once a change lasts 2s; at most 3 writes per 30s) and every 60s.
 
 Flags:
 ${INSPECT_FLAGS}

@@ -4,6 +4,8 @@ export interface HealthWriteFacts {
   readonly key: string;
   /** The last successful write, if any. */
   readonly written?: { readonly key: string; readonly atMs: number };
+  /** Times of the last successful writes, oldest first (the writer keeps the last `burst`). */
+  readonly recentWritesMs: readonly number[];
   /**
    * Since when the health has differed from the written one without interruption (the writer's start
    * before the first write). Absent while they are equal.
@@ -17,8 +19,12 @@ export interface HealthWriteFacts {
    * heartbeats later) or a blip of a few hundred ms is one write, or none, not two.
    */
   readonly settleMs: number;
-  /** Writes for a change are at least this far apart (a flapping peer costs one write per interval, not per flap). */
+  /**
+   * Changes cost at most one write per this on average: `burst` writes may come in a row (a problem and
+   * its repair both show at once), then one per interval (a flapping peer cannot cost more).
+   */
   readonly minIntervalMs: number;
+  readonly burst: number;
   /** An unchanged health is written again this often, so its times (`at`, last heartbeat, round trip) stay this fresh. */
   readonly refreshMs: number;
   /** First retry delay after a failed write; doubles per failure up to refreshMs. */
@@ -27,14 +33,16 @@ export interface HealthWriteFacts {
 
 /**
  * The time of the next write: `nowMs` or earlier means write now. A change goes out once it has lasted
- * settleMs, and no sooner than minIntervalMs after the previous write; an unchanged health only at the
- * refresh; a failed write is retried with backoff but never sooner than those rules allow.
+ * settleMs, and only if fewer than `burst` writes happened in the last burst × minIntervalMs; an
+ * unchanged health only at the refresh; a failed write is retried with backoff but never sooner than
+ * those rules allow.
  */
 export function healthWriteAt(f: HealthWriteFacts): number {
   const unchanged = f.written !== undefined && f.written.key === f.key;
+  const oldestInBurst = f.recentWritesMs.length >= f.burst ? f.recentWritesMs[f.recentWritesMs.length - f.burst]! : undefined;
   const due = unchanged
     ? f.written!.atMs + f.refreshMs
-    : Math.max((f.differentSinceMs ?? f.nowMs) + f.settleMs, f.written ? f.written.atMs + f.minIntervalMs : Number.NEGATIVE_INFINITY);
+    : Math.max((f.differentSinceMs ?? f.nowMs) + f.settleMs, oldestInBurst === undefined ? Number.NEGATIVE_INFINITY : oldestInBurst + f.burst * f.minIntervalMs);
   if (!f.failed) return due;
   const backoff = Math.min(f.refreshMs, f.retryMs * 2 ** Math.min(f.failed.count - 1, 20));
   return Math.max(due, f.failed.atMs + backoff);

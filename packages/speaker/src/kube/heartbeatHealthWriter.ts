@@ -26,8 +26,10 @@ export interface HeartbeatHealthWriterOptions {
   readonly registry: Registry;
   /** A change is written once it has lasted this long (default 2 s): a joining peer is one write, a blip none. */
   readonly settleMs?: number;
-  /** A change is written at most once per this (default 10 s, the Lease renewal interval). */
+  /** Changes cost at most one write per this on average (default 10 s, the Lease renewal interval)... */
   readonly minIntervalMs?: number;
+  /** ...after a burst of this many (default 3): a problem and its repair both show at once. */
+  readonly burst?: number;
   /** An unchanged health is written again this often, keeping its times fresh (default 60 s). */
   readonly refreshMs?: number;
   readonly retryMs?: number;
@@ -41,13 +43,15 @@ export interface HeartbeatHealthWriterOptions {
 
 export const DEFAULT_HEALTH_SETTLE_MS = 2_000;
 export const DEFAULT_HEALTH_MIN_INTERVAL_MS = 10_000;
+export const DEFAULT_HEALTH_BURST = 3;
 export const DEFAULT_HEALTH_REFRESH_MS = 60_000;
 
 /**
  * Publishes this speaker's heartbeat health (core heartbeatHealth over the membership view) as the
  * annotation herald.dev/heartbeat-health on its own Lease, for `kubectl herald status`. One merge-patch of
  * that one annotation when the health changes (reason, counts, names) and the change lasts settleMs, at
- * most one per minIntervalMs, and a refresh every refreshMs: never a write per heartbeat (healthWriteAt). The Lease itself is NodeLease's; a patch that
+ * most `burst` per burst × minIntervalMs, and a refresh every refreshMs: never a write per heartbeat
+ * (healthWriteAt). The Lease itself is NodeLease's; a patch that
  * finds no Lease (not created yet, or just deleted) is retried with backoff like any failed write.
  */
 export class HeartbeatHealthWriter {
@@ -61,9 +65,14 @@ export class HeartbeatHealthWriter {
   private running = false;
   private inFlight = false;
   private written: { key: string; atMs: number } | undefined;
+  private recentWrites: number[] = [];
   private differentSince: number | undefined;
   private failed: { atMs: number; count: number } | undefined;
   private reason: HeartbeatHealthReason | undefined;
+
+  private get burst(): number {
+    return this.o.burst ?? DEFAULT_HEALTH_BURST;
+  }
 
   constructor(private readonly o: HeartbeatHealthWriterOptions) {
     this.api = o.kubeConfig.makeApiClient(k8s.CoordinationV1Api);
@@ -99,11 +108,13 @@ export class HeartbeatHealthWriter {
     const at = healthWriteAt({
       key,
       ...(this.written ? { written: this.written } : {}),
+      recentWritesMs: this.recentWrites,
       ...(this.differentSince === undefined ? {} : { differentSinceMs: this.differentSince }),
       ...(this.failed ? { failed: this.failed } : {}),
       nowMs: now,
       settleMs: this.o.settleMs ?? DEFAULT_HEALTH_SETTLE_MS,
       minIntervalMs: this.o.minIntervalMs ?? DEFAULT_HEALTH_MIN_INTERVAL_MS,
+      burst: this.burst,
       refreshMs: this.o.refreshMs ?? DEFAULT_HEALTH_REFRESH_MS,
       retryMs: this.o.retryMs ?? 1_000,
     });
@@ -140,6 +151,7 @@ export class HeartbeatHealthWriter {
         k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch, requestTimeout(this.o.requestTimeoutMs ?? 5_000)),
       );
       this.written = { key, atMs: now };
+      this.recentWrites = [...this.recentWrites, now].slice(-this.burst);
       this.differentSince = undefined;
       this.failed = undefined;
       this.metrics.writes.inc({ result: 'ok' });
