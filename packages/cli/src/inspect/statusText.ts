@@ -23,7 +23,8 @@ export function statusText(r: StatusReport, p: Paint): string {
       const h = s.heartbeats;
       const hears = h.peers ? `${h.peers.heard}/${h.peers.known}${h.peers.judgedByLease ? ` (+${h.peers.judgedByLease} by Lease)` : ''}` : '-';
       const rtt = h.roundTrip ? `${h.roundTrip.medianMs}/${h.roundTrip.maxMs}ms` : '-';
-      const last = h.lastHeartbeatAgoSeconds === null ? (h.peers ? 'never' : '-') : `${h.lastHeartbeatAgoSeconds}s ago`;
+      // A report is rewritten within seconds of a change: one that says peers are heard means heartbeats arrive now.
+      const last = !h.peers ? '-' : h.peers.heard > 0 ? 'arriving' : h.lastHeartbeatAgoSeconds === null ? 'never' : `${h.lastHeartbeatAgoSeconds}s ago`;
       return [s.node, paintWord(p, h.health), hears, rtt, last, h.notHeardBy.join(',') || '-', h.health === 'Healthy' ? '' : h.message];
     }),
     'no speaker',
