@@ -62,3 +62,6 @@ export * from './migration/serviceMigration.js';
 export * from './election/handoverDecision.js';
 export * from './election/peerCandidacy.js';
 export * from './election/startupReadiness.js';
+export * from './membership/heartbeatHealth.js';
+export * from './membership/heartbeatHealthReport.js';
+export * from './membership/healthWriteAt.js';

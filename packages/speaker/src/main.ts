@@ -10,6 +10,7 @@ import { membershipSource } from './election/membershipAdapter.js';
 import { SpeakerController } from './election/speakerController.js';
 import { LinkWatcher } from './interfaces/linkWatcher.js';
 import { LBAddressWriter } from './kube/lbAddressWriter.js';
+import { HeartbeatHealthWriter } from './kube/heartbeatHealthWriter.js';
 import { loadHeartbeatKey } from './membership/heartbeatKey.js';
 import { HeartbeatKeyFile } from './membership/heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
@@ -74,9 +75,10 @@ async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
 }
 
 const heartbeatIp = await heartbeatAddress(initialLinks);
+const incarnation = chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 }));
 const membership = new Membership({
   node: config.node,
-  incarnation: chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 })),
+  incarnation,
   heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key: keyring },
   leases: { kubeConfig, namespace: config.namespace, owner: await within(2_000, serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount), undefined) },
   // Not ready until the controller's readiness gate passes: peers hand this node nothing before that.
@@ -118,6 +120,9 @@ controller.setLinks(initialLinks);
 // Heartbeats start flagged not ready (peers keep this node's addresses); the controller flags it ready
 // once caches are synced, peer Leases listed, every peer heard and its first election has run.
 await membership.start();
+// For kubectl herald status: this speaker's heartbeat health on its Lease, written on change (rate-limited).
+const healthWriter = new HeartbeatHealthWriter({ kubeConfig, namespace: config.namespace, node: config.node, incarnation, membership, log, registry: metrics.registry });
+healthWriter.start();
 log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');
 
 let stopping = false;
@@ -130,6 +135,7 @@ async function shutdown(signal: string): Promise<void> {
   controller.stop();
   links.close();
   keyFile.stop();
+  healthWriter.stop();
   await membership.stop();
   // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).
   // Bounded: with the API server unreachable the Lease simply expires.

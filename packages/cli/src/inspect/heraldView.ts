@@ -1,6 +1,6 @@
 import {
   ADDRESS_ASSIGNED, Allocator, advertisementsForPool, electOwner, formatAddress, lbAddressName, noOwnerReporter, parseAddress, peerCandidacy, planService,
-  readSpeakerLease, currentIngress, validatePools, type ElectionResult, type LBAddress, type ManagePlan, type NodeFacts, type PoolVerdict, type ServiceFacts, type ServiceView,
+  readSpeakerLease, currentIngress, validatePools, readHeartbeatHealthReport, HEARTBEAT_HEALTH_ANNOTATION, type ElectionResult, type HeartbeatHealthReport, type HeartbeatHealthUnreadable, type Result, type LBAddress, type ManagePlan, type NodeFacts, type PoolVerdict, type ServiceFacts, type ServiceView,
 } from '@herald/core';
 import type { ClusterFacts } from './clusterFacts.js';
 
@@ -12,7 +12,7 @@ export interface ViewOptions {
   readonly sha256: (text: string) => Uint8Array;
 }
 
-/** A speaker as its Lease shows it. Heartbeat health between peers is not in the Lease: only its renewal. */
+/** A speaker as its Lease shows it: renewal, flags, and the heartbeat health the speaker writes there. */
 export interface SpeakerState {
   readonly node: string;
   /** The Lease was renewed within its duration. */
@@ -26,6 +26,10 @@ export interface SpeakerState {
   /** Interfaces the speaker publishes (name=subnets), the election's per-node interface facts. */
   readonly interfaces: readonly { readonly name: string; readonly subnets: readonly string[] }[];
   readonly warnings: readonly string[];
+  /** The speaker process that renews the Lease (herald.dev/incarnation). */
+  readonly incarnation: number | undefined;
+  /** herald.dev/heartbeat-health as read; unreadable (absent, older format) is a reason, not an error. */
+  readonly heartbeatHealth: Result<HeartbeatHealthReport, HeartbeatHealthUnreadable>;
   /** alive/ready/draining in one word: Ready, Draining, NotReady, Dead. */
   readonly state: 'Ready' | 'Draining' | 'NotReady' | 'Dead';
 }
@@ -73,6 +77,8 @@ export function speakerStates(leases: ClusterFacts['leases'], nowMs: number): Sp
       heartbeatAddress: info.heartbeatAddress,
       interfaces: info.interfaces ?? [],
       warnings: info.warnings,
+      incarnation: info.incarnation,
+      heartbeatHealth: readHeartbeatHealthReport(lease.metadata?.annotations?.[HEARTBEAT_HEALTH_ANNOTATION]),
       state,
     });
   }

@@ -15,8 +15,8 @@ export function choosePaint(o: { noColor: boolean; isTTY: boolean; env: Readonly
 }
 
 /** Words the tables colour: good states green, passing states yellow, everything else in a reason column red. */
-const GOOD = new Set(['Ready', 'Valid', 'Assigned', 'Announcing', 'True']);
-const PASSING = new Set(['Draining', 'Starting', 'Unknown', 'AwaitingSpeaker', 'NoSpeaker']);
+const GOOD = new Set(['Ready', 'Valid', 'Assigned', 'Announcing', 'True', 'Healthy']);
+const PASSING = new Set(['Draining', 'Starting', 'Unknown', 'AwaitingSpeaker', 'NoSpeaker', 'Joining', 'SomePeersUnheard']);
 export function paintWord(p: Paint, word: string): string {
   if (word === '') return word;
   return GOOD.has(word) ? p.ok(word) : PASSING.has(word) ? p.warn(word) : p.bad(word);

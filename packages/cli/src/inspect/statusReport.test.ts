@@ -7,7 +7,7 @@ import { statusReport } from './statusReport.js';
 import { statusText } from './statusText.js';
 
 const sha256 = (t: string) => createHash('sha256').update(t).digest();
-const report = (o: FactsOptions) => statusReport(heraldView(facts(o), { lbClass: undefined, nowMs: NOW, sha256 }));
+const report = (o: FactsOptions) => statusReport(heraldView(facts(o), { lbClass: undefined, nowMs: NOW, sha256 }), { nowMs: NOW });
 
 describe('statusReport: what is wrong (exit 4 when anything is)', () => {
   it.each([

@@ -14,13 +14,17 @@ import type { Command } from '../router.js';
 const USAGE = `kubectl herald status: pools, speakers, addresses and what is wrong
 
 Computed with herald's own decisions (validatePools, planService, electOwner, noOwnerReporter) over one
-list of each resource; speaker liveness, readiness, draining and interfaces come from their Leases.
+list of each resource; speaker liveness, readiness, draining and interfaces come from their Leases, and
+so does each speaker's heartbeat health (which peers it hears, round trips, its last heartbeat), which the
+speakers write there when it changes (once a change lasts 2s; at most 3 writes per 30s) and every 60s.
 
 Flags:
 ${INSPECT_FLAGS}
 
 Exit codes: 0 all well; 1 API unreachable, timed out or forbidden; 2 bad flags; 4 something is wrong
-(an invalid pool, a speaker Dead or NotReady, an address without an owner, a Service without an address).
+(an invalid pool, a speaker Dead or NotReady, a speaker whose heartbeats are broken or stale or that its
+peers do not hear, an address without an owner, a Service without an address). A heartbeat health that
+cannot be read (an older speaker) shows as Unknown and is not a problem.
 `;
 
 export const sha256 = (text: string): Uint8Array => createHash('sha256').update(text).digest();
@@ -37,7 +41,8 @@ export const statusCommand: Command = {
     if (o.positionals.length) throw new CliError(`status takes no arguments, got "${o.positionals.join(' ')}"`, EXIT.usage);
     const conn = new ClusterConnection(o);
     const facts = await readClusterFacts(conn, o);
-    const report = statusReport(heraldView(facts, { lbClass: o.lbClass, nowMs: Date.now(), sha256 }));
+    const nowMs = Date.now();
+    const report = statusReport(heraldView(facts, { lbClass: o.lbClass, nowMs, sha256 }), { nowMs });
     if (o.output === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else if (o.output === 'yaml') io.stdout.write(stringify(report));
     else io.stdout.write(statusText(report, choosePaint({ noColor: o.noColor, isTTY: !!(io.stdout as { isTTY?: boolean }).isTTY, env: io.env })));

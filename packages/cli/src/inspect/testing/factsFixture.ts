@@ -6,7 +6,7 @@ const at = (secondsAgo: number) => new Date(NOW - secondsAgo * 1000).toISOString
 
 export interface FactsOptions {
   /** Seconds since each speaker renewed its Lease (absent: no Lease), and its flags. */
-  readonly speakers?: Record<string, { ago: number; ready?: boolean; draining?: boolean }>;
+  readonly speakers?: Record<string, SpeakerFixture>;
   readonly windowsNode?: boolean;
   /** Services beyond the defaults. */
   readonly extraServices?: ClusterFacts['services'];
@@ -37,17 +37,27 @@ export function slice(ns: string, service: string, endpoints: { node: string; re
   };
 }
 
-function lease(node: string, s: { ago: number; ready?: boolean; draining?: boolean }, i: number): ClusterFacts['leases'][number] {
+export interface SpeakerFixture {
+  readonly ago: number;
+  readonly ready?: boolean;
+  readonly draining?: boolean;
+  /** herald.dev/heartbeat-health, verbatim (absent: not published). */
+  readonly health?: string;
+  readonly incarnation?: number;
+}
+
+function lease(node: string, s: SpeakerFixture, i: number): ClusterFacts['leases'][number] {
   return {
     metadata: {
       name: `herald-speaker-${node}`,
       annotations: {
         'herald.dev/heartbeat-address': `192.0.2.${11 + i}`,
         'herald.dev/heartbeat-port': '7472',
-        'herald.dev/incarnation': '1',
+        'herald.dev/incarnation': String(s.incarnation ?? 1),
         'herald.dev/ready': String(s.ready ?? true),
         'herald.dev/draining': String(s.draining ?? false),
         'herald.dev/interfaces': `eth0=192.0.2.${11 + i}/24`,
+        ...(s.health === undefined ? {} : { 'herald.dev/heartbeat-health': s.health }),
       },
     },
     spec: { holderIdentity: node, leaseDurationSeconds: 15, renewTime: at(s.ago) as unknown as Date },
