@@ -168,13 +168,14 @@ export class SpeakerWorld {
     return name;
   }
 
-  async service(name: string, o: { local?: boolean; families?: string[]; policy?: string; pool?: string } = {}): Promise<void> {
+  /** A LoadBalancer Service selecting Pods labelled app=<o.app ?? name> (many Services may share one set of Pods). */
+  async service(name: string, o: { local?: boolean; families?: string[]; policy?: string; pool?: string; app?: string } = {}): Promise<void> {
     await this.core.createNamespacedService({
       namespace: this.appNs,
       body: {
         metadata: { name, ...(o.pool ? { annotations: { 'herald.dev/address-pool': o.pool } } : {}) },
         spec: {
-          type: 'LoadBalancer', loadBalancerClass: this.lbClass, selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }],
+          type: 'LoadBalancer', loadBalancerClass: this.lbClass, selector: { app: o.app ?? name }, ports: [{ port: 80, targetPort: 8080 }],
           ...(o.local ? { externalTrafficPolicy: 'Local' } : {}),
           ...(o.families ? { ipFamilies: o.families, ipFamilyPolicy: o.policy ?? 'SingleStack' } : {}),
         },
