@@ -27,6 +27,7 @@ const CPU_WINDOW_MS = 30_000;
 const CAPTURE_MS = 10_000;
 const probeIntervalMs = 10;
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+const CONVERGE_MS = Number(process.env.SCALE_CONVERGE_MS ?? 180_000);
 
 /** 203.0.113.1-126 (the client reaches it on-link) and 192.0.2.160-233: 200 addresses off every node and Pod. */
 const POOL = ['203.0.113.1-203.0.113.126', '192.0.2.160-192.0.2.233'];
@@ -63,30 +64,61 @@ const env = machine();
 const bw = await startBenchWorld({ log, nodes: nodeCount, speakers: false });
 const figures: Record<string, unknown> = {};
 const rows: Kill[] = [];
+const skipped: { kill: number; victim: string; reason: string }[] = [];
+let stopSupervisor = () => undefined as void;
 let failure: string | undefined;
 try {
   const { world, names } = bw;
+  // A Deployment would restart a controller that exits (it does on losing its Lease when the apiserver is
+  // starved, as forty starting speakers can make it on a 2-core machine): so does this supervisor.
+  let controllerRestarts = 0;
+  let restarting = false;
+  const supervisor = setInterval(() => {
+    if (restarting || (world.controller.proc.child.exitCode === null && world.controller.proc.child.signalCode === null)) return;
+    controllerRestarts++;
+    restarting = true;
+    log('the controller exited; starting it again');
+    world.restartController().catch((e: Error) => log(`controller restart failed: ${e.message}`)).finally(() => (restarting = false));
+  }, 2_000);
+  supervisor.unref();
+  stopSupervisor = () => {
+    clearInterval(supervisor);
+    figures.controllerRestarts = controllerRestarts;
+  };
   const startAt = Date.now();
-  for (const n of world.lan.nodes) await world.startSpeaker(n, speakerArgs);
-  await world.waitForMembership(300_000);
-  figures.allSpeakersSeeEachOtherAfterS = round((Date.now() - startAt) / 1000);
-  log(`${nodeCount} speakers see each other after ${figures.allSpeakersSeeEachOtherAfterS} s`);
+  // Eight at a time: forty Node processes loading at once starve each other (and their heartbeats) for minutes.
+  for (const [i, n] of world.lan.nodes.entries()) {
+    await world.startSpeaker(n, speakerArgs);
+    if (i % 8 === 7) await sleep(8_000);
+  }
+  // A membership that cannot keep up at this size never converges (peers flap dead/alive): that is a
+  // figure, not a reason to stop, so every wait below has a bound and the run goes on either way.
+  const converged = await world.waitForMembership(CONVERGE_MS).then(() => true, () => false);
+  figures.membership = { allSeeEachOther: converged, afterS: round((Date.now() - startAt) / 1000), boundS: CONVERGE_MS / 1000 };
+  log(`membership: ${JSON.stringify(figures.membership)}`);
 
   await world.pool('lan', POOL);
   // Three ready endpoints serve every Service (externalTrafficPolicy Cluster: any node may announce).
   for (const n of world.lan.nodes.slice(0, 3)) await world.readyPod('bulk', n);
   const servicesAt = Date.now();
-  for (let i = 1; i <= addressCount; i++) await world.service(`b${i}`, { app: 'bulk' });
+  for (let i = 1; i <= addressCount; i += 10) {
+    await Promise.all(Array.from({ length: Math.min(10, addressCount - i + 1) }, (_, j) => world.service(`b${i + j}`, { app: 'bulk' })));
+  }
   const owners = new Map<string, string>();
-  await waitFor(`${addressCount} addresses announced by their owners`, async () => {
+  let atOwner = 0;
+  const allAnnounced = await waitFor(`${addressCount} addresses announced by their owners`, async () => {
     const all = await world.objects.lbAddresses();
     owners.clear();
     for (const l of all) if (l.spec?.address) owners.set(l.spec.address, expectedOwner(names, l.spec.address));
-    return all.length === addressCount && all.every((l) => l.status?.node === owners.get(l.spec?.address ?? ''));
-  }, { timeoutMs: 300_000, intervalMs: 1_000 });
-  figures.servicesToAllAnnouncedS = round((Date.now() - servicesAt) / 1000);
+    atOwner = all.filter((l) => l.status?.node === owners.get(l.spec?.address ?? '')).length;
+    return all.length === addressCount && atOwner === addressCount;
+  }, { timeoutMs: CONVERGE_MS, intervalMs: 1_000 }).then(() => true, () => false);
   const perNode = names.map((n) => [...owners.values()].filter((o) => o === n).length);
-  log(`${addressCount} addresses announced after ${figures.servicesToAllAnnouncedS} s; per node ${Math.min(...perNode)}–${Math.max(...perNode)}`);
+  figures.addresses = {
+    allAnnouncedByTheHashOwner: allAnnounced, announcedByTheHashOwner: atOwner, assigned: owners.size,
+    afterS: round((Date.now() - servicesAt) / 1000), perNode: { min: Math.min(...perNode), max: Math.max(...perNode) },
+  };
+  log(`addresses: ${JSON.stringify(figures.addresses)}`);
 
   // 1. Idle cost.
   await sleep(10_000);
@@ -103,6 +135,8 @@ try {
   const rss = procs.map((s) => processMemory(s.proc.pid)?.rssKiB);
   const controllerAfter = cpuTicks(world.controller.proc.pid);
   const controllerMem = processMemory(world.controller.proc.pid);
+  // Nobody was killed in the window: every peerDead in it is a false death.
+  const falseDeaths = world.lan.nodes.flatMap((n) => speakerLog(world, n).filter((l) => l.event === 'peerDead' && l.time >= t0 && l.time <= t0 + seconds * 1000));
   figures.idle = {
     windowS: round(seconds),
     speakerCpuPercentOfOneCore: summarize(cpuPercent, 2),
@@ -111,6 +145,8 @@ try {
     speakerRssTotalMiB: mib(rss.reduce<number>((a, v) => a + (v ?? 0), 0)),
     controllerCpuPercentOfOneCore: controllerAfter !== undefined && controllerBefore !== undefined ? round(((controllerAfter - controllerBefore) / TICKS_PER_SECOND / seconds) * 100, 2) : null,
     controllerRssMiB: controllerMem ? mib(controllerMem.rssKiB) : null,
+    falseDeaths: falseDeaths.length,
+    falseDeathsPerNodeMinute: round(falseDeaths.length / nodeCount / (seconds / 60), 2),
     loadAvg: loadAverage(),
   };
   log(`idle: ${JSON.stringify(figures.idle)}`);
@@ -149,7 +185,11 @@ try {
     const survivors = names.filter((n) => n !== victim);
     const successor = expectedOwner(survivors, probed);
     const successorNode = world.nodeByName(successor);
-    await waitForAnnouncer(world, probed, victim, 60_000);
+    if (!(await waitForAnnouncer(world, probed, victim, 30_000).then(() => true, () => false))) {
+      log(`kill ${k + 1}: ${victim} does not announce ${probed} (membership unsettled); skipped`);
+      skipped.push({ kill: k + 1, victim, reason: `${victim} did not announce ${probed} within 30 s` });
+      continue;
+    }
     const probe = startArpProbe(world.lan, { target: probed, intervalMs: probeIntervalMs, durationMs: 3_000 });
     await probe.ready;
     await sleep(300);
@@ -175,13 +215,14 @@ try {
     rows.push(row);
     log(`kill ${k + 1}/${kills}: ${victim} (${owned.length} addresses) → ${successor}: client ${row.killToClientNewMacMs} ms, peerDead ${row.killToSuccessorPeerDeadMs} ms, lost ${row.lost}`);
     await world.startSpeaker(victimNode, speakerArgs);
-    await waitForAnnouncer(world, probed, victim, 120_000);
+    await waitForAnnouncer(world, probed, victim, 60_000).catch(() => log(`${victim} did not take ${probed} back within 60 s`));
     await sleep(1_000);
   }
 } catch (e) {
   failure = (e as Error).stack ?? String(e);
   log(`failed after ${rows.length} kills: ${failure}`);
 } finally {
+  stopSupervisor();
   await bw.stop();
 }
 
@@ -205,6 +246,7 @@ writeReport(reportName, {
     target: { issue11P99Ms: 600, measuredP99Ms: (summarize(clientMs) as { p99?: number }).p99 ?? null },
   },
   kills: rows,
+  skippedKills: skipped,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),
   ...(failure ? { error: failure } : {}),
