@@ -44,6 +44,24 @@ function cpuTicks(pid: number): number | undefined {
   }
 }
 
+/**
+ * A starved apiserver answers 504 (or the request times out) while it may still have created the object:
+ * try again a few times, and take 409 AlreadyExists as done.
+ */
+async function createWithRetry(create: () => Promise<unknown>, attempts = 6): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await create();
+      return;
+    } catch (e) {
+      const code = (e as { code?: number }).code;
+      if (code === 409) return;
+      if (i >= attempts) throw e;
+      await sleep(2_000 * i);
+    }
+  }
+}
+
 interface Kill {
   kill: number;
   victim: string;
@@ -102,7 +120,7 @@ try {
   for (const n of world.lan.nodes.slice(0, 3)) await world.readyPod('bulk', n);
   const servicesAt = Date.now();
   for (let i = 1; i <= addressCount; i += 10) {
-    await Promise.all(Array.from({ length: Math.min(10, addressCount - i + 1) }, (_, j) => world.service(`b${i + j}`, { app: 'bulk' })));
+    await Promise.all(Array.from({ length: Math.min(10, addressCount - i + 1) }, (_, j) => createWithRetry(() => world.service(`b${i + j}`, { app: 'bulk' }))));
   }
   const owners = new Map<string, string>();
   let atOwner = 0;
