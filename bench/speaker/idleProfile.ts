@@ -76,6 +76,28 @@ function summarizeProfile(file: string, top = 15): { samples: number; byFunction
   return { samples: total, byFunction: pct(fn), byArea: pct(area) };
 }
 
+/** A heap snapshot summed by node type (code, strings, objects, …) and by constructor name, self sizes in MiB. */
+function summarizeHeap(file: string, top = 15): { totalMiB: number; byType: [string, number][]; byName: [string, number][] } {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
+  const types = snap.snapshot.meta.node_types[0];
+  const byType = new Map<string, number>();
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]!] ?? '?';
+    const size = snap.nodes[i + sizeAt]!;
+    total += size;
+    byType.set(type, (byType.get(type) ?? 0) + size);
+    const name = type === 'object' || type === 'closure' ? `${type} ${snap.strings[snap.nodes[i + nameAt]!]}` : type;
+    byName.set(name, (byName.get(name) ?? 0) + size);
+  }
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round(v / 2 ** 20, 2)] as [string, number]);
+  return { totalMiB: round(total / 2 ** 20, 1), byType: list(byType), byName: list(byName) };
+}
+
 const started = Date.now();
 const env = machine();
 const bw = await startBenchWorld({ log });
@@ -122,7 +144,15 @@ try {
       (out[p.name] as Record<string, unknown>).cpuProfileIdle = { file, ...summarizeProfile(file) };
     }
   }
-  if (process.env.PROFILE_HEAP === '1') await sleep(10_000);
+  if (process.env.PROFILE_HEAP === '1') {
+    // One speaker's and the controller's snapshots are enough to see where the heap goes.
+    for (const p of [procs[0]!, procs.at(-1)!]) {
+      let file: string | undefined;
+      await waitFor(`${p.name}'s heap snapshot`, () => (file = readdirSync(profileDir).find((f) => f.endsWith('.heapsnapshot') && f.includes(`.${p.pid}.`))) !== undefined, { timeoutMs: 60_000, intervalMs: 500 });
+      await sleep(3_000); // written in one go, but give it time to finish
+      (out[p.name] as Record<string, unknown>).heap = { file: join(profileDir, file!), ...summarizeHeap(join(profileDir, file!)) };
+    }
+  }
   figures.processes = out;
   figures.idleWindowS = round(seconds);
 } catch (e) {

@@ -203,9 +203,9 @@ try {
     const survivors = names.filter((n) => n !== victim);
     const successor = expectedOwner(survivors, probed);
     const successorNode = world.nodeByName(successor);
-    if (!(await waitForAnnouncer(world, probed, victim, 30_000).then(() => true, () => false))) {
+    if (!(await waitForAnnouncer(world, probed, victim, 15_000).then(() => true, () => false))) {
       log(`kill ${k + 1}: ${victim} does not announce ${probed} (membership unsettled); skipped`);
-      skipped.push({ kill: k + 1, victim, reason: `${victim} did not announce ${probed} within 30 s` });
+      skipped.push({ kill: k + 1, victim, reason: `${victim} did not announce ${probed} within 15 s` });
       continue;
     }
     const probe = startArpProbe(world.lan, { target: probed, intervalMs: probeIntervalMs, durationMs: 3_000 });
@@ -233,7 +233,7 @@ try {
     rows.push(row);
     log(`kill ${k + 1}/${kills}: ${victim} (${owned.length} addresses) → ${successor}: client ${row.killToClientNewMacMs} ms, peerDead ${row.killToSuccessorPeerDeadMs} ms, lost ${row.lost}`);
     await world.startSpeaker(victimNode, speakerArgs);
-    await waitForAnnouncer(world, probed, victim, 60_000).catch(() => log(`${victim} did not take ${probed} back within 60 s`));
+    await waitForAnnouncer(world, probed, victim, 30_000).catch(() => log(`${victim} did not take ${probed} back within 30 s`));
     await sleep(1_000);
   }
 } catch (e) {
