@@ -94,7 +94,9 @@ export class SpeakerWorld {
    */
   async restartController(): Promise<void> {
     await this.controller?.stop().catch(() => undefined);
-    this.controller = await startController({ kubeconfig: this.controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
+    // Not waiting for /readyz: a standby waits out the old identity's Lease, and a starved apiserver may take
+    // longer than any bound here; the caller watches the process instead.
+    this.controller = await startController({ kubeconfig: this.controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass, waitReady: false });
   }
 
   /** Every running speaker sees every other one alive (heartbeats flowing both ways). */
