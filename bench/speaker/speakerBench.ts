@@ -35,7 +35,7 @@ export function checkBuild(): void {
  * Starts a private control plane and a SpeakerWorld on it. `stop()` tears both down (safe twice); SIGINT
  * and SIGTERM do the same before exiting, and the harness reapers cover a crash.
  */
-export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs?: string[] }): Promise<BenchWorld> {
+export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs?: string[]; nodes?: number; speakers?: boolean }): Promise<BenchWorld> {
   checkBuild();
   const plane = await startControlPlane({ log: (m) => o.log(`cluster: ${m}`) });
   const info: ClusterInfo = clusterInfoOf(plane);
@@ -43,7 +43,7 @@ export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs
   useCluster(info);
   const kc = new k8s.KubeConfig();
   kc.loadFromFile(plane.kubeconfigPath);
-  const world = new SpeakerWorld(kc, info);
+  const world = new SpeakerWorld(kc, info, o.nodes ?? 3);
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -58,8 +58,9 @@ export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    o.log('starting the speaker world (3 nodes, client, controller, 3 speakers)');
-    await world.start(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {});
+    const nodes = o.nodes ?? 3;
+    o.log(`starting the speaker world (${nodes} nodes, client, controller, ${o.speakers === false ? 'no' : nodes} speakers)`);
+    await world.start({ ...(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {}), ...(o.speakers === false ? { speakers: false } : {}) });
   } catch (e) {
     await stop();
     throw e;

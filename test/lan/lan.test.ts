@@ -84,6 +84,35 @@ describe('the LAN harness', () => {
     await waitFor('n1 to reach the apiserver again', async () => (await readyz(n1)).stdout === 'ok', { timeoutMs: 10_000, intervalMs: 200 });
   });
 
+  it('a LAN of 41 nodes: all reach the apiserver over the management network (IPv6 past the /28), the client reaches all on the LAN, and a management cut stays per node', async () => {
+    const c = cluster();
+    lan = await Lan.create({ nodes: 41, apiserver: { port: c.apiPort } });
+    expect(lan.nodes.map((n) => n.ipv4)).toContain('192.0.2.51');
+    expect(new Set(lan.nodes.map((n) => n.mac)).size).toBe(41);
+    // The first 13 keep an IPv4 management address; every node has an IPv6 one, and the API URL is IPv6.
+    expect(lan.nodes.filter((n) => n.managementIPv4).length).toBe(13);
+    expect(new Set(lan.nodes.map((n) => n.managementIPv6)).size).toBe(41);
+    expect(lan.apiserverViaManagement).toMatch(/^https:\/\/\[2001:db8:ff:[0-7]::1\]:\d+$/);
+    const kubeconfig = renderKubeconfig({ server: lan.apiserverViaManagement!, caFile: c.caCert, user: { certFile: c.adminCert, keyFile: c.adminKey }, tlsServerName: 'localhost' });
+    for (const n of lan.nodes) lan.writeNodeKubeconfig(n, kubeconfig);
+    const readyz = (n: Lan['nodes'][number]) => lan!.tryExec(n.netns, [`${c.binDir}/kubectl`, '--kubeconfig', n.kubeconfigPath!, '--request-timeout=3s', 'get', '--raw', '/readyz']);
+    const [n1, n14, n41] = [lan.node('n1'), lan.node('n14'), lan.node('n41')];
+    for (const n of [n1, n14, n41]) {
+      const r = await readyz(n);
+      expect(r.stdout, `${n.name}: ${JSON.stringify(r)}`).toBe('ok');
+    }
+    const pings = await Promise.all(lan.nodes.map((n) => lan!.ping(n.ipv4)));
+    expect(pings.map((r, i) => `${lan!.nodes[i]!.name}:${r.code}`).filter((x) => !x.endsWith(':0'))).toEqual([]);
+    const macs = new Map((await lan.neighbours()).map((e) => [e.dst, e.lladdr]));
+    for (const n of lan.nodes) expect(macs.get(n.ipv4), n.name).toBe(n.mac);
+
+    await lan.cutManagement(n41);
+    expect((await readyz(n41)).code).not.toBe(0);
+    expect((await readyz(n14)).stdout).toBe('ok');
+    await lan.restoreManagement(n41);
+    await waitFor('n41 to reach the apiserver again', async () => (await readyz(n41)).stdout === 'ok', { timeoutMs: 10_000, intervalMs: 200 });
+  });
+
   it('cutting a node LAN link drops its carrier and stops its traffic; restoring brings both back', async () => {
     lan = await Lan.create({ nodes: 2 });
     const n1 = lan.nodes[0]!;

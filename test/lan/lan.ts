@@ -4,7 +4,8 @@ import { HarnessState, runId } from '../harnessState.js';
 import { spawnLogged, waitFor, type Spawned } from '../processes.js';
 import { mustRun, run, type RunResult } from '../run.js';
 import {
-  EXTRA_VIP_V4, clientMac, clientV4, clientV6, managementGateway, managementNode, nodeMac, nodeV4, nodeV6,
+  EXTRA_VIP_V4, MANAGEMENT_V4_NODES, MAX_LAN_NODES, clientMac, clientV4, clientV6, managementGateway, managementGatewayV6,
+  managementNode, managementNodeV6, nodeMac, nodeV4, nodeV6,
 } from './addressPlan.js';
 import { ApiProxy } from './apiProxy.js';
 import { acquireManagementSlot } from './managementSlot.js';
@@ -23,8 +24,13 @@ export interface LanHost {
 
 export interface LanNode extends LanHost {
   readonly index: number;
-  /** The node's management address (reaches the apiserver), if the LAN has a management network. */
+  /**
+   * The node's IPv4 management address (reaches the apiserver), if the LAN has a management network and
+   * the node is one of the first 13 (a slot's IPv4 /28 holds no more).
+   */
   readonly managementIPv4?: string;
+  /** The node's IPv6 management address: every node of a LAN with a management network has one. */
+  readonly managementIPv6?: string;
   /** A kubeconfig path for processes in this node: the admin one unless a token kubeconfig is written. */
   kubeconfigPath?: string;
 }
@@ -54,7 +60,7 @@ export class Lan {
   readonly switchNetns: string;
   private readonly processes = new Set<Spawned>();
   private readonly captures = new Set<PacketCapture>();
-  private proxy: ApiProxy | undefined;
+  private readonly proxies: ApiProxy[] = [];
   private releaseSlot: (() => void) | undefined;
   private destroyed = false;
 
@@ -76,7 +82,8 @@ export class Lan {
         mac: nodeMac(i),
         ipv4: nodeV4(i),
         ipv6: nodeV6(i),
-        ...(managementSlot === undefined ? {} : { managementIPv4: managementNode(managementSlot, i) }),
+        ...(managementSlot !== undefined && i <= MANAGEMENT_V4_NODES ? { managementIPv4: managementNode(managementSlot, i) } : {}),
+        ...(managementSlot === undefined ? {} : { managementIPv6: managementNodeV6(managementSlot, i) }),
       });
     }
   }
@@ -85,15 +92,25 @@ export class Lan {
     return `hrl-${this.id}-mg`;
   }
 
+  /**
+   * The apiserver as node processes reach it: the slot's IPv4 gateway for a LAN of up to 13 nodes (what
+   * every suite has always used), its IPv6 gateway for a larger one, whose nodes beyond 13 have no IPv4
+   * management address. The API proxy listens on both.
+   */
   get apiserverViaManagement(): string | undefined {
-    return this.managementSlot === undefined || !this.proxyPort ? undefined : `https://${managementGateway(this.managementSlot)}:${this.proxyPort}`;
+    if (this.managementSlot === undefined || !this.proxyPort) return undefined;
+    return this.nodeCount <= MANAGEMENT_V4_NODES
+      ? `https://${managementGateway(this.managementSlot)}:${this.proxyPort}`
+      : `https://[${managementGatewayV6(this.managementSlot)}]:${this.proxyPort}`;
   }
 
   private proxyPort: number | undefined;
 
   static async create(options: LanOptions): Promise<Lan> {
     if (process.getuid?.() !== 0) throw new Error('the LAN harness needs root (network namespaces)');
-    if (options.nodes < 1 || options.nodes > 13) throw new Error('a LAN has 1 to 13 nodes');
+    if (!Number.isInteger(options.nodes) || options.nodes < 1 || options.nodes > MAX_LAN_NODES) {
+      throw new Error(`a LAN has 1 to ${MAX_LAN_NODES} nodes: nodes is ${options.nodes}`);
+    }
     const id = runId();
     const state = new HarnessState(`hrl-lan-${id}`);
     const logDir = mkdtempSync(`/tmp/hrl-lan-${id}-`);
@@ -125,7 +142,8 @@ export class Lan {
     await sw(['ip', 'link', 'set', 'br0', 'up']);
 
     const hosts: LanHost[] = [...this.nodes, this.client];
-    for (const host of hosts) {
+    // A few hosts at a time: a 41-node LAN is ~500 `ip` invocations, and each waits mostly on the kernel.
+    await inBatches(hosts, 6, async (host) => {
       await this.addNetns(host.netns);
       // Both ends are created directly inside their namespaces: no link ever appears in the root namespace.
       await mustRun('ip', ['link', 'add', 'eth0', 'netns', host.netns, 'address', host.mac, 'type', 'veth', 'peer', 'name', host.name, 'netns', this.switchNetns]);
@@ -136,7 +154,7 @@ export class Lan {
       await h(['ip', 'addr', 'add', `${host.ipv4}/24`, 'dev', 'eth0']);
       await h(['ip', 'addr', 'add', `${host.ipv6}/64`, 'dev', 'eth0', 'nodad']);
       await h(['ip', 'link', 'set', 'eth0', 'up']);
-    }
+    });
     // The client reaches extra VIP space on-link, as a host on a VLAN with a second subnet does.
     await this.exec(this.client.netns, ['ip', 'route', 'add', EXTRA_VIP_V4, 'dev', 'eth0']);
 
@@ -145,17 +163,22 @@ export class Lan {
       this.state.add('links', bridge);
       await mustRun('ip', ['link', 'add', bridge, 'type', 'bridge', 'forward_delay', '0']);
       await mustRun('ip', ['addr', 'add', `${managementGateway(this.managementSlot)}/28`, 'dev', bridge]);
+      // nodad: the proxy binds the address at once (a tentative address cannot be bound).
+      await mustRun('ip', ['addr', 'add', `${managementGatewayV6(this.managementSlot)}/64`, 'dev', bridge, 'nodad']);
       await mustRun('ip', ['link', 'set', bridge, 'up']);
-      for (const node of this.nodes) {
+      await inBatches(this.nodes, 6, async (node) => {
         const rootSide = `hrl-${this.id}-m${node.index}`;
         this.state.add('links', rootSide);
         await mustRun('ip', ['link', 'add', rootSide, 'type', 'veth', 'peer', 'name', 'mgmt0', 'netns', node.netns]);
         await mustRun('ip', ['link', 'set', rootSide, 'master', bridge, 'up']);
-        await this.exec(node.netns, ['ip', 'addr', 'add', `${node.managementIPv4}/28`, 'dev', 'mgmt0']);
+        if (node.managementIPv4) await this.exec(node.netns, ['ip', 'addr', 'add', `${node.managementIPv4}/28`, 'dev', 'mgmt0']);
+        await this.exec(node.netns, ['ip', 'addr', 'add', `${node.managementIPv6}/64`, 'dev', 'mgmt0', 'nodad']);
         await this.exec(node.netns, ['ip', 'link', 'set', 'mgmt0', 'up']);
-      }
+      });
       this.proxyPort = options.apiserver.port;
-      this.proxy = await ApiProxy.listen(managementGateway(this.managementSlot), options.apiserver.port, { host: '127.0.0.1', port: options.apiserver.port });
+      const target = { host: '127.0.0.1', port: options.apiserver.port };
+      this.proxies.push(await ApiProxy.listen(managementGateway(this.managementSlot), options.apiserver.port, target));
+      this.proxies.push(await ApiProxy.listen(managementGatewayV6(this.managementSlot), options.apiserver.port, target));
     }
   }
 
@@ -262,7 +285,7 @@ export class Lan {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    await this.proxy?.close();
+    for (const p of this.proxies) await p.close();
     for (const c of this.captures) await c.stop().catch(() => undefined);
     for (const p of this.processes) await p.stop(2_000);
     for (const ns of [...this.state.resources.netns].reverse()) {
@@ -285,5 +308,14 @@ export class Lan {
       timeoutMs: options.timeoutMs ?? 5_000,
       intervalMs: 50,
     });
+  }
+}
+
+/** Runs `f` over `items`, at most `width` at a time; the first failure rejects once the others settle. */
+async function inBatches<T>(items: readonly T[], width: number, f: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) {
+    const results = await Promise.allSettled(items.slice(i, i + width).map(f));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 }

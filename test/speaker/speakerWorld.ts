@@ -42,6 +42,7 @@ export class SpeakerWorld {
   readonly appNs = `app-${this.tag}`;
   readonly lbClass = `herald.dev/e2e-${this.tag}`;
   private speakerKubeconfig = '';
+  private controllerKubeconfig = '';
   private keyFile = '';
   private podCount = 0;
   /**
@@ -70,7 +71,7 @@ export class SpeakerWorld {
     this.lan = await Lan.create({ nodes: this.nodeCount, apiserver: { port: this.cluster.apiPort } });
     this.keyFile = join(this.lan.logDir, 'secretkey');
     writeFileSync(this.keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
-    const controllerKubeconfig = await serviceAccountKubeconfig({ kc: this.kc, cluster: this.cluster, namespace: this.releaseNs, name: 'herald-controller', rbacFile: CONTROLLER_RBAC });
+    const controllerKubeconfig = this.controllerKubeconfig = await serviceAccountKubeconfig({ kc: this.kc, cluster: this.cluster, namespace: this.releaseNs, name: 'herald-controller', rbacFile: CONTROLLER_RBAC });
     this.speakerKubeconfig = await serviceAccountKubeconfig({
       kc: this.kc, cluster: this.cluster, namespace: this.releaseNs, name: 'herald-speaker', rbacFile: SPEAKER_RBAC,
       server: this.lan.apiserverViaManagement, tlsServerName: 'localhost',
@@ -85,6 +86,17 @@ export class SpeakerWorld {
     if (o.speakers === false) return;
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
     await this.waitForMembership();
+  }
+
+  /**
+   * Starts the controller again as its Deployment would after it exits (it exits on losing its Lease, e.g.
+   * when a starved apiserver misses the renew deadline); stops the running one first if there is one.
+   */
+  async restartController(): Promise<void> {
+    await this.controller?.stop().catch(() => undefined);
+    // Not waiting for /readyz: a standby waits out the old identity's Lease, and a starved apiserver may take
+    // longer than any bound here; the caller watches the process instead.
+    this.controller = await startController({ kubeconfig: this.controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass, waitReady: false });
   }
 
   /** Every running speaker sees every other one alive (heartbeats flowing both ways). */
@@ -168,13 +180,14 @@ export class SpeakerWorld {
     return name;
   }
 
-  async service(name: string, o: { local?: boolean; families?: string[]; policy?: string; pool?: string } = {}): Promise<void> {
+  /** A LoadBalancer Service selecting Pods labelled app=<o.app ?? name> (many Services may share one set of Pods). */
+  async service(name: string, o: { local?: boolean; families?: string[]; policy?: string; pool?: string; app?: string } = {}): Promise<void> {
     await this.core.createNamespacedService({
       namespace: this.appNs,
       body: {
         metadata: { name, ...(o.pool ? { annotations: { 'herald.dev/address-pool': o.pool } } : {}) },
         spec: {
-          type: 'LoadBalancer', loadBalancerClass: this.lbClass, selector: { app: name }, ports: [{ port: 80, targetPort: 8080 }],
+          type: 'LoadBalancer', loadBalancerClass: this.lbClass, selector: { app: o.app ?? name }, ports: [{ port: 80, targetPort: 8080 }],
           ...(o.local ? { externalTrafficPolicy: 'Local' } : {}),
           ...(o.families ? { ipFamilies: o.families, ipFamilyPolicy: o.policy ?? 'SingleStack' } : {}),
         },

@@ -1,0 +1,173 @@
+// Where an idle speaker's and controller's CPU and memory go (issue 11, goal 7). The e2e world of rss.ts
+// (three nodes, seven addresses announced); after PROFILE_IDLE_MS (default 30 s) of idling: CPU% from /proc,
+// the memory map split into the node binary's pages (shared by every Node process on a host) and the rest,
+// and V8's heap by space from /metrics. PROFILE_CPU=1 runs every herald process under cpuWindowPreload.mjs
+// and sums the idle window's CPU profile by function and by package (self time; the profiler's own
+// sampling inflates CPU%, so take CPU% from a run without it). PROFILE_HEAP=1 writes heap snapshots
+// (SIGUSR1) next to the profiles for DevTools.
+// Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadAverage, machine, progress, writeReport } from './report.js';
+import { mib, round } from './stats.js';
+import { expectedOwner, processMemory, sleep, startBenchWorld, waitForAnnouncer } from './speakerBench.js';
+import { waitFor } from '../../test/processes.js';
+
+const log = progress('idleProfile');
+const idleMs = Number(process.env.PROFILE_IDLE_MS ?? 30_000);
+const profileDir = mkdtempSync('/tmp/hrl-profile-');
+process.env.HERALD_CPU_PROF_DIR = profileDir;
+// Inherited by the controller and the speakers (the control plane's Go binaries ignore it).
+const profileCpu = process.env.PROFILE_CPU === '1';
+process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS ?? '', ...(profileCpu ? [`--import=${resolve(import.meta.dirname, 'cpuWindowPreload.mjs')}`] : []),
+  ...(process.env.PROFILE_HEAP === '1' ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${profileDir}`] : [])].join(' ').trim();
+
+const cpuTicks = (pid: number): number => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
+};
+
+/** Resident memory by mapping: the node binary's file pages, other files, and anonymous (heap, stacks, malloc). */
+function memoryMap(pid: number): Record<string, number> {
+  const out = { nodeBinaryMiB: 0, otherFilesMiB: 0, anonymousMiB: 0, privateMiB: 0, sharedMiB: 0, pssMiB: 0 };
+  let kind: 'node' | 'file' | 'anon' = 'anon';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1] ?? '';
+      kind = path.endsWith('/bin/node') ? 'node' : path.startsWith('/') ? 'file' : 'anon';
+      continue;
+    }
+    const field = /^(Rss|Pss|Private_Clean|Private_Dirty|Shared_Clean|Shared_Dirty):\s+(\d+) kB/.exec(line);
+    if (!field) continue;
+    const kib = Number(field[2]);
+    if (field[1] === 'Rss') {
+      if (kind === 'node') out.nodeBinaryMiB += kib;
+      else if (kind === 'file') out.otherFilesMiB += kib;
+      else out.anonymousMiB += kib;
+    } else if (field[1] === 'Pss') out.pssMiB += kib;
+    else if (field[1]!.startsWith('Private')) out.privateMiB += kib;
+    else out.sharedMiB += kib;
+  }
+  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mib(v)]));
+}
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+
+/** Self time by function (and by package), as a share of all samples. */
+function summarizeProfile(file: string, top = 15): { samples: number; byFunction: [string, number][]; byArea: [string, number][] } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const count = new Map<number, number>();
+  for (const s of profile.samples) count.set(s, (count.get(s) ?? 0) + 1);
+  const total = profile.samples.length;
+  const fn = new Map<string, number>();
+  const area = new Map<string, number>();
+  for (const [id, hits] of count) {
+    const n = byId.get(id)!;
+    const url = n.callFrame.url.replace(/^file:\/\//, '');
+    const name = `${n.callFrame.functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
+    fn.set(name, (fn.get(name) ?? 0) + hits);
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/packages/') ? `herald:${/packages\/([^/]+)/.exec(url)?.[1]}` : url.startsWith('node:') ? 'node core' : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : 'native/other');
+    area.set(pkg, (area.get(pkg) ?? 0) + hits);
+  }
+  const pct = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round((v / total) * 100, 1)] as [string, number]);
+  return { samples: total, byFunction: pct(fn), byArea: pct(area) };
+}
+
+/** A heap snapshot summed by node type (code, strings, objects, …) and by constructor name, self sizes in MiB. */
+function summarizeHeap(file: string, top = 15): { totalMiB: number; byType: [string, number][]; byName: [string, number][] } {
+  const snap = JSON.parse(readFileSync(file, 'utf8')) as { snapshot: { meta: { node_fields: string[]; node_types: [string[]] } }; nodes: number[]; strings: string[] };
+  const fields = snap.snapshot.meta.node_fields;
+  const width = fields.length;
+  const [typeAt, nameAt, sizeAt] = [fields.indexOf('type'), fields.indexOf('name'), fields.indexOf('self_size')];
+  const types = snap.snapshot.meta.node_types[0];
+  const byType = new Map<string, number>();
+  const byName = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < snap.nodes.length; i += width) {
+    const type = types[snap.nodes[i + typeAt]!] ?? '?';
+    const size = snap.nodes[i + sizeAt]!;
+    total += size;
+    byType.set(type, (byType.get(type) ?? 0) + size);
+    const name = type === 'object' || type === 'closure' ? `${type} ${snap.strings[snap.nodes[i + nameAt]!]}` : type;
+    byName.set(name, (byName.get(name) ?? 0) + size);
+  }
+  const list = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round(v / 2 ** 20, 2)] as [string, number]);
+  return { totalMiB: round(total / 2 ** 20, 1), byType: list(byType), byName: list(byName) };
+}
+
+const started = Date.now();
+const env = machine();
+const bw = await startBenchWorld({ log });
+const figures: Record<string, unknown> = { profileDir };
+let failure: string | undefined;
+try {
+  const { world, names } = bw;
+  await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
+  for (const n of world.lan.nodes) await world.readyPod('web', n);
+  await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
+  const ips = await world.waitForAddress('web', 2);
+  for (let i = 1; i <= 5; i++) {
+    await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
+    await world.service(`spread${i}`);
+    ips.push(...(await world.waitForAddress(`spread${i}`)));
+  }
+  for (const ip of ips) await waitForAnnouncer(world, ip.includes(':') ? ip.replaceAll(':', '-') : ip, expectedOwner(names, ip));
+  log(`${ips.length} addresses announced; settling 10 s, then ${idleMs / 1000} s idle`);
+  await sleep(10_000);
+  const procs = [...[...world.speakers.values()].map((s) => ({ name: `speaker ${s.node.name}`, pid: s.proc.pid, node: s.node })), { name: 'controller', pid: world.controller.proc.pid, node: undefined }];
+  // Start the idle window: the profiles so far (start-up) go to <pid>-0, the idle window to <pid>-1.
+  if (profileCpu) for (const p of procs) process.kill(p.pid, 'SIGUSR2');
+  const before = procs.map((p) => cpuTicks(p.pid));
+  const t0 = Date.now();
+  await sleep(idleMs);
+  const seconds = (Date.now() - t0) / 1000;
+  const out: Record<string, unknown> = {};
+  for (const [i, p] of procs.entries()) {
+    const metrics = p.node ? await world.speakerMetrics(p.node) : '';
+    const heapSpaces = Object.fromEntries([...metrics.matchAll(/^herald_speaker_nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]));
+    out[p.name] = {
+      cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
+      rssMiB: mib(processMemory(p.pid)?.rssKiB ?? 0),
+      memoryMap: memoryMap(p.pid),
+      ...(p.node ? { heapUsedBySpaceMiB: heapSpaces } : {}),
+    };
+    if (profileCpu) process.kill(p.pid, 'SIGUSR2');
+    if (process.env.PROFILE_HEAP === '1') process.kill(p.pid, 'SIGUSR1');
+  }
+  if (profileCpu) {
+    await waitFor('the CPU profiles', () => procs.every((p) => readdirSync(profileDir).includes(`${p.pid}-1.cpuprofile`)), { timeoutMs: 30_000, intervalMs: 200 });
+    for (const p of procs) {
+      const file = join(profileDir, `${p.pid}-1.cpuprofile`);
+      (out[p.name] as Record<string, unknown>).cpuProfileIdle = { file, ...summarizeProfile(file) };
+    }
+  }
+  if (process.env.PROFILE_HEAP === '1') {
+    // One speaker's and the controller's snapshots are enough to see where the heap goes.
+    for (const p of [procs[0]!, procs.at(-1)!]) {
+      let file: string | undefined;
+      await waitFor(`${p.name}'s heap snapshot`, () => (file = readdirSync(profileDir).find((f) => f.endsWith('.heapsnapshot') && f.includes(`.${p.pid}.`))) !== undefined, { timeoutMs: 60_000, intervalMs: 500 });
+      await sleep(3_000); // written in one go, but give it time to finish
+      (out[p.name] as Record<string, unknown>).heap = { file: join(profileDir, file!), ...summarizeHeap(join(profileDir, file!)) };
+    }
+  }
+  figures.processes = out;
+  figures.idleWindowS = round(seconds);
+} catch (e) {
+  failure = (e as Error).stack ?? String(e);
+  log(`failed: ${failure}`);
+} finally {
+  await bw.stop();
+}
+
+writeReport(process.env.PROFILE_REPORT ?? 'idleProfile', {
+  benchmark: 'where an idle speaker and controller spend CPU and memory',
+  setup: { nodes: 3, addresses: 7, profiler: profileCpu, nodeOptions: process.env.NODE_OPTIONS, logLevel: 'debug, as in the e2e world' },
+  ...figures,
+  machine: { ...env, loadAvgAtEnd: loadAverage() },
+  wallSeconds: round((Date.now() - started) / 1000),
+  ...(failure ? { error: failure } : {}),
+});
+if (failure) process.exitCode = 1;
