@@ -42,8 +42,8 @@ export interface StartOptions {
   controllerManager?: boolean;
   /**
    * A control plane that runs workloads on real kubelet nodes: kube-scheduler, the workload controllers
-   * (DaemonSet, Deployment, ReplicaSet, and the root CA publisher that fills the Pods' projected token
-   * volume), the ServiceAccount admission plugin (which mounts that volume), and no endpoint reconciler for
+   * (DaemonSet, Deployment, ReplicaSet, the root CA publisher that fills the Pods' projected token volume,
+   * and node lifecycle, which lifts the not-ready taint a kubelet registers its node with), the ServiceAccount admission plugin (which mounts that volume), and no endpoint reconciler for
    * the `kubernetes` Service: the apiserver listens on loopback only, so the test writes that Service's
    * EndpointSlice itself, pointing at the address the nodes reach it through (the LAN's API proxy). The
    * shared control plane of the other suites leaves all of this off: it starts faster, and their Pods are
@@ -212,7 +212,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
           '--secure-port=0',
           `--root-ca-file=${certs.caCert}`,
           `--service-account-private-key-file=${certs.serviceAccountKey}`,
-          `--controllers=endpointslice-controller,endpointslice-mirroring-controller,namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller${options.workloads ? ',daemonset-controller,deployment-controller,replicaset-controller,root-ca-certificate-publisher-controller' : ''}`,
+          `--controllers=endpointslice-controller,endpointslice-mirroring-controller,namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller${options.workloads ? ',daemonset-controller,deployment-controller,replicaset-controller,root-ca-certificate-publisher-controller,node-lifecycle-controller' : ''}`,
           '--concurrent-service-endpoint-syncs=10',
           '--v=1',
         ],

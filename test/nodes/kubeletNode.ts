@@ -106,7 +106,7 @@ state = "${d}/containerd/state"
     writeFileSync(join(d, 'kube-proxy.yaml'), JSON.stringify({
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: 'nftables',
       clientConnection: { kubeconfig: join(d, 'kubeconfig') }, hostnameOverride: this.name,
-      clusterCIDR: o.clusterCidr, detectLocalMode: 'ClusterCIDR', masqueradeAll: o.masqueradeAll ?? false,
+      clusterCIDR: o.clusterCidr, detectLocalMode: 'ClusterCIDR', nftables: { masqueradeAll: o.masqueradeAll ?? false },
       conntrack: { maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
       healthzBindAddress: '127.0.0.1:10256', metricsBindAddress: '127.0.0.1:10249',
     }));
