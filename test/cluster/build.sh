@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the test control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) from
-# the Go module
-# proxy into a cache outside git, keyed by version. Prints the directory holding the binaries on stdout;
-# progress goes to stderr. Set HERALD_CLUSTER_BIN to a directory that already holds all of them to skip it. A cache directory of
-# this version that lacks one binary (one added to the list later) gets just that one built.
+# the Go module proxy into a cache outside git, keyed by version. Prints the directory holding the binaries on
+# stdout; progress goes to stderr. A cache directory of this version that lacks some of them (one added to the
+# list later, like kube-scheduler) gets just those built. Set HERALD_CLUSTER_BIN to a directory that already
+# holds all of them to skip it.
 set -euo pipefail
 
 K8S_VERSION=v1.36.4

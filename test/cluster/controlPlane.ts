@@ -202,7 +202,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
 
     let controllerManager: Spawned | undefined;
     if (options.controllerManager !== false) {
-      log('starting kube-controller-manager (endpointslice, namespace, garbage-collector, serviceaccount)');
+      log(`starting kube-controller-manager (endpointslice, namespace, garbage-collector, serviceaccount${options.workloads ? ', daemonset, deployment, replicaset, root-ca, node-lifecycle' : ''})`);
       controllerManager = spawnLogged(
         bin('kube-controller-manager'),
         [
