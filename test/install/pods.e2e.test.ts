@@ -334,12 +334,15 @@ describe('the chart as Pods on real kubelet nodes, traffic through kube-proxy', 
     await waitFor('curl through the VIP again', async () => (await curl()).code === 0, { timeoutMs: 30_000, intervalMs: 100 });
     await new Promise((r) => setTimeout(r, 1_000));
     const { http, arp } = await finish();
-    const lostAfterKill = http.lostProbes.filter((p) => p.atEpochMs >= killedAt);
-    // The outage the client saw: from the kill to the last probe that went unanswered, plus one interval.
-    figures.nodeDeathOutageMs = lostAfterKill.length ? lostAfterKill.at(-1)!.atEpochMs - killedAt + 20 : 0;
-    figures.nodeDeathLostProbes = lostAfterKill.length;
-    figures.nodeDeathArpLost = arp.lost;
-    expect(http.lost - lostAfterKill.length).toBe(0);
+    // The outage the client saw: from the kill to the first ARP answer from a surviving node. (An HTTP probe
+    // whose SYN went to the dead node is answered after TCP's 1 s retransmission, within its 2 s timeout:
+    // its delay is reported as the worst HTTP answer.)
+    const takeover = arp.changes.find((c) => c.atEpochMs >= killedAt && survivors.some((n) => n.mac === c.mac));
+    expect(takeover, `ARP changes ${JSON.stringify(arp.changes)}`).toBeDefined();
+    Object.assign(figures, {
+      nodeDeathOutageMs: takeover!.atEpochMs - killedAt, nodeDeathArpLost: arp.lost, nodeDeathHttpFailed: http.lost,
+      nodeDeathWorstHttpMs: http.worstDelayMs,
+    });
     expect(figures.nodeDeathOutageMs).toBeLessThan(10_000);
     expect(await lbNode()).toBe(survivors.find((n) => n.mac === mac)!.name);
     expect((await curl()).stdout).toMatch(/^backend on n[123]\n$/);
