@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the test control plane (etcd, kube-apiserver, kube-controller-manager, kubectl) from the Go module
-# proxy into a cache outside git, keyed by version. Prints the directory holding the binaries on stdout;
-# progress goes to stderr. Set HERALD_CLUSTER_BIN to a directory that already holds all four to skip it.
+# Builds the test control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl) from
+# the Go module proxy into a cache outside git, keyed by version. Prints the directory holding the binaries on
+# stdout; progress goes to stderr. A cache directory of this version that lacks some of them (one added to the
+# list later, like kube-scheduler) gets just those built. Set HERALD_CLUSTER_BIN to a directory that already
+# holds all of them to skip it.
 set -euo pipefail
 
 K8S_VERSION=v1.36.4
@@ -9,7 +11,8 @@ ETCD_VERSION=v3.6.14
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${HERALD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/herald}
 bin="$cache/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION"
-need=(etcd kube-apiserver kube-controller-manager kubectl)
+need=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl)
+k8s=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
 
@@ -41,10 +44,10 @@ if [ ! -x "$bin/etcd" ]; then
   log "etcd done after $(( $(date +%s) - start )) s"
 fi
 
-k8s_missing=0
-for b in kube-apiserver kube-controller-manager kubectl; do [ -x "$bin/$b" ] || k8s_missing=1; done
-if [ $k8s_missing = 1 ]; then
-  log "building kube-apiserver, kube-controller-manager, kubectl $K8S_VERSION (first time: 15-30 minutes on 2 cores)"
+missing=()
+for b in "${k8s[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "building ${missing[*]} $K8S_VERSION (first time: 15-30 minutes on 2 cores; one added binary: a few minutes)"
   minor=${K8S_VERSION#v1.}; minor=${minor%%.*}
   ldf="-s -w"
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -55,7 +58,7 @@ if [ $k8s_missing = 1 ]; then
   ( while sleep 60; do log "still compiling Kubernetes ($(( $(date +%s) - start )) s)"; done ) & beat=$!
   trap 'kill $beat 2>/dev/null || true' EXIT
   (cd "$here/k8sbin" && go build -trimpath -tags=selinux,notest,grpcnotrace -ldflags="$ldf" -o "$tmp/" \
-     ./cmd/kube-apiserver ./cmd/kube-controller-manager ./cmd/kubectl)
+     "${missing[@]/#/./cmd/}")
   mv "$tmp"/* "$bin/"; rmdir "$tmp"
   kill $beat 2>/dev/null || true
   log "Kubernetes binaries done after $(( $(date +%s) - start )) s"

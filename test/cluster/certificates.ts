@@ -16,11 +16,15 @@ export interface ClusterCertificates {
   serviceAccountKey: string;
 }
 
-/** A throwaway CA, a serving cert for loopback, a system:masters client cert and the SA signing key. */
+/**
+ * A throwaway CA, a serving cert for loopback and for the `kubernetes` Service's ClusterIP (198.51.100.1, where
+ * Pods on real nodes reach the API: test/install/pods.e2e.test.ts), a system:masters client cert and the SA
+ * signing key.
+ */
 export async function makeCertificates(dir: string): Promise<ClusterCertificates> {
   const p = (f: string) => join(dir, f);
   await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '3650', '-subj', '/CN=herald-test-ca'], dir);
-  await writeFile(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n');
+  await writeFile(p('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc,IP:198.51.100.1\nextendedKeyUsage=serverAuth\n');
   await writeFile(p('client.ext'), 'extendedKeyUsage=clientAuth\n');
   // Explicit serials: two concurrent -CAcreateserial runs race on the shared ca.srl file.
   const sign = async (name: string, subject: string, ext: string, serial: number) => {

@@ -13,8 +13,9 @@ import { renderKubeconfig } from './kubeconfig.js';
 const repoRoot = resolve(import.meta.dirname ?? new URL('.', import.meta.url).pathname, '../..');
 
 /**
- * ClusterIPs come from documentation ranges too. No kube-proxy runs, so these are API bookkeeping only and
- * no packet is ever addressed to them. IPv4 first, so Services are IPv4 (or dual-stack) by default.
+ * ClusterIPs come from documentation ranges too. In most suites no kube-proxy runs, so these are API
+ * bookkeeping only; on real nodes (test/nodes, test/install/pods.e2e.test.ts) kube-proxy routes them inside
+ * the node namespaces. IPv4 first, so Services are IPv4 (or dual-stack) by default.
  */
 export const SERVICE_CIDRS = '198.51.100.0/24,2001:db8:96::/108';
 
@@ -27,7 +28,7 @@ export interface ControlPlane {
   readonly kubeconfigPath: string;
   readonly certs: ClusterCertificates;
   readonly startMs: number;
-  readonly processes: { etcd: Spawned; apiserver: Spawned; controllerManager?: Spawned };
+  readonly processes: { etcd: Spawned; apiserver: Spawned; controllerManager?: Spawned; scheduler?: Spawned };
   /** GET (or other) against the apiserver as the admin; resolves to [status, body]. */
   adminRequest(method: string, path: string, body?: unknown, contentType?: string): Promise<[number, string]>;
   stop(): Promise<void>;
@@ -39,6 +40,16 @@ export interface StartOptions {
   /** Where certs, data and logs go; a fresh temp dir by default. */
   dir?: string;
   controllerManager?: boolean;
+  /**
+   * A control plane that runs workloads on real kubelet nodes: kube-scheduler, the workload controllers
+   * (DaemonSet, Deployment, ReplicaSet, the root CA publisher that fills the Pods' projected token volume,
+   * and node lifecycle, which lifts the not-ready taint a kubelet registers its node with), the ServiceAccount admission plugin (which mounts that volume), and no endpoint reconciler for
+   * the `kubernetes` Service: the apiserver listens on loopback only, so the test writes that Service's
+   * EndpointSlice itself, pointing at the address the nodes reach it through (the LAN's API proxy). The
+   * shared control plane of the other suites leaves all of this off: it starts faster, and their Pods are
+   * API objects without a kubelet.
+   */
+  workloads?: boolean;
   /** Start a reaper that kills everything if this process dies (default true). */
   reaper?: boolean;
   log?: (message: string) => void;
@@ -160,7 +171,9 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         `--service-cluster-ip-range=${SERVICE_CIDRS}`,
         '--authorization-mode=RBAC',
         '--allow-privileged=true',
-        '--disable-admission-plugins=ServiceAccount',
+        // The ServiceAccount plugin refuses Pods whose ServiceAccount the controller has not created yet, which
+        // the suites without nodes do right after creating a namespace; only real nodes need its token volume.
+        ...(options.workloads ? ['--endpoint-reconciler-type=none'] : ['--disable-admission-plugins=ServiceAccount']),
         '--profiling=false',
         '--v=1',
       ],
@@ -189,7 +202,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
 
     let controllerManager: Spawned | undefined;
     if (options.controllerManager !== false) {
-      log('starting kube-controller-manager (endpointslice, namespace, garbage-collector, serviceaccount)');
+      log(`starting kube-controller-manager (endpointslice, namespace, garbage-collector, serviceaccount${options.workloads ? ', daemonset, deployment, replicaset, root-ca, node-lifecycle' : ''})`);
       controllerManager = spawnLogged(
         bin('kube-controller-manager'),
         [
@@ -199,7 +212,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
           '--secure-port=0',
           `--root-ca-file=${certs.caCert}`,
           `--service-account-private-key-file=${certs.serviceAccountKey}`,
-          '--controllers=endpointslice-controller,endpointslice-mirroring-controller,namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller',
+          `--controllers=endpointslice-controller,endpointslice-mirroring-controller,namespace-controller,garbage-collector-controller,serviceaccount-controller,serviceaccount-token-controller${options.workloads ? ',daemonset-controller,deployment-controller,replicaset-controller,root-ca-certificate-publisher-controller,node-lifecycle-controller' : ''}`,
           '--concurrent-service-endpoint-syncs=10',
           '--v=1',
         ],
@@ -215,6 +228,16 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         abortIf: () => kcmExit,
       });
     }
+    let scheduler: Spawned | undefined;
+    if (options.workloads) {
+      log('starting kube-scheduler');
+      scheduler = spawnLogged(
+        bin('kube-scheduler'),
+        [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--bind-address=127.0.0.1', '--secure-port=0', '--v=1'],
+        { logFile: join(dir, 'scheduler.log'), state },
+      );
+      spawned.push(scheduler);
+    }
     const startMs = Date.now() - started;
     log(`control plane ready in ${startMs} ms; kubeconfig ${kubeconfigPath}`);
     return {
@@ -226,7 +249,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
       kubeconfigPath,
       certs,
       startMs,
-      processes: { etcd, apiserver, controllerManager },
+      processes: { etcd, apiserver, controllerManager, scheduler },
       adminRequest,
       async stop() {
         await stopAll();

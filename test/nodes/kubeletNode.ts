@@ -97,7 +97,7 @@ state = "${d}/containerd/state"
    * kube-proxy in nftables mode in the node's network namespace. It touches no machine-wide setting:
    * conntrack limits and timeouts are left as they are (0), and everything else it writes is per namespace.
    */
-  async startKubeProxy(o: { clusterCidr: string; serviceCidr: string }): Promise<void> {
+  async startKubeProxy(o: { clusterCidr: string; serviceCidr: string; masqueradeAll?: boolean }): Promise<void> {
     const { node, lan } = this.o;
     const d = this.dir;
     // A node routes Service addresses somewhere (its default route) so that the output hook, where
@@ -106,7 +106,7 @@ state = "${d}/containerd/state"
     writeFileSync(join(d, 'kube-proxy.yaml'), JSON.stringify({
       apiVersion: 'kubeproxy.config.k8s.io/v1alpha1', kind: 'KubeProxyConfiguration', mode: 'nftables',
       clientConnection: { kubeconfig: join(d, 'kubeconfig') }, hostnameOverride: this.name,
-      clusterCIDR: o.clusterCidr, detectLocalMode: 'ClusterCIDR',
+      clusterCIDR: o.clusterCidr, detectLocalMode: 'ClusterCIDR', nftables: { masqueradeAll: o.masqueradeAll ?? false },
       conntrack: { maxPerCore: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
       healthzBindAddress: '127.0.0.1:10256', metricsBindAddress: '127.0.0.1:10249',
     }));
@@ -117,6 +117,27 @@ state = "${d}/containerd/state"
   /** Imports docker-archive tarballs into the node's containerd (the CRI's k8s.io namespace). */
   async importImages(tarballs: string[]): Promise<void> {
     for (const t of tarballs) await mustRun('ctr', ['--address', join(this.dir, 'containerd.sock'), '--namespace', 'k8s.io', 'images', 'import', t], { timeoutMs: 300_000 });
+  }
+
+  /** Gives an imported image a second name (`ctr images tag`), e.g. the chart's default image reference. */
+  async tagImage(source: string, target: string): Promise<void> {
+    await mustRun('ctr', ['--address', join(this.dir, 'containerd.sock'), '--namespace', 'k8s.io', 'images', 'tag', '--force', source, target]);
+  }
+
+  /**
+   * The node dies: kube-proxy, kubelet, containerd, the shims and every container process get SIGKILL at
+   * once, nothing shuts down gracefully. Files and cgroups stay for stop().
+   */
+  async kill(): Promise<void> {
+    this.proxy?.kill('SIGKILL');
+    this.proc?.kill('SIGKILL');
+    for (let i = 0; i < 50; i++) {
+      const left = this.leftoverPids();
+      if (left.length === 0) return;
+      for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`processes of ${this.name} survive SIGKILL: ${this.leftoverPids().join(' ')}`);
   }
 
   /**
