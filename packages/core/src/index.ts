@@ -60,3 +60,6 @@ export * from './migration/serviceMigration.js';
 export * from './election/handoverDecision.js';
 export * from './election/peerCandidacy.js';
 export * from './election/startupReadiness.js';
+export * from './election/candidateNodes.js';
+export * from './election/serviceFacts.js';
+export * from './election/addressHandover.js';

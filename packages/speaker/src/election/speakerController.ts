@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, electOwner, formatAddress, handoverDecision, lbAddressName, parseAddress, peerCandidacy, publishedInterfaces, startupReadiness,
-  type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, addressHandover, candidateNodes, electOwner, formatAddress, lbAddressName, parseAddress, publishedInterfaces, serviceFacts, startupReadiness,
+  type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -316,64 +316,59 @@ export class SpeakerController {
     });
   }
 
-  /**
-   * The election's view of every node for one address. A peer counts as a member by peerCandidacy: alive
-   * and ready; or starting and the address unanswered (it will take it); or believed dead but seen
-   * claiming on the wire. This node counts itself in: it applies the result only once ready.
-   */
+  /** This node's and its peers' facts for an answered, or an unanswered, address (candidateNodes). */
   private nodeFacts(answered: boolean, now: number): NodeFacts[] {
-    const peers = this.o.membership.peers();
-    const out: NodeFacts[] = [];
-    for (const n of this.nodes.store.values()) {
-      const name = n.metadata?.name as string;
-      const networkUnavailable = (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
-      const labels = n.metadata?.labels ?? {};
-      if (name === this.o.node) {
-        const primary = this.links.find((l) => l.subnets.some((s) => s.split('/')[0] === this.o.heartbeatAddress))?.name;
-        out.push({ name, labels, networkUnavailable, member: true, draining: this.draining, interfaces: this.localInterfaces(), ...(primary ? { primaryInterface: primary } : {}) });
-        continue;
-      }
-      const p = peers.get(name);
-      const member = !!p && peerCandidacy({
-        alive: p.alive,
-        ready: p.ready,
-        ...this.startingSince(name, p, now),
-        ...(this.claimSeen.has(name) ? { claimSeenAtMs: this.claimSeen.get(name) as number } : {}),
-        answered,
-        nowMs: now,
-        startupHoldMs: this.o.startupHoldMs ?? 30_000,
-        claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
-      }).candidate;
-      out.push({ name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [], ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}) });
-    }
-    return out;
+    return candidateNodes({
+      nodes: this.nodeObjects,
+      self: { name: this.o.node, draining: this.draining, interfaces: this.localInterfaces(), ...(this.primaryInterface() ? { primaryInterface: this.primaryInterface()! } : {}) },
+      peers: this.o.membership.peers(),
+      notReadySince: this.notReadySince,
+      claimSeen: this.claimSeen,
+      answered,
+      nowMs: now,
+      startupHoldMs: this.o.startupHoldMs ?? 30_000,
+      claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+    });
   }
 
-  /** Since when this peer is seen not ready (tracked here: heartbeats carry a flag, not a time). */
-  private startingSince(name: string, p: { alive: boolean; ready: boolean }, now: number): { notReadySinceMs?: number } {
-    if (p.alive && p.ready) this.notReadySince.delete(name);
-    if (!p.alive || p.ready) return {};
-    let since = this.notReadySince.get(name);
-    if (since === undefined) this.notReadySince.set(name, (since = now));
-    return { notReadySinceMs: since };
+  private primaryInterface(): string | undefined {
+    return this.links.find((l) => l.subnets.some((s) => s.split('/')[0] === this.o.heartbeatAddress))?.name;
+  }
+
+  /** The Node objects as the election reads them. */
+  private get nodeObjects(): NodeObjectFacts[] {
+    return [...this.nodes.store.values()].map((n) => ({
+      name: n.metadata?.name as string,
+      labels: n.metadata?.labels ?? {},
+      networkUnavailable: (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'),
+    }));
+  }
+
+  /** Since when each peer is seen not ready (heartbeats carry a flag, not a time); reset only once it is ready. */
+  private trackNotReady(now: number): void {
+    const peers = this.o.membership.peers();
+    for (const n of this.nodes.store.values()) {
+      const name = n.metadata?.name as string;
+      const p = peers.get(name);
+      if (name === this.o.node || !p) continue;
+      if (p.alive && p.ready) this.notReadySince.delete(name);
+      else if (p.alive && !this.notReadySince.has(name)) this.notReadySince.set(name, now);
+    }
   }
 
   private serviceFacts(refs: readonly { namespace: string; name: string }[]): ServiceFacts[] {
-    const out: ServiceFacts[] = [];
-    for (const ref of refs) {
-      const svc = this.services.store.get(`${ref.namespace}/${ref.name}`);
-      if (!svc || svc.spec?.type !== 'LoadBalancer' || (svc.spec.loadBalancerClass ?? undefined) !== this.o.lbClass) continue;
-      const endpoints = [];
-      for (const s of this.slices.store.values()) {
-        if (s.metadata?.namespace !== ref.namespace || s.metadata?.labels?.['kubernetes.io/service-name'] !== ref.name) continue;
-        for (const e of s.endpoints ?? []) {
-          const ready = e.conditions?.ready !== false;
-          endpoints.push({ nodeName: e.nodeName, ready, serving: e.conditions?.serving ?? ready });
-        }
-      }
-      out.push({ key: `${ref.namespace}/${ref.name}`, local: svc.spec.externalTrafficPolicy === 'Local', endpoints });
+    return serviceFacts({
+      refs,
+      service: (k) => this.services.store.get(k),
+      slices: (k) => this.slicesOf(k),
+      lbClass: this.o.lbClass,
+    });
+  }
+
+  private *slicesOf(serviceKey: string): Iterable<Slice> {
+    for (const s of this.slices.store.values()) {
+      if (`${s.metadata?.namespace}/${s.metadata?.labels?.['kubernetes.io/service-name']}` === serviceKey) yield s;
     }
-    return out;
   }
 
   private recompute(): void {
@@ -396,6 +391,7 @@ export class SpeakerController {
     const answered = new Set([...current.values()].map((a) => formatAddress(a.address)));
     for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
     // A starting peer's candidacy depends only on whether the address is answered: two node lists per round.
+    this.trackNotReady(now);
     const answeredNodes = this.nodeFacts(true, now);
     const unansweredNodes = this.nodeFacts(false, now);
     let nextDeadline = Infinity;
@@ -410,30 +406,25 @@ export class SpeakerController {
       const pool = this.pools.store.get(obj.spec.pool);
       const nodes = answered.has(ip) ? answeredNodes : unansweredNodes;
       const result = electOwner({ address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, advertisements: ads, nodes, services, sha256 });
-      round.push({ obj, ip: formatAddress(address), result });
+      round.push({ obj, ip, result });
       const k = key(address);
       const owner = result.owner?.node === this.o.node;
       const held = current.get(k);
-      if (owner || !held) {
+      const successor = owner ? undefined : result.owner?.node;
+      const h = addressHandover({
+        owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
+        successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
+        nowMs: now, timeoutMs,
+      });
+      if (h.lostAtMs === undefined) {
         this.lostAt.delete(k);
         this.wireClaims.delete(k);
-      } else if (!this.lostAt.has(k)) this.lostAt.set(k, now);
-      const successor = owner ? undefined : result.owner?.node;
-      const d = handoverDecision({
-        owner,
-        announcing: !!held,
-        ...(successor === undefined ? {} : { successor: { claimed: this.wireClaims.has(k) || (peers.get(successor)?.announcing ?? []).includes(ip) } }),
-        lostAtMs: this.lostAt.get(k) ?? now,
-        nowMs: now,
-        timeoutMs,
-      });
-      if (owner) desired.push({ address, interface: result.owner!.interface });
-      else if (d.answer && held) {
+      } else this.lostAt.set(k, h.lostAtMs);
+      if (h.answer === 'own') desired.push({ address, interface: result.owner!.interface });
+      else if (h.answer === 'keep' && held) {
         desired.push(held);
-        nextDeadline = Math.min(nextDeadline, (this.lostAt.get(k) ?? now) + timeoutMs);
-      } else {
-        if (held) this.handoverReasons.set(obj.metadata.name, d.reason);
-      }
+        nextDeadline = Math.min(nextDeadline, h.deadlineMs ?? now);
+      } else if (held) this.handoverReasons.set(obj.metadata.name, h.reason);
     }
     // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
     clearTimeout(this.handoverTimer);
