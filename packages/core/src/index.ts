@@ -63,3 +63,5 @@ export * from './election/startupReadiness.js';
 export * from './election/candidateNodes.js';
 export * from './election/serviceFacts.js';
 export * from './election/addressHandover.js';
+export * from './election/rankCache.js';
+export * from './election/incrementalElection.js';
