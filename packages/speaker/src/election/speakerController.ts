@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, addressHandover, candidateNodes, electOwner, formatAddress, lbAddressName, parseAddress, publishedInterfaces, serviceFacts, startupReadiness,
-  type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, addressHandover, candidateNodes, formatAddress, lbAddressName, parseAddress, publishedInterfaces, serviceFacts, startupReadiness,
+  IncrementalElection, noOwnerReporter,
+  type AddressElectionInput, type HandoverReason, type OwnerResult, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -11,8 +12,10 @@ import type { Claim } from '../announce/interfaceResponder.js';
 import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import { ConflictMonitor } from './conflictMonitor.js';
-import type { MembershipSource } from './membershipSource.js';
-import { StatusReporter } from './statusReporter.js';
+import { EndpointSliceIndex } from './endpointSliceIndex.js';
+import { LBAddressIndex } from './lbAddressIndex.js';
+import type { MembershipSource, PeerState } from './membershipSource.js';
+import { StatusReporter, heldIndex } from './statusReporter.js';
 
 type Node = k8s.V1Node & KubeObject;
 type Service = k8s.V1Service & KubeObject;
@@ -47,10 +50,24 @@ export interface SpeakerControllerOptions {
    * unreachable) must not keep new addresses unanswered for ever.
    */
   startupHoldMs?: number;
+  /**
+   * Longest stretch of election work in one turn of the event loop; the rest continues on the next turn
+   * (heartbeats and ARP replies run in between). Default 20 ms.
+   */
+  electionSliceMs?: number;
   /** At start, how long to wait for speakers of Nodes that show none yet (whole-cluster start). Default 10 s. */
   peerWaitMs?: number;
   /** How long a claim seen on the wire from a herald peer counts as proof that it is alive. Default 30 s. */
   claimEvidenceMs?: number;
+}
+
+/** One address in the election, with the input it was last given. */
+interface InElection {
+  obj: Address;
+  address: IPAddress;
+  ip: string;
+  key: string;
+  input: AddressElectionInput;
 }
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
@@ -97,6 +114,28 @@ export class SpeakerController {
   private readonly claimSeen = new Map<string, number>();
   /** Peer node → since when it is seen not ready (reset only once it has been ready: a crash loop does not renew the hold). */
   private readonly notReadySince = new Map<string, number>();
+  /** Every address's election, re-run only where facts changed (IncrementalElection). */
+  private readonly election = new IncrementalElection({ sha256 });
+  private readonly sliceIndex = new EndpointSliceIndex();
+  private readonly addressIndex = new LBAddressIndex();
+  /** LBAddress names whose election facts must be read again. */
+  private readonly dirtyAddresses = new Set<string>();
+  /** Addresses taking part in the election (valid, with a Service of this speaker's class). */
+  private readonly inElection = new Map<string, InElection>();
+  private readonly nameOfIp = new Map<string, string>();
+  private readonly nameOfKey = new Map<string, string>();
+  /** Node names given to the election, so it hears when one goes away. */
+  private readonly electedNodes = new Set<string>();
+  /** LBAddress name → what this node answers for it (as owner, or as an old owner handing over). */
+  private readonly desired = new Map<string, Announcement>();
+  /** Addresses some live node answers (own announcements and peers' heartbeats), as of the last round. */
+  private answered = new Set<string>();
+  /** Address → live peers listing it, and the no-owner reporter, as of the last round (status inputs). */
+  private heldBy = new Map<string, string[]>();
+  private reporter: string | undefined;
+  /** The status reporter has seen every address once (it then hears only about changes). */
+  private statusPrimed = false;
+  private firstElectionRunning = false;
 
   constructor(private readonly o: SpeakerControllerOptions) {
     const kc = o.kubeConfig;
@@ -105,18 +144,42 @@ export class SpeakerController {
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[] };
     const common = { kubeConfig: kc, log: o.log, onChange: () => this.schedule() };
+    // Each change marks only the LBAddresses whose election facts it touches (indexes below); node facts
+    // are read afresh every round (one entry per node, cheap) and the election works out what they move.
+    const touch = (names: Iterable<string>) => {
+      for (const n of names) this.dirtyAddresses.add(n);
+      this.schedule();
+    };
     this.nodes = new Reflector<Node>({ ...common, resource: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as never });
-    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never });
-    this.slices = new Reflector<Slice>({ ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never });
+    this.services = new Reflector<Service>({
+      ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never,
+      onChange: (_type, obj) => touch(this.addressIndex.ofService(`${obj.metadata?.namespace}/${obj.metadata?.name}`)),
+    });
+    this.slices = new Reflector<Slice>({
+      ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never,
+      onChange: (type, obj, previous) => touch(this.sliceIndex.update(type, obj, previous).flatMap((svc) => [...this.addressIndex.ofService(svc)])),
+    });
     // Pools and advertisements decide which links are published (publishedInterfaces): re-publish on change.
-    const republish = { ...common, onChange: () => { this.publishSoon(); this.schedule(); } };
-    this.pools = new Reflector<Pool>({ ...republish, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools') });
-    this.ads = new Reflector<Ad>({ ...republish, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements') });
+    this.pools = new Reflector<Pool>({
+      ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'),
+      onChange: (_type, obj) => {
+        this.publishSoon();
+        touch(this.addressIndex.ofPool(obj.metadata.name));
+      },
+    });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => { this.publishSoon(); this.schedule(); } });
     this.addresses = new Reflector<Address>({
       ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'),
-      onChange: (type, obj) => {
-        if (type === 'deleted') this.forget(obj.metadata.name);
-        this.schedule();
+      onChange: (type, obj, previous) => {
+        const name = obj.metadata.name;
+        this.addressIndex.update(type, obj, previous);
+        if (type === 'deleted') this.forget(name);
+        else {
+          this.rememberStatusMac(obj.status);
+          // Its status may have changed under us (another speaker's write, our own echo): decide again.
+          this.status.recheck(name);
+        }
+        touch([name]);
       },
     });
     this.status = new StatusReporter({ node: o.node, log: o.log, metrics: o.metrics, writer: o.writer, addresses: this.addresses.store, services: this.services.store });
@@ -143,6 +206,7 @@ export class SpeakerController {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const r of [this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses]) r.stop();
     this.status.stop();
     clearTimeout(this.readinessTimer);
@@ -183,16 +247,27 @@ export class SpeakerController {
       this.readinessTimer = setTimeout(() => this.checkReadiness(), 50);
       return;
     }
-    // The first election, on the facts that made us ready; applied once peers have heard the flag.
-    const first = this.elect();
+    // The first election, on the facts that made us ready (spread over turns of the event loop); applied
+    // once peers have heard the flag.
+    if (this.firstElectionRunning) return;
+    this.firstElectionRunning = true;
+    void this.firstElection();
+  }
+
+  private async firstElection(): Promise<void> {
+    while (this.electRound()) await new Promise<void>((r) => setImmediate(r));
+    this.firstElectionRunning = false;
+    if (this.draining || this.stopped) return;
+    const owned = [...this.desired.values()].length;
     this.isReady = true;
     this.publishLocalState();
-    this.o.log.info({ event: 'firstElection', owned: first.length }, `first election: this node will answer ${first.length} address(es)`);
+    this.o.log.info({ event: 'firstElection', owned }, `first election: this node will answer ${owned} address(es)`);
     this.readinessTimer = setTimeout(() => {
       this.electing = true;
       this.recompute();
     }, this.o.claimAfterReadyMs ?? 250);
   }
+  private stopped = false;
 
   setLinks(links: LinkFacts[]): void {
     this.links = links;
@@ -365,49 +440,62 @@ export class SpeakerController {
     });
   }
 
-  private *slicesOf(serviceKey: string): Iterable<Slice> {
-    for (const s of this.slices.store.values()) {
-      if (`${s.metadata?.namespace}/${s.metadata?.labels?.['kubernetes.io/service-name']}` === serviceKey) yield s;
-    }
+  private slicesOf(serviceKey: string): Iterable<Slice> {
+    return this.sliceIndex.slicesOf(serviceKey) as Iterable<Slice>;
   }
 
   private recompute(): void {
-    this.o.announcer.set(this.elect());
+    const pending = this.electRound();
+    this.o.announcer.set([...this.desired.values()]);
+    if (pending) this.schedule();
   }
 
   /**
-   * Elects every address and decides, per address, whether this node answers: as owner, or as an old
-   * owner handing over (handoverDecision: until the successor claims it, or the timeout). Returns the
-   * announcements to hold; records what status to report where nobody may announce.
+   * One round: gathers the facts that changed since the last round, lets the election re-elect what they
+   * can move (for at most electionSliceMs), and decides per re-elected or handing-over address whether this
+   * node answers (addressHandover). Returns true when election work is left for another turn.
    */
-  private elect(): Announcement[] {
+  private electRound(): boolean {
     const now = Date.now();
-    const ads = [...this.ads.store.values()];
-    const desired: Announcement[] = [];
     const peers = this.o.membership.peers();
-    const round: { obj: Address; ip: string; result: ElectionResult }[] = [];
-    const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
     const current = new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
-    const answered = new Set([...current.values()].map((a) => formatAddress(a.address)));
-    for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
-    // A starting peer's candidacy depends only on whether the address is answered: two node lists per round.
+    this.gatherAnswered(current, peers);
+    // A starting peer's candidacy depends only on whether the address is answered: two views per node.
     this.trackNotReady(now);
     const answeredNodes = this.nodeFacts(true, now);
     const unansweredNodes = this.nodeFacts(false, now);
+    const names = new Set<string>();
+    answeredNodes.forEach((n, i) => {
+      names.add(n.name);
+      this.election.setNode(n.name, { answered: n, unanswered: unansweredNodes[i]! });
+    });
+    for (const n of this.electedNodes) if (!names.has(n)) this.election.setNode(n, undefined);
+    this.electedNodes.clear();
+    for (const n of names) this.electedNodes.add(n);
+    this.election.setAdvertisements([...this.ads.store.values()]);
+    for (const name of this.dirtyAddresses) this.readAddress(name);
+    this.dirtyAddresses.clear();
+
+    const started = performance.now();
+    const changed: string[] = [];
+    do {
+      for (const c of this.election.flush(256)) changed.push(c.name);
+    } while (this.election.pending() > 0 && performance.now() - started < (this.o.electionSliceMs ?? 20));
+
+    const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
     let nextDeadline = Infinity;
-    for (const obj of this.addresses.store.values()) {
-      const parsed = parseAddress(obj.spec?.address ?? '');
-      if (!parsed.ok) continue;
-      const address = parsed.value;
-      this.rememberStatusMac(obj.status);
-      const services = this.serviceFacts(obj.spec.services ?? []);
-      if (services.length === 0) continue;
-      const ip = formatAddress(address);
-      const pool = this.pools.store.get(obj.spec.pool);
-      const nodes = answered.has(ip) ? answeredNodes : unansweredNodes;
-      const result = electOwner({ address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, advertisements: ads, nodes, services, sha256 });
-      round.push({ obj, ip, result });
-      const k = key(address);
+    const handingOver = [...this.lostAt.keys()].flatMap((k) => {
+      const name = this.nameOfKey.get(k);
+      return name === undefined ? [] : [name];
+    });
+    for (const name of new Set([...changed, ...handingOver])) {
+      const e = this.inElection.get(name);
+      const result = this.election.result(name);
+      if (!e || !result) {
+        this.desired.delete(name);
+        continue;
+      }
+      const { address, ip, key: k } = e;
       const owner = result.owner?.node === this.o.node;
       const held = current.get(k);
       const successor = owner ? undefined : result.owner?.node;
@@ -420,18 +508,97 @@ export class SpeakerController {
         this.lostAt.delete(k);
         this.wireClaims.delete(k);
       } else this.lostAt.set(k, h.lostAtMs);
-      if (h.answer === 'own') desired.push({ address, interface: result.owner!.interface });
+      if (h.answer === 'own') this.desired.set(name, { address, interface: result.owner!.interface });
       else if (h.answer === 'keep' && held) {
-        desired.push(held);
+        this.desired.set(name, held);
         nextDeadline = Math.min(nextDeadline, h.deadlineMs ?? now);
-      } else if (held) this.handoverReasons.set(obj.metadata.name, h.reason);
+      } else {
+        this.desired.delete(name);
+        if (held) this.handoverReasons.set(name, h.reason);
+      }
     }
     // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
     clearTimeout(this.handoverTimer);
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
-    if (this.electing) this.status.observe(round, answeredNodes, peers);
-    return desired;
+    if (this.electing) this.observeStatus(changed, answeredNodes, peers);
+    return this.election.pending() > 0;
+  }
+
+  /** Which addresses some live node answers; an address whose answer flips may change a starting peer's candidacy. */
+  private gatherAnswered(current: ReadonlyMap<string, Announcement>, peers: ReadonlyMap<string, PeerState>): void {
+    const answered = new Set<string>();
+    for (const a of current.values()) answered.add(formatAddress(a.address));
+    for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
+    const flip = (ip: string) => {
+      const name = this.nameOfIp.get(ip);
+      const e = name === undefined ? undefined : this.inElection.get(name);
+      if (!e) return;
+      e.input = { ...e.input, answered: answered.has(ip) };
+      this.election.setAddress(name!, e.input);
+    };
+    for (const ip of answered) if (!this.answered.has(ip)) flip(ip);
+    for (const ip of this.answered) if (!answered.has(ip)) flip(ip);
+    this.answered = answered;
+  }
+
+  /** Reads one LBAddress's election facts from the caches and hands them to the election. */
+  private readAddress(name: string): void {
+    const obj = this.addresses.store.get(name);
+    const parsed = parseAddress(obj?.spec?.address ?? '');
+    const services = obj && parsed.ok ? this.serviceFacts(obj.spec.services ?? []) : [];
+    const before = this.inElection.get(name);
+    if (!obj || !parsed.ok || services.length === 0) {
+      if (before) {
+        this.inElection.delete(name);
+        this.nameOfIp.delete(before.ip);
+        this.nameOfKey.delete(before.key);
+        this.lostAt.delete(before.key);
+        this.wireClaims.delete(before.key);
+      }
+      this.election.setAddress(name, undefined);
+      return;
+    }
+    const address = parsed.value;
+    const ip = formatAddress(address);
+    if (before && before.ip !== ip) {
+      this.nameOfIp.delete(before.ip);
+      this.nameOfKey.delete(before.key);
+    }
+    const pool = this.pools.store.get(obj.spec.pool);
+    const input: AddressElectionInput = { address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, services, answered: this.answered.has(ip) };
+    this.inElection.set(name, { obj, address, ip, key: key(address), input });
+    this.nameOfIp.set(ip, name);
+    this.nameOfKey.set(key(address), name);
+    this.election.setAddress(name, input);
+  }
+
+
+  /**
+   * Tells the status reporter what changed: re-elected addresses, addresses whose holders changed, and,
+   * when the no-owner reporter changed (or on the first applied round), every address.
+   */
+  private observeStatus(changed: readonly string[], nodes: readonly NodeFacts[], peers: ReadonlyMap<string, PeerState>): void {
+    const held = heldIndex(peers);
+    const reporter = noOwnerReporter(nodes);
+    const names = new Set(changed);
+    const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(',') === (b ?? []).join(',');
+    for (const [ip, list] of held) if (!same(list, this.heldBy.get(ip))) names.add(this.nameOfIp.get(ip) ?? '');
+    for (const [ip, list] of this.heldBy) if (!held.has(ip) && list.length > 0) names.add(this.nameOfIp.get(ip) ?? '');
+    if (!this.statusPrimed || reporter !== this.reporter) for (const n of this.inElection.keys()) names.add(n);
+    this.heldBy = held;
+    this.reporter = reporter;
+    this.statusPrimed = true;
+    const entries: { obj: Address; ip: string; result: OwnerResult }[] = [];
+    const removed: string[] = [];
+    for (const name of names) {
+      if (name === '') continue;
+      const e = this.inElection.get(name);
+      const result = this.election.result(name);
+      if (e && result) entries.push({ obj: e.obj, ip: e.ip, result });
+      else removed.push(name);
+    }
+    this.status.observeChanges(entries, removed, reporter, held);
   }
 
   /** Called by the announcer when it stops answering for an address. */
