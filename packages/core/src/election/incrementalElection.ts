@@ -129,6 +129,14 @@ export class IncrementalElection {
     if (!onlyAnswered || this.startingNodes.size > 0) this.dirty.add(name);
   }
 
+  /** Only whether some live node answers the address changed (cheaper than setAddress: no comparison). */
+  setAnswered(name: string, answered: boolean): void {
+    const s = this.addresses.get(name);
+    if (!s || s.input.answered === answered) return;
+    s.input = { ...s.input, answered };
+    if (this.startingNodes.size > 0) this.dirty.add(name);
+  }
+
   pending(): number {
     return this.dirty.size;
   }

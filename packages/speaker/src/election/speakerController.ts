@@ -133,6 +133,7 @@ export class SpeakerController {
   /** Address → live peers listing it, and the no-owner reporter, as of the last round (status inputs). */
   private heldBy = new Map<string, string[]>();
   private reporter: string | undefined;
+  private lastNodes: NodeFacts[] = [];
   /** The status reporter has seen every address once (it then hears only about changes). */
   private statusPrimed = false;
   private firstElectionRunning = false;
@@ -264,6 +265,7 @@ export class SpeakerController {
     this.o.log.info({ event: 'firstElection', owned }, `first election: this node will answer ${owned} address(es)`);
     this.readinessTimer = setTimeout(() => {
       this.electing = true;
+      this.gatherNeeded = true;
       this.recompute();
     }, this.o.claimAfterReadyMs ?? 250);
   }
@@ -285,6 +287,7 @@ export class SpeakerController {
     const timeout = this.o.handoverTimeoutMs ?? 2_000;
     while (this.o.announcer.announcing().length > 0 && Date.now() - started < timeout + 500) {
       await new Promise((r) => setTimeout(r, 20));
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
     }
   }
@@ -315,11 +318,13 @@ export class SpeakerController {
     // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
     if (claimant !== undefined && claimant !== this.o.node && !this.o.membership.peers().get(claimant)?.alive) {
       this.claimSeen.set(claimant, now);
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
     }
     if (this.lostAt.has(k)) {
       // This node is handing the address over: the claim is the successor's, so stop now.
       this.wireClaims.set(k, now);
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
       return;
     }
@@ -352,7 +357,13 @@ export class SpeakerController {
   }
   private readonly seenAlive = new Map<string, boolean>();
 
+  /** Facts changed: gather them and elect on a later turn (coalesced). */
   private schedule(): void {
+    this.gatherNeeded = true;
+    this.soon();
+  }
+
+  private soon(): void {
     if (this.scheduled || !this.electing) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -360,6 +371,8 @@ export class SpeakerController {
       this.recompute();
     });
   }
+  /** Some fact changed since the last gathering (a round that only continues pending work skips it). */
+  private gatherNeeded = true;
 
   /**
    * The links this node elects with and tells peers about: healthy ones that can carry an announced
@@ -447,7 +460,8 @@ export class SpeakerController {
   private recompute(): void {
     const pending = this.electRound();
     this.o.announcer.set([...this.desired.values()]);
-    if (pending) this.schedule();
+    // Left-over election work continues on the next turn, after heartbeats and replies had theirs.
+    if (pending) this.soon();
   }
 
   /**
@@ -459,28 +473,14 @@ export class SpeakerController {
     const now = Date.now();
     const peers = this.o.membership.peers();
     const current = new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
-    this.gatherAnswered(current, peers);
-    // A starting peer's candidacy depends only on whether the address is answered: two views per node.
-    this.trackNotReady(now);
-    const answeredNodes = this.nodeFacts(true, now);
-    const unansweredNodes = this.nodeFacts(false, now);
-    const names = new Set<string>();
-    answeredNodes.forEach((n, i) => {
-      names.add(n.name);
-      this.election.setNode(n.name, { answered: n, unanswered: unansweredNodes[i]! });
-    });
-    for (const n of this.electedNodes) if (!names.has(n)) this.election.setNode(n, undefined);
-    this.electedNodes.clear();
-    for (const n of names) this.electedNodes.add(n);
-    this.election.setAdvertisements([...this.ads.store.values()]);
-    for (const name of this.dirtyAddresses) this.readAddress(name);
-    this.dirtyAddresses.clear();
-
+    const gather = this.gatherNeeded;
+    this.gatherNeeded = false;
+    if (gather) this.gather(current, peers, now);
     const started = performance.now();
     const changed: string[] = [];
     do {
-      for (const c of this.election.flush(256)) changed.push(c.name);
-    } while (this.election.pending() > 0 && performance.now() - started < (this.o.electionSliceMs ?? 20));
+      for (const c of this.election.flush(32)) changed.push(c.name);
+    } while (this.election.pending() > 0 && performance.now() - started < this.sliceMs);
 
     const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
     let nextDeadline = Infinity;
@@ -521,8 +521,41 @@ export class SpeakerController {
     clearTimeout(this.handoverTimer);
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
-    if (this.electing) this.observeStatus(changed, answeredNodes, peers);
-    return this.election.pending() > 0;
+    if (this.electing) this.observeStatus(changed, gather ? { nodes: this.lastNodes, peers } : undefined);
+    return this.election.pending() > 0 || this.dirtyAddresses.size > 0;
+  }
+
+  /** Hands the facts that changed since the last gathering to the election. */
+  private gather(current: ReadonlyMap<string, Announcement>, peers: ReadonlyMap<string, PeerState>, now: number): void {
+    this.gatherAnswered(current, peers);
+    // A starting peer's candidacy depends only on whether the address is answered: two views per node.
+    this.trackNotReady(now);
+    const answeredNodes = this.nodeFacts(true, now);
+    const unansweredNodes = this.nodeFacts(false, now);
+    this.lastNodes = answeredNodes;
+    const names = new Set<string>();
+    answeredNodes.forEach((n, i) => {
+      names.add(n.name);
+      this.election.setNode(n.name, { answered: n, unanswered: unansweredNodes[i]! });
+    });
+    for (const n of this.electedNodes) if (!names.has(n)) this.election.setNode(n, undefined);
+    this.electedNodes.clear();
+    for (const n of names) this.electedNodes.add(n);
+    this.election.setAdvertisements([...this.ads.store.values()]);
+    // Reading thousands of addresses (start, a pool edit) is election work too: bounded like the rest.
+    const started = performance.now();
+    for (const name of this.dirtyAddresses) {
+      this.dirtyAddresses.delete(name);
+      this.readAddress(name);
+      if (performance.now() - started > this.sliceMs / 2) {
+        this.gatherNeeded = true;
+        break;
+      }
+    }
+  }
+
+  private get sliceMs(): number {
+    return this.o.electionSliceMs ?? 20;
   }
 
   /** Which addresses some live node answers; an address whose answer flips may change a starting peer's candidacy. */
@@ -535,7 +568,7 @@ export class SpeakerController {
       const e = name === undefined ? undefined : this.inElection.get(name);
       if (!e) return;
       e.input = { ...e.input, answered: answered.has(ip) };
-      this.election.setAddress(name!, e.input);
+      this.election.setAnswered(name!, e.input.answered);
     };
     for (const ip of answered) if (!this.answered.has(ip)) flip(ip);
     for (const ip of this.answered) if (!answered.has(ip)) flip(ip);
@@ -578,17 +611,21 @@ export class SpeakerController {
    * Tells the status reporter what changed: re-elected addresses, addresses whose holders changed, and,
    * when the no-owner reporter changed (or on the first applied round), every address.
    */
-  private observeStatus(changed: readonly string[], nodes: readonly NodeFacts[], peers: ReadonlyMap<string, PeerState>): void {
-    const held = heldIndex(peers);
-    const reporter = noOwnerReporter(nodes);
+  private observeStatus(changed: readonly string[], gathered: { nodes: readonly NodeFacts[]; peers: ReadonlyMap<string, PeerState> } | undefined): void {
     const names = new Set(changed);
-    const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(',') === (b ?? []).join(',');
-    for (const [ip, list] of held) if (!same(list, this.heldBy.get(ip))) names.add(this.nameOfIp.get(ip) ?? '');
-    for (const [ip, list] of this.heldBy) if (!held.has(ip) && list.length > 0) names.add(this.nameOfIp.get(ip) ?? '');
-    if (!this.statusPrimed || reporter !== this.reporter) for (const n of this.inElection.keys()) names.add(n);
-    this.heldBy = held;
-    this.reporter = reporter;
-    this.statusPrimed = true;
+    if (gathered) {
+      const held = heldIndex(gathered.peers);
+      const reporter = noOwnerReporter(gathered.nodes);
+      const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(',') === (b ?? []).join(',');
+      for (const [ip, list] of held) if (!same(list, this.heldBy.get(ip))) names.add(this.nameOfIp.get(ip) ?? '');
+      for (const [ip, list] of this.heldBy) if (!held.has(ip) && list.length > 0) names.add(this.nameOfIp.get(ip) ?? '');
+      if (!this.statusPrimed || reporter !== this.reporter) for (const n of this.inElection.keys()) names.add(n);
+      this.heldBy = held;
+      this.reporter = reporter;
+      this.statusPrimed = true;
+    }
+    const reporter = this.reporter;
+    const held = this.heldBy;
     const entries: { obj: Address; ip: string; result: OwnerResult }[] = [];
     const removed: string[] = [];
     for (const name of names) {
