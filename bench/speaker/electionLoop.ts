@@ -9,18 +9,20 @@
 // Run: node --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { machine, progress, writeReport } from './report.js';
+import { loadAverage, machine, progress, writeReport } from './report.js';
 import { round, summarize } from './stats.js';
 
 const { values } = parseArgs({
   options: {
     root: { type: 'string' }, addresses: { type: 'string', default: '10000' }, nodes: { type: 'string', default: '100' },
-    trials: { type: 'string', default: '20' }, name: { type: 'string', default: 'electionLoop' },
+    trials: { type: 'string', default: '20' }, profile: { type: 'string' }, name: { type: 'string', default: 'electionLoop' },
   },
 });
 const root = resolve(values.root ?? join(import.meta.dirname, '../..'));
@@ -118,12 +120,18 @@ ips.forEach((ip, i) => {
 ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:1::b/64'] }]);
 
 // Every election round is timed: the longest is how long the event loop could answer nothing.
+// The machine is shared: wall time includes time the process was not even scheduled, so each round's
+// CPU time (process.cpuUsage: this thread's work, plus any GC helper threads meanwhile) is kept too.
 const rounds: number[] = [];
+const roundsCpu: number[] = [];
 const recompute = ctl.recompute.bind(ctl);
 ctl.recompute = () => {
   const t = performance.now();
+  const c = process.cpuUsage();
   recompute();
+  const used = process.cpuUsage(c);
   rounds.push(performance.now() - t);
+  roundsCpu.push((used.user + used.system) / 1000);
 };
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** Waits until no election round ran for `quietMs` (a hand-over's timeout included). */
@@ -143,13 +151,15 @@ async function settle(quietMs = 400): Promise<void> {
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 ctl.cachesSynced = true;
 ctl.checkReadiness();
 while (!ctl.electing) await sleep(5);
 const firstElectionMs = performance.now() - t0;
+const firstCpu = process.cpuUsage(c0);
 await settle();
 delay.disable();
-const firstElection = { wallMs: round(firstElectionMs), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
+const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), longestRoundMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
 log(`first election ${firstElection.wallMs} ms (longest loop delay ${firstElection.loopDelayMaxMs} ms), this node owns ${firstElection.ownedBySelf}`);
 
 // Peers announce what they own, as their heartbeats would.
@@ -158,10 +168,17 @@ ips.forEach((ip, i) => peers.get(ownerOf(i) ?? '')?.announcing.push(ip));
 membershipChanged();
 await settle();
 
-type Sample = { longestRoundMs: number; electionMs: number; rounds: number; loopDelayMaxMs: number };
+type Sample = { longestRoundMs: number; longestRoundCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
 const samples: Record<'peerLeaves' | 'peerJoins' | 'serviceChanges', Sample[]> = { peerLeaves: [], peerJoins: [], serviceChanges: [] };
 const allDelay = monitorEventLoopDelay({ resolution: 1 });
 allDelay.enable();
+// --profile FILE: a CPU profile of the events phase only (the first election would drown it).
+const session = values.profile ? new Session() : undefined;
+if (session) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
 async function measure(kind: keyof typeof samples, act: () => void): Promise<void> {
   const from = rounds.length;
   const d = monitorEventLoopDelay({ resolution: 1 });
@@ -170,7 +187,11 @@ async function measure(kind: keyof typeof samples, act: () => void): Promise<voi
   await settle();
   d.disable();
   const mine = rounds.slice(from);
-  samples[kind].push({ longestRoundMs: Math.max(0, ...mine), electionMs: mine.reduce((s, v) => s + v, 0), rounds: mine.length, loopDelayMaxMs: d.max / 1e6 });
+  const cpu = roundsCpu.slice(from);
+  samples[kind].push({
+    longestRoundMs: Math.max(0, ...mine), longestRoundCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
+    rounds: mine.length, loopDelayMaxMs: d.max / 1e6,
+  });
 }
 for (let t = 0; t < TRIALS; t++) {
   const peer = nodeNames[1 + Math.floor(random() * (NODES - 1))]!;
@@ -187,15 +208,19 @@ for (let t = 0; t < TRIALS; t++) {
   const ready = !slices[i]!.endpoints[0]!.conditions.ready;
   slices[i] = sliceOf(i, ready);
   await measure('serviceChanges', () => put(ctl.slices, `ns/s${i}-x`, slices[i]));
-  log(`trial ${t + 1}/${TRIALS}: leave ${round(samples.peerLeaves.at(-1)!.longestRoundMs)} ms, join ${round(samples.peerJoins.at(-1)!.longestRoundMs)} ms, service ${round(samples.serviceChanges.at(-1)!.longestRoundMs)} ms`);
+  const last = (k: keyof typeof samples) => `${round(samples[k].at(-1)!.longestRoundMs)} ms (cpu ${round(samples[k].at(-1)!.longestRoundCpuMs)})`;
+  log(`trial ${t + 1}/${TRIALS}: leave ${last('peerLeaves')}, join ${last('peerJoins')}, service ${last('serviceChanges')}`);
 }
 allDelay.disable();
+if (session) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile));
 ctl.stop();
 announcer.close();
 
 const summary = (xs: Sample[]) => ({
   longestRoundMs: summarize(xs.map((x) => x.longestRoundMs)),
+  longestRoundCpuMs: summarize(xs.map((x) => x.longestRoundCpuMs)),
   electionMsPerEvent: summarize(xs.map((x) => x.electionMs)),
+  electionCpuMsPerEvent: summarize(xs.map((x) => x.electionCpuMs)),
   roundsPerEvent: summarize(xs.map((x) => x.rounds), 0),
   loopDelayMaxMs: summarize(xs.map((x) => x.loopDelayMaxMs)),
 });
@@ -208,6 +233,7 @@ writeReport(values.name, {
   serviceChanges: summary(samples.serviceChanges),
   loopDelayDuringEventsMs: { p50: round(allDelay.percentile(50) / 1e6), p99: round(allDelay.percentile(99) / 1e6), max: round(allDelay.max / 1e6) },
   heapUsedMiB: round(process.memoryUsage().heapUsed / 2 ** 20),
+  loadAvgAtEnd: loadAverage(),
   ...env,
 });
 process.exit(0);

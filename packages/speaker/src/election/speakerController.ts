@@ -15,7 +15,7 @@ import { ConflictMonitor } from './conflictMonitor.js';
 import { EndpointSliceIndex } from './endpointSliceIndex.js';
 import { LBAddressIndex } from './lbAddressIndex.js';
 import type { MembershipSource, PeerState } from './membershipSource.js';
-import { StatusReporter, heldIndex } from './statusReporter.js';
+import { StatusReporter } from './statusReporter.js';
 
 type Node = k8s.V1Node & KubeObject;
 type Service = k8s.V1Service & KubeObject;
@@ -128,10 +128,14 @@ export class SpeakerController {
   private readonly electedNodes = new Set<string>();
   /** LBAddress name → what this node answers for it (as owner, or as an old owner handing over). */
   private readonly desired = new Map<string, Announcement>();
-  /** Addresses some live node answers (own announcements and peers' heartbeats), as of the last round. */
-  private answered = new Set<string>();
-  /** Address → live peers listing it, and the no-owner reporter, as of the last round (status inputs). */
-  private heldBy = new Map<string, string[]>();
+  /** Peer → the addresses its heartbeats list while it is alive (none once dead), as of the last gathering. */
+  private readonly peerHolds = new Map<string, readonly string[]>();
+  /** Address → live peers listing it, kept up to date from the peers whose lists changed. */
+  private readonly heldBy = new Map<string, string[]>();
+  /** Addresses whose holders changed since the status reporter last heard. */
+  private readonly heldChanged = new Set<string>();
+  /** Addresses this node started or stopped announcing since the last gathering. */
+  private readonly ownChanged = new Set<string>();
   private reporter: string | undefined;
   private lastNodes: NodeFacts[] = [];
   /** The status reporter has seen every address once (it then hears only about changes). */
@@ -472,10 +476,16 @@ export class SpeakerController {
   private electRound(): boolean {
     const now = Date.now();
     const peers = this.o.membership.peers();
-    const current = new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
     const gather = this.gatherNeeded;
     this.gatherNeeded = false;
-    if (gather) this.gather(current, peers, now);
+    if (gather) this.gather(peers, now);
+    // What the announcer holds, built only when an address being decided is announced (O(owned)).
+    let current: Map<string, Announcement> | undefined;
+    const heldNow = (e: InElection) => {
+      if (!this.o.announcer.isAnnouncing(e.address)) return undefined;
+      current ??= new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
+      return current.get(e.key);
+    };
     const started = performance.now();
     const changed: string[] = [];
     do {
@@ -497,7 +507,7 @@ export class SpeakerController {
       }
       const { address, ip, key: k } = e;
       const owner = result.owner?.node === this.o.node;
-      const held = current.get(k);
+      const held = heldNow(e);
       const successor = owner ? undefined : result.owner?.node;
       const h = addressHandover({
         owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
@@ -521,13 +531,13 @@ export class SpeakerController {
     clearTimeout(this.handoverTimer);
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
-    if (this.electing) this.observeStatus(changed, gather ? { nodes: this.lastNodes, peers } : undefined);
+    if (this.electing) this.observeStatus(changed, gather ? { nodes: this.lastNodes } : undefined);
     return this.election.pending() > 0 || this.dirtyAddresses.size > 0;
   }
 
   /** Hands the facts that changed since the last gathering to the election. */
-  private gather(current: ReadonlyMap<string, Announcement>, peers: ReadonlyMap<string, PeerState>, now: number): void {
-    this.gatherAnswered(current, peers);
+  private gather(peers: ReadonlyMap<string, PeerState>, now: number): void {
+    this.gatherAnswered(peers);
     // A starting peer's candidacy depends only on whether the address is answered: two views per node.
     this.trackNotReady(now);
     const answeredNodes = this.nodeFacts(true, now);
@@ -558,21 +568,53 @@ export class SpeakerController {
     return this.o.electionSliceMs ?? 20;
   }
 
-  /** Which addresses some live node answers; an address whose answer flips may change a starting peer's candidacy. */
-  private gatherAnswered(current: ReadonlyMap<string, Announcement>, peers: ReadonlyMap<string, PeerState>): void {
-    const answered = new Set<string>();
-    for (const a of current.values()) answered.add(formatAddress(a.address));
-    for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
-    const flip = (ip: string) => {
+  /**
+   * Which addresses some live node answers (a peer's heartbeat lists it, or this node announces it), from
+   * the peers whose lists changed and this node's own starts and stops: an address whose answer flips may
+   * change a starting peer's candidacy. Cost follows what changed, not the number of addresses.
+   */
+  private gatherAnswered(peers: ReadonlyMap<string, PeerState>): void {
+    const touched = new Set(this.ownChanged);
+    this.ownChanged.clear();
+    const update = (peer: string, list: readonly string[]) => {
+      const before = this.peerHolds.get(peer) ?? [];
+      if (before.length === list.length && before.every((ip, i) => ip === list[i])) return;
+      const was = new Set(before);
+      const is = new Set(list);
+      for (const ip of was) {
+        if (is.has(ip)) continue;
+        const holders = this.heldBy.get(ip)?.filter((n) => n !== peer) ?? [];
+        if (holders.length > 0) this.heldBy.set(ip, holders);
+        else this.heldBy.delete(ip);
+        touched.add(ip);
+        this.heldChanged.add(ip);
+      }
+      for (const ip of is) {
+        if (was.has(ip)) continue;
+        const holders = this.heldBy.get(ip);
+        if (holders) holders.push(peer);
+        else this.heldBy.set(ip, [peer]);
+        touched.add(ip);
+        this.heldChanged.add(ip);
+      }
+      if (list.length > 0) this.peerHolds.set(peer, list);
+      else this.peerHolds.delete(peer);
+    };
+    for (const [name, p] of peers) update(name, p.alive ? p.announcing : []);
+    for (const name of [...this.peerHolds.keys()]) if (!peers.has(name)) update(name, []);
+    for (const ip of touched) {
       const name = this.nameOfIp.get(ip);
       const e = name === undefined ? undefined : this.inElection.get(name);
-      if (!e) return;
-      e.input = { ...e.input, answered: answered.has(ip) };
-      this.election.setAnswered(name!, e.input.answered);
-    };
-    for (const ip of answered) if (!this.answered.has(ip)) flip(ip);
-    for (const ip of this.answered) if (!answered.has(ip)) flip(ip);
-    this.answered = answered;
+      if (!e) continue;
+      const answered = this.isAnswered(e.address, ip);
+      if (answered === e.input.answered) continue;
+      e.input = { ...e.input, answered };
+      this.election.setAnswered(name!, answered);
+    }
+  }
+
+  private isAnswered(address: IPAddress, ip: string): boolean {
+    return this.heldBy.has(ip) || this.o.announcer.isAnnouncing(address);
   }
 
   /** Reads one LBAddress's election facts from the caches and hands them to the election. */
@@ -599,7 +641,7 @@ export class SpeakerController {
       this.nameOfKey.delete(before.key);
     }
     const pool = this.pools.store.get(obj.spec.pool);
-    const input: AddressElectionInput = { address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, services, answered: this.answered.has(ip) };
+    const input: AddressElectionInput = { address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, services, answered: this.isAnswered(address, ip) };
     this.inElection.set(name, { obj, address, ip, key: key(address), input });
     this.nameOfIp.set(ip, name);
     this.nameOfKey.set(key(address), name);
@@ -611,16 +653,16 @@ export class SpeakerController {
    * Tells the status reporter what changed: re-elected addresses, addresses whose holders changed, and,
    * when the no-owner reporter changed (or on the first applied round), every address.
    */
-  private observeStatus(changed: readonly string[], gathered: { nodes: readonly NodeFacts[]; peers: ReadonlyMap<string, PeerState> } | undefined): void {
+  private observeStatus(changed: readonly string[], gathered: { nodes: readonly NodeFacts[] } | undefined): void {
     const names = new Set(changed);
+    for (const ip of this.heldChanged) {
+      const name = this.nameOfIp.get(ip);
+      if (name !== undefined) names.add(name);
+    }
+    this.heldChanged.clear();
     if (gathered) {
-      const held = heldIndex(gathered.peers);
       const reporter = noOwnerReporter(gathered.nodes);
-      const same = (a: readonly string[] | undefined, b: readonly string[] | undefined) => (a ?? []).join(',') === (b ?? []).join(',');
-      for (const [ip, list] of held) if (!same(list, this.heldBy.get(ip))) names.add(this.nameOfIp.get(ip) ?? '');
-      for (const [ip, list] of this.heldBy) if (!held.has(ip) && list.length > 0) names.add(this.nameOfIp.get(ip) ?? '');
       if (!this.statusPrimed || reporter !== this.reporter) for (const n of this.inElection.keys()) names.add(n);
-      this.heldBy = held;
       this.reporter = reporter;
       this.statusPrimed = true;
     }
@@ -640,6 +682,9 @@ export class SpeakerController {
 
   /** Called by the announcer when it stops answering for an address. */
   onStopped(s: Announcement): void {
+    // Read at the next round's gathering (as the announced set always was), without forcing a round.
+    this.ownChanged.add(formatAddress(s.address));
+    this.gatherNeeded = true;
     this.o.metrics.transitions.inc({ direction: 'stopped' });
     const name = lbAddressName(s.address);
     this.status.stoppedAnnouncing(name);
@@ -663,6 +708,8 @@ export class SpeakerController {
 
   /** Called by the announcer after the first gratuitous packet: only now may the status name this node. */
   onAnnounced(a: Announcement & { mac: string; at: Date }): void {
+    this.ownChanged.add(formatAddress(a.address));
+    this.gatherNeeded = true;
     const name = lbAddressName(a.address);
     const previous = this.addresses.store.get(name)?.status?.node;
     this.o.metrics.transitions.inc({ direction: 'started' });
