@@ -70,6 +70,9 @@ interface InElection {
   input: AddressElectionInput;
 }
 
+/** Status plans per event-loop turn (each compares an LBAddress status with the election's view). */
+const STATUS_SLICE = 500;
+
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
 
@@ -138,6 +141,8 @@ export class SpeakerController {
   private readonly ownChanged = new Set<string>();
   private reporter: string | undefined;
   private lastNodes: NodeFacts[] = [];
+  /** Addresses whose status must be decided again (worked off STATUS_SLICE per turn). */
+  private readonly statusBacklog = new Set<string>();
   /** The status reporter has seen every address once (it then hears only about changes). */
   private statusPrimed = false;
   private firstElectionRunning = false;
@@ -532,7 +537,7 @@ export class SpeakerController {
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
     if (this.electing) this.observeStatus(changed, gather ? { nodes: this.lastNodes } : undefined);
-    return this.election.pending() > 0 || this.dirtyAddresses.size > 0;
+    return this.election.pending() > 0 || this.dirtyAddresses.size > 0 || this.statusBacklog.size > 0;
   }
 
   /** Hands the facts that changed since the last gathering to the election. */
@@ -654,7 +659,8 @@ export class SpeakerController {
    * when the no-owner reporter changed (or on the first applied round), every address.
    */
   private observeStatus(changed: readonly string[], gathered: { nodes: readonly NodeFacts[] } | undefined): void {
-    const names = new Set(changed);
+    const names = this.statusBacklog;
+    for (const n of changed) names.add(n);
     for (const ip of this.heldChanged) {
       const name = this.nameOfIp.get(ip);
       if (name !== undefined) names.add(name);
@@ -666,19 +672,20 @@ export class SpeakerController {
       this.reporter = reporter;
       this.statusPrimed = true;
     }
-    const reporter = this.reporter;
-    const held = this.heldBy;
+    // Planning a status is work per address too: at most STATUS_SLICE per turn, the rest on the next.
     const entries: { obj: Address; ip: string; result: OwnerResult }[] = [];
     const removed: string[] = [];
     for (const name of names) {
-      if (name === '') continue;
+      if (entries.length + removed.length >= STATUS_SLICE) break;
+      names.delete(name);
       const e = this.inElection.get(name);
       const result = this.election.result(name);
       if (e && result) entries.push({ obj: e.obj, ip: e.ip, result });
       else removed.push(name);
     }
-    this.status.observeChanges(entries, removed, reporter, held);
+    this.status.observeChanges(entries, removed, this.reporter, this.heldBy);
   }
+
 
   /** Called by the announcer when it stops answering for an address. */
   onStopped(s: Announcement): void {
