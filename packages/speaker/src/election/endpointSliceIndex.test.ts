@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EndpointSliceIndex } from './endpointSliceIndex.js';
 
 const slice = (name: string, service: string | undefined, node = 'n1') => ({
+  addressType: 'IPv4',
   metadata: { namespace: 'ns', name, ...(service ? { labels: { 'kubernetes.io/service-name': service } } : {}) },
   endpoints: [{ addresses: ['10.0.0.1'], nodeName: node }],
 });
