@@ -1,5 +1,6 @@
 // Runs the speaker benchmarks one after another, each in its own process (its own control plane or LAN,
-// so one's leftovers never touch another's figures): failover, graceful, createToGarp, replyLatency, rss, statusStorm (a 10-minute soak).
+// so one's leftovers never touch another's figures): failover, graceful, createToGarp, replyLatency, rss, statusStorm (a 10-minute soak),
+// electionLoop (in-process election cost at 10,000 addresses).
 // Each prints one JSON object and writes bench/results/<name>.json; this runner prints them together and
 // writes bench/results/speaker.json. Needs root and a build (npm_config_nodedir=/usr npm run build).
 // Run: npm run bench:speaker   (or: node --import tsx bench/speaker/run.ts [failover] [graceful] …)
@@ -8,7 +9,7 @@ import { resolve } from 'node:path';
 import { loadAverage, progress, writeReport } from './report.js';
 import { round } from './stats.js';
 
-const ALL = ['failover', 'graceful', 'createToGarp', 'replyLatency', 'rss', 'statusStorm'] as const;
+const ALL = ['failover', 'graceful', 'createToGarp', 'replyLatency', 'rss', 'statusStorm', 'electionLoop'] as const;
 type Name = (typeof ALL)[number];
 const log = progress('run');
 const here = import.meta.dirname;
