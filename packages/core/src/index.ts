@@ -65,3 +65,8 @@ export * from './election/startupReadiness.js';
 export * from './membership/heartbeatHealth.js';
 export * from './membership/heartbeatHealthReport.js';
 export * from './membership/healthWriteAt.js';
+export * from './election/candidateNodes.js';
+export * from './election/serviceFacts.js';
+export * from './election/addressHandover.js';
+export * from './election/rankCache.js';
+export * from './election/incrementalElection.js';

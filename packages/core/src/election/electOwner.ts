@@ -33,7 +33,7 @@ export interface ElectionResult {
   readonly excluded: ReadonlyMap<string, ElectionReason>;
 }
 
-const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
+export const compareBytes = (a: Uint8Array, b: Uint8Array): number => {
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a.length - b.length;
 };
@@ -82,6 +82,47 @@ export function describeExclusions(excluded: ReadonlyMap<string, ElectionReason>
     .join('; ');
 }
 
+/** The pool- and Service-wide reasons nobody may announce an address, before any node is looked at. */
+export function addressGate(
+  pool: { readonly name: string },
+  ads: readonly L2Advertisement[],
+  services: readonly ServiceFacts[],
+): { readonly reason: ElectionReason; readonly message: string; readonly nodeReason: ElectionReason } | undefined {
+  if (ads.length === 0) return { reason: 'NoL2Advertisement', message: `no L2Advertisement selects pool "${pool.name}"`, nodeReason: 'NotSelected' };
+  if (services.length > 0 && services.every((s) => !s.endpoints.some(canServe))) {
+    return { reason: 'NoReadyEndpoints', message: `no ready or serving endpoint for ${services.map((s) => s.key).join(', ')}`, nodeReason: 'NoLocalEndpoint' };
+  }
+  return undefined;
+}
+
+/**
+ * Whether one node may announce `address`, and on which interface: the first failing check is its reason,
+ * in the order a user has to act on them (what the node is and how it is configured, then its live state:
+ * a Windows node never runs a speaker, so NotMember would hide NotLinux).
+ */
+export function nodeEligibility(
+  address: IPAddress,
+  node: NodeFacts,
+  ads: readonly L2Advertisement[],
+  localServices: readonly ServiceFacts[],
+): { readonly ok: true; readonly interface: string } | { readonly ok: false; readonly reason: ElectionReason } {
+  const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
+  const reason = NODE_CHECKS.find(([, fails]) => fails(node, selecting.length, localServices))?.[0];
+  if (reason) return { ok: false, reason };
+  // An advertisement without an interface list allows any interface; otherwise the lists add up.
+  const allowed = selecting.some((ad) => (ad.spec.interfaces ?? []).length === 0) ? 'auto' : [...new Set(selecting.flatMap((ad) => ad.spec.interfaces ?? []))];
+  const iface = chooseAnnounceInterface(address, node.interfaces, allowed, node.primaryInterface);
+  return iface ? { ok: true, interface: iface } : { ok: false, reason: 'NoHealthyInterface' };
+}
+
+/** A node that fails a check no address can change (what it is, or no live speaker): it can own nothing. */
+export function excludedEverywhere(node: NodeFacts): boolean {
+  return NODE_CHECKS.slice(0, 2).some(([, fails]) => fails(node, 1, [])) || node.networkUnavailable || !node.member;
+}
+
+export const ownerMessage = (ip: string, owner: Candidate): string => `${ip} on ${owner.node} (${owner.interface})`;
+export const noEligibleNodeMessage = (ip: string, excluded: ReadonlyMap<string, ElectionReason>): string => `no node can announce ${ip}: ${describeExclusions(excluded)}`;
+
 /**
  * Which node answers for one address. Every speaker evaluates this with the same facts and gets the same
  * answer, so no per-address lease is written. Ranking is sha256(node + "#" + address) ascending, as in
@@ -92,41 +133,22 @@ export function electOwner(input: ElectionInput): ElectionResult {
   const ip = formatAddress(input.address);
   const ads = advertisementsForPool(input.pool, input.advertisements);
   const excluded = new Map<string, ElectionReason>();
-  const none = (reason: ElectionReason, message: string): ElectionResult => ({ owner: undefined, reason, message, ranked: [], excluded });
-  if (ads.length === 0) {
-    for (const n of input.nodes) excluded.set(n.name, 'NotSelected');
-    return none('NoL2Advertisement', `no L2Advertisement selects pool "${input.pool.name}"`);
-  }
-  if (input.services.length > 0 && input.services.every((s) => !s.endpoints.some(canServe))) {
-    for (const n of input.nodes) excluded.set(n.name, 'NoLocalEndpoint');
-    return none('NoReadyEndpoints', `no ready or serving endpoint for ${input.services.map((s) => s.key).join(', ')}`);
+  const gate = addressGate(input.pool, ads, input.services);
+  if (gate) {
+    for (const n of input.nodes) excluded.set(n.name, gate.nodeReason);
+    return { owner: undefined, reason: gate.reason, message: gate.message, ranked: [], excluded };
   }
   const localServices = input.services.filter((s) => s.local);
   const candidates: Candidate[] = [];
   for (const node of input.nodes) {
-    const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
-    // First failing check wins, in the order a user has to act on them: what the node is and how it is
-    // configured, then its live state (a Windows node never runs a speaker: NotMember would hide NotLinux).
-    const reason = NODE_CHECKS.find(([, fails]) => fails(node, selecting.length, localServices))?.[0];
-    if (reason) {
-      excluded.set(node.name, reason);
-      continue;
-    }
-    // An advertisement without an interface list allows any interface; otherwise the lists add up.
-    const allowed = selecting.some((ad) => (ad.spec.interfaces ?? []).length === 0) ? 'auto' : [...new Set(selecting.flatMap((ad) => ad.spec.interfaces ?? []))];
-    const iface = chooseAnnounceInterface(input.address, node.interfaces, allowed, node.primaryInterface);
-    if (!iface) {
-      excluded.set(node.name, 'NoHealthyInterface');
-      continue;
-    }
-    candidates.push({ node: node.name, interface: iface, draining: node.draining });
+    const e = nodeEligibility(input.address, node, ads, localServices);
+    if (!e.ok) excluded.set(node.name, e.reason);
+    else candidates.push({ node: node.name, interface: e.interface, draining: node.draining });
   }
   const keyed = candidates.map((c) => ({ c, hash: input.sha256(`${c.node}#${ip}`) }));
   keyed.sort((a, b) => (a.c.draining !== b.c.draining ? (a.c.draining ? 1 : -1) : compareBytes(a.hash, b.hash) || (a.c.node < b.c.node ? -1 : 1)));
   const ranked = keyed.map((k) => k.c);
-  if (ranked.length === 0) {
-    return { owner: undefined, reason: 'NoEligibleNode', message: `no node can announce ${ip}: ${describeExclusions(excluded)}`, ranked, excluded };
-  }
+  if (ranked.length === 0) return { owner: undefined, reason: 'NoEligibleNode', message: noEligibleNodeMessage(ip, excluded), ranked, excluded };
   const owner = ranked[0] as Candidate;
-  return { owner, reason: undefined, message: `${ip} on ${owner.node} (${owner.interface})`, ranked, excluded };
+  return { owner, reason: undefined, message: ownerMessage(ip, owner), ranked, excluded };
 }

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, electOwner, formatAddress, handoverDecision, lbAddressName, parseAddress, peerCandidacy, publishedInterfaces, startupReadiness,
-  type ElectionResult, type HandoverReason, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type ServiceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, addressHandover, candidateNodes, formatAddress, lbAddressName, parseAddress, publishedInterfaces, serviceFacts, startupReadiness,
+  IncrementalElection, noOwnerReporter,
+  type AddressElectionInput, type HandoverReason, type OwnerResult, type ReadinessReason, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -11,7 +12,9 @@ import type { Claim } from '../announce/interfaceResponder.js';
 import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import { ConflictMonitor } from './conflictMonitor.js';
-import type { MembershipSource } from './membershipSource.js';
+import { EndpointSliceIndex } from './endpointSliceIndex.js';
+import { LBAddressIndex } from './lbAddressIndex.js';
+import type { MembershipSource, PeerState } from './membershipSource.js';
 import { StatusReporter } from './statusReporter.js';
 
 type Node = k8s.V1Node & KubeObject;
@@ -47,11 +50,28 @@ export interface SpeakerControllerOptions {
    * unreachable) must not keep new addresses unanswered for ever.
    */
   startupHoldMs?: number;
+  /**
+   * Longest stretch of election work in one turn of the event loop; the rest continues on the next turn
+   * (heartbeats and ARP replies run in between). Default 20 ms.
+   */
+  electionSliceMs?: number;
   /** At start, how long to wait for speakers of Nodes that show none yet (whole-cluster start). Default 10 s. */
   peerWaitMs?: number;
   /** How long a claim seen on the wire from a herald peer counts as proof that it is alive. Default 30 s. */
   claimEvidenceMs?: number;
 }
+
+/** One address in the election, with the input it was last given. */
+interface InElection {
+  obj: Address;
+  address: IPAddress;
+  ip: string;
+  key: string;
+  input: AddressElectionInput;
+}
+
+/** Status plans per event-loop turn (each compares an LBAddress status with the election's view). */
+const STATUS_SLICE = 500;
 
 const sha256 = (text: string) => new Uint8Array(createHash('sha256').update(text).digest());
 const key = (a: IPAddress) => `${a.family}:${a.value}`;
@@ -97,6 +117,35 @@ export class SpeakerController {
   private readonly claimSeen = new Map<string, number>();
   /** Peer node → since when it is seen not ready (reset only once it has been ready: a crash loop does not renew the hold). */
   private readonly notReadySince = new Map<string, number>();
+  /** Every address's election, re-run only where facts changed (IncrementalElection). */
+  private readonly election = new IncrementalElection({ sha256 });
+  private readonly sliceIndex = new EndpointSliceIndex();
+  private readonly addressIndex = new LBAddressIndex();
+  /** LBAddress names whose election facts must be read again. */
+  private readonly dirtyAddresses = new Set<string>();
+  /** Addresses taking part in the election (valid, with a Service of this speaker's class). */
+  private readonly inElection = new Map<string, InElection>();
+  private readonly nameOfIp = new Map<string, string>();
+  private readonly nameOfKey = new Map<string, string>();
+  /** Node names given to the election, so it hears when one goes away. */
+  private readonly electedNodes = new Set<string>();
+  /** LBAddress name → what this node answers for it (as owner, or as an old owner handing over). */
+  private readonly desired = new Map<string, Announcement>();
+  /** Peer → the addresses its heartbeats list while it is alive (none once dead), as of the last gathering. */
+  private readonly peerHolds = new Map<string, readonly string[]>();
+  /** Address → live peers listing it, kept up to date from the peers whose lists changed. */
+  private readonly heldBy = new Map<string, string[]>();
+  /** Addresses whose holders changed since the status reporter last heard. */
+  private readonly heldChanged = new Set<string>();
+  /** Addresses this node started or stopped announcing since the last gathering. */
+  private readonly ownChanged = new Set<string>();
+  private reporter: string | undefined;
+  private lastNodes: NodeFacts[] = [];
+  /** Addresses whose status must be decided again (worked off STATUS_SLICE per turn). */
+  private readonly statusBacklog = new Set<string>();
+  /** The status reporter has seen every address once (it then hears only about changes). */
+  private statusPrimed = false;
+  private firstElectionRunning = false;
 
   constructor(private readonly o: SpeakerControllerOptions) {
     const kc = o.kubeConfig;
@@ -105,18 +154,42 @@ export class SpeakerController {
     const custom = kc.makeApiClient(k8s.CustomObjectsApi);
     const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[] };
     const common = { kubeConfig: kc, log: o.log, onChange: () => this.schedule() };
+    // Each change marks only the LBAddresses whose election facts it touches (indexes below); node facts
+    // are read afresh every round (one entry per node, cheap) and the election works out what they move.
+    const touch = (names: Iterable<string>) => {
+      for (const n of names) this.dirtyAddresses.add(n);
+      this.schedule();
+    };
     this.nodes = new Reflector<Node>({ ...common, resource: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as never });
-    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never });
-    this.slices = new Reflector<Slice>({ ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never });
+    this.services = new Reflector<Service>({
+      ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never,
+      onChange: (_type, obj) => touch(this.addressIndex.ofService(`${obj.metadata?.namespace}/${obj.metadata?.name}`)),
+    });
+    this.slices = new Reflector<Slice>({
+      ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never,
+      onChange: (type, obj, previous) => touch(this.sliceIndex.update(type, obj, previous).flatMap((svc) => [...this.addressIndex.ofService(svc)])),
+    });
     // Pools and advertisements decide which links are published (publishedInterfaces): re-publish on change.
-    const republish = { ...common, onChange: () => { this.publishSoon(); this.schedule(); } };
-    this.pools = new Reflector<Pool>({ ...republish, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools') });
-    this.ads = new Reflector<Ad>({ ...republish, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements') });
+    this.pools = new Reflector<Pool>({
+      ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'),
+      onChange: (_type, obj) => {
+        this.publishSoon();
+        touch(this.addressIndex.ofPool(obj.metadata.name));
+      },
+    });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => { this.publishSoon(); this.schedule(); } });
     this.addresses = new Reflector<Address>({
       ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'),
-      onChange: (type, obj) => {
-        if (type === 'deleted') this.forget(obj.metadata.name);
-        this.schedule();
+      onChange: (type, obj, previous) => {
+        const name = obj.metadata.name;
+        this.addressIndex.update(type, obj, previous);
+        if (type === 'deleted') this.forget(name);
+        else {
+          this.rememberStatusMac(obj.status);
+          // Its status may have changed under us (another speaker's write, our own echo): decide again.
+          this.status.recheck(name);
+        }
+        touch([name]);
       },
     });
     this.status = new StatusReporter({ node: o.node, log: o.log, metrics: o.metrics, writer: o.writer, addresses: this.addresses.store, services: this.services.store });
@@ -143,6 +216,7 @@ export class SpeakerController {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const r of [this.nodes, this.services, this.slices, this.pools, this.ads, this.addresses]) r.stop();
     this.status.stop();
     clearTimeout(this.readinessTimer);
@@ -183,16 +257,28 @@ export class SpeakerController {
       this.readinessTimer = setTimeout(() => this.checkReadiness(), 50);
       return;
     }
-    // The first election, on the facts that made us ready; applied once peers have heard the flag.
-    const first = this.elect();
+    // The first election, on the facts that made us ready (spread over turns of the event loop); applied
+    // once peers have heard the flag.
+    if (this.firstElectionRunning) return;
+    this.firstElectionRunning = true;
+    void this.firstElection();
+  }
+
+  private async firstElection(): Promise<void> {
+    while (this.electRound()) await new Promise<void>((r) => setImmediate(r));
+    this.firstElectionRunning = false;
+    if (this.draining || this.stopped) return;
+    const owned = [...this.desired.values()].length;
     this.isReady = true;
     this.publishLocalState();
-    this.o.log.info({ event: 'firstElection', owned: first.length }, `first election: this node will answer ${first.length} address(es)`);
+    this.o.log.info({ event: 'firstElection', owned }, `first election: this node will answer ${owned} address(es)`);
     this.readinessTimer = setTimeout(() => {
       this.electing = true;
+      this.gatherNeeded = true;
       this.recompute();
     }, this.o.claimAfterReadyMs ?? 250);
   }
+  private stopped = false;
 
   setLinks(links: LinkFacts[]): void {
     this.links = links;
@@ -210,6 +296,7 @@ export class SpeakerController {
     const timeout = this.o.handoverTimeoutMs ?? 2_000;
     while (this.o.announcer.announcing().length > 0 && Date.now() - started < timeout + 500) {
       await new Promise((r) => setTimeout(r, 20));
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
     }
   }
@@ -240,11 +327,13 @@ export class SpeakerController {
     // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
     if (claimant !== undefined && claimant !== this.o.node && !this.o.membership.peers().get(claimant)?.alive) {
       this.claimSeen.set(claimant, now);
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
     }
     if (this.lostAt.has(k)) {
       // This node is handing the address over: the claim is the successor's, so stop now.
       this.wireClaims.set(k, now);
+      this.gatherNeeded = true;
       if (this.electing) this.recompute();
       return;
     }
@@ -277,7 +366,13 @@ export class SpeakerController {
   }
   private readonly seenAlive = new Map<string, boolean>();
 
+  /** Facts changed: gather them and elect on a later turn (coalesced). */
   private schedule(): void {
+    this.gatherNeeded = true;
+    this.soon();
+  }
+
+  private soon(): void {
     if (this.scheduled || !this.electing) return;
     this.scheduled = true;
     setImmediate(() => {
@@ -285,6 +380,8 @@ export class SpeakerController {
       this.recompute();
     });
   }
+  /** Some fact changed since the last gathering (a round that only continues pending work skips it). */
+  private gatherNeeded = true;
 
   /**
    * The links this node elects with and tells peers about: healthy ones that can carry an announced
@@ -316,135 +413,285 @@ export class SpeakerController {
     });
   }
 
-  /**
-   * The election's view of every node for one address. A peer counts as a member by peerCandidacy: alive
-   * and ready; or starting and the address unanswered (it will take it); or believed dead but seen
-   * claiming on the wire. This node counts itself in: it applies the result only once ready.
-   */
+  /** This node's and its peers' facts for an answered, or an unanswered, address (candidateNodes). */
   private nodeFacts(answered: boolean, now: number): NodeFacts[] {
-    const peers = this.o.membership.peers();
-    const out: NodeFacts[] = [];
-    for (const n of this.nodes.store.values()) {
-      const name = n.metadata?.name as string;
-      const networkUnavailable = (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True');
-      const labels = n.metadata?.labels ?? {};
-      if (name === this.o.node) {
-        const primary = this.links.find((l) => l.subnets.some((s) => s.split('/')[0] === this.o.heartbeatAddress))?.name;
-        out.push({ name, labels, networkUnavailable, member: true, draining: this.draining, interfaces: this.localInterfaces(), ...(primary ? { primaryInterface: primary } : {}) });
-        continue;
-      }
-      const p = peers.get(name);
-      const member = !!p && peerCandidacy({
-        alive: p.alive,
-        ready: p.ready,
-        ...this.startingSince(name, p, now),
-        ...(this.claimSeen.has(name) ? { claimSeenAtMs: this.claimSeen.get(name) as number } : {}),
-        answered,
-        nowMs: now,
-        startupHoldMs: this.o.startupHoldMs ?? 30_000,
-        claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
-      }).candidate;
-      out.push({ name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [], ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}) });
-    }
-    return out;
+    return candidateNodes({
+      nodes: this.nodeObjects,
+      self: { name: this.o.node, draining: this.draining, interfaces: this.localInterfaces(), ...(this.primaryInterface() ? { primaryInterface: this.primaryInterface()! } : {}) },
+      peers: this.o.membership.peers(),
+      notReadySince: this.notReadySince,
+      claimSeen: this.claimSeen,
+      answered,
+      nowMs: now,
+      startupHoldMs: this.o.startupHoldMs ?? 30_000,
+      claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+    });
   }
 
-  /** Since when this peer is seen not ready (tracked here: heartbeats carry a flag, not a time). */
-  private startingSince(name: string, p: { alive: boolean; ready: boolean }, now: number): { notReadySinceMs?: number } {
-    if (p.alive && p.ready) this.notReadySince.delete(name);
-    if (!p.alive || p.ready) return {};
-    let since = this.notReadySince.get(name);
-    if (since === undefined) this.notReadySince.set(name, (since = now));
-    return { notReadySinceMs: since };
+  private primaryInterface(): string | undefined {
+    return this.links.find((l) => l.subnets.some((s) => s.split('/')[0] === this.o.heartbeatAddress))?.name;
+  }
+
+  /** The Node objects as the election reads them. */
+  private get nodeObjects(): NodeObjectFacts[] {
+    return [...this.nodes.store.values()].map((n) => ({
+      name: n.metadata?.name as string,
+      labels: n.metadata?.labels ?? {},
+      networkUnavailable: (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'),
+    }));
+  }
+
+  /** Since when each peer is seen not ready (heartbeats carry a flag, not a time); reset only once it is ready. */
+  private trackNotReady(now: number): void {
+    const peers = this.o.membership.peers();
+    for (const n of this.nodes.store.values()) {
+      const name = n.metadata?.name as string;
+      const p = peers.get(name);
+      if (name === this.o.node || !p) continue;
+      if (p.alive && p.ready) this.notReadySince.delete(name);
+      else if (p.alive && !this.notReadySince.has(name)) this.notReadySince.set(name, now);
+    }
   }
 
   private serviceFacts(refs: readonly { namespace: string; name: string }[]): ServiceFacts[] {
-    const out: ServiceFacts[] = [];
-    for (const ref of refs) {
-      const svc = this.services.store.get(`${ref.namespace}/${ref.name}`);
-      if (!svc || svc.spec?.type !== 'LoadBalancer' || (svc.spec.loadBalancerClass ?? undefined) !== this.o.lbClass) continue;
-      const endpoints = [];
-      for (const s of this.slices.store.values()) {
-        if (s.metadata?.namespace !== ref.namespace || s.metadata?.labels?.['kubernetes.io/service-name'] !== ref.name) continue;
-        for (const e of s.endpoints ?? []) {
-          const ready = e.conditions?.ready !== false;
-          endpoints.push({ nodeName: e.nodeName, ready, serving: e.conditions?.serving ?? ready });
-        }
-      }
-      out.push({ key: `${ref.namespace}/${ref.name}`, local: svc.spec.externalTrafficPolicy === 'Local', endpoints });
-    }
-    return out;
+    return serviceFacts({
+      refs,
+      service: (k) => this.services.store.get(k),
+      slices: (k) => this.slicesOf(k),
+      lbClass: this.o.lbClass,
+    });
+  }
+
+  private slicesOf(serviceKey: string): Iterable<Slice> {
+    return this.sliceIndex.slicesOf(serviceKey) as Iterable<Slice>;
   }
 
   private recompute(): void {
-    this.o.announcer.set(this.elect());
+    const pending = this.electRound();
+    this.o.announcer.set([...this.desired.values()]);
+    // Left-over election work continues on the next turn, after heartbeats and replies had theirs.
+    if (pending) this.soon();
   }
 
   /**
-   * Elects every address and decides, per address, whether this node answers: as owner, or as an old
-   * owner handing over (handoverDecision: until the successor claims it, or the timeout). Returns the
-   * announcements to hold; records what status to report where nobody may announce.
+   * One round: gathers the facts that changed since the last round, lets the election re-elect what they
+   * can move (for at most electionSliceMs), and decides per re-elected or handing-over address whether this
+   * node answers (addressHandover). Returns true when election work is left for another turn.
    */
-  private elect(): Announcement[] {
+  private electRound(): boolean {
     const now = Date.now();
-    const ads = [...this.ads.store.values()];
-    const desired: Announcement[] = [];
     const peers = this.o.membership.peers();
-    const round: { obj: Address; ip: string; result: ElectionResult }[] = [];
+    const gather = this.gatherNeeded;
+    this.gatherNeeded = false;
+    if (gather) this.gather(peers, now);
+    // What the announcer holds, built only when an address being decided is announced (O(owned)).
+    let current: Map<string, Announcement> | undefined;
+    const heldNow = (e: InElection) => {
+      if (!this.o.announcer.isAnnouncing(e.address)) return undefined;
+      current ??= new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
+      return current.get(e.key);
+    };
+    const started = performance.now();
+    const changed: string[] = [];
+    do {
+      for (const c of this.election.flush(32)) changed.push(c.name);
+    } while (this.election.pending() > 0 && performance.now() - started < this.sliceMs);
+
     const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
-    const current = new Map(this.o.announcer.announcing().map((a) => [key(a.address), a]));
-    const answered = new Set([...current.values()].map((a) => formatAddress(a.address)));
-    for (const p of peers.values()) if (p.alive) for (const a of p.announcing) answered.add(a);
-    // A starting peer's candidacy depends only on whether the address is answered: two node lists per round.
-    const answeredNodes = this.nodeFacts(true, now);
-    const unansweredNodes = this.nodeFacts(false, now);
     let nextDeadline = Infinity;
-    for (const obj of this.addresses.store.values()) {
-      const parsed = parseAddress(obj.spec?.address ?? '');
-      if (!parsed.ok) continue;
-      const address = parsed.value;
-      this.rememberStatusMac(obj.status);
-      const services = this.serviceFacts(obj.spec.services ?? []);
-      if (services.length === 0) continue;
-      const ip = formatAddress(address);
-      const pool = this.pools.store.get(obj.spec.pool);
-      const nodes = answered.has(ip) ? answeredNodes : unansweredNodes;
-      const result = electOwner({ address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, advertisements: ads, nodes, services, sha256 });
-      round.push({ obj, ip: formatAddress(address), result });
-      const k = key(address);
+    const handingOver = [...this.lostAt.keys()].flatMap((k) => {
+      const name = this.nameOfKey.get(k);
+      return name === undefined ? [] : [name];
+    });
+    for (const name of new Set([...changed, ...handingOver])) {
+      const e = this.inElection.get(name);
+      const result = this.election.result(name);
+      if (!e || !result) {
+        this.desired.delete(name);
+        continue;
+      }
+      const { address, ip, key: k } = e;
       const owner = result.owner?.node === this.o.node;
-      const held = current.get(k);
-      if (owner || !held) {
+      const held = heldNow(e);
+      const successor = owner ? undefined : result.owner?.node;
+      const h = addressHandover({
+        owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
+        successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
+        nowMs: now, timeoutMs,
+      });
+      if (h.lostAtMs === undefined) {
         this.lostAt.delete(k);
         this.wireClaims.delete(k);
-      } else if (!this.lostAt.has(k)) this.lostAt.set(k, now);
-      const successor = owner ? undefined : result.owner?.node;
-      const d = handoverDecision({
-        owner,
-        announcing: !!held,
-        ...(successor === undefined ? {} : { successor: { claimed: this.wireClaims.has(k) || (peers.get(successor)?.announcing ?? []).includes(ip) } }),
-        lostAtMs: this.lostAt.get(k) ?? now,
-        nowMs: now,
-        timeoutMs,
-      });
-      if (owner) desired.push({ address, interface: result.owner!.interface });
-      else if (d.answer && held) {
-        desired.push(held);
-        nextDeadline = Math.min(nextDeadline, (this.lostAt.get(k) ?? now) + timeoutMs);
+      } else this.lostAt.set(k, h.lostAtMs);
+      if (h.answer === 'own') this.desired.set(name, { address, interface: result.owner!.interface });
+      else if (h.answer === 'keep' && held) {
+        this.desired.set(name, held);
+        nextDeadline = Math.min(nextDeadline, h.deadlineMs ?? now);
       } else {
-        if (held) this.handoverReasons.set(obj.metadata.name, d.reason);
+        this.desired.delete(name);
+        if (held) this.handoverReasons.set(name, h.reason);
       }
     }
     // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
     clearTimeout(this.handoverTimer);
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
-    if (this.electing) this.status.observe(round, answeredNodes, peers);
-    return desired;
+    if (this.electing) this.observeStatus(changed, gather ? { nodes: this.lastNodes } : undefined);
+    return this.election.pending() > 0 || this.dirtyAddresses.size > 0 || this.statusBacklog.size > 0;
   }
+
+  /** Hands the facts that changed since the last gathering to the election. */
+  private gather(peers: ReadonlyMap<string, PeerState>, now: number): void {
+    this.gatherAnswered(peers);
+    // A starting peer's candidacy depends only on whether the address is answered: two views per node.
+    this.trackNotReady(now);
+    const answeredNodes = this.nodeFacts(true, now);
+    const unansweredNodes = this.nodeFacts(false, now);
+    this.lastNodes = answeredNodes;
+    const names = new Set<string>();
+    answeredNodes.forEach((n, i) => {
+      names.add(n.name);
+      this.election.setNode(n.name, { answered: n, unanswered: unansweredNodes[i]! });
+    });
+    for (const n of this.electedNodes) if (!names.has(n)) this.election.setNode(n, undefined);
+    this.electedNodes.clear();
+    for (const n of names) this.electedNodes.add(n);
+    this.election.setAdvertisements([...this.ads.store.values()]);
+    // Reading thousands of addresses (start, a pool edit) is election work too: bounded like the rest.
+    const started = performance.now();
+    for (const name of this.dirtyAddresses) {
+      this.dirtyAddresses.delete(name);
+      this.readAddress(name);
+      if (performance.now() - started > this.sliceMs / 2) {
+        this.gatherNeeded = true;
+        break;
+      }
+    }
+  }
+
+  private get sliceMs(): number {
+    return this.o.electionSliceMs ?? 20;
+  }
+
+  /**
+   * Which addresses some live node answers (a peer's heartbeat lists it, or this node announces it), from
+   * the peers whose lists changed and this node's own starts and stops: an address whose answer flips may
+   * change a starting peer's candidacy. Cost follows what changed, not the number of addresses.
+   */
+  private gatherAnswered(peers: ReadonlyMap<string, PeerState>): void {
+    const touched = new Set(this.ownChanged);
+    this.ownChanged.clear();
+    const update = (peer: string, list: readonly string[]) => {
+      const before = this.peerHolds.get(peer) ?? [];
+      if (before.length === list.length && before.every((ip, i) => ip === list[i])) return;
+      const was = new Set(before);
+      const is = new Set(list);
+      for (const ip of was) {
+        if (is.has(ip)) continue;
+        const holders = this.heldBy.get(ip)?.filter((n) => n !== peer) ?? [];
+        if (holders.length > 0) this.heldBy.set(ip, holders);
+        else this.heldBy.delete(ip);
+        touched.add(ip);
+        this.heldChanged.add(ip);
+      }
+      for (const ip of is) {
+        if (was.has(ip)) continue;
+        const holders = this.heldBy.get(ip);
+        if (holders) holders.push(peer);
+        else this.heldBy.set(ip, [peer]);
+        touched.add(ip);
+        this.heldChanged.add(ip);
+      }
+      if (list.length > 0) this.peerHolds.set(peer, list);
+      else this.peerHolds.delete(peer);
+    };
+    for (const [name, p] of peers) update(name, p.alive ? p.announcing : []);
+    for (const name of [...this.peerHolds.keys()]) if (!peers.has(name)) update(name, []);
+    for (const ip of touched) {
+      const name = this.nameOfIp.get(ip);
+      const e = name === undefined ? undefined : this.inElection.get(name);
+      if (!e) continue;
+      const answered = this.isAnswered(e.address, ip);
+      if (answered === e.input.answered) continue;
+      e.input = { ...e.input, answered };
+      this.election.setAnswered(name!, answered);
+    }
+  }
+
+  private isAnswered(address: IPAddress, ip: string): boolean {
+    return this.heldBy.has(ip) || this.o.announcer.isAnnouncing(address);
+  }
+
+  /** Reads one LBAddress's election facts from the caches and hands them to the election. */
+  private readAddress(name: string): void {
+    const obj = this.addresses.store.get(name);
+    const parsed = parseAddress(obj?.spec?.address ?? '');
+    const services = obj && parsed.ok ? this.serviceFacts(obj.spec.services ?? []) : [];
+    const before = this.inElection.get(name);
+    if (!obj || !parsed.ok || services.length === 0) {
+      if (before) {
+        this.inElection.delete(name);
+        this.nameOfIp.delete(before.ip);
+        this.nameOfKey.delete(before.key);
+        this.lostAt.delete(before.key);
+        this.wireClaims.delete(before.key);
+      }
+      this.election.setAddress(name, undefined);
+      return;
+    }
+    const address = parsed.value;
+    const ip = formatAddress(address);
+    if (before && before.ip !== ip) {
+      this.nameOfIp.delete(before.ip);
+      this.nameOfKey.delete(before.key);
+    }
+    const pool = this.pools.store.get(obj.spec.pool);
+    const input: AddressElectionInput = { address, pool: { name: obj.spec.pool, labels: pool?.metadata?.labels }, services, answered: this.isAnswered(address, ip) };
+    this.inElection.set(name, { obj, address, ip, key: key(address), input });
+    this.nameOfIp.set(ip, name);
+    this.nameOfKey.set(key(address), name);
+    this.election.setAddress(name, input);
+  }
+
+
+  /**
+   * Tells the status reporter what changed: re-elected addresses, addresses whose holders changed, and,
+   * when the no-owner reporter changed (or on the first applied round), every address.
+   */
+  private observeStatus(changed: readonly string[], gathered: { nodes: readonly NodeFacts[] } | undefined): void {
+    const names = this.statusBacklog;
+    for (const n of changed) names.add(n);
+    for (const ip of this.heldChanged) {
+      const name = this.nameOfIp.get(ip);
+      if (name !== undefined) names.add(name);
+    }
+    this.heldChanged.clear();
+    if (gathered) {
+      const reporter = noOwnerReporter(gathered.nodes);
+      if (!this.statusPrimed || reporter !== this.reporter) for (const n of this.inElection.keys()) names.add(n);
+      this.reporter = reporter;
+      this.statusPrimed = true;
+    }
+    // Planning a status is work per address too: at most STATUS_SLICE per turn, the rest on the next.
+    const entries: { obj: Address; ip: string; result: OwnerResult }[] = [];
+    const removed: string[] = [];
+    for (const name of names) {
+      if (entries.length + removed.length >= STATUS_SLICE) break;
+      names.delete(name);
+      const e = this.inElection.get(name);
+      const result = this.election.result(name);
+      if (e && result) entries.push({ obj: e.obj, ip: e.ip, result });
+      else removed.push(name);
+    }
+    this.status.observeChanges(entries, removed, this.reporter, this.heldBy);
+  }
+
 
   /** Called by the announcer when it stops answering for an address. */
   onStopped(s: Announcement): void {
+    // Read at the next round's gathering (as the announced set always was), without forcing a round.
+    this.ownChanged.add(formatAddress(s.address));
+    this.gatherNeeded = true;
     this.o.metrics.transitions.inc({ direction: 'stopped' });
     const name = lbAddressName(s.address);
     this.status.stoppedAnnouncing(name);
@@ -468,6 +715,8 @@ export class SpeakerController {
 
   /** Called by the announcer after the first gratuitous packet: only now may the status name this node. */
   onAnnounced(a: Announcement & { mac: string; at: Date }): void {
+    this.ownChanged.add(formatAddress(a.address));
+    this.gatherNeeded = true;
     const name = lbAddressName(a.address);
     const previous = this.addresses.store.get(name)?.status?.node;
     this.o.metrics.transitions.inc({ direction: 'started' });

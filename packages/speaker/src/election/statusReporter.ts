@@ -1,6 +1,6 @@
 import {
   formatAddress, lbAddressStatusPlan, noOwnerReporter, parseAddress,
-  type ElectionResult, type LBAddress, type LBAddressStatus, type NodeFacts, type StatusPlan,
+  type LBAddress, type LBAddressStatus, type NodeFacts, type OwnerResult, type StatusPlan,
 } from '@herald/core';
 import { Backoff, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -37,7 +37,7 @@ interface Announced {
 
 /** One round of election facts for one address, kept until the next round. */
 interface Observed {
-  result: ElectionResult;
+  result: OwnerResult;
   heldBy: string[];
   reporter: string | undefined;
 }
@@ -70,7 +70,7 @@ export class StatusReporter {
   constructor(private readonly o: StatusReporterOptions) {}
 
   /** The latest election result for an LBAddress (for logs). */
-  lastResult(name: string): ElectionResult | undefined {
+  lastResult(name: string): OwnerResult | undefined {
     return this.observed.get(name)?.result;
   }
 
@@ -78,18 +78,35 @@ export class StatusReporter {
    * One election round: every address with its result. Addresses missing from the round lose their facts
    * (nothing to say about them), and each address whose plan says "write" is queued.
    */
-  observe(round: readonly { obj: Address; ip: string; result: ElectionResult }[], nodes: readonly NodeFacts[], peers: ReadonlyMap<string, PeerState>): void {
-    const reporter = noOwnerReporter(nodes);
-    const heldIndex = new Map<string, string[]>();
-    for (const [name, p] of peers) if (p.alive) for (const a of p.announcing) heldIndex.set(a, [...(heldIndex.get(a) ?? []), name]);
-    const seen = new Set<string>();
-    for (const { obj, ip, result } of round) {
+  observe(round: readonly { obj: Address; ip: string; result: OwnerResult }[], nodes: readonly NodeFacts[], peers: ReadonlyMap<string, PeerState>): void {
+    const seen = new Set(round.map((r) => r.obj.metadata.name));
+    const removed = [...this.observed.keys()].filter((name) => !seen.has(name));
+    this.observeChanges(round, removed, noOwnerReporter(nodes), heldIndex(peers));
+  }
+
+  /**
+   * Part of a round: the addresses whose result, holders or reporter changed, and those that left the
+   * election. The rest keep what they were observed with.
+   */
+  observeChanges(
+    changed: readonly { obj: Address; ip: string; result: OwnerResult }[],
+    removed: readonly string[],
+    reporter: string | undefined,
+    held: ReadonlyMap<string, readonly string[]>,
+  ): void {
+    for (const name of removed) this.observed.delete(name);
+    for (const { obj, ip, result } of changed) {
       const name = obj.metadata.name;
-      seen.add(name);
-      this.observed.set(name, { result, reporter, heldBy: heldIndex.get(ip) ?? [] });
+      this.observed.set(name, { result, reporter, heldBy: [...(held.get(ip) ?? [])] });
       if (this.plan(name).write) this.mark(name);
     }
-    for (const name of this.observed.keys()) if (!seen.has(name)) this.observed.delete(name);
+    this.pump();
+  }
+
+  /** The LBAddress object changed (its status, maybe someone else's write): decide again on what it says now. */
+  recheck(name: string): void {
+    if (!this.observed.has(name)) return;
+    if (this.plan(name).write) this.mark(name);
     this.pump();
   }
 
@@ -281,4 +298,18 @@ export class StatusReporter {
       this.o.writer.event({ kind: 'Service', apiVersion: 'v1', name: ref.name, namespace: ref.namespace, uid: svc?.metadata?.uid }, 'Normal', 'AnnounceStarted', message);
     }
   }
+}
+
+/** Address (canonical text) → live peers whose heartbeats list it. */
+export function heldIndex(peers: ReadonlyMap<string, PeerState>): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const [name, p] of peers) {
+    if (!p.alive) continue;
+    for (const a of p.announcing) {
+      const list = index.get(a);
+      if (list) list.push(name);
+      else index.set(a, [name]);
+    }
+  }
+  return index;
 }

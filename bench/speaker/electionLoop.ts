@@ -1,0 +1,239 @@
+// Event-loop cost of the speaker's election at scale: the real SpeakerController and Announcer (from a
+// build's dist/, so the same script measures main and a branch: --root <checkout>), in one process, fed
+// 10,000 LBAddresses (each with its own Service and EndpointSlice, 10 % externalTrafficPolicy Local) and
+// 100 nodes (this one and 99 peers) straight into its caches; no API server, fake sockets (the wire is
+// measured by replyLatency.ts). Measures the first election, then per event — a peer leaving, the same
+// peer joining again, one Service's endpoints changing — the longest single election round (time the
+// event loop could not answer ARP or heartbeats), the total election time, and event-loop delay
+// (perf_hooks monitorEventLoopDelay: how late a timer — a heartbeat, a reply — ran) while it settled.
+// Run: node --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
+import * as k8s from '@kubernetes/client-node';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join, resolve } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { loadAverage, machine, progress, writeReport } from './report.js';
+import { round, summarize } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    root: { type: 'string' }, addresses: { type: 'string', default: '10000' }, nodes: { type: 'string', default: '100' },
+    trials: { type: 'string', default: '20' }, profile: { type: 'string' }, name: { type: 'string', default: 'electionLoop' },
+  },
+});
+const root = resolve(values.root ?? join(import.meta.dirname, '../..'));
+const ADDRESSES = Number(values.addresses);
+const NODES = Number(values.nodes);
+const TRIALS = Number(values.trials);
+const log = progress('electionLoop');
+const env = machine();
+
+// Everything of herald's comes from the measured checkout's build.
+const load = async <T>(p: string): Promise<T> => (await import(pathToFileURL(join(root, p)).href)) as T;
+/* eslint-disable @typescript-eslint/no-explicit-any -- the measured checkout's classes are loaded at run time, and the bench reaches into their caches */
+const { SpeakerController } = await load<any>('packages/speaker/dist/election/speakerController.js');
+const { Announcer } = await load<any>('packages/speaker/dist/announce/announcer.js');
+const { createSpeakerMetrics } = await load<any>('packages/speaker/dist/metrics.js');
+const core = await load<any>('packages/core/dist/index.js');
+const commit = execFileSync('git', ['-C', root, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 100);
+
+/** Seeded PRNG (mulberry32): both checkouts see the same world. */
+let seed = 42;
+const random = () => {
+  seed = (seed + 0x6d2b79f5) >>> 0;
+  let t = seed;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+};
+
+const self = 'n000';
+const nodeNames = Array.from({ length: NODES }, (_, i) => `n${String(i).padStart(3, '0')}`);
+const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:1::${(0x1000 + i).toString(16)}`);
+
+// Fake sockets: the announcer's bookkeeping is real, nothing is sent.
+const socket = (ifname: string) => ({
+  mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
+  start: () => undefined, send: () => undefined, close: () => undefined, joinGroup: () => undefined, leaveGroup: () => undefined,
+});
+const quiet = pino({ level: 'warn' });
+const metrics = createSpeakerMetrics();
+// Assigned once below; the announcer and writer built before it call into it.
+// eslint-disable-next-line prefer-const
+let ctl: any;
+const announcer = new Announcer({
+  sockets: { packet: socket, icmp6: socket }, log: quiet, metrics, bursts: 0,
+  onAnnounced: (a: unknown) => ctl.onAnnounced(a), onStopped: (a: unknown) => ctl.onStopped(a), onClaim: () => undefined,
+});
+
+interface Peer { alive: boolean; ready: boolean; draining: boolean; judgedBy: string; heartbeatsBroken: boolean; interfaces: unknown[]; announcing: string[]; macs: string[] }
+const peers = new Map<string, Peer>();
+nodeNames.slice(1).forEach((n, i) => peers.set(n, {
+  alive: true, ready: true, draining: false, judgedBy: 'heartbeat', heartbeatsBroken: false,
+  interfaces: [{ name: 'eth0', subnets: [`2001:db8:1::${(i + 0x20).toString(16)}/64`] }], announcing: [], macs: [`02:00:00:00:01:${(i % 256).toString(16).padStart(2, '0')}`],
+}));
+const listeners: (() => void)[] = [];
+const membership = { peers: () => peers, peersListed: () => true, onChange: (l: () => void) => listeners.push(l), setLocalState: () => undefined };
+const membershipChanged = () => listeners.forEach((l) => l());
+const writer = {
+  patchStatus: async (name: string, status: unknown) => ({ ...ctl.addresses.store.get(name), status }),
+  read: async (name: string) => ctl.addresses.store.get(name),
+  lbAddressEvent: () => undefined,
+  event: () => undefined,
+};
+const kc = new k8s.KubeConfig();
+kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+ctl = new SpeakerController({
+  node: self, kubeConfig: kc, log: quiet, metrics, announcer, writer, membership, lbClass: undefined,
+  heartbeatAddress: '2001:db8:1::b', handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
+});
+
+/** Puts an object in a controller cache as its watch would, and tells the controller. */
+const put = (reflector: any, key: string, obj: any) => {
+  const previous = reflector.store.get(key);
+  reflector.store.set(key, obj);
+  reflector.o.onChange(previous ? 'updated' : 'added', obj, previous);
+};
+let rv = 1;
+const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({ name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: String(rv++), ...(labels ? { labels } : {}) });
+
+log(`building ${ADDRESSES} addresses, ${NODES} nodes; measuring ${commit} (${root})`);
+for (const n of nodeNames) put(ctl.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
+put(ctl.pools, 'p', { metadata: meta('p'), spec: { addresses: ['2001:db8:1::1000-2001:db8:1::ffff'] } });
+put(ctl.ads, 'all', { metadata: meta('all'), spec: {} });
+const sliceOf = (i: number, ready: boolean) => ({
+  metadata: meta(`s${i}-x`, 'ns', { 'kubernetes.io/service-name': `s${i}` }),
+  endpoints: [0, 1].map(() => ({ nodeName: nodeNames[Math.floor(random() * NODES)], conditions: { ready } })),
+});
+const slices = ips.map((_, i) => sliceOf(i, true));
+ips.forEach((ip, i) => {
+  put(ctl.services, `ns/s${i}`, { metadata: meta(`s${i}`, 'ns'), spec: { type: 'LoadBalancer', externalTrafficPolicy: i % 10 === 0 ? 'Local' : 'Cluster' } });
+  put(ctl.slices, `ns/s${i}-x`, slices[i]);
+  const parsed = core.parseAddress(ip);
+  const name = core.lbAddressName(parsed.value);
+  put(ctl.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
+});
+ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:1::b/64'] }]);
+
+// Every election round is timed: the longest is how long the event loop could answer nothing.
+// The machine is shared: wall time includes time the process was not even scheduled, so each round's
+// CPU time (process.cpuUsage: this thread's work, plus any GC helper threads meanwhile) is kept too.
+const rounds: number[] = [];
+const roundsCpu: number[] = [];
+const recompute = ctl.recompute.bind(ctl);
+ctl.recompute = () => {
+  const t = performance.now();
+  const c = process.cpuUsage();
+  recompute();
+  const used = process.cpuUsage(c);
+  rounds.push(performance.now() - t);
+  roundsCpu.push((used.user + used.system) / 1000);
+};
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Waits until no election round ran for `quietMs` (a hand-over's timeout included). */
+async function settle(quietMs = 400): Promise<void> {
+  let seen = rounds.length;
+  let still = 0;
+  while (still < quietMs) {
+    await sleep(50);
+    if (rounds.length !== seen) {
+      seen = rounds.length;
+      still = 0;
+    } else still += 50;
+  }
+}
+
+// First election: on main one synchronous call; on the branch spread over turns.
+const delay = monitorEventLoopDelay({ resolution: 1 });
+delay.enable();
+const t0 = performance.now();
+const c0 = process.cpuUsage();
+ctl.cachesSynced = true;
+ctl.checkReadiness();
+while (!ctl.electing) await sleep(5);
+const firstElectionMs = performance.now() - t0;
+const firstCpu = process.cpuUsage(c0);
+await settle();
+delay.disable();
+const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), longestRoundMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
+log(`first election ${firstElection.wallMs} ms (longest loop delay ${firstElection.loopDelayMaxMs} ms), this node owns ${firstElection.ownedBySelf}`);
+
+// Peers announce what they own, as their heartbeats would.
+const ownerOf = (i: number) => ctl.status.lastResult(core.lbAddressName(core.parseAddress(ips[i]).value))?.owner?.node as string | undefined;
+ips.forEach((ip, i) => peers.get(ownerOf(i) ?? '')?.announcing.push(ip));
+membershipChanged();
+await settle();
+
+type Sample = { longestRoundMs: number; longestRoundCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
+const samples: Record<'peerLeaves' | 'peerJoins' | 'serviceChanges', Sample[]> = { peerLeaves: [], peerJoins: [], serviceChanges: [] };
+const allDelay = monitorEventLoopDelay({ resolution: 1 });
+allDelay.enable();
+// --profile FILE: a CPU profile of the events phase only (the first election would drown it).
+const session = values.profile ? new Session() : undefined;
+if (session) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+}
+async function measure(kind: keyof typeof samples, act: () => void): Promise<void> {
+  const from = rounds.length;
+  const d = monitorEventLoopDelay({ resolution: 1 });
+  d.enable();
+  act();
+  await settle();
+  d.disable();
+  const mine = rounds.slice(from);
+  const cpu = roundsCpu.slice(from);
+  samples[kind].push({
+    longestRoundMs: Math.max(0, ...mine), longestRoundCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
+    rounds: mine.length, loopDelayMaxMs: d.max / 1e6,
+  });
+}
+for (let t = 0; t < TRIALS; t++) {
+  const peer = nodeNames[1 + Math.floor(random() * (NODES - 1))]!;
+  const p = peers.get(peer)!;
+  await measure('peerLeaves', () => {
+    p.alive = false;
+    membershipChanged();
+  });
+  await measure('peerJoins', () => {
+    p.alive = true;
+    membershipChanged();
+  });
+  const i = Math.floor(random() * ADDRESSES);
+  const ready = !slices[i]!.endpoints[0]!.conditions.ready;
+  slices[i] = sliceOf(i, ready);
+  await measure('serviceChanges', () => put(ctl.slices, `ns/s${i}-x`, slices[i]));
+  const last = (k: keyof typeof samples) => `${round(samples[k].at(-1)!.longestRoundMs)} ms (cpu ${round(samples[k].at(-1)!.longestRoundCpuMs)})`;
+  log(`trial ${t + 1}/${TRIALS}: leave ${last('peerLeaves')}, join ${last('peerJoins')}, service ${last('serviceChanges')}`);
+}
+allDelay.disable();
+if (session) writeFileSync(values.profile!, JSON.stringify((await session.post('Profiler.stop')).profile));
+ctl.stop();
+announcer.close();
+
+const summary = (xs: Sample[]) => ({
+  longestRoundMs: summarize(xs.map((x) => x.longestRoundMs)),
+  longestRoundCpuMs: summarize(xs.map((x) => x.longestRoundCpuMs)),
+  electionMsPerEvent: summarize(xs.map((x) => x.electionMs)),
+  electionCpuMsPerEvent: summarize(xs.map((x) => x.electionCpuMs)),
+  roundsPerEvent: summarize(xs.map((x) => x.rounds), 0),
+  loopDelayMaxMs: summarize(xs.map((x) => x.loopDelayMaxMs)),
+});
+writeReport(values.name, {
+  what: 'SpeakerController + Announcer in one process (fake sockets, caches fed directly): event-loop time of the election per event',
+  commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS,
+  firstElection,
+  peerLeaves: summary(samples.peerLeaves),
+  peerJoins: summary(samples.peerJoins),
+  serviceChanges: summary(samples.serviceChanges),
+  loopDelayDuringEventsMs: { p50: round(allDelay.percentile(50) / 1e6), p99: round(allDelay.percentile(99) / 1e6), max: round(allDelay.max / 1e6) },
+  heapUsedMiB: round(process.memoryUsage().heapUsed / 2 ** 20),
+  loadAvgAtEnd: loadAverage(),
+  ...env,
+});
+process.exit(0);

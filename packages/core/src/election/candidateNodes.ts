@@ -1,0 +1,71 @@
+import type { NodeFacts, NodeInterface } from './nodeFacts.js';
+import { peerCandidacy } from './peerCandidacy.js';
+
+/** What the Node object says about a node (the adapter reads it from the cache). */
+export interface NodeObjectFacts {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly networkUnavailable: boolean;
+}
+
+/** What a peer's heartbeats (or Lease) say about it. */
+export interface PeerFacts {
+  readonly alive: boolean;
+  readonly ready: boolean;
+  readonly draining: boolean;
+  readonly interfaces: readonly NodeInterface[];
+  readonly primaryInterface?: string;
+}
+
+export interface CandidateNodesInput {
+  readonly nodes: readonly NodeObjectFacts[];
+  /** This node: always a member (it applies the result only once ready). */
+  readonly self: { readonly name: string; readonly draining: boolean; readonly interfaces: readonly NodeInterface[]; readonly primaryInterface?: string };
+  readonly peers: ReadonlyMap<string, PeerFacts>;
+  /** Peer → since when it is seen not ready (tracked by the adapter: heartbeats carry a flag, not a time). */
+  readonly notReadySince: ReadonlyMap<string, number>;
+  /** Peer → last claim seen on the wire from one of its MACs. */
+  readonly claimSeen: ReadonlyMap<string, number>;
+  /** Whether the address these facts are for is answered by some live node (a starting peer's candidacy depends on it). */
+  readonly answered: boolean;
+  readonly nowMs: number;
+  readonly startupHoldMs: number;
+  readonly claimEvidenceMs: number;
+}
+
+/**
+ * The election's view of every node for an address that is (or is not) answered. A peer counts as a member
+ * by peerCandidacy: alive and ready; or starting and the address unanswered (it will take it); or believed
+ * dead but seen claiming on the wire. This node counts itself in.
+ */
+export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
+  const out: NodeFacts[] = [];
+  for (const n of i.nodes) {
+    const { name, labels, networkUnavailable } = n;
+    if (name === i.self.name) {
+      out.push({
+        name, labels, networkUnavailable, member: true, draining: i.self.draining, interfaces: i.self.interfaces,
+        ...(i.self.primaryInterface ? { primaryInterface: i.self.primaryInterface } : {}),
+      });
+      continue;
+    }
+    const p = i.peers.get(name);
+    const notReadySinceMs = p && p.alive && !p.ready ? i.notReadySince.get(name) : undefined;
+    const claimSeenAtMs = i.claimSeen.get(name);
+    const member = !!p && peerCandidacy({
+      alive: p.alive,
+      ready: p.ready,
+      ...(notReadySinceMs === undefined ? {} : { notReadySinceMs }),
+      ...(claimSeenAtMs === undefined ? {} : { claimSeenAtMs }),
+      answered: i.answered,
+      nowMs: i.nowMs,
+      startupHoldMs: i.startupHoldMs,
+      claimEvidenceMs: i.claimEvidenceMs,
+    }).candidate;
+    out.push({
+      name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [],
+      ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}),
+    });
+  }
+  return out;
+}

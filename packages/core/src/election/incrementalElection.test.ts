@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { L2Advertisement } from '../api/v1beta1.js';
+import { parseAddress, type IPAddress } from '../ip/address.js';
+import { electOwner } from './electOwner.js';
+import { IncrementalElection, type AddressElectionInput, type NodeVariants, type OwnerResult } from './incrementalElection.js';
+import { EXCLUDE_LABEL, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
+
+let hashes = 0;
+const sha256 = (t: string) => {
+  hashes++;
+  return new Uint8Array(createHash('sha256').update(t).digest());
+};
+const ip = (t: string): IPAddress => {
+  const r = parseAddress(t);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+const node = (name: string, over: Partial<NodeFacts> = {}): NodeFacts => ({
+  name, labels: { 'kubernetes.io/os': 'linux' }, networkUnavailable: false, member: true, draining: false,
+  interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24', '2001:db8:1::b/64'] }], ...over,
+});
+const both = (f: NodeFacts): NodeVariants => ({ answered: f, unanswered: f });
+const svc = (over: Partial<ServiceFacts> = {}): ServiceFacts => ({ key: 'default/web', local: false, endpoints: [{ nodeName: 'n1', ready: true, serving: true }], ...over });
+const addr = (a: string, over: Partial<AddressElectionInput> = {}): AddressElectionInput => ({ address: ip(a), pool: { name: 'web' }, services: [svc()], answered: true, ...over });
+const AD: L2Advertisement = { metadata: { name: 'ad' }, spec: {} };
+
+/** The ranking alone, computed independently: sha256(node#ip) ascending. */
+const byHash = (names: string[], address: string) =>
+  [...names].sort((a, b) => Buffer.compare(sha256(`${a}#${address}`), sha256(`${b}#${address}`)));
+
+/** 200 addresses on 192.0.2.0/24 and 2001:db8:1::/64, ten nodes, everything flushed. */
+function world(): { e: IncrementalElection; ips: string[]; nodes: string[] } {
+  const e = new IncrementalElection({ sha256 });
+  e.setAdvertisements([AD]);
+  const nodes = Array.from({ length: 10 }, (_, i) => `n${i}`);
+  for (const n of nodes) e.setNode(n, both(node(n)));
+  const ips = [...Array.from({ length: 100 }, (_, i) => `192.0.2.${i + 100}`), ...Array.from({ length: 100 }, (_, i) => `2001:db8:1::${(i + 1).toString(16)}`)];
+  for (const a of ips) e.setAddress(a, addr(a));
+  e.flush();
+  return { e, ips, nodes };
+}
+
+describe('IncrementalElection', () => {
+  it('elects the lowest sha256(node#ip), as electOwner does', () => {
+    const { e, ips, nodes } = world();
+    for (const a of ips) expect(e.result(a)?.owner?.node).toBe(byHash(nodes, a)[0]);
+  });
+
+  it.each([
+    ['a node leaving re-elects only the addresses it owned', (e: IncrementalElection) => e.setNode('n3', both(node('n3', { member: false }))), (o: Owners) => o.get('n3')!],
+    ['a node whose Node object is deleted re-elects only the addresses it owned', (e: IncrementalElection) => e.setNode('n3', undefined), (o: Owners) => o.get('n3')!],
+    ['a node draining re-elects only the addresses it owned', (e: IncrementalElection) => e.setNode('n3', both(node('n3', { draining: true }))), (o: Owners) => o.get('n3')!],
+    ['a node that owns nothing leaving re-elects nothing', (e: IncrementalElection) => e.setNode('gone', both(node('gone', { member: false }))), () => new Set<string>()],
+  ] as const)('%s', (_name, change, expected) => {
+    const { e, ips } = world();
+    const owners = ownersOf(e, ips);
+    change(e);
+    expect(e.pending()).toBe(expected(owners).size);
+    expect(new Set(e.flush().map((c) => c.name))).toEqual(expected(owners));
+  });
+
+  it('a node joining re-elects only the addresses where it out-ranks the owner, and wins exactly those', () => {
+    const { e, ips, nodes } = world();
+    e.setNode('new', both(node('new')));
+    const wins = ips.filter((a) => byHash([...nodes, 'new'], a)[0] === 'new');
+    expect(e.pending()).toBe(wins.length);
+    expect(e.flush().map((c) => c.name).sort()).toEqual([...wins].sort());
+  });
+
+  it('a node joining excluded from everything (no live speaker yet) re-elects nothing', () => {
+    const { e } = world();
+    e.setNode('new', both(node('new', { member: false })));
+    e.setNode('win', both(node('win', { labels: { [EXCLUDE_LABEL]: '' } })));
+    expect(e.pending()).toBe(0);
+  });
+
+  it('one address changing re-elects that address only', () => {
+    const { e, ips } = world();
+    e.setAddress(ips[0]!, addr(ips[0]!, { services: [svc({ endpoints: [] })] }));
+    expect(e.pending()).toBe(1);
+    expect(e.flush()).toEqual([{ name: ips[0], result: { owner: undefined, reason: 'NoReadyEndpoints', message: 'no ready or serving endpoint for default/web' } }]);
+  });
+
+  it('an answered flag flipping re-elects nothing while no peer is starting', () => {
+    const { e, ips } = world();
+    e.setAddress(ips[0]!, addr(ips[0]!, { answered: false }));
+    expect(e.pending()).toBe(0);
+  });
+
+  it('a deleted address is reported once with no result and leaves the owner index', () => {
+    const { e, ips } = world();
+    const owner = e.result(ips[0]!)!.owner!.node;
+    e.setAddress(ips[0]!, undefined);
+    expect(e.flush()).toEqual([{ name: ips[0], result: undefined }]);
+    expect(e.ownedBy(owner).has(ips[0]!)).toBe(false);
+  });
+
+  it('computes each (node, address) hash once, however often the node comes and goes', () => {
+    const { e } = world();
+    hashes = 0;
+    for (let i = 0; i < 5; i++) {
+      e.setNode('n3', both(node('n3', { member: false })));
+      e.flush();
+      e.setNode('n3', both(node('n3')));
+      e.flush();
+    }
+    // Ties in the first 48 bits would hash again; with 200 addresses there are none.
+    expect(hashes).toBe(0);
+  });
+
+  it('a full recompute can be spread over bounded slices', () => {
+    const { e, ips } = world();
+    e.markAll();
+    let rounds = 0;
+    while (e.pending() > 0) {
+      e.flush(50);
+      rounds++;
+    }
+    expect(rounds).toBe(Math.ceil(ips.length / 50));
+  });
+});
+
+type Owners = Map<string, Set<string>>;
+function ownersOf(e: IncrementalElection, ips: string[]): Owners {
+  const o: Owners = new Map();
+  for (const a of ips) {
+    const n = e.result(a)?.owner?.node;
+    if (n) o.set(n, (o.get(n) ?? new Set()).add(a));
+  }
+  return o;
+}
+
+/** Small deterministic PRNG (mulberry32): a failing seed replays the same story. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('IncrementalElection property: after every step it equals a full electOwner recompute', () => {
+  const NODE_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+  const IPS = [...Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 1}`), ...Array.from({ length: 6 }, (_, i) => `198.51.100.${i + 1}`), ...Array.from({ length: 6 }, (_, i) => `2001:db8:1::${i + 1}`)];
+
+  const story = (seed: number) => {
+    const r = prng(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const chance = (p: number) => r() < p;
+    const randomFacts = (name: string, member: boolean): NodeFacts => ({
+      name,
+      labels: {
+        'kubernetes.io/os': chance(0.05) ? 'windows' : 'linux',
+        ...(chance(0.05) ? { [EXCLUDE_LABEL]: '' } : {}),
+        zone: pick(['z1', 'z2']),
+      },
+      networkUnavailable: chance(0.05),
+      member,
+      draining: chance(0.15),
+      interfaces: pick([
+        [{ name: 'eth0', subnets: ['192.0.2.200/24', '2001:db8:1::c8/64'] }],
+        [{ name: 'eth1', subnets: ['198.51.100.200/24'] }],
+        [{ name: 'eth0', subnets: ['192.0.2.201/24'] }, { name: 'eth1', subnets: ['198.51.100.201/24'] }],
+        [],
+      ]),
+      ...(chance(0.3) ? { primaryInterface: 'eth1' } : {}),
+    });
+    const randomNode = (name: string): NodeVariants => {
+      const f = randomFacts(name, chance(0.8));
+      // A starting peer: a candidate only where nobody answers.
+      return chance(0.15) ? { answered: { ...f, member: false }, unanswered: { ...f, member: true } } : { answered: f, unanswered: f };
+    };
+    const randomServices = (): ServiceFacts[] => Array.from({ length: pick([0, 1, 1, 2]) }, (_, i) => ({
+      key: `ns/s${i}`,
+      local: chance(0.4),
+      endpoints: Array.from({ length: pick([0, 1, 2, 3]) }, () => {
+        const ready = chance(0.7);
+        return { nodeName: pick(NODE_NAMES), ready, serving: ready || chance(0.5) };
+      }),
+    }));
+    const randomAddress = (a: string): AddressElectionInput => ({
+      address: ip(a), pool: pick([{ name: 'p1' }, { name: 'p2', labels: { tier: 'web' } }]), services: randomServices(), answered: chance(0.5),
+    });
+    const randomAds = (): L2Advertisement[] => Array.from({ length: pick([0, 1, 1, 2]) }, (_, i) => ({
+      metadata: { name: `ad${i}` },
+      spec: {
+        ...(chance(0.5) ? { ipAddressPools: [pick(['p1', 'p2'])] } : {}),
+        ...(chance(0.4) ? { nodeSelectors: [{ matchLabels: { zone: pick(['z1', 'z2']) } }] } : {}),
+        ...(chance(0.3) ? { interfaces: [pick(['eth0', 'eth1'])] } : {}),
+      },
+    }));
+    return { r, pick, chance, randomNode, randomAddress, randomAds };
+  };
+
+  it.each(Array.from({ length: 40 }, (_, i) => [1000 + i]))('seed %i: 150 random joins, leaves, address, Service and advertisement changes', (seed) => {
+    const s = story(seed);
+    const e = new IncrementalElection({ sha256 });
+    const nodes = new Map<string, NodeVariants>();
+    const addresses = new Map<string, AddressElectionInput>();
+    let ads: L2Advertisement[] = [{ metadata: { name: 'all' }, spec: {} }];
+    e.setAdvertisements(ads);
+    const reported = new Map<string, OwnerResult>();
+    for (let step = 0; step < 150; step++) {
+      const roll = s.r();
+      if (roll < 0.35) {
+        const n = s.pick(NODE_NAMES);
+        const v = s.chance(0.15) ? undefined : s.randomNode(n);
+        if (v) nodes.set(n, v);
+        else nodes.delete(n);
+        e.setNode(n, v);
+      } else if (roll < 0.75) {
+        const a = s.pick(IPS);
+        const v = s.chance(0.1) ? undefined : s.randomAddress(a);
+        if (v) addresses.set(a, v);
+        else addresses.delete(a);
+        e.setAddress(a, v);
+      } else if (roll < 0.92) {
+        const a = s.pick(IPS);
+        const cur = addresses.get(a);
+        if (cur) {
+          const v = { ...cur, answered: !cur.answered };
+          addresses.set(a, v);
+          e.setAddress(a, v);
+        }
+      } else {
+        ads = s.randomAds();
+        e.setAdvertisements(ads);
+      }
+      // Sometimes leave work pending across steps; always settle before checking.
+      if (s.chance(0.3)) continue;
+      while (e.pending() > 0) {
+        for (const c of e.flush(1 + Math.floor(s.r() * 5))) {
+          if (c.result) reported.set(c.name, c.result);
+          else reported.delete(c.name);
+        }
+      }
+      for (const [a, input] of addresses) {
+        const vs = [...nodes.values()].map((v) => (input.answered ? v.answered : v.unanswered));
+        const full = electOwner({ address: input.address, pool: input.pool, advertisements: ads, nodes: vs, services: input.services, sha256 });
+        const want = { owner: full.owner, reason: full.reason, message: full.message };
+        expect(e.result(a), `seed ${seed} step ${step} ${a}`).toEqual(want);
+        expect(reported.get(a), `seed ${seed} step ${step} ${a} (reported changes)`).toEqual(want);
+      }
+      expect([...reported.keys()].filter((a) => !addresses.has(a))).toEqual([]);
+    }
+  });
+});

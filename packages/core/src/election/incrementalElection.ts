@@ -1,0 +1,231 @@
+import type { L2Advertisement } from '../api/v1beta1.js';
+import { formatAddress, type IPAddress } from '../ip/address.js';
+import { advertisementsForPool } from '../l2/advertisementSelection.js';
+import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility, ownerMessage, type Candidate } from './electOwner.js';
+import type { ElectionReason, NodeFacts, ServiceFacts } from './nodeFacts.js';
+import { RankCache } from './rankCache.js';
+
+/** One address's election facts. */
+export interface AddressElectionInput {
+  readonly address: IPAddress;
+  readonly pool: { readonly name: string; readonly labels?: Readonly<Record<string, string>> | undefined };
+  readonly services: readonly ServiceFacts[];
+  /** Some live node answers it: starting peers are candidates only where nobody does (peerCandidacy). */
+  readonly answered: boolean;
+}
+
+/** A node's facts as seen for answered and for unanswered addresses (they differ only for a starting peer). */
+export interface NodeVariants {
+  readonly answered: NodeFacts;
+  readonly unanswered: NodeFacts;
+}
+
+/** What electOwner says about an address, without the per-node detail (owner, reason, message are equal). */
+export interface OwnerResult {
+  readonly owner: Candidate | undefined;
+  readonly reason: ElectionReason | undefined;
+  readonly message: string;
+}
+
+interface AddressState {
+  input: AddressElectionInput;
+  ip: string;
+  result: OwnerResult | undefined;
+}
+
+/** Addresses hold a bigint, which JSON cannot write as is. */
+const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+const sameJson = (a: unknown, b: unknown) => json(a) === json(b);
+const sameResult = (a: OwnerResult | undefined, b: OwnerResult | undefined) =>
+  a?.reason === b?.reason && a?.message === b?.message && a?.owner?.node === b?.owner?.node && a?.owner?.interface === b?.owner?.interface && a?.owner?.draining === b?.owner?.draining;
+
+/**
+ * electOwner for every address, kept up to date by what changed. Facts go in with setNode / setAddress /
+ * setAdvertisements; each marks only the addresses the change can move; flush(limit) re-elects at most
+ * `limit` of them and returns the results that changed, so a caller can spread a full recompute over
+ * several turns of its event loop. The result for every address always equals electOwner's on the same
+ * facts once nothing is pending (the property test holds it to that).
+ *
+ * What a change of one node can move: the addresses it owns, the addresses nobody may announce because no
+ * node is eligible (their message names every node), and, only if it can be a candidate at all now, the
+ * addresses where it out-ranks the current owner. A node leaving, or joining where it ranks below the
+ * owner, moves nothing else.
+ */
+export class IncrementalElection {
+  private readonly ranks: RankCache;
+  private readonly addresses = new Map<string, AddressState>();
+  private readonly nodes = new Map<string, NodeVariants>();
+  /** Nodes whose two variants differ: only then does an address's `answered` flag matter. */
+  private readonly startingNodes = new Set<string>();
+  private ads: readonly L2Advertisement[] = [];
+  private readonly dirty = new Set<string>();
+  /** Node → addresses it owns. */
+  private readonly owned = new Map<string, Set<string>>();
+  /** Addresses whose reason is NoEligibleNode. */
+  private readonly noEligible = new Set<string>();
+  private lists: { answered: NodeFacts[]; unanswered: NodeFacts[] } | undefined;
+
+  constructor(o: { readonly sha256: (text: string) => Uint8Array }) {
+    this.ranks = new RankCache(o.sha256);
+  }
+
+  /** A changed L2Advertisement can move anything: every address is re-elected. */
+  setAdvertisements(ads: readonly L2Advertisement[]): void {
+    if (sameJson(ads, this.ads)) return;
+    this.ads = ads;
+    this.markAll();
+  }
+
+  /** Re-elect everything (start, or a change whose reach is not worth working out). */
+  markAll(): void {
+    for (const name of this.addresses.keys()) this.dirty.add(name);
+  }
+
+  /** A node's facts, or undefined when its Node object is gone. */
+  setNode(name: string, facts: NodeVariants | undefined): void {
+    const before = this.nodes.get(name);
+    if (sameJson(before, facts)) return;
+    if (facts) {
+      this.nodes.set(name, facts);
+      this.ranks.addNode(name);
+      if (sameJson(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
+      else this.startingNodes.add(name);
+    } else {
+      this.nodes.delete(name);
+      this.startingNodes.delete(name);
+    }
+    this.lists = undefined;
+    for (const a of this.owned.get(name) ?? []) this.dirty.add(a);
+    for (const a of this.noEligible) this.dirty.add(a);
+    if (facts && !(excludedEverywhere(facts.answered) && excludedEverywhere(facts.unanswered))) {
+      // Where it can out-rank the owner it may win now; elsewhere it cannot move anything.
+      for (const [a, s] of this.addresses) {
+        if (this.dirty.has(a) || !s.result?.owner) continue;
+        const f = s.input.answered ? facts.answered : facts.unanswered;
+        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) this.dirty.add(a);
+      }
+    }
+    if (!facts) this.ranks.removeNode(name);
+  }
+
+  /** An address's facts, or undefined when it is gone. */
+  setAddress(name: string, input: AddressElectionInput | undefined): void {
+    const s = this.addresses.get(name);
+    if (!input) {
+      if (!s) return;
+      this.addresses.delete(name);
+      this.ranks.removeAddress(s.ip);
+      if (s.result) this.removedResult.set(name, s.result);
+      this.dirty.add(name);
+      return;
+    }
+    if (s && sameJson(s.input, input)) return;
+    const onlyAnswered = s !== undefined && s.input.answered !== input.answered && sameJson({ ...s.input, answered: input.answered }, input);
+    const ip = formatAddress(input.address);
+    if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
+    this.ranks.addAddress(ip);
+    this.addresses.set(name, { input, ip, result: s?.result });
+    // Whether anyone answers it matters only while some peer is starting.
+    if (!onlyAnswered || this.startingNodes.size > 0) this.dirty.add(name);
+  }
+
+  /** Only whether some live node answers the address changed (cheaper than setAddress: no comparison). */
+  setAnswered(name: string, answered: boolean): void {
+    const s = this.addresses.get(name);
+    if (!s || s.input.answered === answered) return;
+    s.input = { ...s.input, answered };
+    if (this.startingNodes.size > 0) this.dirty.add(name);
+  }
+
+  pending(): number {
+    return this.dirty.size;
+  }
+
+  result(name: string): OwnerResult | undefined {
+    return this.addresses.get(name)?.result;
+  }
+
+  /** Names of the addresses a node owns now (as of the last flush). */
+  ownedBy(node: string): ReadonlySet<string> {
+    return this.owned.get(node) ?? new Set();
+  }
+
+  /**
+   * Re-elects at most `limit` pending addresses. Returns those whose result changed; a removed address is
+   * reported with result undefined.
+   */
+  flush(limit = Infinity): { name: string; result: OwnerResult | undefined }[] {
+    const changed: { name: string; result: OwnerResult | undefined }[] = [];
+    const poolAds = new Map<string, L2Advertisement[]>();
+    let n = 0;
+    for (const name of this.dirty) {
+      if (n++ >= limit) break;
+      this.dirty.delete(name);
+      const s = this.addresses.get(name);
+      const before = s?.result ?? this.removedResult.get(name);
+      this.removedResult.delete(name);
+      const after = s ? this.elect(s, poolAds) : undefined;
+      this.index(name, before, after);
+      if (s) s.result = after;
+      if (!sameResult(before, after) || (!s && before)) changed.push({ name, result: after });
+    }
+    return changed;
+  }
+
+  private readonly removedResult = new Map<string, OwnerResult>();
+
+  private index(name: string, before: OwnerResult | undefined, after: OwnerResult | undefined): void {
+    if (before?.owner) {
+      const set = this.owned.get(before.owner.node);
+      set?.delete(name);
+      if (set?.size === 0) this.owned.delete(before.owner.node);
+    }
+    if (after?.owner) {
+      let set = this.owned.get(after.owner.node);
+      if (!set) this.owned.set(after.owner.node, (set = new Set()));
+      set.add(name);
+    }
+    if (after?.reason === 'NoEligibleNode') this.noEligible.add(name);
+    else this.noEligible.delete(name);
+  }
+
+  /** `node` (with this draining flag) ranks before the current owner. */
+  private outranks(ip: string, node: string, draining: boolean, owner: Candidate): boolean {
+    if (node === owner.node) return true;
+    if (draining !== owner.draining) return !draining;
+    return this.ranks.compare(ip, node, owner.node) < 0;
+  }
+
+  private nodeLists(): { answered: NodeFacts[]; unanswered: NodeFacts[] } {
+    this.lists ??= { answered: [...this.nodes.values()].map((v) => v.answered), unanswered: [...this.nodes.values()].map((v) => v.unanswered) };
+    return this.lists;
+  }
+
+  /**
+   * electOwner's owner, reason and message, looking closely only at nodes that would out-rank the best
+   * candidate found so far; when nobody is eligible, every node's reason (the message names them).
+   */
+  private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>): OwnerResult {
+    const { input, ip } = s;
+    const poolKey = `${input.pool.name}\0${JSON.stringify(input.pool.labels ?? {})}`;
+    let ads = poolAds.get(poolKey);
+    if (!ads) poolAds.set(poolKey, (ads = advertisementsForPool(input.pool, this.ads)));
+    const gate = addressGate(input.pool, ads, input.services);
+    if (gate) return { owner: undefined, reason: gate.reason, message: gate.message };
+    const local = input.services.filter((x) => x.local);
+    const nodes = input.answered ? this.nodeLists().answered : this.nodeLists().unanswered;
+    let best: Candidate | undefined;
+    for (const node of nodes) {
+      if (excludedEverywhere(node) || (best && !this.outranks(ip, node.name, node.draining, best))) continue;
+      const e = nodeEligibility(input.address, node, ads, local);
+      if (e.ok) best = { node: node.name, interface: e.interface, draining: node.draining };
+    }
+    if (best) return { owner: best, reason: undefined, message: ownerMessage(ip, best) };
+    const excluded = new Map<string, ElectionReason>();
+    for (const node of nodes) {
+      const e = nodeEligibility(input.address, node, ads, local);
+      if (!e.ok) excluded.set(node.name, e.reason);
+    }
+    return { owner: undefined, reason: 'NoEligibleNode', message: noEligibleNodeMessage(ip, excluded) };
+  }
+}
