@@ -134,11 +134,13 @@ export function stopOnSignals(stop: () => Promise<void>): () => void {
 }
 
 /** An IPv6 single-stack LoadBalancer Service of the bench class (the IPv4 ClusterIP range is only a /24). */
-export function benchService(name: string): k8s.V1Service {
+export function benchService(name: string, o: { nodePorts?: boolean } = {}): k8s.V1Service {
   return {
     metadata: { name },
     spec: {
       type: 'LoadBalancer',
+      // The NodePort range (30000-32767) holds 2,768 Services: larger benchmarks create them without.
+      ...(o.nodePorts === false ? { allocateLoadBalancerNodePorts: false } : {}),
       loadBalancerClass: LB_CLASS,
       ipFamilies: ['IPv6'],
       ipFamilyPolicy: 'SingleStack',
@@ -155,6 +157,8 @@ export async function createServices(o: {
   names: readonly string[];
   concurrency: number;
   onCreated?: (name: string, atMs: number) => void;
+  /** False: no NodePorts (allocateLoadBalancerNodePorts: false), for more than 2,768 Services. */
+  nodePorts?: boolean;
 }): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -163,9 +167,11 @@ export async function createServices(o: {
         const name = o.names[next++] as string;
         for (let attempt = 0; ; attempt++) {
           try {
-            await o.core.createNamespacedService({ namespace: o.namespace, body: benchService(name) });
+            await o.core.createNamespacedService({ namespace: o.namespace, body: benchService(name, { nodePorts: o.nodePorts }) });
             break;
           } catch (e) {
+            // A retry of a create whose first answer was lost (a timeout under load) finds it made.
+            if (attempt > 0 && (e as { code?: number }).code === 409) break;
             // 429/5xx under load are the API server's to give; a few retries keep the run honest.
             if (attempt >= 5) throw new Error(`creating Service ${o.namespace}/${name} failed: ${(e as Error).message}`);
             await sleep(200 * (attempt + 1));
@@ -278,7 +284,8 @@ export function processFigures(pid: number): { rssMiB: number; peakRssMiB: numbe
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
     return { rssMiB: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMiB: Math.round(kb('VmHWM') / 102.4) / 10, cpuSeconds: Math.round(ticks) / 100 };
-  } catch {
+  } catch (e) {
+    process.stderr.write(`[bench] cannot read /proc/${pid}: ${(e as Error).message}\n`);
     return undefined;
   }
 }

@@ -5,7 +5,8 @@ import { HarnessState, runId } from '../harnessState.js';
 import { HERALD_NODE_FLAGS, spawnLogged, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
-export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/main.js');
+/** HERALD_CONTROLLER_MAIN runs another build (benchmarks compare main's build with this tree's). */
+export const CONTROLLER_MAIN = process.env.HERALD_CONTROLLER_MAIN ?? join(root, 'packages/controller/dist/main.js');
 const CLOCK_OFFSET = join(import.meta.dirname, 'clockOffset.mjs');
 
 export interface ControllerProcess {

@@ -21,6 +21,20 @@ export interface ReflectorOptions<T> {
   /** Restart a watch that delivered nothing (not even a bookmark) for this long. */
   inactivityMs?: number;
   onRestart?: (reason: 'gone' | 'error' | 'inactive' | 'closed') => void;
+  /**
+   * Keeps only what the owner reads (for example without metadata.managedFields, which is often the larger
+   * half of an object): applied to every listed and watched object before it is stored and handed to
+   * onChange. With 10,000 Services the cache is most of a controller's memory. Default: the object as is.
+   */
+  project?: (object: T) => T;
+}
+
+/** Drops metadata.managedFields (server-side apply bookkeeping no reader of herald's caches needs). */
+export function withoutManagedFields<T extends KubeObject>(object: T): T {
+  const metadata = object.metadata as (KubeObject['metadata'] & { managedFields?: unknown }) | undefined;
+  if (!metadata?.managedFields) return object;
+  const { managedFields: _dropped, ...rest } = metadata;
+  return { ...object, metadata: rest };
 }
 
 export const objectKey = (o: KubeObject): string =>
@@ -58,7 +72,9 @@ export class Reflector<T extends KubeObject> {
     const list = await this.o.list();
     const seen = new Set<string>();
     // Typed list results carry Date objects; watch events carry wire JSON. Keep one shape in the cache.
-    for (const item of JSON.parse(JSON.stringify(list.items)) as T[]) {
+    const project = this.o.project ?? ((o: T) => o);
+    for (const raw of JSON.parse(JSON.stringify(list.items)) as T[]) {
+      const item = project(raw);
       const key = objectKey(item);
       seen.add(key);
       const previous = this.store.get(key);
@@ -126,15 +142,16 @@ export class Reflector<T extends KubeObject> {
         }, inactivity);
       };
       arm();
-      const handle = (type: string, obj: T & { code?: number }) => {
+      const handle = (type: string, raw: T & { code?: number }) => {
         arm();
         if (type === 'ERROR') {
-          finish(obj.code === 410 ? 'gone' : 'error');
+          finish(raw.code === 410 ? 'gone' : 'error');
           return;
         }
-        const rv = obj.metadata?.resourceVersion;
+        const rv = raw.metadata?.resourceVersion;
         if (rv) this.resourceVersion = rv;
         if (type === 'BOOKMARK') return;
+        const obj = this.o.project ? this.o.project(raw) : raw;
         const key = objectKey(obj);
         const previous = this.store.get(key);
         if (type === 'DELETED') {
