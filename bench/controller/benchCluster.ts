@@ -35,7 +35,8 @@ export interface BenchWorld {
   readonly herald: HeraldObjects;
   /** Kubeconfig text of the controller's ServiceAccount (token, chart RBAC only). */
   readonly controllerKubeconfig: string;
-  startController(): Promise<ControllerProcess>;
+  /** `main`: another build's packages/controller/dist/main.js (default this tree's). */
+  startController(o?: { main?: string }): Promise<ControllerProcess>;
   /** Stops every controller started here, then the control plane; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -106,8 +107,8 @@ export async function startBenchWorld(o: { name: string; log: (m: string) => voi
     await herald.createL2Advertisement('bench-l2', { ipAddressPools: [BENCH_POOL.name] });
     return {
       plane, kc, core, herald, controllerKubeconfig,
-      async startController() {
-        const c = await startController({ kubeconfig: controllerKubeconfig, namespace: RELEASE_NAMESPACE, lbClass: LB_CLASS, identity: IDENTITY, waitReady: false });
+      async startController(so = {}) {
+        const c = await startController({ kubeconfig: controllerKubeconfig, namespace: RELEASE_NAMESPACE, lbClass: LB_CLASS, identity: IDENTITY, waitReady: false, ...(so.main ? { main: so.main } : {}) });
         controllers.push(c);
         return c;
       },
@@ -173,8 +174,8 @@ export async function createServices(o: {
             // A retry of a create whose first answer was lost (a timeout under load) finds it made.
             if (attempt > 0 && (e as { code?: number }).code === 409) break;
             // 429/5xx under load are the API server's to give; a few retries keep the run honest.
-            if (attempt >= 5) throw new Error(`creating Service ${o.namespace}/${name} failed: ${(e as Error).message}`);
-            await sleep(200 * (attempt + 1));
+            if (attempt >= 12) throw new Error(`creating Service ${o.namespace}/${name} failed: ${(e as Error).message}`);
+            await sleep(Math.min(5_000, 200 * 2 ** attempt));
           }
         }
         o.onCreated?.(name, performance.now());

@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Backoff, sleep } from './backoff.js';
+import { listInPages } from './listInPages.js';
 
 export interface KubeObject {
   metadata?: { name?: string; namespace?: string; resourceVersion?: string };
@@ -14,7 +15,13 @@ export interface ReflectorOptions<T> {
   resource: string;
   /** Watch path, e.g. /api/v1/services. */
   path: string;
-  list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /**
+   * How to list; default: `path` itself in pages of `pageSize` as plain JSON (no typed model objects, each
+   * page projected as it arrives: the lowest peak memory for large lists).
+   */
+  list?: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>;
+  /** Objects per page of the default list (default 500, as client-go's reflector). */
+  pageSize?: number;
   kubeConfig: k8s.KubeConfig;
   log: Logger;
   onChange: ChangeHandler<T>;
@@ -69,12 +76,13 @@ export class Reflector<T extends KubeObject> {
   }
 
   private async relist(): Promise<void> {
-    const list = await this.o.list();
-    const seen = new Set<string>();
-    // Typed list results carry Date objects; watch events carry wire JSON. Keep one shape in the cache.
     const project = this.o.project ?? ((o: T) => o);
-    for (const raw of JSON.parse(JSON.stringify(list.items)) as T[]) {
-      const item = project(raw);
+    // Typed list results carry Date objects; watch events carry wire JSON. Keep one shape in the cache.
+    const list = this.o.list
+      ? await this.o.list().then((l) => ({ items: (JSON.parse(JSON.stringify(l.items)) as T[]).map(project), metadata: l.metadata }))
+      : await listInPages<T>({ kubeConfig: this.o.kubeConfig, path: this.o.path, pageSize: this.o.pageSize ?? 500, keep: project });
+    const seen = new Set<string>();
+    for (const item of list.items) {
       const key = objectKey(item);
       seen.add(key);
       const previous = this.store.get(key);

@@ -90,16 +90,14 @@ export class ServiceController {
 
   constructor(private readonly o: ServiceControllerOptions) {
     const kc = o.kubeConfig;
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[]; metadata?: { resourceVersion?: string } };
+    // Each Reflector lists its path in pages of plain JSON and caches a projection (what this class reads).
     const common = { kubeConfig: kc, log: o.log, project: withoutManagedFields };
     const restarts = (resource: string) => (reason: string) => o.metrics.watchRestarts.inc({ resource, reason });
-    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never, project: projectService, onChange: (t, s) => this.onService(t, s), onRestart: restarts('services') });
-    this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace() as never, project: projectNamespace, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
-    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'), onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
-    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
-    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'), onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
+    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', project: projectService, onChange: (t, s) => this.onService(t, s), onRestart: restarts('services') });
+    this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
+    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
+    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
   }
 
   /** Starts every watch; resolves when all caches hold a full list. */
