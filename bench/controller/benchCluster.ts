@@ -160,11 +160,13 @@ export async function createServices(o: {
   onCreated?: (name: string, atMs: number) => void;
   /** False: no NodePorts (allocateLoadBalancerNodePorts: false), for more than 2,768 Services. */
   nodePorts?: boolean;
+  /** Checked before each create: true stops handing out names (the creates under way finish). */
+  stopWhen?: () => boolean;
 }): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(o.concurrency, o.names.length) }, async () => {
-      while (next < o.names.length) {
+      while (next < o.names.length && !o.stopWhen?.()) {
         const name = o.names[next++] as string;
         for (let attempt = 0; ; attempt++) {
           try {

@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     burst: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '64' },
     'burst-concurrency': { type: 'string', default: '32' },
+    /** Stop seeding after this long and measure with the Services created so far (a starved machine). */
+    'seed-seconds': { type: 'string', default: '0' },
     /** label=path/to/packages/controller/dist/main.js of another build, measured before this tree's. */
     compare: { type: 'string', multiple: true, default: [] },
   },
@@ -40,7 +42,8 @@ const BUILDS: Build[] = [
   }),
   { label: 'tree' },
 ];
-const SERVICES = Number(args.services);
+const WANTED = Number(args.services);
+const SEED_SECONDS = Number(args['seed-seconds']);
 const BURST = Number(args.burst);
 const CONCURRENCY = Number(args.concurrency);
 const BURST_CONCURRENCY = Number(args['burst-concurrency']);
@@ -90,17 +93,21 @@ try {
   await waitFor('the controller to lead', async () => metricValue(await controller.metrics(), 'herald_controller_leader') === 1, { timeoutMs: 30_000, intervalMs: 50 });
 
   // ---- seeding -------------------------------------------------------------------------------
-  log(`seeding ${SERVICES} Services (client concurrency ${CONCURRENCY})`);
+  log(`seeding ${WANTED} Services (client concurrency ${CONCURRENCY})`);
   const seedWatch = new IngressWatch(world.kc, SEED_NAMESPACE);
   await seedWatch.start();
-  const names = Array.from({ length: SERVICES }, (_, i) => `svc-${String(i).padStart(5, '0')}`);
+  const names = Array.from({ length: WANTED }, (_, i) => `svc-${String(i).padStart(5, '0')}`);
+  const createdNames: string[] = [];
+  const seedDeadline = SEED_SECONDS > 0 ? Date.now() + SEED_SECONDS * 1000 : Infinity;
   const cpuSeedBefore = cpuSeconds(world, controller.proc.pid);
   const seedStart = performance.now();
   let created = 0;
-  const sampler = setInterval(() => log(`seeding: created ${created}/${SERVICES}, assigned ${seedWatch.seenAt.size}, controller ${processFigures(controller.proc.pid)?.rssMiB} MiB`), 5_000);
-  await createServices({ core: world.core, namespace: SEED_NAMESPACE, names, concurrency: CONCURRENCY, nodePorts: false, onCreated: () => created++ });
+  const sampler = setInterval(() => log(`seeding: created ${created}/${WANTED}, assigned ${seedWatch.seenAt.size}, controller ${processFigures(controller.proc.pid)?.rssMiB} MiB`), 5_000);
+  await createServices({ core: world.core, namespace: SEED_NAMESPACE, names, concurrency: CONCURRENCY, nodePorts: false, stopWhen: () => Date.now() > seedDeadline, onCreated: (n) => (created++, createdNames.push(n)) });
   const seedCreatedMs = performance.now() - seedStart;
-  await seedWatch.waitFor(names, 30 * 60_000);
+  const SERVICES = createdNames.length;
+  if (SERVICES < WANTED) log(`seeding stopped at the deadline: ${SERVICES} of ${WANTED} Services`);
+  await seedWatch.waitFor(createdNames, 30 * 60_000);
   const seedAssignedMs = performance.now() - seedStart;
   clearInterval(sampler);
   seedWatch.stop();
@@ -108,6 +115,7 @@ try {
   const seedQuietMs = performance.now() - seedStart;
   const seeding = {
     services: SERVICES,
+    wanted: WANTED,
     clientConcurrency: CONCURRENCY,
     createCallsMs: round(seedCreatedMs),
     createCallsPerSecond: round(SERVICES / (seedCreatedMs / 1000)),
