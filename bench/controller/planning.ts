@@ -4,7 +4,7 @@
 // pool, a count over all Services) and the new way (LBAddressSync: what changed; kept counts).
 // And the cache: heap held by N Services as the apiserver returns them (with managedFields written by
 // server-side apply and kubectl's last-applied annotation) against the projection the controller keeps.
-// Run: node --import tsx bench/controller/planning.ts [--services 10000] [--changes 200]
+// Run: node --import tsx bench/controller/planning.ts [--services 10000] [--changes 50]
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
@@ -19,7 +19,7 @@ import { progress, writeReport } from './report.js';
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 const log = progress('planning');
-const { values: args } = parseArgs({ options: { services: { type: 'string', default: '10000' }, changes: { type: 'string', default: '200' } } });
+const { values: args } = parseArgs({ options: { services: { type: 'string', default: '10000' }, changes: { type: 'string', default: '50' } } });
 const SERVICES = Number(args.services);
 const CHANGES = Number(args.changes);
 
