@@ -20,6 +20,8 @@ type Ad = L2Advertisement & KubeObject;
 type Address = LBAddress & KubeObject;
 
 const LIVENESS_WINDOW_MS = 60_000;
+/** Pool status counts (ASSIGNED, AVAILABLE) are written at most this often per pool. */
+const POOL_COUNTS_INTERVAL_MS = 1_000;
 
 export interface ServiceControllerOptions {
   kubeConfig: k8s.KubeConfig;
@@ -87,6 +89,8 @@ export class ServiceController {
   private lastLoop = performance.now();
   private clusterWriteFailures = 0;
   private clusterRetry: ReturnType<typeof setTimeout> | undefined;
+  private readonly poolCountsWrittenAt = new Map<string, number>();
+  private poolCountsTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ServiceControllerOptions) {
     const kc = o.kubeConfig;
@@ -435,7 +439,16 @@ export class ServiceController {
       }
       const existing = pool.status ?? {};
       const countsChanged = Object.entries(counts).some(([k, v]) => (existing as Record<string, unknown>)[k] !== v);
-      if (!countsChanged && !conditionsDiffer(existing.conditions ?? [], conditions) && existing.observedGeneration === pool.metadata.generation) continue;
+      const verdictChanged = conditionsDiffer(existing.conditions ?? [], conditions) || existing.observedGeneration !== pool.metadata.generation;
+      if (!countsChanged && !verdictChanged) continue;
+      // Counts alone are written at most once per interval: in a burst of new Services they change with every
+      // sync, and one pool write per Service was a third of the API server's write load. A verdict goes at once.
+      const sinceMs = performance.now() - (this.poolCountsWrittenAt.get(name) ?? -Infinity);
+      if (!verdictChanged && sinceMs < POOL_COUNTS_INTERVAL_MS) {
+        this.poolCountsLater(POOL_COUNTS_INTERVAL_MS - sinceMs);
+        continue;
+      }
+      this.poolCountsWrittenAt.set(name, performance.now());
       const status = { ...counts, observedGeneration: pool.metadata.generation, conditions: mergeConditions(existing.conditions ?? [], conditions, new Date().toISOString(), pool.metadata.generation) };
       const before = findCondition(existing.conditions, 'Valid');
       if (before && before.status !== (verdict.valid ? 'True' : 'False')) {
@@ -456,6 +469,17 @@ export class ServiceController {
       this.o.log.info({ event: 'clusterWritesRecovered', failures: this.clusterWriteFailures }, 'LBAddress and pool status writes succeed again');
       this.clusterWriteFailures = 0;
     });
+  }
+
+  /** Plans the pools' counts again once the interval since their last write has passed. */
+  private poolCountsLater(delayMs: number): void {
+    if (this.poolCountsTimer) return;
+    this.poolCountsTimer = setTimeout(() => {
+      this.poolCountsTimer = undefined;
+      this.clusterDirty = true;
+      this.wake?.();
+    }, Math.ceil(delayMs));
+    this.poolCountsTimer.unref();
   }
 
   /**
