@@ -35,7 +35,8 @@ export interface BenchWorld {
   readonly herald: HeraldObjects;
   /** Kubeconfig text of the controller's ServiceAccount (token, chart RBAC only). */
   readonly controllerKubeconfig: string;
-  startController(): Promise<ControllerProcess>;
+  /** `main`: another build's packages/controller/dist/main.js (default this tree's). */
+  startController(o?: { main?: string }): Promise<ControllerProcess>;
   /** Stops every controller started here, then the control plane; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -106,8 +107,8 @@ export async function startBenchWorld(o: { name: string; log: (m: string) => voi
     await herald.createL2Advertisement('bench-l2', { ipAddressPools: [BENCH_POOL.name] });
     return {
       plane, kc, core, herald, controllerKubeconfig,
-      async startController() {
-        const c = await startController({ kubeconfig: controllerKubeconfig, namespace: RELEASE_NAMESPACE, lbClass: LB_CLASS, identity: IDENTITY, waitReady: false });
+      async startController(so = {}) {
+        const c = await startController({ kubeconfig: controllerKubeconfig, namespace: RELEASE_NAMESPACE, lbClass: LB_CLASS, identity: IDENTITY, waitReady: false, ...(so.main ? { main: so.main } : {}) });
         controllers.push(c);
         return c;
       },
@@ -134,11 +135,13 @@ export function stopOnSignals(stop: () => Promise<void>): () => void {
 }
 
 /** An IPv6 single-stack LoadBalancer Service of the bench class (the IPv4 ClusterIP range is only a /24). */
-export function benchService(name: string): k8s.V1Service {
+export function benchService(name: string, o: { nodePorts?: boolean } = {}): k8s.V1Service {
   return {
     metadata: { name },
     spec: {
       type: 'LoadBalancer',
+      // The NodePort range (30000-32767) holds 2,768 Services: larger benchmarks create them without.
+      ...(o.nodePorts === false ? { allocateLoadBalancerNodePorts: false } : {}),
       loadBalancerClass: LB_CLASS,
       ipFamilies: ['IPv6'],
       ipFamilyPolicy: 'SingleStack',
@@ -155,20 +158,26 @@ export async function createServices(o: {
   names: readonly string[];
   concurrency: number;
   onCreated?: (name: string, atMs: number) => void;
+  /** False: no NodePorts (allocateLoadBalancerNodePorts: false), for more than 2,768 Services. */
+  nodePorts?: boolean;
+  /** Checked before each create: true stops handing out names (the creates under way finish). */
+  stopWhen?: () => boolean;
 }): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(o.concurrency, o.names.length) }, async () => {
-      while (next < o.names.length) {
+      while (next < o.names.length && !o.stopWhen?.()) {
         const name = o.names[next++] as string;
         for (let attempt = 0; ; attempt++) {
           try {
-            await o.core.createNamespacedService({ namespace: o.namespace, body: benchService(name) });
+            await o.core.createNamespacedService({ namespace: o.namespace, body: benchService(name, { nodePorts: o.nodePorts }) });
             break;
           } catch (e) {
+            // A retry of a create whose first answer was lost (a timeout under load) finds it made.
+            if (attempt > 0 && (e as { code?: number }).code === 409) break;
             // 429/5xx under load are the API server's to give; a few retries keep the run honest.
-            if (attempt >= 5) throw new Error(`creating Service ${o.namespace}/${name} failed: ${(e as Error).message}`);
-            await sleep(200 * (attempt + 1));
+            if (attempt >= 12) throw new Error(`creating Service ${o.namespace}/${name} failed: ${(e as Error).message}`);
+            await sleep(Math.min(5_000, 200 * 2 ** attempt));
           }
         }
         o.onCreated?.(name, performance.now());
@@ -278,7 +287,8 @@ export function processFigures(pid: number): { rssMiB: number; peakRssMiB: numbe
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(rest[11]) + Number(rest[12]);
     return { rssMiB: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMiB: Math.round(kb('VmHWM') / 102.4) / 10, cpuSeconds: Math.round(ticks) / 100 };
-  } catch {
+  } catch (e) {
+    process.stderr.write(`[bench] cannot read /proc/${pid}: ${(e as Error).message}\n`);
     return undefined;
   }
 }

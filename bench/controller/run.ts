@@ -1,13 +1,15 @@
 // Runs the controller benchmarks one after another, each in its own process (so memory figures are its
-// own): allocator (pure), endToEnd and restart (each on a private control plane; needs root).
+// own): allocator and planning (pure), endToEnd and restart (each on a private control plane; needs root).
 // Prints one JSON object with every result and writes it to bench/results/controller.json.
-// Run: npm run bench:controller   (or: node --import tsx bench/controller/run.ts [allocator] [endToEnd] [restart])
+// Run: npm run bench:controller   (or: node --import tsx bench/controller/run.ts [allocator] [planning] [endToEnd] [restart] [scale])
+// scale (10,000 Services; seeding alone takes minutes) runs only when named.
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { progress, writeReport } from './report.js';
 import { round } from './stats.js';
 
-const ALL = ['allocator', 'endToEnd', 'restart'] as const;
+const DEFAULT = ['allocator', 'planning', 'endToEnd', 'restart'] as const;
+const ALL = [...DEFAULT, 'scale'] as const;
 type Name = (typeof ALL)[number];
 const log = progress('controller');
 const here = import.meta.dirname;
@@ -18,8 +20,8 @@ if (unknown.length) {
   process.stderr.write(`unknown benchmark(s) ${unknown.join(', ')}; choose from ${ALL.join(', ')}\n`);
   process.exit(2);
 }
-const names: Name[] = chosen.length ? (chosen as Name[]) : [...ALL];
-if (names.some((n) => n !== 'allocator') && process.getuid?.() !== 0) {
+const names: Name[] = chosen.length ? (chosen as Name[]) : [...DEFAULT];
+if (names.some((n) => n !== 'allocator' && n !== 'planning') && process.getuid?.() !== 0) {
   process.stderr.write('the cluster benchmarks start a control plane and must run as root\n');
   process.exit(2);
 }

@@ -29,8 +29,12 @@ export async function startController(o: {
   waitReady?: boolean;
   /** Wall clock of the process shifted by this much (see clockOffset.mjs); its monotonic clock is untouched. */
   clockOffsetMs?: number;
+  /** Another build's main.js (benchmarks compare builds); default this tree's. */
+  main?: string;
 }): Promise<ControllerProcess> {
-  if (!existsSync(CONTROLLER_MAIN)) throw new Error(`${CONTROLLER_MAIN} is missing: run npm run build first`);
+  // HERALD_CONTROLLER_MAIN runs the tests against another build (to tell a regression from a slow machine).
+  const main = o.main ?? process.env.HERALD_CONTROLLER_MAIN ?? CONTROLLER_MAIN;
+  if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
   const dir = mkdtempSync('/tmp/hrl-ctl-');
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, o.kubeconfig, { mode: 0o600 });
@@ -45,7 +49,7 @@ export async function startController(o: {
     [
       ...HERALD_NODE_FLAGS,
       ...skew,
-      CONTROLLER_MAIN,
+      main,
       '--kubeconfig', kubeconfigPath,
       '--namespace', o.namespace,
       '--metrics-address', `127.0.0.1:${metricsPort}`,

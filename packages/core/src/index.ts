@@ -28,6 +28,8 @@ export * from './wire/ndpFrame.js';
 export * from './wire/unsolicitedNeighborAdvertisement.js';
 export * from './wire/ndpDecision.js';
 export * from './allocation/lbAddressName.js';
+export * from './allocation/lbAddressPlan.js';
+export * from './allocation/lbAddressSync.js';
 export * from './l2/advertisementSelection.js';
 export * from './election/nodeFacts.js';
 export * from './election/announceInterface.js';

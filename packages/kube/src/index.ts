@@ -9,3 +9,4 @@ export * from './leaseDecision.js';
 export * from './leadership.js';
 export * from './guardedApiClient.js';
 export * from './leaderElector.js';
+export * from './listInPages.js';

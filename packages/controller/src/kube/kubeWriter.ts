@@ -56,6 +56,7 @@ export class KubeWriter {
   }
 
   private async write<T>(kind: string, job: () => Promise<T>): Promise<T> {
+    // A Service's status is what its user waits for; events, LBAddress objects and pool counts can follow.
     return this.limiter.run(async () => {
       try {
         const r = await job();
@@ -70,7 +71,7 @@ export class KubeWriter {
         }
         throw e;
       }
-    });
+    }, { urgent: kind === 'serviceStatus' });
   }
 
   /**

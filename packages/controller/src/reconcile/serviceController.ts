@@ -1,16 +1,16 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  ANNOTATION, Allocator, GROUP, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, planWriteRetry, sameList, serviceKey, validatePools, writeFailureReason,
+  ANNOTATION, Allocator, GROUP, LBAddressSync, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, planWriteRetry, sameList, serviceKey, validatePools, writeFailureReason,
   type Condition, type ForgetPlan, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type PlannedEvent, type PoolVerdict, type ServiceObject,
   type ServicePlan, type ServiceView, type ServiceWorld,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import { isFenced, Reflector, sleep, type ChangeType, type KubeObject } from '@herald/kube';
+import { isFenced, Reflector, sleep, withoutManagedFields, type ChangeType, type KubeObject } from '@herald/kube';
+import { projectNamespace, projectService } from '../kube/cacheProjections.js';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ServiceStatusWriter } from '../kube/serviceStatusWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
 import { conditionsDiffer, findCondition, mergeConditions, type ConditionInput } from './conditions.js';
-import { planLBAddresses } from './lbAddressPlan.js';
 import { desiredPoolStatus } from './poolStatus.js';
 
 type Service = k8s.V1Service & KubeObject;
@@ -20,6 +20,8 @@ type Ad = L2Advertisement & KubeObject;
 type Address = LBAddress & KubeObject;
 
 const LIVENESS_WINDOW_MS = 60_000;
+/** Pool status counts (ASSIGNED, AVAILABLE) are written at most this often per pool. */
+const POOL_COUNTS_INTERVAL_MS = 1_000;
 
 export interface ServiceControllerOptions {
   kubeConfig: k8s.KubeConfig;
@@ -65,6 +67,8 @@ export class ServiceController {
   private readonly ads: Reflector<Ad>;
   private readonly addresses: Reflector<Address>;
   private allocator = new Allocator();
+  /** Which LBAddress objects the next syncCluster compares: what changed since the last one, not all of them. */
+  private lbSync = new LBAddressSync(this.allocator);
   private verdicts: ReadonlyMap<string, PoolVerdict> = new Map();
   private readonly queue = new Set<string>();
   private readonly pending = new Set<string>();
@@ -74,6 +78,9 @@ export class ServiceController {
   private exported = new Set<string>();
   private poolsDirty = true;
   private clusterDirty = true;
+  /** True while the writes of the last syncCluster run: the next one plans against the caches they update. */
+  private clusterWriting = false;
+  private clusterSyncs = 0;
   private leading = false;
   private synced = false;
   private firstPassDone = false;
@@ -82,19 +89,19 @@ export class ServiceController {
   private lastLoop = performance.now();
   private clusterWriteFailures = 0;
   private clusterRetry: ReturnType<typeof setTimeout> | undefined;
+  private readonly poolCountsWrittenAt = new Map<string, number>();
+  private poolCountsTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly o: ServiceControllerOptions) {
     const kc = o.kubeConfig;
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[]; metadata?: { resourceVersion?: string } };
-    const common = { kubeConfig: kc, log: o.log };
+    // Each Reflector lists its path in pages of plain JSON and caches a projection (what this class reads).
+    const common = { kubeConfig: kc, log: o.log, project: withoutManagedFields };
     const restarts = (resource: string) => (reason: string) => o.metrics.watchRestarts.inc({ resource, reason });
-    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never, onChange: (t, s) => this.onService(t, s), onRestart: restarts('services') });
-    this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', list: () => core.listNamespace() as never, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
-    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'), onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
-    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
-    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'), onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
+    this.services = new Reflector<Service>({ ...common, resource: 'services', path: '/api/v1/services', project: projectService, onChange: (t, s) => this.onService(t, s), onRestart: restarts('services') });
+    this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
+    this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
+    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
   }
 
   /** Starts every watch; resolves when all caches hold a full list. */
@@ -167,10 +174,18 @@ export class ServiceController {
     this.markAllServices();
   }
 
-  private onLBAddress(_type: ChangeType, a: Address, previous: Address | undefined): void {
-    if (JSON.stringify(a.status ?? {}) === JSON.stringify(previous?.status ?? {}) && _type === 'updated') return;
-    for (const s of [...(a.spec?.services ?? []), ...(previous?.spec?.services ?? [])]) this.queue.add(`${s.namespace}/${s.name}`);
-    this.clusterDirty = true;
+  private onLBAddress(type: ChangeType, a: Address, previous: Address | undefined): void {
+    // A spec that is not what herald wrote (or an object come or gone) is compared again on the next sync;
+    // our own writes come back here too and compare equal.
+    const specChanged = type !== 'updated' || JSON.stringify(a.spec ?? {}) !== JSON.stringify(previous?.spec ?? {});
+    // The Announced condition of the Services on it follows the speaker's status.
+    const statusChanged = type !== 'updated' || JSON.stringify(a.status ?? {}) !== JSON.stringify(previous?.status ?? {});
+    if (!specChanged && !statusChanged) return;
+    if (specChanged) {
+      this.lbSync.touch(a.metadata?.name as string);
+      this.clusterDirty = true;
+    }
+    if (statusChanged) for (const s of [...(a.spec?.services ?? []), ...(previous?.spec?.services ?? [])]) this.queue.add(`${s.namespace}/${s.name}`);
     this.wake?.();
   }
 
@@ -183,6 +198,7 @@ export class ServiceController {
     this.leading = true;
     this.firstPassDone = false;
     this.allocator = new Allocator();
+    this.lbSync = new LBAddressSync(this.allocator);
     this.written.clear();
     this.o.statusWriter.dropAll();
     this.refreshPools();
@@ -195,10 +211,11 @@ export class ServiceController {
     this.syncCluster();
     await this.drainWrites();
     this.firstPassDone = true;
-    this.o.log.info({ event: 'initialSyncDone', services: keys.length, assigned: keys.filter((k) => this.allocator.assignmentOf(k).length > 0).length }, 'initial pass done');
+    this.o.log.info({ event: 'initialSyncDone', services: keys.length, assigned: this.allocator.assignedServices() }, 'initial pass done');
     while (!signal.aborted) {
       this.beat();
-      if (this.queue.size === 0 && !this.poolsDirty && !this.clusterDirty) {
+      const clusterDue = this.clusterDirty && !this.clusterWriting;
+      if (this.queue.size === 0 && !this.poolsDirty && !clusterDue) {
         await new Promise<void>((resolve) => {
           // Every way out removes the others: an abort listener left behind per idle wait piled up into
           // MaxListenersExceededWarning.
@@ -218,10 +235,9 @@ export class ServiceController {
       const batch = [...this.queue].sort();
       this.queue.clear();
       for (const key of batch) this.reconcile(key);
-      if (this.clusterDirty) {
-        await this.o.writer.idle();
-        this.syncCluster();
-      }
+      // LBAddress objects and pool counts follow, one sync at a time; Service status writes do not wait for
+      // them (nor they for the status writes), so a burst of new Services is not held up by bookkeeping.
+      if (this.clusterDirty && !this.clusterWriting) this.syncCluster();
       // Yield so watch events (including our own writes coming back) are handled between batches.
       await new Promise((r) => setImmediate(r));
     }
@@ -234,6 +250,8 @@ export class ServiceController {
     const objects = [...this.pools.store.values()];
     const { pools, verdicts } = validatePools(objects);
     this.allocator.setPools(pools);
+    // A pool edit may move addresses between pools or owners: compare every object once.
+    this.lbSync.compareAll();
     this.verdicts = verdicts;
     this.poolsDirty = false;
     this.clusterDirty = true;
@@ -388,13 +406,15 @@ export class ServiceController {
   /** LBAddress objects and pool status follow the allocator; run after the writes of a batch. */
   private syncCluster(): void {
     this.clusterDirty = false;
-    const plan = planLBAddresses(this.allocator.addressUses(), this.addresses.store as ReadonlyMap<string, LBAddress>);
+    const plan = this.lbSync.plan(this.addresses.store as ReadonlyMap<string, LBAddress>);
     const writes: Promise<unknown>[] = [];
     let failed = false;
     const fail = (what: string) => (e: Error) => {
       // Refused because leadership is gone: the new leader owns these objects now.
       if (isFenced(e)) return;
       failed = true;
+      // Whatever happens next (the watch catching up, a retry), this object is compared again.
+      if (!what.startsWith('pool ')) this.lbSync.touch(what);
       this.clusterWriteFailed(what, e);
     };
     const owner = (pool: string) => {
@@ -405,9 +425,7 @@ export class ServiceController {
     for (const u of plan.update) writes.push(this.o.writer.patchLBAddressSpec(u.name, u.spec, owner(u.spec.pool)).catch(fail(u.name)));
     for (const d of plan.delete) writes.push(this.o.writer.deleteLBAddress(d).catch(fail(d)));
 
-    let assigned = 0;
-    for (const key of this.services.store.keys()) if (this.allocator.assignmentOf(key).length) assigned++;
-    this.o.metrics.servicesAssigned.set(assigned);
+    this.o.metrics.servicesAssigned.set(this.allocator.assignedServices());
     this.o.metrics.servicesPending.set(this.pending.size);
     for (const pool of this.pools.store.values()) {
       const name = pool.metadata.name;
@@ -421,7 +439,16 @@ export class ServiceController {
       }
       const existing = pool.status ?? {};
       const countsChanged = Object.entries(counts).some(([k, v]) => (existing as Record<string, unknown>)[k] !== v);
-      if (!countsChanged && !conditionsDiffer(existing.conditions ?? [], conditions) && existing.observedGeneration === pool.metadata.generation) continue;
+      const verdictChanged = conditionsDiffer(existing.conditions ?? [], conditions) || existing.observedGeneration !== pool.metadata.generation;
+      if (!countsChanged && !verdictChanged) continue;
+      // Counts alone are written at most once per interval: in a burst of new Services they change with every
+      // sync, and one pool write per Service was a third of the API server's write load. A verdict goes at once.
+      const sinceMs = performance.now() - (this.poolCountsWrittenAt.get(name) ?? -Infinity);
+      if (!verdictChanged && sinceMs < POOL_COUNTS_INTERVAL_MS) {
+        this.poolCountsLater(POOL_COUNTS_INTERVAL_MS - sinceMs);
+        continue;
+      }
+      this.poolCountsWrittenAt.set(name, performance.now());
       const status = { ...counts, observedGeneration: pool.metadata.generation, conditions: mergeConditions(existing.conditions ?? [], conditions, new Date().toISOString(), pool.metadata.generation) };
       const before = findCondition(existing.conditions, 'Valid');
       if (before && before.status !== (verdict.valid ? 'True' : 'False')) {
@@ -431,11 +458,28 @@ export class ServiceController {
       }
       writes.push(this.o.writer.patchPoolStatus(name, status).catch(fail(`pool ${name}`)));
     }
+    const sync = ++this.clusterSyncs;
+    this.clusterWriting = writes.length > 0;
     void Promise.all(writes).then(() => {
+      // A newer sync (a new term of leadership) owns the flag now.
+      if (sync === this.clusterSyncs) this.clusterWriting = false;
+      // Changes that came in meanwhile are planned now (the loop waits for this while they are pending).
+      if (this.clusterDirty) this.wake?.();
       if (failed || this.clusterWriteFailures === 0) return;
       this.o.log.info({ event: 'clusterWritesRecovered', failures: this.clusterWriteFailures }, 'LBAddress and pool status writes succeed again');
       this.clusterWriteFailures = 0;
     });
+  }
+
+  /** Plans the pools' counts again once the interval since their last write has passed. */
+  private poolCountsLater(delayMs: number): void {
+    if (this.poolCountsTimer) return;
+    this.poolCountsTimer = setTimeout(() => {
+      this.poolCountsTimer = undefined;
+      this.clusterDirty = true;
+      this.wake?.();
+    }, Math.ceil(delayMs));
+    this.poolCountsTimer.unref();
   }
 
   /**

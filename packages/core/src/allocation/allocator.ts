@@ -40,6 +40,22 @@ export interface PoolUsage {
   readonly v6: FamilyUsage;
 }
 
+/** One address in use, as an LBAddress object shows it: its pool and the Services on it (sorted). */
+export interface AddressUseView {
+  readonly address: IPAddress;
+  readonly pool: string;
+  readonly services: string[];
+}
+
+/**
+ * Work the allocator did, counted (not timed) so a test can hold it to "proportional to what changed":
+ * `usesVisited` counts address uses read while answering questions (usage, changes); it must not grow with
+ * the number of addresses in use when one Service changes.
+ */
+export interface AllocatorWork {
+  usesVisited: number;
+}
+
 const keyOf = (a: IPAddress): string => `${a.family}:${a.value}`;
 const fmt = formatAddress;
 const sameAddress = (a: IPAddress, b: IPAddress) => a.family === b.family && a.value === b.value;
@@ -56,10 +72,68 @@ export class Allocator {
   private readonly services = new Map<string, IPAddress[]>();
   private readonly bySharingKey = new Map<string, Set<string>>();
   private used = IPSet.empty;
+  /** Addresses in use per pool and family, kept in step with `uses` so pool status costs O(1) per pool. */
+  private readonly inUse = new Map<string, { v4: number; v6: number }>();
+  /** Addresses whose pool or users changed since the last takeChanges(): the LBAddress objects to look at. */
+  private readonly changed = new Map<string, IPAddress>();
+  /** Services holding at least one address. */
+  private holders = 0;
+  readonly work: AllocatorWork = { usesVisited: 0 };
 
   setPools(pools: readonly Pool[]): void {
     this.pools = [...pools].sort(poolOrder);
-    for (const use of this.uses.values()) use.pool = this.poolHolding(use.address)?.name ?? '';
+    // A pool edit may move any address to another pool: the one O(addresses) step, taken only on pool edits.
+    for (const [k, use] of this.uses) {
+      this.work.usesVisited++;
+      const pool = this.poolHolding(use.address)?.name ?? '';
+      if (pool === use.pool) continue;
+      this.count(use, -1);
+      use.pool = pool;
+      this.count(use, +1);
+      this.changed.set(k, use.address);
+    }
+  }
+
+  private count(use: AddressUse, delta: 1 | -1): void {
+    let c = this.inUse.get(use.pool);
+    if (!c) this.inUse.set(use.pool, (c = { v4: 0, v6: 0 }));
+    if (use.address.family === 4) c.v4 += delta;
+    else c.v6 += delta;
+    if (c.v4 === 0 && c.v6 === 0) this.inUse.delete(use.pool);
+  }
+
+  hasChanges(): boolean {
+    return this.changed.size > 0;
+  }
+
+  /** Every address whose pool or users changed since the last call (in use or not any more); clears the list. */
+  takeChanges(): IPAddress[] {
+    const out = [...this.changed.values()];
+    this.changed.clear();
+    return out;
+  }
+
+  /** The address's use as its LBAddress object shows it, or undefined when no Service holds it. */
+  useOf(address: IPAddress): AddressUseView | undefined {
+    const use = this.uses.get(keyOf(address));
+    this.work.usesVisited++;
+    return use ? { address: use.address, pool: use.pool, services: [...use.users.keys()].sort() } : undefined;
+  }
+
+  /** How many Services hold at least one address. */
+  assignedServices(): number {
+    return this.holders;
+  }
+
+  private hold(serviceKey: string, addresses: IPAddress[]): void {
+    const before = this.services.get(serviceKey)?.length ?? 0;
+    this.services.set(serviceKey, addresses);
+    this.holders += (addresses.length > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+  }
+
+  private unhold(serviceKey: string): void {
+    if ((this.services.get(serviceKey)?.length ?? 0) > 0) this.holders--;
+    this.services.delete(serviceKey);
   }
 
   poolNames(): string[] {
@@ -86,8 +160,11 @@ export class Allocator {
   }
 
   /** Every address in use, with its pool and the Services on it (sorted), for LBAddress objects. */
-  *addressUses(): Generator<{ address: IPAddress; pool: string; services: string[] }> {
-    for (const use of this.uses.values()) yield { address: use.address, pool: use.pool, services: [...use.users.keys()].sort() };
+  *addressUses(): Generator<AddressUseView> {
+    for (const use of this.uses.values()) {
+      this.work.usesVisited++;
+      yield { address: use.address, pool: use.pool, services: [...use.users.keys()].sort() };
+    }
   }
 
   servicesOn(address: IPAddress): string[] {
@@ -102,7 +179,22 @@ export class Allocator {
       const f = r.family === 4 ? usage.v4 : usage.v6;
       f.total += r.last - r.first + 1n - (pool.avoidBuggyIPs && r.family === 4 ? countBuggy(r.first, r.last) : 0n);
     }
-    for (const use of this.uses.values()) if (use.pool === poolName) (use.address.family === 4 ? usage.v4 : usage.v6).inUse += 1n;
+    const c = this.inUse.get(poolName);
+    usage.v4.inUse = BigInt(c?.v4 ?? 0);
+    usage.v6.inUse = BigInt(c?.v6 ?? 0);
+    return usage;
+  }
+
+  /** usage() counted from scratch over every address in use: what the kept counts must always equal. */
+  usageRecount(poolName: string): PoolUsage | undefined {
+    const usage = this.usage(poolName);
+    if (!usage) return undefined;
+    usage.v4.inUse = 0n;
+    usage.v6.inUse = 0n;
+    for (const use of this.uses.values()) {
+      this.work.usesVisited++;
+      if (use.pool === poolName) (use.address.family === 4 ? usage.v4 : usage.v6).inUse += 1n;
+    }
     return usage;
   }
 
@@ -118,7 +210,7 @@ export class Allocator {
   leave(serviceKey: string): { left: IPAddress[]; freed: IPAddress[] } {
     const left = [...(this.services.get(serviceKey) ?? [])];
     const freed = left.filter((a) => this.dropUser(a, serviceKey));
-    this.services.delete(serviceKey);
+    this.unhold(serviceKey);
     return { left, freed };
   }
 
@@ -127,10 +219,11 @@ export class Allocator {
     const use = this.uses.get(k);
     if (!use) return false;
     const user = use.users.get(serviceKey);
-    use.users.delete(serviceKey);
+    if (use.users.delete(serviceKey)) this.changed.set(k, use.address);
     if (user?.sharingKey) this.unindexSharing(user.sharingKey, k, use);
     if (use.users.size > 0) return false;
     this.uses.delete(k);
+    this.count(use, -1);
     this.used = this.used.withoutAddress(address);
     return true;
   }
@@ -141,9 +234,11 @@ export class Allocator {
     if (!use) {
       use = { address, pool, users: new Map() };
       this.uses.set(k, use);
+      this.count(use, +1);
       this.used = this.used.withAddress(address);
     }
     const previous = use.users.get(req.key);
+    if (!previous) this.changed.set(k, use.address);
     use.users.set(req.key, { namespace: req.namespace, sharingKey: req.sharingKey, sharingNamespaces: req.sharingNamespaces, backendKey: req.backendKey, ports: req.ports });
     // A user that changed its key must not leave the old key pointing at this address.
     if (previous?.sharingKey && previous.sharingKey !== req.sharingKey) this.unindexSharing(previous.sharingKey, k, use);
@@ -155,7 +250,7 @@ export class Allocator {
   }
 
   /**
-   * The four indexes (uses, services, bySharingKey, used) are kept in step by hand for speed; this says
+   * The indexes (uses, services, bySharingKey, used, the per-pool counts) are kept in step by hand for speed; this says
    * where they disagree (empty when consistent). The property test calls it after every step of random
    * stories; it is cheap enough to call from a debug endpoint too.
    */
@@ -179,6 +274,20 @@ export class Allocator {
       for (const u of use.users.values()) if (u.sharingKey && !this.bySharingKey.get(u.sharingKey)?.has(k)) out.push(`key "${u.sharingKey}" does not index ${fmt(use.address)}`);
     }
     if (this.used.size() !== BigInt(this.uses.size)) out.push(`the used set holds ${this.used.size()} addresses, ${this.uses.size} are in use`);
+    const counted = new Map<string, { v4: number; v6: number }>();
+    for (const use of this.uses.values()) {
+      let c = counted.get(use.pool);
+      if (!c) counted.set(use.pool, (c = { v4: 0, v6: 0 }));
+      if (use.address.family === 4) c.v4++;
+      else c.v6++;
+    }
+    for (const pool of new Set([...counted.keys(), ...this.inUse.keys()])) {
+      const want = counted.get(pool) ?? { v4: 0, v6: 0 };
+      const have = this.inUse.get(pool) ?? { v4: 0, v6: 0 };
+      if (want.v4 !== have.v4 || want.v6 !== have.v6) out.push(`pool "${pool}" counts ${have.v4}+${have.v6} addresses in use, ${want.v4}+${want.v6} are`);
+    }
+    const holders = [...this.services.values()].filter((a) => a.length > 0).length;
+    if (holders !== this.holders) out.push(`${this.holders} Services counted as holding addresses, ${holders} do`);
     for (const [key, set] of this.bySharingKey) {
       if (set.size === 0) out.push(`key "${key}" indexes no address`);
       for (const k of set) if (![...(this.uses.get(k)?.users.values() ?? [])].some((u) => u.sharingKey === key)) out.push(`key "${key}" indexes ${k}, which no user with that key holds`);
@@ -283,7 +392,7 @@ export class Allocator {
     if (req.keepOnly) {
       // The request could not be read: keep what passed the checks above, choose nothing new.
       if (kept.length > 0) this.record(req, kept, keptPool?.name ?? '');
-      else this.services.delete(req.key);
+      else this.unhold(req.key);
       return { ok: false, reason: 'InvalidRequest', detail: 'the request cannot be read', addresses: kept, ...(keptPool ? { pool: keptPool.name } : {}), released };
     }
 
@@ -305,7 +414,7 @@ export class Allocator {
 
     const fresh = req.addresses ? this.chooseRequested(req) : this.choosePool(req);
     if (!fresh.ok) {
-      this.services.delete(req.key);
+      this.unhold(req.key);
       return { ...fresh, addresses: [], released };
     }
     this.record(req, fresh.addresses, fresh.pool);
@@ -314,7 +423,7 @@ export class Allocator {
 
   private record(req: AllocationRequest, addresses: IPAddress[], pool: string): void {
     for (const a of addresses) this.addUser(a, this.poolHolding(a)?.name ?? pool, req);
-    this.services.set(req.key, addresses);
+    this.hold(req.key, addresses);
   }
 
   private keepProblem(a: IPAddress, req: AllocationRequest, kept: IPAddress[]): Omit<Release, 'address'> | undefined {
