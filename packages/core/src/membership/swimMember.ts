@@ -30,9 +30,13 @@ export interface SwimTuning {
   readonly deadProbeIntervalMs: number;
   /** Lateness of our own timers that counts as an event-loop stall (Lifeguard local health). Default 50 ms. */
   readonly stallThresholdMs: number;
-  /** Local health decays by one step after this long without a stall. Default 2 s. */
+  /** Local health decays by one step after this long without a stall. Default 1 s. */
   readonly healthDecayMs: number;
-  /** Largest local-health multiplier on suspectAfter and probeTimeout. Default 4. */
+  /**
+   * Largest local-health multiplier on probeTimeout. Default 2: a member that keeps stalling waits up to
+   * twice as long for Acks; suspectAfter is not stretched (silence slept through is already forgiven, and
+   * a crash must still be caught by the other, healthy monitors in time).
+   */
   readonly maxHealthMultiplier: number;
 }
 
@@ -48,8 +52,8 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   piggybackRounds: 3,
   deadProbeIntervalMs: 1000,
   stallThresholdMs: 50,
-  healthDecayMs: 2000,
-  maxHealthMultiplier: 4,
+  healthDecayMs: 1000,
+  maxHealthMultiplier: 2,
 };
 
 /** What this node publishes about itself; a change is disseminated as a new State version. */
@@ -378,7 +382,7 @@ export class SwimMember {
 
     for (const [p, heardAt] of this.expected) {
       // Same expression as nextDeadline, so float rounding cannot make a deadline that never fires.
-      if (this.suspicions.has(p) || nowMs < heardAt + t.suspectAfterMs * mult) continue;
+      if (this.suspicions.has(p) || nowMs < heardAt + t.suspectAfterMs) continue;
       this.suspect(p, nowMs, mult, out);
     }
     for (const [p, s] of this.suspicions) {
@@ -413,8 +417,7 @@ export class SwimMember {
   nextDeadline(): number {
     const t = this.tuning;
     let next = this.nextHeartbeatAt;
-    const mult = this.health + 1;
-    for (const [p, heardAt] of this.expected) if (!this.suspicions.has(p)) next = Math.min(next, heardAt + t.suspectAfterMs * Math.min(mult, t.maxHealthMultiplier));
+    for (const [p, heardAt] of this.expected) if (!this.suspicions.has(p)) next = Math.min(next, heardAt + t.suspectAfterMs);
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);

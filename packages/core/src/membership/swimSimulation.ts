@@ -30,6 +30,8 @@ export interface SwimSimulationOptions {
   readonly warmupMs?: number;
   /** Turns a message into what the receiver decodes (encode + sign + verify + decode), or undefined to drop. */
   readonly wire?: (message: SwimMessage) => SwimMessage | undefined;
+  /** Called on every Dead declaration (for investigating a run). */
+  readonly onDeclare?: (d: { atMs: number; by: string; node: string; running: boolean; cut: boolean; crashedAtMs?: number }) => void;
 }
 
 export interface SwimSimulationResult {
@@ -167,7 +169,14 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const flapPhase = new Map([...flappers].map((f) => [f, rnd.next() * (o.flapping?.periodMs ?? 1)]));
   const partitionActive = (t: number) => o.partition !== undefined && t >= o.partition.atMs && t < o.partition.atMs + o.partition.durationMs;
   const linkDown = (i: number, t: number) => o.flapping !== undefined && flappers.has(i) && (t + flapPhase.get(i)!) % o.flapping.periodMs < o.flapping.downMs;
-  const cutOff = (i: number, t: number) => (partitionActive(t) && partitioned.has(i)) || linkDown(i, t);
+  const cutAt = (i: number, t: number) => (partitionActive(t) && partitioned.has(i)) || linkDown(i, t);
+  /** Cut off at any time during the last suspicion + probe window (with local-health stretch). */
+  const suspicionWindow = (o.tuning?.suspectAfterMs ?? 350) + 2 * (o.tuning?.probeTimeoutMs ?? 200) + 100;
+  const cutOff = (i: number, t: number) => {
+    for (let x = t; x >= t - suspicionWindow; x -= 10) if (cutAt(i, x)) return true;
+    return false;
+  };
+  const partitionRecent = (t: number) => partitionActive(t) || partitionActive(t - suspicionWindow);
   const canReach = (a: number, b: number, t: number) => {
     if (linkDown(a, t) || linkDown(b, t)) return false;
     return !partitionActive(t) || partitioned.has(a) === partitioned.has(b);
@@ -254,9 +263,10 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         c.detected = t;
         detection.push(t - c.t);
       }
+      o.onDeclare?.({ atMs: t, by: nodeName(i), node: d, running: sims[v]!.running, cut: cutOff(v, t) || cutOff(i, t) || partitionRecent(t), ...(c ? { crashedAtMs: c.t } : {}) });
       if (sims[v]!.running) {
         // Several monitors may declare the same death: count each (node, incarnation, version) once.
-        (cutOff(v, t) || cutOff(i, t) || partitionActive(t) ? cutDeaths : falseDeaths).add(`${d}@${incarnation}/${version}`);
+        (cutOff(v, t) || cutOff(i, t) || partitionRecent(t) ? cutDeaths : falseDeaths).add(`${d}@${incarnation}/${version}`);
       }
     }
     if (r.changed) noteDeaths(i, t);
