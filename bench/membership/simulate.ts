@@ -4,6 +4,7 @@
 // node:crypto) unless --wire=off. Scenarios: loss 0/1/5 % with random 300 ms event-loop stalls and a crash
 // (restart 3 s later) every second; a 10 % partition healed after 3 s; 1 % of members behind a flapping link.
 // Run: node --import tsx bench/membership/simulate.ts [--nodes 50,500,5000] [--seconds 60,30,12] [--wire on|off]
+//      [--loss 0,0.01,0.05] [--scenarios crash,partition,flapping] [--name membership-simulation]
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import {
@@ -21,6 +22,8 @@ const { values: args } = parseArgs({
     loss: { type: 'string', default: '0,0.01,0.05' },
     wire: { type: 'string', default: 'on' },
     stallGapSeconds: { type: 'string', default: '30' },
+    scenarios: { type: 'string', default: 'crash,partition,flapping' },
+    name: { type: 'string', default: 'membership-simulation' },
   },
 });
 const nodes = args.nodes.split(',').map(Number);
@@ -77,7 +80,8 @@ for (const [i, n] of nodes.entries()) {
     ['partition 10% for 3 s', { ...base, loss: 0.01, durationMs: Math.max(8000, Math.min(durationMs, 12000)), partition: { fraction: 0.1, atMs: 3000, durationMs: 3000 } }],
     ['flapping link 200 ms down per 1 s', { ...base, loss: 0.01, flapping: { count: Math.max(1, Math.round(n / 100)), downMs: 200, periodMs: 1000 } }],
   ];
-  for (const [name, o] of scenarios) {
+  const wanted = new Set(args.scenarios.split(','));
+  for (const [name, o] of scenarios.filter(([name]) => wanted.has(name.split(' ')[0]!.split('+')[0]!))) {
     log(`N=${n} ${name}: ${o.durationMs / 1000} s simulated`);
     wireBytes = 0;
     const t0 = performance.now();
@@ -87,7 +91,7 @@ for (const [i, n] of nodes.entries()) {
     runs.push({ ...s, ...(args.wire === 'on' ? { wireBytesPerNodePerSec: round(wireBytes / n / (o.durationMs / 1000)) } : {}) });
   }
 }
-writeReport('membership-simulation', {
+writeReport(args.name, {
   what: 'SwimMember (packages/core) driven by a discrete-event simulation on virtual time; datagram latency 0.2 ms + exp(0.3 ms); figures after a 2 s warm-up',
   wire: args.wire === 'on' ? 'every datagram encoded, HMAC-SHA256 signed, verified and decoded' : 'messages passed as objects (codec and HMAC bypassed)',
   stalls: `each member stalls its event loop for 300 ms at Poisson times, mean gap ${stallGapMs / 1000} s`,

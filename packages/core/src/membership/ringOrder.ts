@@ -48,6 +48,16 @@ export class RingOrder {
     this.nodes = sortOnRing([...new Set([...this.nodes, ...nodes])]);
   }
 
+  /**
+   * A ring holding exactly the nodes of `other`: a copy of its order, no sort (a simulation bootstraps
+   * thousands of members with the same list).
+   */
+  static copyOf(other: RingOrder): RingOrder {
+    const r = new RingOrder();
+    r.nodes = other.nodes.slice();
+    return r;
+  }
+
   get size(): number {
     return this.nodes.length;
   }

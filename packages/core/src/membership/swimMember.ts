@@ -24,6 +24,12 @@ export interface SwimTuning {
   readonly stateFanout: number;
   /** State changes learnt within this window leave in one push. Default 20 ms. */
   readonly gossipBatchMs: number;
+  /**
+   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout).
+   * Notices learnt beyond it wait and leave together in the next push, so a burst of news (a healed
+   * partition: every member refutes at once) costs few datagrams with many notices each. Default 60.
+   */
+  readonly pushesPerSecond: number;
   /** Heartbeat rounds a fresh notice rides along (to every successor). Default 3. */
   readonly piggybackRounds: number;
   /** One random member believed dead gets its own death notice this often (partition heal). Default 1 s. */
@@ -49,6 +55,7 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   urgentFanout: 6,
   stateFanout: 3,
   gossipBatchMs: 20,
+  pushesPerSecond: 60,
   piggybackRounds: 3,
   deadProbeIntervalMs: 1000,
   stallThresholdMs: 50,
@@ -142,6 +149,9 @@ const normalInterfaces = (list: readonly HeartbeatInterface[]): HeartbeatInterfa
 const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
   a.draining === b.draining && a.ready === b.ready && JSON.stringify(a.interfaces) === JSON.stringify(b.interfaces) && a.announcing.join() === b.announcing.join();
 
+/** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
+const MAX_DEAD_PROBES = 10;
+
 /** Room for notices in one datagram: the payload limit minus the envelope, with slack for a long name. */
 const NOTICE_BUDGET = HEARTBEAT_MAX_PAYLOAD - 300;
 
@@ -167,7 +177,7 @@ export class SwimMember {
   private readonly incarnation: number;
   private selfState: NodeState;
   private readonly table = new Map<string, Entry>();
-  private readonly ring: RingOrder;
+  private ring: RingOrder;
   private readonly random: SeededRandom;
   private sequence = 0;
   private probeSeq = 0;
@@ -186,6 +196,9 @@ export class SwimMember {
   private readonly piggyback = new Map<string, { notice: Notice; left: number }>();
   private pendingPush: Notice[] = [];
   private flushAt: number | undefined;
+  private pushTokens: number;
+  private deadCursor = 0;
+  private pushTokensAt: number;
   private nextHeartbeatAt: number;
   private nextDeadProbeAt: number;
   private dueAt: number | undefined;
@@ -207,6 +220,8 @@ export class SwimMember {
     // A random phase spreads every member's heartbeats over the interval.
     this.nextHeartbeatAt = o.nowMs + this.random.next() * t.intervalMs;
     this.nextDeadProbeAt = o.nowMs + t.deadProbeIntervalMs;
+    this.pushTokens = 2 * t.urgentFanout;
+    this.pushTokensAt = o.nowMs;
   }
 
   get self(): NodeState {
@@ -258,9 +273,10 @@ export class SwimMember {
 
   /**
    * Many nodes learnt at once (a Lease list, a simulation's bootstrap): one sort instead of N inserts.
-   * Same rules as `learn` for each.
+   * Same rules as `learn` for each. `ring`, if given, is a ring of exactly these nodes and this one,
+   * already sorted: copied instead of sorting again.
    */
-  learnAll(states: readonly NodeState[], nowMs: number): void {
+  learnAll(states: readonly NodeState[], nowMs: number, ring?: RingOrder): void {
     const fresh: string[] = [];
     for (const s of states) {
       if (s.node === this.node) continue;
@@ -271,7 +287,8 @@ export class SwimMember {
       fresh.push(s.node);
     }
     if (fresh.length === 0) return;
-    this.ring.insertAll(fresh);
+    if (ring && ring.size === fresh.length + 1 && this.ring.size === 1 && ring.has(this.node)) this.ring = RingOrder.copyOf(ring);
+    else this.ring.insertAll(fresh);
     this.ringChanged(nowMs);
   }
 
@@ -318,7 +335,7 @@ export class SwimMember {
       case 'Heartbeat':
       case 'Gossip':
         for (const n of m.notices) {
-          if (this.applyNotice(n, nowMs, out)) {
+          if (this.applyNotice(n, nowMs, out, m.from)) {
             changed = true;
             this.spread(n, n.kind === 'Dead', nowMs, out, m.from);
           }
@@ -399,15 +416,25 @@ export class SwimMember {
       }
     }
     for (const [key, r] of this.relays) if (nowMs >= r.expires) this.relays.delete(key);
-    if (this.flushAt !== undefined && nowMs >= this.flushAt) this.flush(t.stateFanout, out, undefined);
+    if (this.flushAt !== undefined && nowMs >= this.flushAt) this.flush(nowMs, out, undefined);
     if (nowMs >= this.nextDeadProbeAt) {
       this.nextDeadProbeAt = nowMs + t.deadProbeIntervalMs;
-      if (this.deadNodes.size > 0) {
-        // Partition heal: a member we think dead learns it and refutes, if it runs.
-        const list = [...this.deadNodes];
-        const d = list[this.random.below(list.length)]!;
+      // Partition heal: a member we hold dead learns it and refutes, if it runs. Each dead node is told by
+      // the k members that would precede it on the ring (not by everyone: a restarted node at the same
+      // address, or the small side of a healed partition, would otherwise hear from all N), at most
+      // MAX_DEAD_PROBES per round.
+      // Once views have changed the would-be predecessors may not hold it dead any more, so every member
+      // also tells one of its dead members per round, in turn.
+      const dead = [...this.deadNodes];
+      const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
+      let sent = 0;
+      for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
+        const d = dead[(from + i) % dead.length]!;
         const e = this.table.get(d);
-        if (e?.dead && this.addressOf(d)) out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+        if (!e?.dead || !this.addressOf(d)) continue;
+        if (i !== 0 && !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
+        out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+        sent++;
       }
     }
     return { out, changed, declared };
@@ -528,13 +555,18 @@ export class SwimMember {
   }
 
   /** Applies a notice; true if it was news (and should be passed on). */
-  private applyNotice(n: Notice, nowMs: number, out?: Outbound[]): boolean {
+  private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
     if (node === this.node) {
       if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
         // Refute: we run. A higher version overrides the death everywhere it has reached.
         this.selfState = { ...this.selfState, version: n.version + 1 };
-        if (out) this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
+        if (out) {
+          this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
+          // The sender believes us dead and may be on the other side of a healed partition, where none of
+          // the members we would push to (those we hold alive) can reach: answer it directly too.
+          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+        }
       }
       return false;
     }
@@ -549,8 +581,10 @@ export class SwimMember {
     }
     if (cur) {
       if (compareKey(n.incarnation, n.version, true, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) {
-        // A death at an older version than the state we hold: the declarer missed a change. Check ourselves.
-        if (!cur.dead && n.incarnation === cur.state.incarnation && out && !this.suspicions.has(node)) this.suspect(node, nowMs, this.healthMultiplier(nowMs), out);
+        // A death at an older version than the state we hold: the declarer missed a change. If we watch
+        // the node, check it ourselves (only its monitors do: everyone probing it would cost O(N)). If it
+        // really died, its monitors declare it at the newer version once that version reaches them.
+        if (!cur.dead && n.incarnation === cur.state.incarnation && out && this.expected.has(node) && !this.suspicions.has(node)) this.suspect(node, nowMs, this.healthMultiplier(nowMs), out);
         return false;
       }
     }
@@ -576,11 +610,40 @@ export class SwimMember {
     this.piggyback.set(noticeNode(n), { notice: n, left: this.tuning.piggybackRounds });
     this.pendingPush = this.pendingPush.filter((p) => noticeNode(p) !== noticeNode(n));
     this.pendingPush.push(n);
-    if (urgent) this.flush(this.tuning.urgentFanout, out, from);
-    else if (this.flushAt === undefined) this.flushAt = nowMs + this.tuning.gossipBatchMs;
+    if (urgent) this.pendingUrgent = true;
+    if (urgent && this.refill(nowMs) >= this.tuning.urgentFanout) this.flush(nowMs, out, from);
+    else this.flushAt = Math.min(this.flushAt ?? Infinity, this.pushAllowedAt(nowMs, urgent ? 0 : this.tuning.gossipBatchMs));
   }
 
-  private flush(fanout: number, out: Outbound[], from: string | undefined): void {
+  private pendingUrgent = false;
+
+  /** Tokens available now (the bucket refills at pushesPerSecond up to 2 × urgentFanout). */
+  private refill(nowMs: number): number {
+    const t = this.tuning;
+    this.pushTokens = Math.min(2 * t.urgentFanout, this.pushTokens + ((nowMs - this.pushTokensAt) * t.pushesPerSecond) / 1000);
+    this.pushTokensAt = nowMs;
+    return this.pushTokens;
+  }
+
+  /** The earliest time, at least `delayMs` from now, at which a push to the fanout it needs is allowed. */
+  private pushAllowedAt(nowMs: number, delayMs: number): number {
+    const need = this.pendingUrgent ? this.tuning.urgentFanout : this.tuning.stateFanout;
+    const lack = need - this.refill(nowMs);
+    return nowMs + Math.max(delayMs, lack > 0 ? Math.ceil((lack * 1000) / this.tuning.pushesPerSecond) : 0);
+  }
+
+  private flush(nowMs: number, out: Outbound[], from: string | undefined): void {
+    if (this.pendingPush.length === 0) {
+      this.flushAt = undefined;
+      return;
+    }
+    const fanout = this.pendingUrgent ? this.tuning.urgentFanout : this.tuning.stateFanout;
+    if (this.refill(nowMs) < fanout - 1e-9) {
+      this.flushAt = this.pushAllowedAt(nowMs, 0);
+      return;
+    }
+    this.pushTokens -= fanout;
+    this.pendingUrgent = false;
     const notices = this.pendingPush;
     this.pendingPush = [];
     this.flushAt = undefined;

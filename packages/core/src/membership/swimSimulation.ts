@@ -1,3 +1,4 @@
+import { RingOrder } from './ringOrder.js';
 import { SeededRandom } from './seededRandom.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
 import { SwimMember, type SwimTuning } from './swimMember.js';
@@ -155,9 +156,10 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     });
 
   const states = Array.from({ length: o.nodes }, (_, i) => initialState(i, 1));
+  const everyone = new RingOrder(states.map((s) => s.node));
   const sims: Sim[] = states.map((state, i) => {
     const member = makeMember(i, 1, 0);
-    member.learnAll(states, 0);
+    member.learnAll(states, 0, everyone);
     return { member, state, running: true, stalledUntil: 0, queue: [], tickAt: Infinity, tickGen: 0, sent: 0, received: 0, windowStart: warmup, windowCount: 0 };
   });
 
@@ -358,7 +360,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         // A new process: new incarnation, knows the others from their Leases (the bootstrap states).
         const incarnation = Math.floor(t) + 2;
         s.member = makeMember(e.node, incarnation, t);
-        s.member.learnAll(states.filter((x) => x.node !== nodeName(e.node)), t);
+        s.member.learnAll(states, t, everyone);
         s.running = true;
         s.stalledUntil = 0;
         s.tickAt = Infinity;
