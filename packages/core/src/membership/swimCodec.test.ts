@@ -23,7 +23,7 @@ describe('swim codec', () => {
     { name: 'Heartbeat without notices', m: { ...env, type: 'Heartbeat', version: 1, notices: [] } },
     { name: 'Probe', m: { ...env, type: 'Probe', id: 0xffffffff, target: 'node-b' } },
     { name: 'ProbeRequest', m: { ...env, type: 'ProbeRequest', id: 12, target: 'node-b' } },
-    { name: 'Ack', m: { ...env, type: 'Ack', id: 12, target: 'node-b', version: 4 } },
+    { name: 'Ack', m: { ...env, type: 'Ack', id: 12, target: 'node-b', version: 4, agoMs: 120 } },
     { name: 'Gossip', m: { ...env, type: 'Gossip', notices } },
     { name: 'SyncRequest for everything', m: { ...env, type: 'SyncRequest', nodes: [] } },
     { name: 'SyncRequest for two nodes', m: { ...env, type: 'SyncRequest', nodes: ['node-a.example', 'node-b'] } },

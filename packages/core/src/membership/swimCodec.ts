@@ -19,7 +19,8 @@ import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from '
  *  14   8  sender sequence (u64, one counter over every datagram the sender sends: replay window)
  *  22 1+n  sender node name
  *   .      Heartbeat: version u64, notices | Probe, ProbeRequest: id u32, target name
- *          Ack: id u32, target name, version u64 | Gossip, SyncReply: notices | SyncRequest: u16 count, names
+ *          Ack: id u32, target name, version u64, agoMs u32 | Gossip, SyncReply: notices
+ *          SyncRequest: u16 count, names
  * notices: u16 count, each: kind u8 (1 State, 2 Dead), node name, incarnation u64, version u64, then
  *   State: flags u8 (0x01 draining, 0x02 not ready), port u16, address (family 4|6 + bytes),
  *          u8 interface count, each: name, 6 MAC bytes (zero: unknown), u8 subnet count, each
@@ -89,7 +90,7 @@ function messageBytes(m: SwimMessage): number {
   switch (m.type) {
     case 'Heartbeat': return size + 8 + notices(m.notices);
     case 'Probe': case 'ProbeRequest': return size + 4 + nameLen(m.target);
-    case 'Ack': return size + 4 + nameLen(m.target) + 8;
+    case 'Ack': return size + 4 + nameLen(m.target) + 8 + 4;
     case 'Gossip': case 'SyncReply': return size + notices(m.notices);
     case 'SyncRequest': size += 2; for (const n of m.nodes) size += nameLen(n); return size;
   }
@@ -146,7 +147,7 @@ export function encodeSwimMessage(m: SwimMessage): Uint8Array {
   switch (m.type) {
     case 'Heartbeat': w.u64(m.version, 'version'); writeNotices(w, m.notices); break;
     case 'Probe': case 'ProbeRequest': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); break;
-    case 'Ack': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); w.u64(m.version, 'version'); break;
+    case 'Ack': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); w.u64(m.version, 'version'); w.u32(Math.max(0, Math.min(0xffffffff, Math.round(m.agoMs)))); break;
     case 'Gossip': case 'SyncReply': writeNotices(w, m.notices); break;
     case 'SyncRequest': w.u16(m.nodes.length); for (const n of m.nodes) { checkName(n, 'node'); w.name(n); } break;
   }
@@ -262,7 +263,7 @@ function readMessage(r: Reader): SwimMessage {
     case 'Heartbeat': m = { ...env, type: 'Heartbeat', version: r.u53('version'), notices: readNotices(r) }; break;
     case 'Probe': m = { ...env, type: 'Probe', id: r.u32('probe id'), target: r.name('target') }; break;
     case 'ProbeRequest': m = { ...env, type: 'ProbeRequest', id: r.u32('probe id'), target: r.name('target') }; break;
-    case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: r.name('target'), version: r.u53('version') }; break;
+    case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: r.name('target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
     case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r) }; break;
     case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r) }; break;
     case 'SyncRequest': {

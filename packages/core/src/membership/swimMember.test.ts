@@ -83,8 +83,8 @@ describe('SwimMember', () => {
       }
       if (probe && probe.type === 'Probe' && t === 300 + T.suspectAfterMs + 50) {
         const ack: SwimMessage = relayed
-          ? { ...from('node-19'), type: 'Ack', id: probe.id, target: victim, version: 1 }
-          : { ...from(victim), type: 'Ack', id: probe.id, target: victim, version: 1 };
+          ? { ...from('node-19'), type: 'Ack', id: probe.id, target: victim, version: 1, agoMs: 0 }
+          : { ...from(victim), type: 'Ack', id: probe.id, target: victim, version: 1, agoMs: 0 };
         m.receive(ack, t);
         expect(m.status(victim)).toBe('alive');
         break;
@@ -97,9 +97,23 @@ describe('SwimMember', () => {
     const m = member(5);
     const r1 = m.receive({ ...from('node-1'), type: 'ProbeRequest', id: 77, target: 'node-2' }, 0);
     expect(r1.out.map((o) => [o.to, o.message.type])).toEqual([['node-2', 'Probe']]);
-    const r2 = m.receive({ ...from('node-2'), type: 'Ack', id: 77, target: 'node-2', version: 1 }, 1);
+    const r2 = m.receive({ ...from('node-2'), type: 'Ack', id: 77, target: 'node-2', version: 1, agoMs: 0 }, 1);
     expect(r2.out.map((o) => [o.to, o.message.type, o.message.type === 'Ack' && o.message.target])).toEqual([['node-1', 'Ack', 'node-2']]);
   });
+
+  it('a helper that watches the suspect and heard its heartbeat 100 ms ago vouches for it; the asker restarts its silence clock from then', () => {
+    const helper = member(20);
+    const target = helper.expectedSenders()[0]!;
+    helper.receive(hb(target), 1000);
+    const r = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 5, target }, 1100);
+    const vouch = r.out.find((o) => o.message.type === 'Ack');
+    expect(vouch?.to).toBe('node-19');
+    expect(vouch?.message.type === 'Ack' && vouch.message.agoMs).toBe(100);
+    // Not after suspectAfter: silence that long is no evidence of life.
+    const late = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 6, target }, 1000 + T.suspectAfterMs);
+    expect(late.out.filter((o) => o.message.type === 'Ack')).toEqual([]);
+  });
+
 
   it('refutes its own death at its current version with a higher version, pushed at once', () => {
     const m = member(20);

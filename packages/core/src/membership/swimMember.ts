@@ -151,6 +151,7 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 
 /** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
 const MAX_DEAD_PROBES = 10;
+const STRAY_AFTER_MS = 5_000;
 
 /** Room for notices in one datagram: the payload limit minus the envelope, with slack for a long name. */
 const NOTICE_BUDGET = HEARTBEAT_MAX_PAYLOAD - 300;
@@ -198,6 +199,7 @@ export class SwimMember {
   private flushAt: number | undefined;
   private pushTokens: number;
   private deadCursor = 0;
+  private readonly deadSince = new Map<string, number>();
   private pushTokensAt: number;
   private nextHeartbeatAt: number;
   private nextDeadProbeAt: number;
@@ -284,6 +286,7 @@ export class SwimMember {
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) continue;
       this.table.set(s.node, entryOf(s));
       this.deadNodes.delete(s.node);
+      this.deadSince.delete(s.node);
       fresh.push(s.node);
     }
     if (fresh.length === 0) return;
@@ -346,12 +349,19 @@ export class SwimMember {
         for (const n of m.notices) if (this.applyNotice(n, nowMs, out)) changed = true;
         break;
       case 'Probe':
-        if (m.target === this.node) out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version }));
+        if (m.target === this.node) out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version, agoMs: 0 }));
         break;
       case 'ProbeRequest': {
         if (m.target === this.node) {
-          out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version }));
+          out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version, agoMs: 0 }));
           break;
+        }
+        // We watch it too and heard it recently: say when. A lost heartbeat or two on the asker's link
+        // then does not count as silence (the node may be in a 300 ms stall right now, unable to answer).
+        // (When a heartbeat really arrived: not the grace a new ring position or a stall of ours gives.)
+        const heardAt = this.expected.has(m.target) ? this.lastHeardAt.get(m.target) : undefined;
+        if (heardAt !== undefined && nowMs - heardAt < this.tuning.suspectAfterMs) {
+          out.push(this.to(m.from, { type: 'Ack', id: m.id, target: m.target, version: this.heardVersion.get(m.target) ?? 0, agoMs: Math.max(1, nowMs - heardAt) }));
         }
         const key = `${m.target}#${m.id}`;
         const relay = this.relays.get(key);
@@ -362,13 +372,13 @@ export class SwimMember {
       }
       case 'Ack': {
         const s = this.suspicions.get(m.target);
-        if (s && s.id === m.id) this.clearSuspicion(m.target, nowMs, true);
+        if (s && s.id === m.id) this.clearSuspicion(m.target, nowMs - m.agoMs, true);
         if (m.target === m.from) {
           const key = `${m.target}#${m.id}`;
           const relay = this.relays.get(key);
           if (relay) {
             this.relays.delete(key);
-            for (const origin of relay.origins) out.push(this.to(origin, { type: 'Ack', id: m.id, target: m.target, version: m.version }));
+            for (const origin of relay.origins) out.push(this.to(origin, { type: 'Ack', id: m.id, target: m.target, version: m.version, agoMs: 0 }));
           }
         }
         break;
@@ -424,15 +434,20 @@ export class SwimMember {
       // address, or the small side of a healed partition, would otherwise hear from all N), at most
       // MAX_DEAD_PROBES per round.
       // Once views have changed the would-be predecessors may not hold it dead any more, so every member
-      // also tells one of its dead members per round, in turn.
+      // also tells one of the members it has held dead for STRAY_AFTER_MS, in turn, each round (not
+      // sooner: a node restarting at the same address hears from every holder until its new State
+      // reaches them, and most restarts come back within seconds).
       const dead = [...this.deadNodes];
       const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
       let sent = 0;
+      let strayDone = false;
       for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
         const d = dead[(from + i) % dead.length]!;
         const e = this.table.get(d);
         if (!e?.dead || !this.addressOf(d)) continue;
-        if (i !== 0 && !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
+        const stray = !strayDone && nowMs - (this.deadSince.get(d) ?? nowMs) >= STRAY_AFTER_MS;
+        if (!stray && !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
+        if (stray) strayDone = true;
         out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
         sent++;
       }
@@ -514,9 +529,11 @@ export class SwimMember {
     if (this.suspicions.has(node)) this.clearSuspicion(node, nowMs, !heartbeat);
   }
 
-  private clearSuspicion(node: string, nowMs: number, byProbe: boolean): void {
+  /** `aliveAtMs`: when the node last showed life (now, or earlier when another monitor vouched for it). */
+  private clearSuspicion(node: string, aliveAtMs: number, byProbe: boolean): void {
     this.suspicions.delete(node);
-    if (this.expected.has(node)) this.expected.set(node, nowMs);
+    const heardAt = this.expected.get(node);
+    if (heardAt !== undefined) this.expected.set(node, Math.max(heardAt, aliveAtMs));
     if (!byProbe) return;
     // Alive but not heartbeating us twice running: it does not count us as its successor (our views of
     // the ring differ). Stop expecting it until the ring changes; its real successors watch it.
@@ -529,7 +546,10 @@ export class SwimMember {
     const id = (this.probeSeq = (this.probeSeq + 1) >>> 0);
     this.suspicions.set(p, { id, deadline: nowMs + this.tuning.probeTimeoutMs * mult });
     out.push(this.to(p, { type: 'Probe', id, target: p }));
-    for (const h of this.randomAlive(this.tuning.probeHelpers, new Set([p]))) out.push(this.to(h, { type: 'ProbeRequest', id, target: p }));
+    // Helpers: the suspect's other monitors first (they can vouch for a recent heartbeat), then random ones.
+    const helpers = this.ring.successors(p, this.tuning.monitors).filter((h) => h !== this.node).slice(0, this.tuning.probeHelpers);
+    const more = this.randomAlive(this.tuning.probeHelpers - helpers.length, new Set([p, ...helpers]));
+    for (const h of [...helpers, ...more]) out.push(this.to(h, { type: 'ProbeRequest', id, target: p }));
   }
 
   /** A datagram from `from`: if we hold it dead at its current version, tell it (it will refute). */
@@ -576,6 +596,7 @@ export class SwimMember {
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
       this.table.set(node, entryOf(s));
       this.deadNodes.delete(node);
+      this.deadSince.delete(node);
       if (this.ring.insert(node)) this.ringChanged(nowMs);
       return true;
     }
@@ -592,6 +613,7 @@ export class SwimMember {
       ? cur.state
       : { node, incarnation: n.incarnation, version: n.version, draining: false, ready: false, interfaces: EMPTY, announcing: EMPTY, address: cur?.state.address ?? '', port: cur?.state.port ?? 0 };
     this.table.set(node, { state: state.version === n.version ? state : { ...state, version: n.version }, dead: { version: n.version, by: n.by } });
+    if (!this.deadNodes.has(node)) this.deadSince.set(node, nowMs);
     this.deadNodes.add(node);
     this.suspicions.delete(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);

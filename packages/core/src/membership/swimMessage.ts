@@ -58,12 +58,16 @@ export interface SwimProbeRequest extends Envelope {
   readonly target: string;
 }
 
-/** `target` answered probe `id` (sent by the target itself, or relayed by a helper). */
+/**
+ * `target` answered probe `id` (sent by the target itself, or relayed by a helper); or, with `agoMs` > 0,
+ * a helper that also watches `target` vouches that it heard it `agoMs` ago.
+ */
 export interface SwimAck extends Envelope {
   readonly type: 'Ack';
   readonly id: number;
   readonly target: string;
   readonly version: number;
+  readonly agoMs: number;
 }
 
 /** Notices pushed to a few random members as soon as they are learnt. */
