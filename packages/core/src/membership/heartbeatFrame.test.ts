@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeHeartbeat, HEARTBEAT_MAC_LENGTH, HEARTBEAT_MAX_DATAGRAM } from './heartbeat.js';
-import { HEARTBEAT_MIN_PAYLOAD, joinHeartbeatFrame, splitHeartbeatFrame } from './heartbeatFrame.js';
+import { HEARTBEAT_MIN_PAYLOAD, MEMBERSHIP_MIN_PAYLOAD, joinHeartbeatFrame, splitHeartbeatFrame } from './heartbeatFrame.js';
 
 const mac = Uint8Array.from({ length: 32 }, (_, i) => 0xa0 + i);
 const payload = encodeHeartbeat({ node: 'n1', incarnation: 5, sequence: 6, draining: false, interfaces: [], announcing: [], heartbeatAddress: '192.0.2.11', heartbeatPort: 7947 });
@@ -21,7 +21,7 @@ describe('heartbeat framing: payload || 32-byte MAC', () => {
   it.each([
     { name: 'an empty datagram', length: 0, reason: 'TooShort' },
     { name: 'a MAC alone', length: HEARTBEAT_MAC_LENGTH, reason: 'TooShort' },
-    { name: 'one byte less than the smallest heartbeat', length: HEARTBEAT_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH - 1, reason: 'TooShort' },
+    { name: 'one byte less than the smallest membership datagram', length: MEMBERSHIP_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH - 1, reason: 'TooShort' },
     { name: 'one byte more than the largest datagram', length: HEARTBEAT_MAX_DATAGRAM + 1, reason: 'TooLarge' },
     { name: 'a 64 KiB datagram', length: 65_507, reason: 'TooLarge' },
   ])('split refuses $name ($length bytes) as $reason', ({ length, reason }) => {
@@ -31,6 +31,7 @@ describe('heartbeat framing: payload || 32-byte MAC', () => {
   });
 
   it.each([
+    { name: 'the smallest membership datagram (version 2)', length: MEMBERSHIP_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH },
     { name: 'the smallest heartbeat', length: HEARTBEAT_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH },
     { name: 'the largest datagram', length: HEARTBEAT_MAX_DATAGRAM },
   ])('split accepts $name ($length bytes)', ({ length }) => {

@@ -4,6 +4,11 @@ import { heartbeatError, type HeartbeatError } from './heartbeatReason.js';
 
 /** The smallest payload a valid heartbeat can have (a one-letter node, IPv4 address, nothing else). */
 export const HEARTBEAT_MIN_PAYLOAD = 34;
+/**
+ * The smallest payload of any membership datagram: a version-2 SyncRequest from a one-letter node naming
+ * no node (header 22, name 2, count 2). Framing refuses anything shorter before spending an HMAC.
+ */
+export const MEMBERSHIP_MIN_PAYLOAD = 26;
 
 export interface HeartbeatFrame {
   readonly payload: Uint8Array;
@@ -30,8 +35,8 @@ export function splitHeartbeatFrame(datagram: Uint8Array): Result<HeartbeatFrame
   if (datagram.length > HEARTBEAT_MAX_DATAGRAM) {
     return err(heartbeatError('TooLarge', `datagram has ${datagram.length} bytes; a heartbeat has at most ${HEARTBEAT_MAX_DATAGRAM}`));
   }
-  if (datagram.length < HEARTBEAT_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH) {
-    return err(heartbeatError('TooShort', `datagram has ${datagram.length} bytes; a heartbeat has at least ${HEARTBEAT_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH}`));
+  if (datagram.length < MEMBERSHIP_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH) {
+    return err(heartbeatError('TooShort', `datagram has ${datagram.length} bytes; a membership datagram has at least ${MEMBERSHIP_MIN_PAYLOAD + HEARTBEAT_MAC_LENGTH}`));
   }
   const cut = datagram.length - HEARTBEAT_MAC_LENGTH;
   return ok({ payload: datagram.subarray(0, cut), mac: datagram.subarray(cut) });

@@ -1,0 +1,292 @@
+import { addressBytes, familyBits, formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
+import { err, ok, type Result } from '../result.js';
+import { macFromBytes, writeMac, ZERO_MAC } from '../wire/macAddress.js';
+import { HEARTBEAT_LIMITS, HEARTBEAT_MAGIC, HEARTBEAT_MAX_PAYLOAD, isInterfaceName, isNodeName, type HeartbeatInterface } from './heartbeat.js';
+import { heartbeatError, type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
+import { formatInterfaceCidr, parseInterfaceCidr } from './interfaceCidr.js';
+import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from './swimMessage.js';
+
+/**
+ * Version 2 of the membership datagram: same magic, same HMAC-SHA256 framing (joinHeartbeatFrame), so a
+ * version-1 speaker refuses it as UnsupportedVersion instead of misreading it. Big-endian:
+ *
+ * ```
+ * off len  field
+ *   0   4  magic "HRLB"
+ *   4   1  version = 2
+ *   5   1  type: 1 Heartbeat, 2 Probe, 3 ProbeRequest, 4 Ack, 5 Gossip, 6 SyncRequest, 7 SyncReply
+ *   6   8  sender incarnation (u64 ≤ 2^53−1)
+ *  14   8  sender sequence (u64, one counter over every datagram the sender sends: replay window)
+ *  22 1+n  sender node name
+ *   .      Heartbeat: version u64, notices | Probe, ProbeRequest: id u32, target name
+ *          Ack: id u32, target name, version u64, agoMs u32 | Gossip, SyncReply: notices
+ *          SyncRequest: u16 count, names
+ * notices: u16 count, each: kind u8 (1 State, 2 Dead), node name, incarnation u64, version u64, then
+ *   State: flags u8 (0x01 draining, 0x02 not ready), port u16, address (family 4|6 + bytes),
+ *          u8 interface count, each: name, 6 MAC bytes (zero: unknown), u8 subnet count, each
+ *          family, prefix, address bytes; u16 announcing count, each family + address bytes
+ *   Dead:  declaring node name
+ * ```
+ * A name is a length byte and ASCII. Datagrams stay within HEARTBEAT_MAX_PAYLOAD; senders split notices
+ * over several datagrams with `noticeBytes`.
+ */
+export const SWIM_VERSION = 2;
+
+const TYPES: readonly SwimMessageType[] = ['Heartbeat', 'Probe', 'ProbeRequest', 'Ack', 'Gossip', 'SyncRequest', 'SyncReply'];
+const FLAG_DRAINING = 0x01;
+const FLAG_NOT_READY = 0x02;
+
+const addrLen = (text: string): number => (text.includes(':') ? 17 : 5);
+const nameLen = (s: string): number => 1 + s.length;
+
+/** Bytes a notice takes on the wire (exact). */
+export function noticeBytes(n: Notice): number {
+  if (n.kind === 'Dead') return 1 + nameLen(n.node) + 16 + nameLen(n.by);
+  const s = n.state;
+  let size = 1 + nameLen(s.node) + 16 + 1 + 2 + addrLen(s.address) + 1 + 2;
+  for (const i of s.interfaces) {
+    size += nameLen(i.name) + 6 + 1;
+    for (const sub of i.subnets) size += 2 + (sub.includes(':') ? 16 : 4);
+  }
+  for (const a of s.announcing) size += addrLen(a);
+  return size;
+}
+
+/** Bytes of a message's fixed part before its notices (so a sender knows how many notices fit). */
+export function envelopeBytes(from: string): number {
+  return 22 + nameLen(from) + 8 + 2;
+}
+
+class Writer {
+  private readonly out: Uint8Array;
+  private readonly view: DataView;
+  private o = 0;
+  constructor(size: number) {
+    this.out = new Uint8Array(size);
+    this.view = new DataView(this.out.buffer);
+  }
+  u8(v: number) { this.out[this.o++] = v; }
+  u16(v: number) { this.view.setUint16(this.o, v); this.o += 2; }
+  u32(v: number) { this.view.setUint32(this.o, v >>> 0); this.o += 4; }
+  u64(v: number, what: string) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`Cannot encode membership datagram: ${what} ${v} is not an integer in 0..2^53-1`);
+    this.view.setBigUint64(this.o, BigInt(v)); this.o += 8;
+  }
+  bytes(b: Uint8Array) { this.out.set(b, this.o); this.o += b.length; }
+  name(s: string) { this.u8(s.length); for (let i = 0; i < s.length; i++) this.out[this.o++] = s.charCodeAt(i); }
+  address(text: string, what: string) {
+    const r = parseAddress(text);
+    if (!r.ok) throw new RangeError(`Cannot encode membership datagram: ${what} ${JSON.stringify(text)} is not an IP address`);
+    this.u8(r.value.family);
+    this.bytes(addressBytes(r.value));
+  }
+  mac(text: string | undefined) { writeMac((text ?? ZERO_MAC) as never, this.out, this.o); this.o += 6; }
+  done(): Uint8Array { return this.o === this.out.length ? this.out : this.out.subarray(0, this.o); }
+}
+
+function messageBytes(m: SwimMessage): number {
+  let size = 22 + nameLen(m.from);
+  const notices = (list: readonly Notice[]) => 2 + list.reduce((s, n) => s + noticeBytes(n), 0);
+  switch (m.type) {
+    case 'Heartbeat': return size + 8 + notices(m.notices);
+    case 'Probe': case 'ProbeRequest': return size + 4 + nameLen(m.target);
+    case 'Ack': return size + 4 + nameLen(m.target) + 8 + 4;
+    case 'Gossip': case 'SyncReply': return size + notices(m.notices);
+    case 'SyncRequest': size += 2; for (const n of m.nodes) size += nameLen(n); return size;
+  }
+}
+
+function checkName(s: string, what: string): void {
+  if (!isNodeName(s)) throw new RangeError(`Cannot encode membership datagram: ${what} ${JSON.stringify(s)} is not a DNS-1123 subdomain`);
+}
+
+function writeNotices(w: Writer, list: readonly Notice[]): void {
+  w.u16(list.length);
+  for (const n of list) {
+    if (n.kind === 'Dead') {
+      checkName(n.node, 'node'); checkName(n.by, 'declaring node');
+      w.u8(2); w.name(n.node); w.u64(n.incarnation, 'incarnation'); w.u64(n.version, 'version'); w.name(n.by);
+      continue;
+    }
+    const s = n.state;
+    checkName(s.node, 'node');
+    if (s.interfaces.length > HEARTBEAT_LIMITS.interfaces) throw new RangeError(`Cannot encode membership datagram: ${s.interfaces.length} interfaces exceed ${HEARTBEAT_LIMITS.interfaces}`);
+    if (s.announcing.length > HEARTBEAT_LIMITS.announcing) throw new RangeError(`Cannot encode membership datagram: ${s.announcing.length} announced addresses exceed ${HEARTBEAT_LIMITS.announcing}`);
+    w.u8(1); w.name(s.node); w.u64(s.incarnation, 'incarnation'); w.u64(s.version, 'version');
+    w.u8((s.draining ? FLAG_DRAINING : 0) | (s.ready ? 0 : FLAG_NOT_READY));
+    w.u16(s.port);
+    w.address(s.address, 'address');
+    w.u8(s.interfaces.length);
+    for (const i of s.interfaces) {
+      if (!isInterfaceName(i.name)) throw new RangeError(`Cannot encode membership datagram: interface name ${JSON.stringify(i.name)} is not 1-15 printable ASCII characters`);
+      w.name(i.name); w.mac(i.mac);
+      w.u8(i.subnets.length);
+      for (const sub of i.subnets) {
+        const c = parseInterfaceCidr(sub);
+        if (!c.ok) throw new RangeError(`Cannot encode membership datagram: subnet of ${i.name}: ${c.error}`);
+        w.u8(c.value.address.family); w.u8(c.value.prefix); w.bytes(addressBytes(c.value.address));
+      }
+    }
+    w.u16(s.announcing.length);
+    for (const a of s.announcing) w.address(a, 'announced address');
+  }
+}
+
+/** The payload to sign. Throws RangeError for a message no valid datagram has (a bug in the sender). */
+export function encodeSwimMessage(m: SwimMessage): Uint8Array {
+  checkName(m.from, 'sender');
+  const size = messageBytes(m);
+  if (size > HEARTBEAT_MAX_PAYLOAD) throw new RangeError(`Cannot encode membership datagram: ${size} bytes exceed the ${HEARTBEAT_MAX_PAYLOAD}-byte payload limit`);
+  const w = new Writer(size);
+  w.bytes(HEARTBEAT_MAGIC);
+  w.u8(SWIM_VERSION);
+  w.u8(TYPES.indexOf(m.type) + 1);
+  w.u64(m.incarnation, 'incarnation');
+  w.u64(m.sequence, 'sequence');
+  w.name(m.from);
+  switch (m.type) {
+    case 'Heartbeat': w.u64(m.version, 'version'); writeNotices(w, m.notices); break;
+    case 'Probe': case 'ProbeRequest': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); break;
+    case 'Ack': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); w.u64(m.version, 'version'); w.u32(Math.max(0, Math.min(0xffffffff, Math.round(m.agoMs)))); break;
+    case 'Gossip': case 'SyncReply': writeNotices(w, m.notices); break;
+    case 'SyncRequest': w.u16(m.nodes.length); for (const n of m.nodes) { checkName(n, 'node'); w.name(n); } break;
+  }
+  return w.done();
+}
+
+// ---------------------------------------------------------------------------------------------- decode
+
+class Refusal {
+  constructor(readonly error: HeartbeatError<HeartbeatDecodeReason>) {}
+}
+const refuse = (reason: HeartbeatDecodeReason, message: string): never => {
+  throw new Refusal(heartbeatError(reason, message));
+};
+
+class Reader {
+  o = 0;
+  private readonly view: DataView;
+  constructor(private readonly b: Uint8Array) {
+    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  }
+  get remaining(): number { return this.b.length - this.o; }
+  private need(n: number, what: string) {
+    if (this.o + n > this.b.length) refuse('Truncated', `payload ends at byte ${this.b.length}; ${what} needs bytes ${this.o}..${this.o + n - 1}`);
+  }
+  u8(what: string): number { this.need(1, what); return this.b[this.o++]!; }
+  u16(what: string): number { this.need(2, what); const v = this.view.getUint16(this.o); this.o += 2; return v; }
+  u32(what: string): number { this.need(4, what); const v = this.view.getUint32(this.o); this.o += 4; return v; }
+  u53(what: string): number {
+    this.need(8, what);
+    const v = this.view.getBigUint64(this.o);
+    this.o += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) refuse('NumberOutOfRange', `${what} ${v} is larger than 2^53-1`);
+    return Number(v);
+  }
+  bytes(n: number, what: string): Uint8Array { this.need(n, what); const v = this.b.subarray(this.o, this.o + n); this.o += n; return v; }
+  name(what: string): string {
+    const s = String.fromCharCode(...this.bytes(this.u8(`${what} length`), what));
+    if (!isNodeName(s)) refuse('BadNodeName', `${what} ${JSON.stringify(s)} is not a DNS-1123 subdomain`);
+    return s;
+  }
+  address(what: string): IPAddress {
+    const family = this.u8(`${what} family`);
+    if (family !== 4 && family !== 6) refuse('BadAddress', `${what} has address family ${family}, not 4 or 6`);
+    let value = 0n;
+    for (const x of this.bytes(familyBits(family as 4 | 6) / 8, what)) value = (value << 8n) | BigInt(x);
+    return { family: family as 4 | 6, value };
+  }
+}
+
+function readNotices(r: Reader): Notice[] {
+  const count = r.u16('notice count');
+  const out: Notice[] = [];
+  for (let k = 0; k < count; k++) {
+    const kind = r.u8('notice kind');
+    if (kind !== 1 && kind !== 2) refuse('UnknownFlags', `notice kind ${kind} is not 1 (State) or 2 (Dead)`);
+    const node = r.name('notice node');
+    const incarnation = r.u53('notice incarnation');
+    const version = r.u53('notice version');
+    if (kind === 2) {
+      out.push({ kind: 'Dead', node, incarnation, version, by: r.name('declaring node') });
+      continue;
+    }
+    const flags = r.u8('state flags');
+    if ((flags & ~(FLAG_DRAINING | FLAG_NOT_READY)) !== 0) refuse('UnknownFlags', `state flags 0x${flags.toString(16)} set unknown bits`);
+    const port = r.u16('port');
+    if (port === 0) refuse('NumberOutOfRange', `node ${node} publishes port 0`);
+    const address = formatAddress(r.address('address'));
+    const interfaceCount = r.u8('interface count');
+    if (interfaceCount > HEARTBEAT_LIMITS.interfaces) refuse('TooMany', `${interfaceCount} interfaces exceed the limit of ${HEARTBEAT_LIMITS.interfaces}`);
+    const interfaces: HeartbeatInterface[] = [];
+    for (let i = 0; i < interfaceCount; i++) {
+      const name = String.fromCharCode(...r.bytes(r.u8('interface name length'), 'interface name'));
+      if (!isInterfaceName(name)) refuse('BadInterfaceName', `interface name ${JSON.stringify(name)} is not 1-15 printable ASCII characters without '/'`);
+      const mac = macFromBytes(r.bytes(6, `MAC of ${name}`));
+      const subnetCount = r.u8(`subnet count on ${name}`);
+      if (subnetCount > HEARTBEAT_LIMITS.subnetsPerInterface) refuse('TooMany', `${subnetCount} subnets on ${name} exceed ${HEARTBEAT_LIMITS.subnetsPerInterface}`);
+      const subnets: string[] = [];
+      for (let s = 0; s < subnetCount; s++) {
+        const family = r.u8('subnet family');
+        if (family !== 4 && family !== 6) refuse('BadSubnet', `a subnet on ${name} has address family ${family}`);
+        const prefix = r.u8('subnet prefix');
+        const bits = familyBits(family as 4 | 6);
+        if (prefix > bits) refuse('BadSubnet', `a subnet on ${name} has prefix length ${prefix}, longer than ${bits} bits`);
+        let value = 0n;
+        for (const x of r.bytes(bits / 8, 'subnet')) value = (value << 8n) | BigInt(x);
+        subnets.push(formatInterfaceCidr({ address: { family: family as 4 | 6, value }, prefix }));
+      }
+      interfaces.push(mac === ZERO_MAC ? { name, subnets } : { name, subnets, mac });
+    }
+    const announcingCount = r.u16('announced address count');
+    if (announcingCount > HEARTBEAT_LIMITS.announcing) refuse('TooMany', `${announcingCount} announced addresses exceed ${HEARTBEAT_LIMITS.announcing}`);
+    const announcing: string[] = [];
+    for (let i = 0; i < announcingCount; i++) announcing.push(formatAddress(r.address('announced address')));
+    const state: NodeState = { node, incarnation, version, draining: (flags & FLAG_DRAINING) !== 0, ready: (flags & FLAG_NOT_READY) === 0, interfaces, announcing, address, port };
+    out.push({ kind: 'State', state });
+  }
+  return out;
+}
+
+function readMessage(r: Reader): SwimMessage {
+  if (r.remaining > HEARTBEAT_MAX_PAYLOAD) refuse('TooLarge', `payload has ${r.remaining} bytes; at most ${HEARTBEAT_MAX_PAYLOAD} are allowed`);
+  const magic = r.bytes(4, 'magic');
+  if (!magic.every((b, i) => b === HEARTBEAT_MAGIC[i])) refuse('BadMagic', 'magic is not 48524c42 ("HRLB")');
+  const version = r.u8('version');
+  if (version !== SWIM_VERSION) refuse('UnsupportedVersion', `membership format version ${version}; this decoder reads version ${SWIM_VERSION}`);
+  const typeByte = r.u8('type');
+  const type = TYPES[typeByte - 1];
+  if (type === undefined) refuse('UnknownFlags', `message type ${typeByte} is not 1..${TYPES.length}`);
+  const env: Envelope = { incarnation: r.u53('incarnation'), sequence: r.u53('sequence'), from: r.name('sender') };
+  let m: SwimMessage;
+  switch (type!) {
+    case 'Heartbeat': m = { ...env, type: 'Heartbeat', version: r.u53('version'), notices: readNotices(r) }; break;
+    case 'Probe': m = { ...env, type: 'Probe', id: r.u32('probe id'), target: r.name('target') }; break;
+    case 'ProbeRequest': m = { ...env, type: 'ProbeRequest', id: r.u32('probe id'), target: r.name('target') }; break;
+    case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: r.name('target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
+    case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r) }; break;
+    case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r) }; break;
+    case 'SyncRequest': {
+      const count = r.u16('node count');
+      const nodes: string[] = [];
+      for (let i = 0; i < count; i++) nodes.push(r.name('node'));
+      m = { ...env, type: 'SyncRequest', nodes };
+      break;
+    }
+  }
+  if (r.remaining !== 0) refuse('TrailingBytes', `${r.remaining} bytes follow the message`);
+  return m!;
+}
+
+/** The format version of a payload (byte 4), so a receiver can read version 1 heartbeats and version 2. */
+export const payloadVersion = (payload: Uint8Array): number | undefined => payload[4];
+
+/** Reads a version-2 payload (the MAC already checked and removed). Never throws on malformed input. */
+export function decodeSwimMessage(payload: Uint8Array): Result<SwimMessage, HeartbeatError<HeartbeatDecodeReason>> {
+  try {
+    return ok(readMessage(new Reader(payload)));
+  } catch (e) {
+    if (e instanceof Refusal) return err(e.error);
+    throw e;
+  }
+}

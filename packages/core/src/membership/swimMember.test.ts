@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeState, SwimMessage } from './swimMessage.js';
+import { DEFAULT_SWIM_TUNING, SwimMember, type Outbound } from './swimMember.js';
+
+const T = DEFAULT_SWIM_TUNING;
+const name = (i: number) => `node-${i}`;
+const state = (node: string, version = 1, incarnation = 1): NodeState => ({
+  node, incarnation, version, draining: false, ready: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.0/24'] }], announcing: [], address: '192.0.2.1', port: 7947,
+});
+const local = { draining: false, ready: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.0/24'] }], announcing: [] };
+
+/** A member that knows `n` nodes (itself node-0), at time 0. */
+function member(n: number, o: { seed?: number } = {}) {
+  const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, seed: o.seed ?? 1 });
+  m.learnAll(Array.from({ length: n - 1 }, (_, i) => state(name(i + 1))), 0);
+  return m;
+}
+
+/** A sender's envelope with a fresh sequence. */
+let seq = 0;
+const from = (node: string, incarnation = 1) => ({ from: node, incarnation, sequence: ++seq });
+const hb = (node: string, version = 1): SwimMessage => ({ ...from(node), type: 'Heartbeat', version, notices: [] });
+
+/** Runs a member for `ms` from `start`, feeding heartbeats from its expected senders every interval. */
+function runHealthy(m: SwimMember, start: number, ms: number): Outbound[] {
+  const out: Outbound[] = [];
+  for (let t = start; t < start + ms; t += 10) {
+    if (t % T.intervalMs === 0) for (const p of m.expectedSenders()) out.push(...m.receive(hb(p), t).out);
+    if (m.nextDeadline() <= t) out.push(...m.tick(t).out);
+  }
+  return out;
+}
+
+describe('SwimMember', () => {
+  it.each([10, 100, 1000, 5000].map((n) => ({ name: `N=${n}`, n })))('per-node fan-out does not grow with N: $name sends monitors × 10 heartbeats per second and expects monitors senders', ({ n }) => {
+    const m = member(n);
+    const out = runHealthy(m, 0, 2000);
+    // One second after start-up, steady state.
+    const perSecond = out.length / 2;
+    expect(m.successors()).toHaveLength(T.monitors);
+    expect(m.expectedSenders()).toHaveLength(T.monitors);
+    expect(perSecond).toBe(T.monitors * (1000 / T.intervalMs));
+    expect(new Set(out.map((o) => o.to))).toEqual(new Set(m.successors()));
+  });
+
+  it('suspects a silent predecessor after suspectAfter, probes it directly and through helpers, and declares it dead after probeTimeout', () => {
+    const m = member(20);
+    const victim = m.expectedSenders()[0]!;
+    const out: Outbound[] = [];
+    const declared: string[] = [];
+    for (let t = 0; t <= 1000; t += 5) {
+      if (t % T.intervalMs === 0) for (const p of m.expectedSenders()) if (p !== victim) m.receive(hb(p), t);
+      if (m.nextDeadline() <= t) {
+        const r = m.tick(t);
+        out.push(...r.out.map((o) => ({ ...o, t }) as Outbound & { t: number }));
+        declared.push(...r.declared.map((d) => `${d.node}@${t}`));
+      }
+    }
+    const probes = (out as (Outbound & { t: number })[]).filter((o) => o.message.type === 'Probe' || o.message.type === 'ProbeRequest');
+    expect(probes.filter((p) => p.message.type === 'Probe')).toHaveLength(1);
+    expect(probes.filter((p) => p.message.type === 'ProbeRequest')).toHaveLength(T.probeHelpers);
+    expect(probes[0]!.t).toBe(T.suspectAfterMs);
+    expect(declared).toEqual([`${victim}@${T.suspectAfterMs + T.probeTimeoutMs}`]);
+    expect(m.status(victim)).toBe('dead');
+    // The death is pushed to urgentFanout members at once.
+    expect((out as (Outbound & { t: number })[]).filter((o) => o.message.type === 'Gossip' && o.t === T.suspectAfterMs + T.probeTimeoutMs)).toHaveLength(T.urgentFanout);
+  });
+
+  it.each([
+    { name: 'a direct Ack', relayed: false },
+    { name: 'an Ack relayed by a helper', relayed: true },
+  ])('an Ack clears the suspicion: $name', ({ relayed }) => {
+    const m = member(20);
+    const victim = m.expectedSenders()[0]!;
+    let probe: SwimMessage | undefined;
+    for (let t = 0; t <= 1000; t += 5) {
+      if (t % T.intervalMs === 0 && t < 300) for (const p of m.expectedSenders()) m.receive(hb(p), t);
+      if (t % T.intervalMs === 0 && t >= 300) for (const p of m.expectedSenders()) if (p !== victim) m.receive(hb(p), t);
+      if (m.nextDeadline() <= t) {
+        const r = m.tick(t);
+        probe ??= r.out.find((o) => o.message.type === 'Probe')?.message;
+        expect(r.declared).toEqual([]);
+      }
+      if (probe && probe.type === 'Probe' && t === 300 + T.suspectAfterMs + 50) {
+        const ack: SwimMessage = relayed
+          ? { ...from('node-19'), type: 'Ack', id: probe.id, target: victim, version: 1, agoMs: 0 }
+          : { ...from(victim), type: 'Ack', id: probe.id, target: victim, version: 1, agoMs: 0 };
+        m.receive(ack, t);
+        expect(m.status(victim)).toBe('alive');
+        break;
+      }
+    }
+    expect(probe).toBeDefined();
+  });
+
+  it('a helper forwards the target\'s Ack to the member that asked', () => {
+    const m = member(5);
+    const r1 = m.receive({ ...from('node-1'), type: 'ProbeRequest', id: 77, target: 'node-2' }, 0);
+    expect(r1.out.map((o) => [o.to, o.message.type])).toEqual([['node-2', 'Probe']]);
+    const r2 = m.receive({ ...from('node-2'), type: 'Ack', id: 77, target: 'node-2', version: 1, agoMs: 0 }, 1);
+    expect(r2.out.map((o) => [o.to, o.message.type, o.message.type === 'Ack' && o.message.target])).toEqual([['node-1', 'Ack', 'node-2']]);
+  });
+
+  it('a helper that watches the suspect and heard its heartbeat 100 ms ago vouches for it; the asker restarts its silence clock from then', () => {
+    const helper = member(20);
+    const target = helper.expectedSenders()[0]!;
+    helper.receive(hb(target), 1000);
+    const r = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 5, target }, 1100);
+    const vouch = r.out.find((o) => o.message.type === 'Ack');
+    expect(vouch?.to).toBe('node-19');
+    expect(vouch?.message.type === 'Ack' && vouch.message.agoMs).toBe(100);
+    // Not after suspectAfter: silence that long is no evidence of life.
+    const late = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 6, target }, 1000 + T.suspectAfterMs);
+    expect(late.out.filter((o) => o.message.type === 'Ack')).toEqual([]);
+  });
+
+
+  it('refutes its own death at its current version with a higher version, pushed at once', () => {
+    const m = member(20);
+    const r = m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'Dead', node: name(0), incarnation: 1, version: 1, by: 'node-3' }] }, 10);
+    expect(m.self.version).toBe(2);
+    const pushes = r.out.filter((o) => o.message.type === 'Gossip');
+    // urgentFanout random members, plus the member that told us (it may sit across a healed partition).
+    expect(pushes).toHaveLength(T.urgentFanout + 1);
+    expect(pushes.filter((o) => o.to === 'node-3').length).toBeGreaterThanOrEqual(1);
+    for (const p of pushes) expect(p.message.type === 'Gossip' && p.message.notices).toEqual([{ kind: 'State', state: m.self }]);
+  });
+
+  it.each([
+    { name: 'of an older incarnation (the node restarted since)', dead: { incarnation: 0, version: 5 }, watched: true, status: 'alive', probes: 0 },
+    { name: 'at an older version than the state held, about a node we watch: verified by a probe first', dead: { incarnation: 1, version: 1 }, watched: true, status: 'suspect', probes: 1 },
+    { name: 'at an older version than the state held, about a node we do not watch: dropped', dead: { incarnation: 1, version: 1 }, watched: false, status: 'alive', probes: 0 },
+    { name: 'at the version held', dead: { incarnation: 1, version: 3 }, watched: false, status: 'dead', probes: 0 },
+  ])('a Dead notice $name', ({ dead, watched, status, probes }) => {
+    const m = member(20);
+    const subject = watched ? m.expectedSenders()[0]! : Array.from({ length: 19 }, (_, i) => name(i + 1)).find((n) => !m.expectedSenders().includes(n))!;
+    m.learn(state(subject, 3), 0);
+    const r = m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'Dead', node: subject, ...dead, by: 'node-3' }] }, 10);
+    expect(m.status(subject)).toBe(status);
+    expect(r.out.filter((o) => o.message.type === 'Probe' && o.to === subject)).toHaveLength(probes);
+  });
+
+  it('a newer State brings a dead node back; an older one is dropped', () => {
+    const m = member(10);
+    m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'Dead', node: 'node-5', incarnation: 1, version: 1, by: 'node-3' }] }, 0);
+    expect(m.status('node-5')).toBe('dead');
+    expect(m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'State', state: state('node-5', 1) }] }, 1).changed).toBe(false);
+    expect(m.status('node-5')).toBe('dead');
+    expect(m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'State', state: state('node-5', 2) }] }, 2).changed).toBe(true);
+    expect(m.status('node-5')).toBe('alive');
+  });
+
+  it.each([
+    { name: 'the same sequence twice', second: (s: number) => ({ incarnation: 1, sequence: s }), dropped: 'Replay' },
+    { name: 'an older incarnation than the one heard', second: () => ({ incarnation: 0, sequence: 999 }), dropped: 'StaleIncarnation' },
+  ])('drops a replayed datagram: $name', ({ second, dropped }) => {
+    const m = member(10);
+    const first = { ...hb('node-3'), incarnation: 1 };
+    expect(m.receive(first, 0).dropped).toBeUndefined();
+    expect(m.receive({ ...first, ...second(first.sequence) }, 1).dropped).toBe(dropped);
+  });
+
+  it('setLocal publishes a new version: one batched push to stateFanout members, then piggybacked on heartbeats', () => {
+    const m = member(20);
+    const r = m.setLocal({ ...local, announcing: ['192.0.2.50'] }, 0);
+    expect(r).toEqual([]);
+    expect(m.self.version).toBe(2);
+    const out: Outbound[] = [];
+    for (let t = 0; t <= 200; t += 5) if (m.nextDeadline() <= t) out.push(...m.tick(t).out);
+    const gossip = out.filter((o) => o.message.type === 'Gossip');
+    expect(gossip).toHaveLength(T.stateFanout);
+    const carried = out.filter((o) => o.message.type === 'Heartbeat' && o.message.notices.some((n) => n.kind === 'State' && n.state.announcing.includes('192.0.2.50')));
+    expect(carried.length).toBeGreaterThanOrEqual(T.monitors);
+  });
+
+  it.each([
+    { name: 'a member that has not stalled waits suspectAfter + probeTimeout', stall: 0, expected: T.suspectAfterMs + T.probeTimeoutMs },
+    { name: 'a member whose event loop just stalled 300 ms waits twice the probe timeout', stall: 300, expected: T.suspectAfterMs + 2 * T.probeTimeoutMs },
+  ])('local health: $name before declaring a silent peer dead', ({ stall, expected }) => {
+    const m = member(20);
+    runHealthy(m, 0, 1000);
+    // The member freezes: its next tick comes late. Heartbeats queued meanwhile are drained first (as
+    // the adapter does), then it judges.
+    const wake = stall ? m.nextDeadline() + stall : 1000;
+    for (const p of m.expectedSenders()) m.receive(hb(p), wake);
+    if (stall) m.tick(wake);
+    const victim = m.expectedSenders()[0]!;
+    let declaredAt: number | undefined;
+    for (let t = wake + 1; t < wake + 3000 && declaredAt === undefined; t += 1) {
+      if ((t - wake) % T.intervalMs === 0) for (const p of m.expectedSenders()) if (p !== victim) m.receive(hb(p), t);
+      if (m.nextDeadline() <= t && m.tick(t).declared.some((d) => d.node === victim)) declaredAt = t;
+    }
+    expect(declaredAt! - wake).toBe(expected);
+  });
+});

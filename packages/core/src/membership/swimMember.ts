@@ -1,0 +1,746 @@
+import { HEARTBEAT_MAX_PAYLOAD, type HeartbeatInterface } from './heartbeat.js';
+import { compareText, type MembershipView, type PeerView } from './membershipView.js';
+import { ReplayWindow } from './replayWindow.js';
+import { RingOrder, ringHash } from './ringOrder.js';
+import { SeededRandom } from './seededRandom.js';
+import { envelopeBytes, noticeBytes } from './swimCodec.js';
+import { noticeNode, type NodeState, type Notice, type SwimMessage } from './swimMessage.js';
+
+/** Tunables; the defaults are the ones docs/adr/0012-scalable-membership.md argues for. */
+export interface SwimTuning {
+  /** Heartbeat period. Default 100 ms. */
+  readonly intervalMs: number;
+  /** Ring successors each node heartbeats (= monitors per node). Default 3. */
+  readonly monitors: number;
+  /** Silence from an expected sender before it is suspected and probed. Default 350 ms. */
+  readonly suspectAfterMs: number;
+  /** How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms. */
+  readonly probeTimeoutMs: number;
+  /** Helpers asked to probe a suspect on our behalf. Default 3. */
+  readonly probeHelpers: number;
+  /** Random members a Dead notice or a refutation is pushed to on first receipt. Default 6. */
+  readonly urgentFanout: number;
+  /** Random members a batch of state changes is pushed to. Default 3. */
+  readonly stateFanout: number;
+  /** State changes learnt within this window leave in one push. Default 20 ms. */
+  readonly gossipBatchMs: number;
+  /**
+   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout).
+   * Notices learnt beyond it wait and leave together in the next push, so a burst of news (a healed
+   * partition: every member refutes at once) costs few datagrams with many notices each. Default 60.
+   */
+  readonly pushesPerSecond: number;
+  /** Heartbeat rounds a fresh notice rides along (to every successor). Default 3. */
+  readonly piggybackRounds: number;
+  /** One random member believed dead gets its own death notice this often (partition heal). Default 1 s. */
+  readonly deadProbeIntervalMs: number;
+  /** Lateness of our own timers that counts as an event-loop stall (Lifeguard local health). Default 50 ms. */
+  readonly stallThresholdMs: number;
+  /** Local health decays by one step after this long without a stall. Default 1 s. */
+  readonly healthDecayMs: number;
+  /**
+   * Largest local-health multiplier on probeTimeout. Default 2: a member that keeps stalling waits up to
+   * twice as long for Acks; suspectAfter is not stretched (silence slept through is already forgiven, and
+   * a crash must still be caught by the other, healthy monitors in time).
+   */
+  readonly maxHealthMultiplier: number;
+}
+
+export const DEFAULT_SWIM_TUNING: SwimTuning = {
+  intervalMs: 100,
+  monitors: 3,
+  suspectAfterMs: 350,
+  probeTimeoutMs: 200,
+  probeHelpers: 3,
+  urgentFanout: 6,
+  stateFanout: 3,
+  gossipBatchMs: 20,
+  pushesPerSecond: 60,
+  piggybackRounds: 3,
+  deadProbeIntervalMs: 1000,
+  stallThresholdMs: 50,
+  healthDecayMs: 1000,
+  maxHealthMultiplier: 2,
+};
+
+/** What this node publishes about itself; a change is disseminated as a new State version. */
+export interface SwimLocalState {
+  readonly draining: boolean;
+  readonly ready: boolean;
+  readonly interfaces: readonly HeartbeatInterface[];
+  readonly announcing: readonly string[];
+}
+
+export interface SwimMemberOptions {
+  readonly self: { readonly node: string; readonly incarnation: number; readonly address: string; readonly port: number };
+  readonly local: SwimLocalState;
+  readonly tuning?: Partial<SwimTuning>;
+  /** Seeds the random choices (gossip targets, helpers). Default: from the node name and incarnation. */
+  readonly seed?: number;
+  readonly nowMs: number;
+}
+
+/** One datagram to send: the adapter looks the address up with `addressOf(to)`, signs and sends it. */
+export interface Outbound {
+  readonly to: string;
+  readonly message: SwimMessage;
+}
+
+/** Why a received message was not believed (counted by the adapter, like heartbeat rejections). */
+export type SwimDropReason = 'FromSelf' | 'Replay' | 'StaleIncarnation';
+
+export interface SwimReceived {
+  readonly out: Outbound[];
+  readonly dropped?: SwimDropReason;
+  /** Whether view() changed in a way diffViews reports (liveness or published state). */
+  readonly changed: boolean;
+}
+
+export interface SwimTicked {
+  readonly out: Outbound[];
+  readonly changed: boolean;
+  /** Deaths this member declared in this tick, at the (incarnation, version) declared. */
+  readonly declared: readonly { readonly node: string; readonly incarnation: number; readonly version: number }[];
+}
+
+/** Shared immutable record per node (the same object may sit in many members' tables in a simulation). */
+interface Entry {
+  readonly state: NodeState;
+  /** Set while the node is dead: the (incarnation, version) the death was declared at is `state`'s. */
+  readonly dead?: { readonly version: number; readonly by: string };
+}
+
+interface Suspicion {
+  readonly id: number;
+  readonly deadline: number;
+}
+
+interface Relay {
+  readonly origins: string[];
+  readonly expires: number;
+}
+
+const EMPTY: readonly never[] = Object.freeze([]);
+
+/**
+ * One immutable Entry per State object, so that many members holding the same state (a simulation of
+ * thousands of members in one process) share it. A memo of immutable values: no behaviour depends on it.
+ */
+const ENTRIES = new WeakMap<NodeState, Entry>();
+function entryOf(state: NodeState): Entry {
+  let e = ENTRIES.get(state);
+  if (!e) {
+    e = { state };
+    ENTRIES.set(state, e);
+  }
+  return e;
+}
+
+/** Orders notices about one node: larger wins; at equal (incarnation, version) Dead beats State. */
+function compareKey(aInc: number, aVer: number, aDead: boolean, bInc: number, bVer: number, bDead: boolean): number {
+  if (aInc !== bInc) return aInc - bInc;
+  if (aVer !== bVer) return aVer - bVer;
+  return (aDead ? 1 : 0) - (bDead ? 1 : 0);
+}
+
+const normalInterfaces = (list: readonly HeartbeatInterface[]): HeartbeatInterface[] =>
+  list.map((i) => ({ name: i.name, subnets: [...i.subnets].sort(compareText), ...(i.mac === undefined ? {} : { mac: i.mac }) })).sort((a, b) => compareText(a.name, b.name));
+
+const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
+  a.draining === b.draining && a.ready === b.ready && JSON.stringify(a.interfaces) === JSON.stringify(b.interfaces) && a.announcing.join() === b.announcing.join();
+
+/** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
+const MAX_DEAD_PROBES = 10;
+const STRAY_AFTER_MS = 5_000;
+
+/** Room for notices in one datagram: the payload limit minus the envelope, with slack for a long name. */
+const NOTICE_BUDGET = HEARTBEAT_MAX_PAYLOAD - 300;
+
+/**
+ * SWIM/Lifeguard-style membership for one node, pure: messages and `nowMs` in, messages to send and the
+ * next deadline out (docs/adr/0012-scalable-membership.md).
+ *
+ * - Every `intervalMs` the node heartbeats its `monitors` ring successors; it expects heartbeats from its
+ *   ring predecessors. Per-node traffic is therefore constant in N.
+ * - An expected sender silent for `suspectAfterMs` is suspected: probed directly and through
+ *   `probeHelpers` random members. An Ack (or any datagram from it) clears the suspicion; none within
+ *   `probeTimeoutMs` declares it Dead at the (incarnation, version) last known.
+ * - Dead notices and refutations are pushed at once to `urgentFanout` random members, state changes in
+ *   batches to `stateFanout`; every fresh notice also rides the next `piggybackRounds` heartbeats, which
+ *   reach any member the random pushes missed within one interval (its ring predecessors heard it).
+ * - A member that learns of its own death at its current version refutes it with a higher version.
+ * - Local health (Lifeguard): when our own timers ran late (an event-loop stall), suspectAfter and
+ *   probeTimeout are stretched for a while, so a monitor that was frozen does not blame its peers.
+ */
+export class SwimMember {
+  readonly tuning: SwimTuning;
+  private readonly node: string;
+  private readonly incarnation: number;
+  private selfState: NodeState;
+  private readonly table = new Map<string, Entry>();
+  private ring: RingOrder;
+  private readonly random: SeededRandom;
+  private sequence = 0;
+  private probeSeq = 0;
+  /** Expected senders (ring predecessors) and when we last heard each. */
+  private expected = new Map<string, number>();
+  private readonly ackOnly = new Map<string, number>();
+  private readonly suspicions = new Map<string, Suspicion>();
+  private readonly relays = new Map<string, Relay>();
+  private readonly windows = new Map<string, { incarnation: number; window: ReplayWindow }>();
+  /** The largest version a node's own datagrams have shown (may be ahead of its State we hold). */
+  private readonly heardVersion = new Map<string, number>();
+  private readonly lastHeardAt = new Map<string, number>();
+  private readonly syncAsked = new Map<string, number>();
+  private readonly deadNodes = new Set<string>();
+  private readonly toldDead = new Map<string, number>();
+  private readonly piggyback = new Map<string, { notice: Notice; left: number }>();
+  private pendingPush: Notice[] = [];
+  private flushAt: number | undefined;
+  private pushTokens: number;
+  private deadCursor = 0;
+  private readonly deadSince = new Map<string, number>();
+  private pushTokensAt: number;
+  private nextHeartbeatAt: number;
+  private nextDeadProbeAt: number;
+  private dueAt: number | undefined;
+  private health = 0;
+  private lastStallAt = -Infinity;
+
+  constructor(o: SwimMemberOptions) {
+    this.tuning = { ...DEFAULT_SWIM_TUNING, ...o.tuning };
+    const t = this.tuning;
+    if (!(t.intervalMs > 0) || !(t.suspectAfterMs > t.intervalMs) || !(t.probeTimeoutMs > 0)) {
+      throw new RangeError(`SWIM tuning needs interval > 0, suspectAfter > interval and probeTimeout > 0 (interval ${t.intervalMs} ms, suspectAfter ${t.suspectAfterMs} ms, probeTimeout ${t.probeTimeoutMs} ms)`);
+    }
+    if (!Number.isInteger(t.monitors) || t.monitors < 1) throw new RangeError(`SWIM monitors must be a positive integer, not ${t.monitors}`);
+    this.node = o.self.node;
+    this.incarnation = o.self.incarnation;
+    this.selfState = { node: this.node, incarnation: this.incarnation, version: 1, ...this.normal(o.local), address: o.self.address, port: o.self.port };
+    this.ring = new RingOrder([this.node]);
+    this.random = new SeededRandom(o.seed ?? (ringHash(this.node) ^ (this.incarnation % 0x7fffffff)));
+    // A random phase spreads every member's heartbeats over the interval.
+    this.nextHeartbeatAt = o.nowMs + this.random.next() * t.intervalMs;
+    this.nextDeadProbeAt = o.nowMs + t.deadProbeIntervalMs;
+    this.pushTokens = 2 * t.urgentFanout;
+    this.pushTokensAt = o.nowMs;
+  }
+
+  get self(): NodeState {
+    return this.selfState;
+  }
+
+  /** Where to send datagrams for `node`, from the state it published (or a Lease). */
+  addressOf(node: string): { address: string; port: number } | undefined {
+    const s = node === this.node ? this.selfState : this.table.get(node)?.state;
+    return s && s.address !== '' ? { address: s.address, port: s.port } : undefined;
+  }
+
+  /** alive / suspect / dead as this member judges it; undefined for a node it has never heard of. */
+  status(node: string): 'alive' | 'suspect' | 'dead' | undefined {
+    if (node === this.node) return 'alive';
+    const e = this.table.get(node);
+    if (!e) return undefined;
+    if (e.dead) return 'dead';
+    return this.suspicions.has(node) ? 'suspect' : 'alive';
+  }
+
+  /** How many known nodes this member holds dead. */
+  get deadCount(): number {
+    return this.deadNodes.size;
+  }
+
+  /** Nodes known (self excluded), so callers can iterate without building a view. */
+  knownNodes(): IterableIterator<string> {
+    return this.table.keys();
+  }
+
+  /** Ring successors this member heartbeats now. */
+  successors(): string[] {
+    return this.ring.successors(this.node, this.tuning.monitors);
+  }
+
+  /** Members this member expects heartbeats from now. */
+  expectedSenders(): string[] {
+    return [...this.expected.keys()];
+  }
+
+  /**
+   * A node learnt from outside the protocol (its Lease, static configuration, a simulation's bootstrap):
+   * taken as alive at that (incarnation, version) unless something newer is known. Not disseminated.
+   */
+  learn(state: NodeState, nowMs: number): boolean {
+    return this.applyNotice({ kind: 'State', state }, nowMs);
+  }
+
+  /**
+   * Many nodes learnt at once (a Lease list, a simulation's bootstrap): one sort instead of N inserts.
+   * Same rules as `learn` for each. `ring`, if given, is a ring of exactly these nodes and this one,
+   * already sorted: copied instead of sorting again.
+   */
+  learnAll(states: readonly NodeState[], nowMs: number, ring?: RingOrder): void {
+    const fresh: string[] = [];
+    for (const s of states) {
+      if (s.node === this.node) continue;
+      const cur = this.table.get(s.node);
+      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) continue;
+      this.table.set(s.node, entryOf(s));
+      this.deadNodes.delete(s.node);
+      this.deadSince.delete(s.node);
+      fresh.push(s.node);
+    }
+    if (fresh.length === 0) return;
+    if (ring && ring.size === fresh.length + 1 && this.ring.size === 1 && ring.has(this.node)) this.ring = RingOrder.copyOf(ring);
+    else this.ring.insertAll(fresh);
+    this.ringChanged(nowMs);
+  }
+
+  /** Joining: announce ourselves and ask one known member for everything (SyncRequest). */
+  join(nowMs: number): Outbound[] {
+    const out: Outbound[] = [];
+    this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
+    const peer = this.randomAlive(1, new Set())[0];
+    if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: EMPTY }));
+    return out;
+  }
+
+  /** Our own published state changed: a new version, pushed in the next batch and piggybacked. */
+  setLocal(state: SwimLocalState, nowMs: number): Outbound[] {
+    const next = this.normal(state);
+    if (sameLocal(next, this.selfState)) return [];
+    this.selfState = { ...this.selfState, ...next, version: this.selfState.version + 1 };
+    const out: Outbound[] = [];
+    this.spread({ kind: 'State', state: this.selfState }, false, nowMs, out, undefined);
+    return out;
+  }
+
+  receive(m: SwimMessage, nowMs: number): SwimReceived {
+    this.noteClock(nowMs);
+    const out: Outbound[] = [];
+    if (m.from === this.node) return { out, dropped: m.incarnation === this.incarnation ? 'FromSelf' : 'StaleIncarnation', changed: false };
+    const known = this.table.get(m.from);
+    if (known && m.incarnation < known.state.incarnation) return { out, dropped: 'StaleIncarnation', changed: false };
+    let w = this.windows.get(m.from);
+    if (w && m.incarnation < w.incarnation) return { out, dropped: 'StaleIncarnation', changed: false };
+    if (!w || m.incarnation > w.incarnation) {
+      w = { incarnation: m.incarnation, window: new ReplayWindow() };
+      this.windows.set(m.from, w);
+    }
+    if (!w.window.accept(m.sequence)) return { out, dropped: 'Replay', changed: false };
+
+    let changed = false;
+    // Anything from a node proves it runs: clear its suspicion, reset its silence.
+    this.heard(m.from, nowMs, m.type === 'Heartbeat');
+    const version = m.type === 'Heartbeat' || (m.type === 'Ack' && m.target === m.from) ? m.version : undefined;
+    if (version !== undefined && version > (this.heardVersion.get(m.from) ?? 0)) this.heardVersion.set(m.from, version);
+
+    switch (m.type) {
+      case 'Heartbeat':
+      case 'Gossip':
+        for (const n of m.notices) {
+          if (this.applyNotice(n, nowMs, out, m.from)) {
+            changed = true;
+            this.spread(n, n.kind === 'Dead', nowMs, out, m.from);
+          }
+        }
+        break;
+      case 'SyncReply':
+        // Old news for everyone else: applied, not passed on.
+        for (const n of m.notices) if (this.applyNotice(n, nowMs, out)) changed = true;
+        break;
+      case 'Probe':
+        if (m.target === this.node) out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version, agoMs: 0 }));
+        break;
+      case 'ProbeRequest': {
+        if (m.target === this.node) {
+          out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version, agoMs: 0 }));
+          break;
+        }
+        // We watch it too and heard it recently: say when. A lost heartbeat or two on the asker's link
+        // then does not count as silence (the node may be in a 300 ms stall right now, unable to answer).
+        // (When a heartbeat really arrived: not the grace a new ring position or a stall of ours gives.)
+        const heardAt = this.expected.has(m.target) ? this.lastHeardAt.get(m.target) : undefined;
+        if (heardAt !== undefined && nowMs - heardAt < this.tuning.suspectAfterMs) {
+          out.push(this.to(m.from, { type: 'Ack', id: m.id, target: m.target, version: this.heardVersion.get(m.target) ?? 0, agoMs: Math.max(1, nowMs - heardAt) }));
+        }
+        const key = `${m.target}#${m.id}`;
+        const relay = this.relays.get(key);
+        if (relay) relay.origins.push(m.from);
+        else this.relays.set(key, { origins: [m.from], expires: nowMs + 4 * this.tuning.probeTimeoutMs });
+        out.push(this.to(m.target, { type: 'Probe', id: m.id, target: m.target }));
+        break;
+      }
+      case 'Ack': {
+        const s = this.suspicions.get(m.target);
+        if (s && s.id === m.id) this.clearSuspicion(m.target, nowMs - m.agoMs, true);
+        if (m.target === m.from) {
+          const key = `${m.target}#${m.id}`;
+          const relay = this.relays.get(key);
+          if (relay) {
+            this.relays.delete(key);
+            for (const origin of relay.origins) out.push(this.to(origin, { type: 'Ack', id: m.id, target: m.target, version: m.version, agoMs: 0 }));
+          }
+        }
+        break;
+      }
+      case 'SyncRequest':
+        this.reply(m.from, m.nodes, out);
+        break;
+    }
+    // After the notices: a datagram that carried the sender's own new state needs no SyncRequest.
+    this.checkSender(m.from, m.incarnation, version, nowMs, out);
+    return { out, changed };
+  }
+
+  tick(nowMs: number): SwimTicked {
+    this.noteClock(nowMs);
+    const t = this.tuning;
+    const out: Outbound[] = [];
+    const declared: { node: string; incarnation: number; version: number }[] = [];
+    let changed = false;
+    const mult = this.healthMultiplier(nowMs);
+
+    if (nowMs >= this.nextHeartbeatAt) {
+      const notices = this.takePiggyback();
+      for (const s of this.successors()) out.push(this.to(s, { type: 'Heartbeat', version: this.selfState.version, notices }));
+      this.nextHeartbeatAt += t.intervalMs;
+      if (this.nextHeartbeatAt <= nowMs) this.nextHeartbeatAt = nowMs + t.intervalMs;
+    }
+
+    for (const [p, heardAt] of this.expected) {
+      // Same expression as nextDeadline, so float rounding cannot make a deadline that never fires.
+      if (this.suspicions.has(p) || nowMs < heardAt + t.suspectAfterMs) continue;
+      this.suspect(p, nowMs, mult, out);
+    }
+    for (const [p, s] of this.suspicions) {
+      if (nowMs < s.deadline) continue;
+      this.suspicions.delete(p);
+      const e = this.table.get(p);
+      if (!e || e.dead) continue;
+      const version = Math.max(e.state.version, this.heardVersion.get(p) ?? 0);
+      const notice: Notice = { kind: 'Dead', node: p, incarnation: e.state.incarnation, version, by: this.node };
+      if (this.applyNotice(notice, nowMs, out)) {
+        changed = true;
+        declared.push({ node: p, incarnation: e.state.incarnation, version });
+        this.spread(notice, true, nowMs, out, undefined);
+      }
+    }
+    for (const [key, r] of this.relays) if (nowMs >= r.expires) this.relays.delete(key);
+    if (this.flushAt !== undefined && nowMs >= this.flushAt) this.flush(nowMs, out, undefined);
+    if (nowMs >= this.nextDeadProbeAt) {
+      this.nextDeadProbeAt = nowMs + t.deadProbeIntervalMs;
+      // Partition heal: a member we hold dead learns it and refutes, if it runs. Each dead node is told by
+      // the k members that would precede it on the ring (not by everyone: a restarted node at the same
+      // address, or the small side of a healed partition, would otherwise hear from all N), at most
+      // MAX_DEAD_PROBES per round.
+      // Once views have changed the would-be predecessors may not hold it dead any more, so every member
+      // also tells one of the members it has held dead for STRAY_AFTER_MS, in turn, each round (not
+      // sooner: a node restarting at the same address hears from every holder until its new State
+      // reaches them, and most restarts come back within seconds).
+      const dead = [...this.deadNodes];
+      const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
+      let sent = 0;
+      let strayDone = false;
+      for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
+        const d = dead[(from + i) % dead.length]!;
+        const e = this.table.get(d);
+        if (!e?.dead || !this.addressOf(d)) continue;
+        const stray = !strayDone && nowMs - (this.deadSince.get(d) ?? nowMs) >= STRAY_AFTER_MS;
+        if (!stray && !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
+        if (stray) strayDone = true;
+        out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+        sent++;
+      }
+    }
+    return { out, changed, declared };
+  }
+
+  /** The earliest time `tick` has something to do. Call tick then (or later: lateness counts as a stall). */
+  nextDeadline(): number {
+    const t = this.tuning;
+    let next = this.nextHeartbeatAt;
+    for (const [p, heardAt] of this.expected) if (!this.suspicions.has(p)) next = Math.min(next, heardAt + t.suspectAfterMs);
+    for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
+    if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
+    if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);
+    this.dueAt = next;
+    return next;
+  }
+
+  /** Every node known, self included, for the election (same shape as PeerTable's view). */
+  view(nowMs: number): MembershipView {
+    const peers: PeerView[] = [this.peerView(this.selfState, undefined, true)];
+    for (const [node, e] of this.table) peers.push(this.peerView(e.state, e.dead, false, this.lastHeardAt.get(node)));
+    peers.sort((a, b) => compareText(a.node, b.node));
+    return { atMs: nowMs, peers };
+  }
+
+  // --------------------------------------------------------------------------------------- internals
+
+  private peerView(s: NodeState, dead: Entry['dead'], self: boolean, lastHeartbeatMs?: number): PeerView {
+    const v: PeerView = {
+      node: s.node,
+      self,
+      alive: self || dead === undefined,
+      judgedBy: self ? 'Self' : 'Heartbeat',
+      draining: s.draining,
+      ready: s.ready,
+      interfaces: s.interfaces,
+      announcing: s.announcing,
+      heartbeatsBroken: false,
+      incarnation: s.incarnation,
+    };
+    return lastHeartbeatMs === undefined ? v : { ...v, lastHeartbeatMs };
+  }
+
+  private normal(s: SwimLocalState): SwimLocalState {
+    return { draining: s.draining, ready: s.ready, interfaces: normalInterfaces(s.interfaces), announcing: [...s.announcing].sort(compareText) };
+  }
+
+  private to(node: string, body: DistributiveOmit<SwimMessage, 'from' | 'incarnation' | 'sequence'>): Outbound {
+    return { to: node, message: { ...body, from: this.node, incarnation: this.incarnation, sequence: ++this.sequence } as SwimMessage };
+  }
+
+  private noteClock(nowMs: number): void {
+    if (this.dueAt !== undefined && nowMs - this.dueAt > this.tuning.stallThresholdMs) {
+      // Our own timer fired late: this process stalled. Judge peers more leniently for a while.
+      this.health = Math.min(this.health + 1, this.tuning.maxHealthMultiplier - 1);
+      this.lastStallAt = nowMs;
+      // Silence we slept through is not the peers' fault: restart their clocks from now.
+      for (const p of this.expected.keys()) this.expected.set(p, Math.max(this.expected.get(p)!, nowMs - this.tuning.intervalMs));
+    }
+    this.dueAt = undefined;
+  }
+
+  private healthMultiplier(nowMs: number): number {
+    while (this.health > 0 && nowMs - this.lastStallAt >= this.tuning.healthDecayMs) {
+      this.health--;
+      this.lastStallAt += this.tuning.healthDecayMs;
+    }
+    return Math.min(this.health + 1, this.tuning.maxHealthMultiplier);
+  }
+
+  private heard(node: string, nowMs: number, heartbeat: boolean): void {
+    if (this.expected.has(node)) this.expected.set(node, nowMs);
+    if (heartbeat) {
+      this.lastHeardAt.set(node, nowMs);
+      this.ackOnly.delete(node);
+    }
+    if (this.suspicions.has(node)) this.clearSuspicion(node, nowMs, !heartbeat);
+  }
+
+  /** `aliveAtMs`: when the node last showed life (now, or earlier when another monitor vouched for it). */
+  private clearSuspicion(node: string, aliveAtMs: number, byProbe: boolean): void {
+    this.suspicions.delete(node);
+    const heardAt = this.expected.get(node);
+    if (heardAt !== undefined) this.expected.set(node, Math.max(heardAt, aliveAtMs));
+    if (!byProbe) return;
+    // Alive but not heartbeating us twice running: it does not count us as its successor (our views of
+    // the ring differ). Stop expecting it until the ring changes; its real successors watch it.
+    const n = (this.ackOnly.get(node) ?? 0) + 1;
+    this.ackOnly.set(node, n);
+    if (n >= 2) this.expected.delete(node);
+  }
+
+  private suspect(p: string, nowMs: number, mult: number, out: Outbound[]): void {
+    const id = (this.probeSeq = (this.probeSeq + 1) >>> 0);
+    this.suspicions.set(p, { id, deadline: nowMs + this.tuning.probeTimeoutMs * mult });
+    out.push(this.to(p, { type: 'Probe', id, target: p }));
+    // Helpers: the suspect's other monitors first (they can vouch for a recent heartbeat), then random ones.
+    const helpers = this.ring.successors(p, this.tuning.monitors).filter((h) => h !== this.node).slice(0, this.tuning.probeHelpers);
+    const more = this.randomAlive(this.tuning.probeHelpers - helpers.length, new Set([p, ...helpers]));
+    for (const h of [...helpers, ...more]) out.push(this.to(h, { type: 'ProbeRequest', id, target: p }));
+  }
+
+  /** A datagram from `from`: if we hold it dead at its current version, tell it (it will refute). */
+  private checkSender(from: string, incarnation: number, version: number | undefined, nowMs: number, out: Outbound[]): void {
+    const e = this.table.get(from);
+    const newer = !e || incarnation > e.state.incarnation || (version !== undefined && version > e.state.version);
+    if (newer) {
+      // It runs a newer incarnation or state than we hold: ask it (at most once a second per node).
+      const asked = this.syncAsked.get(from);
+      if (asked === undefined || nowMs - asked >= 1000) {
+        this.syncAsked.set(from, nowMs);
+        out.push(this.to(from, { type: 'SyncRequest', nodes: [from] }));
+      }
+      return;
+    }
+    if (e.dead && incarnation === e.state.incarnation) {
+      const told = this.toldDead.get(from);
+      if (told === undefined || nowMs - told >= 1000) {
+        this.toldDead.set(from, nowMs);
+        out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'Dead', node: from, incarnation, version: e.dead.version, by: e.dead.by }] }));
+      }
+    }
+  }
+
+  /** Applies a notice; true if it was news (and should be passed on). */
+  private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
+    const node = noticeNode(n);
+    if (node === this.node) {
+      if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
+        // Refute: we run. A higher version overrides the death everywhere it has reached.
+        this.selfState = { ...this.selfState, version: n.version + 1 };
+        if (out) {
+          this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
+          // The sender believes us dead and may be on the other side of a healed partition, where none of
+          // the members we would push to (those we hold alive) can reach: answer it directly too.
+          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+        }
+      }
+      return false;
+    }
+    const cur = this.table.get(node);
+    if (n.kind === 'State') {
+      const s = n.state;
+      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
+      this.table.set(node, entryOf(s));
+      this.deadNodes.delete(node);
+      this.deadSince.delete(node);
+      if (this.ring.insert(node)) this.ringChanged(nowMs);
+      return true;
+    }
+    if (cur) {
+      if (compareKey(n.incarnation, n.version, true, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) {
+        // A death at an older version than the state we hold: the declarer missed a change. If we watch
+        // the node, check it ourselves (only its monitors do: everyone probing it would cost O(N)). If it
+        // really died, its monitors declare it at the newer version once that version reaches them.
+        if (!cur.dead && n.incarnation === cur.state.incarnation && out && this.expected.has(node) && !this.suspicions.has(node)) this.suspect(node, nowMs, this.healthMultiplier(nowMs), out);
+        return false;
+      }
+    }
+    const state: NodeState = cur && cur.state.incarnation === n.incarnation
+      ? cur.state
+      : { node, incarnation: n.incarnation, version: n.version, draining: false, ready: false, interfaces: EMPTY, announcing: EMPTY, address: cur?.state.address ?? '', port: cur?.state.port ?? 0 };
+    this.table.set(node, { state: state.version === n.version ? state : { ...state, version: n.version }, dead: { version: n.version, by: n.by } });
+    if (!this.deadNodes.has(node)) this.deadSince.set(node, nowMs);
+    this.deadNodes.add(node);
+    this.suspicions.delete(node);
+    if (this.ring.remove(node)) this.ringChanged(nowMs);
+    return true;
+  }
+
+  private ringChanged(nowMs: number): void {
+    const next = new Map<string, number>();
+    for (const p of this.ring.predecessors(this.node, this.tuning.monitors)) next.set(p, this.expected.get(p) ?? nowMs);
+    for (const p of this.suspicions.keys()) if (!next.has(p)) this.suspicions.delete(p);
+    this.expected = next;
+  }
+
+  /** Pass a fresh notice on: piggyback on the next heartbeats, and push (now if urgent, else batched). */
+  private spread(n: Notice, urgent: boolean, nowMs: number, out: Outbound[], from: string | undefined): void {
+    this.piggyback.set(noticeNode(n), { notice: n, left: this.tuning.piggybackRounds });
+    this.pendingPush = this.pendingPush.filter((p) => noticeNode(p) !== noticeNode(n));
+    this.pendingPush.push(n);
+    if (urgent) this.pendingUrgent = true;
+    if (urgent && this.refill(nowMs) >= this.tuning.urgentFanout) this.flush(nowMs, out, from);
+    else this.flushAt = Math.min(this.flushAt ?? Infinity, this.pushAllowedAt(nowMs, urgent ? 0 : this.tuning.gossipBatchMs));
+  }
+
+  private pendingUrgent = false;
+
+  /** Tokens available now (the bucket refills at pushesPerSecond up to 2 × urgentFanout). */
+  private refill(nowMs: number): number {
+    const t = this.tuning;
+    this.pushTokens = Math.min(2 * t.urgentFanout, this.pushTokens + ((nowMs - this.pushTokensAt) * t.pushesPerSecond) / 1000);
+    this.pushTokensAt = nowMs;
+    return this.pushTokens;
+  }
+
+  /** The earliest time, at least `delayMs` from now, at which a push to the fanout it needs is allowed. */
+  private pushAllowedAt(nowMs: number, delayMs: number): number {
+    const need = this.pendingUrgent ? this.tuning.urgentFanout : this.tuning.stateFanout;
+    const lack = need - this.refill(nowMs);
+    return nowMs + Math.max(delayMs, lack > 0 ? Math.ceil((lack * 1000) / this.tuning.pushesPerSecond) : 0);
+  }
+
+  private flush(nowMs: number, out: Outbound[], from: string | undefined): void {
+    if (this.pendingPush.length === 0) {
+      this.flushAt = undefined;
+      return;
+    }
+    const fanout = this.pendingUrgent ? this.tuning.urgentFanout : this.tuning.stateFanout;
+    if (this.refill(nowMs) < fanout - 1e-9) {
+      this.flushAt = this.pushAllowedAt(nowMs, 0);
+      return;
+    }
+    this.pushTokens -= fanout;
+    this.pendingUrgent = false;
+    const notices = this.pendingPush;
+    this.pendingPush = [];
+    this.flushAt = undefined;
+    if (notices.length === 0) return;
+    const skip = new Set(notices.map(noticeNode));
+    if (from !== undefined) skip.add(from);
+    const targets = this.randomAlive(fanout, skip);
+    for (const batch of this.batches(notices)) for (const t of targets) out.push(this.to(t, { type: 'Gossip', notices: batch }));
+  }
+
+  private batches(notices: readonly Notice[]): Notice[][] {
+    const out: Notice[][] = [];
+    let cur: Notice[] = [];
+    let size = 0;
+    for (const n of notices) {
+      const b = noticeBytes(n);
+      if (cur.length > 0 && size + b > NOTICE_BUDGET) {
+        out.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(n);
+      size += b;
+    }
+    if (cur.length > 0) out.push(cur);
+    return out;
+  }
+
+  private takePiggyback(): Notice[] {
+    if (this.piggyback.size === 0) return EMPTY as never;
+    const budget = NOTICE_BUDGET - envelopeBytes(this.node);
+    const out: Notice[] = [];
+    let size = 0;
+    // Freshest first (most rounds left).
+    const list = [...this.piggyback.entries()].sort((a, b) => b[1].left - a[1].left);
+    for (const [node, p] of list) {
+      const b = noticeBytes(p.notice);
+      if (size + b > budget) continue;
+      size += b;
+      out.push(p.notice);
+      if (--p.left <= 0) this.piggyback.delete(node);
+    }
+    return out;
+  }
+
+  private reply(to: string, nodes: readonly string[], out: Outbound[]): void {
+    const notices: Notice[] = [];
+    const add = (node: string) => {
+      if (node === this.node) return notices.push({ kind: 'State', state: this.selfState });
+      const e = this.table.get(node);
+      if (!e) return;
+      notices.push(e.dead ? { kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by } : { kind: 'State', state: e.state });
+    };
+    if (nodes.length === 0) {
+      add(this.node);
+      for (const node of this.table.keys()) add(node);
+    } else for (const node of nodes) add(node);
+    for (const batch of this.batches(notices)) out.push(this.to(to, { type: 'SyncReply', notices: batch }));
+  }
+
+  /** Up to `k` distinct members believed alive, not self and not in `skip`, uniformly at random. */
+  private randomAlive(k: number, skip: ReadonlySet<string>): string[] {
+    const n = this.ring.size;
+    if (n <= 1 || k <= 0) return [];
+    const out: string[] = [];
+    const chosen = new Set<string>();
+    // The ring holds exactly the live members, self included.
+    for (let tries = 0; out.length < k && tries < 4 * k + 8; tries++) {
+      const c = this.ring.at(this.random.below(n));
+      if (chosen.has(c) || skip.has(c) || c === this.node) continue;
+      chosen.add(c);
+      out.push(c);
+    }
+    return out;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { decodeSwimMessage, encodeSwimMessage } from './swimCodec.js';
+import { runSwimSimulation } from './swimSimulation.js';
+import { DEFAULT_SWIM_TUNING } from './swimMember.js';
+
+/** The datagram path without the HMAC (node:crypto is the adapter's): encode, then decode. */
+const wire = (m: Parameters<typeof encodeSwimMessage>[0]) => {
+  const r = decodeSwimMessage(encodeSwimMessage(m));
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+
+describe('SWIM simulation (small; bench/membership/simulate.ts runs 50 to 5,000 members)', () => {
+  it('40 members, 1 % loss, 300 ms stalls, a crash every second: no false death, crashes detected within suspectAfter + probeTimeout (+ a stall), under 100 datagrams/s per member', { timeout: 120_000 }, () => {
+    const r = runSwimSimulation({
+      nodes: 40,
+      durationMs: 10_000,
+      loss: 0.01,
+      seed: 3,
+      stalls: { meanGapMs: 5_000, durationMs: 300 },
+      crashes: { everyMs: 1_000, restartAfterMs: 3_000 },
+      wire,
+    });
+    expect(r.stalls).toBeGreaterThan(40);
+    expect(r.crashes).toBeGreaterThanOrEqual(6);
+    expect(r.falseDeaths).toBe(0);
+    expect(r.detectionMs).toHaveLength(r.crashes);
+    // Crashed at a random phase: declared 450-550 ms after the crash by a healthy monitor. A monitor that
+    // stalled meanwhile forgives the silence it slept through (up to the 300 ms stall), and with a stall
+    // every 5 s per member (far more than a real cluster sees) a crash now and then is caught that late.
+    const d = DEFAULT_SWIM_TUNING.suspectAfterMs + DEFAULT_SWIM_TUNING.probeTimeoutMs;
+    const sorted = [...r.detectionMs].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThanOrEqual(d + 5);
+    for (const x of sorted) expect(x).toBeLessThanOrEqual(d + 300 + 5);
+    expect(r.crashesNotConverged).toBe(0);
+    expect(r.sentPerNodePerSec.max).toBeLessThanOrEqual(100);
+    expect(r.receivedPerNodePerSec.max).toBeLessThanOrEqual(100);
+  });
+
+  it('a 200 ms flapping link kills nobody; a partition longer than the timeouts is detected and heals', { timeout: 120_000 }, () => {
+    const flap = runSwimSimulation({ nodes: 40, durationMs: 8_000, loss: 0.01, seed: 5, flapping: { count: 3, downMs: 200, periodMs: 1_000 } });
+    expect(flap.falseDeaths + flap.cutDeaths).toBe(0);
+    const part = runSwimSimulation({ nodes: 40, durationMs: 14_000, loss: 0.01, seed: 5, partition: { fraction: 0.1, atMs: 3_000, durationMs: 2_000 } });
+    expect(part.falseDeaths).toBe(0);
+    expect(part.cutDeaths).toBeGreaterThan(0);
+    expect(part.partitionHealMs).toBeDefined();
+  });
+});
