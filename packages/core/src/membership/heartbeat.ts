@@ -1,8 +1,9 @@
 import { addressBytes, familyBits, formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
-import { err, ok, type Result } from '../result.js';
+import { type Result } from '../result.js';
 import { macFromBytes, parseMac, writeMac, ZERO_MAC } from '../wire/macAddress.js';
-import { heartbeatError, type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
+import { type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
 import { formatInterfaceCidr, parseInterfaceCidr, type InterfaceCidr } from './interfaceCidr.js';
+import { readPayload, refuse, type PayloadReader } from './payloadReader.js';
 
 /**
  * One interface a speaker can announce on, with its subnets as CIDR text, v4 and v6: either the
@@ -214,73 +215,7 @@ export function encodeHeartbeat(h: Heartbeat): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------- decode
 
-/** Thrown inside the decoder only, caught at its boundary: decodeHeartbeat itself never throws. */
-class Refusal {
-  constructor(readonly error: HeartbeatError<HeartbeatDecodeReason>) {}
-}
-const refuse = (reason: HeartbeatDecodeReason, message: string): never => {
-  throw new Refusal(heartbeatError(reason, message));
-};
-
-class Reader {
-  private o = 0;
-  private readonly view: DataView;
-  constructor(private readonly b: Uint8Array) {
-    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  get offset(): number {
-    return this.o;
-  }
-  get remaining(): number {
-    return this.b.length - this.o;
-  }
-  private need(n: number, what: string): void {
-    if (this.o + n > this.b.length) refuse('Truncated', `payload ends at byte ${this.b.length}; ${what} needs bytes ${this.o}..${this.o + n - 1}`);
-  }
-  u8(what: string): number {
-    this.need(1, what);
-    return this.b[this.o++]!;
-  }
-  u16(what: string): number {
-    this.need(2, what);
-    const v = this.view.getUint16(this.o);
-    this.o += 2;
-    return v;
-  }
-  u32(what: string): number {
-    this.need(4, what);
-    const v = this.view.getUint32(this.o);
-    this.o += 4;
-    return v;
-  }
-  u53(what: string): number {
-    this.need(8, what);
-    const v = this.view.getBigUint64(this.o);
-    this.o += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) refuse('NumberOutOfRange', `${what} ${v} is larger than 2^53-1`);
-    return Number(v);
-  }
-  bytes(n: number, what: string): Uint8Array {
-    this.need(n, what);
-    const v = this.b.subarray(this.o, this.o + n);
-    this.o += n;
-    return v;
-  }
-  ascii(n: number, what: string): string {
-    return String.fromCharCode(...this.bytes(n, what));
-  }
-}
-
-function readAddress(r: Reader, what: string): IPAddress {
-  const family = r.u8(`${what} family`);
-  if (family !== 4 && family !== 6) refuse('BadAddress', `${what} has address family ${family}, not 4 or 6`);
-  const raw = r.bytes(family === 4 ? 4 : 16, what);
-  let value = 0n;
-  for (const b of raw) value = (value << 8n) | BigInt(b);
-  return { family: family as 4 | 6, value };
-}
-
-function readSubnet(r: Reader, iface: string): string {
+function readSubnet(r: PayloadReader, iface: string): string {
   const family = r.u8(`subnet family on ${iface}`);
   if (family !== 4 && family !== 6) refuse('BadSubnet', `a subnet on ${iface} has address family ${family}, not 4 or 6`);
   const bits = family === 4 ? 32 : 128;
@@ -292,7 +227,7 @@ function readSubnet(r: Reader, iface: string): string {
   return formatInterfaceCidr({ address: { family: family as 4 | 6, value }, prefix });
 }
 
-function readHeartbeat(r: Reader): Heartbeat {
+function readHeartbeat(r: PayloadReader): Heartbeat {
   if (r.remaining > HEARTBEAT_MAX_PAYLOAD) refuse('TooLarge', `payload has ${r.remaining} bytes; at most ${HEARTBEAT_MAX_PAYLOAD} are allowed`);
   const magic = r.bytes(4, 'magic');
   if (!magic.every((b, i) => b === HEARTBEAT_MAGIC[i])) refuse('BadMagic', `magic ${[...magic].map((b) => b.toString(16).padStart(2, '0')).join('')} is not 48524c42 ("HRLB")`);
@@ -304,7 +239,7 @@ function readHeartbeat(r: Reader): Heartbeat {
   const sequence = r.u53('sequence');
   const heartbeatPort = r.u16('heartbeat port');
   if (heartbeatPort === 0) refuse('NumberOutOfRange', 'heartbeat port 0 is not a port one can send to');
-  const heartbeatAddress = formatAddress(readAddress(r, 'heartbeat address'));
+  const heartbeatAddress = formatAddress(r.address('heartbeat address'));
   const nameLength = r.u8('node name length');
   const node = r.ascii(nameLength, 'node name');
   if (!isNodeName(node)) refuse('BadNodeName', `node name ${JSON.stringify(node)} is not a DNS-1123 subdomain`);
@@ -328,7 +263,7 @@ function readHeartbeat(r: Reader): Heartbeat {
   const announcingCount = r.u16('announced address count');
   if (announcingCount > HEARTBEAT_LIMITS.announcing) refuse('TooMany', `${announcingCount} announced addresses exceed the limit of ${HEARTBEAT_LIMITS.announcing}`);
   const announcing: string[] = [];
-  for (let i = 0; i < announcingCount; i++) announcing.push(formatAddress(readAddress(r, 'announced address')));
+  for (let i = 0; i < announcingCount; i++) announcing.push(formatAddress(r.address('announced address')));
   if (r.remaining !== 0) refuse('TrailingBytes', `${r.remaining} bytes follow the heartbeat, which ends at byte ${r.offset}`);
   const hb: Heartbeat = { node, incarnation, sequence, draining: (flags & FLAG_DRAINING) !== 0, ...((flags & FLAG_NOT_READY) !== 0 ? { notReady: true } : {}), interfaces, announcing, heartbeatAddress, heartbeatPort };
   return echo ? { ...hb, echo } : hb;
@@ -336,10 +271,5 @@ function readHeartbeat(r: Reader): Heartbeat {
 
 /** Reads a payload (the MAC already checked and removed). Malformed input gives a reason, never a throw. */
 export function decodeHeartbeat(payload: Uint8Array): Result<Heartbeat, HeartbeatError<HeartbeatDecodeReason>> {
-  try {
-    return ok(readHeartbeat(new Reader(payload)));
-  } catch (e) {
-    if (e instanceof Refusal) return err(e.error);
-    throw e;
-  }
+  return readPayload(payload, readHeartbeat);
 }

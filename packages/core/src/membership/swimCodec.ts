@@ -1,9 +1,10 @@
-import { addressBytes, familyBits, formatAddress, parseAddress, type IPAddress } from '../ip/address.js';
-import { err, ok, type Result } from '../result.js';
+import { addressBytes, familyBits, formatAddress, parseAddress } from '../ip/address.js';
+import { type Result } from '../result.js';
 import { macFromBytes, writeMac, ZERO_MAC } from '../wire/macAddress.js';
 import { HEARTBEAT_LIMITS, HEARTBEAT_MAGIC, HEARTBEAT_MAX_PAYLOAD, isInterfaceName, isNodeName, type HeartbeatInterface } from './heartbeat.js';
-import { heartbeatError, type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
+import { type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
 import { formatInterfaceCidr, parseInterfaceCidr } from './interfaceCidr.js';
+import { readPayload, refuse, type PayloadReader } from './payloadReader.js';
 import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from './swimMessage.js';
 
 /**
@@ -156,59 +157,23 @@ export function encodeSwimMessage(m: SwimMessage): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------- decode
 
-class Refusal {
-  constructor(readonly error: HeartbeatError<HeartbeatDecodeReason>) {}
-}
-const refuse = (reason: HeartbeatDecodeReason, message: string): never => {
-  throw new Refusal(heartbeatError(reason, message));
-};
-
-class Reader {
-  o = 0;
-  private readonly view: DataView;
-  constructor(private readonly b: Uint8Array) {
-    this.view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  }
-  get remaining(): number { return this.b.length - this.o; }
-  private need(n: number, what: string) {
-    if (this.o + n > this.b.length) refuse('Truncated', `payload ends at byte ${this.b.length}; ${what} needs bytes ${this.o}..${this.o + n - 1}`);
-  }
-  u8(what: string): number { this.need(1, what); return this.b[this.o++]!; }
-  u16(what: string): number { this.need(2, what); const v = this.view.getUint16(this.o); this.o += 2; return v; }
-  u32(what: string): number { this.need(4, what); const v = this.view.getUint32(this.o); this.o += 4; return v; }
-  u53(what: string): number {
-    this.need(8, what);
-    const v = this.view.getBigUint64(this.o);
-    this.o += 8;
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) refuse('NumberOutOfRange', `${what} ${v} is larger than 2^53-1`);
-    return Number(v);
-  }
-  bytes(n: number, what: string): Uint8Array { this.need(n, what); const v = this.b.subarray(this.o, this.o + n); this.o += n; return v; }
-  name(what: string): string {
-    const s = String.fromCharCode(...this.bytes(this.u8(`${what} length`), what));
-    if (!isNodeName(s)) refuse('BadNodeName', `${what} ${JSON.stringify(s)} is not a DNS-1123 subdomain`);
-    return s;
-  }
-  address(what: string): IPAddress {
-    const family = this.u8(`${what} family`);
-    if (family !== 4 && family !== 6) refuse('BadAddress', `${what} has address family ${family}, not 4 or 6`);
-    let value = 0n;
-    for (const x of this.bytes(familyBits(family as 4 | 6) / 8, what)) value = (value << 8n) | BigInt(x);
-    return { family: family as 4 | 6, value };
-  }
+function readName(r: PayloadReader, what: string): string {
+  const s = r.ascii(r.u8(`${what} length`), what);
+  if (!isNodeName(s)) refuse('BadNodeName', `${what} ${JSON.stringify(s)} is not a DNS-1123 subdomain`);
+  return s;
 }
 
-function readNotices(r: Reader): Notice[] {
+function readNotices(r: PayloadReader): Notice[] {
   const count = r.u16('notice count');
   const out: Notice[] = [];
   for (let k = 0; k < count; k++) {
     const kind = r.u8('notice kind');
     if (kind !== 1 && kind !== 2) refuse('UnknownFlags', `notice kind ${kind} is not 1 (State) or 2 (Dead)`);
-    const node = r.name('notice node');
+    const node = readName(r, 'notice node');
     const incarnation = r.u53('notice incarnation');
     const version = r.u53('notice version');
     if (kind === 2) {
-      out.push({ kind: 'Dead', node, incarnation, version, by: r.name('declaring node') });
+      out.push({ kind: 'Dead', node, incarnation, version, by: readName(r, 'declaring node') });
       continue;
     }
     const flags = r.u8('state flags');
@@ -248,7 +213,7 @@ function readNotices(r: Reader): Notice[] {
   return out;
 }
 
-function readMessage(r: Reader): SwimMessage {
+function readMessage(r: PayloadReader): SwimMessage {
   if (r.remaining > HEARTBEAT_MAX_PAYLOAD) refuse('TooLarge', `payload has ${r.remaining} bytes; at most ${HEARTBEAT_MAX_PAYLOAD} are allowed`);
   const magic = r.bytes(4, 'magic');
   if (!magic.every((b, i) => b === HEARTBEAT_MAGIC[i])) refuse('BadMagic', 'magic is not 48524c42 ("HRLB")');
@@ -257,19 +222,19 @@ function readMessage(r: Reader): SwimMessage {
   const typeByte = r.u8('type');
   const type = TYPES[typeByte - 1];
   if (type === undefined) refuse('UnknownFlags', `message type ${typeByte} is not 1..${TYPES.length}`);
-  const env: Envelope = { incarnation: r.u53('incarnation'), sequence: r.u53('sequence'), from: r.name('sender') };
+  const env: Envelope = { incarnation: r.u53('incarnation'), sequence: r.u53('sequence'), from: readName(r, 'sender') };
   let m: SwimMessage;
   switch (type!) {
     case 'Heartbeat': m = { ...env, type: 'Heartbeat', version: r.u53('version'), notices: readNotices(r) }; break;
-    case 'Probe': m = { ...env, type: 'Probe', id: r.u32('probe id'), target: r.name('target') }; break;
-    case 'ProbeRequest': m = { ...env, type: 'ProbeRequest', id: r.u32('probe id'), target: r.name('target') }; break;
-    case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: r.name('target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
+    case 'Probe': m = { ...env, type: 'Probe', id: r.u32('probe id'), target: readName(r, 'target') }; break;
+    case 'ProbeRequest': m = { ...env, type: 'ProbeRequest', id: r.u32('probe id'), target: readName(r, 'target') }; break;
+    case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: readName(r, 'target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
     case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r) }; break;
     case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r) }; break;
     case 'SyncRequest': {
       const count = r.u16('node count');
       const nodes: string[] = [];
-      for (let i = 0; i < count; i++) nodes.push(r.name('node'));
+      for (let i = 0; i < count; i++) nodes.push(readName(r, 'node'));
       m = { ...env, type: 'SyncRequest', nodes };
       break;
     }
@@ -283,10 +248,5 @@ export const payloadVersion = (payload: Uint8Array): number | undefined => paylo
 
 /** Reads a version-2 payload (the MAC already checked and removed). Never throws on malformed input. */
 export function decodeSwimMessage(payload: Uint8Array): Result<SwimMessage, HeartbeatError<HeartbeatDecodeReason>> {
-  try {
-    return ok(readMessage(new Reader(payload)));
-  } catch (e) {
-    if (e instanceof Refusal) return err(e.error);
-    throw e;
-  }
+  return readPayload(payload, readMessage);
 }
