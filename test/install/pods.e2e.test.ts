@@ -116,6 +116,7 @@ describe('the chart as Pods on real kubelet nodes, traffic through kube-proxy', 
     apps = kc.makeApiClient(k8s.AppsV1Api);
     objects = new HeraldObjects(kc);
     lan = await Lan.create({ nodes: 3, apiserver: { port: plane.apiPort } });
+    lan.state.add('dirs', dir); // the image tarball (~400 MB) must not outlive a killed test process
     const api = new URL(lan.apiserverViaManagement!);
     await kc.makeApiClient(k8s.DiscoveryV1Api).createNamespacedEndpointSlice({ namespace: 'default', body: {
       metadata: { name: 'kubernetes', labels: { 'kubernetes.io/service-name': 'kubernetes' } }, addressType: 'IPv4',

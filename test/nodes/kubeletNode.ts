@@ -22,6 +22,8 @@ export class KubeletNode {
 
   constructor(readonly o: { lan: Lan; node: LanNode; cluster: ClusterInfo; binDir: string; nodeName: string; podCidr: string }) {
     this.dir = mkdtempSync(`/tmp/hrl-node-${o.node.name}-`);
+    // Its containerd root holds image layers (hundreds of MB): the reaper removes it if the test process dies.
+    o.lan.state.add('dirs', this.dir);
     this.name = o.nodeName;
   }
 
