@@ -11,7 +11,7 @@ runroot=/run/herald-containers
 bh() { buildah --root "$storage" --runroot "$runroot" --storage-driver overlay "$@"; }
 log() { printf '[node-images] %s\n' "$*" >&2; }
 [ -x /bin/busybox ] || { log "error: /bin/busybox is missing (apt-get install busybox-static)"; exit 1; }
-/bin/busybox --list | grep -qx httpd || { log "error: /bin/busybox has no httpd applet"; exit 1; }
+/bin/busybox --list | grep -x httpd >/dev/null || { log "error: /bin/busybox has no httpd applet"; exit 1; }
 mkdir -p "$out"
 exec 9>"$out/.node-images.lock"; flock 9
 image() { # image NAME TARBALL ENTRYPOINT-JSON
