@@ -56,9 +56,10 @@ if ! bh inspect --type image "$image" >/dev/null 2>&1; then
     || die "buildah build failed (output above)"
   log "built $image in $(( $(date +%s) - t )) s"
   built=true
-  # Keep the three newest tree images (other worktrees may be testing theirs); drop older ones and dangling layers.
-  bh images --format '{{.Name}}:{{.Tag}} {{.CreatedAt}}' --filter reference='localhost/herald:tree-*' 2>/dev/null \
-    | sort -k2 -r | tail -n +4 | cut -d' ' -f1 | while read -r old; do bh rmi "$old" >/dev/null 2>&1 || true; done
+  # Keep the one just built and the three newest others (other worktrees may be testing theirs); drop older ones
+  # and dangling layers. CreatedAtRaw sorts as text; CreatedAt is "About an hour ago" and does not.
+  bh images --format '{{.Name}}:{{.Tag}} {{.CreatedAtRaw}}' --filter reference='localhost/herald:tree-*' 2>/dev/null \
+    | { grep -v "^$image " || true; } | sort -k2 -r | tail -n +4 | cut -d' ' -f1 | while read -r old; do bh rmi "$old" >/dev/null 2>&1 || true; done
   bh rmi --prune >/dev/null 2>&1 || true
 fi
 
