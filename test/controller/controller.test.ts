@@ -1,39 +1,21 @@
 import * as k8s from '@kubernetes/client-node';
-import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig, cluster, kubectl, testNamespace } from '../cluster/kube.js';
-import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { kubectl, testNamespace } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
-import { metricValue, startController, type ControllerProcess } from './controllerProcess.js';
-import { HeraldObjects, condition, ingressIPs, lbService } from './heraldObjects.js';
+import { metricValue, type ControllerProcess } from './controllerProcess.js';
+import { controllerRelease } from './controllerRelease.js';
+import { condition, ingressIPs, lbService } from './heraldObjects.js';
 
-const RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/controller.yaml');
 const ASSIGNED = 'herald.dev/AddressAssigned';
 const ANNOUNCED = 'herald.dev/Announced';
 const POOL_ANNOTATION = 'herald.dev/allocated-from-pool';
 
 describe('herald-controller against the real apiserver, with only its own RBAC', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const h = new HeraldObjects(kc);
-  const releaseNs = `herald-${Math.random().toString(36).slice(2, 7)}`;
-  const lbClass = `herald.dev/test-${releaseNs}`;
+  const { core, h, lbClass, start } = controllerRelease({ classPrefix: 'test' });
   let controller: ControllerProcess;
 
   beforeAll(async () => {
-    await applyCrds();
-    await h.deleteAll();
-    await core.createNamespace({ body: { metadata: { name: releaseNs } } });
-    const kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
-    controller = await startController({ kubeconfig, namespace: releaseNs, lbClass });
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await h.deleteAll();
-    await deleteClusterRbac(kc, RBAC, releaseNs);
-    await core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
+    controller = await start();
   });
 
   afterEach(async () => {

@@ -1,44 +1,22 @@
 import * as k8s from '@kubernetes/client-node';
-import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig, cluster } from '../cluster/kube.js';
-import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../processes.js';
-import { metricValue, startController, type ControllerProcess } from './controllerProcess.js';
-import { HeraldObjects, ingressIPs, lbService } from './heraldObjects.js';
+import { metricValue, type ControllerProcess } from './controllerProcess.js';
+import { controllerRelease } from './controllerRelease.js';
+import { ingressIPs, lbService } from './heraldObjects.js';
 
-const RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/controller.yaml');
 const LEASE = 'herald-controller';
 // 3 s Lease: renewDeadline 2 s, retry period 400 ms, every Lease call times out after 1 s.
 const SHORT_LEASE = ['--lease-duration', '3000'];
 
 describe('controller leader election against the real apiserver (chart RBAC, real processes)', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { kc, core, h, releaseNs, lbClass, namespaces, running, start: startRelease } = controllerRelease({ classPrefix: 'election', releasePrefix: 'herald-le', tenants: ['le'] });
   const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
   const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const h = new HeraldObjects(kc);
-  const tag = Math.random().toString(36).slice(2, 7);
-  const releaseNs = `herald-le-${tag}`;
-  const ns = `le-${tag}`;
-  const lbClass = `herald.dev/election-${tag}`;
-  let kubeconfig = '';
-  const running: ControllerProcess[] = [];
-  const start = async (identity: string, o: { clockOffsetMs?: number } = {}) => {
-    const c = await startController({ kubeconfig, namespace: releaseNs, lbClass, identity, extraArgs: SHORT_LEASE, clockOffsetMs: o.clockOffsetMs });
-    running.push(c);
-    return c;
-  };
+  const [ns] = namespaces as [string];
+  const start = (identity: string, o: { clockOffsetMs?: number } = {}) => startRelease({ identity, extraArgs: SHORT_LEASE, clockOffsetMs: o.clockOffsetMs });
   const isLeader = async (c: ControllerProcess) => metricValue(await c.metrics(), 'herald_controller_leader') === 1;
   const lease = () => coordination.readNamespacedLease({ namespace: releaseNs, name: LEASE });
-
-  beforeAll(async () => {
-    await applyCrds();
-    await h.deleteAll();
-    for (const name of [releaseNs, ns]) await core.createNamespace({ body: { metadata: { name } } });
-    kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
-  });
 
   // Every test starts with no controller running (a stopped leader gives the Lease up).
   afterEach(async () => {
@@ -46,13 +24,6 @@ describe('controller leader election against the real apiserver (chart RBAC, rea
       c.proc.kill('SIGCONT');
       await c.stop();
     }
-  });
-
-  afterAll(async () => {
-    await h.deleteServicesOfClass(lbClass);
-    await h.deleteAll();
-    await deleteClusterRbac(kc, RBAC, releaseNs);
-    for (const name of [releaseNs, ns]) await core.deleteNamespace({ name }).catch(() => undefined);
   });
 
   /** Everything a controller writes, as resourceVersions, plus the Events each identity reported. */

@@ -1,15 +1,12 @@
 import * as k8s from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig, cluster, kubectl, mergePatch } from '../cluster/kube.js';
-import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { kubectl, mergePatch } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
-import { metricValue, startController, type ControllerProcess } from './controllerProcess.js';
-import { HeraldObjects, condition, ingressIPs, lbService } from './heraldObjects.js';
+import { metricValue, type ControllerProcess } from './controllerProcess.js';
+import { controllerRelease } from './controllerRelease.js';
+import { condition, ingressIPs, lbService } from './heraldObjects.js';
 
-const RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/controller.yaml');
 const ASSIGNED = 'herald.dev/AddressAssigned';
 const SHARE = 'herald.dev/allow-shared-ip';
 const SHARE_NS = 'herald.dev/allow-shared-ip-namespaces';
@@ -20,43 +17,15 @@ const IPS = 'herald.dev/loadBalancerIPs';
  * chart's own RBAC: addresses kept across a failover, tenants kept apart, waiting Services re-planned.
  */
 describe('controller plans: kept addresses, tenants apart, waiting Services re-planned', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const h = new HeraldObjects(kc);
-  const tag = Math.random().toString(36).slice(2, 7);
-  const releaseNs = `herald-${tag}`;
-  const nsA = `tenant-a-${tag}`;
-  const nsB = `tenant-b-${tag}`;
-  const nsDns = `dns-${tag}`;
-  const lbClass = `herald.dev/plan-${tag}`;
-  let kubeconfig = '';
-  const running: ControllerProcess[] = [];
+  const { core, h, lbClass, namespaces, start: startRelease } = controllerRelease({ classPrefix: 'plan', tenants: ['tenant-a', 'tenant-b', 'dns'] });
+  const [nsA, nsB, nsDns] = namespaces as [string, string, string];
   let leader: ControllerProcess | undefined;
-  const start = async (identity: string, extraArgs: string[] = []) => {
-    const c = await startController({ kubeconfig, namespace: releaseNs, lbClass, identity, extraArgs });
-    running.push(c);
-    return c;
-  };
+  const start = (identity: string, extraArgs: string[] = []) => startRelease({ identity, extraArgs });
   const isLeader = async (c: ControllerProcess) => metricValue(await c.metrics(), 'herald_controller_leader') === 1;
   const create = (ns: string, name: string, o: Parameters<typeof lbService>[1] = {}) => core.createNamespacedService({ namespace: ns, body: lbService(name, { lbClass, ...o }) });
   const annotate = (ns: string, name: string, annotations: Record<string, string | null>) =>
     core.patchNamespacedService({ namespace: ns, name, body: { metadata: { annotations } } }, mergePatch);
   const lbServices = async (name: string) => (await h.lbAddress(name))?.spec;
-
-  beforeAll(async () => {
-    await applyCrds();
-    await h.deleteAll();
-    for (const name of [releaseNs, nsA, nsB, nsDns]) await core.createNamespace({ body: { metadata: { name } } });
-    kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
-  });
-
-  afterAll(async () => {
-    for (const c of running) await c.stop();
-    await h.deleteServicesOfClass(lbClass).catch(() => undefined);
-    await h.deleteAll();
-    await deleteClusterRbac(kc, RBAC, releaseNs);
-    for (const name of [releaseNs, nsA, nsB, nsDns]) await core.deleteNamespace({ name }).catch(() => undefined);
-  });
 
   afterEach(async () => {
     // A Service still waiting would take the next test's first address.

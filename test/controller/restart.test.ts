@@ -1,48 +1,17 @@
-import * as k8s from '@kubernetes/client-node';
-import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig, cluster } from '../cluster/kube.js';
-import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../processes.js';
-import { metricValue, startController, type ControllerProcess } from './controllerProcess.js';
-import { HeraldObjects, ingressIPs, lbService } from './heraldObjects.js';
-
-const RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/controller.yaml');
+import { metricValue } from './controllerProcess.js';
+import { controllerRelease } from './controllerRelease.js';
+import { ingressIPs, lbService } from './heraldObjects.js';
 
 describe('restart safety and high availability', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const h = new HeraldObjects(kc);
-  const tag = Math.random().toString(36).slice(2, 7);
-  const releaseNs = `herald-${tag}`;
-  const nsA = `ra-${tag}`;
-  const nsB = `rb-${tag}`;
-  const lbClass = `herald.dev/restart-${tag}`;
-  let kubeconfig = '';
-  const running: ControllerProcess[] = [];
-  const start = async (identity: string, extraArgs: string[] = [], waitReady = true) => {
-    const c = await startController({ kubeconfig, namespace: releaseNs, lbClass, identity, extraArgs, waitReady });
-    running.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    await applyCrds();
-    await h.deleteAll();
-    for (const name of [releaseNs, nsA, nsB]) await core.createNamespace({ body: { metadata: { name } } });
-    kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
-  });
+  const { core, h, lbClass, namespaces, running, start: startRelease } = controllerRelease({ classPrefix: 'restart', tenants: ['ra', 'rb'] });
+  const [nsA, nsB] = namespaces as [string, string];
+  const start = (identity: string, extraArgs: string[] = [], waitReady = true) => startRelease({ identity, extraArgs, waitReady });
 
   // Every test starts with no controller running (a stopped leader gives the Lease up).
   afterEach(async () => {
     for (const c of running.splice(0)) await c.stop();
-  });
-
-  afterAll(async () => {
-    await h.deleteAll();
-    await deleteClusterRbac(kc, RBAC, releaseNs);
-    for (const name of [releaseNs, nsA, nsB]) await core.deleteNamespace({ name }).catch(() => undefined);
   });
 
   /** Addresses of the test's Services, from one list (one resourceVersion: a consistent cut across namespaces). */

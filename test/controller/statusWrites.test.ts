@@ -1,14 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
-import { resolve } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig, cluster, testNamespace } from '../cluster/kube.js';
-import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceAccount.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { testNamespace } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
-import { metricValue, startController, type ControllerProcess } from './controllerProcess.js';
-import { HeraldObjects, condition, ingressIPs, lbService } from './heraldObjects.js';
+import { metricValue, type ControllerProcess } from './controllerProcess.js';
+import { controllerRelease } from './controllerRelease.js';
+import { condition, ingressIPs, lbService } from './heraldObjects.js';
 
-const RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/controller.yaml');
 const ASSIGNED = 'herald.dev/AddressAssigned';
 const ANNOUNCED = 'herald.dev/Announced';
 const FOREIGN = 'example.com/Ready';
@@ -22,32 +19,17 @@ const apply = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.ServerSideA
 const statusOf = (p: Promise<unknown>) => p.then(() => 0, (e: { code?: number }) => e.code ?? -1);
 
 describe('Service status writes: server-side apply, least privilege, backoff', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
+  const { kc, core, h, releaseNs, lbClass, kubeconfig, start } = controllerRelease({ classPrefix: 'writes' });
   const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const h = new HeraldObjects(kc);
-  const releaseNs = `herald-${Math.random().toString(36).slice(2, 7)}`;
-  const lbClass = `herald.dev/writes-${releaseNs}`;
   const clusterRole = `herald-controller-${releaseNs}`;
   let saCore: k8s.CoreV1Api;
   let controller: ControllerProcess;
 
   beforeAll(async () => {
-    await applyCrds();
-    await h.deleteAll();
-    await core.createNamespace({ body: { metadata: { name: releaseNs } } });
-    const kubeconfig = await serviceAccountKubeconfig({ kc, cluster: cluster(), namespace: releaseNs, name: 'herald-controller', rbacFile: RBAC });
     const saKc = new k8s.KubeConfig();
-    saKc.loadFromString(kubeconfig);
+    saKc.loadFromString(kubeconfig());
     saCore = saKc.makeApiClient(k8s.CoreV1Api);
-    controller = await startController({ kubeconfig, namespace: releaseNs, lbClass, extraArgs: ['--write-backoff-initial', String(INITIAL_MS), '--write-backoff-max', String(CAP_MS)] });
-  });
-
-  afterAll(async () => {
-    await controller?.stop();
-    await h.deleteAll();
-    await deleteClusterRbac(kc, RBAC, releaseNs);
-    await core.deleteNamespace({ name: releaseNs }).catch(() => undefined);
+    controller = await start({ extraArgs: ['--write-backoff-initial', String(INITIAL_MS), '--write-backoff-max', String(CAP_MS)] });
   });
 
   afterEach(async () => {
