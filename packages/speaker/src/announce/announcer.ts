@@ -34,6 +34,11 @@ export interface AnnouncerOptions {
   onFailed?: (f: AnnounceFailure) => void;
   /** Distinct solicited-node groups accepted one by one per interface before all-multicast (NDP_EXACT_GROUPS_MAX). */
   ndpExactGroupsMax?: number;
+  /**
+   * Send MLD reports for the solicited-node groups of announced IPv6 addresses (default true), so that
+   * MLD-snooping switches forward neighbour solicitations for them. Off only to show what happens without.
+   */
+  mldReports?: boolean;
   /** First retry after a failed start; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -197,6 +202,7 @@ export class Announcer {
     const r = new InterfaceResponder(ifname, {
       sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim,
       ...(this.o.ndpExactGroupsMax === undefined ? {} : { ndpExactGroupsMax: this.o.ndpExactGroupsMax }),
+      ...(this.o.mldReports === undefined ? {} : { mldReports: this.o.mldReports }),
     });
     const stale = this.responders.get(r.ifindex);
     if (stale && stale !== r) stale.close();
