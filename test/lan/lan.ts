@@ -47,6 +47,12 @@ export interface LanOptions {
   apiserver?: { port: number };
   /** Bridge multicast snooping; off by default so NDP multicast reaches every port like a dumb switch. */
   multicastSnooping?: boolean;
+  /**
+   * With snooping: the bridge is also the LAN's MLD querier (it gets a link-local address for that). With
+   * a querier present, a snooping bridge forwards multicast other than ff02::1 only to ports that reported
+   * the group, as MLD-snooping switches in a network with a router do; without one it floods.
+   */
+  multicastQuerier?: boolean;
 }
 
 /**
@@ -139,7 +145,13 @@ export class Lan {
     // A switch forwards; it does not speak. No IPv6 on its ports keeps captures free of its DAD and MLD.
     await sw(['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     await sw(['ip', 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'mcast_snooping', options.multicastSnooping ? '1' : '0']);
+    if (options.multicastQuerier) {
+      // The querier sends from br0's link-local address: valid at once (no DAD) before querying starts, or
+      // the first query fails and the bridge counts itself as no querier until its next startup query.
+      await sw(['sysctl', '-q', '-w', 'net.ipv6.conf.br0.accept_dad=0', 'net.ipv6.conf.br0.disable_ipv6=0']);
+    }
     await sw(['ip', 'link', 'set', 'br0', 'up']);
+    if (options.multicastQuerier) await sw(['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_querier', '1']);
 
     const hosts: LanHost[] = [...this.nodes, this.client];
     // A few hosts at a time: a 41-node LAN is ~500 `ip` invocations, and each waits mostly on the kernel.
