@@ -82,7 +82,7 @@ describe('MLD reports for the solicited-node groups of announced IPv6 addresses'
     lan = undefined;
   });
 
-  it('reports each group when announced (twice), answers General, group-specific and MLDv1 queries within the delay, and leaves on withdrawal', async () => {
+  it('reports each group when announced (twice) and when the link returns, answers General, group-specific and MLDv1 queries within the delay, and leaves on withdrawal', async () => {
     lan = await Lan.create({ nodes: 1 });
     const node = lan.nodes[0]!;
     const nodeLL = await linkLocal(lan, node);
@@ -104,6 +104,14 @@ describe('MLD reports for the solicited-node groups of announced IPv6 addresses'
     expect(first.line).toContain('multicast listener report v2');
     // One record per group: the two addresses sharing a group are reported once.
     expect(first.records.filter((r) => r === `to_ex ${G_SHARED}`)).toHaveLength(1);
+
+    // The node's carrier drops and returns (the switch may have forgotten the port's groups): every group again.
+    const hostSaid = (text: string) => readFileSync(host!.logFile, 'utf8').includes(text);
+    await lan.cutLan(node);
+    await waitFor('the announcer to see the carrier go', () => hostSaid('link eth0 carrier false'), { timeoutMs: 5_000, intervalMs: 20 });
+    await lan.restoreLan(node);
+    const restored = Date.now();
+    await waitFor('the groups reported again after the link came back', async () => (await withRecord(`to_ex ${G_OWN}`, restored)).length > 0 && (await withRecord(`to_ex ${G_SHARED}`, restored)).length > 0, { timeoutMs: 5_000, intervalMs: 100 });
 
     // A General Query: a current-state report with every group within the Maximum Response Delay.
     const general = await sendQuery(lan, 2);

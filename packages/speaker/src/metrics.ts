@@ -32,7 +32,7 @@ export function createSpeakerMetrics(registry = new Registry()) {
     statusQueue: new Gauge({ name: 'herald_speaker_status_queue', help: 'LBAddress statuses waiting to be written (at most one per object)', registers: r }),
     events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
     announceFailures: new Counter({ name: 'herald_speaker_announce_failures_total', help: 'Attempts to start announcing an address that failed (e.g. ENOMEM joining an IPv6 group), by family and errno code', labelNames: ['family', 'code'], registers: r }),
-    mldReportsSent: new Counter({ name: 'herald_speaker_mld_reports_sent_total', help: 'MLD reports sent for the solicited-node groups of announced IPv6 addresses, by reason (Join, Leave, GeneralQuery, GroupQuery, SourceReady) and MLD version', labelNames: ['reason', 'version'], registers: r }),
+    mldReportsSent: new Counter({ name: 'herald_speaker_mld_reports_sent_total', help: 'MLD reports sent for the solicited-node groups of announced IPv6 addresses, by reason (Join, Leave, GeneralQuery, GroupQuery, SourceReady, LinkUp) and MLD version', labelNames: ['reason', 'version'], registers: r }),
     mldQueriesReceived: new Counter({ name: 'herald_speaker_mld_queries_received_total', help: 'MLD queries received on interfaces with announced IPv6 addresses, by version and kind (general, group)', labelNames: ['version', 'kind'], registers: r }),
     announceFailing: new Gauge({ name: 'herald_speaker_announce_failing', help: 'Addresses this node should announce but cannot start; retried with backoff, not reported as announced', registers: r }),
   };

@@ -138,8 +138,20 @@ describe('MldListener', () => {
         [0, (l, t) => l.join(G1, t)],
         [0, 'due', ['v2 Join ChangeToExclude ff02::1:ff00:10']],
         [500, 'due', ['v2 Join ChangeToExclude ff02::1:ff00:10']],
-        [3_000, (l, t) => l.sourceReady(t)],
+        [3_000, (l, t) => l.reportAgain(t, 'SourceReady')],
         [3_000, 'due', ['v2 SourceReady ChangeToExclude ff02::1:ff00:10']],
+      ],
+    },
+    {
+      name: 'the link coming back reports every group again, repeated like any state change',
+      steps: [
+        [0, (l, t) => (l.join(G1, t), l.join(G2, t))],
+        [0, 'due', ['v2 Join ChangeToExclude ff02::1:ff00:10,ff02::1:ff00:11']],
+        [500, 'due', ['v2 Join ChangeToExclude ff02::1:ff00:10,ff02::1:ff00:11']],
+        [3_000, (l, t) => l.reportAgain(t, 'LinkUp')],
+        [3_000, 'due', ['v2 LinkUp ChangeToExclude ff02::1:ff00:10,ff02::1:ff00:11']],
+        [3_500, 'due', ['v2 LinkUp ChangeToExclude ff02::1:ff00:10,ff02::1:ff00:11']],
+        [9_000, 'due', []],
       ],
     },
   ])('$name', ({ steps }) => story(make(), steps));

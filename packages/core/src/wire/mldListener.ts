@@ -2,7 +2,7 @@ import type { IPAddress } from '../ip/address.js';
 import type { MldQuery, MldRecord, MldReport } from './mldMessage.js';
 
 /** Why a report was sent: the metric label and the log field. */
-export const MLD_REPORT_REASONS = ['Join', 'Leave', 'GeneralQuery', 'GroupQuery', 'SourceReady'] as const;
+export const MLD_REPORT_REASONS = ['Join', 'Leave', 'GeneralQuery', 'GroupQuery', 'SourceReady', 'LinkUp'] as const;
 export type MldReportReason = (typeof MLD_REPORT_REASONS)[number];
 
 /** A report due now, with the reason it is sent. */
@@ -31,7 +31,7 @@ const key = (g: IPAddress): bigint => g.value;
 
 /**
  * The listener side of MLD for the groups one interface must hear (RFC 3810 §6, with the RFC 2710
- * compatibility of §8.2.1), as a pure state machine on a caller's clock: join/leave/query/sourceReady put
+ * compatibility of §8.2.1), as a pure state machine on a caller's clock: join/leave/query/reportAgain put
  * deadlines in, `due(now)` takes the reports that are due out, and `nextDeadline()` says when to call
  * again. State changes go out at once and are repeated [Robustness Variable] − 1 times at random points of
  * the Unsolicited Report Interval, merged into as few reports as fit; queries are answered at a random point
@@ -88,11 +88,12 @@ export class MldListener {
   }
 
   /**
-   * The interface's source address became valid after reports went out from :: (RFC 3590 §4: a node SHOULD
-   * then report all its groups again), or the link came back: every group is reported as a state change.
+   * Every group is reported again as a state change: the interface's source address became valid after
+   * reports went out from :: (RFC 3590 §4: a node SHOULD then report all its groups again), or its link
+   * came back (a switch may have forgotten the port's groups, as the kernel assumes on link up).
    */
-  sourceReady(now: number): void {
-    for (const g of this.groups.values()) this.change(g, true, 'SourceReady', now);
+  reportAgain(now: number, reason: 'SourceReady' | 'LinkUp'): void {
+    for (const g of this.groups.values()) this.change(g, true, reason, now);
   }
 
   private change(group: IPAddress, join: boolean, reason: MldReportReason, now: number): void {

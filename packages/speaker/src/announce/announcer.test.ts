@@ -137,6 +137,22 @@ describe('Announcer with fake sockets and fake timers', () => {
     expect(await gauge('herald_speaker_mld_reports_sent_total')).toBe(3);
   });
 
+  it('reports the groups again when the link regains carrier, not on other link updates', async () => {
+    const a = ip('2001:db8:1::200');
+    const mld = () => links.sent.filter((s) => s.kind === 'mld').map((s) => decodeRecords(s.frame));
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    announcer.set([{ address: a, interface: 'eth0' }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    links.sent = [];
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(mld()).toEqual([]);
+    announcer.linksChanged([{ index: 2, up: true, carrier: false }]);
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(mld()).toEqual([['ChangeToExclude ff02::1:ff00:200'], ['ChangeToExclude ff02::1:ff00:200']]);
+  });
+
   it('sends no MLD report with mldReports: false', async () => {
     announcer.close();
     announcer = new Announcer({ sockets: links.factory(), log: pino({ level: 'silent' }), metrics, onAnnounced: (a) => announced.push(a), onClaim: () => undefined, mldReports: false });

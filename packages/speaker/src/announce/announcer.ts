@@ -78,6 +78,8 @@ export class Announcer {
   private readonly responders = new Map<number, InterfaceResponder>();
   private readonly active = new Map<string, Active>();
   private readonly failing = new Map<string, Failing>();
+  /** Whether each link (by ifindex) was up with carrier at the last linksChanged(). */
+  private readonly linkUp = new Map<number, boolean>();
   private queue: ({ kind: 'stop'; key: string } | { kind: 'start'; key: string; d: Announcement })[] = [];
   private continuation: NodeJS.Immediate | undefined;
 
@@ -177,6 +179,18 @@ export class Announcer {
         r.close();
         this.responders.delete(index);
       }
+    }
+  }
+
+  /**
+   * The node's links as the LinkWatcher last read them. A responder whose link comes back up (carrier
+   * regained) sends its MLD reports again: switches may forget a port's groups while it is down.
+   */
+  linksChanged(links: readonly { index: number; up: boolean; carrier: boolean }[]): void {
+    for (const l of links) {
+      const up = l.up && l.carrier;
+      if (this.linkUp.get(l.index) === false && up) this.responders.get(l.index)?.linkUp();
+      this.linkUp.set(l.index, up);
     }
   }
 

@@ -181,6 +181,11 @@ export class InterfaceResponder {
     }
   }
 
+  /** The link came back (carrier up again): MLD reports for every group go out again. */
+  linkUp(): void {
+    this.mld?.linkUp();
+  }
+
   /** One announcement burst: GARP request and reply forms, or one unsolicited NA to ff02::1. */
   announce(a: IPAddress): number {
     try {

@@ -127,7 +127,13 @@ export class MldReporter {
 
   private sourceReady(): void {
     this.lastSource = undefined;
-    this.listener.sourceReady(performance.now());
+    this.listener.reportAgain(performance.now(), 'SourceReady');
+    this.schedule();
+  }
+
+  /** The interface's carrier came back: a switch may have dropped the port's groups, so report them all again. */
+  linkUp(): void {
+    this.listener.reportAgain(performance.now(), 'LinkUp');
     this.schedule();
   }
 
