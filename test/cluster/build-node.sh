@@ -11,16 +11,9 @@ bin="$cache/bin/node-k8s-$K8S_VERSION"
 need=(kubelet kube-proxy)
 log() { printf '[node-build] %s\n' "$*" >&2; }
 
-if [ -n "${HERALD_NODE_BIN:-}" ]; then
-  for b in "${need[@]}"; do [ -x "$HERALD_NODE_BIN/$b" ] || { log "HERALD_NODE_BIN=$HERALD_NODE_BIN lacks an executable $b"; exit 1; }; done
-  echo "$HERALD_NODE_BIN"; exit 0
-fi
-all_there() { for b in "${need[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
-if all_there; then echo "$bin"; exit 0; fi
-mkdir -p "$bin"
-exec 9>"$bin.lock"
-if ! flock -n 9; then log "another build of the node binaries is running; waiting for it"; flock 9; fi
-if all_there; then echo "$bin"; exit 0; fi
+# shellcheck source=cachedBuild.sh
+. "$here/cachedBuild.sh"
+cached_build_start HERALD_NODE_BIN "another build of the node binaries is running"
 command -v go >/dev/null || { log "Go >= 1.26 is needed to build kubelet and kube-proxy (or set HERALD_NODE_BIN)"; exit 1; }
 export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-mod=mod
 minor=${K8S_VERSION#v1.}; minor=${minor%%.*}

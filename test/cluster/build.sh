@@ -16,21 +16,9 @@ k8s=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 
 log() { printf '[cluster-build] %s\n' "$*" >&2; }
 
-if [ -n "${HERALD_CLUSTER_BIN:-}" ]; then
-  for b in "${need[@]}"; do
-    [ -x "$HERALD_CLUSTER_BIN/$b" ] || { log "HERALD_CLUSTER_BIN=$HERALD_CLUSTER_BIN lacks an executable $b"; exit 1; }
-  done
-  echo "$HERALD_CLUSTER_BIN"; exit 0
-fi
-
-all_there() { for b in "${need[@]}"; do [ -x "$bin/$b" ] || return 1; done; }
-if all_there; then echo "$bin"; exit 0; fi
-
-mkdir -p "$bin"
-# Two runs building into the same cache at once would waste an hour of CPU; the second waits for the first.
-exec 9>"$bin.lock"
-if ! flock -n 9; then log "another build of this version is running; waiting for it"; flock 9; fi
-if all_there; then echo "$bin"; exit 0; fi
+# shellcheck source=cachedBuild.sh
+. "$here/cachedBuild.sh"
+cached_build_start HERALD_CLUSTER_BIN "another build of this version is running"
 
 command -v go >/dev/null || { log "Go >= 1.26 is needed to build the test control plane (or set HERALD_CLUSTER_BIN)"; exit 1; }
 mkdir -p "$bin"

@@ -47,6 +47,12 @@ export interface LanOptions {
   apiserver?: { port: number };
   /** Bridge multicast snooping; off by default so NDP multicast reaches every port like a dumb switch. */
   multicastSnooping?: boolean;
+  /**
+   * With snooping: the bridge is also the LAN's MLD querier (it gets a link-local address for that). With
+   * a querier present, a snooping bridge forwards multicast other than ff02::1 only to ports that reported
+   * the group, as MLD-snooping switches in a network with a router do; without one it floods.
+   */
+  multicastQuerier?: boolean;
 }
 
 /**
@@ -139,6 +145,11 @@ export class Lan {
     // A switch forwards; it does not speak. No IPv6 on its ports keeps captures free of its DAD and MLD.
     await sw(['sysctl', '-q', '-w', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     await sw(['ip', 'link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'mcast_snooping', options.multicastSnooping ? '1' : '0']);
+    if (options.multicastQuerier) {
+      // The querier sends from br0's link-local address: valid at once (no DAD) before querying starts, or
+      // the first query fails and the bridge counts itself as no querier until its next startup query.
+      await sw(['sysctl', '-q', '-w', 'net.ipv6.conf.br0.accept_dad=0', 'net.ipv6.conf.br0.disable_ipv6=0']);
+    }
     await sw(['ip', 'link', 'set', 'br0', 'up']);
 
     const hosts: LanHost[] = [...this.nodes, this.client];
@@ -155,6 +166,16 @@ export class Lan {
       await h(['ip', 'addr', 'add', `${host.ipv6}/64`, 'dev', 'eth0', 'nodad']);
       await h(['ip', 'link', 'set', 'eth0', 'up']);
     });
+    if (options.multicastQuerier) {
+      // br0 has its link-local address only once it has carrier (a port): a query that fails for want of a
+      // source makes the bridge count itself as no querier (and flood) until its next startup query, 31 s on.
+      await waitFor('br0 to have a link-local address', async () => (await sw(['ip', '-6', 'addr', 'show', 'dev', 'br0', 'scope', 'link'])).includes('fe80'), { timeoutMs: 5_000, intervalMs: 50 });
+      // A new querier floods for one Query Response Interval (10 s by default) so listeners can report
+      // first: 1 s here, so a test sees the filtering soon. Two commands: the kernel reads the interval when
+      // the querier is switched on, and in one message it handles the querier attribute first.
+      await sw(['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_query_response_interval', '100']);
+      await sw(['ip', 'link', 'set', 'br0', 'type', 'bridge', 'mcast_querier', '1']);
+    }
     // The client reaches extra VIP space on-link, as a host on a VLAN with a second subnet does.
     await this.exec(this.client.netns, ['ip', 'route', 'add', EXTRA_VIP_V4, 'dev', 'eth0']);
 

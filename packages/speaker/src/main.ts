@@ -46,7 +46,10 @@ try {
   process.exit(2);
 }
 
-const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, debounceMs: config.linkDebounceMs, onChange: (l) => controller.setLinks(l) });
+const links = new LinkWatcher({ log, exclude: config.excludeInterfaces, debounceMs: config.linkDebounceMs, onChange: (l) => {
+  controller.setLinks(l);
+  announcer.linksChanged(l);
+} });
 const initialLinks = await links.start();
 
 /**
@@ -117,6 +120,7 @@ const controller = new SpeakerController({
 
 const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } });
 controller.setLinks(initialLinks);
+announcer.linksChanged(initialLinks);
 // Heartbeats start flagged not ready (peers keep this node's addresses); the controller flags it ready
 // once caches are synced, peer Leases listed, every peer heard and its first election has run.
 await membership.start();

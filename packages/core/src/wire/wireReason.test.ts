@@ -6,6 +6,7 @@ import { parseMac } from './macAddress.js';
 import { encodeNeighborSolicitation, type NdpMeta } from './ndpMessage.js';
 import { decideNdp, decideNdpFrame } from './ndpDecision.js';
 import { encodeNdpFrame } from './ndpFrame.js';
+import { decodeMldQueryFrame, encodeMldFrame, encodeMldQueryMessage } from './mldMessage.js';
 import {
   addr,
   ALL_NODES,
@@ -43,6 +44,11 @@ const frame = (bytes: Uint8Array): string | undefined => {
   const d = decideNdpFrame(bytes, ctx);
   return d.kind === 'ignore' ? d.reason : d.kind;
 };
+const mldQuery = (source = PEER_LL) => encodeMldFrame({ ethernetSource: PEER, source, destination: ALL_NODES, icmp: encodeMldQueryMessage({ version: 2, maxResponseDelayMs: 1_000 }) });
+const mld = (bytes: Uint8Array): string | undefined => {
+  const r = decodeMldQueryFrame(bytes);
+  return r.ok ? 'query' : r.error.reason;
+};
 const na = (o: { solicited?: boolean } = {}): Uint8Array => neighborAdvertisement({ targetMac: PEER, ...o });
 
 // A Record, so that adding a reason without showing how it arises does not compile.
@@ -73,6 +79,9 @@ const EXAMPLES: Record<WireReason, () => string | undefined> = {
   NotIPv6: () => frame(withBytes(ndpFrame, 12, 0x08, 0x00)),
   NextHeaderNotIcmpv6: () => frame(withBytes(ndpFrame, 20, 0)),
   ChecksumInvalid: () => frame(withBytes(ndpFrame, 70, ndpFrame[70]! ^ 1)),
+  NotMld: () => mld(withBytes(mldQuery(), 62, 143)),
+  HopLimitNot1: () => mld(withBytes(mldQuery(), 21, 255)),
+  SourceNotLinkLocal: () => mld(mldQuery(addr('2001:db8::1'))),
   VlanTagged: () => arp(encodeArpFrame({ ...request, vlan: { id: 7, priority: 0, dropEligible: false } })),
   OwnFrame: () => arp(encodeArpFrame(gratuitousArp(OURS, VIP_V4).reply)),
   InvalidSenderMac: () => arp(encodeArpFrame({ ...request, senderMac: mac('01:00:5e:00:00:01') })),

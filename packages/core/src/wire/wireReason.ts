@@ -28,6 +28,9 @@ export const WIRE_REASONS = [
   'NotIPv6',
   'NextHeaderNotIcmpv6',
   'ChecksumInvalid',
+  'NotMld',
+  'HopLimitNot1',
+  'SourceNotLinkLocal',
   // Decisions: a readable frame that herald does not answer.
   'VlanTagged',
   'OwnFrame',

@@ -46,6 +46,27 @@ sock_filter kNdpOnly[] = {
     {0x06, 0, 0, 0},           // ret #0               drop
 };
 
+// Multicast Listener Queries only (ICMPv6 type 130), the whole frame. Equal to
+// `tcpdump -dd 'ip6 and ip6[6] = 0 and ip6[7] = 1 and ip6[40] = 58 and ip6[41] = 0 and ip6[48] = 130'`:
+// hop limit 1 (RFC 3810 §5.1: anything else may come from off-link) and an 8-byte hop-by-hop header (the
+// Router Alert and padding every querier sends) directly followed by ICMPv6. Core checks it all again.
+sock_filter kMldQueryOnly[] = {
+    {0x28, 0, 0, 12},          // ldh [12]             ethertype
+    {0x15, 0, 11, 0x86dd},     // jeq #0x86dd          IPv6, else drop
+    {0x30, 0, 0, 20},          // ldb [20]             next header
+    {0x15, 0, 9, 0},           // jeq #0               hop-by-hop, else drop
+    {0x30, 0, 0, 21},          // ldb [21]             hop limit
+    {0x15, 0, 7, 1},           // jeq #1               else drop
+    {0x30, 0, 0, 54},          // ldb [54]             hop-by-hop: next header
+    {0x15, 0, 5, 58},          // jeq #58              ICMPv6, else drop
+    {0x30, 0, 0, 55},          // ldb [55]             hop-by-hop: length in 8-byte units beyond the first
+    {0x15, 0, 3, 0},           // jeq #0               8 bytes, else drop
+    {0x30, 0, 0, 62},          // ldb [62]             ICMPv6 type
+    {0x15, 0, 1, 130},         // jeq #130             Multicast Listener Query: accept, else drop
+    {0x06, 0, 0, 0x00040000},  // ret #262144          accept
+    {0x06, 0, 0, 0},           // ret #0               drop
+};
+
 struct Protocol {
   const char* name;
   uint16_t ethertype;
@@ -56,6 +77,7 @@ struct Protocol {
 const Protocol kProtocols[] = {
     {"arp", ETH_P_ARP, kArpOnly, sizeof kArpOnly / sizeof kArpOnly[0]},
     {"ndp", ETH_P_IPV6, kNdpOnly, sizeof kNdpOnly / sizeof kNdpOnly[0]},
+    {"mld", ETH_P_IPV6, kMldQueryOnly, sizeof kMldQueryOnly / sizeof kMldQueryOnly[0]},
 };
 
 }  // namespace
@@ -92,7 +114,7 @@ bool PacketSocket::Open(const Napi::CallbackInfo& info) {
       }
     }
     if (protocol == nullptr) {
-      ThrowTypeError(env, context_ + ": protocol must be \"arp\" or \"ndp\"");
+      ThrowTypeError(env, context_ + ": protocol must be \"arp\", \"ndp\" or \"mld\"");
       return false;
     }
   }

@@ -1,4 +1,4 @@
-import { parseAddress, type IPAddress } from '@herald/core';
+import { formatAddress, parseAddress, type IPAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSpeakerMetrics } from '../metrics.js';
@@ -16,14 +16,16 @@ const ip = (t: string): IPAddress => {
 
 class FakeLinks {
   readonly index = new Map<string, number>([['eth0', 2]]);
-  readonly opened: { kind: 'arp' | 'ndp' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
+  readonly opened: { kind: 'arp' | 'ndp' | 'mld' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
   membershipFailures: string[] = [];
   allMulticastFailures: string[] = [];
   memberships: string[] = [];
   allMulticast: boolean[] = [];
+  /** Frames sent on packet sockets, by socket kind. */
+  sent: { kind: string; frame: Uint8Array }[] = [];
 
   factory(): SocketFactory {
-    const open = (kind: 'arp' | 'ndp' | 'icmp6', ifname: string) => {
+    const open = (kind: 'arp' | 'ndp' | 'mld' | 'icmp6', ifname: string) => {
       const rec = { kind, ifname, ifindex: this.index.get(ifname) ?? 0, closed: false };
       this.opened.push(rec);
       const fail = (list: string[], what: string) => {
@@ -35,7 +37,7 @@ class FakeLinks {
         ifindex: rec.ifindex,
         interface: ifname,
         start: () => undefined,
-        send: () => undefined,
+        send: (frame: Uint8Array) => void this.sent.push({ kind, frame: Uint8Array.from(frame) }),
         close: () => void (rec.closed = true),
         addMembership: (m: Uint8Array) => {
           fail(this.membershipFailures, 'PACKET_ADD_MEMBERSHIP');
@@ -52,6 +54,19 @@ class FakeLinks {
     };
     return { packet: (i, protocol) => open(protocol, i) as unknown as PacketSocket, icmp6: (i) => open('icmp6', i) as unknown as Icmp6Socket };
   }
+}
+
+const RECORD_TYPES = ['', 'ModeIsInclude', 'ModeIsExclude', 'ChangeToInclude', 'ChangeToExclude'];
+/** The records of an MLDv2 report frame as "type group" lines (the codec itself is tested in core). */
+function decodeRecords(frame: Uint8Array): string[] {
+  const icmp = frame.subarray(14 + 40 + 8);
+  expect(icmp[0]).toBe(143);
+  const n = (icmp[6]! << 8) | icmp[7]!;
+  return Array.from({ length: n }, (_, i) => {
+    const at = 8 + 20 * i;
+    const v = Buffer.from(icmp.subarray(at + 4, at + 20)).toString('hex');
+    return `${RECORD_TYPES[icmp[at]!]} ${formatAddress({ family: 6, value: BigInt(`0x${v}`) })}`;
+  });
 }
 
 describe('Announcer with fake sockets and fake timers', () => {
@@ -88,7 +103,7 @@ describe('Announcer with fake sockets and fake timers', () => {
     // ::1:200 and 2001:db8:2::200 share their low 24 bits, so one group.
     const [a, b, c, d] = ['2001:db8:1::200', '2001:db8:2::200', '2001:db8:1::201', '2001:db8:1::202'].map(ip);
     announcer.set([a!, b!, c!].map((address) => ({ address, interface: 'eth0' })));
-    expect(links.opened.map((o) => o.kind)).toEqual(['arp', 'ndp', 'icmp6']);
+    expect(links.opened.map((o) => o.kind)).toEqual(['arp', 'ndp', 'icmp6', 'mld']);
     expect(links.memberships).toEqual(['3333ff000200', '3333ff000201']);
     expect(links.allMulticast).toEqual([]);
     announcer.set([a!, b!, c!, d!].map((address) => ({ address, interface: 'eth0' })));
@@ -98,9 +113,53 @@ describe('Announcer with fake sockets and fake timers', () => {
     announcer.set([a!, c!].map((address) => ({ address, interface: 'eth0' })));
     expect(links.allMulticast).toEqual([true, false]);
     expect(links.memberships).toEqual(['3333ff000200', '3333ff000201']);
-    // The last IPv6 address closes both IPv6 sockets (which drops their memberships in the kernel).
+    // The last IPv6 address closes the IPv6 sockets (which drops their memberships in the kernel).
     announcer.set([]);
-    expect(links.opened.map((o) => `${o.kind}:${o.closed ? 'closed' : 'open'}`)).toEqual(['arp:closed', 'ndp:closed', 'icmp6:closed']);
+    expect(links.opened.map((o) => `${o.kind}:${o.closed ? 'closed' : 'open'}`)).toEqual(['arp:closed', 'ndp:closed', 'icmp6:closed', 'mld:closed']);
+  });
+
+  it('reports the solicited-node group of each new IPv6 address (MLDv2, CHANGE_TO_EXCLUDE) and leaves it (CHANGE_TO_INCLUDE) with the last address of the group', async () => {
+    const [a, b] = ['2001:db8:1::200', '2001:db8:2::200'].map(ip);
+    const mld = () => links.sent.filter((s) => s.kind === 'mld').map((s) => decodeRecords(s.frame));
+    announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));
+    await vi.advanceTimersByTimeAsync(0);
+    // Two addresses, one group: one record.
+    expect(mld()).toEqual([['ChangeToExclude ff02::1:ff00:200']]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(mld()).toEqual([['ChangeToExclude ff02::1:ff00:200'], ['ChangeToExclude ff02::1:ff00:200']]);
+    links.sent = [];
+    announcer.set([{ address: a!, interface: 'eth0' }]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(mld()).toEqual([]);
+    // The last address of the group goes with the interface's last IPv6 address: the leave is sent as the socket closes.
+    announcer.set([]);
+    expect(mld()).toEqual([['ChangeToInclude ff02::1:ff00:200']]);
+    expect(await gauge('herald_speaker_mld_reports_sent_total')).toBe(3);
+  });
+
+  it('reports the groups again when the link regains carrier, not on other link updates', async () => {
+    const a = ip('2001:db8:1::200');
+    const mld = () => links.sent.filter((s) => s.kind === 'mld').map((s) => decodeRecords(s.frame));
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    announcer.set([{ address: a, interface: 'eth0' }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    links.sent = [];
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(mld()).toEqual([]);
+    announcer.linksChanged([{ index: 2, up: true, carrier: false }]);
+    announcer.linksChanged([{ index: 2, up: true, carrier: true }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(mld()).toEqual([['ChangeToExclude ff02::1:ff00:200'], ['ChangeToExclude ff02::1:ff00:200']]);
+  });
+
+  it('sends no MLD report with mldReports: false', async () => {
+    announcer.close();
+    announcer = new Announcer({ sockets: links.factory(), log: pino({ level: 'silent' }), metrics, onAnnounced: (a) => announced.push(a), onClaim: () => undefined, mldReports: false });
+    announcer.set([{ address: ip('2001:db8:1::200'), interface: 'eth0' }]);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(links.opened.map((o) => o.kind)).toEqual(['arp', 'ndp', 'icmp6']);
+    expect(links.sent.filter((s) => s.kind === 'mld')).toEqual([]);
   });
 
   it('a refused link-layer group falls back to all-multicast; when that is refused too the address is failing and retried with backoff', async () => {

@@ -34,6 +34,11 @@ export interface AnnouncerOptions {
   onFailed?: (f: AnnounceFailure) => void;
   /** Distinct solicited-node groups accepted one by one per interface before all-multicast (NDP_EXACT_GROUPS_MAX). */
   ndpExactGroupsMax?: number;
+  /**
+   * Send MLD reports for the solicited-node groups of announced IPv6 addresses (default true), so that
+   * MLD-snooping switches forward neighbour solicitations for them. Off only to show what happens without.
+   */
+  mldReports?: boolean;
   /** First retry after a failed start; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -73,6 +78,8 @@ export class Announcer {
   private readonly responders = new Map<number, InterfaceResponder>();
   private readonly active = new Map<string, Active>();
   private readonly failing = new Map<string, Failing>();
+  /** Whether each link (by ifindex) was up with carrier at the last linksChanged(). */
+  private readonly linkUp = new Map<number, boolean>();
   private queue: ({ kind: 'stop'; key: string } | { kind: 'start'; key: string; d: Announcement })[] = [];
   private continuation: NodeJS.Immediate | undefined;
 
@@ -175,6 +182,18 @@ export class Announcer {
     }
   }
 
+  /**
+   * The node's links as the LinkWatcher last read them. A responder whose link comes back up (carrier
+   * regained) sends its MLD reports again: switches may forget a port's groups while it is down.
+   */
+  linksChanged(links: readonly { index: number; up: boolean; carrier: boolean }[]): void {
+    for (const l of links) {
+      const up = l.up && l.carrier;
+      if (this.linkUp.get(l.index) === false && up) this.responders.get(l.index)?.linkUp();
+      this.linkUp.set(l.index, up);
+    }
+  }
+
   /** Sends an extra burst for an address now (after a conflict, to win the neighbours back). */
   reannounce(address: IPAddress): void {
     const a = this.active.get(key(address));
@@ -197,6 +216,7 @@ export class Announcer {
     const r = new InterfaceResponder(ifname, {
       sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim,
       ...(this.o.ndpExactGroupsMax === undefined ? {} : { ndpExactGroupsMax: this.o.ndpExactGroupsMax }),
+      ...(this.o.mldReports === undefined ? {} : { mldReports: this.o.mldReports }),
     });
     const stale = this.responders.get(r.ifindex);
     if (stale && stale !== r) stale.close();

@@ -1,13 +1,14 @@
 import {
-  addressBytes, decideArp, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, macToBytes, solicitedNodeMulticastMac,
+  addressBytes, decideArp, solicitedNodeMulticast, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, macToBytes, solicitedNodeMulticastMac,
   unsolicitedNeighborAdvertisement, type IPAddress, type MacAddress,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { PacketType, type Icmp6Socket, type PacketProtocol, type PacketSocket } from '../native/index.js';
 import type { SpeakerMetrics } from '../metrics.js';
+import { MldReporter } from './mldReporter.js';
 
 export interface SocketFactory {
-  /** 'arp': ARP frames; 'ndp': neighbour solicitations and advertisements (whole frames). */
+  /** 'arp': ARP frames; 'ndp': neighbour solicitations and advertisements; 'mld': MLD queries (whole frames). */
   packet(ifname: string, protocol: PacketProtocol): PacketSocket;
   /** Only for sending neighbour advertisements: it must receive nothing ({ receive: false }). */
   icmp6(ifname: string): Icmp6Socket;
@@ -38,8 +39,10 @@ const key = (a: IPAddress) => `${a.family}:${a.value}`;
  * on a second AF_PACKET socket (IPv6 NS/NA only, kernel BPF filter) that makes the interface accept each
  * owned address's solicited-node link-layer group, or all multicast when there are more than
  * `ndpExactGroupsMax` distinct groups, and answered through a send-only ICMPv6 socket. No IPv6 group is
- * joined, so nothing is charged to net.core.optmem_max and no MLD report is sent. The IPv6 sockets open
- * with the first IPv6 address and close with the last. Decisions come from core; this class moves bytes.
+ * joined, so nothing is charged to net.core.optmem_max; instead an MldReporter sends the MLD reports for
+ * the solicited-node groups itself (unless `mldReports` is false), so MLD-snooping switches forward the
+ * solicitations. The IPv6 sockets open with the first IPv6 address and close with the last. Decisions come
+ * from core; this class moves bytes.
  */
 export class InterfaceResponder {
   readonly mac: MacAddress;
@@ -48,6 +51,7 @@ export class InterfaceResponder {
   private packet: PacketSocket | undefined;
   private icmp6: Icmp6Socket | undefined;
   private ndp: PacketSocket | undefined;
+  private mld: MldReporter | undefined;
   private readonly owned = new Map<string, IPAddress>();
   private ownedIPv6 = 0;
   /** Owned addresses per solicited-node link-layer group. */
@@ -60,7 +64,7 @@ export class InterfaceResponder {
 
   constructor(
     readonly ifname: string,
-    private readonly o: { sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void; ndpExactGroupsMax?: number },
+    private readonly o: { sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void; ndpExactGroupsMax?: number; mldReports?: boolean },
   ) {
     // Opening the ARP socket also tells us the interface MAC; keep it open while the responder lives.
     this.packet = o.sockets.packet(ifname, 'arp');
@@ -95,13 +99,17 @@ export class InterfaceResponder {
     if (this.owned.has(key(a))) return;
     if (a.family === 6) {
       this.ensureIcmp6();
+      const group = solicitedNodeMulticastMac(a);
+      const fresh = !this.groups.has(group);
       try {
-        this.acceptGroup(solicitedNodeMulticastMac(a));
+        this.acceptGroup(group);
       } catch (e) {
         if (this.ownedIPv6 === 0) this.closeIPv6();
         throw e;
       }
       this.ownedIPv6++;
+      // Solicited-node groups and their link-layer groups map one to one (both are the low 24 bits).
+      if (fresh) this.mld?.join(solicitedNodeMulticast(a));
     }
     this.owned.set(key(a), a);
   }
@@ -110,6 +118,7 @@ export class InterfaceResponder {
     if (!this.owned.delete(key(a))) return;
     if (a.family === 6) {
       this.ownedIPv6--;
+      if (this.groups.get(solicitedNodeMulticastMac(a)) === 1) this.mld?.leave(solicitedNodeMulticast(a));
       if (this.ownedIPv6 === 0) {
         // Closing the socket drops every membership it holds, all-multicast included.
         this.closeIPv6();
@@ -172,6 +181,11 @@ export class InterfaceResponder {
     }
   }
 
+  /** The link came back (carrier up again): MLD reports for every group go out again. */
+  linkUp(): void {
+    this.mld?.linkUp();
+  }
+
   /** One announcement burst: GARP request and reply forms, or one unsolicited NA to ff02::1. */
   announce(a: IPAddress): number {
     try {
@@ -200,6 +214,9 @@ export class InterfaceResponder {
   }
 
   private closeIPv6(): void {
+    // Sends a leave still pending (the last group just left) before the socket goes.
+    this.mld?.close();
+    this.mld = undefined;
     this.icmp6?.close();
     this.ndp?.close();
     this.icmp6 = undefined;
@@ -232,6 +249,23 @@ export class InterfaceResponder {
       ndp.close();
       icmp6.close();
       throw recreated(icmp6.ifindex);
+    }
+    if (this.o.mldReports !== false) {
+      let socket: PacketSocket;
+      try {
+        socket = this.o.sockets.packet(this.ifname, 'mld');
+      } catch (e) {
+        ndp.close();
+        icmp6.close();
+        throw e;
+      }
+      if (socket.ifindex !== this.ifindex) {
+        ndp.close();
+        icmp6.close();
+        socket.close();
+        throw recreated(socket.ifindex);
+      }
+      this.mld = new MldReporter({ socket, ifname: this.ifname, mac: this.mac, log: this.o.log, metrics: this.o.metrics });
     }
     this.ndp = ndp;
     this.icmp6 = icmp6;

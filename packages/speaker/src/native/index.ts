@@ -45,13 +45,17 @@ export type PacketType = (typeof PacketType)[keyof typeof PacketType];
 /** Without an error callback, receive errors (ENETDOWN when the link drops) become process warnings. */
 const warn: ErrorCallback = (error) => process.emitWarning(error);
 
-/** What a PacketSocket receives: Ethernet/IPv4 ARP, or IPv6 Neighbor Solicitations and Advertisements. */
-export type PacketProtocol = 'arp' | 'ndp';
+/**
+ * What a PacketSocket receives: Ethernet/IPv4 ARP, IPv6 Neighbor Solicitations and Advertisements, or
+ * Multicast Listener Queries.
+ */
+export type PacketProtocol = 'arp' | 'ndp' | 'mld';
 
 /**
  * AF_PACKET socket on one Ethernet interface that receives one protocol only (kernel BPF filter), never
  * outgoing frames, and sends whole Ethernet frames. 'arp': Ethernet/IPv4 ARP. 'ndp': ICMPv6 types 135/136
- * directly after the IPv6 header with hop limit 255 (checksum not verified: the caller must). Needs
+ * directly after the IPv6 header with hop limit 255 (checksum not verified: the caller must). 'mld': ICMPv6
+ * type 130 behind an 8-byte hop-by-hop header with hop limit 1 (the same). Needs
  * CAP_NET_RAW. A started socket stays alive (and keeps the process alive) until stop() or close(); close()
  * is idempotent and safe anywhere.
  */
