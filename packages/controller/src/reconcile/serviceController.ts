@@ -6,7 +6,7 @@ import {
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { isFenced, Reflector, sleep, withoutManagedFields, type ChangeType, type KubeObject } from '@herald/kube';
-import { projectNamespace, projectService } from '../kube/cacheProjections.js';
+import { projectLBAddress, projectNamespace, projectService } from '../kube/cacheProjections.js';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ServiceStatusWriter } from '../kube/serviceStatusWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -101,7 +101,7 @@ export class ServiceController {
     this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
     this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
     this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
-    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
+    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, project: projectLBAddress, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
   }
 
   /** Starts every watch; resolves when all caches hold a full list. */
