@@ -8,6 +8,7 @@
 //   3. memory: controller RSS steady (after seeding, after restart, after the burst) and peak (VmHWM).
 // Run: node --import tsx bench/controller/scale.ts [--services 10000] [--burst 1000] [--concurrency 64]
 //        [--compare main=/path/to/other/packages/controller/dist/main.js]   (restart + burst on that build first)
+//        [--controller-node-options "--max-old-space-size=160"]   (node flags for every controller started)
 // HERALD_CPU_PROF_DIR=<dir> profiles the restarted controller (written on SIGUSR2 before it stops).
 // HERALD_HEAP_SNAPSHOT_DIR=<dir> writes a heap snapshot of the restarted controller after the burst (node's
 // --heapsnapshot-signal); count it by constructor with bench/controller/heapByConstructor.ts.
@@ -32,6 +33,8 @@ const { values: args } = parseArgs({
     'burst-concurrency': { type: 'string', default: '32' },
     /** Stop seeding after this long and measure with the Services created so far (a starved machine). */
     'seed-seconds': { type: 'string', default: '0' },
+    /** Node flags for every controller started here (added to NODE_OPTIONS), e.g. --max-old-space-size=160. */
+    'controller-node-options': { type: 'string', default: '' },
     /** label=path/to/packages/controller/dist/main.js of another build, measured before this tree's. */
     compare: { type: 'string', multiple: true, default: [] },
   },
@@ -81,11 +84,11 @@ function rssSampler(pid: number) {
 const profDir = process.env.HERALD_CPU_PROF_DIR;
 const heapDir = process.env.HERALD_HEAP_SNAPSHOT_DIR;
 const HEAP_SIGNAL = 'SIGPWR';
-async function startProfiled(world: BenchWorld, build: Build): Promise<ControllerProcess> {
+async function startProfiled(world: BenchWorld, build: Build, o: { profile?: boolean } = {}): Promise<ControllerProcess> {
   const before = process.env.NODE_OPTIONS;
   const extra = [
-    ...(profDir ? [`--import=${new URL('./cpuProfilePreload.mjs', import.meta.url).pathname}`] : []),
-    ...(heapDir ? [`--heapsnapshot-signal=${HEAP_SIGNAL}`, `--diagnostic-dir=${heapDir}`] : []),
+    ...(args['controller-node-options'] ? [args['controller-node-options']] : []),
+    ...(o.profile === false ? [] : profileFlags()),
   ];
   if (extra.length) process.env.NODE_OPTIONS = [before ?? '', ...extra].join(' ').trim();
   try {
@@ -94,6 +97,13 @@ async function startProfiled(world: BenchWorld, build: Build): Promise<Controlle
     if (before === undefined) delete process.env.NODE_OPTIONS;
     else process.env.NODE_OPTIONS = before;
   }
+}
+
+function profileFlags(): string[] {
+  return [
+    ...(profDir ? [`--import=${new URL('./cpuProfilePreload.mjs', import.meta.url).pathname}`] : []),
+    ...(heapDir ? [`--heapsnapshot-signal=${HEAP_SIGNAL}`, `--diagnostic-dir=${heapDir}`] : []),
+  ];
 }
 
 /** Signals the controller to write a heap snapshot into heapDir and waits until the file stops growing. */
@@ -142,7 +152,7 @@ try {
   const seedWatch = new IngressWatch(world.kc, SEED_NAMESPACE);
   await seedWatch.start();
   const coldStart = performance.now();
-  let controller = await world.startController();
+  let controller = await startProfiled(world, { label: 'tree' }, { profile: false });
   log(`controller pid ${controller.proc.pid}, log ${controller.proc.logFile}`);
   const coldRss = rssSampler(controller.proc.pid);
   const cpuColdBefore = cpuSeconds(world, controller.proc.pid);
@@ -185,6 +195,7 @@ try {
     benchmark: 'scale',
     node: process.version,
     identity: `${IDENTITY} (same on every start: the Lease is re-acquired at once)`,
+    controllerNodeOptions: args['controller-node-options'] || undefined,
     builds: Object.fromEntries(BUILDS.map((b) => [b.label, b.main ?? 'this tree (packages/controller/dist/main.js)'])),
     note: 'builds are measured one after another on the same cluster: each restart sees the Services of the bursts before it',
     seeding,
