@@ -1,3 +1,4 @@
+import type { V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { withoutManagedFields } from '@herald/kube';
 import { projectLBAddress, projectNamespace, projectService } from './cacheProjections.js';
@@ -24,7 +25,7 @@ describe('cache projections keep what the controller reads', () => {
 
   it('a Service keeps only what planService and the status writer read', () => {
     // toStrictEqual: a projection that keeps any other field (or drops one of these) fails here.
-    expect(JSON.parse(JSON.stringify(projectService(svc)))).toStrictEqual({
+    expect(JSON.parse(JSON.stringify(projectService(svc as unknown as V1Service)))).toStrictEqual({
       metadata: { name: 'web', namespace: 'shop', uid: 'u1', resourceVersion: '7', labels: { app: 'web' }, annotations: { 'herald.dev/address-pool': 'lan' } },
       spec: { type: 'LoadBalancer', loadBalancerClass: 'herald.dev/l2', ipFamilies: ['IPv4'], ipFamilyPolicy: 'SingleStack', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ protocol: 'TCP', port: 80 }] },
       status: {
@@ -38,7 +39,7 @@ describe('cache projections keep what the controller reads', () => {
   });
 
   it('a Service without status or annotations projects without them', () => {
-    const bare = projectService({ metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP' } });
+    const bare: V1Service = projectService({ metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP' } });
     expect(JSON.parse(JSON.stringify(bare))).toStrictEqual({ metadata: { name: 'web', namespace: 'shop' }, spec: { type: 'ClusterIP' } });
     expect(bare.status).toBeUndefined();
   });
