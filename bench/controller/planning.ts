@@ -105,8 +105,15 @@ function wireService(i: number): object {
   };
 }
 
+/** The projection before the caches kept only what the controller reads: the object less managedFields and kubectl's last-applied copy. */
+function withoutBookkeeping(obj: { metadata: { managedFields?: unknown; annotations?: Record<string, string> } }): object {
+  const { managedFields: _m, annotations = {}, ...metadata } = obj.metadata;
+  const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...rest } = annotations;
+  return { ...obj, metadata: { ...metadata, annotations: rest } };
+}
+
 /** Heap held by a Map of N Services parsed from wire JSON, kept as is or projected. */
-function cacheHeap(project: boolean): { heapMiB: number; jsonBytesPerService: number } {
+function cacheHeap(project: false | ((o: never) => object)): { heapMiB: number; jsonBytesPerService: number } {
   gc();
   const before = process.memoryUsage().heapUsed;
   const store = new Map<string, object>();
@@ -115,7 +122,7 @@ function cacheHeap(project: boolean): { heapMiB: number; jsonBytesPerService: nu
     const text = JSON.stringify(wireService(i));
     bytes += text.length;
     const obj = JSON.parse(text) as { metadata: { name: string } };
-    store.set(obj.metadata.name, project ? projectService(obj) : obj);
+    store.set(obj.metadata.name, project ? project(obj as never) : obj);
   }
   gc();
   const heap = process.memoryUsage().heapUsed - before;
@@ -127,7 +134,8 @@ log(`planning ${CHANGES} single-Service changes with ${SERVICES} Services assign
 const everyAddress = measure('everyAddress');
 const whatChanged = measure('whatChanged');
 const full = cacheHeap(false);
-const projected = cacheHeap(true);
+const previous = cacheHeap(withoutBookkeeping);
+const projected = cacheHeap(projectService);
 writeReport('planning', {
   benchmark: 'planning',
   node: process.version,
@@ -138,5 +146,12 @@ writeReport('planning', {
     everyAddress: { ...everyAddress, how: 'main before this change: planLBAddresses over every address, a recount per pool, a count over every Service' },
     whatChanged: { ...whatChanged, how: 'LBAddressSync (addresses whose users changed), kept pool and assigned counts' },
   },
-  serviceCache: { services: SERVICES, fullObjects: full, projected, savedMiB: round(full.heapMiB - projected.heapMiB) },
+  serviceCache: {
+    services: SERVICES,
+    fullObjects: full,
+    withoutManagedFieldsAndLastApplied: previous,
+    projected: { ...projected, how: 'projectService: the fields the controller reads, repeated values kept once' },
+    savedMiB: round(full.heapMiB - projected.heapMiB),
+    savedAgainstPreviousMiB: round(previous.heapMiB - projected.heapMiB),
+  },
 });

@@ -1,5 +1,6 @@
-// Scale benchmark on a real control plane (issue 11 goal 6): seed 10,000 LoadBalancer Services and let the
-// controller assign them, then
+// Scale benchmark on a real control plane (issue 11 goal 6): seed 10,000 LoadBalancer Services with no
+// controller running (setup: the API server's CPU goes to the creates alone), start the controller and time
+// it assigning them all (cold start), then
 //   1. restart: SIGKILL the controller, start it again under the same identity, time spawn → /readyz 200,
 //      and count its writes (herald_k8s_writes_total, every kind) and changed addresses;
 //   2. burst: create 1,000 more Services and time each one's create call returning → a watch seeing its
@@ -7,7 +8,12 @@
 //   3. memory: controller RSS steady (after seeding, after restart, after the burst) and peak (VmHWM).
 // Run: node --import tsx bench/controller/scale.ts [--services 10000] [--burst 1000] [--concurrency 64]
 //        [--compare main=/path/to/other/packages/controller/dist/main.js]   (restart + burst on that build first)
+//        [--controller-node-options "--max-old-space-size=160"]   (node flags for every controller started)
 // HERALD_CPU_PROF_DIR=<dir> profiles the restarted controller (written on SIGUSR2 before it stops).
+// HERALD_HEAP_SNAPSHOT_DIR=<dir> writes a heap snapshot of the restarted controller after the burst (node's
+// --heapsnapshot-signal); count it by constructor with bench/controller/heapByConstructor.ts.
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { metricValue, type ControllerProcess } from '../../test/controller/controllerProcess.js';
 import { waitFor } from '../../test/processes.js';
@@ -27,6 +33,8 @@ const { values: args } = parseArgs({
     'burst-concurrency': { type: 'string', default: '32' },
     /** Stop seeding after this long and measure with the Services created so far (a starved machine). */
     'seed-seconds': { type: 'string', default: '0' },
+    /** Node flags for every controller started here (added to NODE_OPTIONS), e.g. --max-old-space-size=160. */
+    'controller-node-options': { type: 'string', default: '' },
     /** label=path/to/packages/controller/dist/main.js of another build, measured before this tree's. */
     compare: { type: 'string', multiple: true, default: [] },
   },
@@ -74,58 +82,107 @@ function rssSampler(pid: number) {
 }
 
 const profDir = process.env.HERALD_CPU_PROF_DIR;
-async function startProfiled(world: BenchWorld, build: Build): Promise<ControllerProcess> {
-  if (profDir) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --import=${new URL('./cpuProfilePreload.mjs', import.meta.url).pathname}`.trim();
+const heapDir = process.env.HERALD_HEAP_SNAPSHOT_DIR;
+const HEAP_SIGNAL = 'SIGPWR';
+async function startProfiled(world: BenchWorld, build: Build, o: { profile?: boolean } = {}): Promise<ControllerProcess> {
+  const before = process.env.NODE_OPTIONS;
+  const extra = [
+    ...(args['controller-node-options'] ? [args['controller-node-options']] : []),
+    ...(o.profile === false ? [] : profileFlags()),
+  ];
+  if (extra.length) process.env.NODE_OPTIONS = [before ?? '', ...extra].join(' ').trim();
   try {
     return await world.startController(build.main ? { main: build.main } : {});
   } finally {
-    if (profDir) delete process.env.NODE_OPTIONS;
+    if (before === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = before;
   }
+}
+
+function profileFlags(): string[] {
+  return [
+    ...(profDir ? [`--import=${new URL('./cpuProfilePreload.mjs', import.meta.url).pathname}`] : []),
+    ...(heapDir ? [`--heapsnapshot-signal=${HEAP_SIGNAL}`, `--diagnostic-dir=${heapDir}`] : []),
+  ];
+}
+
+/** Signals the controller to write a heap snapshot into heapDir and waits until the file stops growing. */
+async function heapSnapshot(c: ControllerProcess, dir: string): Promise<string | undefined> {
+  const mine = () => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot') && f.includes(`.${c.proc.pid}.`));
+  const had = new Set(mine());
+  c.proc.child.kill(HEAP_SIGNAL);
+  let size = -1;
+  for (let i = 0; i < 240; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const file = mine().find((f) => !had.has(f));
+    if (!file) continue;
+    const now = statSync(join(dir, file)).size;
+    if (now > 0 && now === size) return join(dir, file);
+    size = now;
+  }
+  log(`no heap snapshot of ${c.proc.pid} appeared in ${dir}`);
+  return undefined;
 }
 
 const wallStart = Date.now();
 const world = await startBenchWorld({ name: 'scale', log, namespaces: [SEED_NAMESPACE] });
 const removeSignalHandlers = stopOnSignals(world.stop);
 try {
-  let controller = await world.startController();
-  log(`controller pid ${controller.proc.pid}, log ${controller.proc.logFile}`);
-  await waitReady(controller, 60_000);
-  await waitFor('the controller to lead', async () => metricValue(await controller.metrics(), 'herald_controller_leader') === 1, { timeoutMs: 30_000, intervalMs: 50 });
-
   // ---- seeding -------------------------------------------------------------------------------
-  log(`seeding ${WANTED} Services (client concurrency ${CONCURRENCY})`);
-  const seedWatch = new IngressWatch(world.kc, SEED_NAMESPACE);
-  await seedWatch.start();
+  // Seeding is setup, not what is measured: the Services are created with no controller running (so the
+  // API server spends its CPU on the creates alone, not also on three controller writes per Service), then
+  // the controller starts and assigns them all at once (reported as coldStart).
+  log(`seeding ${WANTED} Services with no controller running (client concurrency ${CONCURRENCY})`);
   const names = Array.from({ length: WANTED }, (_, i) => `svc-${String(i).padStart(5, '0')}`);
   const createdNames: string[] = [];
   const seedDeadline = SEED_SECONDS > 0 ? Date.now() + SEED_SECONDS * 1000 : Infinity;
-  const cpuSeedBefore = cpuSeconds(world, controller.proc.pid);
+  const cpuSeedBefore = cpuSeconds(world, process.pid);
   const seedStart = performance.now();
   let created = 0;
-  const sampler = setInterval(() => log(`seeding: created ${created}/${WANTED}, assigned ${seedWatch.seenAt.size}, controller ${processFigures(controller.proc.pid)?.rssMiB} MiB`), 5_000);
+  const sampler = setInterval(() => log(`seeding: created ${created}/${WANTED} (${round(created / ((performance.now() - seedStart) / 1000))}/s)`), 10_000);
   await createServices({ core: world.core, namespace: SEED_NAMESPACE, names, concurrency: CONCURRENCY, nodePorts: false, stopWhen: () => Date.now() > seedDeadline, onCreated: (n) => (created++, createdNames.push(n)) });
+  clearInterval(sampler);
   const seedCreatedMs = performance.now() - seedStart;
   const SERVICES = createdNames.length;
   if (SERVICES < WANTED) log(`seeding stopped at the deadline: ${SERVICES} of ${WANTED} Services`);
+  const cpuSeed = cpuDelta(cpuSeedBefore, cpuSeconds(world, process.pid));
+  delete cpuSeed.controller;
+
+  log(`cold start: the controller assigns ${SERVICES} pending Services`);
+  const seedWatch = new IngressWatch(world.kc, SEED_NAMESPACE);
+  await seedWatch.start();
+  const coldStart = performance.now();
+  let controller = await startProfiled(world, { label: 'tree' }, { profile: false });
+  log(`controller pid ${controller.proc.pid}, log ${controller.proc.logFile}`);
+  const coldRss = rssSampler(controller.proc.pid);
+  const cpuColdBefore = cpuSeconds(world, controller.proc.pid);
+  const coldSampler = setInterval(() => log(`cold start: assigned ${seedWatch.seenAt.size}/${SERVICES}, controller ${processFigures(controller.proc.pid)?.rssMiB} MiB`), 10_000);
+  await waitReady(controller, 300_000);
+  const coldReadyMs = performance.now() - coldStart;
   await seedWatch.waitFor(createdNames, 30 * 60_000);
-  const seedAssignedMs = performance.now() - seedStart;
-  clearInterval(sampler);
+  const coldAssignedMs = performance.now() - coldStart;
+  clearInterval(coldSampler);
   seedWatch.stop();
   await quiescent(controller, SERVICES, 10 * 60_000);
-  const seedQuietMs = performance.now() - seedStart;
+  const coldQuietMs = performance.now() - coldStart;
   const seeding = {
     services: SERVICES,
     wanted: WANTED,
     clientConcurrency: CONCURRENCY,
     createCallsMs: round(seedCreatedMs),
     createCallsPerSecond: round(SERVICES / (seedCreatedMs / 1000)),
-    allAssignedMs: round(seedAssignedMs),
-    controllerQuietMs: round(seedQuietMs),
-    cpuSeconds: cpuDelta(cpuSeedBefore, cpuSeconds(world, controller.proc.pid)),
-    writes: await writesOf(controller),
-    controllerAfterSeeding: processFigures(controller.proc.pid),
+    cpuSeconds: cpuSeed,
   };
-  log(`seeded: created in ${seeding.createCallsMs} ms, all assigned after ${seeding.allAssignedMs} ms, quiet after ${seeding.controllerQuietMs} ms`);
+  const coldStartFigures = {
+    note: 'the controller starts with every seeded Service pending: spawn → /readyz, → every Service has status.loadBalancer (seen by a watch), → no write for 2 s',
+    readyzMs: round(coldReadyMs),
+    allAssignedMs: round(coldAssignedMs),
+    controllerQuietMs: round(coldQuietMs),
+    cpuSeconds: cpuDelta(cpuColdBefore, cpuSeconds(world, controller.proc.pid)),
+    writes: await writesOf(controller),
+    controller: { ...processFigures(controller.proc.pid), sampledPeakRssMiB: coldRss.stop() },
+  };
+  log(`seeded: created ${SERVICES} in ${seeding.createCallsMs} ms; cold start: all assigned after ${coldStartFigures.allAssignedMs} ms, quiet after ${coldStartFigures.controllerQuietMs} ms`);
 
   const results: Record<string, unknown> = {};
   let total = SERVICES;
@@ -138,9 +195,11 @@ try {
     benchmark: 'scale',
     node: process.version,
     identity: `${IDENTITY} (same on every start: the Lease is re-acquired at once)`,
+    controllerNodeOptions: args['controller-node-options'] || undefined,
     builds: Object.fromEntries(BUILDS.map((b) => [b.label, b.main ?? 'this tree (packages/controller/dist/main.js)'])),
     note: 'builds are measured one after another on the same cluster: each restart sees the Services of the bursts before it',
     seeding,
+    coldStart: coldStartFigures,
     ...results,
     wallSeconds: round((Date.now() - wallStart) / 1000),
   });
@@ -236,12 +295,17 @@ try {
 
     await new Promise((r) => setTimeout(r, 5_000));
     const steady = processFigures(controller.proc.pid);
-    const heapUsedMiB = round((metricValue(await controller.metrics(), 'herald_controller_nodejs_heap_size_used_bytes') ?? 0) / 1048576);
+    const m = await controller.metrics();
+    const mib = (name: string) => round((metricValue(m, name) ?? 0) / 1048576);
+    const heapUsedMiB = mib('herald_controller_nodejs_heap_size_used_bytes');
+    const heapTotalMiB = mib('herald_controller_nodejs_heap_size_total_bytes');
+    const externalMiB = mib('herald_controller_nodejs_external_memory_bytes');
+    const heapSnapshotFile = heapDir ? await heapSnapshot(controller, heapDir) : undefined;
     if (profDir) {
       controller.proc.child.kill('SIGUSR2');
       await new Promise((r) => setTimeout(r, 3_000));
     }
-    return { restart, burst, memory: { steadyRssMiB: steady?.rssMiB, peakRssMiB: steady?.peakRssMiB, heapUsedMiB, services: existing + BURST } };
+    return { restart, burst, memory: { steadyRssMiB: steady?.rssMiB, peakRssMiB: steady?.peakRssMiB, heapUsedMiB, heapTotalMiB, externalMiB, services: existing + BURST, ...(heapSnapshotFile ? { heapSnapshotFile } : {}) } };
   }
 } finally {
   removeSignalHandlers();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import {
   ANNOTATION, Allocator, GROUP, LBAddressSync, VERSION, advertisementsForPool, currentIngress, formatAddress, lbAddressName, parseAddress, planService, planWriteRetry, sameList, serviceKey, validatePools, writeFailureReason,
@@ -6,7 +7,7 @@ import {
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { isFenced, Reflector, sleep, withoutManagedFields, type ChangeType, type KubeObject } from '@herald/kube';
-import { projectNamespace, projectService } from '../kube/cacheProjections.js';
+import { projectLBAddress, projectNamespace, projectService } from '../kube/cacheProjections.js';
 import type { KubeWriter } from '../kube/kubeWriter.js';
 import type { ServiceStatusWriter } from '../kube/serviceStatusWriter.js';
 import type { ControllerMetrics } from '../metrics.js';
@@ -101,7 +102,7 @@ export class ServiceController {
     this.namespaces = new Reflector<Namespace>({ ...common, resource: 'namespaces', path: '/api/v1/namespaces', project: projectNamespace, onChange: (t, n, p) => this.onNamespace(t, n, p), onRestart: restarts('namespaces') });
     this.pools = new Reflector<Pool>({ ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, onChange: (t, p, prev) => this.onPool(t, p, prev), onRestart: restarts('ipaddresspools') });
     this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, onChange: () => this.markAllServices(), onRestart: restarts('l2advertisements') });
-    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
+    this.addresses = new Reflector<Address>({ ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, project: projectLBAddress, onChange: (t, a, p) => this.onLBAddress(t, a, p), onRestart: restarts('lbaddresses') });
   }
 
   /** Starts every watch; resolves when all caches hold a full list. */
@@ -353,7 +354,9 @@ export class ServiceController {
   /** Compares desired with what the Service shows (or what we last wrote) and hands at most one write to the status writer. */
   private apply(svc: Service, desired: DesiredServiceState, reason: string): void {
     const key = `${svc.metadata?.namespace}/${svc.metadata?.name}`;
-    const fingerprint = JSON.stringify({ ingress: desired.ingress, pool: desired.pool, conditions: desired.conditions });
+    // A digest, not the JSON itself: one is kept per Service, and with 10,000 Services the JSON (the
+    // conditions' messages name the address) was 4 MiB of the heap. Only equality is ever asked of it.
+    const fingerprint = createHash('sha1').update(JSON.stringify({ ingress: desired.ingress, pool: desired.pool, conditions: desired.conditions })).digest('base64');
     const last = this.written.get(key);
     const rv = svc.metadata?.resourceVersion;
     // An echo of a state older than our write (watch events can trail the write's response) must not be
