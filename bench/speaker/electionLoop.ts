@@ -3,8 +3,8 @@
 // 10,000 LBAddresses (each with its own Service and EndpointSlice, 10 % externalTrafficPolicy Local) and
 // 100 nodes (this one and 99 peers) straight into its caches; no API server, fake sockets (the wire is
 // measured by replyLatency.ts). Measures the first election, then per event — a peer leaving, the same
-// peer joining again, one Service's endpoints changing — the longest single election round (time the
-// event loop could not answer ARP or heartbeats), the total election time, and event-loop delay
+// peer joining again, one Service's endpoints changing — the longest single election round (maxSingleBlock:
+// time the event loop could not answer ARP or heartbeats), the total election time and number of rounds, and event-loop delay
 // (perf_hooks monitorEventLoopDelay: how late a timer — a heartbeat, a reply — ran) while it settled.
 // Run: node --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
 import * as k8s from '@kubernetes/client-node';
@@ -59,6 +59,7 @@ const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:1::${(0x1000 +
 const socket = (ifname: string) => ({
   mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
   start: () => undefined, send: () => undefined, close: () => undefined, joinGroup: () => undefined, leaveGroup: () => undefined,
+  addMembership: () => undefined, dropMembership: () => undefined, setAllMulticast: () => undefined,
 });
 const quiet = pino({ level: 'warn' });
 const metrics = createSpeakerMetrics();
@@ -159,7 +160,7 @@ const firstElectionMs = performance.now() - t0;
 const firstCpu = process.cpuUsage(c0);
 await settle();
 delay.disable();
-const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), longestRoundMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
+const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), maxSingleBlockMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
 log(`first election ${firstElection.wallMs} ms (longest loop delay ${firstElection.loopDelayMaxMs} ms), this node owns ${firstElection.ownedBySelf}`);
 
 // Peers announce what they own, as their heartbeats would.
@@ -168,7 +169,7 @@ ips.forEach((ip, i) => peers.get(ownerOf(i) ?? '')?.announcing.push(ip));
 membershipChanged();
 await settle();
 
-type Sample = { longestRoundMs: number; longestRoundCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
+type Sample = { maxSingleBlockMs: number; maxSingleBlockCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
 const samples: Record<'peerLeaves' | 'peerJoins' | 'serviceChanges', Sample[]> = { peerLeaves: [], peerJoins: [], serviceChanges: [] };
 const allDelay = monitorEventLoopDelay({ resolution: 1 });
 allDelay.enable();
@@ -189,7 +190,7 @@ async function measure(kind: keyof typeof samples, act: () => void): Promise<voi
   const mine = rounds.slice(from);
   const cpu = roundsCpu.slice(from);
   samples[kind].push({
-    longestRoundMs: Math.max(0, ...mine), longestRoundCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
+    maxSingleBlockMs: Math.max(0, ...mine), maxSingleBlockCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
     rounds: mine.length, loopDelayMaxMs: d.max / 1e6,
   });
 }
@@ -208,7 +209,7 @@ for (let t = 0; t < TRIALS; t++) {
   const ready = !slices[i]!.endpoints[0]!.conditions.ready;
   slices[i] = sliceOf(i, ready);
   await measure('serviceChanges', () => put(ctl.slices, `ns/s${i}-x`, slices[i]));
-  const last = (k: keyof typeof samples) => `${round(samples[k].at(-1)!.longestRoundMs)} ms (cpu ${round(samples[k].at(-1)!.longestRoundCpuMs)})`;
+  const last = (k: keyof typeof samples) => `max block ${round(samples[k].at(-1)!.maxSingleBlockMs)} ms (cpu ${round(samples[k].at(-1)!.maxSingleBlockCpuMs)}), total ${round(samples[k].at(-1)!.electionMs)} ms in ${samples[k].at(-1)!.rounds} blocks`;
   log(`trial ${t + 1}/${TRIALS}: leave ${last('peerLeaves')}, join ${last('peerJoins')}, service ${last('serviceChanges')}`);
 }
 allDelay.disable();
@@ -217,8 +218,11 @@ ctl.stop();
 announcer.close();
 
 const summary = (xs: Sample[]) => ({
-  longestRoundMs: summarize(xs.map((x) => x.longestRoundMs)),
-  longestRoundCpuMs: summarize(xs.map((x) => x.longestRoundCpuMs)),
+  // The goal: no single stretch of election work (one turn of the event loop) over 50 ms.
+  maxSingleBlockMs: summarize(xs.map((x) => x.maxSingleBlockMs)),
+  maxSingleBlockCpuMs: summarize(xs.map((x) => x.maxSingleBlockCpuMs)),
+  eventsWithABlockOver50Ms: xs.filter((x) => x.maxSingleBlockMs > 50).length,
+  eventsWithABlockOver50MsCpu: xs.filter((x) => x.maxSingleBlockCpuMs > 50).length,
   electionMsPerEvent: summarize(xs.map((x) => x.electionMs)),
   electionCpuMsPerEvent: summarize(xs.map((x) => x.electionCpuMs)),
   roundsPerEvent: summarize(xs.map((x) => x.rounds), 0),
