@@ -66,6 +66,8 @@ const metrics = createSpeakerMetrics();
 // Assigned once below; the announcer and writer built before it call into it.
 // eslint-disable-next-line prefer-const
 let ctl: any;
+// eslint-disable-next-line prefer-const
+let facts: any;
 const announcer = new Announcer({
   sockets: { packet: socket, icmp6: socket }, log: quiet, metrics, bursts: 0,
   onAnnounced: (a: unknown) => ctl.onAnnounced(a), onStopped: (a: unknown) => ctl.onStopped(a), onClaim: () => undefined,
@@ -81,8 +83,8 @@ const listeners: (() => void)[] = [];
 const membership = { peers: () => peers, peersListed: () => true, onChange: (l: () => void) => listeners.push(l), setLocalState: () => undefined };
 const membershipChanged = () => listeners.forEach((l) => l());
 const writer = {
-  patchStatus: async (name: string, status: unknown) => ({ ...ctl.addresses.store.get(name), status }),
-  read: async (name: string) => ctl.addresses.store.get(name),
+  patchStatus: async (name: string, status: unknown) => ({ ...facts.addresses.store.get(name), status }),
+  read: async (name: string) => facts.addresses.store.get(name),
   lbAddressEvent: () => undefined,
   event: () => undefined,
 };
@@ -92,6 +94,10 @@ ctl = new SpeakerController({
   node: self, kubeConfig: kc, log: quiet, metrics, announcer, writer, membership, lbClass: undefined,
   heartbeatAddress: '2001:db8:1::b', handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
 });
+// Since the split of SpeakerController the caches live in ElectionFacts and the rounds in ElectionScheduler;
+// before it, both were the controller itself.
+facts = ctl.facts ?? ctl;
+const rounder = ctl.scheduler ?? ctl;
 
 /** Puts an object in a controller cache as its watch would, and tells the controller. */
 const put = (reflector: any, key: string, obj: any) => {
@@ -103,20 +109,20 @@ let rv = 1;
 const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({ name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: String(rv++), ...(labels ? { labels } : {}) });
 
 log(`building ${ADDRESSES} addresses, ${NODES} nodes; measuring ${commit} (${root})`);
-for (const n of nodeNames) put(ctl.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
-put(ctl.pools, 'p', { metadata: meta('p'), spec: { addresses: ['2001:db8:1::1000-2001:db8:1::ffff'] } });
-put(ctl.ads, 'all', { metadata: meta('all'), spec: {} });
+for (const n of nodeNames) put(facts.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
+put(facts.pools, 'p', { metadata: meta('p'), spec: { addresses: ['2001:db8:1::1000-2001:db8:1::ffff'] } });
+put(facts.ads, 'all', { metadata: meta('all'), spec: {} });
 const sliceOf = (i: number, ready: boolean) => ({
   metadata: meta(`s${i}-x`, 'ns', { 'kubernetes.io/service-name': `s${i}` }),
   endpoints: [0, 1].map(() => ({ nodeName: nodeNames[Math.floor(random() * NODES)], conditions: { ready } })),
 });
 const slices = ips.map((_, i) => sliceOf(i, true));
 ips.forEach((ip, i) => {
-  put(ctl.services, `ns/s${i}`, { metadata: meta(`s${i}`, 'ns'), spec: { type: 'LoadBalancer', externalTrafficPolicy: i % 10 === 0 ? 'Local' : 'Cluster' } });
-  put(ctl.slices, `ns/s${i}-x`, slices[i]);
+  put(facts.services, `ns/s${i}`, { metadata: meta(`s${i}`, 'ns'), spec: { type: 'LoadBalancer', externalTrafficPolicy: i % 10 === 0 ? 'Local' : 'Cluster' } });
+  put(facts.slices, `ns/s${i}-x`, slices[i]);
   const parsed = core.parseAddress(ip);
   const name = core.lbAddressName(parsed.value);
-  put(ctl.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
+  put(facts.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
 });
 ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:1::b/64'] }]);
 
@@ -125,8 +131,8 @@ ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, 
 // CPU time (process.cpuUsage: this thread's work, plus any GC helper threads meanwhile) is kept too.
 const rounds: number[] = [];
 const roundsCpu: number[] = [];
-const recompute = ctl.recompute.bind(ctl);
-ctl.recompute = () => {
+const recompute = rounder.recompute.bind(rounder);
+rounder.recompute = () => {
   const t = performance.now();
   const c = process.cpuUsage();
   recompute();
@@ -208,7 +214,7 @@ for (let t = 0; t < TRIALS; t++) {
   const i = Math.floor(random() * ADDRESSES);
   const ready = !slices[i]!.endpoints[0]!.conditions.ready;
   slices[i] = sliceOf(i, ready);
-  await measure('serviceChanges', () => put(ctl.slices, `ns/s${i}-x`, slices[i]));
+  await measure('serviceChanges', () => put(facts.slices, `ns/s${i}-x`, slices[i]));
   const last = (k: keyof typeof samples) => `max block ${round(samples[k].at(-1)!.maxSingleBlockMs)} ms (cpu ${round(samples[k].at(-1)!.maxSingleBlockCpuMs)}), total ${round(samples[k].at(-1)!.electionMs)} ms in ${samples[k].at(-1)!.rounds} blocks`;
   log(`trial ${t + 1}/${TRIALS}: leave ${last('peerLeaves')}, join ${last('peerJoins')}, service ${last('serviceChanges')}`);
 }
