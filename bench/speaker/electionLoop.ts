@@ -3,8 +3,8 @@
 // 10,000 LBAddresses (each with its own Service and EndpointSlice, 10 % externalTrafficPolicy Local) and
 // 100 nodes (this one and 99 peers) straight into its caches; no API server, fake sockets (the wire is
 // measured by replyLatency.ts). Measures the first election, then per event — a peer leaving, the same
-// peer joining again, one Service's endpoints changing — the longest single election round (time the
-// event loop could not answer ARP or heartbeats), the total election time, and event-loop delay
+// peer joining again, one Service's endpoints changing — the longest single election round (maxSingleBlock:
+// time the event loop could not answer ARP or heartbeats), the total election time and number of rounds, and event-loop delay
 // (perf_hooks monitorEventLoopDelay: how late a timer — a heartbeat, a reply — ran) while it settled.
 // Run: node --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
 import * as k8s from '@kubernetes/client-node';
@@ -59,12 +59,15 @@ const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:1::${(0x1000 +
 const socket = (ifname: string) => ({
   mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
   start: () => undefined, send: () => undefined, close: () => undefined, joinGroup: () => undefined, leaveGroup: () => undefined,
+  addMembership: () => undefined, dropMembership: () => undefined, setAllMulticast: () => undefined,
 });
 const quiet = pino({ level: 'warn' });
 const metrics = createSpeakerMetrics();
 // Assigned once below; the announcer and writer built before it call into it.
 // eslint-disable-next-line prefer-const
 let ctl: any;
+// eslint-disable-next-line prefer-const
+let facts: any;
 const announcer = new Announcer({
   sockets: { packet: socket, icmp6: socket }, log: quiet, metrics, bursts: 0,
   onAnnounced: (a: unknown) => ctl.onAnnounced(a), onStopped: (a: unknown) => ctl.onStopped(a), onClaim: () => undefined,
@@ -80,8 +83,8 @@ const listeners: (() => void)[] = [];
 const membership = { peers: () => peers, peersListed: () => true, onChange: (l: () => void) => listeners.push(l), setLocalState: () => undefined };
 const membershipChanged = () => listeners.forEach((l) => l());
 const writer = {
-  patchStatus: async (name: string, status: unknown) => ({ ...ctl.addresses.store.get(name), status }),
-  read: async (name: string) => ctl.addresses.store.get(name),
+  patchStatus: async (name: string, status: unknown) => ({ ...facts.addresses.store.get(name), status }),
+  read: async (name: string) => facts.addresses.store.get(name),
   lbAddressEvent: () => undefined,
   event: () => undefined,
 };
@@ -91,6 +94,10 @@ ctl = new SpeakerController({
   node: self, kubeConfig: kc, log: quiet, metrics, announcer, writer, membership, lbClass: undefined,
   heartbeatAddress: '2001:db8:1::b', handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
 });
+// Since the split of SpeakerController the caches live in ElectionFacts and the rounds in ElectionScheduler;
+// before it, both were the controller itself.
+facts = ctl.facts ?? ctl;
+const rounder = ctl.scheduler ?? ctl;
 
 /** Puts an object in a controller cache as its watch would, and tells the controller. */
 const put = (reflector: any, key: string, obj: any) => {
@@ -102,20 +109,20 @@ let rv = 1;
 const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({ name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: String(rv++), ...(labels ? { labels } : {}) });
 
 log(`building ${ADDRESSES} addresses, ${NODES} nodes; measuring ${commit} (${root})`);
-for (const n of nodeNames) put(ctl.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
-put(ctl.pools, 'p', { metadata: meta('p'), spec: { addresses: ['2001:db8:1::1000-2001:db8:1::ffff'] } });
-put(ctl.ads, 'all', { metadata: meta('all'), spec: {} });
+for (const n of nodeNames) put(facts.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
+put(facts.pools, 'p', { metadata: meta('p'), spec: { addresses: ['2001:db8:1::1000-2001:db8:1::ffff'] } });
+put(facts.ads, 'all', { metadata: meta('all'), spec: {} });
 const sliceOf = (i: number, ready: boolean) => ({
   metadata: meta(`s${i}-x`, 'ns', { 'kubernetes.io/service-name': `s${i}` }),
   endpoints: [0, 1].map(() => ({ nodeName: nodeNames[Math.floor(random() * NODES)], conditions: { ready } })),
 });
 const slices = ips.map((_, i) => sliceOf(i, true));
 ips.forEach((ip, i) => {
-  put(ctl.services, `ns/s${i}`, { metadata: meta(`s${i}`, 'ns'), spec: { type: 'LoadBalancer', externalTrafficPolicy: i % 10 === 0 ? 'Local' : 'Cluster' } });
-  put(ctl.slices, `ns/s${i}-x`, slices[i]);
+  put(facts.services, `ns/s${i}`, { metadata: meta(`s${i}`, 'ns'), spec: { type: 'LoadBalancer', externalTrafficPolicy: i % 10 === 0 ? 'Local' : 'Cluster' } });
+  put(facts.slices, `ns/s${i}-x`, slices[i]);
   const parsed = core.parseAddress(ip);
   const name = core.lbAddressName(parsed.value);
-  put(ctl.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
+  put(facts.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
 });
 ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:1::b/64'] }]);
 
@@ -124,8 +131,8 @@ ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, 
 // CPU time (process.cpuUsage: this thread's work, plus any GC helper threads meanwhile) is kept too.
 const rounds: number[] = [];
 const roundsCpu: number[] = [];
-const recompute = ctl.recompute.bind(ctl);
-ctl.recompute = () => {
+const recompute = rounder.recompute.bind(rounder);
+rounder.recompute = () => {
   const t = performance.now();
   const c = process.cpuUsage();
   recompute();
@@ -159,7 +166,7 @@ const firstElectionMs = performance.now() - t0;
 const firstCpu = process.cpuUsage(c0);
 await settle();
 delay.disable();
-const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), longestRoundMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
+const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), maxSingleBlockMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
 log(`first election ${firstElection.wallMs} ms (longest loop delay ${firstElection.loopDelayMaxMs} ms), this node owns ${firstElection.ownedBySelf}`);
 
 // Peers announce what they own, as their heartbeats would.
@@ -168,7 +175,7 @@ ips.forEach((ip, i) => peers.get(ownerOf(i) ?? '')?.announcing.push(ip));
 membershipChanged();
 await settle();
 
-type Sample = { longestRoundMs: number; longestRoundCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
+type Sample = { maxSingleBlockMs: number; maxSingleBlockCpuMs: number; electionMs: number; electionCpuMs: number; rounds: number; loopDelayMaxMs: number };
 const samples: Record<'peerLeaves' | 'peerJoins' | 'serviceChanges', Sample[]> = { peerLeaves: [], peerJoins: [], serviceChanges: [] };
 const allDelay = monitorEventLoopDelay({ resolution: 1 });
 allDelay.enable();
@@ -189,7 +196,7 @@ async function measure(kind: keyof typeof samples, act: () => void): Promise<voi
   const mine = rounds.slice(from);
   const cpu = roundsCpu.slice(from);
   samples[kind].push({
-    longestRoundMs: Math.max(0, ...mine), longestRoundCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
+    maxSingleBlockMs: Math.max(0, ...mine), maxSingleBlockCpuMs: Math.max(0, ...cpu), electionMs: mine.reduce((s, v) => s + v, 0), electionCpuMs: cpu.reduce((s, v) => s + v, 0),
     rounds: mine.length, loopDelayMaxMs: d.max / 1e6,
   });
 }
@@ -207,8 +214,8 @@ for (let t = 0; t < TRIALS; t++) {
   const i = Math.floor(random() * ADDRESSES);
   const ready = !slices[i]!.endpoints[0]!.conditions.ready;
   slices[i] = sliceOf(i, ready);
-  await measure('serviceChanges', () => put(ctl.slices, `ns/s${i}-x`, slices[i]));
-  const last = (k: keyof typeof samples) => `${round(samples[k].at(-1)!.longestRoundMs)} ms (cpu ${round(samples[k].at(-1)!.longestRoundCpuMs)})`;
+  await measure('serviceChanges', () => put(facts.slices, `ns/s${i}-x`, slices[i]));
+  const last = (k: keyof typeof samples) => `max block ${round(samples[k].at(-1)!.maxSingleBlockMs)} ms (cpu ${round(samples[k].at(-1)!.maxSingleBlockCpuMs)}), total ${round(samples[k].at(-1)!.electionMs)} ms in ${samples[k].at(-1)!.rounds} blocks`;
   log(`trial ${t + 1}/${TRIALS}: leave ${last('peerLeaves')}, join ${last('peerJoins')}, service ${last('serviceChanges')}`);
 }
 allDelay.disable();
@@ -217,8 +224,11 @@ ctl.stop();
 announcer.close();
 
 const summary = (xs: Sample[]) => ({
-  longestRoundMs: summarize(xs.map((x) => x.longestRoundMs)),
-  longestRoundCpuMs: summarize(xs.map((x) => x.longestRoundCpuMs)),
+  // The goal: no single stretch of election work (one turn of the event loop) over 50 ms.
+  maxSingleBlockMs: summarize(xs.map((x) => x.maxSingleBlockMs)),
+  maxSingleBlockCpuMs: summarize(xs.map((x) => x.maxSingleBlockCpuMs)),
+  eventsWithABlockOver50Ms: xs.filter((x) => x.maxSingleBlockMs > 50).length,
+  eventsWithABlockOver50MsCpu: xs.filter((x) => x.maxSingleBlockCpuMs > 50).length,
   electionMsPerEvent: summarize(xs.map((x) => x.electionMs)),
   electionCpuMsPerEvent: summarize(xs.map((x) => x.electionCpuMs)),
   roundsPerEvent: summarize(xs.map((x) => x.rounds), 0),

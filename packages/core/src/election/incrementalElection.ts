@@ -27,6 +27,13 @@ export interface OwnerResult {
   readonly message: string;
 }
 
+/** A joining node still to be compared with the owner of the addresses `rest` has not reached. */
+interface NodeScan {
+  readonly facts: NodeVariants;
+  readonly rest: Iterator<[string, AddressState]>;
+  left: number;
+}
+
 interface AddressState {
   input: AddressElectionInput;
   ip: string;
@@ -59,6 +66,8 @@ export class IncrementalElection {
   private readonly startingNodes = new Set<string>();
   private ads: readonly L2Advertisement[] = [];
   private readonly dirty = new Set<string>();
+  /** Joining nodes whose reach (addresses where they out-rank the owner) flush is still working out. */
+  private readonly scans = new Map<string, NodeScan>();
   /** Node → addresses it owns. */
   private readonly owned = new Map<string, Set<string>>();
   /** Addresses whose reason is NoEligibleNode. */
@@ -97,13 +106,12 @@ export class IncrementalElection {
     this.lists = undefined;
     for (const a of this.owned.get(name) ?? []) this.dirty.add(a);
     for (const a of this.noEligible) this.dirty.add(a);
+    this.scans.delete(name);
     if (facts && !(excludedEverywhere(facts.answered) && excludedEverywhere(facts.unanswered))) {
-      // Where it can out-rank the owner it may win now; elsewhere it cannot move anything.
-      for (const [a, s] of this.addresses) {
-        if (this.dirty.has(a) || !s.result?.owner) continue;
-        const f = s.input.answered ? facts.answered : facts.unanswered;
-        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) this.dirty.add(a);
-      }
+      // Where it can out-rank the owner it may win now; elsewhere it cannot move anything. Finding where
+      // means one comparison (and, for a node never seen, one hash) per address: flush does it in bounded
+      // steps, so a node joining never costs one long stretch of work.
+      this.scans.set(name, { facts, rest: this.addresses.entries(), left: this.addresses.size });
     }
     if (!facts) this.ranks.removeNode(name);
   }
@@ -137,7 +145,15 @@ export class IncrementalElection {
     if (this.startingNodes.size > 0) this.dirty.add(name);
   }
 
+  /** Work left for flush: addresses to re-elect, plus addresses a joining node is still to be compared on. */
   pending(): number {
+    let n = this.dirty.size;
+    for (const scan of this.scans.values()) n += Math.max(1, scan.left);
+    return n;
+  }
+
+  /** Addresses marked for re-election (not counting joins still being compared). */
+  dirtyCount(): number {
     return this.dirty.size;
   }
 
@@ -151,13 +167,14 @@ export class IncrementalElection {
   }
 
   /**
-   * Re-elects at most `limit` pending addresses. Returns those whose result changed; a removed address is
-   * reported with result undefined.
+   * Does at most `limit` units of pending work — comparing a joining node on one address, or re-electing
+   * one address. Returns the addresses whose result changed; a removed address is reported with result
+   * undefined.
    */
   flush(limit = Infinity): { name: string; result: OwnerResult | undefined }[] {
     const changed: { name: string; result: OwnerResult | undefined }[] = [];
     const poolAds = new Map<string, L2Advertisement[]>();
-    let n = 0;
+    let n = this.scan(limit);
     for (const name of this.dirty) {
       if (n++ >= limit) break;
       this.dirty.delete(name);
@@ -173,6 +190,32 @@ export class IncrementalElection {
   }
 
   private readonly removedResult = new Map<string, OwnerResult>();
+
+  /**
+   * Compares joining nodes with the owner of up to `limit` addresses, marking those where they win;
+   * returns the work done. A Map iterator survives changes to the map: addresses added meanwhile are
+   * visited too (or were marked by setAddress), deleted ones are skipped.
+   */
+  private scan(limit: number): number {
+    let n = 0;
+    for (const [node, scan] of this.scans) {
+      for (;;) {
+        if (n >= limit) return n;
+        const next = scan.rest.next();
+        if (next.done) {
+          this.scans.delete(node);
+          break;
+        }
+        n++;
+        scan.left--;
+        const [a, s] = next.value;
+        if (this.dirty.has(a) || !s.result?.owner) continue;
+        const f = s.input.answered ? scan.facts.answered : scan.facts.unanswered;
+        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) this.dirty.add(a);
+      }
+    }
+    return n;
+  }
 
   private index(name: string, before: OwnerResult | undefined, after: OwnerResult | undefined): void {
     if (before?.owner) {

@@ -1,0 +1,186 @@
+// The whole herald-speaker at scale (issue 11, goal 4): a real herald-speaker process owning WHOLE_ADDRESSES
+// (default 10,000) addresses through the real apiserver, controller and kube-controller-manager, with two
+// more speakers as peers so heartbeats flow. Only documentation addresses may be used, and every IPv4
+// Service also needs a ClusterIP from the test cluster's 198.51.100.0/24 Service CIDR, so the set is
+// WHOLE_IPV4 (default 200) IPv4 addresses from 192.0.2.0/24 and 203.0.113.0/24 plus IPv6 (2001:db8:1::1000 + i)
+// up to the total; ARP is measured on the IPv4 part, NDP on the IPv6 part.
+// n2 and n3 carry node.kubernetes.io/exclude-from-external-load-balancers, so n1 owns everything; their
+// speakers still heartbeat. From the client (bench/speaker/fixtures/neighbourProbe.mjs, one request at a
+// time, 20 targets each at the start / middle / end of each family's set) it measures turnaround while
+// (a) idle; (b) n2 joins the election (label removed: it wins about half of every address, so all of
+// them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
+// WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
+// membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
+// Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
+import * as k8s from '@kubernetes/client-node';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from '../../test/processes.js';
+import { loadAverage, machine, progress, writeReport } from './report.js';
+import { mib, round, summarize } from './stats.js';
+import { processMemory, sleep, startBenchWorld } from './speakerBench.js';
+
+const log = progress('wholeSpeaker');
+const TOTAL = Number(process.env.WHOLE_ADDRESSES ?? 10_000);
+const BURST = Number(process.env.WHOLE_SERVICE_BURST ?? 1_000);
+const ROUNDS = Number(process.env.WHOLE_ROUNDS ?? 300);
+// Each IPv4 Service also takes a ClusterIP from the test cluster's 198.51.100.0/24 Service CIDR: at most ~250.
+const IPV4 = Number(process.env.WHOLE_IPV4 ?? 200);
+const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
+const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
+const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
+const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** A starved apiserver answers 504 while it may have created the object: retry, 409 counts as done. */
+async function retry(f: () => Promise<unknown>, attempts = 6): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await f();
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code === 409) return;
+      if (i >= attempts) throw e;
+      await sleep(1_000 * i);
+    }
+  }
+}
+
+/** Runs `f` over `items`, `width` at a time. */
+async function inBatches<T>(items: readonly T[], width: number, f: (t: T) => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(f));
+}
+
+/** Counter values of one metric by label set, from a /metrics text. */
+function counters(text: string, name: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, 'gm'))) out[m[1] ?? ''] = Number(m[2]);
+  return out;
+}
+const delta = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(Object.keys(b).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+
+const started = Date.now();
+const env = machine();
+const bw = await startBenchWorld({ log, nodes: 3 });
+const figures: Record<string, unknown> = {};
+let failure: string | undefined;
+try {
+  const { world, names } = bw;
+  const lan = world.lan;
+  const own = new Set([lan.client.ipv4, ...lan.nodes.map((n) => n.ipv4)]);
+  const v4: string[] = [];
+  // Not 198.51.100.0/24: the test cluster's Service CIDR (ClusterIPs); 192.0.2.150-159 are the Pods'.
+  for (const prefix of ['192.0.2', '203.0.113']) for (let h = 1; h <= 254; h++) if (!own.has(`${prefix}.${h}`) && !(prefix === '192.0.2' && h >= 150 && h < 160)) v4.push(`${prefix}.${h}`);
+  const v4n = Math.min(v4.length, TOTAL, IPV4);
+  const v6 = Array.from({ length: TOTAL - v4n }, (_, i) => `2001:db8:1::${(0x1000 + i).toString(16)}`);
+  const addresses = [...v4.slice(0, v4n), ...v6];
+  const [owner, ...others] = names as [string, ...string[]];
+  for (const n of others) await world.core.patchNode({ name: n, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
+  // Contiguous runs as ranges: a pool of 10,000 single addresses would be a large object for nothing.
+  const runs: string[] = [];
+  for (const prefix of ['192.0.2', '203.0.113']) {
+    const hosts = v4.slice(0, v4n).filter((a) => a.startsWith(`${prefix}.`)).map((a) => Number(a.split('.')[3]));
+    for (let i = 0; i < hosts.length; i++) {
+      let j = i;
+      while (j + 1 < hosts.length && hosts[j + 1] === hosts[j]! + 1) j++;
+      runs.push(`${prefix}.${hosts[i]}-${prefix}.${hosts[j]}`);
+      i = j;
+    }
+  }
+  if (v6.length > 0) runs.push(`${v6[0]}-${v6.at(-1)}`);
+  await world.pool('big', runs);
+  // One Ready dual-stack Pod on n1 serves every Service (an IPv6 Service's EndpointSlice needs an IPv6 Pod IP).
+  await world.core.createNamespacedPod({ namespace: world.appNs, body: { metadata: { name: 'bulk-0', labels: { app: 'bulk' } }, spec: { nodeName: owner, containers: [{ name: 'app', image: 'example.invalid/app' }] } } });
+  const readyAt = new Date();
+  await world.core.patchNamespacedPodStatus({
+    name: 'bulk-0', namespace: world.appNs,
+    body: { status: { phase: 'Running', podIP: '192.0.2.159', podIPs: [{ ip: '192.0.2.159' }, { ip: '2001:db8:1::ff' }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: readyAt }, { type: 'ContainersReady', status: 'True', lastTransitionTime: readyAt }] } },
+  }, mergePatch);
+  const createdAt = Date.now();
+  const services = addresses.map((a, i) => ({ name: `w${i}`, family: a.includes(':') ? 'IPv6' : 'IPv4' }));
+  await inBatches(services, 20, (s) => retry(() => world.service(s.name, { app: 'bulk', families: [s.family] })));
+  log(`created ${services.length} Services in ${round((Date.now() - createdAt) / 1000)} s`);
+  let atOwner = 0;
+  await waitFor(`${TOTAL} addresses announced by ${owner}`, async () => {
+    const all = await world.objects.lbAddresses();
+    atOwner = all.filter((l) => l.status?.node === owner).length;
+    log(`${all.length} LBAddresses, ${atOwner} announced by ${owner}`);
+    return atOwner === TOTAL;
+  }, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
+  figures.setup = { addresses: TOTAL, ipv4: v4n, ipv6: v6.length, owner, convergedS: round((Date.now() - createdAt) / 1000) };
+
+  const metrics = async () => Object.fromEntries(await Promise.all(lan.nodes.map(async (n) => {
+    const t = await world.speakerMetrics(n);
+    return [world.nodeName(n), { transitions: counters(t, 'herald_membership_transitions_total'), received: counters(t, 'herald_membership_heartbeats_received_total')[''] ?? 0 }] as const;
+  })));
+  const pick = (list: string[], at: 'start' | 'middle' | 'end') => {
+    const n = Math.min(20, list.length);
+    const from = at === 'start' ? 0 : at === 'middle' ? Math.max(0, Math.floor(list.length / 2) - n / 2) : list.length - n;
+    return list.slice(from, from + n);
+  };
+  const groups: Record<string, { kind: 'arp' | 'ndp'; targets: string[] }> = {};
+  for (const at of ['start', 'middle', 'end'] as const) {
+    groups[`arp:${at}`] = { kind: 'arp', targets: pick(v4.slice(0, v4n), at) };
+    if (v6.length > 0) groups[`ndp:${at}`] = { kind: 'ndp', targets: pick(v6, at) };
+  }
+  const groupsFile = join(lan.logDir, 'whole.groups.json');
+  writeFileSync(groupsFile, JSON.stringify(groups));
+  const speakerPid = world.speakers.get(lan.nodes[0]!.name)!.proc.child.pid!;
+
+  /** Probes while `during` runs (started once the probe is under way); membership deltas over the phase. */
+  const phase = async (name: string, during?: () => Promise<unknown>) => {
+    const before = await metrics();
+    const load1 = loadAverage()[0];
+    const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
+    const t0 = Date.now();
+    let duringMs: number | undefined;
+    if (during) {
+      await sleep(1_000);
+      await during();
+      duringMs = Date.now() - t0 - 1_000;
+    }
+    const p = await probe;
+    if (p.code !== 0) throw new Error(`neighbourProbe failed (${p.code}): ${p.stderr}`);
+    const after = await metrics();
+    const client = (JSON.parse(p.stdout) as { groups: Record<string, { sent: number; answered: number; rttUs: number[] }> }).groups;
+    figures[name] = {
+      load1: [load1, loadAverage()[0]],
+      ...(duringMs === undefined ? {} : { actionMs: duringMs }),
+      groups: Object.fromEntries(Object.entries(client).map(([g, r]) => [g, { sent: r.sent, answered: r.answered, roundTripUs: summarize(r.rttUs, 0) }])),
+      membership: Object.fromEntries(Object.keys(after).map((node) => [node, {
+        heartbeatsReceived: after[node]!.received - (before[node]?.received ?? 0),
+        transitions: delta(before[node]?.transitions ?? {}, after[node]!.transitions),
+      }])),
+      speakerRssMiB: mib(processMemory(speakerPid)?.rssKiB ?? 0),
+    };
+    log(`${name}: ${JSON.stringify(figures[name])}`);
+  };
+
+  await phase('idle');
+  const joiner = others[0]!;
+  await phase('nodeJoinsAndLeaves', async () => {
+    await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch);
+    await waitFor(`${joiner} to announce some addresses`, async () => (await world.objects.lbAddresses()).some((l) => l.status?.node === joiner), { timeoutMs: 120_000, intervalMs: 1_000 });
+    await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
+    await waitFor(`${owner} to announce every address again`, async () => (await world.objects.lbAddresses()).every((l) => l.status?.node === owner), { timeoutMs: 300_000, intervalMs: 1_000 });
+  });
+  const burst = services.slice(0, Math.min(BURST, services.length));
+  await phase('serviceBurst', async () => {
+    for (const policy of ['Local', 'Cluster']) {
+      await inBatches(burst, 20, (s) => retry(() => world.core.patchNamespacedService({ namespace: world.appNs, name: s.name, body: { spec: { externalTrafficPolicy: policy } } }, mergePatch)));
+    }
+  });
+} catch (e) {
+  failure = (e as Error).stack ?? String(e);
+  log(`failed: ${failure}`);
+} finally {
+  await bw.stop();
+}
+writeReport(process.env.WHOLE_REPORT ?? 'wholeSpeaker', {
+  benchmark: 'a whole herald-speaker owning many addresses: ARP/NDP turnaround at the client and heartbeat loss, idle / node joins+leaves / Service burst',
+  ...figures,
+  machine: { ...env, loadAvgAtEnd: loadAverage() },
+  wallSeconds: round((Date.now() - started) / 1000),
+  ...(failure ? { error: failure } : {}),
+});
+if (failure) process.exitCode = 1;
