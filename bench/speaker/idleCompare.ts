@@ -154,7 +154,10 @@ try {
     for (const { n } of speakers) announced += [...(await speakerMetrics(n)).matchAll(/^metallb_speaker_announced\{[^}]*protocol="layer2"[^}]*\} 1$/gm)].length;
     return announced >= mlbIps.length;
   }, { timeoutMs: 60_000, intervalMs: 500 });
-  const members = await speakerMetrics(speakers[0]!.n);
+  // memberlist is up between the speakers: its UDP probes and gossip on 7946 reach node 1 (it sends no
+  // metric for its member count).
+  const capture = await world.lan.tryExec(speakers[0]!.n.netns, ['timeout', '3', 'tcpdump', '-nni', 'any', '-c', '1000', 'udp port 7946 and inbound'], { timeoutMs: 10_000 });
+  const memberlistDatagramsIn3s = Number(/(\d+) packets? captured/.exec(capture.stderr)?.[1] ?? -1);
   log(`MetalLB: ${mlbIps.length} addresses announced; settling 10 s, then ${idleMs / 1000} s idle`);
   await sleep(10_000);
   figures.metallb = await idleWindow([
@@ -162,7 +165,7 @@ try {
     { name: 'controller', pid: metallb[0]!.pid, heapMiB: async () => metricMiB(await (await fetch(`http://127.0.0.1:${controllerPort}/metrics`)).text(), 'go_memstats_heap_inuse_bytes') },
   ]);
   figures.metallbBinaries = bin;
-  figures.metallbMemberlistMembers = /^metallb_speaker_members? (\S+)$/m.exec(members)?.[1] ?? null;
+  figures.metallbMemberlistDatagramsInto1In3s = memberlistDatagramsIn3s;
   figures.addresses = { herald: ips.length, metallb: mlbIps.length };
 } catch (e) {
   failure = (e as Error).stack ?? String(e);

@@ -107,6 +107,7 @@ try {
     const metrics = p.node ? await world.speakerMetrics(p.node) : await world.controller.metrics();
     const prefix = p.node ? 'herald_speaker_' : 'herald_controller_';
     const heapSpaces = Object.fromEntries([...metrics.matchAll(new RegExp(`^${prefix}nodejs_heap_space_size_used_bytes\\{space="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]));
+    const spaceTotals = Object.fromEntries([...metrics.matchAll(new RegExp(`^${prefix}nodejs_heap_space_size_total_bytes\\{space="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]).filter(([, v]) => v !== 0));
     const metric = (name: string) => round(Number(new RegExp(`^${prefix}${name} (\\S+)$`, 'm').exec(metrics)?.[1]) / 2 ** 20, 1);
     out[p.name] = {
       cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
@@ -115,7 +116,8 @@ try {
       heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
       externalMiB: metric('nodejs_external_memory_bytes'),
       memoryMap: memoryMap(p.pid),
-      heapUsedBySpaceMiB: heapSpaces,
+      heapUsedBySpaceMiB: Object.fromEntries(Object.entries(heapSpaces).filter(([, v]) => v !== 0)),
+      heapReservedBySpaceMiB: spaceTotals,
     };
     if (profileCpu) process.kill(p.pid, 'SIGUSR2');
     if (process.env.PROFILE_HEAP === '1') process.kill(p.pid, 'SIGUSR1');
