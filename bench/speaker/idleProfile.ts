@@ -7,11 +7,12 @@
 // (SIGUSR1) next to the profiles for DevTools.
 // Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpuTicks, memoryMap } from './idleWindow.js';
 import { join, resolve } from 'node:path';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round } from './stats.js';
 import { expectedOwner, processMemory, sleep, startBenchWorld, waitForAnnouncer } from './speakerBench.js';
-import { waitFor } from '../../test/processes.js';
+import { HERALD_NODE_FLAGS, waitFor } from '../../test/processes.js';
 
 const log = progress('idleProfile');
 const idleMs = Number(process.env.PROFILE_IDLE_MS ?? 30_000);
@@ -22,58 +23,33 @@ const profileCpu = process.env.PROFILE_CPU === '1';
 process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS ?? '', ...(profileCpu ? [`--import=${resolve(import.meta.dirname, 'cpuWindowPreload.mjs')}`] : []),
   ...(process.env.PROFILE_HEAP === '1' ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${profileDir}`] : [])].join(' ').trim();
 
-const cpuTicks = (pid: number): number => {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
-};
-
-/** Resident memory by mapping: the node binary's file pages, other files, and anonymous (heap, stacks, malloc). */
-function memoryMap(pid: number): Record<string, number> {
-  const out = { nodeBinaryMiB: 0, otherFilesMiB: 0, anonymousMiB: 0, privateMiB: 0, sharedMiB: 0, pssMiB: 0 };
-  let kind: 'node' | 'file' | 'anon' = 'anon';
-  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
-    if (head) {
-      const path = head[1] ?? '';
-      kind = path.endsWith('/bin/node') ? 'node' : path.startsWith('/') ? 'file' : 'anon';
-      continue;
-    }
-    const field = /^(Rss|Pss|Private_Clean|Private_Dirty|Shared_Clean|Shared_Dirty):\s+(\d+) kB/.exec(line);
-    if (!field) continue;
-    const kib = Number(field[2]);
-    if (field[1] === 'Rss') {
-      if (kind === 'node') out.nodeBinaryMiB += kib;
-      else if (kind === 'file') out.otherFilesMiB += kib;
-      else out.anonymousMiB += kib;
-    } else if (field[1] === 'Pss') out.pssMiB += kib;
-    else if (field[1]!.startsWith('Private')) out.privateMiB += kib;
-    else out.sharedMiB += kib;
-  }
-  return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mib(v)]));
-}
-
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
 
-/** Self time by function (and by package), as a share of all samples. */
-function summarizeProfile(file: string, top = 15): { samples: number; byFunction: [string, number][]; byArea: [string, number][] } {
+/**
+ * Self time by function (and by package) as a share of the busy samples: an idle process is (idle) in
+ * ~99 % of samples, so shares of all samples would round every function to 0. busyPercent is the share of
+ * samples not (idle), an upper bound on CPU% since the profiler's own sampling is in it.
+ */
+function summarizeProfile(file: string, top = 15): { samples: number; busyPercent: number; byFunction: [string, number][]; byArea: [string, number][] } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const count = new Map<number, number>();
   for (const s of profile.samples) count.set(s, (count.get(s) ?? 0) + 1);
-  const total = profile.samples.length;
   const fn = new Map<string, number>();
   const area = new Map<string, number>();
+  let busy = 0;
   for (const [id, hits] of count) {
     const n = byId.get(id)!;
+    if (n.callFrame.functionName === '(idle)') continue;
+    busy += hits;
     const url = n.callFrame.url.replace(/^file:\/\//, '');
     const name = `${n.callFrame.functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${n.callFrame.lineNumber + 1}`;
     fn.set(name, (fn.get(name) ?? 0) + hits);
-    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/packages/') ? `herald:${/packages\/([^/]+)/.exec(url)?.[1]}` : url.startsWith('node:') ? 'node core' : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : 'native/other');
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/packages/') ? `herald:${/packages\/([^/]+)\/(?:dist|src)\/([^/]+)/.exec(url)?.slice(1).join('/')}` : url.startsWith('node:') ? 'node core' : n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : 'native (send, writev, crypto, …)');
     area.set(pkg, (area.get(pkg) ?? 0) + hits);
   }
-  const pct = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round((v / total) * 100, 1)] as [string, number]);
-  return { samples: total, byFunction: pct(fn), byArea: pct(area) };
+  const pct = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round((v / Math.max(busy, 1)) * 100, 1)] as [string, number]);
+  return { samples: profile.samples.length, busyPercent: round((busy / Math.max(profile.samples.length, 1)) * 100, 2), byFunction: pct(fn), byArea: pct(area) };
 }
 
 /** A heap snapshot summed by node type (code, strings, objects, …) and by constructor name, self sizes in MiB. */
@@ -100,7 +76,9 @@ function summarizeHeap(file: string, top = 15): { totalMiB: number; byType: [str
 
 const started = Date.now();
 const env = machine();
-const bw = await startBenchWorld({ log });
+// PROFILE_LOG_LEVEL=info runs the speakers at the chart's level (the e2e world's default is debug).
+const logLevel = process.env.PROFILE_LOG_LEVEL ?? 'debug';
+const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel] });
 const figures: Record<string, unknown> = { profileDir };
 let failure: string | undefined;
 try {
@@ -126,13 +104,20 @@ try {
   const seconds = (Date.now() - t0) / 1000;
   const out: Record<string, unknown> = {};
   for (const [i, p] of procs.entries()) {
-    const metrics = p.node ? await world.speakerMetrics(p.node) : '';
-    const heapSpaces = Object.fromEntries([...metrics.matchAll(/^herald_speaker_nodejs_heap_space_size_used_bytes\{space="([^"]+)"\} (\S+)$/gm)].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]));
+    const metrics = p.node ? await world.speakerMetrics(p.node) : await world.controller.metrics();
+    const prefix = p.node ? 'herald_speaker_' : 'herald_controller_';
+    const heapSpaces = Object.fromEntries([...metrics.matchAll(new RegExp(`^${prefix}nodejs_heap_space_size_used_bytes\\{space="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]));
+    const spaceTotals = Object.fromEntries([...metrics.matchAll(new RegExp(`^${prefix}nodejs_heap_space_size_total_bytes\\{space="([^"]+)"\\} (\\S+)$`, 'gm'))].map((m) => [m[1], round(Number(m[2]) / 2 ** 20, 1)]).filter(([, v]) => v !== 0));
+    const metric = (name: string) => round(Number(new RegExp(`^${prefix}${name} (\\S+)$`, 'm').exec(metrics)?.[1]) / 2 ** 20, 1);
     out[p.name] = {
       cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
       rssMiB: mib(processMemory(p.pid)?.rssKiB ?? 0),
+      heapUsedMiB: metric('nodejs_heap_size_used_bytes'),
+      heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
+      externalMiB: metric('nodejs_external_memory_bytes'),
       memoryMap: memoryMap(p.pid),
-      ...(p.node ? { heapUsedBySpaceMiB: heapSpaces } : {}),
+      heapUsedBySpaceMiB: Object.fromEntries(Object.entries(heapSpaces).filter(([, v]) => v !== 0)),
+      heapReservedBySpaceMiB: spaceTotals,
     };
     if (profileCpu) process.kill(p.pid, 'SIGUSR2');
     if (process.env.PROFILE_HEAP === '1') process.kill(p.pid, 'SIGUSR1');
@@ -164,7 +149,7 @@ try {
 
 writeReport(process.env.PROFILE_REPORT ?? 'idleProfile', {
   benchmark: 'where an idle speaker and controller spend CPU and memory',
-  setup: { nodes: 3, addresses: 7, profiler: profileCpu, nodeOptions: process.env.NODE_OPTIONS, logLevel: 'debug, as in the e2e world' },
+  setup: { nodes: 3, addresses: 7, profiler: profileCpu, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

@@ -197,7 +197,7 @@ describe('default values', () => {
       expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'health' });
       expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'health' });
       expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
-      expect(c.resources!.requests).toEqual({ cpu: '20m', memory: '96Mi' });
+      expect(c.resources!.requests).toEqual({ cpu: '20m', memory: '128Mi' });
       expect(c.resources!.limits).toEqual({ memory: '256Mi' });
     });
   });

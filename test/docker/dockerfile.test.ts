@@ -26,6 +26,18 @@ describe('Dockerfile', () => {
     expect(build).toContain('ENV npm_config_nodedir=/usr/local');
   });
 
+  it('leaves @kubernetes/client-node stripped of comments and whitespace after npm run build (the image copies that node_modules)', () => {
+    // packages/kube/tools/minifyClientNode.mjs: V8 keeps every loaded module's source text, and client-node's
+    // published JavaScript is ~20 MiB of it; stripped it is ~6 MiB (bench/speaker/idleProfile.ts).
+    const dist = join(root, 'node_modules/@kubernetes/client-node/dist');
+    const version = JSON.parse(readFileSync(join(dist, '../package.json'), 'utf8')).version as string;
+    expect(readFileSync(join(dist, '.herald-minified'), 'utf8')).toContain(`@kubernetes/client-node ${version},`);
+    const generated = readFileSync(join(dist, 'gen/apis/CoreV1Api.js'), 'utf8');
+    expect(generated).not.toContain('/**');
+    expect(generated.split('\n').length).toBeLessThan(5);
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toContain('node packages/kube/tools/minifyClientNode.mjs');
+  });
+
   it('runs the binaries with the V8 flags the tests use (HERALD_NODE_FLAGS)', () => {
     expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${HERALD_NODE_FLAGS.join(' ')}`);
   });
