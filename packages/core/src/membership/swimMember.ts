@@ -741,6 +741,29 @@ export class SwimMember {
     }
     return out;
   }
+
+  /**
+   * Drops everything known about `node` (its Lease is gone: the node left the cluster), so a removed node
+   * is neither told of its death forever nor kept in views. The replay window is kept: a captured datagram
+   * of the old incarnation must still not be believed. If the node does run and speaks again, it is
+   * learnt afresh (SyncRequest). True if the node was known.
+   */
+  forget(node: string, nowMs: number): boolean {
+    if (node === this.node || !this.table.has(node)) return false;
+    this.table.delete(node);
+    this.deadNodes.delete(node);
+    this.deadSince.delete(node);
+    this.toldDead.delete(node);
+    this.suspicions.delete(node);
+    this.ackOnly.delete(node);
+    this.heardVersion.delete(node);
+    this.lastHeardAt.delete(node);
+    this.syncAsked.delete(node);
+    this.piggyback.delete(node);
+    this.pendingPush = this.pendingPush.filter((n) => noticeNode(n) !== node);
+    if (this.ring.remove(node)) this.ringChanged(nowMs);
+    return true;
+  }
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
