@@ -55,6 +55,25 @@ describe('SwimMember.forget', () => {
     expect(toldOver(m, name(3), 20, 6 * T.deadProbeIntervalMs)).toBeGreaterThan(0);
   });
 
+  it('versionOf: 0 for a node learnt from outside, the version it published once its State arrives', () => {
+    const m = member(4, []);
+    m.learn({ ...state('node-9', 0), address: '192.0.2.99' }, 0);
+    expect(m.versionOf('node-9')).toBe(0);
+    m.receive({ from: 'node-9', incarnation: 1, sequence: 1, type: 'SyncReply', notices: [{ kind: 'State', state: state('node-9', 4) }] }, 10);
+    expect(m.versionOf('node-9')).toBe(4);
+    expect(m.versionOf('node-77')).toBeUndefined();
+  });
+
+  it('askUnknown: asks live nodes known only from outside for their State, once a second, at most limit', () => {
+    const m = member(3, []);
+    for (let i = 10; i < 14; i++) m.learn({ ...state(`node-${i}`, 0), address: `192.0.2.${i}` }, 0);
+    const first = m.askUnknown(100, 3);
+    expect(first.map((o) => [o.to, o.message.type])).toEqual([['node-10', 'SyncRequest'], ['node-11', 'SyncRequest'], ['node-12', 'SyncRequest']]);
+    expect(m.askUnknown(200, 3).map((o) => o.to)).toEqual(['node-13']);
+    expect(m.askUnknown(300, 3)).toEqual([]);
+    expect(m.askUnknown(1100, 10).map((o) => o.to)).toEqual(['node-10', 'node-11', 'node-12']);
+  });
+
   it('a replay of the forgotten node\'s old datagram is still refused; a newer one relearns it', () => {
     const m = member(8, []);
     const hb = { from: name(2), incarnation: 1, sequence: 500, type: 'Heartbeat' as const, version: 1, notices: [] };

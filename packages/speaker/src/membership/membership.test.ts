@@ -319,6 +319,9 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     expect(Math.max(...rates)).toBeLessThanOrEqual(31);
     expect(Math.min(...rates)).toBeGreaterThanOrEqual(Math.min(n - 1, 3) * 10 - 1);
     for (const x of nodes) expect(aliveIn(x)).toHaveLength(n);
+    // Every node holds every other's published state (static peers are learnt without it; the join's
+    // SyncReply and gossip bring it), so none is still judged as merely configured.
+    for (const x of nodes) for (const p of x.membership.view().peers) expect(p, `${x.name} about ${p.node}`).toMatchObject({ judgedBy: p.self ? 'Self' : 'Heartbeat', interfaces: [{ name: 'eth0' }] });
     // No version-1 heartbeats between version-2 speakers.
     for (const x of nodes) expect(await counter(x, 'herald_membership_heartbeats_sent_total')).toBe(0);
     expect(await counter(nodes[0]!, 'herald_membership_swim_datagrams_sent_total', { type: 'Heartbeat' })).toBeGreaterThan(0);

@@ -180,7 +180,7 @@ export class Membership {
       bind: { address, port },
       keys: this.keys,
       onHeartbeat: (hb, from) => this.onHeartbeat(hb, from),
-      ...(this.swim ? { onSwim: (m: SwimMessage) => this.onSwim(m) } : {}),
+      ...(this.swim ? { onSwim: (m: SwimMessage, from: DatagramEndpoint) => this.onSwim(m, from) } : {}),
       onReject: (reason, message, from) => this.reject(reason, message, from),
       onSendError: (code, to, message) => {
         this.metrics.sendErrors.inc({ code });
@@ -269,10 +269,10 @@ export class Membership {
     for (const p of this.swim.view(now).peers) {
       if (p.self) continue;
       // Incarnation 0: learnt from static configuration before it spoke; unknown, not a restart later.
-      if (p.incarnation === 0) {
-        const { incarnation: _unknown, ...rest } = p;
-        v2.set(p.node, rest);
-      } else v2.set(p.node, p);
+      const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
+      // Known only from its Lease (state version 0): not heard yet. The startup gate waits for its State
+      // (announced addresses, MACs), which the join's SyncReply or its own datagrams bring.
+      v2.set(p.node, p.alive && this.swim.versionOf(p.node) === 0 ? { ...peer, judgedBy: 'Lease' } : peer);
     }
     const peers: PeerView[] = [];
     let v1Peers = 0;
@@ -311,8 +311,14 @@ export class Membership {
     this.swim.learn({ node, incarnation: at.incarnation, version: 0, draining: at.draining ?? false, ready: at.ready ?? true, interfaces: at.interfaces ?? [], announcing: [], address: at.address, port: at.port });
   }
 
-  private onSwim(m: SwimMessage): void {
+  private onSwim(m: SwimMessage, from: DatagramEndpoint): void {
     if (!this.running || !this.swim) return;
+    // The incarnation a node publishes on its Lease is a floor, as for version 1: datagrams captured
+    // before it restarted are refused even by a speaker that has never heard it (no replay window yet).
+    const floor = this.leaseFacts.get(m.from)?.incarnation;
+    if (floor !== undefined && m.incarnation < floor) {
+      return this.reject('BelowLeaseIncarnation', `${m.type} from ${m.from} incarnation ${m.incarnation} is older than the incarnation ${floor} its Lease publishes`, from);
+    }
     this.swim.receive(m);
   }
 
@@ -456,7 +462,9 @@ export class Membership {
     this.table.observeLease(info.node, facts, now);
     this.leaseGone.delete(info.node);
     this.leaseFacts.set(info.node, { ...(info.membership === undefined ? {} : { membership: info.membership }), ...(info.incarnation === undefined ? {} : { incarnation: info.incarnation }) });
-    if (info.heartbeatAddress !== undefined) {
+    // Only a live Lease makes a node a ring member: a node whose Lease ran out is dead by its Lease (as in
+    // version 1) until it speaks again; if it does, it is asked for its state (SyncRequest).
+    if (info.heartbeatAddress !== undefined && renewTimeMs + facts.durationMs > now) {
       this.learnSwim(info.node, {
         address: info.heartbeatAddress, port: info.heartbeatPort ?? this.o.heartbeat.port, incarnation: info.incarnation ?? 0,
         draining: info.draining, ready: info.ready, ...(info.interfaces ? { interfaces: info.interfaces } : {}),

@@ -4,6 +4,9 @@ import type { MembershipMetrics } from './membershipMetrics.js';
 import type { Timers } from './timers.js';
 import type { DatagramEndpoint } from './udpDatagrams.js';
 
+/** SyncRequests to peers known only from their Lease, per tick (a cold start of a large cluster). */
+const ASK_UNKNOWN_PER_TICK = 8;
+
 export interface SwimMembershipOptions {
   readonly self: { readonly node: string; readonly incarnation: number; readonly address: string; readonly port: number };
   readonly local: SwimLocalState;
@@ -76,7 +79,19 @@ export class SwimMembership {
 
   /** A node learnt from its Lease (or static configuration): alive unless something newer is known. */
   learn(state: NodeState): void {
-    if (this.member.learn(state, this.o.now())) this.arm();
+    const now = this.o.now();
+    const first = this.member.knownNodes().next().done === true;
+    if (!this.member.learn(state, now)) return;
+    // The first peer known (usually from the first Lease listed): join through it — push our State and
+    // ask it for every node's (SyncRequest). A Lease carries no announced addresses nor MACs, and peers
+    // that are not our ring predecessors never heartbeat us, so this is how we learn their state.
+    if (first && this.running) this.send(this.member.join(now));
+    this.arm();
+  }
+
+  /** The state version held for `node`: 0 while it is known only from its Lease or configuration. */
+  versionOf(node: string): number | undefined {
+    return this.member.versionOf(node);
   }
 
   /** A node whose Lease is gone, or that turned out to speak version 1. */
@@ -114,7 +129,10 @@ export class SwimMembership {
   private tick(): void {
     this.immediate = undefined;
     if (!this.running) return;
-    const r = this.member.tick(this.o.now());
+    const now = this.o.now();
+    const r = this.member.tick(now);
+    // Peers still known only from their Lease are asked for their State (bounded, once a second each).
+    r.out.push(...this.member.askUnknown(now, ASK_UNKNOWN_PER_TICK));
     for (const o of r.out) if (o.message.type === 'Probe' && o.message.target === o.to) this.o.metrics.swimSuspicions.inc();
     if (r.declared.length > 0) {
       this.o.metrics.swimDeclared.inc(r.declared.length);
