@@ -371,6 +371,18 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     }
   });
 
+  it('a speaker that knows no peer (restarted without the API) learns them all from the first datagram that reaches it', async () => {
+    const all = makeCluster(lan, 5, (i) => (i === 4 ? { peers: [], incarnation: 1_800_000_000_000 } : {}));
+    // The others run (and hold s4 dead: it is not up yet) with nothing new to piggyback…
+    await start(all.slice(0, 4));
+    await vi.advanceTimersByTimeAsync(3_000);
+    // …when s4 starts knowing no one.
+    await start(all.slice(4));
+    await vi.advanceTimersByTimeAsync(3_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(5);
+    expect(nodes[4]!.membership.view().peers.find((p) => p.node === 's0')).toMatchObject({ judgedBy: 'Heartbeat', interfaces: [{ name: 'eth0' }] });
+  });
+
   it('a restart is reported with its new incarnation', async () => {
     await start(makeCluster(lan, 5));
     await vi.advanceTimersByTimeAsync(1_000);

@@ -319,7 +319,7 @@ export class Membership {
     if (floor !== undefined && m.incarnation < floor) {
       return this.reject('BelowLeaseIncarnation', `${m.type} from ${m.from} incarnation ${m.incarnation} is older than the incarnation ${floor} its Lease publishes`, from);
     }
-    this.swim.receive(m);
+    this.swim.receive(m, from);
   }
 
   private onSwimChange(): void {

@@ -37,6 +37,11 @@ export class SwimMembership {
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private trimmedLogged = 0;
+  /**
+   * Where each node's datagrams last came from: the address to answer when the member holds none for it
+   * (a speaker restarted without the API knows no peer until one speaks to it; its SyncRequest must reach).
+   */
+  private readonly seenAt = new Map<string, DatagramEndpoint>();
 
   constructor(private readonly o: SwimMembershipOptions) {
     const now = o.now();
@@ -58,21 +63,28 @@ export class SwimMembership {
     this.immediate = undefined;
   }
 
-  receive(m: SwimMessage): void {
+  receive(m: SwimMessage, from: DatagramEndpoint): void {
     if (!this.running) return;
     const versionBefore = this.member.self.version;
-    const r = this.member.receive(m, this.o.now());
+    const alone = this.member.knownNodes().next().done === true;
+    const now = this.o.now();
+    const r = this.member.receive(m, now);
     if (r.dropped) {
       this.o.metrics.swimDropped.inc({ reason: r.dropped });
       return;
     }
     this.o.metrics.swimReceived.inc({ type: m.type });
+    if (this.member.addressOf(m.from) === undefined) this.seenAt.set(m.from, from);
+    else this.seenAt.delete(m.from);
     // Our version moves only by setLocal (not here) or by refuting a notice of our own death.
     if (this.member.self.version !== versionBefore) {
       this.o.metrics.swimRefutations.inc();
       this.o.log.warn({ event: 'membershipDeathRefuted', by: m.from, version: this.member.self.version }, `${m.from} told us we are dead; refuted with state version ${this.member.self.version}`);
     }
     this.send(r.out);
+    // We knew no one (started without the API or peers) and now do: join through them, so that every
+    // member learns our State (a SyncReply is not passed on, a pushed join notice is).
+    if (alone && this.member.knownNodes().next().done !== true) this.send(this.member.join(now));
     if (r.changed) this.o.onChange();
     this.arm();
   }
@@ -96,6 +108,7 @@ export class SwimMembership {
 
   /** A node whose Lease is gone, or that turned out to speak version 1. */
   forget(node: string): boolean {
+    this.seenAt.delete(node);
     const known = this.member.forget(node, this.o.now());
     if (known) this.arm();
     return known;
@@ -159,7 +172,7 @@ export class SwimMembership {
 
   private send(out: readonly Outbound[]): void {
     for (const o of out) {
-      const to = this.member.addressOf(o.to);
+      const to = this.member.addressOf(o.to) ?? this.seenAt.get(o.to);
       if (!to) continue;
       let payload: Uint8Array;
       try {
