@@ -1,12 +1,11 @@
 import type * as k8s from '@kubernetes/client-node';
 import {
-  compareText,
   diffViews,
   encodeHeartbeat,
   fitHeartbeat,
   MEMBERSHIP_V2,
+  mergeMembershipViews,
   PeerTable,
-  peerProtocol,
   type Heartbeat,
   type HeartbeatInterface,
   type HeartbeatRejectReason,
@@ -27,6 +26,7 @@ import { HeartbeatSocket } from './heartbeatSocket.js';
 import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
 import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
 import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
+import { PeerProtocols } from './peerProtocols.js';
 import { SwimMembership } from './swimMembership.js';
 import { monotonicNow, realTimers, type Timers } from './timers.js';
 import type { DatagramEndpoint, OpenDatagrams } from './udpDatagrams.js';
@@ -86,8 +86,6 @@ export interface MembershipOptions {
   readonly swimTuning?: Partial<SwimTuning>;
 }
 
-/** A version-1 heartbeat younger than this keeps its sender a version-1 peer (ADR 0012, Rollout). */
-const V1_RECENT_MS = 10_000;
 
 export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
 
@@ -108,10 +106,11 @@ const LOG_EVENT: Record<PeerChange, string> = {
 };
 
 /**
- * Who is alive, for the election: heartbeats every interval to every peer over the announce LAN, a
- * per-node Lease for discovery and as a slow fallback, one PeerTable (packages/core) deciding. Emits
- * 'change' only on transitions, with the whole view and what changed. One timer for sending, one for
- * the table's next deadline: nothing polls.
+ * Who is alive, for the election (ADR 0012): version-2 ring heartbeats with every peer that speaks them
+ * (SwimMembership, SwimMember deciding), all-to-all version-1 heartbeats with older peers (PeerTable
+ * deciding), a per-node Lease for discovery (and, for version-1 peers, as a slow fallback). Emits
+ * 'change' only on transitions, with the merged view and what changed. Timers: one for version-1
+ * sending, one for PeerTable's next deadline, one for SwimMember's: nothing polls.
  */
 export class Membership {
   readonly metrics: MembershipMetrics;
@@ -136,11 +135,8 @@ export class Membership {
   private trimmedLogged = '';
   /** The version-2 side; undefined when forced to version 1. */
   private readonly swim: SwimMembership | undefined;
-  /** Per peer: its Lease's protocol annotation and incarnation, and its last version-1 heartbeat. */
-  private readonly leaseFacts = new Map<string, { membership?: string; incarnation?: number }>();
-  private readonly lastV1 = new Map<string, { incarnation: number; atMs: number }>();
-  /** Nodes whose Lease was deleted: forgotten by the version-2 side once dead. */
-  private readonly leaseGone = new Set<string>();
+  /** Which protocol each peer speaks (rolling upgrade), and whose Lease is gone. */
+  private readonly protocols = new PeerProtocols();
 
   constructor(private readonly o: MembershipOptions) {
     this.now = o.now ?? monotonicNow;
@@ -264,36 +260,16 @@ export class Membership {
    */
   private currentView(now: number): MembershipView {
     const v1 = this.table.view(now);
-    if (!this.swim) return v1;
-    const v2 = new Map<string, PeerView>();
-    for (const p of this.swim.view(now).peers) {
-      if (p.self) continue;
-      // Incarnation 0: learnt from static configuration before it spoke; unknown, not a restart later.
-      const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
-      // Known only from its Lease (state version 0): not heard yet. The startup gate waits for its State
-      // (announced addresses, MACs), which the join's SyncReply or its own datagrams bring.
-      v2.set(p.node, p.alive && this.swim.versionOf(p.node) === 0 ? { ...peer, judgedBy: 'Lease' } : peer);
-    }
-    const peers: PeerView[] = [];
-    let v1Peers = 0;
-    for (const p of v1.peers) {
-      const isV1 = !p.self && this.protocolOf(p.node, now) === 'v1';
-      if (isV1) v1Peers++;
-      const swimPeer = p.self || isV1 ? undefined : v2.get(p.node);
-      peers.push(swimPeer ?? p);
-      v2.delete(p.node);
-    }
-    for (const p of v2.values()) if (this.protocolOf(p.node, now) === 'v2') peers.push(p);
+    const swim = this.swim;
+    if (!swim) return v1;
+    const { view, v1Peers } = mergeMembershipViews({ v1, v2: swim.view(now), protocolOf: (node) => this.protocolOf(node, now), versionOf: (node) => swim.versionOf(node), nowMs: now });
     this.metrics.peersV1.set(v1Peers);
-    peers.sort((a, b) => compareText(a.node, b.node));
-    return { atMs: now, peers };
+    return view;
   }
 
   private protocolOf(node: string, now: number): 'v1' | 'v2' {
     if (!this.swim) return 'v1';
-    const lease = this.leaseFacts.get(node);
-    const lastV1 = this.lastV1.get(node);
-    return peerProtocol({ ...(lease ? { lease } : {}), ...(lastV1 ? { lastV1 } : {}), nowMs: now, recentMs: V1_RECENT_MS });
+    return this.protocols.of(node, now);
   }
 
   /** Our state as version 2 publishes it (already trimmed for version 1). */
@@ -315,7 +291,7 @@ export class Membership {
     if (!this.running || !this.swim) return;
     // The incarnation a node publishes on its Lease is a floor, as for version 1: datagrams captured
     // before it restarted are refused even by a speaker that has never heard it (no replay window yet).
-    const floor = this.leaseFacts.get(m.from)?.incarnation;
+    const floor = this.protocols.leaseIncarnation(m.from);
     if (floor !== undefined && m.incarnation < floor) {
       return this.reject('BelowLeaseIncarnation', `${m.type} from ${m.from} incarnation ${m.incarnation} is older than the incarnation ${floor} its Lease publishes`, from);
     }
@@ -324,7 +300,7 @@ export class Membership {
 
   private onSwimChange(): void {
     // A node whose Lease is gone and that the ring now holds dead leaves the view for good.
-    for (const node of this.leaseGone) if (this.swim?.status(node) === 'dead') this.swim.forget(node);
+    for (const node of this.protocols.leaseGone()) if (this.swim?.status(node) === 'dead') this.swim.forget(node);
     this.refresh();
   }
 
@@ -381,8 +357,7 @@ export class Membership {
     if (!r.ok) return this.reject(r.error.reason, r.error.message, from);
     this.metrics.received.inc();
     if (this.swim) {
-      const wasV1 = this.protocolOf(hb.node, now) === 'v1';
-      this.lastV1.set(hb.node, { incarnation: hb.incarnation, atMs: now });
+      const wasV1 = this.protocols.v1Heartbeat(hb.node, hb.incarnation, now);
       // It speaks version 1: the ring must not expect version-2 heartbeats from it.
       if (!wasV1) {
         this.swim.forget(hb.node);
@@ -431,8 +406,7 @@ export class Membership {
       onDelete: (node) => {
         if (!this.running) return;
         this.table.forgetLease(node, this.now());
-        this.leaseFacts.delete(node);
-        this.leaseGone.add(node);
+        this.protocols.leaseDeleted(node);
         if (this.swim?.status(node) === 'dead') this.swim.forget(node);
         this.refresh();
       },
@@ -460,8 +434,7 @@ export class Membership {
       ...(info.incarnation === undefined ? {} : { incarnation: info.incarnation }),
     };
     this.table.observeLease(info.node, facts, now);
-    this.leaseGone.delete(info.node);
-    this.leaseFacts.set(info.node, { ...(info.membership === undefined ? {} : { membership: info.membership }), ...(info.incarnation === undefined ? {} : { incarnation: info.incarnation }) });
+    this.protocols.lease(info);
     // Only a live Lease makes a node a ring member: a node whose Lease ran out is dead by its Lease (as in
     // version 1) until it speaks again; if it does, it is asked for its state (SyncRequest).
     if (info.heartbeatAddress !== undefined && renewTimeMs + facts.durationMs > now) {
