@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { HEARTBEAT_MAX_PAYLOAD } from './heartbeat.js';
+import { encodeSwimMessage } from './swimCodec.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
 import { DEFAULT_SWIM_TUNING, SwimMember, type Outbound } from './swimMember.js';
 
@@ -191,5 +193,97 @@ describe('SwimMember', () => {
       if (m.nextDeadline() <= t && m.tick(t).declared.some((d) => d.node === victim)) declaredAt = t;
     }
     expect(declaredAt! - wake).toBe(expected);
+  });
+});
+
+describe('SwimMember partition heal: anti-entropy pull, tells, stale deaths', () => {
+  const dead = (node: string, version = 1, by = 'node-3') => ({ kind: 'Dead' as const, node, incarnation: 1, version, by });
+  /** Runs ticks from `start` to `end` (healthy predecessors), returning what was sent. */
+  const ticks = (m: SwimMember, start: number, end: number): Outbound[] => runHealthy(m, start, end - start);
+
+  it.each([
+    { name: 'holding 3 members dead: one SyncRequest per antiEntropyInterval to a live member, naming them', deadNodes: ['node-5', 'node-6', 'node-7'], requests: 2 },
+    { name: 'holding nobody dead: no anti-entropy traffic at all', deadNodes: [], requests: 0 },
+  ])('anti-entropy $name', ({ deadNodes, requests }) => {
+    const m = member(20);
+    for (const d of deadNodes) m.receive({ ...from('node-3'), type: 'Gossip', notices: [dead(d)] }, 0);
+    // Heartbeats from expected senders keep every live member alive; 2 s = 2 pull intervals.
+    const pulls = ticks(m, 10, 10 + 2 * T.antiEntropyIntervalMs).filter((o) => o.message.type === 'SyncRequest');
+    expect(pulls).toHaveLength(requests);
+    for (const p of pulls) {
+      expect(p.message.type === 'SyncRequest' && [...p.message.nodes].sort()).toEqual(deadNodes);
+      expect(m.status(p.to)).toBe('alive');
+    }
+  });
+
+  it('a pull names at most one datagram of dead members, in turn, so every dead member is asked about', () => {
+    const m = member(2000);
+    const notices = Array.from({ length: 1500 }, (_, i) => dead(name(i + 400)));
+    for (let i = 0; i < notices.length; i += 100) m.receive({ ...from('node-3'), type: 'Gossip', notices: notices.slice(i, i + 100) }, 0);
+    expect(m.deadCount).toBe(1500);
+    const asked = new Set<string>();
+    let requests = 0;
+    for (let t = 0; t <= 4 * T.antiEntropyIntervalMs; t += 10) {
+      if (m.nextDeadline() > t) continue;
+      for (const o of m.tick(t).out) {
+        if (o.message.type !== 'SyncRequest') continue;
+        requests++;
+        // Fits one datagram with the envelope (checked by the codec too).
+        expect(encodeSwimMessage(o.message).length).toBeLessThanOrEqual(HEARTBEAT_MAX_PAYLOAD);
+        for (const n of o.message.nodes) asked.add(n);
+      }
+    }
+    expect(requests).toBeGreaterThanOrEqual(2);
+    // 1,500 names do not fit one datagram; in turn, every one is asked about within a few pulls.
+    expect(notices.filter((n) => !asked.has(n.node))).toEqual([]);
+  });
+
+  it('answers a SyncRequest naming nodes with the States it holds, leaving out those it holds dead too', () => {
+    const m = member(10);
+    m.receive({ ...from('node-3'), type: 'Gossip', notices: [dead('node-5')] }, 0);
+    const r = m.receive({ ...from('node-4'), type: 'SyncRequest', nodes: ['node-5', 'node-6', 'node-0'] }, 1);
+    const reply = r.out.filter((o) => o.message.type === 'SyncReply');
+    expect(reply).toHaveLength(1);
+    expect(reply[0]!.message.type === 'SyncReply' && reply[0]!.message.notices.map((n) => (n.kind === 'State' ? n.state.node : n.node))).toEqual(['node-6', 'node-0']);
+  });
+
+  it.each([
+    { name: 'at the version we hold it dead at: the replier has not heard of the death, so the node is told (it will refute)', version: 1, status: 'dead', told: 1 },
+    { name: 'at a newer version (a refutation): alive again, no tell', version: 2, status: 'alive', told: 0 },
+  ])('a SyncReply with the State of a node we hold dead $name', ({ version, status, told }) => {
+    const m = member(10);
+    m.receive({ ...from('node-3'), type: 'Gossip', notices: [dead('node-5')] }, 0);
+    const r = m.receive({ ...from('node-4'), type: 'SyncReply', notices: [{ kind: 'State', state: state('node-5', version) }] }, 5);
+    expect(m.status('node-5')).toBe(status);
+    const tells = r.out.filter((o) => o.to === 'node-5' && o.message.type === 'Gossip' && o.message.notices.some((n) => n.kind === 'Dead' && n.node === 'node-5'));
+    expect(tells).toHaveLength(told);
+    // At most once a second per node, however many replies say so.
+    const again = m.receive({ ...from('node-6'), type: 'SyncReply', notices: [{ kind: 'State', state: state('node-5', version) }] }, 10);
+    expect(again.out.filter((o) => o.to === 'node-5')).toHaveLength(0);
+  });
+
+  it('told of its death at a version it has already refuted, a member sends the teller its current State once, without a new version', () => {
+    const m = member(20);
+    m.receive({ ...from('node-3'), type: 'Gossip', notices: [dead(name(0), 1)] }, 10);
+    expect(m.self.version).toBe(2);
+    const r = m.receive({ ...from('node-7'), type: 'Gossip', notices: [dead(name(0), 1, 'node-9')] }, 20);
+    expect(m.self.version).toBe(2);
+    expect(r.out.map((o) => [o.to, o.message.type === 'Gossip' && o.message.notices])).toEqual([['node-7', [{ kind: 'State', state: m.self }]]]);
+    expect(m.receive({ ...from('node-7'), type: 'Gossip', notices: [dead(name(0), 1, 'node-9')] }, 30).out).toEqual([]);
+  });
+});
+
+describe('SwimMember stale deaths about a watched node', () => {
+  it.each([
+    { name: 'silent for suspectAfter: probed (1 + probeHelpers datagrams)', heardAgoMs: T.suspectAfterMs, probes: 1 + T.probeHelpers },
+    { name: 'heartbeated us within suspectAfter: fresher evidence than the notice, nothing sent', heardAgoMs: T.intervalMs, probes: 0 },
+  ])('a Dead notice at an older version about a predecessor that $name', ({ heardAgoMs, probes }) => {
+    const m = member(20);
+    const subject = m.expectedSenders()[0]!;
+    m.receive(hb(subject, 3), 1000 - heardAgoMs);
+    m.learn(state(subject, 3), 1000 - heardAgoMs);
+    const r = m.receive({ ...from('node-19'), type: 'Gossip', notices: [{ kind: 'Dead', node: subject, incarnation: 1, version: 1, by: 'node-19' }] }, 1000);
+    expect(r.out.filter((o) => (o.message.type === 'Probe' || o.message.type === 'ProbeRequest') && 'target' in o.message && o.message.target === subject)).toHaveLength(probes);
+    expect(m.status(subject)).toBe(probes > 0 ? 'suspect' : 'alive');
   });
 });

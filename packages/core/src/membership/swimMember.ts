@@ -34,6 +34,13 @@ export interface SwimTuning {
   readonly piggybackRounds: number;
   /** One random member believed dead gets its own death notice this often (partition heal). Default 1 s. */
   readonly deadProbeIntervalMs: number;
+  /**
+   * Anti-entropy: while this member holds anyone dead, it asks one random live member this often for what
+   * it knows of them (a SyncRequest naming as many of its dead as fit one datagram, in turn). A healed
+   * partition then converges by pull, in a few datagrams per member, instead of every refutation being
+   * pushed to everyone; a member that holds nobody dead sends nothing. Default 1 s.
+   */
+  readonly antiEntropyIntervalMs: number;
   /** Lateness of our own timers that counts as an event-loop stall (Lifeguard local health). Default 50 ms. */
   readonly stallThresholdMs: number;
   /** Local health decays by one step after this long without a stall. Default 1 s. */
@@ -55,9 +62,10 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   urgentFanout: 6,
   stateFanout: 3,
   gossipBatchMs: 20,
-  pushesPerSecond: 60,
+  pushesPerSecond: 30,
   piggybackRounds: 3,
   deadProbeIntervalMs: 1000,
+  antiEntropyIntervalMs: 1000,
   stallThresholdMs: 50,
   healthDecayMs: 1000,
   maxHealthMultiplier: 2,
@@ -152,6 +160,10 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 /** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
+/** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
+const MAX_DIRECT_PER_SECOND = 20;
+/** Notices waiting to ride heartbeats, at most (the oldest make room). */
+const MAX_PIGGYBACK = 256;
 
 /** Room for notices in one datagram: the payload limit minus the envelope, with slack for a long name. */
 const NOTICE_BUDGET = HEARTBEAT_MAX_PAYLOAD - 300;
@@ -195,7 +207,8 @@ export class SwimMember {
   private readonly deadNodes = new Set<string>();
   private readonly toldDead = new Map<string, number>();
   private readonly piggyback = new Map<string, { notice: Notice; left: number }>();
-  private pendingPush: Notice[] = [];
+  /** News waiting for the next push, newest notice per node (a Map: thousands arrive at a partition heal). */
+  private pendingPush = new Map<string, Notice>();
   private flushAt: number | undefined;
   private pushTokens: number;
   private deadCursor = 0;
@@ -203,6 +216,13 @@ export class SwimMember {
   private pushTokensAt: number;
   private nextHeartbeatAt: number;
   private nextDeadProbeAt: number;
+  private nextPullAt: number;
+  private pullCursor = 0;
+  /** Members we sent our current State because they told us of a death at an older version. */
+  private readonly staleAnswered = new Map<string, number>();
+  /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
+  private directSent = 0;
+  private directWindowAt = -Infinity;
   private dueAt: number | undefined;
   private health = 0;
   private lastStallAt = -Infinity;
@@ -222,6 +242,7 @@ export class SwimMember {
     // A random phase spreads every member's heartbeats over the interval.
     this.nextHeartbeatAt = o.nowMs + this.random.next() * t.intervalMs;
     this.nextDeadProbeAt = o.nowMs + t.deadProbeIntervalMs;
+    this.nextPullAt = o.nowMs + t.antiEntropyIntervalMs;
     this.pushTokens = 2 * t.urgentFanout;
     this.pushTokensAt = o.nowMs;
   }
@@ -344,10 +365,20 @@ export class SwimMember {
           }
         }
         break;
-      case 'SyncReply':
+      case 'SyncReply': {
         // Old news for everyone else: applied, not passed on.
-        for (const n of m.notices) if (this.applyNotice(n, nowMs, out)) changed = true;
+        let told = 0;
+        for (const n of m.notices) {
+          if (this.applyNotice(n, nowMs, out, m.from)) changed = true;
+          else if (n.kind === 'State' && told < MAX_DEAD_PROBES && this.deadAtSameVersion(n.state)) {
+            // The replier holds alive, at the very version we hold dead, a node we asked about: it has
+            // not heard of the death, maybe because it hears the node (a healed partition). Tell the node
+            // so it refutes; its refutation comes straight back to us.
+            if (this.tellDead(n.state.node, nowMs, out)) told++;
+          }
+        }
         break;
+      }
       case 'Probe':
         if (m.target === this.node) out.push(this.to(m.from, { type: 'Ack', id: m.id, target: this.node, version: this.selfState.version, agoMs: 0 }));
         break;
@@ -452,6 +483,12 @@ export class SwimMember {
         sent++;
       }
     }
+    if (nowMs >= this.nextPullAt) {
+      this.nextPullAt = nowMs + t.antiEntropyIntervalMs;
+      const names = this.pullNames();
+      const peer = names.length > 0 ? this.randomAlive(1, new Set())[0] : undefined;
+      if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+    }
     return { out, changed, declared };
   }
 
@@ -462,7 +499,7 @@ export class SwimMember {
     for (const [p, heardAt] of this.expected) if (!this.suspicions.has(p)) next = Math.min(next, heardAt + t.suspectAfterMs);
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
-    if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);
+    if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
     this.dueAt = next;
     return next;
   }
@@ -565,19 +602,72 @@ export class SwimMember {
       }
       return;
     }
-    if (e.dead && incarnation === e.state.incarnation) {
-      const told = this.toldDead.get(from);
-      if (told === undefined || nowMs - told >= 1000) {
-        this.toldDead.set(from, nowMs);
-        out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'Dead', node: from, incarnation, version: e.dead.version, by: e.dead.by }] }));
-      }
+    if (e.dead && incarnation === e.state.incarnation) this.tellDead(from, nowMs, out);
+  }
+
+  /** Sends `node` its Dead notice (at most once a second per node) so that, if it runs, it refutes. */
+  private tellDead(node: string, nowMs: number, out: Outbound[]): boolean {
+    const e = this.table.get(node);
+    if (!e?.dead) return false;
+    const told = this.toldDead.get(node);
+    if (told !== undefined && nowMs - told < 1000) return false;
+    if (!this.takeDirect(nowMs)) return false;
+    this.toldDead.set(node, nowMs);
+    out.push(this.to(node, { type: 'Gossip', notices: [{ kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+    return true;
+  }
+
+  /**
+   * One of MAX_DIRECT_PER_SECOND direct tells/answers. After a heal a member may be told of its death by
+   * many members, or hold many dead: beyond the cap, the anti-entropy pull and the pushes carry it.
+   */
+  private takeDirect(nowMs: number): boolean {
+    if (nowMs - this.directWindowAt >= 1000) {
+      this.directWindowAt = nowMs;
+      this.directSent = 0;
     }
+    if (this.directSent >= MAX_DIRECT_PER_SECOND) return false;
+    this.directSent++;
+    return true;
+  }
+
+  /** We hold `s.node` dead at exactly `s`'s (incarnation, version): the State is no refutation. */
+  private deadAtSameVersion(s: NodeState): boolean {
+    const e = this.table.get(s.node);
+    return e?.dead !== undefined && e.state.incarnation === s.incarnation && e.dead.version === s.version;
+  }
+
+  /** The next run of dead members, in turn, that fits one SyncRequest (anti-entropy pull). */
+  private pullNames(): string[] {
+    const dead = [...this.deadNodes];
+    if (dead.length === 0) return [];
+    const budget = NOTICE_BUDGET - envelopeBytes(this.node);
+    const out: string[] = [];
+    let size = 0;
+    const from = this.pullCursor % dead.length;
+    for (let i = 0; i < dead.length && out.length < 0xffff; i++) {
+      const d = dead[(from + i) % dead.length]!;
+      if (size + 1 + d.length > budget) break;
+      size += 1 + d.length;
+      out.push(d);
+    }
+    this.pullCursor = from + out.length;
+    return out;
   }
 
   /** Applies a notice; true if it was news (and should be passed on). */
   private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
     if (node === this.node) {
+      if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version < this.selfState.version && out && from !== undefined && from !== this.node) {
+        // A death at a version we have already refuted (or changed past): the teller missed our newer
+        // State. Send it straight back (once a second per teller) rather than bumping the version again.
+        const answered = this.staleAnswered.get(from);
+        if ((answered === undefined || nowMs - answered >= 1000) && this.takeDirect(nowMs)) {
+          this.staleAnswered.set(from, nowMs);
+          out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+        }
+      }
       if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
         // Refute: we run. A higher version overrides the death everywhere it has reached.
         this.selfState = { ...this.selfState, version: n.version + 1 };
@@ -605,7 +695,12 @@ export class SwimMember {
         // A death at an older version than the state we hold: the declarer missed a change. If we watch
         // the node, check it ourselves (only its monitors do: everyone probing it would cost O(N)). If it
         // really died, its monitors declare it at the newer version once that version reaches them.
-        if (!cur.dead && n.incarnation === cur.state.incarnation && out && this.expected.has(node) && !this.suspicions.has(node)) this.suspect(node, nowMs, this.healthMultiplier(nowMs), out);
+        // Not when it heartbeated us within suspectAfter: that is fresher evidence than the notice, and
+        // after a partition heal stale deaths keep arriving from the far side for a while (each one cost
+        // the node 1 + probeHelpers probes).
+        const heardAt = this.lastHeardAt.get(node);
+        const silent = heardAt === undefined || nowMs - heardAt >= this.tuning.suspectAfterMs;
+        if (!cur.dead && n.incarnation === cur.state.incarnation && out && silent && this.expected.has(node) && !this.suspicions.has(node)) this.suspect(node, nowMs, this.healthMultiplier(nowMs), out);
         return false;
       }
     }
@@ -629,9 +724,13 @@ export class SwimMember {
 
   /** Pass a fresh notice on: piggyback on the next heartbeats, and push (now if urgent, else batched). */
   private spread(n: Notice, urgent: boolean, nowMs: number, out: Outbound[], from: string | undefined): void {
+    this.piggyback.delete(noticeNode(n));
     this.piggyback.set(noticeNode(n), { notice: n, left: this.tuning.piggybackRounds });
-    this.pendingPush = this.pendingPush.filter((p) => noticeNode(p) !== noticeNode(n));
-    this.pendingPush.push(n);
+    // A burst of news (a partition heal) does not fit the heartbeats anyway: keep the freshest, the pushes
+    // and the anti-entropy pull carry the rest (and the heartbeat need not sort thousands every round).
+    if (this.piggyback.size > MAX_PIGGYBACK) this.piggyback.delete(this.piggyback.keys().next().value!);
+    this.pendingPush.delete(noticeNode(n));
+    this.pendingPush.set(noticeNode(n), n);
     if (urgent) this.pendingUrgent = true;
     if (urgent && this.refill(nowMs) >= this.tuning.urgentFanout) this.flush(nowMs, out, from);
     else this.flushAt = Math.min(this.flushAt ?? Infinity, this.pushAllowedAt(nowMs, urgent ? 0 : this.tuning.gossipBatchMs));
@@ -655,7 +754,7 @@ export class SwimMember {
   }
 
   private flush(nowMs: number, out: Outbound[], from: string | undefined): void {
-    if (this.pendingPush.length === 0) {
+    if (this.pendingPush.size === 0) {
       this.flushAt = undefined;
       return;
     }
@@ -664,16 +763,18 @@ export class SwimMember {
       this.flushAt = this.pushAllowedAt(nowMs, 0);
       return;
     }
-    this.pushTokens -= fanout;
     this.pendingUrgent = false;
-    const notices = this.pendingPush;
-    this.pendingPush = [];
+    const notices = [...this.pendingPush.values()];
+    this.pendingPush = new Map();
     this.flushAt = undefined;
-    if (notices.length === 0) return;
+    const batches = this.batches(notices);
+    // Every datagram costs a token: news that needs several datagrams leaves the bucket in debt, and
+    // the next push waits until it has refilled.
+    this.pushTokens -= fanout * batches.length;
     const skip = new Set(notices.map(noticeNode));
     if (from !== undefined) skip.add(from);
     const targets = this.randomAlive(fanout, skip);
-    for (const batch of this.batches(notices)) for (const t of targets) out.push(this.to(t, { type: 'Gossip', notices: batch }));
+    for (const batch of batches) for (const t of targets) out.push(this.to(t, { type: 'Gossip', notices: batch }));
   }
 
   private batches(notices: readonly Notice[]): Notice[][] {
@@ -722,7 +823,11 @@ export class SwimMember {
     if (nodes.length === 0) {
       add(this.node);
       for (const node of this.table.keys()) add(node);
-    } else for (const node of nodes) add(node);
+    } else {
+      // Named nodes: the asker holds them dead (anti-entropy) or asks a node for its own state. A Dead
+      // we hold too tells it nothing it can use, so only States (and our own) go back.
+      for (const node of nodes) if (!this.table.get(node)?.dead) add(node);
+    }
     for (const batch of this.batches(notices)) out.push(this.to(to, { type: 'SyncReply', notices: batch }));
   }
 
