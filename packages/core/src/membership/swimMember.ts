@@ -865,7 +865,8 @@ export class SwimMember {
     this.lastHeardAt.delete(node);
     this.syncAsked.delete(node);
     this.piggyback.delete(node);
-    this.pendingPush = this.pendingPush.filter((n) => noticeNode(n) !== node);
+    this.pendingPush.delete(node);
+    this.staleAnswered.delete(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;
   }
