@@ -183,6 +183,8 @@ describe('membership on a real LAN with a static peer list (no API server)', () 
 
     for (let round = 1; round <= 3; round++) {
       const victim = speakers[2]!;
+      // Version 2 shows a configured peer alive from its first datagram, its incarnation once its State arrives.
+      await waitUntil("n1 to know n3's incarnation", speakers, () => peerIn(speakers[0]!, 'n3')?.incarnation !== undefined);
       const incarnationBefore = peerIn(speakers[0]!, 'n3')?.incarnation;
       const ms = await killAndMeasure(lan, victim, speakers.slice(0, 2));
       record('kill -9 → peerDead (static peers, IPv4)', ms);
