@@ -4,8 +4,8 @@ import type { MembershipMetrics } from './membershipMetrics.js';
 import type { Timers } from './timers.js';
 import type { DatagramEndpoint } from './udpDatagrams.js';
 
-/** SyncRequests to peers known only from their Lease, per tick (a cold start of a large cluster). */
-const ASK_UNKNOWN_PER_TICK = 8;
+/** SyncRequests to peers known only from their Lease, per look (twice a second; a cold start of a large cluster). */
+const ASK_UNKNOWN_PER_LOOK = 16;
 
 export interface SwimMembershipOptions {
   readonly self: { readonly node: string; readonly incarnation: number; readonly address: string; readonly port: number };
@@ -37,6 +37,7 @@ export class SwimMembership {
   private immediate: NodeJS.Immediate | undefined;
   private running = false;
   private trimmedLogged = 0;
+  private askedUnknownAt = -Infinity;
   /**
    * Where each node's datagrams last came from: the address to answer when the member holds none for it
    * (a speaker restarted without the API knows no peer until one speaks to it; its SyncRequest must reach).
@@ -144,8 +145,12 @@ export class SwimMembership {
     if (!this.running) return;
     const now = this.o.now();
     const r = this.member.tick(now);
-    // Peers still known only from their Lease are asked for their State (bounded, once a second each).
-    r.out.push(...this.member.askUnknown(now, ASK_UNKNOWN_PER_TICK));
+    // Peers still known only from their Lease are asked for their State (bounded, once a second each);
+    // looked for twice a second, not every tick: it walks the whole table.
+    if (now - this.askedUnknownAt >= 500) {
+      this.askedUnknownAt = now;
+      r.out.push(...this.member.askUnknown(now, ASK_UNKNOWN_PER_LOOK));
+    }
     for (const o of r.out) if (o.message.type === 'Probe' && o.message.target === o.to) this.o.metrics.swimSuspicions.inc();
     if (r.declared.length > 0) {
       this.o.metrics.swimDeclared.inc(r.declared.length);
