@@ -42,6 +42,8 @@ interface MetricsLine {
   sent: number;
   received: number;
   meanRttMs?: number;
+  /** Version-2 datagrams accepted, by message type. */
+  swimReceived?: Record<string, number>;
 }
 interface ViewLine {
   fixture: 'view';
@@ -99,6 +101,8 @@ interface StartOptions {
   /** Static peers; omitted in API mode (Leases tell). */
   peers?: LanNode[];
   api?: { namespace: string };
+  /** --membership-protocol; default auto (version 2 between these speakers). */
+  protocol?: 'v1' | 'auto';
 }
 
 function startSpeaker(lan: Lan, node: LanNode, keyFile: string, o: StartOptions): Speaker {
@@ -113,6 +117,7 @@ function startSpeaker(lan: Lan, node: LanNode, keyFile: string, o: StartOptions)
     '--log-level', 'debug',
     '--dead-after-ms', '500',
     '--interface', `eth0=${node.ipv4}/24,${node.ipv6}/64`,
+    ...(o.protocol ? ['--protocol', o.protocol] : []),
     ...(o.peers ?? []).filter((p) => p !== node).flatMap((p) => ['--peer', `${p.name}=${addressOf(p)}`]),
     ...(o.api
       ? ['--kubeconfig', node.kubeconfigPath!, '--namespace', o.api.namespace, '--lease-renew-ms', String(LEASE_RENEW_MS), '--lease-duration-ms', String(LEASE_DURATION_MS)]
@@ -178,6 +183,8 @@ describe('membership on a real LAN with a static peer list (no API server)', () 
 
     for (let round = 1; round <= 3; round++) {
       const victim = speakers[2]!;
+      // Version 2 shows a configured peer alive from its first datagram, its incarnation once its State arrives.
+      await waitUntil("n1 to know n3's incarnation", speakers, () => peerIn(speakers[0]!, 'n3')?.incarnation !== undefined);
       const incarnationBefore = peerIn(speakers[0]!, 'n3')?.incarnation;
       const ms = await killAndMeasure(lan, victim, speakers.slice(0, 2));
       record('kill -9 → peerDead (static peers, IPv4)', ms);
@@ -192,9 +199,21 @@ describe('membership on a real LAN with a static peer list (no API server)', () 
         expect(peerIn(w, 'n3')?.incarnation).toBeGreaterThan(incarnationBefore!);
       }
     }
-    // Heartbeats echo each other's sequence: every speaker has a round-trip estimate.
+    // Version 2 between these speakers: ring heartbeats arrive, and no version-1 heartbeat is sent (the
+    // version-1 round-trip estimates from echoes are covered by the version-1 test below).
+    await waitUntil('version-2 heartbeats received by every speaker', speakers, () => speakers.every((s) => (metrics(s)?.swimReceived?.Heartbeat ?? 0) > 0));
+    for (const s of speakers) expect(metrics(s)!.sent, s.node.name).toBe(0);
+  });
+
+  it('forced to version 1 (--membership-protocol=v1): heartbeats echo each other\'s sequence, every speaker has a round-trip estimate', async () => {
+    lan = await Lan.create({ nodes: 3 });
+    const key = writeKey(lan, 'heartbeat.key');
+    const speakers = lan.nodes.map((n) => startSpeaker(lan!, n, key, { peers: lan!.nodes, protocol: 'v1' }));
+    await allAlive(speakers, ['n1', 'n2', 'n3']);
     await waitUntil('round-trip estimates', speakers, () => speakers.every((s) => (metrics(s)?.meanRttMs ?? -1) >= 0));
     process.stdout.write(`[membership] mean heartbeat rtt: ${speakers.map((s) => `${s.node.name} ${metrics(s)!.meanRttMs!.toFixed(3)} ms`).join(', ')}\n`);
+    const ms = await killAndMeasure(lan, speakers[2]!, speakers.slice(0, 2));
+    record('kill -9 → peerDead (static peers, version 1)', ms);
   });
 
   it('works the same over IPv6 heartbeat addresses, and carries the draining flag', async () => {
@@ -375,7 +394,8 @@ describe('membership with the API server: peers from per-node Leases', () => {
     await l.killProcesses(n1);
     speakers[0] = startSpeaker(l, n1, key, { api: { namespace } });
     const fresh = speakers[0];
-    await waitUntil('the fresh n1 to see n3 alive and n2 dead by its expired Lease', [fresh], () => peerIn(fresh, 'n3')?.alive === true && peerIn(fresh, 'n2')?.alive === false && peerIn(fresh, 'n2')?.judgedBy === 'Lease', 30_000);
+    // (By its expired Lease, or — version 2 — by the Dead notice n3 holds and passes on in its SyncReply.)
+    await waitUntil('the fresh n1 to see n3 alive and n2 dead', [fresh], () => peerIn(fresh, 'n3')?.alive === true && peerIn(fresh, 'n2')?.alive === false, 30_000);
     const replayAt = Date.now();
 
     for (const bytes of captured) await sendDatagram(l, l.client, n1.ipv4, bytes, 3);
@@ -388,12 +408,23 @@ describe('membership with the API server: peers from per-node Leases', () => {
     expect(aliveIn(fresh)).toEqual(['n1', 'n3']);
   });
 
-  it('a node whose heartbeats never arrive but whose Lease is fresh is alive by its Lease and flagged, and dies with its Lease', async () => {
+  it('version 2: a node whose heartbeats never arrive is declared dead by the others like a crashed one (no Lease fallback, ADR 0012)', async () => {
+    const { lan: l, namespace, key } = await apiLan();
+    const [n1, n2, n3] = l.nodes as [LanNode, LanNode, LanNode];
+    for (const peer of [n1, n2]) await l.exec(n3.netns, ['ip', 'route', 'add', 'blackhole', `${peer.ipv4}/32`]);
+    const speakers = l.nodes.map((n) => startSpeaker(l, n, key, { api: { namespace } }));
+    const watchers = speakers.slice(0, 2);
+    await waitUntil('n1 and n2 to hold each other alive and n3 dead', speakers, () =>
+      watchers.every((s) => peerIn(s, s === watchers[0] ? 'n2' : 'n1')?.alive === true && peerIn(s, 'n3')?.alive === false), 20_000);
+    for (const s of watchers) expect(peerIn(s, 'n3')).toMatchObject({ alive: false, judgedBy: 'Heartbeat' });
+  });
+
+  it('version 1: a node whose heartbeats never arrive but whose Lease is fresh is alive by its Lease and flagged, and dies with its Lease', async () => {
     const { lan: l, namespace, key } = await apiLan();
     const [n1, n2, n3] = l.nodes as [LanNode, LanNode, LanNode];
     // n3 cannot send to n1 or n2 (its heartbeats are blackholed); everything else works.
     for (const peer of [n1, n2]) await l.exec(n3.netns, ['ip', 'route', 'add', 'blackhole', `${peer.ipv4}/32`]);
-    const speakers = l.nodes.map((n) => startSpeaker(l, n, key, { api: { namespace } }));
+    const speakers = l.nodes.map((n) => startSpeaker(l, n, key, { api: { namespace }, protocol: 'v1' }));
     const watchers = speakers.slice(0, 2);
     await waitUntil('n1 and n2 to flag n3', speakers, () => watchers.every((s) => {
       const p = peerIn(s, 'n3');

@@ -80,4 +80,7 @@ export * from './membership/replayWindow.js';
 export * from './membership/swimMessage.js';
 export * from './membership/swimCodec.js';
 export * from './membership/swimMember.js';
+export * from './membership/fitNodeState.js';
+export * from './membership/peerProtocol.js';
+export * from './membership/mergeMembershipViews.js';
 export * from './membership/swimSimulation.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERFACE_EXCLUDES, parseInterfacePatterns, type InterfacePattern } from '@herald/core';
+import { DEFAULT_INTERFACE_EXCLUDES, MEMBERSHIP_PROTOCOL_SETTINGS, parseInterfacePatterns, type InterfacePattern, type MembershipProtocolSetting } from '@herald/core';
 import { checkListenAddress, defaultListenAddress } from './listenAddress.js';
 
 export interface SpeakerConfig {
@@ -27,6 +27,8 @@ export interface SpeakerConfig {
   readonly keyPollMs: number;
   /** After a link or address event, wait this long (coalescing further events) before re-reading links. */
   readonly linkDebounceMs: number;
+  /** `auto`: membership version 2 with peers that speak it (ADR 0012); `v1`: exactly the all-to-all speaker. */
+  readonly membershipProtocol: MembershipProtocolSetting;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -57,6 +59,9 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --key-poll MS             how often the key file is checked for a new key (default: 1000)
   --link-debounce MS        after a link or address event, wait this long before re-reading all links;
                             further events in the window are coalesced (default: 10)
+  --membership-protocol P   auto: SWIM ring heartbeats (version 2) with every peer that speaks them,
+                            version 1 with older peers; v1: behave exactly like a version-1 speaker
+                            (rollback, upgrade tests) (default: auto)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -89,6 +94,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'key-grace': { type: 'string', default: '120000' },
       'key-poll': { type: 'string', default: '1000' },
       'link-debounce': { type: 'string', default: '10' },
+      'membership-protocol': { type: 'string', default: 'auto' },
       help: { type: 'boolean' },
     },
   });
@@ -101,6 +107,8 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     throw new Error(`--exclude-interfaces: ${(e as Error).message}`, { cause: e });
   }
   if (!['trace', 'debug', 'info', 'warn', 'error'].includes(values['log-level'] as string)) throw new Error(`--log-level must be trace, debug, info, warn or error`);
+  const membershipProtocol = values['membership-protocol'] as string;
+  if (!(MEMBERSHIP_PROTOCOL_SETTINGS as readonly string[]).includes(membershipProtocol)) throw new Error(`--membership-protocol must be ${MEMBERSHIP_PROTOCOL_SETTINGS.join(' or ')}, not "${membershipProtocol}"`);
   return Object.freeze({
     node,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -121,5 +129,6 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     keyGraceMs: positiveInt('key-grace', values['key-grace'], 0),
     keyPollMs: positiveInt('key-poll', values['key-poll'], 100),
     linkDebounceMs: positiveInt('link-debounce', values['link-debounce'], 0),
+    membershipProtocol: membershipProtocol as MembershipProtocolSetting,
   });
 }

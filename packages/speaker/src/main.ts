@@ -88,6 +88,7 @@ const membership = new Membership({
   initialState: { draining: false, ready: false, interfaces: [], announcing: [] },
   registry: metrics.registry,
   log,
+  protocol: config.membershipProtocol,
 });
 // Kubernetes updates a mounted Secret in place (symlink swap): pick the new key up without a restart.
 const keyFile = new HeartbeatKeyFile({ path: config.secretKeyFile, keyring, pollMs: config.keyPollMs, log, onReload: (result) => membership.metrics.keyReloads.inc({ result }) });

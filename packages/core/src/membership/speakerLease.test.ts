@@ -45,6 +45,15 @@ describe('speaker Lease', () => {
     expect(o.ok && o.value.ready).toBe(true);
   });
 
+  it('a version-2 speaker publishes herald.dev/membership: v2; an older (or forced v1) one publishes nothing', () => {
+    const a = speakerLeaseAnnotations({ ...state, membership: 'v2' });
+    expect(a['herald.dev/membership']).toBe('v2');
+    const r = readSpeakerLease(leaseOf('n1', a));
+    expect(r.ok && r.value.membership).toBe('v2');
+    const o = readSpeakerLease(leaseOf('n1', speakerLeaseAnnotations(state)));
+    expect(o.ok && 'membership' in o.value).toBe(false);
+  });
+
   it('a draining speaker with no interfaces round-trips too', () => {
     const r = readSpeakerLease(leaseOf('n1', speakerLeaseAnnotations({ ...state, draining: true, interfaces: [], heartbeatAddress: '2001:DB8:1::B' })));
     expect(r.ok && r.value).toMatchObject({ draining: true, interfaces: [], heartbeatAddress: '2001:db8:1::b' });

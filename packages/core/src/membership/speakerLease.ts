@@ -18,6 +18,8 @@ export const SPEAKER_LEASE_ANNOTATIONS = {
   draining: 'herald.dev/draining',
   ready: 'herald.dev/ready',
   interfaces: 'herald.dev/interfaces',
+  /** `v2` on a speaker that speaks membership version 2 (ADR 0012, Rollout); absent on older speakers. */
+  membership: 'herald.dev/membership',
 } as const;
 
 export const speakerLeaseName = (node: string): string => `${SPEAKER_LEASE_PREFIX}${node}`;
@@ -30,6 +32,8 @@ export interface SpeakerLeaseState {
   /** False while the speaker starts (see Heartbeat.notReady); peers hand it no address until true. */
   readonly ready: boolean;
   readonly interfaces: readonly HeartbeatInterface[];
+  /** Published only by a version-2 speaker (a forced version-1 speaker writes nothing, like old ones). */
+  readonly membership?: string;
 }
 
 /** Annotation values for the node's own Lease. Interfaces as `eth0=192.0.2.11/24,2001:db8::b/64;eth1=`. */
@@ -42,6 +46,7 @@ export function speakerLeaseAnnotations(s: SpeakerLeaseState): Record<string, st
     [A.draining]: String(s.draining),
     [A.ready]: String(s.ready),
     [A.interfaces]: s.interfaces.map((i) => `${i.name}=${i.subnets.join(',')}`).join(';'),
+    ...(s.membership === undefined ? {} : { [A.membership]: s.membership }),
   };
 }
 
@@ -61,6 +66,8 @@ export interface SpeakerLeaseInfo {
   /** Absent annotation (a speaker that predates it) reads as ready. */
   readonly ready: boolean;
   readonly interfaces?: readonly HeartbeatInterface[];
+  /** The `herald.dev/membership` annotation as written (`v2`), absent on speakers that predate it. */
+  readonly membership?: string;
   /** Annotations that could not be read; the fields they would fill are left out. */
   readonly warnings: readonly string[];
 }
@@ -126,6 +133,7 @@ export function readSpeakerLease(lease: SpeakerLeaseObject): Result<SpeakerLease
     if (/^[1-9][0-9]{0,15}$/.test(incarnation) && Number.isSafeInteger(Number(incarnation))) info.incarnation = Number(incarnation);
     else warnings.push(`${A.incarnation} ${JSON.stringify(incarnation)} is not a positive integer`);
   }
+  if (a[A.membership] !== undefined) info.membership = a[A.membership];
   const interfaces = a[A.interfaces];
   if (interfaces !== undefined) {
     const r = parseInterfaces(interfaces);

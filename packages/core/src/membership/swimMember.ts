@@ -846,6 +846,54 @@ export class SwimMember {
     }
     return out;
   }
+
+  /**
+   * Drops everything known about `node` (its Lease is gone: the node left the cluster), so a removed node
+   * is neither told of its death forever nor kept in views. The replay window is kept: a captured datagram
+   * of the old incarnation must still not be believed. If the node does run and speaks again, it is
+   * learnt afresh (SyncRequest). True if the node was known.
+   */
+  forget(node: string, nowMs: number): boolean {
+    if (node === this.node || !this.table.has(node)) return false;
+    this.table.delete(node);
+    this.deadNodes.delete(node);
+    this.deadSince.delete(node);
+    this.toldDead.delete(node);
+    this.suspicions.delete(node);
+    this.ackOnly.delete(node);
+    this.heardVersion.delete(node);
+    this.lastHeardAt.delete(node);
+    this.syncAsked.delete(node);
+    this.piggyback.delete(node);
+    this.pendingPush.delete(node);
+    this.staleAnswered.delete(node);
+    if (this.ring.remove(node)) this.ringChanged(nowMs);
+    return true;
+  }
+
+  /**
+   * Asks up to `limit` live nodes we know only from outside the protocol (state version 0: a Lease,
+   * static configuration) for their own State, each at most once a second. A node that is not our ring
+   * predecessor never heartbeats us, and when a whole cluster starts at once the join's SyncReply may
+   * carry no more than we have: without this their announced addresses and MACs could stay unknown.
+   */
+  askUnknown(nowMs: number, limit: number): Outbound[] {
+    const out: Outbound[] = [];
+    for (const [node, e] of this.table) {
+      if (out.length >= limit) break;
+      if (e.dead || e.state.version !== 0 || e.state.address === '') continue;
+      const asked = this.syncAsked.get(node);
+      if (asked !== undefined && nowMs - asked < 1000) continue;
+      this.syncAsked.set(node, nowMs);
+      out.push(this.to(node, { type: 'SyncRequest', nodes: [node] }));
+    }
+    return out;
+  }
+
+  /** The state version held for `node` (0: known only from outside the protocol, e.g. its Lease). */
+  versionOf(node: string): number | undefined {
+    return node === this.node ? this.selfState.version : this.table.get(node)?.state.version;
+  }
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { decodeHeartbeat, joinHeartbeatFrame, splitHeartbeatFrame, type Heartbeat, type HeartbeatDecodeReason } from '@herald/core';
+import { decodeHeartbeat, decodeSwimMessage, joinHeartbeatFrame, payloadVersion, splitHeartbeatFrame, SWIM_VERSION, type Heartbeat, type HeartbeatDecodeReason, type SwimMessage } from '@herald/core';
 import type { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { openUdpDatagrams, type DatagramEndpoint, type Datagrams, type OpenDatagrams } from './udpDatagrams.js';
 
@@ -9,6 +9,11 @@ export interface HeartbeatSocketOptions {
   readonly keys: HeartbeatKeyring;
   /** A correctly signed, well-formed heartbeat (not yet judged for replay: the peer table does that). */
   onHeartbeat(heartbeat: Heartbeat, from: DatagramEndpoint): void;
+  /**
+   * A correctly signed, well-formed version-2 (SWIM) message. Without it version-2 datagrams are refused
+   * as UnsupportedVersion, exactly as a version-1 speaker does.
+   */
+  onSwim?(message: SwimMessage, from: DatagramEndpoint): void;
   onReject(reason: HeartbeatDecodeReason | 'BadMac', message: string, from: DatagramEndpoint): void;
   /** A send failed (ENETUNREACH while a link is down, …) or the socket reported an error. */
   onSendError(code: string, to: DatagramEndpoint | undefined, message: string): void;
@@ -37,7 +42,7 @@ export class HeartbeatSocket {
     return socket;
   }
 
-  /** Signs `payload` (an encoded heartbeat) and sends it; failures go to onSendError, never thrown. */
+  /** Signs `payload` (an encoded heartbeat, version 1 or 2) and sends it; failures go to onSendError, never thrown. */
   send(payload: Uint8Array, to: DatagramEndpoint): void {
     const frame = joinHeartbeatFrame(payload, this.mac(this.o.keys.signKey(), payload));
     this.datagrams.send(frame, to, (e) => {
@@ -59,6 +64,11 @@ export class HeartbeatSocket {
     const { payload, mac } = frame.value;
     if (!this.o.keys.acceptKeys().some((key) => timingSafeEqual(this.mac(key, payload), mac))) {
       return this.o.onReject('BadMac', `datagram of ${bytes.length} bytes from ${from.address} is not signed with our key`, from);
+    }
+    if (this.o.onSwim && payloadVersion(payload) === SWIM_VERSION) {
+      const m = decodeSwimMessage(payload);
+      if (!m.ok) return this.o.onReject(m.error.reason, m.error.message, from);
+      return this.o.onSwim(m.value, from);
     }
     const hb = decodeHeartbeat(frame.value.payload);
     if (!hb.ok) return this.o.onReject(hb.error.reason, hb.error.message, from);

@@ -16,7 +16,7 @@ class FakeLan {
   readonly hosts = new Map<string, DatagramHandlers>();
   readonly cut = new Set<string>();
   readonly unreachable = new Set<string>();
-  readonly sent: { from: string; to: string; bytes: Uint8Array }[] = [];
+  readonly sent: { from: string; to: string; bytes: Uint8Array; at: number }[] = [];
 
   open(address: string): OpenDatagrams {
     return async (bind, handlers) => {
@@ -26,7 +26,7 @@ class FakeLan {
       return {
         send: (bytes, to, done) => {
           if (this.unreachable.has(to.address)) return done(Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' }));
-          this.sent.push({ from: address, to: to.address, bytes: Uint8Array.from(bytes) });
+          this.sent.push({ from: address, to: to.address, bytes: Uint8Array.from(bytes), at: Date.now() });
           this.deliver(bytes, { address: bind.address, port: bind.port }, to);
           done(null);
         },
@@ -87,14 +87,18 @@ const histogramCount = async (n: Node, name: string): Promise<number> =>
   ((await n.registry.getSingleMetric(name)!.get()).values as { metricName?: string; value: number }[]).find((v) => v.metricName === `${name}_count`)?.value ?? 0;
 const changes = (n: Node, node: string, change: string) => n.events.filter((e) => e.transitions.some((t) => t.node === node && t.change === change));
 
-describe('Membership over an in-memory LAN with fake timers', () => {
+// Version 1 (all-to-all) is what a speaker forced to --membership-protocol=v1 runs, and what a version-2
+// speaker runs with version-1 peers during a rolling upgrade (ADR 0012, Rollout).
+const V1 = { protocol: 'v1' } as const;
+
+describe('Membership version 1 over an in-memory LAN with fake timers', () => {
   let lan: FakeLan;
   let nodes: Node[];
 
   beforeEach(async () => {
     vi.useFakeTimers({ now: 1_000_000 });
     lan = new FakeLan();
-    nodes = ['n1', 'n2', 'n3'].map((n) => makeNode(lan, n));
+    nodes = ['n1', 'n2', 'n3'].map((n) => makeNode(lan, n, V1));
     for (const n of nodes) await n.membership.start();
   });
 
@@ -141,7 +145,7 @@ describe('Membership over an in-memory LAN with fake timers', () => {
     await n3.membership.stop();
     await vi.advanceTimersByTimeAsync(1_000);
     expect(aliveIn(nodes[0]!)).toEqual(['n1', 'n2']);
-    const reborn = makeNode(lan, 'n3', { incarnation: 1_800_000_000_000 });
+    const reborn = makeNode(lan, 'n3', { ...V1, incarnation: 1_800_000_000_000 });
     nodes[2] = reborn;
     await reborn.membership.start();
     await vi.advanceTimersByTimeAsync(200);
@@ -220,7 +224,7 @@ describe('Membership over an in-memory LAN with fake timers', () => {
   });
 
   it('a speaker with the wrong key is never believed, and its rejections are counted', async () => {
-    const n4 = makeNode(lan, 'n4', { heartbeat: { address: ADDRESSES.n4!, port: PORT, intervalMs: 100, key: OTHER_KEY } });
+    const n4 = makeNode(lan, 'n4', { ...V1, heartbeat: { address: ADDRESSES.n4!, port: PORT, intervalMs: 100, key: OTHER_KEY } });
     nodes.push(n4);
     await n4.membership.start();
     await vi.advanceTimersByTimeAsync(500);
@@ -252,6 +256,205 @@ describe('Membership over an in-memory LAN with fake timers', () => {
     await vi.advanceTimersByTimeAsync(1_000);
     // 3 send timers + 3 deadline timers.
     expect(vi.getTimerCount()).toBe(6);
+  });
+});
+
+/** A cluster of `n` speakers s0… on 192.0.2.10+i, each knowing all others as static peers. */
+function makeCluster(lan: FakeLan, n: number, extra: (i: number) => Partial<MembershipOptions> = () => ({})): Node[] {
+  const names = Array.from({ length: n }, (_, i) => `s${i}`);
+  const addressOf = (i: number) => `192.0.2.${10 + i}`;
+  return names.map((name, i) => {
+    const registry = new Registry();
+    const logs: Record<string, unknown>[] = [];
+    const log: Logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const address = addressOf(i);
+    const membership = new Membership({
+      node: name,
+      incarnation: 1_700_000_000_000 + i,
+      heartbeat: { address, port: PORT, intervalMs: 100, key: KEY },
+      peers: names.flatMap((other, j) => (j === i ? [] : [{ node: other, address: addressOf(j), port: PORT }])),
+      initialState: { draining: false, interfaces: [{ name: 'eth0', subnets: [`${address}/24`] }], announcing: [] },
+      registry,
+      log,
+      now: () => Date.now(),
+      wallNow: () => Date.now(),
+      openDatagrams: lan.open(address),
+      ...extra(i),
+    });
+    const node: Node = { name, address, membership, registry, events: [], logs };
+    membership.on('change', (view, transitions) => node.events.push({ at: Date.now(), view, transitions: [...transitions] }));
+    return node;
+  });
+}
+
+describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with fake timers', () => {
+  let lan: FakeLan;
+  let nodes: Node[];
+
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    lan = new FakeLan();
+    nodes = [];
+  });
+
+  afterEach(async () => {
+    for (const n of nodes) await n.membership.stop();
+    vi.useRealTimers();
+  });
+
+  const start = async (list: Node[]) => {
+    nodes.push(...list);
+    for (const n of list) await n.membership.start();
+  };
+
+  it.each([5, 20, 60].map((n) => ({ name: `N=${n}`, n })))('datagrams each speaker sends per second do not grow with the cluster: $name', async ({ n }) => {
+    await start(makeCluster(lan, n));
+    await vi.advanceTimersByTimeAsync(2_000);
+    const from = Date.now();
+    await vi.advanceTimersByTimeAsync(1_000);
+    const perNode = new Map<string, number>();
+    for (const d of lan.sent) if (d.at >= from) perNode.set(d.from, (perNode.get(d.from) ?? 0) + 1);
+    const rates = nodes.map((x) => perNode.get(x.address) ?? 0);
+    // k = 3 ring successors × 10 heartbeats per second, whatever N (all-to-all would be 10·(N−1)).
+    expect(Math.max(...rates)).toBeLessThanOrEqual(31);
+    expect(Math.min(...rates)).toBeGreaterThanOrEqual(Math.min(n - 1, 3) * 10 - 1);
+    for (const x of nodes) expect(aliveIn(x)).toHaveLength(n);
+    // Every node holds every other's published state (static peers are learnt without it; the join's
+    // SyncReply and gossip bring it), so none is still judged as merely configured.
+    for (const x of nodes) for (const p of x.membership.view().peers) expect(p, `${x.name} about ${p.node}`).toMatchObject({ judgedBy: p.self ? 'Self' : 'Heartbeat', interfaces: [{ name: 'eth0' }] });
+    // No version-1 heartbeats between version-2 speakers.
+    for (const x of nodes) expect(await counter(x, 'herald_membership_heartbeats_sent_total')).toBe(0);
+    expect(await counter(nodes[0]!, 'herald_membership_swim_datagrams_sent_total', { type: 'Heartbeat' })).toBeGreaterThan(0);
+  });
+
+  it('a crashed speaker is declared dead 450–650 ms after it went silent, by everyone, once; no one else dies', async () => {
+    await start(makeCluster(lan, 8));
+    await vi.advanceTimersByTimeAsync(1_500);
+    const victim = nodes[3]!;
+    lan.cut.add(victim.address);
+    const cutAt = Date.now();
+    await vi.advanceTimersByTimeAsync(2_000);
+    for (const x of nodes.filter((y) => y !== victim)) {
+      const dead = changes(x, victim.name, 'PeerDead');
+      expect(dead, x.name).toHaveLength(1);
+      expect(dead[0]!.at - cutAt, x.name).toBeGreaterThanOrEqual(400);
+      expect(dead[0]!.at - cutAt, x.name).toBeLessThanOrEqual(650);
+      expect(aliveIn(x)).toHaveLength(7);
+      expect(x.events.flatMap((e) => e.transitions).filter((t) => t.change === 'PeerDead' && t.node !== victim.name)).toEqual([]);
+    }
+    const declared = await Promise.all(nodes.map((x) => counter(x, 'herald_membership_swim_deaths_declared_total')));
+    expect(declared.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    expect(nodes.some((x) => x.logs.some((l) => l.event === 'membershipDeathDeclared' && l.peer === victim.name))).toBe(true);
+  });
+
+  it('a speaker cut off for longer than a death refutes it when it comes back, and everyone holds it alive again', async () => {
+    await start(makeCluster(lan, 6));
+    await vi.advanceTimersByTimeAsync(1_000);
+    const victim = nodes[2]!;
+    lan.cut.add(victim.address);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(aliveIn(nodes[0]!)).not.toContain(victim.name);
+    lan.cut.delete(victim.address);
+    await vi.advanceTimersByTimeAsync(3_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(6);
+    expect(await counter(victim, 'herald_membership_swim_refutations_total')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('draining, announced addresses and MACs reach every peer within a few heartbeats', async () => {
+    await start(makeCluster(lan, 10));
+    await vi.advanceTimersByTimeAsync(1_000);
+    nodes[4]!.membership.setLocalState({ draining: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.14/24'], mac: '02:48:52:4c:00:0e' }], announcing: ['192.0.2.200'] });
+    await vi.advanceTimersByTimeAsync(200);
+    for (const x of nodes.filter((y) => y !== nodes[4])) {
+      expect(x.membership.view().peers.find((p) => p.node === 's4'), x.name).toMatchObject({ alive: true, draining: true, announcing: ['192.0.2.200'], interfaces: [{ name: 'eth0', subnets: ['192.0.2.14/24'], mac: '02:48:52:4c:00:0e' }] });
+      expect(changes(x, 's4', 'PeerDraining')).toHaveLength(1);
+    }
+  });
+
+  it('a speaker that knows no peer (restarted without the API) learns them all from the first datagram that reaches it', async () => {
+    const all = makeCluster(lan, 5, (i) => (i === 4 ? { peers: [], incarnation: 1_800_000_000_000 } : {}));
+    // The others run (and hold s4 dead: it is not up yet) with nothing new to piggyback…
+    await start(all.slice(0, 4));
+    await vi.advanceTimersByTimeAsync(3_000);
+    // …when s4 starts knowing no one.
+    await start(all.slice(4));
+    await vi.advanceTimersByTimeAsync(3_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(5);
+    expect(nodes[4]!.membership.view().peers.find((p) => p.node === 's0')).toMatchObject({ judgedBy: 'Heartbeat', interfaces: [{ name: 'eth0' }] });
+  });
+
+  it('a restart is reported with its new incarnation', async () => {
+    await start(makeCluster(lan, 5));
+    await vi.advanceTimersByTimeAsync(1_000);
+    await nodes[1]!.membership.stop();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(aliveIn(nodes[0]!)).not.toContain('s1');
+    const reborn = makeCluster(lan, 5, (i) => (i === 1 ? { incarnation: 1_800_000_000_000 } : {}))[1]!;
+    nodes[1] = reborn;
+    await reborn.membership.start();
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(5);
+    expect(changes(nodes[0]!, 's1', 'PeerRestarted')).toHaveLength(1);
+  });
+
+  it('state that does not fit one datagram is trimmed, counted and logged once, and reaches the peers', async () => {
+    await start(makeCluster(lan, 4));
+    await vi.advanceTimersByTimeAsync(500);
+    const announcing = Array.from({ length: 4096 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+    const state = { draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.10/24'] }], announcing };
+    expect(() => nodes[0]!.membership.setLocalState(state)).not.toThrow();
+    nodes[0]!.membership.setLocalState(state);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(nodes[0]!.logs.filter((l) => l.event === 'heartbeatStateTrimmed' && l.protocol === 'v2')).toHaveLength(1);
+    expect(await counter(nodes[0]!, 'herald_membership_heartbeat_trimmed_total', { part: 'announcing' })).toBeGreaterThan(0);
+    const seen = nodes[1]!.membership.view().peers.find((p) => p.node === 's0')!;
+    expect(seen.announcing.length).toBeGreaterThan(300);
+    expect(nodes[0]!.logs.filter((l) => l.event === 'membershipEncodeFailed')).toEqual([]);
+  });
+
+  it('replays, garbage and forged version-2 datagrams are counted and change nothing', async () => {
+    await start(makeCluster(lan, 3));
+    await vi.advanceTimersByTimeAsync(500);
+    const n0 = nodes[0]!;
+    const before = n0.events.length;
+    const from = { address: '192.0.2.66', port: PORT };
+    const to = { address: n0.address, port: PORT };
+    const real = lan.sent.filter((d) => d.from === nodes[1]!.address && d.to === n0.address).at(-1)!.bytes;
+    lan.deliver(real, from, to);
+    const payload = real.subarray(0, real.length - 32);
+    lan.deliver(joinHeartbeatFrame(payload, createHmac('sha256', OTHER_KEY).update(payload).digest()), from, to);
+    const truncated = payload.subarray(0, 30);
+    lan.deliver(joinHeartbeatFrame(truncated, createHmac('sha256', KEY).update(truncated).digest()), from, to);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(await counter(n0, 'herald_membership_swim_datagrams_dropped_total', { reason: 'Replay' })).toBe(1);
+    expect(await counter(n0, 'herald_membership_heartbeats_rejected_total', { reason: 'BadMac' })).toBe(1);
+    expect(await counter(n0, 'herald_membership_heartbeats_rejected_total')).toBe(2);
+    expect(n0.events.length).toBe(before);
+  });
+
+  it('rolling upgrade: a speaker forced to version 1 and version-2 speakers hold each other alive, and each side sees the other crash', async () => {
+    // s0 runs exactly like a version-1 speaker; s1…s3 speak version 2 among themselves and version 1 to s0.
+    await start(makeCluster(lan, 4, (i) => (i === 0 ? { protocol: 'v1' } : {})));
+    await vi.advanceTimersByTimeAsync(3_000);
+    for (const x of nodes) {
+      expect(aliveIn(x), x.name).toEqual(['s0', 's1', 's2', 's3']);
+      expect(x.events.flatMap((e) => e.transitions).filter((t) => t.change === 'PeerDead'), x.name).toEqual([]);
+    }
+    expect(await counter(nodes[1]!, 'herald_membership_peers_v1')).toBe(1);
+    // Version-2 speakers send version-1 heartbeats to s0 only.
+    const v1To = new Set(lan.sent.filter((d) => d.from === nodes[1]!.address && d.at > 1_001_000 && d.bytes[4] === 1).map((d) => d.to));
+    expect([...v1To]).toEqual([nodes[0]!.address]);
+    // The version-1 speaker dies: the others see it by the version-1 rules (deadAfter 500 ms).
+    lan.cut.add(nodes[0]!.address);
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const x of nodes.slice(1)) expect(aliveIn(x), x.name).toEqual(['s1', 's2', 's3']);
+    lan.cut.delete(nodes[0]!.address);
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toEqual(['s0', 's1', 's2', 's3']);
+    // A version-2 speaker dies: version-2 peers declare it, the version-1 speaker times it out.
+    lan.cut.add(nodes[2]!.address);
+    await vi.advanceTimersByTimeAsync(1_000);
+    for (const x of [nodes[0]!, nodes[1]!, nodes[3]!]) expect(aliveIn(x), x.name).toEqual(['s0', 's1', 's3']);
   });
 });
 

@@ -3,15 +3,21 @@ import {
   diffViews,
   encodeHeartbeat,
   fitHeartbeat,
+  MEMBERSHIP_V2,
+  mergeMembershipViews,
   PeerTable,
   type Heartbeat,
   type HeartbeatInterface,
   type HeartbeatRejectReason,
   type HeartbeatTarget,
   type LeaseFacts,
+  type MembershipProtocolSetting,
   type MembershipView,
   type PeerChange,
   type PeerTransition,
+  type PeerView,
+  type SwimMessage,
+  type SwimTuning,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -20,6 +26,8 @@ import { HeartbeatSocket } from './heartbeatSocket.js';
 import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
 import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
 import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
+import { PeerProtocols } from './peerProtocols.js';
+import { SwimMembership } from './swimMembership.js';
 import { monotonicNow, realTimers, type Timers } from './timers.js';
 import type { DatagramEndpoint, OpenDatagrams } from './udpDatagrams.js';
 
@@ -68,7 +76,16 @@ export interface MembershipOptions {
   /** The datagram layer; tests swap in an in-memory network. */
   readonly openDatagrams?: OpenDatagrams;
   readonly forgetAfterMs?: number;
+  /**
+   * `auto` (default): version 2 (SWIM ring, ADR 0012) with every peer that speaks it, version 1 with the
+   * others. `v1`: exactly a version-1 speaker (all-to-all heartbeats, version-2 datagrams refused), for
+   * tests of a rolling upgrade and as an escape hatch.
+   */
+  readonly protocol?: MembershipProtocolSetting;
+  /** Version-2 tunables (tests); defaults are ADR 0012's, with the heartbeat interval above. */
+  readonly swimTuning?: Partial<SwimTuning>;
 }
+
 
 export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
 
@@ -89,10 +106,11 @@ const LOG_EVENT: Record<PeerChange, string> = {
 };
 
 /**
- * Who is alive, for the election: heartbeats every interval to every peer over the announce LAN, a
- * per-node Lease for discovery and as a slow fallback, one PeerTable (packages/core) deciding. Emits
- * 'change' only on transitions, with the whole view and what changed. One timer for sending, one for
- * the table's next deadline: nothing polls.
+ * Who is alive, for the election (ADR 0012): version-2 ring heartbeats with every peer that speaks them
+ * (SwimMembership, SwimMember deciding), all-to-all version-1 heartbeats with older peers (PeerTable
+ * deciding), a per-node Lease for discovery (and, for version-1 peers, as a slow fallback). Emits
+ * 'change' only on transitions, with the merged view and what changed. Timers: one for version-1
+ * sending, one for PeerTable's next deadline, one for SwimMember's: nothing polls.
  */
 export class Membership {
   readonly metrics: MembershipMetrics;
@@ -115,6 +133,10 @@ export class Membership {
   private running = false;
   private readonly keys: HeartbeatKeyring;
   private trimmedLogged = '';
+  /** The version-2 side; undefined when forced to version 1. */
+  private readonly swim: SwimMembership | undefined;
+  /** Which protocol each peer speaks (rolling upgrade), and whose Lease is gone. */
+  private readonly protocols = new PeerProtocols();
 
   constructor(private readonly o: MembershipOptions) {
     this.now = o.now ?? monotonicNow;
@@ -131,6 +153,19 @@ export class Membership {
     encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
     this.local = this.fit(o.initialState ?? this.local);
     this.table.setLocal(this.local);
+    if ((o.protocol ?? 'auto') === 'auto') {
+      this.swim = new SwimMembership({
+        self: { node: o.node, incarnation: o.incarnation, address: o.heartbeat.address, port: o.heartbeat.port },
+        local: this.swimLocal(),
+        tuning: { intervalMs: this.intervalMs, ...o.swimTuning },
+        now: this.now,
+        timers: this.timers,
+        log: o.log,
+        metrics: this.metrics,
+        send: (payload, to) => this.socket?.send(payload, to),
+        onChange: () => this.onSwimChange(),
+      });
+    }
   }
 
   /** Binds the heartbeat socket (throws if it cannot), then starts sending, the Lease and the watch. */
@@ -141,6 +176,7 @@ export class Membership {
       bind: { address, port },
       keys: this.keys,
       onHeartbeat: (hb, from) => this.onHeartbeat(hb, from),
+      ...(this.swim ? { onSwim: (m: SwimMessage, from: DatagramEndpoint) => this.onSwim(m, from) } : {}),
       onReject: (reason, message, from) => this.reject(reason, message, from),
       onSendError: (code, to, message) => {
         this.metrics.sendErrors.inc({ code });
@@ -150,9 +186,13 @@ export class Membership {
     });
     this.running = true;
     const now = this.now();
-    for (const p of this.o.peers ?? []) this.table.addStaticPeer(p, now);
+    for (const p of this.o.peers ?? []) {
+      this.table.addStaticPeer(p, now);
+      this.learnSwim(p.node, { address: p.address, port: p.port, incarnation: 0 });
+    }
+    this.swim?.start();
     if (this.o.leases) this.startLeases(this.o.leases);
-    this.o.log.info({ event: 'membershipStarted', node: this.o.node, incarnation: this.o.incarnation, heartbeat: `${address}:${port}`, intervalMs: this.intervalMs }, 'membership started');
+    this.o.log.info({ event: 'membershipStarted', node: this.o.node, incarnation: this.o.incarnation, heartbeat: `${address}:${port}`, intervalMs: this.intervalMs, protocol: this.swim ? 'auto' : 'v1' }, 'membership started');
     this.refresh();
     this.nextSendAt = now;
     this.tick();
@@ -164,6 +204,7 @@ export class Membership {
     this.timers.clearTimeout(this.sendTimer);
     this.timers.clearTimeout(this.deadlineTimer);
     this.deadlineAt = undefined;
+    this.swim?.stop();
     this.nodeLease?.stop();
     this.leaseWatch?.stop();
     await this.socket?.close();
@@ -182,6 +223,7 @@ export class Membership {
     if (JSON.stringify(before) === JSON.stringify(next)) return;
     this.local = next;
     this.table.setLocal(this.local);
+    this.swim?.setLocal(this.swimLocal());
     if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.nodeLease?.poke();
     if (this.running) this.refresh();
   }
@@ -209,7 +251,57 @@ export class Membership {
 
   /** The current view (self included), computed now. */
   view(): MembershipView {
-    return this.table.view(this.now());
+    return this.currentView(this.now());
+  }
+
+  /**
+   * Version-1 peers as PeerTable judges them, version-2 peers as SwimMember does (ADR 0012, Rollout).
+   * A peer known only from its Lease, not yet to the version-2 side, keeps PeerTable's Lease judgement.
+   */
+  private currentView(now: number): MembershipView {
+    const v1 = this.table.view(now);
+    const swim = this.swim;
+    if (!swim) return v1;
+    const { view, v1Peers } = mergeMembershipViews({ v1, v2: swim.view(now), protocolOf: (node) => this.protocolOf(node, now), versionOf: (node) => swim.versionOf(node), nowMs: now });
+    this.metrics.peersV1.set(v1Peers);
+    return view;
+  }
+
+  private protocolOf(node: string, now: number): 'v1' | 'v2' {
+    if (!this.swim) return 'v1';
+    return this.protocols.of(node, now);
+  }
+
+  /** Our state as version 2 publishes it (already trimmed for version 1). */
+  private swimLocal() {
+    return { draining: this.local.draining, ready: this.local.ready ?? true, interfaces: this.local.interfaces, announcing: this.local.announcing };
+  }
+
+  /** A peer for the version-2 side, unless it speaks version 1. */
+  private learnSwim(node: string, at: { address: string; port: number; incarnation: number; draining?: boolean; ready?: boolean; interfaces?: PeerView['interfaces'] }): void {
+    if (!this.swim || node === this.o.node) return;
+    if (this.protocolOf(node, this.now()) === 'v1') {
+      this.swim.forget(node);
+      return;
+    }
+    this.swim.learn({ node, incarnation: at.incarnation, version: 0, draining: at.draining ?? false, ready: at.ready ?? true, interfaces: at.interfaces ?? [], announcing: [], address: at.address, port: at.port });
+  }
+
+  private onSwim(m: SwimMessage, from: DatagramEndpoint): void {
+    if (!this.running || !this.swim) return;
+    // The incarnation a node publishes on its Lease is a floor, as for version 1: datagrams captured
+    // before it restarted are refused even by a speaker that has never heard it (no replay window yet).
+    const floor = this.protocols.leaseIncarnation(m.from);
+    if (floor !== undefined && m.incarnation < floor) {
+      return this.reject('BelowLeaseIncarnation', `${m.type} from ${m.from} incarnation ${m.incarnation} is older than the incarnation ${floor} its Lease publishes`, from);
+    }
+    this.swim.receive(m, from);
+  }
+
+  private onSwimChange(): void {
+    // A node whose Lease is gone and that the ring now holds dead leaves the view for good.
+    for (const node of this.protocols.leaseGone()) if (this.swim?.status(node) === 'dead') this.swim.forget(node);
+    this.refresh();
   }
 
   on(event: 'change', listener: MembershipListener): this {
@@ -242,7 +334,8 @@ export class Membership {
     if (!this.running || !this.socket) return;
     const now = this.now();
     this.sequence++;
-    const targets = this.table.targets();
+    // Version-1 heartbeats go to version-1 peers only (all of them when forced to version 1).
+    const targets = this.swim ? this.table.targets().filter((t) => this.protocolOf(t.node, now) === 'v1') : this.table.targets();
     const base = this.heartbeat();
     for (const t of targets) {
       // Each peer gets the echo of its own last heartbeat, for its round-trip estimate.
@@ -259,9 +352,18 @@ export class Membership {
 
   private onHeartbeat(hb: Heartbeat, from: DatagramEndpoint): void {
     if (!this.running) return;
-    const r = this.table.observeHeartbeat(hb, this.now());
+    const now = this.now();
+    const r = this.table.observeHeartbeat(hb, now);
     if (!r.ok) return this.reject(r.error.reason, r.error.message, from);
     this.metrics.received.inc();
+    if (this.swim) {
+      const wasV1 = this.protocols.v1Heartbeat(hb.node, hb.incarnation, now);
+      // It speaks version 1: the ring must not expect version-2 heartbeats from it.
+      if (!wasV1) {
+        this.swim.forget(hb.node);
+        this.refresh();
+      }
+    }
     if (r.value.rttSampleMs !== undefined) this.metrics.rtt.observe(r.value.rttSampleMs / 1000);
     if (r.value.changed) this.refresh();
     else if (this.deadlineAt === undefined) this.armDeadline(this.now());
@@ -286,6 +388,7 @@ export class Membership {
         draining: this.local.draining,
         ready: this.local.ready ?? true,
         interfaces: this.local.interfaces,
+        ...(this.swim ? { membership: MEMBERSHIP_V2 } : {}),
       }),
       durationMs,
       ...(o.renewIntervalMs === undefined ? {} : { renewIntervalMs: o.renewIntervalMs }),
@@ -303,6 +406,8 @@ export class Membership {
       onDelete: (node) => {
         if (!this.running) return;
         this.table.forgetLease(node, this.now());
+        this.protocols.leaseDeleted(node);
+        if (this.swim?.status(node) === 'dead') this.swim.forget(node);
         this.refresh();
       },
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
@@ -329,6 +434,15 @@ export class Membership {
       ...(info.incarnation === undefined ? {} : { incarnation: info.incarnation }),
     };
     this.table.observeLease(info.node, facts, now);
+    this.protocols.lease(info);
+    // Only a live Lease makes a node a ring member: a node whose Lease ran out is dead by its Lease (as in
+    // version 1) until it speaks again; if it does, it is asked for its state (SyncRequest).
+    if (info.heartbeatAddress !== undefined && renewTimeMs + facts.durationMs > now) {
+      this.learnSwim(info.node, {
+        address: info.heartbeatAddress, port: info.heartbeatPort ?? this.o.heartbeat.port, incarnation: info.incarnation ?? 0,
+        draining: info.draining, ready: info.ready, ...(info.interfaces ? { interfaces: info.interfaces } : {}),
+      });
+    }
     this.refresh();
   }
 
@@ -336,7 +450,7 @@ export class Membership {
   private refresh(): void {
     if (!this.running) return;
     const now = this.now();
-    const view = this.table.view(now);
+    const view = this.currentView(now);
     const transitions = diffViews(this.lastView, view);
     if (transitions.length > 0) {
       const previous = this.lastView;

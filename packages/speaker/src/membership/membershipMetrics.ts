@@ -1,4 +1,7 @@
-import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES } from '@herald/core';
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, type SwimDropReason, type SwimMessageType } from '@herald/core';
+
+const SWIM_TYPES: readonly SwimMessageType[] = ['Heartbeat', 'Probe', 'ProbeRequest', 'Ack', 'Gossip', 'SyncRequest', 'SyncReply'];
+const SWIM_DROPS: readonly SwimDropReason[] = ['FromSelf', 'Replay', 'StaleIncarnation'];
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
@@ -32,6 +35,14 @@ export function createMembershipMetrics(registry: Registry) {
     }),
     publishedInterfaces: new Gauge({ name: 'herald_membership_published_interfaces', help: 'Interfaces this speaker publishes in its heartbeat and Lease', registers }),
     keyReloads: new Counter({ name: 'herald_membership_key_reloads_total', help: 'Looks at a changed heartbeat key file, by result (rotated, unchanged, error)', labelNames: ['result'], registers }),
+    swimSent: new Counter({ name: 'herald_membership_swim_datagrams_sent_total', help: 'Version-2 membership datagrams handed to the socket, by message type', labelNames: ['type'], registers }),
+    swimReceived: new Counter({ name: 'herald_membership_swim_datagrams_received_total', help: 'Version-2 membership datagrams signed, well-formed and accepted, by message type', labelNames: ['type'], registers }),
+    swimDropped: new Counter({ name: 'herald_membership_swim_datagrams_dropped_total', help: 'Signed version-2 datagrams not believed (replays, old incarnations, our own), by reason', labelNames: ['reason'], registers }),
+    swimSuspicions: new Counter({ name: 'herald_membership_swim_suspicions_total', help: 'Ring predecessors this speaker suspected after suspectAfter of silence (each then probed)', registers }),
+    swimProbes: new Counter({ name: 'herald_membership_swim_probes_total', help: 'Probes this speaker sent: direct to a suspect, or indirect (asking a helper to probe it)', labelNames: ['path'], registers }),
+    swimDeclared: new Counter({ name: 'herald_membership_swim_deaths_declared_total', help: 'Peers this speaker declared dead after a failed probe', registers }),
+    swimRefutations: new Counter({ name: 'herald_membership_swim_refutations_total', help: 'Notices of this speaker\'s own death it refuted with a new state version', registers }),
+    peersV1: new Gauge({ name: 'herald_membership_peers_v1', help: 'Peers judged by version-1 all-to-all heartbeats (older speakers during a rolling upgrade)', registers }),
     leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
   };
   // Every label value exists from the start, so a rate() over a first rejection is not lost.
@@ -40,6 +51,12 @@ export function createMembershipMetrics(registry: Registry) {
   for (const result of ['ok', 'error']) m.leaseRenewals.inc({ result }, 0);
   for (const part of ['interfaces', 'subnets', 'announcing', 'macs']) m.heartbeatTrimmed.inc({ part }, 0);
   for (const result of ['rotated', 'error']) m.keyReloads.inc({ result }, 0);
+  for (const type of SWIM_TYPES) {
+    m.swimSent.inc({ type }, 0);
+    m.swimReceived.inc({ type }, 0);
+  }
+  for (const reason of SWIM_DROPS) m.swimDropped.inc({ reason }, 0);
+  for (const path of ['direct', 'indirect']) m.swimProbes.inc({ path }, 0);
   return m;
 }
 

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import type { PeerView } from './membershipView.js';
+import { mergeMembershipViews } from './mergeMembershipViews.js';
+
+const peer = (node: string, o: Partial<PeerView> = {}): PeerView => ({
+  node, self: false, alive: true, judgedBy: 'Heartbeat', draining: false, ready: true, interfaces: [], announcing: [], heartbeatsBroken: false, incarnation: 5, ...o,
+});
+const self = peer('a', { self: true, judgedBy: 'Self' });
+
+describe('mergeMembershipViews', () => {
+  it.each<{ name: string; v1: PeerView[]; v2: PeerView[]; v1Nodes: string[]; versions?: Record<string, number>; want: Partial<PeerView>[]; v1Peers: number; noIncarnation?: boolean }>([
+    {
+      name: 'a version-1 peer is judged by PeerTable, even if the ring knows it',
+      v1: [self, peer('b', { alive: false })], v2: [peer('b', { alive: true })], v1Nodes: ['b'],
+      want: [{ node: 'a', self: true }, { node: 'b', alive: false }], v1Peers: 1,
+    },
+    {
+      name: 'a version-2 peer is judged by the ring, not by PeerTable',
+      v1: [self, peer('b', { alive: true, judgedBy: 'Lease', heartbeatsBroken: true })], v2: [peer('b', { alive: false })], v1Nodes: [],
+      want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Heartbeat', heartbeatsBroken: false }], v1Peers: 0,
+    },
+    {
+      name: 'a version-2 peer the ring does not know keeps its Lease judgement',
+      v1: [self, peer('b', { judgedBy: 'Lease' })], v2: [], v1Nodes: [],
+      want: [{ node: 'a' }, { node: 'b', judgedBy: 'Lease' }], v1Peers: 0,
+    },
+    {
+      name: 'a ring member known only from its Lease is alive but not heard yet',
+      v1: [self], v2: [peer('c')], v1Nodes: [], versions: { c: 0 },
+      want: [{ node: 'a' }, { node: 'c', alive: true, judgedBy: 'Lease' }], v1Peers: 0,
+    },
+    {
+      name: 'incarnation 0 (configured, never spoke) is left out',
+      v1: [self], v2: [peer('c', { incarnation: 0 })], v1Nodes: [],
+      want: [{ node: 'a' }, { node: 'c' }], v1Peers: 0, noIncarnation: true,
+    },
+    {
+      name: 'a ring member that turned out version 1 and that PeerTable does not know is not shown twice or at all',
+      v1: [self], v2: [peer('d')], v1Nodes: ['d'],
+      want: [{ node: 'a' }], v1Peers: 0,
+    },
+  ])('$name', ({ v1, v2, v1Nodes, versions, want, v1Peers, noIncarnation }) => {
+    const r = mergeMembershipViews({
+      v1: { atMs: 1, peers: v1 }, v2: { atMs: 1, peers: [peer('a', { self: true }), ...v2] },
+      protocolOf: (n) => (v1Nodes.includes(n) ? 'v1' : 'v2'), versionOf: (n) => versions?.[n] ?? 3, nowMs: 7,
+    });
+    expect(r.view.atMs).toBe(7);
+    expect(r.view.peers).toHaveLength(want.length);
+    r.view.peers.forEach((p, i) => expect(p).toMatchObject(want[i]!));
+    expect('incarnation' in r.view.peers.at(-1)!).toBe(!noIncarnation);
+    expect(r.v1Peers).toBe(v1Peers);
+  });
+});
