@@ -42,11 +42,14 @@ describe('the controller caches projections of what it reads', () => {
 
   it('a cached Service has no managedFields, ClusterIPs or port names; a cached LBAddress no apiVersion or ownerReferences', async () => {
     await core.createNamespacedService({ namespace: ns, body: lbService('web', { lbClass, ports: [{ name: 'http', port: 80, targetPort: 8080 }] }) });
+    // The owner must exist: the control plane's garbage collector deletes an object whose owner's uid is
+    // unknown (a made-up pool uid made this test fail at random). The test's Namespace is cluster-scoped too.
+    const owner = await core.readNamespace({ name: ns });
     await custom.createClusterCustomObject({
       group: GROUP, version: VERSION, plural: 'lbaddresses',
       body: {
         apiVersion: `${GROUP}/${VERSION}`, kind: 'LBAddress',
-        metadata: { name: lbName, ownerReferences: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'IPAddressPool', name: 'gone', uid: '00000000-0000-0000-0000-000000000001' }] },
+        metadata: { name: lbName, ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: ns, uid: owner.metadata!.uid! }] },
         spec: { address, pool: 'gone', services: [{ namespace: ns, name: 'web' }] },
       },
     });
