@@ -56,7 +56,8 @@ describe('heartbeats blocked from the start on one node (version-2 membership)',
     for (const n of heard) await waitFor(`${n} to log heartbeatsBroken for ${blocked}`, () => brokenLogged(n, blocked), { timeoutMs: 20_000, intervalMs: 100 });
     for (const p of heard) await waitFor(`${blocked} to log heartbeatsBroken for ${p}`, () => brokenLogged(blocked, p), { timeoutMs: 20_000, intervalMs: 100 });
     // The blocked node really was blocked: its monitors declared it dead in the ring, and it heard nothing.
-    expect(heard.some((n) => speakerLogSince(world, world.nodeByName(n), startedAt).some((l) => l.event === 'membershipDeathDeclared' && l.peer === blocked))).toBe(true);
+    // (HeartbeatsBroken comes deadAfter after the Lease is first seen; the declaration may come a little later.)
+    await waitFor(`a monitor of ${blocked} to declare it dead in the ring`, () => heard.some((n) => speakerLogSince(world, world.nodeByName(n), startedAt).some((l) => l.event === 'membershipDeathDeclared' && l.peer === blocked)), { timeoutMs: 10_000, intervalMs: 100 });
     expect(await metric(blocked, 'herald_membership_swim_datagrams_received_total\\{type="Heartbeat"\\}') || 0).toBe(0);
     for (const n of names) {
       expect(await metric(n, 'herald_membership_peers_alive'), n).toBe(2);
@@ -77,6 +78,10 @@ describe('heartbeats blocked from the start on one node (version-2 membership)',
     for (const t of results) {
       expect({ target: t.target, macs: Object.keys(t.perMac), dupProbes: t.dupProbes }).toEqual({ target: t.target, macs: [world.nodeByName(expectedOwner(names, t.target)).mac], dupProbes: 0 });
     }
+    // The heartbeat health each speaker publishes on its Lease (what `kubectl herald status` shows).
+    const healthLogged = (node: string, reason: string) => speakerLogSince(world, world.nodeByName(node), startedAt).some((l) => l.event === 'heartbeatHealthChanged' && l.reason === reason);
+    await waitFor(`${blocked} to report heartbeat health HeartbeatsBroken`, () => healthLogged(blocked, 'HeartbeatsBroken'), { timeoutMs: 20_000, intervalMs: 200 });
+    for (const n of heard) await waitFor(`${n} to report heartbeat health SomePeersUnheard`, () => healthLogged(n, 'SomePeersUnheard'), { timeoutMs: 20_000, intervalMs: 200 });
     // No one was ever shown dead.
     for (const n of world.lan.nodes) expect(speakerLogSince(world, n, startedAt).filter((l) => l.event === 'peerDead'), n.name).toEqual([]);
 
