@@ -408,15 +408,25 @@ describe('membership with the API server: peers from per-node Leases', () => {
     expect(aliveIn(fresh)).toEqual(['n1', 'n3']);
   });
 
-  it('version 2: a node whose heartbeats never arrive is declared dead by the others like a crashed one (no Lease fallback, ADR 0012)', async () => {
+  it('version 2: a node whose heartbeats never arrive is alive by its Lease and flagged, as with version 1 (ADR 0012, failure modes)', async () => {
     const { lan: l, namespace, key } = await apiLan();
     const [n1, n2, n3] = l.nodes as [LanNode, LanNode, LanNode];
+    // n3 cannot send to n1 or n2 (its datagrams are blackholed); everything else works.
     for (const peer of [n1, n2]) await l.exec(n3.netns, ['ip', 'route', 'add', 'blackhole', `${peer.ipv4}/32`]);
     const speakers = l.nodes.map((n) => startSpeaker(l, n, key, { api: { namespace } }));
     const watchers = speakers.slice(0, 2);
-    await waitUntil('n1 and n2 to hold each other alive and n3 dead', speakers, () =>
-      watchers.every((s) => peerIn(s, s === watchers[0] ? 'n2' : 'n1')?.alive === true && peerIn(s, 'n3')?.alive === false), 20_000);
-    for (const s of watchers) expect(peerIn(s, 'n3')).toMatchObject({ alive: false, judgedBy: 'Heartbeat' });
+    await waitUntil('n1 and n2 to hold each other alive by heartbeats and flag n3', speakers, () => watchers.every((s) => {
+      const p = peerIn(s, 'n3');
+      return peerIn(s, s === watchers[0] ? 'n2' : 'n1')?.judgedBy === 'Heartbeat' && p?.alive === true && p.judgedBy === 'Lease' && p.heartbeatsBroken;
+    }), 20_000);
+    for (const s of watchers) {
+      expect(firstChange(s, 'n3', 'HeartbeatsBroken', 0)).toBeDefined();
+      // Never shown dead, though the ring declared it (it was never heard, so its Lease decides).
+      expect(firstChange(s, 'n3', 'PeerDead', 0)).toBeUndefined();
+      expect(peerIn(s, s === watchers[0] ? 'n2' : 'n1')).toMatchObject({ alive: true, heartbeatsBroken: false });
+    }
+    // n3 hears the others: every speaker holds all three alive, so all elect the same owners.
+    await waitUntil('n3 to hold n1 and n2 alive', speakers, () => ['n1', 'n2'].every((n) => peerIn(speakers[2]!, n)?.alive === true));
   });
 
   it('version 1: a node whose heartbeats never arrive but whose Lease is fresh is alive by its Lease and flagged, and dies with its Lease', async () => {

@@ -30,6 +30,31 @@ describe('mergeMembershipViews', () => {
       want: [{ node: 'a' }, { node: 'c', alive: true, judgedBy: 'Lease' }], v1Peers: 0,
     },
     {
+      name: 'a ring member never heard (version 0) that PeerTable knows is judged by its Lease: alive while fresh, heartbeats broken',
+      v1: [self, peer('b', { judgedBy: 'Lease', heartbeatsBroken: true })], v2: [peer('b')], v1Nodes: [], versions: { b: 0 },
+      want: [{ node: 'a' }, { node: 'b', alive: true, judgedBy: 'Lease', heartbeatsBroken: true }], v1Peers: 0,
+    },
+    {
+      name: 'declared dead without ever being heard (version 0, heartbeats blocked from the start): alive by its fresh Lease',
+      v1: [self, peer('b', { judgedBy: 'Lease', heartbeatsBroken: true })], v2: [peer('b', { alive: false })], v1Nodes: [], versions: { b: 0 },
+      want: [{ node: 'a' }, { node: 'b', alive: true, judgedBy: 'Lease', heartbeatsBroken: true }], v1Peers: 0,
+    },
+    {
+      name: 'declared dead without ever being heard, Lease expired: dead',
+      v1: [self, peer('b', { alive: false, judgedBy: 'Lease' })], v2: [peer('b', { alive: false })], v1Nodes: [], versions: { b: 0 },
+      want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Lease' }], v1Peers: 0,
+    },
+    {
+      name: 'heard (version ≥ 1, its own State or a death declared by one that heard it) and then silent: dead on the fast path despite a fresh Lease',
+      v1: [self, peer('b', { judgedBy: 'Lease', heartbeatsBroken: true })], v2: [peer('b', { alive: false })], v1Nodes: [], versions: { b: 1 },
+      want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Heartbeat', heartbeatsBroken: false }], v1Peers: 0,
+    },
+    {
+      name: 'never heard and unknown to PeerTable: shown as the ring holds it, judged by Lease',
+      v1: [self], v2: [peer('c', { alive: false })], v1Nodes: [], versions: { c: 0 },
+      want: [{ node: 'a' }, { node: 'c', alive: false, judgedBy: 'Lease' }], v1Peers: 0,
+    },
+    {
       name: 'incarnation 0 (configured, never spoke) is left out',
       v1: [self], v2: [peer('c', { incarnation: 0 })], v1Nodes: [],
       want: [{ node: 'a' }, { node: 'c' }], v1Peers: 0, noIncarnation: true,

@@ -7,7 +7,11 @@ export interface MergeMembershipViews {
   /** SwimMember's view: version-2 peers. */
   readonly v2: MembershipView;
   readonly protocolOf: (node: string) => MembershipProtocol;
-  /** The state version SwimMember holds for a node (0: known only from its Lease or configuration). */
+  /**
+   * The state version SwimMember holds for a node's current incarnation. 0: nothing the node itself
+   * wrote has reached us — neither its State nor a death declared by a member that had heard it (a
+   * declarer puts the version it heard into the Dead notice); only its Lease or configuration.
+   */
   readonly versionOf: (node: string) => number | undefined;
   readonly nowMs: number;
 }
@@ -15,26 +19,36 @@ export interface MergeMembershipViews {
 /**
  * The one view the election sees during a rolling upgrade (docs/adr/0012-scalable-membership.md,
  * Rollout): version-1 peers as PeerTable judges them, version-2 peers as SwimMember does, self from
- * PeerTable. A version-2 peer known only from its Lease (state version 0) is shown alive but judged by
- * `Lease`: not heard yet, so the startup gate waits for its State (announced addresses, MACs). An
- * incarnation of 0 (a configured peer before it spoke) is unknown, not a restart to report later. A peer
- * SwimMember does not know keeps PeerTable's judgement (its Lease).
+ * PeerTable. An incarnation of 0 (a configured peer before it spoke) is unknown, not a restart to report
+ * later. A peer SwimMember does not know keeps PeerTable's judgement (its Lease).
+ *
+ * A version-2 peer at state version 0 has never been heard by anyone whose news reached us, in this
+ * incarnation: it is judged by its Lease as PeerTable does (alive while the Lease is fresh, flagged
+ * `heartbeatsBroken` once known for deadAfter without a heartbeat), even if SwimMember declared it dead
+ * — its monitors cannot tell "heartbeats blocked from the start" (a firewall) from "crashed before its
+ * first heartbeat", and declaring the blocked node dead makes both sides answer its addresses (ADR 0012,
+ * failure modes). The same rule on the blocked node, which hears no one, judges all its peers by their
+ * Leases, so both sides elect the same owners, as version 1 did. A node that was heard (version ≥ 1)
+ * and went silent is dead on the fast path.
  */
 export function mergeMembershipViews(o: MergeMembershipViews): { view: MembershipView; v1Peers: number } {
   const v2 = new Map<string, PeerView>();
+  const unheard = new Set<string>();
   for (const p of o.v2.peers) {
     if (p.self) continue;
     const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
-    v2.set(p.node, p.alive && o.versionOf(p.node) === 0 ? { ...peer, judgedBy: 'Lease' } : peer);
+    if (o.versionOf(p.node) === 0) unheard.add(p.node);
+    v2.set(p.node, unheard.has(p.node) ? { ...peer, judgedBy: 'Lease' } : peer);
   }
   const peers: PeerView[] = [];
   let v1Peers = 0;
   for (const p of o.v1.peers) {
     const isV1 = !p.self && o.protocolOf(p.node) === 'v1';
     if (isV1) v1Peers++;
-    peers.push((p.self || isV1 ? undefined : v2.get(p.node)) ?? p);
+    peers.push((p.self || isV1 || unheard.has(p.node) ? undefined : v2.get(p.node)) ?? p);
     v2.delete(p.node);
   }
+  // Unheard and unknown to PeerTable (no Lease, no configuration): shown as SwimMember has it.
   for (const p of v2.values()) if (o.protocolOf(p.node) === 'v2') peers.push(p);
   peers.sort((a, b) => compareText(a.node, b.node));
   return { view: { atMs: o.nowMs, peers }, v1Peers };

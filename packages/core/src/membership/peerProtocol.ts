@@ -34,3 +34,18 @@ export function peerProtocol(f: PeerProtocolFacts): MembershipProtocol {
   if (f.lease && f.lease.membership !== MEMBERSHIP_V2) return 'v1';
   return 'v2';
 }
+
+/**
+ * When `peerProtocol` may answer differently for the same facts: the moment a version-1 heartbeat that
+ * makes the peer version 1 stops being recent. Undefined if no such moment is ahead (nothing but a new
+ * fact can change the answer). The adapter arms a timer for it, so the view is recomputed when a peer
+ * that stopped sending version-1 heartbeats (a static peer restarted as version 2) turns version 2.
+ */
+export function peerProtocolChangesAt(f: PeerProtocolFacts): number | undefined {
+  if (f.lastV1 === undefined || f.lastV1.incarnation < (f.lease?.incarnation ?? 0)) return undefined;
+  const at = f.lastV1.atMs + f.recentMs;
+  if (at <= f.nowMs) return undefined;
+  // A Lease without the v2 annotation keeps it version 1 after the window too: no change then.
+  if (f.lease && f.lease.membership !== MEMBERSHIP_V2) return undefined;
+  return at;
+}

@@ -16,6 +16,8 @@ class FakeLan {
   readonly hosts = new Map<string, DatagramHandlers>();
   readonly cut = new Set<string>();
   readonly unreachable = new Set<string>();
+  /** Addresses to which version-1 datagrams (byte 4 of the frame is the version) are dropped. */
+  readonly dropV1To = new Set<string>();
   readonly sent: { from: string; to: string; bytes: Uint8Array; at: number }[] = [];
 
   open(address: string): OpenDatagrams {
@@ -27,6 +29,7 @@ class FakeLan {
         send: (bytes, to, done) => {
           if (this.unreachable.has(to.address)) return done(Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' }));
           this.sent.push({ from: address, to: to.address, bytes: Uint8Array.from(bytes), at: Date.now() });
+          if (bytes[4] === 1 && this.dropV1To.has(to.address)) return done(null);
           this.deliver(bytes, { address: bind.address, port: bind.port }, to);
           done(null);
         },
@@ -395,6 +398,32 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await vi.advanceTimersByTimeAsync(1_000);
     for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(5);
     expect(changes(nodes[0]!, 's1', 'PeerRestarted')).toHaveLength(1);
+  });
+
+  it('a static peer restarted from version 1 to version 2 is judged by the ring once its last version-1 heartbeat is 10 s old, with no other event', async () => {
+    // s1 runs forced to version 1, then restarts as version 2 (a new incarnation). Without a Lease, its
+    // version-1 heartbeats keep it a version-1 peer for 10 s (ADR 0012, Rollout); after that the view must
+    // be recomputed by the deadline alone: nothing else changes in a steady ring.
+    await start(makeCluster(lan, 4, (i) => (i === 1 ? V1 : {})));
+    await vi.advanceTimersByTimeAsync(2_000);
+    await nodes[1]!.membership.stop();
+    const stoppedAt = Date.now();
+    // s0 still sends version-1 heartbeats to s1 for 10 s; were they to reach the new s1, it would take s0
+    // for a version-1 peer and answer in version 1 (a separate latch, not what this test is about).
+    lan.dropV1To.add(nodes[1]!.address);
+    const reborn = makeCluster(lan, 4, (i) => (i === 1 ? { incarnation: 1_800_000_000_000 } : {}))[1]!;
+    nodes[1] = reborn;
+    await reborn.membership.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    // Still judged by version 1 (no version-1 heartbeat from it since the restart): dead to s0.
+    expect(aliveIn(nodes[0]!)).not.toContain('s1');
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(aliveIn(nodes[0]!)).toContain('s1');
+    const back = changes(nodes[0]!, 's1', 'PeerAlive').filter((e) => e.at > stoppedAt);
+    expect(back).toHaveLength(1);
+    // Recomputed at the window's end (the last version-1 heartbeat arrived ≤ 100 ms before the stop).
+    expect(back[0]!.at - stoppedAt).toBeGreaterThanOrEqual(9_800);
+    expect(back[0]!.at - stoppedAt).toBeLessThanOrEqual(10_100);
   });
 
   it('state that does not fit one datagram is trimmed, counted and logged once, and reaches the peers', async () => {

@@ -488,7 +488,10 @@ export class Membership {
   }
 
   private armDeadline(now: number): void {
-    const next = this.table.nextDeadline(now);
+    const tableNext = this.table.nextDeadline(now);
+    // A peer's protocol also changes with time alone (its last version-1 heartbeat stops being recent).
+    const protocolNext = this.swim ? this.protocols.nextChange(now) : undefined;
+    const next = tableNext === undefined ? protocolNext : protocolNext === undefined ? tableNext : Math.min(tableNext, protocolNext);
     if (next === this.deadlineAt) return;
     this.timers.clearTimeout(this.deadlineTimer);
     this.deadlineAt = next;

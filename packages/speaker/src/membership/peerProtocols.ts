@@ -1,4 +1,4 @@
-import { peerProtocol, type MembershipProtocol, type SpeakerLeaseInfo } from '@herald/core';
+import { peerProtocol, peerProtocolChangesAt, type MembershipProtocol, type SpeakerLeaseInfo } from '@herald/core';
 
 /** A version-1 heartbeat younger than this keeps its sender a version-1 peer (ADR 0012, Rollout). */
 const V1_RECENT_MS = 10_000;
@@ -41,8 +41,25 @@ export class PeerProtocols {
   }
 
   of(node: string, nowMs: number): MembershipProtocol {
+    return peerProtocol(this.facts(node, nowMs));
+  }
+
+  /**
+   * The earliest moment after `nowMs` at which some peer's protocol changes with no new fact (its last
+   * version-1 heartbeat stops being recent), if any: the view must be recomputed then.
+   */
+  nextChange(nowMs: number): number | undefined {
+    let next: number | undefined;
+    for (const node of this.lastV1.keys()) {
+      const at = peerProtocolChangesAt(this.facts(node, nowMs));
+      if (at !== undefined && (next === undefined || at < next)) next = at;
+    }
+    return next;
+  }
+
+  private facts(node: string, nowMs: number) {
     const lease = this.leases.get(node);
     const lastV1 = this.lastV1.get(node);
-    return peerProtocol({ ...(lease ? { lease } : {}), ...(lastV1 ? { lastV1 } : {}), nowMs, recentMs: V1_RECENT_MS });
+    return { ...(lease ? { lease } : {}), ...(lastV1 ? { lastV1 } : {}), nowMs, recentMs: V1_RECENT_MS };
   }
 }
