@@ -18,6 +18,19 @@ const HOST = join(import.meta.dirname, 'fixtures/announcerHost.ts');
 const V6_COUNT = Number(process.env.MLD_REPORTS_V6 ?? 10_000);
 const v6 = Array.from({ length: V6_COUNT }, (_, i) => `2001:db8:1::${(0x1000 + i).toString(16)}`);
 
+/** Frames dropped on the path node → bridge → client: qdisc drops on the node's eth0 and the links' rx/tx drop counters. */
+async function pathDrops(lan: Lan, node: LanNode): Promise<Record<string, number>> {
+  const qdisc = await lan.exec(node.netns, ['tc', '-s', 'qdisc', 'show', 'dev', 'eth0']);
+  const link = async (netns: string, dev: string) => (JSON.parse(await lan.exec(netns, ['ip', '-j', '-s', 'link', 'show', 'dev', dev])) as { stats64: { rx: { dropped: number }; tx: { dropped: number } } }[])[0]!.stats64;
+  const n = await link(node.netns, 'eth0');
+  const c = await link(lan.client.netns, 'eth0');
+  const swNode = await link(lan.switchNetns, node.name);
+  return {
+    nodeQdisc: [...qdisc.matchAll(/dropped (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0),
+    nodeTx: n.tx.dropped, bridgePortRx: swNode.rx.dropped, clientRx: c.rx.dropped,
+  };
+}
+
 async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
   const file = join(lan.logDir, 'mld-bench.addresses');
   writeFileSync(file, `${v6.join('\n')}\n`);
@@ -30,6 +43,8 @@ async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
   const released = JSON.parse(line('"releaseMs"') ?? '{}') as { releaseMs?: number; longestEventLoopTurnMs?: number };
   await new Promise((r) => setTimeout(r, 500)); // the capture's last frames
   await capture.stop();
+  const captureKernelDrops = capture.kernelDrops();
+  const dropsOnThePath = await pathDrops(lan, node);
   const r = await run('tcpdump', ['-r', capture.file, '-nn', '-e', '-tt', '-v'], { timeoutMs: 120_000 });
   const frames = r.stdout.split('\n').filter((l) => l.includes(` ${node.mac} >`) && l.includes('listener report v2'));
   const records: Record<string, number> = {};
@@ -54,6 +69,12 @@ async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
     longestEventLoopTurnWhileOwningMs: owned.longestEventLoopTurnMs,
     releaseMs: released.releaseMs,
     longestEventLoopTurnWhileReleasingMs: released.longestEventLoopTurnMs,
+    captureKernelDrops,
+    dropsOnThePath,
+    mldReportsSentWhileOwning: (owned as { mldReportsSent?: object }).mldReportsSent,
+    sendErrorsWhileOwning: (owned as { sendErrors?: object }).sendErrors,
+    mldReportsSentInAll: (released as { mldReportsSent?: object }).mldReportsSent,
+    sendErrorsInAll: (released as { sendErrors?: object }).sendErrors,
     reportFrames: frames.length,
     records,
     distinctGroups: Object.fromEntries(Object.entries(groups).map(([k, s]) => [k, s.size])),
