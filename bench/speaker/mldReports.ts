@@ -3,7 +3,9 @@
 // 10,000 distinct solicited-node groups, once with MLD reports and once without (HOST_MLD=0). Per run: the
 // time to own the set and the longest event-loop turn meanwhile (what heartbeats and replies wait for), the
 // same for releasing it, and what a capture at the client saw: MLDv2 report frames, records per type and
-// distinct groups joined and left, and how long the joins took on the wire from first to last frame.
+// distinct groups joined and left, how long the joins took on the wire from first to last frame (repeats
+// included) and until every group had been joined once; and what was lost: capture (tcpdump's kernel
+// drops), qdisc and veth drop counters, and the reports the speaker could not send.
 // Run: node --import tsx bench/speaker/mldReports.ts     (root; wrap in `flock /tmp/hrl-bench.lock`)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -50,6 +52,7 @@ async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
   const records: Record<string, number> = {};
   const groups: Record<string, Set<string>> = {};
   const times: number[] = [];
+  let allJoinedAt: number | undefined;
   for (const f of frames) {
     let ours = false;
     for (const m of f.matchAll(/\[gaddr (ff02::1:ff00:\S+|ff02::1:ff0\S+) (\w+)[ ,]/g)) {
@@ -60,7 +63,10 @@ async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
       records[m[2]!] = (records[m[2]!] ?? 0) + 1;
       (groups[m[2]!] ??= new Set()).add(group);
     }
-    if (ours && f.includes('to_ex')) times.push(Number(f.split(' ')[0]) * 1000);
+    if (ours && f.includes('to_ex')) {
+      times.push(Number(f.split(' ')[0]) * 1000);
+      if (allJoinedAt === undefined && (groups['to_ex']?.size ?? 0) === V6_COUNT) allJoinedAt = times.at(-1);
+    }
   }
   return {
     mldReports: mld,
@@ -79,6 +85,8 @@ async function once(lan: Lan, node: LanNode, mld: boolean): Promise<object> {
     records,
     distinctGroups: Object.fromEntries(Object.entries(groups).map(([k, s]) => [k, s.size])),
     joinFramesSpanMs: times.length > 1 ? Math.round(times.at(-1)! - times[0]!) : 0,
+    // From the first join frame to the one that completed the set (every group's first copy on the wire).
+    allGroupsJoinedMs: allJoinedAt === undefined ? null : Math.round(allJoinedAt - times[0]!),
   };
 }
 

@@ -193,7 +193,9 @@ export class MldListener {
   private sendChanges(now: number, v1: boolean, out: MldSend[], unlimited = false): void {
     const perReport = v1 ? 1 : this.o.recordsPerReport;
     const budget = unlimited ? Infinity : (this.o.reportsPerBurst ?? 8) * perReport;
-    const ready = [...this.changes].filter(([, c]) => c.at <= now).sort((a, b) => a[1].at - b[1].at);
+    const ready: [bigint, Change][] = [];
+    for (const entry of this.changes) if (entry[1].at <= now) ready.push(entry);
+    ready.sort((a, b) => a[1].at - b[1].at);
     const taken = ready.length > budget ? ready.slice(0, budget) : ready;
     const byReason = new Map<MldReportReason, MldRecord[]>();
     let repeatAt: number | undefined;
