@@ -33,6 +33,7 @@ export function createSpeakerMetrics(registry = new Registry()) {
     events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
     announceFailures: new Counter({ name: 'herald_speaker_announce_failures_total', help: 'Attempts to start announcing an address that failed (e.g. ENOMEM joining an IPv6 group), by family and errno code', labelNames: ['family', 'code'], registers: r }),
     mldReportsSent: new Counter({ name: 'herald_speaker_mld_reports_sent_total', help: 'MLD reports sent for the solicited-node groups of announced IPv6 addresses, by reason (Join, Leave, GeneralQuery, GroupQuery, SourceReady, LinkUp) and MLD version', labelNames: ['reason', 'version'], registers: r }),
+    mldReportsUnsent: new Counter({ name: 'herald_speaker_mld_reports_unsent_total', help: 'MLD reports that could not be sent, by reason and errno code; a full socket queue (EAGAIN, ENOBUFS) is retried a few ms later, anything else is given up until the next state change or query', labelNames: ['reason', 'code'], registers: r }),
     mldQueriesReceived: new Counter({ name: 'herald_speaker_mld_queries_received_total', help: 'MLD queries received on interfaces with announced IPv6 addresses, by version and kind (general, group)', labelNames: ['version', 'kind'], registers: r }),
     announceFailing: new Gauge({ name: 'herald_speaker_announce_failing', help: 'Addresses this node should announce but cannot start; retried with backoff, not reported as announced', registers: r }),
   };
@@ -40,6 +41,8 @@ export function createSpeakerMetrics(registry = new Registry()) {
   // HeraldAddressConflict alert would miss the first conflict of a speaker's life.
   for (const family of ['IPv4', 'IPv6']) for (const source of ['herald', 'foreign']) m.conflicts.inc({ family, source }, 0);
   for (const reason of MLD_REPORT_REASONS) m.mldReportsSent.inc({ reason, version: 'v2' }, 0);
+  // At 0 from the start, so an alert on increase() sees the first report that could not be sent.
+  m.mldReportsUnsent.inc({ reason: 'Join', code: 'ENOBUFS' }, 0);
   return m;
 }
 

@@ -156,6 +156,64 @@ describe('MldListener', () => {
     },
   ])('$name', ({ steps }) => story(make(), steps));
 
+  const G = (i: number) => addr(`ff02::1:ff00:${(0x100 + i).toString(16)}`);
+  const groups = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => formatted(G(from + i))).join(',');
+  it.each<{ name: string; steps: Step[] }>([
+    {
+      name: 'a burst of joins larger than reportsPerBurst goes out in bursts burstGapMs apart, oldest first, each repeated with its burst',
+      steps: [
+        [0, (l, t) => { for (let i = 0; i < 9; i++) l.join(G(i), t); }],
+        [0, 'due', [`v2 Join ChangeToExclude ${groups(0, 2)}`, `v2 Join ChangeToExclude ${groups(2, 4)}`]],
+        [4, 'due', []],
+        [5, 'due', [`v2 Join ChangeToExclude ${groups(4, 6)}`, `v2 Join ChangeToExclude ${groups(6, 8)}`]],
+        [10, 'due', [`v2 Join ChangeToExclude ${groups(8, 9)}`]],
+        [500, 'due', [`v2 Join ChangeToExclude ${groups(0, 2)}`, `v2 Join ChangeToExclude ${groups(2, 4)}`]],
+        [505, 'due', [`v2 Join ChangeToExclude ${groups(4, 6)}`, `v2 Join ChangeToExclude ${groups(6, 8)}`]],
+        [510, 'due', [`v2 Join ChangeToExclude ${groups(8, 9)}`]],
+        [5_000, 'due', []],
+      ],
+    },
+    {
+      name: 'a burst in progress does not hold back a join made meanwhile for longer than the backlog before it',
+      steps: [
+        [0, (l, t) => { for (let i = 0; i < 5; i++) l.join(G(i), t); }],
+        [0, 'due', [`v2 Join ChangeToExclude ${groups(0, 2)}`, `v2 Join ChangeToExclude ${groups(2, 4)}`]],
+        [3, (l, t) => l.join(G(9), t)],
+        [5, 'due', [`v2 Join ChangeToExclude ${groups(4, 5)},${formatted(G(9))}`]],
+      ],
+    },
+    {
+      name: 'a report that could not be sent is due again after burstGapMs with the copy it lost',
+      steps: [
+        [0, (l, t) => l.join(G(0), t)],
+        [0, (l, t) => { for (const s of l.due(t)) l.unsent(s, t); }],
+        [4, 'due', []],
+        [5, 'due', [`v2 Join ChangeToExclude ${groups(0, 1)}`]],
+        [505, 'due', [`v2 Join ChangeToExclude ${groups(0, 1)}`]],
+        [5_000, 'due', []],
+      ],
+    },
+    {
+      name: 'an unsent join that a leave superseded is not sent again; the leave is',
+      steps: [
+        [0, (l, t) => l.join(G(0), t)],
+        [0, (l, t) => { const s = l.due(t); l.leave(G(0), t); for (const x of s) l.unsent(x, t); }],
+        [0, 'due', [`v2 Leave ChangeToInclude ${groups(0, 1)}`]],
+        [5, 'due', []],
+        [500, 'due', [`v2 Leave ChangeToInclude ${groups(0, 1)}`]],
+      ],
+    },
+    {
+      name: 'an unsent query answer is answered again after burstGapMs',
+      steps: [
+        [0, (l, t) => (l.join(G(0), t), l.due(t), l.due(t + 500))],
+        [1_000, (l, t) => l.query(general(0), t)],
+        [1_000, (l, t) => { for (const s of l.due(t)) l.unsent(s, t); }],
+        [1_005, 'due', [`v2 GroupQuery ModeIsExclude ${groups(0, 1)}`]],
+      ],
+    },
+  ])('pacing: $name', ({ steps }) => story(make({ recordsPerReport: 2, reportsPerBurst: 2, burstGapMs: 5 }), steps));
+
   it('repeats a state change [Robustness Variable] times, learning the querier\'s QRV', () => {
     const l = make({ robustness: 2 });
     l.query({ ...general(1_000), robustness: 4 }, 0);

@@ -19,12 +19,22 @@ export interface MldListenerOptions {
   readonly unsolicitedReportIntervalMs?: number;
   /** [Older Version Querier Present Timeout] after an MLDv1 query (§9.12: 2 × 125 s + 10 s by default). */
   readonly olderQuerierTimeoutMs?: number;
+  /**
+   * At most this many state-change reports go out at one instant (default 8): thousands of joins at once
+   * (a node taking a large IPv6 set) are paced in bursts rather than queued on the link at once, where a
+   * full transmit or backlog queue drops the excess silently.
+   */
+  readonly reportsPerBurst?: number;
+  /** The pause between two bursts of state-change reports, and before a report that could not be sent is tried again (default 5 ms). */
+  readonly burstGapMs?: number;
 }
 
 interface Change {
   join: boolean;
   left: number;
   reason: MldReportReason;
+  /** When this change is next sent: at the change, then at the retransmission drawn when it went out. */
+  at: number;
 }
 
 const key = (g: IPAddress): bigint => g.value;
@@ -97,8 +107,37 @@ export class MldListener {
   }
 
   private change(group: IPAddress, join: boolean, reason: MldReportReason, now: number): void {
-    this.changes.set(key(group), { join, left: this.robustness, reason });
-    this.changeAt = now;
+    this.changes.set(key(group), { join, left: this.robustness, reason, at: now });
+    this.changeAt = this.changeAt === undefined ? now : Math.min(this.changeAt, now);
+  }
+
+  /**
+   * `report` (taken from `due`) could not be sent (the socket's queue was full): what it carried is due
+   * again after burstGapMs, unless a later change of the same group superseded it. A state change gets
+   * back the copy it lost; a query answer is answered again.
+   */
+  unsent(report: MldSend, now: number): void {
+    const at = now + (this.o.burstGapMs ?? 5);
+    const items = report.version === 2
+      ? report.records.map((r) => ({ group: r.group, join: r.type !== 'ChangeToInclude', answer: r.type === 'ModeIsExclude' }))
+      : [{ group: report.group, join: report.kind === 'report', answer: report.reason === 'GeneralQuery' || report.reason === 'GroupQuery' }];
+    for (const { group, join, answer } of items) {
+      const k = key(group);
+      if (answer) {
+        if (!this.groups.has(k)) continue;
+        const pending = this.groupAt.get(k);
+        this.groupAt.set(k, pending === undefined ? at : Math.min(pending, at));
+        continue;
+      }
+      if (this.groups.has(k) !== join) continue; // the group changed state since: that change is what is sent
+      const c = this.changes.get(k);
+      if (c === undefined) this.changes.set(k, { join, left: 1, reason: report.reason, at });
+      else if (c.join === join) {
+        c.left += 1;
+        c.at = Math.min(c.at, at);
+      } else continue;
+      this.changeAt = this.changeAt === undefined ? at : Math.min(this.changeAt, at);
+    }
   }
 
   /** A query was received at `now` (RFC 3810 §6.2, RFC 2710 §4). A query about a group we do not hear is ignored. */
@@ -146,9 +185,21 @@ export class MldListener {
     for (let i = 0; i < records.length; i += this.o.recordsPerReport) out.push({ version: 2, records: records.slice(i, i + this.o.recordsPerReport), reason });
   }
 
-  private sendChanges(now: number, v1: boolean, out: MldSend[]): void {
+  /**
+   * Sends the changes due at `now`, oldest first, at most reportsPerBurst reports (records merged per
+   * reason); what is left is due again after burstGapMs. Changes sent together are repeated together, at one
+   * random point of the Unsolicited Report Interval, so their repeats merge into as few reports again.
+   */
+  private sendChanges(now: number, v1: boolean, out: MldSend[], unlimited = false): void {
+    const perReport = v1 ? 1 : this.o.recordsPerReport;
+    const budget = unlimited ? Infinity : (this.o.reportsPerBurst ?? 8) * perReport;
+    const ready: [bigint, Change][] = [];
+    for (const entry of this.changes) if (entry[1].at <= now) ready.push(entry);
+    ready.sort((a, b) => a[1].at - b[1].at);
+    const taken = ready.length > budget ? ready.slice(0, budget) : ready;
     const byReason = new Map<MldReportReason, MldRecord[]>();
-    for (const [k, c] of this.changes) {
+    let repeatAt: number | undefined;
+    for (const [k, c] of taken) {
       const group = c.join ? this.groups.get(k) : undefined;
       const g = group ?? ({ family: 6, value: k } as IPAddress);
       if (v1) out.push(c.join ? { version: 1, kind: 'report', group: g, reason: c.reason } : { version: 1, kind: 'done', group: g, reason: c.reason });
@@ -158,17 +209,27 @@ export class MldListener {
         byReason.set(c.reason, list);
       }
       if (--c.left <= 0) this.changes.delete(k);
+      else {
+        // (0, interval]: never 0, so a retransmission is never in the same instant as the first copy.
+        repeatAt ??= now + Math.max(1, Math.ceil(this.o.random() * (this.o.unsolicitedReportIntervalMs ?? 1_000)));
+        c.at = repeatAt;
+      }
     }
     for (const [reason, records] of byReason) this.pack(records, reason, out);
-    const interval = this.o.unsolicitedReportIntervalMs ?? 1_000;
-    // (0, interval]: never 0, so a retransmission is never in the same instant as the first copy.
-    this.changeAt = this.changes.size > 0 ? now + Math.max(1, Math.ceil(this.o.random() * interval)) : undefined;
+    if (taken.length < ready.length) {
+      this.changeAt = now + (this.o.burstGapMs ?? 5);
+      return;
+    }
+    let next: number | undefined;
+    for (const c of this.changes.values()) if (next === undefined || c.at < next) next = c.at;
+    this.changeAt = next;
   }
 
   /** Every state change still to be repeated, sent once now (the interface is going away). */
   flush(now: number): MldSend[] {
     const out: MldSend[] = [];
-    if (this.changes.size > 0) this.sendChanges(now, now < this.v1Until, out);
+    for (const c of this.changes.values()) c.at = now;
+    if (this.changes.size > 0) this.sendChanges(now, now < this.v1Until, out, true);
     this.changes.clear();
     this.changeAt = undefined;
     this.generalAt = undefined;

@@ -11,6 +11,9 @@ import { PacketType, type PacketSocket } from '../native/index.js';
 /** Reports are sized for the IPv6 minimum MTU, so no link (tunnels, VLANs with small MTUs) drops them. */
 const MIN_IPV6_MTU = 1280;
 const UNSPECIFIED: IPAddress = { family: 6, value: 0n };
+/** Errors that mean the socket's or device's queue was full: the report is tried again shortly. */
+const QUEUE_FULL = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS']);
+const WARN_EVERY_MS = 10_000;
 /** While reports go out from :: (no valid link-local yet), how often to look for one. */
 const SOURCE_POLL_MS = 1_000;
 
@@ -39,6 +42,7 @@ export class MldReporter {
   /** The source of the last report: :: until the interface has a valid link-local address. */
   private lastSource: IPAddress | undefined;
   private closed = false;
+  private readonly warnedAt = new Map<string, number>();
 
   constructor(private readonly o: MldReporterOptions) {
     o.socket.start(
@@ -103,11 +107,21 @@ export class MldReporter {
         this.o.socket.send(encodeMldReportFrame(r, { mac: this.o.mac, source }));
         this.o.metrics.mldReportsSent.inc({ reason: r.reason, version: `v${r.version}` });
       } catch (e) {
+        // Never silent: counted by reason and code, and logged; a full queue is retried by the listener.
         const err = e as Error & { code?: string };
-        this.o.metrics.sendErrors.inc({ code: err.code ?? 'unknown' });
-        this.o.log.debug({ event: 'sendFailed', interface: this.o.ifname, what: 'mldReport', code: err.code, err: err.message }, 'could not send an MLD report');
+        const code = err.code ?? 'unknown';
+        const retry = QUEUE_FULL.has(code) && !this.closed;
+        if (retry) this.listener.unsent(r, performance.now());
+        this.o.metrics.sendErrors.inc({ code });
+        this.o.metrics.mldReportsUnsent.inc({ reason: r.reason, code });
+        // One warning per code per 10 s: a queue full for a while would otherwise log every retry.
+        const now = performance.now();
+        if (this.warnedAt.get(code) === undefined || now - this.warnedAt.get(code)! >= WARN_EVERY_MS) this.warnedAt.set(code, now);
+        else continue;
+        this.o.log.warn({ event: 'sendFailed', interface: this.o.ifname, what: 'mldReport', reason: r.reason, code, retry, err: err.message }, 'could not send an MLD report');
       }
     }
+    this.schedule();
     const wasUnspecified = this.lastSource?.value === 0n;
     this.lastSource = source;
     if (source.value === 0n && !this.pollTimer) this.pollForSource();
