@@ -77,4 +77,24 @@ describe('mixed membership versions (rolling upgrade): one forced version-1 spea
       alive = survivors;
     }
   }, 120_000);
+
+  it('the upgrade completes: the version-1 speaker restarted as version 2 is judged version 2 by everyone, and stays so past the 10 s window of version-1 heartbeats', async () => {
+    // After the first test n1 (version 1) and one version-2 speaker are dead. n1 comes back as version 2,
+    // as in the last step of a rolling upgrade. Its peers kept sending it version-1 heartbeats until they
+    // saw its new Lease; were those to decide its view of them, each would keep answering the other in
+    // version 1 for good (a latch: all-to-all cost forever after an upgrade).
+    const [v1Node] = world.lan.nodes;
+    const live = world.lan.nodes.filter((n) => world.speakers.get(n.name)?.proc.child.exitCode === null && world.speakers.get(n.name)?.proc.child.signalCode === null && n !== v1Node);
+    await world.startSpeaker(v1Node!);
+    const running = [v1Node!, ...live];
+    const gauges = async () => Promise.all(running.map(async (n) => metric(world.nodeName(n), 'herald_membership_peers_v1')));
+    await waitFor('no speaker to hold a version-1 peer', async () => (await gauges()).every((v) => v === 0), { timeoutMs: 20_000, intervalMs: 200 });
+    // Positive marker that the restarted speaker takes part: it holds its running peers alive.
+    await waitFor('n1 to hold its running peers alive', async () => metric(world.nodeName(v1Node!), 'herald_membership_peers_alive').then((v) => v >= live.length), { timeoutMs: 10_000 });
+    const until = Date.now() + 12_000;
+    while (Date.now() < until) {
+      expect(await gauges()).toEqual(running.map(() => 0));
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }, 60_000);
 });

@@ -8,8 +8,15 @@ export type MembershipProtocol = 'v1' | 'v2';
 export const MEMBERSHIP_PROTOCOL_SETTINGS = ['v1', 'auto'] as const;
 export type MembershipProtocolSetting = (typeof MEMBERSHIP_PROTOCOL_SETTINGS)[number];
 
-/** The Lease annotation value a version-2 speaker publishes. */
+/** The Lease annotation value a version-2 speaker publishes: `v2@<incarnation>`. */
 export const MEMBERSHIP_V2 = 'v2';
+
+/**
+ * The marker names the incarnation that wrote it, because Leases are merge-patched: a speaker rolled back
+ * to version 1 renews the Lease with its new incarnation and leaves its predecessor's marker in place,
+ * which then names an older incarnation and no longer counts.
+ */
+export const membershipMarker = (incarnation: number): string => `${MEMBERSHIP_V2}@${incarnation}`;
 
 export interface PeerProtocolFacts {
   /** The peer's Lease, if we have seen it: its `herald.dev/membership` annotation and incarnation. */
@@ -17,35 +24,34 @@ export interface PeerProtocolFacts {
   /** The last version-1 heartbeat accepted from the peer. */
   readonly lastV1?: { readonly incarnation: number; readonly atMs: number };
   readonly nowMs: number;
-  /** A version-1 heartbeat younger than this makes the peer a version-1 peer. */
+  /** A version-1 heartbeat younger than this makes a peer without a Lease a version-1 peer. */
   readonly recentMs: number;
 }
 
+const leaseSaysV2 = (lease: NonNullable<PeerProtocolFacts['lease']>): boolean =>
+  lease.incarnation !== undefined && lease.membership === membershipMarker(lease.incarnation);
+
 /**
- * A peer is a version-1 peer if its Lease does not say `v2` (a speaker that predates version 2), or if a
- * version-1 heartbeat of its current incarnation arrived recently (a rollback: an old speaker leaves the
- * `v2` annotation of its predecessor in place, because Leases are merge-patched). Heartbeats of an older
- * incarnation than the Lease's are the process before an upgrade and do not count. A peer we know from
- * no Lease (a static peer) speaks v2 until a version-1 heartbeat says otherwise.
+ * A peer with a Lease is a version-2 peer exactly when its Lease carries the marker of its current
+ * incarnation; an old speaker writes none, a rolled-back one leaves a stale one. Version-1 heartbeats do
+ * not decide for such a peer: a version-2 speaker sends them to peers it takes for version 1, so two
+ * version-2 speakers judging each other by the heartbeats they receive would hold each other at version 1
+ * for good after an upgrade (each answering the other's version-1 heartbeats in version 1).
+ * A peer we know from no Lease (a static peer) speaks v2 until a recent version-1 heartbeat says otherwise.
  */
 export function peerProtocol(f: PeerProtocolFacts): MembershipProtocol {
-  const v1Recent = f.lastV1 !== undefined && f.nowMs - f.lastV1.atMs < f.recentMs && f.lastV1.incarnation >= (f.lease?.incarnation ?? 0);
-  if (v1Recent) return 'v1';
-  if (f.lease && f.lease.membership !== MEMBERSHIP_V2) return 'v1';
-  return 'v2';
+  if (f.lease) return leaseSaysV2(f.lease) ? 'v2' : 'v1';
+  return f.lastV1 !== undefined && f.nowMs - f.lastV1.atMs < f.recentMs ? 'v1' : 'v2';
 }
 
 /**
  * When `peerProtocol` may answer differently for the same facts: the moment a version-1 heartbeat that
- * makes the peer version 1 stops being recent. Undefined if no such moment is ahead (nothing but a new
- * fact can change the answer). The adapter arms a timer for it, so the view is recomputed when a peer
- * that stopped sending version-1 heartbeats (a static peer restarted as version 2) turns version 2.
+ * makes a static peer version 1 stops being recent. Undefined if no such moment is ahead (nothing but a
+ * new fact can change the answer). The adapter arms a timer for it, so the view is recomputed when a
+ * static peer that stopped sending version-1 heartbeats (restarted as version 2) turns version 2.
  */
 export function peerProtocolChangesAt(f: PeerProtocolFacts): number | undefined {
-  if (f.lastV1 === undefined || f.lastV1.incarnation < (f.lease?.incarnation ?? 0)) return undefined;
+  if (f.lease || f.lastV1 === undefined) return undefined;
   const at = f.lastV1.atMs + f.recentMs;
-  if (at <= f.nowMs) return undefined;
-  // A Lease without the v2 annotation keeps it version 1 after the window too: no change then.
-  if (f.lease && f.lease.membership !== MEMBERSHIP_V2) return undefined;
-  return at;
+  return at > f.nowMs ? at : undefined;
 }
