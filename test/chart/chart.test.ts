@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART, type Helm, KUBE_VERSION, type KubeObject, NAMESPACE, ROOT, find, helmBinaries, kindsAndNames, mustTemplate, removeScratch, scratchPath, template, valuesFile } from './helm.js';
 import { run } from '../run.js';
+import { HERALD_NODE_FLAGS } from '../processes.js';
 import { startFakeApiserver } from './fakeApiserver.js';
 
 let helms: Helm[] = [];
@@ -189,6 +190,8 @@ describe('default values', () => {
       expect(c.env).toEqual([
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        // The image's flags plus a heap cap under the 256Mi limit (scale bench: 10,000 Services).
+        { name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, '--max-old-space-size=160'].join(' ') },
       ]);
       expect(c.ports).toEqual([
         { name: 'metrics', containerPort: 7472, protocol: 'TCP' },
@@ -427,6 +430,25 @@ describe('value sets', () => {
     });
   });
 
+  const HEAP: [string, unknown, number | undefined][] = [
+    ['an explicit controller.maxHeapMiB', { controller: { maxHeapMiB: 200 } }, 200],
+    ['an explicit cap wins over the limit', { controller: { maxHeapMiB: 300, resources: { limits: { memory: '1Gi' } } } }, 300],
+    ['a limit in Mi', { controller: { resources: { limits: { memory: '384Mi' } } } }, 288],
+    ['a limit in Gi', { controller: { resources: { limits: { memory: '1Gi' } } } }, 928],
+    ['a limit too small for the rest', { controller: { resources: { limits: { memory: '100Mi' } } } }, 32],
+    ['a limit in bytes (no cap)', { controller: { resources: { limits: { memory: 268435456 } } } }, undefined],
+    ['no memory limit (no cap)', { controller: { resources: { limits: null } } }, undefined],
+  ];
+
+  it.each(HEAP)('the controller heap cap from %s', async (_name, values, mib) => {
+    await eachHelm(async (helm) => {
+      const env = container(await mustTemplate(helm, values), 'Deployment', 'herald-controller').env ?? [];
+      const nodeOptions = env.find((e) => e.name === 'NODE_OPTIONS');
+      if (mib === undefined) expect(nodeOptions).toBeUndefined();
+      else expect(nodeOptions).toEqual({ name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, `--max-old-space-size=${mib}`].join(' ') });
+    });
+  });
+
   it('controller.replicas 3 gives 3 replicas', async () => {
     await eachHelm(async (helm) => {
       expect(find<V1Deployment>(await mustTemplate(helm, { controller: { replicas: 3 } }), 'Deployment', 'herald-controller').spec!.replicas).toBe(3);
@@ -605,6 +627,8 @@ describe('values the chart refuses', () => {
     ['an unknown top-level key', { replicas: 3 }, ["additional properties 'replicas' not allowed"]],
     ['replicas as a string', { controller: { replicas: '3' } }, ['/controller/replicas', 'got string, want integer']],
     ['zero replicas', { controller: { replicas: 0 } }, ['/controller/replicas', 'minimum']],
+    ['a controller heap cap too small to run', { controller: { maxHeapMiB: 16 } }, ['/controller/maxHeapMiB', 'minimum']],
+    ['a controller heap cap as a string', { controller: { maxHeapMiB: '160' } }, ['/controller/maxHeapMiB', 'got string']],
     ['a bad controller log level', { controller: { logLevel: 'verbose' } }, ['/controller/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a bad speaker log level', { speaker: { logLevel: 'fatal' } }, ['/speaker/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a heartbeat port out of range', { speaker: { heartbeat: { port: 70000 } } }, ['/speaker/heartbeat/port', 'maximum']],
