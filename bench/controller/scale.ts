@@ -8,7 +8,7 @@
 //   3. memory: controller RSS steady (after seeding, after restart, after the burst) and peak (VmHWM).
 // Run: node --import tsx bench/controller/scale.ts [--services 10000] [--burst 1000] [--concurrency 64]
 //        [--compare main=/path/to/other/packages/controller/dist/main.js]   (restart + burst on that build first)
-//        [--controller-node-options "--max-old-space-size=160"]   (node flags for every controller started)
+//        [--controller-node-options=--max-old-space-size=160]   (node flags for every controller started; "=" because the value starts with a dash)
 // HERALD_CPU_PROF_DIR=<dir> profiles the restarted controller (written on SIGUSR2 before it stops).
 // HERALD_HEAP_SNAPSHOT_DIR=<dir> writes a heap snapshot of the restarted controller after the burst (node's
 // --heapsnapshot-signal); count it by constructor with bench/controller/heapByConstructor.ts.

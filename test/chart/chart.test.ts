@@ -7,6 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART, type Helm, KUBE_VERSION, type KubeObject, NAMESPACE, ROOT, find, helmBinaries, kindsAndNames, mustTemplate, removeScratch, scratchPath, template, valuesFile } from './helm.js';
 import { run } from '../run.js';
+import { HERALD_NODE_FLAGS } from '../processes.js';
 import { startFakeApiserver } from './fakeApiserver.js';
 
 let helms: Helm[] = [];
@@ -189,6 +190,8 @@ describe('default values', () => {
       expect(c.env).toEqual([
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        // The image's flags plus a heap cap under the 256Mi limit (scale bench: 10,000 Services).
+        { name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, '--max-old-space-size=160'].join(' ') },
       ]);
       expect(c.ports).toEqual([
         { name: 'metrics', containerPort: 7472, protocol: 'TCP' },
@@ -250,6 +253,7 @@ describe('default values', () => {
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
         { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
         { name: 'HERALD_HEARTBEAT_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
+        { name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, '--max-old-space-size=160'].join(' ') },
       ]);
       expect(c.ports).toEqual([
         { name: 'metrics', containerPort: 7472, protocol: 'TCP' },
@@ -427,6 +431,34 @@ describe('value sets', () => {
     });
   });
 
+  const HEAP: [string, Record<string, unknown>, number | undefined][] = [
+    ['an explicit maxHeapMiB', { maxHeapMiB: 200 }, 200],
+    ['an explicit cap over the limit', { maxHeapMiB: 300, resources: { limits: { memory: '1Gi' } } }, 300],
+    ['a limit in Mi', { resources: { limits: { memory: '384Mi' } } }, 288],
+    ['a limit in Gi', { resources: { limits: { memory: '1Gi' } } }, 928],
+    ['a limit too small for the rest', { resources: { limits: { memory: '100Mi' } } }, 32],
+    ['a limit in bytes (no cap)', { resources: { limits: { memory: 268435456 } } }, undefined],
+    ['no memory limit (no cap)', { resources: { limits: null } }, undefined],
+  ];
+  const COMPONENTS = [
+    ['controller', 'Deployment', 'herald-controller'],
+    ['speaker', 'DaemonSet', 'herald-speaker'],
+  ] as const;
+
+  it.each(HEAP)('the heap cap from %s, for the controller and the speaker', async (_name, values, mib) => {
+    await eachHelm(async (helm) => {
+      for (const [component, kind, name] of COMPONENTS) {
+        const objects = await mustTemplate(helm, { [component]: values });
+        const nodeOptions = (container(objects, kind, name).env ?? []).find((e) => e.name === 'NODE_OPTIONS');
+        if (mib === undefined) expect(nodeOptions, component).toBeUndefined();
+        else expect(nodeOptions, component).toEqual({ name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, `--max-old-space-size=${mib}`].join(' ') });
+        // The other component keeps the default cap.
+        const other = COMPONENTS.find((c) => c[0] !== component)!;
+        expect((container(objects, other[1], other[2]).env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value, component).toContain('--max-old-space-size=160');
+      }
+    });
+  });
+
   it('controller.replicas 3 gives 3 replicas', async () => {
     await eachHelm(async (helm) => {
       expect(find<V1Deployment>(await mustTemplate(helm, { controller: { replicas: 3 } }), 'Deployment', 'herald-controller').spec!.replicas).toBe(3);
@@ -473,7 +505,7 @@ describe('value sets', () => {
       expect(c.args).toEqual(
         expect.arrayContaining(['--log-level=warn', '--heartbeat-port=9947', '--heartbeat-interval=50', '--dead-after=4', '--metrics-address=$(POD_IP):9472', '--health-address=$(POD_IP):9473', '--handover-timeout=5000', '--exclude-interfaces=cali*,eni?*', '--key-grace=300000']),
       );
-      expect(c.env!.map((e) => e.name)).toEqual(['NODE_NAME', 'POD_NAMESPACE', 'POD_IP']);
+      expect(c.env!.map((e) => e.name)).toEqual(['NODE_NAME', 'POD_NAMESPACE', 'POD_IP', 'NODE_OPTIONS']);
       expect(c.ports!.map((p) => `${p.name}:${p.containerPort}/${p.protocol}`)).toEqual(['metrics:9472/TCP', 'health:9473/TCP', 'heartbeat:9947/UDP']);
       expect(find<V1Service>(objects, 'Service', 'herald-speaker-metrics').spec!.ports![0]!.port).toBe(9472);
     });
@@ -605,6 +637,9 @@ describe('values the chart refuses', () => {
     ['an unknown top-level key', { replicas: 3 }, ["additional properties 'replicas' not allowed"]],
     ['replicas as a string', { controller: { replicas: '3' } }, ['/controller/replicas', 'got string, want integer']],
     ['zero replicas', { controller: { replicas: 0 } }, ['/controller/replicas', 'minimum']],
+    ['a controller heap cap too small to run', { controller: { maxHeapMiB: 16 } }, ['/controller/maxHeapMiB', 'minimum']],
+    ['a controller heap cap as a string', { controller: { maxHeapMiB: '160' } }, ['/controller/maxHeapMiB', 'got string']],
+    ['a speaker heap cap too small to run', { speaker: { maxHeapMiB: 31 } }, ['/speaker/maxHeapMiB', 'minimum']],
     ['a bad controller log level', { controller: { logLevel: 'verbose' } }, ['/controller/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a bad speaker log level', { speaker: { logLevel: 'fatal' } }, ['/speaker/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a heartbeat port out of range', { speaker: { heartbeat: { port: 70000 } } }, ['/speaker/heartbeat/port', 'maximum']],
