@@ -32,8 +32,11 @@ const r = runSwimSimulation({
   partition: { fraction: Number(args.fraction), atMs: 3000, durationMs: 3000 },
   onSend: ({ atMs, from, to, message, delivered }) => {
     const sec = Math.floor(atMs / 1000);
-    const key = message.type === 'SyncReply' || message.type === 'Gossip' ? `${message.type}(${message.notices.length})` : message.type;
-    const type = message.type;
+    // Gossip split by what it is: a "you are dead" tell, a member's own State (refutation or answer), a push.
+    const one = message.type === 'Gossip' && message.notices.length === 1 ? message.notices[0]! : undefined;
+    const type = message.type !== 'Gossip' ? message.type
+      : one?.kind === 'Dead' && one.node === to ? 'Gossip/tell'
+        : one?.kind === 'State' && one.state.node === from ? 'Gossip/ownState' : 'Gossip/push';
     const s = cell(from, sec);
     s.sent[type] = (s.sent[type] ?? 0) + 1;
     s.total++;
@@ -42,7 +45,6 @@ const r = runSwimSimulation({
     d.received[type] = (d.received[type] ?? 0) + 1;
     d.total++;
     d.from.set(from, (d.from.get(from) ?? 0) + 1);
-    void key;
   },
 });
 const top = [...cells.entries()].sort((a, b) => b[1].total - a[1].total).slice(0, Number(args.top));

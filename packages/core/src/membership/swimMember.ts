@@ -160,6 +160,10 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 /** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
+/** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
+const MAX_REPLY_TELLS = 10;
+/** A member revived this recently is preferred as the anti-entropy pull target. */
+const REVIVED_FOR_MS = 5_000;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
 const MAX_DIRECT_PER_SECOND = 20;
 /** Notices waiting to ride heartbeats, at most (the oldest make room). */
@@ -218,6 +222,8 @@ export class SwimMember {
   private nextDeadProbeAt: number;
   private nextPullAt: number;
   private pullCursor = 0;
+  /** Members we held dead and now hold alive again, and since when (the far side of a healed partition). */
+  private readonly revivedAt = new Map<string, number>();
   /** Members we sent our current State because they told us of a death at an older version. */
   private readonly staleAnswered = new Map<string, number>();
   /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
@@ -367,15 +373,22 @@ export class SwimMember {
         break;
       case 'SyncReply': {
         // Old news for everyone else: applied, not passed on.
-        let told = 0;
+        const unheard: string[] = [];
         for (const n of m.notices) {
           if (this.applyNotice(n, nowMs, out, m.from)) changed = true;
-          else if (n.kind === 'State' && told < MAX_DEAD_PROBES && this.deadAtSameVersion(n.state)) {
-            // The replier holds alive, at the very version we hold dead, a node we asked about: it has
-            // not heard of the death, maybe because it hears the node (a healed partition). Tell the node
-            // so it refutes; its refutation comes straight back to us.
-            if (this.tellDead(n.state.node, nowMs, out)) told++;
-          }
+          else if (n.kind === 'State' && this.deadAtSameVersion(n.state)) unheard.push(n.state.node);
+        }
+        // The replier holds alive, at the very version we hold dead, nodes we asked about: it has not
+        // heard of the deaths, maybe because it hears the nodes (a healed partition). Tell a few so they
+        // refute; a refutation comes straight back to us. A few picked at random, not the first ones: the
+        // askers name their dead in much the same order and the replies list them in that order, so the
+        // first of every reply would be told by every asker (hundreds of tells a second to one member).
+        for (let told = 0; told < MAX_REPLY_TELLS && unheard.length > 0; ) {
+          const i = this.random.below(unheard.length);
+          const node = unheard[i]!;
+          unheard[i] = unheard[unheard.length - 1]!;
+          unheard.pop();
+          if (this.tellDead(node, nowMs, out)) told++;
         }
         break;
       }
@@ -664,6 +677,23 @@ export class SwimMember {
     return out;
   }
 
+  /**
+   * Whom to pull from: a member that came back to life within REVIVED_FOR_MS, if any, at random. After a
+   * heal it sits on the far side and holds that side alive, which is what we hold dead; a random member
+   * mostly sits on our own side and holds the same nodes dead (its answer is empty). Random among the
+   * revived, so the askers spread over the far side instead of piling onto the few members they heard
+   * from first.
+   */
+  private pullTarget(nowMs: number): string | undefined {
+    const revived: string[] = [];
+    for (const [node, at] of this.revivedAt) {
+      if (nowMs - at >= REVIVED_FOR_MS || !this.ring.has(node)) this.revivedAt.delete(node);
+      else revived.push(node);
+    }
+    if (revived.length > 0) return revived[this.random.below(revived.length)];
+    return this.randomAlive(1, new Set())[0];
+  }
+
   /** Applies a notice; true if it was news (and should be passed on). */
   private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
@@ -694,6 +724,7 @@ export class SwimMember {
       const s = n.state;
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
       this.table.set(node, entryOf(s));
+      if (cur?.dead) this.revivedAt.set(node, nowMs);
       this.deadNodes.delete(node);
       this.deadSince.delete(node);
       if (this.ring.insert(node)) this.ringChanged(nowMs);
@@ -876,6 +907,7 @@ export class SwimMember {
     this.piggyback.delete(node);
     this.pendingPush.delete(node);
     this.staleAnswered.delete(node);
+    this.revivedAt.delete(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;
   }
