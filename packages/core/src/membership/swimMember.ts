@@ -216,6 +216,8 @@ export class SwimMember {
   private flushAt: number | undefined;
   private pushTokens: number;
   private deadCursor = 0;
+  /** Where this member starts looking for a stray to tell, so that holders do not all pick the same one. */
+  private readonly strayOffset: number;
   private readonly deadSince = new Map<string, number>();
   private pushTokensAt: number;
   private nextHeartbeatAt: number;
@@ -245,6 +247,7 @@ export class SwimMember {
     this.selfState = { node: this.node, incarnation: this.incarnation, version: 1, ...this.normal(o.local), address: o.self.address, port: o.self.port };
     this.ring = new RingOrder([this.node]);
     this.random = new SeededRandom(o.seed ?? (ringHash(this.node) ^ (this.incarnation % 0x7fffffff)));
+    this.strayOffset = ringHash(this.node) >>> 0;
     // A random phase spreads every member's heartbeats over the interval.
     this.nextHeartbeatAt = o.nowMs + this.random.next() * t.intervalMs;
     this.nextDeadProbeAt = o.nowMs + t.deadProbeIntervalMs;
@@ -481,9 +484,9 @@ export class SwimMember {
       // also tells one of the members it has held dead for STRAY_AFTER_MS, in turn, each round (not
       // sooner: a node restarting at the same address hears from every holder until its new State
       // reaches them, and most restarts come back within seconds).
-      // The stray is picked at random, not in turn: the holders of a partition's dead learnt them in much
-      // the same order and would all pick the same node in the same round (5,000 members: one member told
-      // by thousands in one second).
+      // The stray is picked from an offset of our own (a hash of our name), not from the cursor alone: the
+      // holders of a partition's dead learnt them in much the same order and would all pick the same node
+      // in the same round (5,000 members: one member told by thousands in one second).
       const dead = [...this.deadNodes];
       const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
       let sent = 0;
@@ -496,7 +499,7 @@ export class SwimMember {
         told.add(d);
         sent++;
       }
-      const start = dead.length > 0 && sent < MAX_DEAD_PROBES ? this.random.below(dead.length) : 0;
+      const start = dead.length > 0 ? (this.strayOffset + this.deadCursor) % dead.length : 0;
       for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
         const d = dead[(start + i) % dead.length]!;
         const e = this.table.get(d);
