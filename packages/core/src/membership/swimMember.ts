@@ -162,8 +162,6 @@ const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
-/** A member revived this recently is preferred as the anti-entropy pull target. */
-const REVIVED_FOR_MS = 5_000;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
 const MAX_DIRECT_PER_SECOND = 20;
 /** Notices waiting to ride heartbeats, at most (the oldest make room). */
@@ -224,8 +222,6 @@ export class SwimMember {
   private nextDeadProbeAt: number;
   private nextPullAt: number;
   private pullCursor = 0;
-  /** Members we held dead and now hold alive again, and since when (the far side of a healed partition). */
-  private readonly revivedAt = new Map<string, number>();
   /** Members we sent our current State because they told us of a death at an older version. */
   private readonly staleAnswered = new Map<string, number>();
   /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
@@ -680,23 +676,6 @@ export class SwimMember {
     return out;
   }
 
-  /**
-   * Whom to pull from: a member that came back to life within REVIVED_FOR_MS, if any, at random. After a
-   * heal it sits on the far side and holds that side alive, which is what we hold dead; a random member
-   * mostly sits on our own side and holds the same nodes dead (its answer is empty). Random among the
-   * revived, so the askers spread over the far side instead of piling onto the few members they heard
-   * from first.
-   */
-  private pullTarget(nowMs: number): string | undefined {
-    const revived: string[] = [];
-    for (const [node, at] of this.revivedAt) {
-      if (nowMs - at >= REVIVED_FOR_MS || !this.ring.has(node)) this.revivedAt.delete(node);
-      else revived.push(node);
-    }
-    if (revived.length > 0) return revived[this.random.below(revived.length)];
-    return this.randomAlive(1, new Set())[0];
-  }
-
   /** Applies a notice; true if it was news (and should be passed on). */
   private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
@@ -727,7 +706,6 @@ export class SwimMember {
       const s = n.state;
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
       this.table.set(node, entryOf(s));
-      if (cur?.dead) this.revivedAt.set(node, nowMs);
       this.deadNodes.delete(node);
       this.deadSince.delete(node);
       if (this.ring.insert(node)) this.ringChanged(nowMs);
@@ -910,7 +888,6 @@ export class SwimMember {
     this.piggyback.delete(node);
     this.pendingPush.delete(node);
     this.staleAnswered.delete(node);
-    this.revivedAt.delete(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;
   }
