@@ -160,6 +160,8 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 /** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
+/** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
+const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
 const MAX_DIRECT_PER_SECOND = 20;
 /** Notices waiting to ride heartbeats, at most (the oldest make room). */
@@ -212,6 +214,8 @@ export class SwimMember {
   private flushAt: number | undefined;
   private pushTokens: number;
   private deadCursor = 0;
+  /** Where this member starts looking for a stray to tell, so that holders do not all pick the same one. */
+  private readonly strayOffset: number;
   private readonly deadSince = new Map<string, number>();
   private pushTokensAt: number;
   private nextHeartbeatAt: number;
@@ -239,6 +243,7 @@ export class SwimMember {
     this.selfState = { node: this.node, incarnation: this.incarnation, version: 1, ...this.normal(o.local), address: o.self.address, port: o.self.port };
     this.ring = new RingOrder([this.node]);
     this.random = new SeededRandom(o.seed ?? (ringHash(this.node) ^ (this.incarnation % 0x7fffffff)));
+    this.strayOffset = ringHash(this.node) >>> 0;
     // A random phase spreads every member's heartbeats over the interval.
     this.nextHeartbeatAt = o.nowMs + this.random.next() * t.intervalMs;
     this.nextDeadProbeAt = o.nowMs + t.deadProbeIntervalMs;
@@ -367,15 +372,22 @@ export class SwimMember {
         break;
       case 'SyncReply': {
         // Old news for everyone else: applied, not passed on.
-        let told = 0;
+        const unheard: string[] = [];
         for (const n of m.notices) {
           if (this.applyNotice(n, nowMs, out, m.from)) changed = true;
-          else if (n.kind === 'State' && told < MAX_DEAD_PROBES && this.deadAtSameVersion(n.state)) {
-            // The replier holds alive, at the very version we hold dead, a node we asked about: it has
-            // not heard of the death, maybe because it hears the node (a healed partition). Tell the node
-            // so it refutes; its refutation comes straight back to us.
-            if (this.tellDead(n.state.node, nowMs, out)) told++;
-          }
+          else if (n.kind === 'State' && this.deadAtSameVersion(n.state)) unheard.push(n.state.node);
+        }
+        // The replier holds alive, at the very version we hold dead, nodes we asked about: it has not
+        // heard of the deaths, maybe because it hears the nodes (a healed partition). Tell a few so they
+        // refute; a refutation comes straight back to us. A few picked at random, not the first ones: the
+        // askers name their dead in much the same order and the replies list them in that order, so the
+        // first of every reply would be told by every asker (hundreds of tells a second to one member).
+        for (let told = 0; told < MAX_REPLY_TELLS && unheard.length > 0; ) {
+          const i = this.random.below(unheard.length);
+          const node = unheard[i]!;
+          unheard[i] = unheard[unheard.length - 1]!;
+          unheard.pop();
+          if (this.tellDead(node, nowMs, out)) told++;
         }
         break;
       }
@@ -468,19 +480,28 @@ export class SwimMember {
       // also tells one of the members it has held dead for STRAY_AFTER_MS, in turn, each round (not
       // sooner: a node restarting at the same address hears from every holder until its new State
       // reaches them, and most restarts come back within seconds).
+      // The stray is picked from an offset of our own (a hash of our name), not from the cursor alone: the
+      // holders of a partition's dead learnt them in much the same order and would all pick the same node
+      // in the same round (5,000 members: one member told by thousands in one second).
       const dead = [...this.deadNodes];
       const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
       let sent = 0;
-      let strayDone = false;
+      const told = new Set<string>();
       for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
         const d = dead[(from + i) % dead.length]!;
         const e = this.table.get(d);
-        if (!e?.dead || !this.addressOf(d)) continue;
-        const stray = !strayDone && nowMs - (this.deadSince.get(d) ?? nowMs) >= STRAY_AFTER_MS;
-        if (!stray && !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
-        if (stray) strayDone = true;
+        if (!e?.dead || !this.addressOf(d) || !this.ring.predecessors(d, t.monitors).includes(this.node)) continue;
         out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+        told.add(d);
         sent++;
+      }
+      const start = dead.length > 0 ? (this.strayOffset + this.deadCursor) % dead.length : 0;
+      for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
+        const d = dead[(start + i) % dead.length]!;
+        const e = this.table.get(d);
+        if (told.has(d) || !e?.dead || !this.addressOf(d) || nowMs - (this.deadSince.get(d) ?? nowMs) < STRAY_AFTER_MS) continue;
+        out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
+        break;
       }
     }
     if (nowMs >= this.nextPullAt) {

@@ -33,6 +33,8 @@ export interface SwimSimulationOptions {
   readonly wire?: (message: SwimMessage) => SwimMessage | undefined;
   /** Called on every Dead declaration (for investigating a run). */
   readonly onDeclare?: (d: { atMs: number; by: string; node: string; running: boolean; cut: boolean; crashedAtMs?: number }) => void;
+  /** Called on every datagram sent after warmup, delivered or not (for finding hot spots in a run). */
+  readonly onSend?: (d: { atMs: number; from: string; to: string; message: SwimMessage; delivered: boolean }) => void;
 }
 
 export interface SwimSimulationResult {
@@ -217,7 +219,9 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
       count(s, t);
       const dest = nodeIndex(to);
       if (!(dest >= 0 && dest < o.nodes)) continue;
-      if (rnd.next() < o.loss || !canReach(from, dest, t)) continue;
+      const lost = rnd.next() < o.loss || !canReach(from, dest, t);
+      if (o.onSend && t >= warmup) o.onSend({ atMs: t, from: nodeName(from), to, message, delivered: !lost });
+      if (lost) continue;
       const m = o.wire ? o.wire(message) : message;
       if (m) at({ t: t + lat.base + exp(lat.jitterMean), kind: 'deliver', to: dest, message: m });
     }

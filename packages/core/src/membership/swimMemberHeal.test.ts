@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeState, SwimMessage } from './swimMessage.js';
+import { SwimMember } from './swimMember.js';
+
+const name = (i: number) => `node-${i}`;
+const state = (node: string): NodeState => ({
+  node, incarnation: 1, version: 1, draining: false, ready: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.0/24'] }], announcing: [], address: '192.0.2.1', port: 7947,
+});
+const local = { draining: false, ready: true, interfaces: [{ name: 'eth0', subnets: ['192.0.2.0/24'] }], announcing: [] };
+
+describe('SwimMember after a partition (the members that hold the other side dead)', () => {
+  it('tells long-dead nodes of their death spread over the dead, not all the same node in the same round', () => {
+    // 40 members of a small side, each holding the same 160 nodes dead, learnt in the same order (as a
+    // partition's deaths arrive). Before the fix every holder picked the same "stray" node each round:
+    // at N = 5,000 one member was told by thousands in one second.
+    const all = Array.from({ length: 200 }, (_, i) => state(name(i)));
+    const dead = all.slice(40);
+    // No suspicions during the test: only the dead-probe rounds speak.
+    const tuning = { suspectAfterMs: 600_000 };
+    const members = Array.from({ length: 40 }, (_, i) => {
+      const m = new SwimMember({ self: { node: name(i), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning, nowMs: 0, seed: 1000 + i });
+      m.learnAll(all, 0);
+      const news: SwimMessage = { type: 'Gossip', from: name((i + 1) % 40), incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: 'node-199' })) };
+      m.receive(news, 0);
+      return m;
+    });
+    expect(members.every((m) => m.deadCount === dead.length)).toBe(true);
+    let busiest = 0;
+    let tellsAfterStray = 0;
+    for (let second = 1; second <= 8; second++) {
+      const t = second * 1000;
+      const told = new Map<string, number>();
+      for (const m of members) {
+        for (const o of m.tick(t).out) {
+          const n = o.message.type === 'Gossip' && o.message.notices.length === 1 ? o.message.notices[0]! : undefined;
+          if (n?.kind === 'Dead' && n.node === o.to) told.set(o.to, (told.get(o.to) ?? 0) + 1);
+        }
+      }
+      if (second >= 6) tellsAfterStray += [...told.values()].reduce((a, b) => a + b, 0);
+      busiest = Math.max(busiest, ...told.values());
+    }
+    // Strays are told (every holder tells one a round once they have been dead 5 s) ...
+    expect(tellsAfterStray).toBeGreaterThanOrEqual(3 * members.length);
+    // ... but no node hears from more than a handful of holders in one round (its 3 would-be ring
+    // predecessors plus a few random strays); before the fix one node heard from all 40.
+    expect(busiest).toBeLessThanOrEqual(10);
+  });
+
+  it('tells the nodes a SyncReply shows unheard picked at random, so the askers of a heal do not all tell the same few', () => {
+    // 40 members holding the same 160 nodes dead each pull and get the same reply: a replier that holds
+    // them alive at the version they hold dead (it never heard of the deaths). Before the fix every asker
+    // told the first 10 of the reply: at N = 1,000 one member received 623 tells in one second.
+    const all = Array.from({ length: 200 }, (_, i) => state(name(i)));
+    const dead = all.slice(40);
+    const tuning = { suspectAfterMs: 600_000 };
+    const told = new Map<string, number>();
+    for (let i = 0; i < 40; i++) {
+      const m = new SwimMember({ self: { node: name(i), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning, nowMs: 0, seed: 2000 + i });
+      m.learnAll(all, 0);
+      const peer = name((i + 1) % 40);
+      m.receive({ type: 'Gossip', from: peer, incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: 'node-199' })) }, 0);
+      const out = m.receive({ type: 'SyncReply', from: peer, incarnation: 1, sequence: 2, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 10).out;
+      for (const o of out) {
+        const n = o.message.type === 'Gossip' && o.message.notices.length === 1 ? o.message.notices[0]! : undefined;
+        if (n?.kind === 'Dead' && n.node === o.to) told.set(o.to, (told.get(o.to) ?? 0) + 1);
+      }
+    }
+    // Every asker still tells 10 of them (the heal depends on it) ...
+    expect([...told.values()].reduce((a, b) => a + b, 0)).toBe(400);
+    // ... spread over the 160: about 2.5 tells each, not 40 for the first ten.
+    expect(Math.max(...told.values())).toBeLessThanOrEqual(12);
+  });
+});
