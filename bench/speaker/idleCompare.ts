@@ -13,7 +13,7 @@ import * as k8s from '@kubernetes/client-node';
 import { cpuTicks, memoryMap } from './idleWindow.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round } from './stats.js';
-import { expectedOwner, processMemory, sleep, startBenchWorld, waitForAnnouncer } from './speakerBench.js';
+import { announceIdleWorkload, processMemory, sleep, startBenchWorld } from './speakerBench.js';
 import { spawnLogged, waitFor, type Spawned } from '../../test/processes.js';
 import { freePort } from '../../test/cluster/freePort.js';
 import { kubectl, mergePatch } from '../../test/cluster/kube.js';
@@ -60,16 +60,7 @@ const metallb: Spawned[] = [];
 let failure: string | undefined;
 try {
   const { world, names, plane } = bw;
-  await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
-  for (const n of world.lan.nodes) await world.readyPod('web', n);
-  await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
-  const ips = await world.waitForAddress('web', 2);
-  for (let i = 1; i <= 5; i++) {
-    await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
-    await world.service(`spread${i}`);
-    ips.push(...(await world.waitForAddress(`spread${i}`)));
-  }
-  for (const ip of ips) await waitForAnnouncer(world, ip.includes(':') ? ip.replaceAll(':', '-') : ip, expectedOwner(names, ip));
+  const ips = await announceIdleWorkload(world, names);
   log(`herald: ${ips.length} addresses announced; settling 10 s, then ${idleMs / 1000} s idle`);
   await sleep(10_000);
   figures.herald = await idleWindow([

@@ -11,7 +11,7 @@ import { cpuTicks, memoryMap } from './idleWindow.js';
 import { join, resolve } from 'node:path';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round } from './stats.js';
-import { expectedOwner, processMemory, sleep, startBenchWorld, waitForAnnouncer } from './speakerBench.js';
+import { announceIdleWorkload, processMemory, sleep, startBenchWorld } from './speakerBench.js';
 import { HERALD_NODE_FLAGS, waitFor } from '../../test/processes.js';
 
 const log = progress('idleProfile');
@@ -83,16 +83,7 @@ const figures: Record<string, unknown> = { profileDir };
 let failure: string | undefined;
 try {
   const { world, names } = bw;
-  await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
-  for (const n of world.lan.nodes) await world.readyPod('web', n);
-  await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
-  const ips = await world.waitForAddress('web', 2);
-  for (let i = 1; i <= 5; i++) {
-    await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
-    await world.service(`spread${i}`);
-    ips.push(...(await world.waitForAddress(`spread${i}`)));
-  }
-  for (const ip of ips) await waitForAnnouncer(world, ip.includes(':') ? ip.replaceAll(':', '-') : ip, expectedOwner(names, ip));
+  const ips = await announceIdleWorkload(world, names);
   log(`${ips.length} addresses announced; settling 10 s, then ${idleMs / 1000} s idle`);
   await sleep(10_000);
   const procs = [...[...world.speakers.values()].map((s) => ({ name: `speaker ${s.node.name}`, pid: s.proc.pid, node: s.node })), { name: 'controller', pid: world.controller.proc.pid, node: undefined }];

@@ -5,7 +5,7 @@
 // Run: node --import tsx bench/speaker/rss.ts     (root)
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
-import { processMemory, sleep, startBenchWorld, waitForAnnouncer, expectedOwner } from './speakerBench.js';
+import { announceIdleWorkload, processMemory, sleep, startBenchWorld } from './speakerBench.js';
 
 const log = progress('rss');
 const started = Date.now();
@@ -18,16 +18,7 @@ try {
   // After start: membership settled, caches synced, nothing to announce yet.
   await sleep(5_000);
   const empty = Object.fromEntries([...world.speakers.values()].map((s) => [s.node.name, processMemory(s.proc.pid)?.rssKiB]));
-  await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
-  for (const n of world.lan.nodes) await world.readyPod('web', n);
-  await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
-  const ips = await world.waitForAddress('web', 2);
-  for (let i = 1; i <= 5; i++) {
-    await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
-    await world.service(`spread${i}`);
-    ips.push(...(await world.waitForAddress(`spread${i}`)));
-  }
-  for (const ip of ips) await waitForAnnouncer(world, ip.includes(':') ? ip.replaceAll(':', '-') : ip, expectedOwner(names, ip));
+  const ips = await announceIdleWorkload(world, names);
   log(`${ips.length} addresses announced; idling 10 s`);
   await sleep(10_000);
   const samples = new Map<string, { rss: number[]; hwm: number[] }>();

@@ -209,6 +209,25 @@ export async function waitForAnnouncer(world: SpeakerWorld, ip: string, node: st
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * The small steady workload the idle and memory benchmarks share: a ready Pod on every node, a
+ * dual-stack Service and five IPv4 ones spread over the nodes (7 addresses), each announced by its
+ * hash owner before this resolves. Returns the addresses.
+ */
+export async function announceIdleWorkload(world: SpeakerWorld, names: readonly string[]): Promise<string[]> {
+  await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
+  for (const n of world.lan.nodes) await world.readyPod('web', n);
+  await world.service('web', { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack' });
+  const ips = await world.waitForAddress('web', 2);
+  for (let i = 1; i <= 5; i++) {
+    await world.readyPod(`spread${i}`, world.lan.nodes[i % 3]!);
+    await world.service(`spread${i}`);
+    ips.push(...(await world.waitForAddress(`spread${i}`)));
+  }
+  for (const ip of ips) await waitForAnnouncer(world, ip.includes(':') ? ip.replaceAll(':', '-') : ip, expectedOwner(names, ip));
+  return ips;
+}
+
 export interface OwnedAddress {
   readonly ip: string;
   readonly service: string;

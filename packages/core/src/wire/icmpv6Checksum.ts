@@ -38,3 +38,13 @@ export function icmpv6Sum(source: IPAddress, destination: IPAddress, message: Ui
 /** The checksum to put in bytes 2-3 of `message` (whose checksum field must be zero). */
 export const icmpv6Checksum = (source: IPAddress, destination: IPAddress, message: Uint8Array): number =>
   ~icmpv6Sum(source, destination, message) & 0xffff;
+
+/** Copies `message` to `target` (its place in a frame) with its checksum computed and filled in. */
+export function writeIcmpv6(target: Uint8Array, message: Uint8Array, source: IPAddress, destination: IPAddress): void {
+  target.set(message);
+  target[2] = 0;
+  target[3] = 0;
+  const checksum = icmpv6Checksum(source, destination, target.subarray(0, message.length));
+  target[2] = checksum >> 8;
+  target[3] = checksum & 0xff;
+}

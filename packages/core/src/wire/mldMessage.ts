@@ -1,7 +1,7 @@
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { err, ok, type Result } from '../result.js';
 import { decodeEthernetHeader, encodeEthernetHeader } from './ethernetHeader.js';
-import { icmpv6Checksum, icmpv6Sum } from './icmpv6Checksum.js';
+import { icmpv6Sum, writeIcmpv6 } from './icmpv6Checksum.js';
 import { ipv6MulticastMac, isIPv6Multicast, isIPv6Unspecified } from './ipv6Multicast.js';
 import type { MacAddress } from './macAddress.js';
 import { ETHERTYPE_IPV6 } from './ndpFrame.js';
@@ -129,13 +129,7 @@ export function encodeMldFrame(o: MldFrameOptions): Uint8Array {
   writeIPv6(o.destination, 'destination', out, at + 24);
   const hbh = at + IPV6_HEADER;
   out.set([NEXT_HEADER_ICMPV6, 0, OPTION_ROUTER_ALERT, 2, 0, 0, 1, 0], hbh);
-  const icmp = out.subarray(hbh + HOP_BY_HOP);
-  icmp.set(o.icmp);
-  icmp[2] = 0;
-  icmp[3] = 0;
-  const checksum = icmpv6Checksum(o.source, o.destination, icmp);
-  icmp[2] = checksum >> 8;
-  icmp[3] = checksum & 0xff;
+  writeIcmpv6(out.subarray(hbh + HOP_BY_HOP), o.icmp, o.source, o.destination);
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { err, ok, type Result } from '../result.js';
 import { decodeEthernetHeader, encodeEthernetHeader } from './ethernetHeader.js';
-import { icmpv6Checksum, icmpv6Sum } from './icmpv6Checksum.js';
+import { icmpv6Sum, writeIcmpv6 } from './icmpv6Checksum.js';
 import type { MacAddress } from './macAddress.js';
 import type { NdpMeta } from './ndpMessage.js';
 import { wireError, type WireError } from './wireReason.js';
@@ -97,12 +97,6 @@ export function encodeNdpFrame(o: NdpFrameOptions): Uint8Array {
     view.setBigUint64(offset, ip.value >> 64n);
     view.setBigUint64(offset + 8, ip.value & 0xffff_ffff_ffff_ffffn);
   }
-  const icmp = out.subarray(at + IPV6_HEADER);
-  icmp.set(o.icmp);
-  icmp[2] = 0;
-  icmp[3] = 0;
-  const checksum = icmpv6Checksum(o.source, o.destination, icmp);
-  icmp[2] = checksum >> 8;
-  icmp[3] = checksum & 0xff;
+  writeIcmpv6(out.subarray(at + IPV6_HEADER), o.icmp, o.source, o.destination);
   return out;
 }
