@@ -2,7 +2,6 @@
 // the e2e SpeakerWorld — a LAN of three node namespaces plus a client, the real controller and one real
 // herald-speaker per node. Helpers read the speakers' pino logs, /metrics and /proc, and run probes.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -12,6 +11,7 @@ import { useCluster } from '../../test/cluster/kube.js';
 import type { Lan, LanHost, LanNode } from '../../test/lan/lan.js';
 import { waitFor } from '../../test/processes.js';
 import { SPEAKER_MAIN, SpeakerWorld } from '../../test/speaker/speakerWorld.js';
+import { expectedOwner } from '../../test/speaker/expectedOwner.js';
 
 const root = resolve(import.meta.dirname, '../..');
 export const TIMED_ARP_PROBE = join(import.meta.dirname, '../../test/speaker/fixtures/arpProbe.mjs');
@@ -68,9 +68,7 @@ export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs
   return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop };
 }
 
-/** The owner by the DESIGN.md rule (sha256(node#ip) ascending), computed independently of the speaker. */
-export const expectedOwner = (nodes: readonly string[], ip: string): string =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
+export { expectedOwner };
 
 export interface LogLine {
   time: number;

@@ -2,7 +2,6 @@
 // 20 ms (ARP for IPv4, Neighbor Solicitation for IPv6) while speakers restart, lose their API server,
 // lose heartbeats one way, or cannot list peer Leases. Each test failed on the code before the readiness
 // gate and make-before-break for every transfer (see the commit that added it).
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,15 +11,13 @@ import { waitFor } from '../processes.js';
 import type { LanNode } from '../lan/lan.js';
 import { speakerLogSince, startNeighbourProbe } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
+import { expectedOwner } from './expectedOwner.js';
 
 const SPEAKER_RBAC = resolve(import.meta.dirname, '../../charts/herald/rbac/speaker.yaml');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startProbe = (world: SpeakerWorld, targets: readonly string[]) => startNeighbourProbe(world, targets);
 const speakerLog = speakerLogSince;
 
-/** The owner by the DESIGN.md rule, computed here independently of the speaker's code. */
-const expectedOwner = (nodes: readonly string[], ip: string) =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
 
 describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-way heartbeat loss, a denied Lease list', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster());

@@ -1,13 +1,10 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
 import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
+import { expectedOwner } from './expectedOwner.js';
 
-/** The owner by the DESIGN.md rule, computed here independently of the speaker's code. */
-const expectedOwner = (nodes: readonly string[], ip: string) =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
 
 const SERVICES = 16;
 

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
@@ -6,12 +5,10 @@ import { waitFor } from '../processes.js';
 import type { LanNode } from '../lan/lan.js';
 import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
+import { expectedOwner } from './expectedOwner.js';
 
 const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
 
-/** The owner by the DESIGN.md rule, computed here independently of the speaker's code. */
-const expectedOwner = (nodes: string[], ip: string) =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
 
 describe('herald-speaker end to end: three nodes, a client, the real controller and API server', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster());

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { Lan, LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { udpPayloads } from './membershipPcap.js';
 import { SpeakerWorld } from './speakerWorld.js';
+import { expectedOwner } from './expectedOwner.js';
 
 // The speaker on a node as production has it (issue 8, defects 2, 5, 8, 10, 12): hundreds of pod veths
 // that come and go, links deleted and re-created, a kernel that refuses socket option memory, a heartbeat
@@ -18,8 +19,6 @@ const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
 const KEY_GRACE_MS = 1_500;
 const VETH_PAIRS = 300;
 
-const expectedOwner = (nodes: string[], ip: string) =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
 
 /** A Secret volume as the kubelet writes it: secretkey → ..data/secretkey, ..data → ..<timestamp dir>. */
 class MountedSecret {

@@ -3,16 +3,14 @@
 // and several answered the same address at once; now none answers before it is ready, and a starting
 // peer that will win an unanswered address keeps it (peerCandidacy 'Starting'), so no address ever has
 // two voices. Failed before the gate: dup_probes > 0 on most addresses.
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { waitFor } from '../processes.js';
 import { startNeighbourProbe } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
+import { expectedOwner } from './expectedOwner.js';
 
 const NODES = 13;
-const expectedOwner = (nodes: readonly string[], ip: string) =>
-  [...nodes].sort((a, b) => Buffer.compare(createHash('sha256').update(`${a}#${ip}`).digest(), createHash('sha256').update(`${b}#${ip}`).digest()))[0]!;
 
 describe(`${NODES} speakers started at once`, () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster(), NODES);
