@@ -1,6 +1,7 @@
 import { HEARTBEAT_MAX_PAYLOAD, type HeartbeatInterface } from './heartbeat.js';
 import { compareText, type MembershipView, type PeerView } from './membershipView.js';
 import { ReplayWindow } from './replayWindow.js';
+import { RoundTripProbes } from './roundTripProbes.js';
 import { RingOrder, ringHash } from './ringOrder.js';
 import { SeededRandom } from './seededRandom.js';
 import { envelopeBytes, noticeBytes } from './swimCodec.js';
@@ -51,6 +52,18 @@ export interface SwimTuning {
    * a crash must still be caught by the other, healthy monitors in time).
    */
   readonly maxHealthMultiplier: number;
+  /**
+   * Version-2 heartbeats are one-way, so they give no round trip: this often a member sends one Probe to
+   * the next of its ring predecessors in turn and times the Ack (one datagram each way a second, at any
+   * N). 0 turns it off. Default 1 s.
+   */
+  readonly roundTripIntervalMs: number;
+  /**
+   * A ring predecessor alive (through probes or its other monitors) whose heartbeats have not reached us
+   * for this long is shown `heartbeatsMissing` in the view (heartbeat health), not declared dead. Longer
+   * than a ring change takes to reach everyone, so views that differ for a moment flag nobody. Default 2 s.
+   */
+  readonly heartbeatsMissingAfterMs: number;
 }
 
 export const DEFAULT_SWIM_TUNING: SwimTuning = {
@@ -69,6 +82,8 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   stallThresholdMs: 50,
   healthDecayMs: 1000,
   maxHealthMultiplier: 2,
+  roundTripIntervalMs: 1000,
+  heartbeatsMissingAfterMs: 2000,
 };
 
 /** What this node publishes about itself; a change is disseminated as a new State version. */
@@ -102,6 +117,8 @@ export interface SwimReceived {
   readonly dropped?: SwimDropReason;
   /** Whether view() changed in a way diffViews reports (liveness or published state). */
   readonly changed: boolean;
+  /** The message was the Ack of one of our round-trip probes: the round trip it measured. */
+  readonly rttSampleMs?: number;
 }
 
 export interface SwimTicked {
@@ -230,6 +247,10 @@ export class SwimMember {
   private dueAt: number | undefined;
   private health = 0;
   private lastStallAt = -Infinity;
+  private readonly roundTrips: RoundTripProbes;
+  /** Since when each current ring predecessor has been one (heartbeats from it are due from then). */
+  private predecessorSince = new Map<string, number>();
+  private nextRoundTripAt: number;
 
   constructor(o: SwimMemberOptions) {
     this.tuning = { ...DEFAULT_SWIM_TUNING, ...o.tuning };
@@ -250,6 +271,13 @@ export class SwimMember {
     this.nextPullAt = o.nowMs + t.antiEntropyIntervalMs;
     this.pushTokens = 2 * t.urgentFanout;
     this.pushTokensAt = o.nowMs;
+    this.roundTrips = new RoundTripProbes({ timeoutMs: Math.max(t.roundTripIntervalMs, t.probeTimeoutMs) });
+    this.nextRoundTripAt = o.nowMs + t.roundTripIntervalMs;
+  }
+
+  /** Whether probe `id` is one of our round-trip probes still in flight (not a suspicion's). */
+  isRoundTripProbe(id: number): boolean {
+    return this.roundTrips.has(id);
   }
 
   get self(): NodeState {
@@ -355,6 +383,7 @@ export class SwimMember {
     if (!w.window.accept(m.sequence)) return { out, dropped: 'Replay', changed: false };
 
     let changed = false;
+    let rttSampleMs: number | undefined;
     // Anything from a node proves it runs: clear its suspicion, reset its silence.
     this.heard(m.from, nowMs, m.type === 'Heartbeat');
     const version = m.type === 'Heartbeat' || (m.type === 'Ack' && m.target === m.from) ? m.version : undefined;
@@ -416,6 +445,7 @@ export class SwimMember {
       case 'Ack': {
         const s = this.suspicions.get(m.target);
         if (s && s.id === m.id) this.clearSuspicion(m.target, nowMs - m.agoMs, true);
+        if (m.target === m.from) rttSampleMs = this.roundTrips.acked(m.id, m.from, nowMs);
         if (m.target === m.from) {
           const key = `${m.target}#${m.id}`;
           const relay = this.relays.get(key);
@@ -432,7 +462,7 @@ export class SwimMember {
     }
     // After the notices: a datagram that carried the sender's own new state needs no SyncRequest.
     this.checkSender(m.from, m.incarnation, version, nowMs, out);
-    return { out, changed };
+    return rttSampleMs === undefined ? { out, changed } : { out, changed, rttSampleMs };
   }
 
   tick(nowMs: number): SwimTicked {
@@ -466,6 +496,16 @@ export class SwimMember {
         changed = true;
         declared.push({ node: p, incarnation: e.state.incarnation, version });
         this.spread(notice, true, nowMs, out, undefined);
+      }
+    }
+    if (t.roundTripIntervalMs > 0 && nowMs >= this.nextRoundTripAt) {
+      this.nextRoundTripAt = nowMs + t.roundTripIntervalMs;
+      // A suspect is being probed already; its Ack would time the suspicion, not the link.
+      const p = this.roundTrips.next(this.ring.predecessors(this.node, t.monitors).filter((x) => !this.suspicions.has(x)));
+      if (p !== undefined) {
+        const id = (this.probeSeq = (this.probeSeq + 1) >>> 0);
+        this.roundTrips.sent(id, p, nowMs);
+        out.push(this.to(p, { type: 'Probe', id, target: p }));
       }
     }
     for (const [key, r] of this.relays) if (nowMs >= r.expires) this.relays.delete(key);
@@ -521,6 +561,7 @@ export class SwimMember {
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
+    if (t.roundTripIntervalMs > 0 && this.ring.size > 1) next = Math.min(next, this.nextRoundTripAt);
     this.dueAt = next;
     return next;
   }
@@ -528,7 +569,15 @@ export class SwimMember {
   /** Every node known, self included, for the election (same shape as PeerTable's view). */
   view(nowMs: number): MembershipView {
     const peers: PeerView[] = [this.peerView(this.selfState, undefined, true)];
-    for (const [node, e] of this.table) peers.push(this.peerView(e.state, e.dead, false, this.lastHeardAt.get(node)));
+    for (const [node, e] of this.table) {
+      const heardAt = this.lastHeardAt.get(node);
+      const v = this.peerView(e.state, e.dead, false, heardAt);
+      const rttMs = e.dead ? undefined : this.roundTrips.estimate(node);
+      // Only a predecessor owes us heartbeats: the other members are judged by their own monitors.
+      const since = this.predecessorSince.get(node);
+      const missing = !e.dead && since !== undefined && nowMs - Math.max(since, heardAt ?? -Infinity) >= this.tuning.heartbeatsMissingAfterMs;
+      peers.push(rttMs === undefined && !missing ? v : { ...v, ...(rttMs === undefined ? {} : { rttMs }), ...(missing ? { heartbeatsMissing: true } : {}) });
+    }
     peers.sort((a, b) => compareText(a.node, b.node));
     return { atMs: nowMs, peers };
   }
@@ -705,6 +754,8 @@ export class SwimMember {
     if (n.kind === 'State') {
       const s = n.state;
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
+      // A restart: the old process's round trip says nothing about the new one.
+      if (cur && cur.state.incarnation !== s.incarnation) this.roundTrips.forget(node);
       this.table.set(node, entryOf(s));
       this.deadNodes.delete(node);
       this.deadSince.delete(node);
@@ -729,6 +780,7 @@ export class SwimMember {
       ? cur.state
       : { node, incarnation: n.incarnation, version: n.version, draining: false, ready: false, interfaces: EMPTY, announcing: EMPTY, address: cur?.state.address ?? '', port: cur?.state.port ?? 0 };
     this.table.set(node, { state: state.version === n.version ? state : { ...state, version: n.version }, dead: { version: n.version, by: n.by } });
+    this.roundTrips.forget(node);
     if (!this.deadNodes.has(node)) this.deadSince.set(node, nowMs);
     this.deadNodes.add(node);
     this.suspicions.delete(node);
@@ -738,7 +790,12 @@ export class SwimMember {
 
   private ringChanged(nowMs: number): void {
     const next = new Map<string, number>();
-    for (const p of this.ring.predecessors(this.node, this.tuning.monitors)) next.set(p, this.expected.get(p) ?? nowMs);
+    const since = new Map<string, number>();
+    for (const p of this.ring.predecessors(this.node, this.tuning.monitors)) {
+      next.set(p, this.expected.get(p) ?? nowMs);
+      since.set(p, this.predecessorSince.get(p) ?? nowMs);
+    }
+    this.predecessorSince = since;
     for (const p of this.suspicions.keys()) if (!next.has(p)) this.suspicions.delete(p);
     this.expected = next;
   }
@@ -888,6 +945,7 @@ export class SwimMember {
     this.piggyback.delete(node);
     this.pendingPush.delete(node);
     this.staleAnswered.delete(node);
+    this.roundTrips.forget(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;
   }

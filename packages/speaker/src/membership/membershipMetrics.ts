@@ -21,7 +21,7 @@ export function createMembershipMetrics(registry: Registry) {
     rejected: new Counter({ name: 'herald_membership_heartbeats_rejected_total', help: 'Datagrams on the heartbeat port that were not believed, by reason', labelNames: ['reason'], registers }),
     rtt: new Histogram({
       name: 'herald_membership_heartbeat_rtt_seconds',
-      help: 'Heartbeat round trip from echoed sequences (arrival − send − time held by the peer)',
+      help: 'Heartbeat round trip: version 1 from echoed sequences (arrival − send − time held by the peer), version 2 from the round-trip probe to a ring predecessor (Probe → Ack, one a second)',
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers,
     }),
@@ -39,7 +39,7 @@ export function createMembershipMetrics(registry: Registry) {
     swimReceived: new Counter({ name: 'herald_membership_swim_datagrams_received_total', help: 'Version-2 membership datagrams signed, well-formed and accepted, by message type', labelNames: ['type'], registers }),
     swimDropped: new Counter({ name: 'herald_membership_swim_datagrams_dropped_total', help: 'Signed version-2 datagrams not believed (replays, old incarnations, our own), by reason', labelNames: ['reason'], registers }),
     swimSuspicions: new Counter({ name: 'herald_membership_swim_suspicions_total', help: 'Ring predecessors this speaker suspected after suspectAfter of silence (each then probed)', registers }),
-    swimProbes: new Counter({ name: 'herald_membership_swim_probes_total', help: 'Probes this speaker sent: direct to a suspect, or indirect (asking a helper to probe it)', labelNames: ['path'], registers }),
+    swimProbes: new Counter({ name: 'herald_membership_swim_probes_total', help: 'Probes this speaker sent: direct to a suspect, indirect (asking a helper to probe it), or roundTrip (one a second to a ring predecessor, timing its Ack)', labelNames: ['path'], registers }),
     swimDeclared: new Counter({ name: 'herald_membership_swim_deaths_declared_total', help: 'Peers this speaker declared dead after a failed probe', registers }),
     swimRefutations: new Counter({ name: 'herald_membership_swim_refutations_total', help: 'Notices of this speaker\'s own death it refuted with a new state version', registers }),
     peersV1: new Gauge({ name: 'herald_membership_peers_v1', help: 'Peers judged by version-1 all-to-all heartbeats (older speakers during a rolling upgrade)', registers }),
@@ -56,7 +56,7 @@ export function createMembershipMetrics(registry: Registry) {
     m.swimReceived.inc({ type }, 0);
   }
   for (const reason of SWIM_DROPS) m.swimDropped.inc({ reason }, 0);
-  for (const path of ['direct', 'indirect']) m.swimProbes.inc({ path }, 0);
+  for (const path of ['direct', 'indirect', 'roundTrip']) m.swimProbes.inc({ path }, 0);
   return m;
 }
 

@@ -75,6 +75,8 @@ export class SwimMembership {
       return;
     }
     this.o.metrics.swimReceived.inc({ type: m.type });
+    // Version 2's round trip (one probe a second to a ring predecessor): the histogram version 1's echoes fill.
+    if (r.rttSampleMs !== undefined) this.o.metrics.rtt.observe(r.rttSampleMs / 1000);
     if (this.member.addressOf(m.from) === undefined) this.seenAt.set(m.from, from);
     else this.seenAt.delete(m.from);
     // Our version moves only by setLocal (not here) or by refuting a notice of our own death.
@@ -151,7 +153,7 @@ export class SwimMembership {
       this.askedUnknownAt = now;
       r.out.push(...this.member.askUnknown(now, ASK_UNKNOWN_PER_LOOK));
     }
-    for (const o of r.out) if (o.message.type === 'Probe' && o.message.target === o.to) this.o.metrics.swimSuspicions.inc();
+    for (const o of r.out) if (o.message.type === 'Probe' && o.message.target === o.to && !this.member.isRoundTripProbe(o.message.id)) this.o.metrics.swimSuspicions.inc();
     if (r.declared.length > 0) {
       this.o.metrics.swimDeclared.inc(r.declared.length);
       for (const d of r.declared) this.o.log.warn({ event: 'membershipDeathDeclared', peer: d.node, incarnation: d.incarnation, version: d.version }, `declared ${d.node} dead: silent and unreachable by direct and indirect probes`);
@@ -188,7 +190,7 @@ export class SwimMembership {
         continue;
       }
       this.o.metrics.swimSent.inc({ type: o.message.type });
-      if (o.message.type === 'Probe' && o.message.target === o.to) this.o.metrics.swimProbes.inc({ path: 'direct' });
+      if (o.message.type === 'Probe' && o.message.target === o.to) this.o.metrics.swimProbes.inc({ path: this.member.isRoundTripProbe(o.message.id) ? 'roundTrip' : 'direct' });
       else if (o.message.type === 'ProbeRequest') this.o.metrics.swimProbes.inc({ path: 'indirect' });
       this.o.send(payload, to);
     }
