@@ -20,6 +20,9 @@ describe('heartbeatHealth: the word, first match wins', () => {
     { name: 'no peer ever heard, all alive by Lease', v: view(byLease('n2', true), byLease('n3', true)), reason: 'HeartbeatsBroken', peers: [2, 2, 0, 2, 0], message: 'hears none of its 2 peer(s): no heartbeat ever arrived from 2 peer(s) alive by their Lease: n2, n3' },
     { name: 'every peer went silent (this node cut off)', v: view(silent('n2'), silent('n3')), reason: 'NoHeartbeats', peers: [2, 0, 0, 0, 2], message: 'hears none of its 2 peer(s): 2 peer(s) heard before went silent: n2, n3' },
     { name: 'broken and silent, nobody heard: broken wins', v: view(byLease('n2', true), silent('n3')), reason: 'HeartbeatsBroken', peers: [2, 1, 0, 1, 1], message: 'no heartbeat ever arrived from 1 peer(s) alive by their Lease: n2; 1 peer(s) heard before went silent: n3' },
+    // Version 2: a speaker receives heartbeats from its ring predecessors only; the others are alive through the ring.
+    { name: 'version 2: peers it does not monitor (no heartbeat of theirs ever reaches it) are heard through the ring', v: view(heard('n2'), heard('n3', { lastHeartbeatMs: undefined, rttMs: undefined }), heard('n4', { lastHeartbeatMs: undefined, rttMs: undefined })), reason: 'Healthy', peers: [3, 3, 3, 0, 0], message: 'hears all 3 peer(s)' },
+    { name: 'version 2: a ring predecessor alive through the ring whose heartbeats do not arrive here', v: view(heard('n2'), heard('n3', { heartbeatsMissing: true }), heard('n4', { lastHeartbeatMs: undefined })), reason: 'SomePeersUnheard', peers: [3, 3, 2, 0, 0], message: 'hears 2 of 3 peer(s): heartbeats of 1 ring predecessor(s) alive through other members do not arrive: n3' },
     { name: 'a dead peer never heard (its Lease expired) is no heartbeat problem', v: view(heard('n2'), { ...byLease('n3', false), alive: false }), reason: 'Healthy', peers: [2, 1, 1, 0, 1], message: 'hears all 2 peer(s)' },
   ])('$name → $reason', ({ v, reason, peers, message }) => {
     const h = heartbeatHealth(v);
@@ -53,6 +56,18 @@ describe('heartbeatHealth: the word, first match wins', () => {
     const gone = heartbeatHealth(view(silent('n2', 4_000), silent('n3', 9_000)));
     expect(gone.roundTrip).toBeUndefined();
     expect(gone.lastHeartbeatAgoMs).toBe(4_000);
+  });
+
+  it('a ring predecessor whose heartbeats do not arrive is listed with the silent peers (kubectl herald status: NOT-HEARD-BY)', () => {
+    const h = heartbeatHealth(view(heard('n2'), heard('n3', { heartbeatsMissing: true }), silent('n4')));
+    expect(h.silent).toEqual(['n3', 'n4']);
+    expect(h.peers).toEqual({ known: 3, alive: 2, heard: 1, judgedByLease: 0, dead: 1 });
+  });
+
+  it('heartbeatHealthKey: the first round trip changes it (written at once, not a minute later); its value alone does not', () => {
+    const none = heartbeatHealthKey(heartbeatHealth(view(heard('n2', { rttMs: undefined }))));
+    expect(heartbeatHealthKey(heartbeatHealth(view(heard('n2', { rttMs: 0.2 }))))).not.toBe(none);
+    expect(heartbeatHealthKey(heartbeatHealth(view(heard('n2', { rttMs: 0.2 }))))).toBe(heartbeatHealthKey(heartbeatHealth(view(heard('n2', { rttMs: 7 })))));
   });
 
   it('heartbeatHealthKey: time and round trip alone do not change it; a count, a name or the word does', () => {

@@ -22,8 +22,15 @@ export interface PeerView {
   readonly incarnation?: number;
   /** Local clock time the last accepted heartbeat arrived. */
   readonly lastHeartbeatMs?: number;
-  /** Smoothed round trip from echoed heartbeats. */
+  /** Smoothed round trip: version 1 from echoed heartbeats, version 2 from the round-trip probe (ring predecessors only). */
   readonly rttMs?: number;
+  /**
+   * Version 2: a ring predecessor this speaker monitors, alive (it answers probes, or its other monitors
+   * hear it), whose heartbeats have not arrived here for heartbeatsMissingAfter — a sick link towards this
+   * node that the ring's indirect probes otherwise hide. Peers it does not monitor never set it. Not a
+   * transition (heartbeat health reports it).
+   */
+  readonly heartbeatsMissing?: boolean;
 }
 
 /** Every node the speaker knows, self included, sorted by node name: the same facts give the same view. */

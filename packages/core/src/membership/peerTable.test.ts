@@ -438,3 +438,21 @@ describe('PeerTable replay and clock-step stories (acceptHeartbeat with the Leas
     expect(r.ok ? 'ok' : r.error.reason).toBe('StaleIncarnation');
   });
 });
+
+describe('PeerTable: a restart seen on the Lease', () => {
+  // Version 2 (mergeMembershipViews): a restarted peer is judged by this table until its new State reaches
+  // us — by gossip when we are not its ring neighbour, often a little after its new Lease. Known for long
+  // under its old incarnation, it must not be flagged the moment the new Lease arrives.
+  it('a new incarnation on the Lease restarts the wait for the first heartbeat (not flagged heartbeatsBroken at once)', () => {
+    const t = table();
+    t.observeLease('n3', lease(0, { incarnation: 5 }), 0);
+    expect(peer(t, 'n3', 10_000)?.heartbeatsBroken).toBe(true);
+    t.observeLease('n3', lease(10_000, { incarnation: 6 }), 10_000);
+    expect(peer(t, 'n3', 10_001)).toMatchObject({ alive: true, judgedBy: 'Lease', heartbeatsBroken: false });
+    expect(peer(t, 'n3', 10_000 + DEAD_AFTER - 1)?.heartbeatsBroken).toBe(false);
+    expect(peer(t, 'n3', 10_000 + DEAD_AFTER)?.heartbeatsBroken).toBe(true);
+    // A renewal of the same incarnation changes nothing.
+    t.observeLease('n3', lease(20_000, { incarnation: 6 }), 20_000);
+    expect(peer(t, 'n3', 20_001)?.heartbeatsBroken).toBe(true);
+  });
+});

@@ -68,7 +68,7 @@ interface LastHeartbeat {
 
 interface PeerRecord {
   readonly node: string;
-  readonly knownSinceMs: number;
+  knownSinceMs: number;
   lease?: LeaseFacts;
   staticAddress?: { readonly address: string; readonly port: number };
   heartbeat?: LastHeartbeat;
@@ -160,6 +160,10 @@ export class PeerTable {
   observeLease(node: string, lease: LeaseFacts, nowMs: number): void {
     if (node === this.o.self.node) return;
     const rec = this.peers.get(node) ?? this.add(node, nowMs);
+    // A new process (larger incarnation) with no heartbeat of it yet: its first heartbeat is due from
+    // now, not from when we first heard of the node (a restart is not "heartbeats broken").
+    const before = rec.lease?.incarnation;
+    if (before !== undefined && lease.incarnation !== undefined && lease.incarnation > before && (rec.heartbeat?.incarnation ?? -1) < lease.incarnation) rec.knownSinceMs = nowMs;
     rec.lease = lease;
   }
 
