@@ -184,19 +184,27 @@ describe('kubectl herald simulate-add and heartbeat health on live speakers', ()
     expect(await announcers()).toEqual(expected);
   });
 
-  it('status on a healthy world: every speaker hears every peer; exit 0 (version-2 membership: no round trips yet, RTT shows -)', async () => {
+  it('status on a healthy world: every speaker hears every peer, with a round trip to each (version 2: the round-trip probe); exit 0', async () => {
     expect(world.speakers.size).toBe(4);
-    const { body, code } = await statusWhen('4 speakers Healthy, each hearing 3 peers', allHealthy);
+    // Version-2 heartbeats are one-way; the round trip comes from one Probe → Ack a second to a ring
+    // predecessor in turn (ADR 0012, Round trips). The report is rewritten when the first round trip
+    // appears (later samples ride along with the next change or the minute's refresh), so 1 to 3 samples.
+    const timed = (s: StatusJson, code: number) => allHealthy(s, code) && ours(s.speakers).every((x) => (x.heartbeats.roundTrip?.samples ?? 0) >= 1);
+    const { body, code } = await statusWhen('4 speakers Healthy, each hearing 3 peers, each with a round trip', timed);
     expect(code).toBe(0);
     for (const s of ours(body.speakers)) {
       expect(s.heartbeats).toMatchObject({ health: 'Healthy', peers: { known: 3, alive: 3, heard: 3, judgedByLease: 0, dead: 0 }, silent: [], heartbeatsBroken: [], notHeardBy: [] });
-      // Version-2 ring heartbeats are one-way: no echo, no round-trip estimate (ADR 0012, Rollout).
-      expect(s.heartbeats.roundTrip).toBeNull();
+      expect(s.heartbeats.roundTrip!.samples).toBeLessThanOrEqual(3);
+      // A LAN of veth pairs in one machine: well under the 100 ms heartbeat interval, and never negative.
+      expect(s.heartbeats.roundTrip!.medianMs).toBeGreaterThanOrEqual(0);
+      expect(s.heartbeats.roundTrip!.maxMs).toBeGreaterThanOrEqual(s.heartbeats.roundTrip!.medianMs);
+      expect(s.heartbeats.roundTrip!.maxMs).toBeLessThan(100);
       expect(Date.parse(s.heartbeats.lastHeartbeatAt!)).toBeGreaterThan(Date.now() - 120_000);
     }
     const text = await cli(['status']);
     expect(text.code).toBe(0);
-    expect(text.stdout).toMatch(new RegExp(`^${names()[0]} +Healthy +3/3 +- +arriving +- *$`, 'm'));
+    // RTT-MEDIAN/MAX is a number for version-2 peers (it showed - before the round-trip probe).
+    expect(text.stdout).toMatch(new RegExp(`^${names()[0]} +Healthy +3/3 +\\d+(\\.\\d+)?/\\d+(\\.\\d+)?ms +arriving +- *$`, 'm'));
   });
 
   it("one node's heartbeats dropped by nftables: status names it (NoHeartbeats, not heard by its peers) and exits 4; healthy again once they flow", async () => {
