@@ -1,7 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort } from '../cluster/freePort.js';
 import { HarnessState, runId } from '../harnessState.js';
+import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import { HERALD_NODE_FLAGS, spawnLogged, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -35,13 +36,13 @@ export async function startController(o: {
   // HERALD_CONTROLLER_MAIN runs the tests against another build (to tell a regression from a slow machine).
   const main = o.main ?? process.env.HERALD_CONTROLLER_MAIN ?? CONTROLLER_MAIN;
   if (!existsSync(main)) throw new Error(`${main} is missing: run npm run build first`);
-  const dir = mkdtempSync('/tmp/hrl-ctl-');
+  // Listed in the state (the reaper removes it if this process dies) and removed by stop().
+  const state = new HarnessState(`hrl-ctl-${runId()}`);
+  const dir = harnessTempDir('ctl', { state });
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, o.kubeconfig, { mode: 0o600 });
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   const identity = o.identity ?? `controller-${runId()}`;
-  const state = new HarnessState(`hrl-ctl-${runId()}`);
-  state.add('dirs', dir);
   const skew = o.clockOffsetMs ? ['--import', CLOCK_OFFSET] : [];
   const env = o.clockOffsetMs ? { ...process.env, HERALD_TEST_CLOCK_OFFSET_MS: String(o.clockOffsetMs) } : process.env;
   const proc = spawnLogged(
@@ -65,7 +66,16 @@ export async function startController(o: {
     const r = await fetch(`http://127.0.0.1:${healthPort}${path}`, { signal: AbortSignal.timeout(2_000) });
     return r.status;
   };
-  const logText = () => readFileSync(proc.logFile, 'utf8');
+  // Tests read the log after stop(): it is kept in memory when the dir goes.
+  let finalLog: string | undefined;
+  const logText = () => finalLog ?? readFileSync(proc.logFile, 'utf8');
+  const stop = async () => {
+    await proc.stop(10_000);
+    if (finalLog !== undefined) return;
+    try { finalLog = readFileSync(proc.logFile, 'utf8'); } catch { finalLog = ''; }
+    removeHarnessTempDir(dir, state);
+    state.release();
+  };
   const c: ControllerProcess = {
     proc,
     metricsPort,
@@ -78,15 +88,18 @@ export async function startController(o: {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as Record<string, unknown>),
-    stop: async () => {
-      await proc.stop(10_000);
-      state.release();
-    },
+    stop,
   };
   if (o.waitReady !== false) {
     let exited: string | undefined;
     void proc.exited.then((code) => (exited = `controller exited (${code}): ${logText().slice(-2000)}`));
-    await waitFor('the controller to be ready', async () => (await probe('/readyz')) === 200, { timeoutMs: 30_000, intervalMs: 100, abortIf: () => exited });
+    try {
+      await waitFor('the controller to be ready', async () => (await probe('/readyz')) === 200, { timeoutMs: 30_000, intervalMs: 100, abortIf: () => exited });
+    } catch (e) {
+      // Nobody gets a handle to stop it: stop it here, and leave no dir behind.
+      await stop();
+      throw e;
+    }
   }
   return c;
 }

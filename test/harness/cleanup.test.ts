@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import { waitFor, isAlive } from '../processes.js';
 import { run } from '../run.js';
 
@@ -29,8 +30,18 @@ function runFixture(mode: 'fail' | 'hang', report: string) {
 }
 
 describe('harness cleanup', () => {
+  // Where each fixture writes its report; removed when the suite ends, pass or fail.
+  const reports: string[] = [];
+  const reportDir = () => {
+    const d = harnessTempDir('fixture');
+    reports.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of reports) removeHarnessTempDir(d);
+  });
   it('a run whose test fails on purpose leaves no hrl- namespace, link or process', async () => {
-    const report = join(mkdtempSync('/tmp/hrl-fixture-'), 'report.json');
+    const report = join(reportDir(), 'report.json');
     const f = runFixture('fail', report);
     const code = await f.exited;
     expect(code, f.output()).toBe(1);
@@ -41,7 +52,7 @@ describe('harness cleanup', () => {
   });
 
   it('a run killed with SIGKILL mid-test is cleaned up by its reapers: namespaces, links, control plane', async () => {
-    const report = join(mkdtempSync('/tmp/hrl-fixture-'), 'report.json');
+    const report = join(reportDir(), 'report.json');
     const f = runFixture('hang', report);
     await waitFor('the fixture to build its LAN and control plane', () => existsSync(report), { timeoutMs: 150_000, intervalMs: 200 });
     const { lanId, sleeperPid, planePids } = JSON.parse(readFileSync(report, 'utf8'));

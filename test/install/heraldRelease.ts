@@ -1,8 +1,9 @@
 import * as k8s from '@kubernetes/client-node';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
 import { deleteTokenPods, nodeBoundTokenKubeconfig, tokenKubeconfig } from '../cluster/serviceAccount.js';
+import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
@@ -20,11 +21,18 @@ export const RELEASE_NAMESPACE = 'herald-system';
 export class HeraldRelease {
   controller: ControllerProcess | undefined;
   readonly speakers = new Map<string, Spawned>();
-  private readonly dir = mkdtempSync('/tmp/hrl-release-');
+  /** Values files and the heartbeat key file; in the LAN's state, so a killed run's reaper removes it too. */
+  private readonly dir: string;
   private readonly core: k8s.CoreV1Api;
 
   constructor(private readonly o: { kc: k8s.KubeConfig; cluster: ClusterInfo; lan: Lan; nodeName: (n: LanNode) => string }) {
     this.core = o.kc.makeApiClient(k8s.CoreV1Api);
+    this.dir = harnessTempDir('release', { state: o.lan.state });
+  }
+
+  /** Removes the release's files (call after stop(), before the LAN is destroyed); safe to call twice. */
+  dispose(): void {
+    removeHarnessTempDir(this.dir, this.o.lan.state);
   }
 
   /** `helm install|upgrade` with a values document; throws with helm's stderr on failure. */

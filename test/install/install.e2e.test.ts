@@ -1,10 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster, kubectl, mergePatch } from '../cluster/kube.js';
 import { nodeBoundTokenKubeconfig } from '../cluster/serviceAccount.js';
 import { HeraldObjects } from '../controller/heraldObjects.js';
+import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import { Lan, type LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { HeraldRelease, RELEASE_NAMESPACE as NS } from './heraldRelease.js';
@@ -20,7 +21,7 @@ describe('the install path: helm install, real processes with the chart ServiceA
   const objects = new HeraldObjects(kc);
   const tag = Math.random().toString(36).slice(2, 7);
   const appNs = `ingress-${tag}`;
-  const dir = mkdtempSync('/tmp/hrl-install-');
+  const dir = harnessTempDir('install');
   const values = join(dir, 'values.yaml');
   let lan: Lan;
   let release: HeraldRelease;
@@ -43,6 +44,8 @@ describe('the install path: helm install, real processes with the chart ServiceA
   afterAll(async () => {
     await release?.stop().catch(() => undefined);
     await release?.uninstall().catch(() => undefined);
+    release?.dispose();
+    removeHarnessTempDir(dir);
     await lan?.destroy();
     for (const n of lan?.nodes ?? []) await core.deleteNode({ name: nodeName(n) }).catch(() => undefined);
     await core.deleteNamespace({ name: appNs }).catch(() => undefined);

@@ -15,11 +15,12 @@
 // runs with masqueradeAll: the root namespace (where the proxy listens) has no route to the pod CIDRs and must
 // never get one, so Pod traffic to a Service leaves the node with the node's management address.
 import * as k8s from '@kubernetes/client-node';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterInfoOf, SERVICE_CIDRS, startControlPlane, type ControlPlane } from '../cluster/controlPlane.js';
 import { HeraldObjects } from '../controller/heraldObjects.js';
+import { harnessTempDir } from '../harnessTempDir.js';
 import { Lan, type LanNode } from '../lan/lan.js';
 import { KubeletNode } from '../nodes/kubeletNode.js';
 import { waitFor, type Spawned } from '../processes.js';
@@ -79,7 +80,7 @@ function judgeHttp(http: HttpProbeResult, changes: { atEpochMs: number }[]): { l
 }
 
 describe('the chart as Pods on real kubelet nodes, traffic through kube-proxy', () => {
-  const dir = mkdtempSync('/tmp/hrl-pods-');
+  const dir = harnessTempDir('pods');
   let plane: ControlPlane | undefined;
   let lan: Lan | undefined;
   const nodes: KubeletNode[] = [];

@@ -1,8 +1,10 @@
 // npm run lan:sweep — removes what crashed test runs left behind: hrl-* namespaces and links, harness
-// processes and state files whose owner is dead. Live runs (owner alive) are left alone.
+// processes, state files and temp dirs (/tmp/hrl-<kind>-p<pid>-*) whose owner is dead. Live runs (owner
+// alive) are left alone.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { STATE_DIR } from '../harnessState.js';
+import { sweepTempDirs } from '../harnessTempDir.js';
 import { run } from '../run.js';
 import { isAlive } from '../processes.js';
 
@@ -60,6 +62,8 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
     await run('ip', ['link', 'del', ifname]);
     log(`deleted leftover link ${ifname}`);
   }
+  // After the state files: a dir still listed in one is theirs (and its reaper's) to remove.
+  removed += sweepTempDirs({ dryRun, log });
   if (existsSync(STATE_DIR) && !dryRun) {
     for (const d of readdirSync(STATE_DIR).filter((x) => x.startsWith('mgmt-slot-'))) {
       let owner = 0;
