@@ -1,11 +1,11 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { SPEAKER_LEASE_ANNOTATIONS, speakerLeaseName } from '@herald/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
+import { harnessTempDir } from '../harnessTempDir.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { udpPayloads } from './membershipPcap.js';
@@ -22,7 +22,7 @@ const VETH_PAIRS = 300;
 
 /** A Secret volume as the kubelet writes it: secretkey → ..data/secretkey, ..data → ..<timestamp dir>. */
 class MountedSecret {
-  readonly dir = mkdtempSync(join(tmpdir(), 'hrl-secret-'));
+  readonly dir = harnessTempDir('secret');
   readonly path = join(this.dir, 'secretkey');
   private generation = 0;
   key = randomBytes(32).toString('base64');
