@@ -5,7 +5,8 @@ import { compareText, type MembershipView, type PeerView } from './membershipVie
  * - `HeartbeatsBroken`: it hears no peer, and at least one peer alive by its Lease never sent it a valid
  *   heartbeat (a firewall, a wrong key, a wrong heartbeat address since this speaker started);
  * - `NoHeartbeats`: it hears no peer, and peers it heard before went silent (its LAN link, a firewall added
- *   later; or every other node died, which their expiring Leases tell apart);
+ *   later; or every other node died, which their expiring Leases tell apart), or (version 2) its ring
+ *   predecessors are alive through other members but their heartbeats do not arrive here;
  * - `SomePeersUnheard`: it hears some peers but not others (most likely the others' problem), or (version 2)
  *   a ring predecessor it monitors is alive through other members but its heartbeats do not arrive here;
  * - `Joining`: peers known from their Leases whose first heartbeat is still due;
@@ -105,7 +106,7 @@ export function heartbeatHealth(view: MembershipView): HeartbeatHealth {
   if (heard.length === 0 && broken.length > 0) {
     reason = 'HeartbeatsBroken';
     message = `hears none of its ${others.length} peer(s): ${unheard}`;
-  } else if (heard.length === 0 && silent.length > 0 && missing.length === 0) {
+  } else if (heard.length === 0 && silent.length + missing.length > 0) {
     reason = 'NoHeartbeats';
     message = `hears none of its ${others.length} peer(s): ${unheard}`;
   } else if (broken.length > 0 || silent.length > 0 || missing.length > 0) {
