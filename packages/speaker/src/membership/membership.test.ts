@@ -316,14 +316,14 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await start(makeCluster(lan, n));
     await vi.advanceTimersByTimeAsync(2_000);
     const from = Date.now();
-    await vi.advanceTimersByTimeAsync(3_000);
+    await vi.advanceTimersByTimeAsync(2_000);
     const perNode = new Map<string, number>();
     for (const d of lan.sent) if (d.at >= from) perNode.set(d.from, (perNode.get(d.from) ?? 0) + 1);
-    const rates = nodes.map((x) => (perNode.get(x.address) ?? 0) / 3);
+    const rates = nodes.map((x) => (perNode.get(x.address) ?? 0) / 2);
     // k = 3 ring successors × 10 heartbeats per second, whatever N (all-to-all would be 10·(N−1)), plus
     // the round-trip probe (one a second to a predecessor) and the Acks to its successors' probes (one a
-    // second on average): 32.
-    expect(Math.max(...rates)).toBeLessThanOrEqual(32.4);
+    // second on average, each successor probing it every third second: 1 to 3 in two seconds): ≤ 32.5.
+    expect(Math.max(...rates)).toBeLessThanOrEqual(32.5);
     expect(Math.min(...rates)).toBeGreaterThanOrEqual(Math.min(n - 1, 3) * 10 - 1);
     for (const x of nodes) expect(aliveIn(x)).toHaveLength(n);
     // Every node holds every other's published state (static peers are learnt without it; the join's
@@ -332,7 +332,8 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     // No version-1 heartbeats between version-2 speakers.
     for (const x of nodes) expect(await counter(x, 'herald_membership_heartbeats_sent_total')).toBe(0);
     expect(await counter(nodes[0]!, 'herald_membership_swim_datagrams_sent_total', { type: 'Heartbeat' })).toBeGreaterThan(0);
-  });
+    // 60 speakers over 4 s of fake time take seconds of real CPU (24 s at load average 22).
+  }, 60_000);
 
   it('round trips to ring predecessors reach the view, the heartbeat health and the rtt histogram (version 2 has no echo)', async () => {
     await start(makeCluster(lan, 8));
