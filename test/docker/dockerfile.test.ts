@@ -66,8 +66,8 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['herald-controller', 'packages/controller/dist/main.js', 'herald-controller: assigns addresses'],
-    ['herald-speaker', 'packages/speaker/dist/main.js', 'herald-speaker: answers ARP/NDP'],
+    ['herald-controller', 'packages/controller/dist/bundle/herald-controller.mjs', 'herald-controller: assigns addresses'],
+    ['herald-speaker', 'packages/speaker/dist/bundle/herald-speaker.mjs', 'herald-speaker: answers ARP/NDP'],
     ['kubectl-herald', 'packages/cli/dist/main.js', 'kubectl herald: operate herald'],
   ])('entrypoint %s links to %s, which starts with a shebang and runs', (name, target, usage) => {
     expect(dockerfile).toContain(`ln -s /app/${target} /usr/local/bin/${name}`);
