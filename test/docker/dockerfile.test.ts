@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HERALD_NODE_FLAGS } from '../processes.js';
+import { IMAGE_NODE_FLAGS } from '../processes.js';
 
 // No Docker engine exists where CI runs, so this keeps the Dockerfile honest against the real tree: the
 // steps it runs are the ones CI runs, and everything it copies or links exists after that build.
@@ -38,8 +38,8 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toContain('node packages/kube/tools/minifyClientNode.mjs');
   });
 
-  it('runs the binaries with the V8 flags the tests use (HERALD_NODE_FLAGS)', () => {
-    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${HERALD_NODE_FLAGS.join(' ')}`);
+  it('runs the binaries with the V8 flags the tests use (IMAGE_NODE_FLAGS)', () => {
+    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(' ')}`);
   });
 
   it('uses the Node release CI runs on (scripts/node24.sh), and a slim Debian runtime', () => {
