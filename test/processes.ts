@@ -96,7 +96,7 @@ export function isAlive(pid: number): boolean {
 }
 
 /** The V8 flags the image sets for herald's binaries (Dockerfile NODE_OPTIONS): tests run them the same way. */
-export const IMAGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+export const IMAGE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size'];
 /**
  * The flags the tests and benches start herald's binaries with: the image's, or HERALD_BENCH_NODE_FLAGS
  * (space-separated) when a benchmark compares other V8 flags (bench/speaker/idleCompare.ts).

@@ -38,8 +38,12 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toContain('node packages/kube/tools/minifyClientNode.mjs');
   });
 
+  it('bundles the controller and the speaker after the client is minified (the entrypoints run the bundles)', () => {
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toMatch(/minifyClientNode\.mjs && node packages\/kube\/tools\/bundleBinaries\.mjs/);
+  });
+
   it('runs the binaries with the V8 flags the tests use (IMAGE_NODE_FLAGS)', () => {
-    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${IMAGE_NODE_FLAGS.join(' ')}`);
+    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS="${IMAGE_NODE_FLAGS.join(' ')}"`);
   });
 
   it('uses the Node release CI runs on (scripts/node24.sh), and a slim Debian runtime', () => {
