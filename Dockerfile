@@ -44,11 +44,11 @@ RUN ln -s /app/packages/controller/dist/bundle/herald-controller.mjs /usr/local/
 ENV NODE_ENV=production
 # Node 24's V8 sizes the young generation from the heap limit (up to 3 x 32 MiB semi-spaces); for a speaker with
 # 500 Services that was ~200 MiB resident instead of ~155 MiB, too close to the chart's 256 MiB limit. 2 MiB
-# semi-spaces and --optimize-for-size (V8's memory-saving heuristics; the optimizing compilers stay on) take
-# an idle speaker from ~112 to ~MEASURED MiB with no slower ARP or heartbeat path (docs/install.md, "Memory
-# and CPU"). Tests run the binaries with the same flags (test/processes.ts IMAGE_NODE_FLAGS; test/docker
-# checks the two agree).
-ENV NODE_OPTIONS="--max-semi-space-size=2 --optimize-for-size"
+# semi-spaces, and --optimize-for-size (V8's memory-saving heuristics; the optimizing compilers stay on) in
+# the bundles' shebang because Node refuses it in NODE_OPTIONS, cut an idle speaker's and controller's
+# memory with no slower ARP or heartbeat path (docs/install.md, "Memory and CPU"). Tests run the binaries
+# with the same flags (test/processes.ts IMAGE_NODE_OPTIONS, BUNDLE_NODE_FLAGS; test/docker checks).
+ENV NODE_OPTIONS=--max-semi-space-size=2
 # The controller runs as nobody. The speaker's Pod sets runAsUser 0 with only CAP_NET_RAW (see the chart).
 USER 65534:65534
 EXPOSE 7472 7473 7947/udp

@@ -8,12 +8,20 @@
 // rewritten: no renaming, no minification beyond whitespace. `netlink` stays outside: it loads its native
 // addon from a path relative to its own files. The speaker's addon (herald_net.node) is found relative to
 // the bundle, which sits two levels below the package root as dist/native/index.js does.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * V8 flags the entrypoints run with, in the shebang because Node refuses them in NODE_OPTIONS:
+ * --optimize-for-size (V8's memory-saving heuristics; TurboFan stays on) took ~10 MiB off an idle speaker
+ * and controller with no slower ARP or heartbeat path (docs/install.md, "Memory and CPU"). The tests pass
+ * the same flags (test/processes.ts BUNDLE_NODE_FLAGS; test/docker/dockerfile.test.ts compares).
+ */
+const SHEBANG = '#!/usr/bin/env -S node --optimize-for-size\n';
 
 /** Where the bundles go; the Dockerfile's entrypoints and the tests (test/processes.ts) run these. */
 export const BUNDLES = [
@@ -42,4 +50,9 @@ for (const b of BUNDLES) {
     sourcesContent: false,
     logLevel: 'warning',
   });
+  // esbuild keeps the entry's `#!/usr/bin/env node`; one line for one line, so the source map still fits.
+  const code = readFileSync(outfile, 'utf8');
+  if (!code.startsWith('#!/usr/bin/env node\n')) throw new Error(`${b.out}: expected the entry's shebang on line 1`);
+  writeFileSync(outfile, SHEBANG + code.slice(code.indexOf('\n') + 1));
+  chmodSync(outfile, 0o755);
 }
