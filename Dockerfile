@@ -35,16 +35,20 @@ COPY --from=build /src/packages/speaker/dist/ packages/speaker/dist/
 COPY --from=build /src/packages/speaker/native/build/Release/herald_net.node packages/speaker/native/build/Release/herald_net.node
 COPY --from=build /src/packages/cli/package.json packages/cli/
 COPY --from=build /src/packages/cli/dist/ packages/cli/dist/
-RUN ln -s /app/packages/controller/dist/main.js /usr/local/bin/herald-controller \
- && ln -s /app/packages/speaker/dist/main.js /usr/local/bin/herald-speaker \
+# The controller and the speaker run as one esbuild bundle each (packages/kube/tools/bundleBinaries.mjs):
+# ~1,080 modules, most of the Kubernetes client unused, cost ~20 MiB more resident memory per process.
+RUN ln -s /app/packages/controller/dist/bundle/herald-controller.mjs /usr/local/bin/herald-controller \
+ && ln -s /app/packages/speaker/dist/bundle/herald-speaker.mjs /usr/local/bin/herald-speaker \
  && ln -s /app/packages/cli/dist/main.js /usr/local/bin/kubectl-herald \
- && chmod +x /app/packages/controller/dist/main.js /app/packages/speaker/dist/main.js /app/packages/cli/dist/main.js
+ && chmod +x /app/packages/controller/dist/bundle/herald-controller.mjs /app/packages/speaker/dist/bundle/herald-speaker.mjs /app/packages/cli/dist/main.js
 ENV NODE_ENV=production
 # Node 24's V8 sizes the young generation from the heap limit (up to 3 x 32 MiB semi-spaces); for a speaker with
-# 500 Services that was ~200 MiB resident instead of ~155 MiB, too close to the chart's 256 MiB limit. 8 MiB
-# semi-spaces bring it back with no measurable CPU cost. Tests run the binaries with the same flags
-# (test/processes.ts HERALD_NODE_FLAGS; test/docker checks the two agree).
-ENV NODE_OPTIONS=--max-semi-space-size=8
+# 500 Services that was ~200 MiB resident instead of ~155 MiB, too close to the chart's 256 MiB limit. 2 MiB
+# semi-spaces, and --optimize-for-size (V8's memory-saving heuristics; the optimizing compilers stay on) in
+# the bundles' shebang because Node refuses it in NODE_OPTIONS, cut an idle speaker's and controller's
+# memory with no slower ARP or heartbeat path (docs/install.md, "Memory and CPU"). Tests run the binaries
+# with the same flags (test/processes.ts IMAGE_NODE_OPTIONS, BUNDLE_NODE_FLAGS; test/docker checks).
+ENV NODE_OPTIONS=--max-semi-space-size=2
 # The controller runs as nobody. The speaker's Pod sets runAsUser 0 with only CAP_NET_RAW (see the chart).
 USER 65534:65534
 EXPOSE 7472 7473 7947/udp

@@ -25,7 +25,7 @@ if (process.getuid?.() !== 0) {
   console.error('The herald demo needs root (network namespaces, raw sockets). Run: sudo npm run demo');
   process.exit(1);
 }
-for (const f of ['packages/controller/dist/main.js', 'packages/speaker/dist/main.js', 'packages/speaker/native/build/Release/herald_net.node']) {
+for (const f of ['packages/controller/dist/bundle/herald-controller.mjs', 'packages/speaker/dist/bundle/herald-speaker.mjs', 'packages/speaker/native/build/Release/herald_net.node']) {
   if (!existsSync(join(root, f))) {
     console.error(`${f} is missing. Build first: npm_config_nodedir=/usr npm ci && npm run build`);
     process.exit(1);

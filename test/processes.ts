@@ -95,5 +95,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The V8 flags the image sets for herald's binaries (Dockerfile NODE_OPTIONS): tests run them the same way. */
-export const HERALD_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8'];
+/** The V8 flags the image and the chart set in NODE_OPTIONS (Dockerfile ENV, the chart's env). */
+export const IMAGE_NODE_OPTIONS: readonly string[] = ['--max-semi-space-size=2'];
+/**
+ * The V8 flags in the bundles' shebang (packages/kube/tools/bundleBinaries.mjs): Node refuses
+ * --optimize-for-size in NODE_OPTIONS, so the entrypoints carry it.
+ */
+export const BUNDLE_NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
+/** Everything the image's entrypoints run with; tests start the binaries the same way. */
+export const IMAGE_NODE_FLAGS: readonly string[] = [...IMAGE_NODE_OPTIONS, ...BUNDLE_NODE_FLAGS];
+/**
+ * The flags the tests and benches start herald's binaries with: the image's, or HERALD_BENCH_NODE_FLAGS
+ * (space-separated) when a benchmark compares other V8 flags (bench/speaker/idleCompare.ts).
+ */
+export const HERALD_NODE_FLAGS: readonly string[] = process.env.HERALD_BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? IMAGE_NODE_FLAGS;

@@ -6,6 +6,8 @@
 // address, layer 2 only, --log-level=warn. Each side: 10 s settling, then an IDLE_MS window (default 60 s)
 // over which CPU time, resident memory (by mapping, see idleWindow.ts) and the heap the process reports
 // are read. Not run by CI. Run: nice node --import tsx bench/speaker/idleCompare.ts   (root)
+// Other herald builds or flags: HERALD_SPEAKER_MAIN / HERALD_CONTROLLER_MAIN (e.g. the unbundled
+// packages/*/dist/main.js), HERALD_BENCH_NODE_FLAGS (instead of the image's V8 flags).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +16,9 @@ import { cpuTicks, memoryMap } from './idleWindow.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round } from './stats.js';
 import { announceIdleWorkload, processMemory, sleep, startBenchWorld } from './speakerBench.js';
-import { spawnLogged, waitFor, type Spawned } from '../../test/processes.js';
+import { HERALD_NODE_FLAGS, spawnLogged, waitFor, type Spawned } from '../../test/processes.js';
+import { SPEAKER_MAIN } from '../../test/speaker/speakerWorld.js';
+import { CONTROLLER_MAIN } from '../../test/controller/controllerProcess.js';
 import { freePort } from '../../test/cluster/freePort.js';
 import { kubectl, mergePatch } from '../../test/cluster/kube.js';
 import { tokenKubeconfig } from '../../test/cluster/serviceAccount.js';
@@ -169,7 +173,11 @@ try {
 writeReport('idleCompare', {
   benchmark: 'herald vs MetalLB idle cost, same 3-node LAN, same control plane, same 7 layer-2 addresses',
   setup: {
-    herald: { flags: 'HERALD_NODE_FLAGS (as the image)', speakerLogLevel: 'info', controllerLogLevel: 'debug (the test harness)' },
+    herald: {
+      nodeFlags: HERALD_NODE_FLAGS, nodeOptions: process.env.NODE_OPTIONS ?? '',
+      speaker: SPEAKER_MAIN, controller: process.env.HERALD_CONTROLLER_MAIN ?? CONTROLLER_MAIN,
+      speakerLogLevel: 'info', controllerLogLevel: 'debug (the test harness)',
+    },
     metallb: { version: 'bench/metallb/build.sh', mode: 'layer2, memberlist on the node address', logLevel: 'warn' },
     idleWindowMs: idleMs,
     heap: 'herald: nodejs_heap_size_used_bytes; MetalLB: go_memstats_heap_inuse_bytes',

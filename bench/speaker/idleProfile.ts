@@ -4,7 +4,9 @@
 // and V8's heap by space from /metrics. PROFILE_CPU=1 runs every herald process under cpuWindowPreload.mjs
 // and sums the idle window's CPU profile by function and by package (self time; the profiler's own
 // sampling inflates CPU%, so take CPU% from a run without it). PROFILE_HEAP=1 writes heap snapshots
-// (SIGUSR1) next to the profiles for DevTools.
+// (SIGUSR1) next to the profiles for DevTools. The binaries run as bundles (one file), so for the CPU
+// profile's split by package run the unbundled build: HERALD_SPEAKER_MAIN=packages/speaker/dist/main.js
+// HERALD_CONTROLLER_MAIN=packages/controller/dist/main.js (absolute paths).
 // Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpuTicks, memoryMap } from './idleWindow.js';

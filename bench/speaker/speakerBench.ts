@@ -26,7 +26,7 @@ export interface BenchWorld {
 
 /** Fails early when the speaker, its addon or the controller were never built (the benches run dist/). */
 export function checkBuild(): void {
-  for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node'), join(root, 'packages/controller/dist/main.js'), join(root, 'packages/core/dist/index.js')]) {
+  for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node'), join(root, 'packages/controller/dist/bundle/herald-controller.mjs'), join(root, 'packages/core/dist/index.js')]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npm_config_nodedir=/usr npm run build\` first`);
   }
 }

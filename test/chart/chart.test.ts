@@ -7,7 +7,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHART, type Helm, KUBE_VERSION, type KubeObject, NAMESPACE, ROOT, find, helmBinaries, kindsAndNames, mustTemplate, removeScratch, scratchPath, template, valuesFile } from './helm.js';
 import { run } from '../run.js';
-import { HERALD_NODE_FLAGS } from '../processes.js';
+import { IMAGE_NODE_OPTIONS } from '../processes.js';
 import { startFakeApiserver } from './fakeApiserver.js';
 
 let helms: Helm[] = [];
@@ -191,7 +191,7 @@ describe('default values', () => {
         { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
         // The image's flags plus a heap cap under the 256Mi limit (scale bench: 10,000 Services).
-        { name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, '--max-old-space-size=160'].join(' ') },
+        { name: 'NODE_OPTIONS', value: [...IMAGE_NODE_OPTIONS, '--max-old-space-size=160'].join(' ') },
       ]);
       expect(c.ports).toEqual([
         { name: 'metrics', containerPort: 7472, protocol: 'TCP' },
@@ -253,7 +253,7 @@ describe('default values', () => {
         { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
         { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
         { name: 'HERALD_HEARTBEAT_ADDRESS', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } },
-        { name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, '--max-old-space-size=160'].join(' ') },
+        { name: 'NODE_OPTIONS', value: [...IMAGE_NODE_OPTIONS, '--max-old-space-size=160'].join(' ') },
       ]);
       expect(c.ports).toEqual([
         { name: 'metrics', containerPort: 7472, protocol: 'TCP' },
@@ -451,7 +451,7 @@ describe('value sets', () => {
         const objects = await mustTemplate(helm, { [component]: values });
         const nodeOptions = (container(objects, kind, name).env ?? []).find((e) => e.name === 'NODE_OPTIONS');
         if (mib === undefined) expect(nodeOptions, component).toBeUndefined();
-        else expect(nodeOptions, component).toEqual({ name: 'NODE_OPTIONS', value: [...HERALD_NODE_FLAGS, `--max-old-space-size=${mib}`].join(' ') });
+        else expect(nodeOptions, component).toEqual({ name: 'NODE_OPTIONS', value: [...IMAGE_NODE_OPTIONS, `--max-old-space-size=${mib}`].join(' ') });
         // The other component keeps the default cap.
         const other = COMPONENTS.find((c) => c[0] !== component)!;
         expect((container(objects, other[1], other[2]).env ?? []).find((e) => e.name === 'NODE_OPTIONS')?.value, component).toContain('--max-old-space-size=160');

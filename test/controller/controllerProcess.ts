@@ -6,7 +6,8 @@ import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import { HERALD_NODE_FLAGS, spawnLogged, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
-export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/main.js');
+/** The bundle the image runs (packages/kube/tools/bundleBinaries.mjs). */
+export const CONTROLLER_MAIN = join(root, 'packages/controller/dist/bundle/herald-controller.mjs');
 const CLOCK_OFFSET = join(import.meta.dirname, 'clockOffset.mjs');
 
 export interface ControllerProcess {

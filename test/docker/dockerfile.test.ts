@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HERALD_NODE_FLAGS } from '../processes.js';
+import { BUNDLE_NODE_FLAGS, IMAGE_NODE_OPTIONS } from '../processes.js';
 
 // No Docker engine exists where CI runs, so this keeps the Dockerfile honest against the real tree: the
 // steps it runs are the ones CI runs, and everything it copies or links exists after that build.
@@ -38,8 +38,12 @@ describe('Dockerfile', () => {
     expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toContain('node packages/kube/tools/minifyClientNode.mjs');
   });
 
-  it('runs the binaries with the V8 flags the tests use (HERALD_NODE_FLAGS)', () => {
-    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${HERALD_NODE_FLAGS.join(' ')}`);
+  it('bundles the controller and the speaker after the client is minified (the entrypoints run the bundles)', () => {
+    expect(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build).toMatch(/minifyClientNode\.mjs && node packages\/kube\/tools\/bundleBinaries\.mjs/);
+  });
+
+  it('runs the binaries with the V8 flags the tests use (IMAGE_NODE_OPTIONS)', () => {
+    expect(stage('runtime')).toContain(`ENV NODE_OPTIONS=${IMAGE_NODE_OPTIONS.join(' ')}`);
   });
 
   it('uses the Node release CI runs on (scripts/node24.sh), and a slim Debian runtime', () => {
@@ -66,16 +70,18 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    ['herald-controller', 'packages/controller/dist/main.js', 'herald-controller: assigns addresses'],
-    ['herald-speaker', 'packages/speaker/dist/main.js', 'herald-speaker: answers ARP/NDP'],
-    ['kubectl-herald', 'packages/cli/dist/main.js', 'kubectl herald: operate herald'],
-  ])('entrypoint %s links to %s, which starts with a shebang and runs', (name, target, usage) => {
+    ['herald-controller', 'packages/controller/dist/bundle/herald-controller.mjs', 'herald-controller: assigns addresses', `#!/usr/bin/env -S node ${BUNDLE_NODE_FLAGS.join(' ')}\n`],
+    ['herald-speaker', 'packages/speaker/dist/bundle/herald-speaker.mjs', 'herald-speaker: answers ARP/NDP', `#!/usr/bin/env -S node ${BUNDLE_NODE_FLAGS.join(' ')}\n`],
+    ['kubectl-herald', 'packages/cli/dist/main.js', 'kubectl herald: operate herald', '#!/usr/bin/env node\n'],
+  ])('entrypoint %s links to %s, which starts with a shebang and runs', (name, target, usage, shebang) => {
     expect(dockerfile).toContain(`ln -s /app/${target} /usr/local/bin/${name}`);
     const file = join(root, target);
     expect(statSync(file).isFile()).toBe(true);
-    expect(readFileSync(file, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(file, 'utf8').startsWith(shebang)).toBe(true);
     const out = execFileSync(process.execPath, [file, '--help'], { encoding: 'utf8', timeout: 90_000 });
     expect(out).toContain(usage);
+    // The bundles are started through their shebang (the flags in it are not allowed in NODE_OPTIONS).
+    if (shebang.includes(' -S ')) expect(execFileSync(file, ['--help'], { encoding: 'utf8', timeout: 90_000 })).toContain(usage);
   }, 120_000);
 
   it('lists every workspace package the runtime needs', () => {

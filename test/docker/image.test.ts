@@ -122,7 +122,7 @@ describe('herald image (built with buildah from the Dockerfile, no registry)', (
     expect(config.User).toBe('65534:65534');
     expect(config.Entrypoint).toEqual(['herald-controller']);
     expect(config.WorkingDir).toBe('/app');
-    for (const p of ['app/packages/speaker/native/build/Release/herald_net.node', 'app/packages/controller/dist/main.js', 'app/node_modules/@kubernetes/client-node', 'app/node_modules/pino']) {
+    for (const p of ['app/packages/speaker/native/build/Release/herald_net.node', 'app/packages/controller/dist/bundle/herald-controller.mjs', 'app/packages/speaker/dist/bundle/herald-speaker.mjs', 'app/node_modules/@kubernetes/client-node', 'app/node_modules/pino']) {
       expect(existsSync(join(rootfs, p)), p).toBe(true);
     }
     // npm prune --omit=dev ran, the build stage's toolchain and sources stayed behind.

@@ -10,7 +10,7 @@ import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
 import { CHART, helm } from './helm.js';
 
 const root = resolve(import.meta.dirname, '../..');
-const SPEAKER_MAIN = join(root, 'packages/speaker/dist/main.js');
+const SPEAKER_MAIN = join(root, 'packages/speaker/dist/bundle/herald-speaker.mjs');
 export const RELEASE_NAMESPACE = 'herald-system';
 
 /**

@@ -12,7 +12,8 @@ import { freePort } from '../cluster/freePort.js';
 import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
-export const SPEAKER_MAIN = join(root, 'packages/speaker/dist/main.js');
+/** The bundle the image runs (packages/kube/tools/bundleBinaries.mjs); HERALD_SPEAKER_MAIN runs another build. */
+export const SPEAKER_MAIN = process.env.HERALD_SPEAKER_MAIN ?? join(root, 'packages/speaker/dist/bundle/herald-speaker.mjs');
 const CONTROLLER_RBAC = join(root, 'charts/herald/rbac/controller.yaml');
 const SPEAKER_RBAC = join(root, 'charts/herald/rbac/speaker.yaml');
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);

@@ -121,7 +121,7 @@ Everything that can be wrong beyond the schema fails here, with the pool named.
 A component's V8 heap cap in MiB (--max-old-space-size), or nothing; call with .Values.controller or
 .Values.speaker. Node sizes its heap limit from the container's memory limit (259 MiB under 256Mi), so V8
 sees no reason to collect before the kernel OOM-kills the container; the cap leaves the rest of the limit
-to what is not heap: the node binary and code (~50 MiB), the young generation (2 x 8 MiB semi-spaces) and
+to what is not heap: the node binary and code (~50 MiB), the young generation (2 x 2 MiB semi-spaces) and
 malloc. maxHeapMiB wins; otherwise it is the memory limit minus 96 MiB when the limit is written in Mi or
 Gi (32 MiB at least), else no cap.
 */}}
