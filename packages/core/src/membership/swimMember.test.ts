@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_MAX_PAYLOAD } from './heartbeat.js';
 import { encodeSwimMessage } from './swimCodec.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
-import { DEFAULT_SWIM_TUNING, SwimMember, type Outbound } from './swimMember.js';
+import { DEFAULT_SWIM_TUNING, SwimMember, swimTimingsForInterval, type Outbound } from './swimMember.js';
 
 const T = DEFAULT_SWIM_TUNING;
 const name = (i: number) => `node-${i}`;
@@ -237,6 +237,18 @@ describe('SwimMember', () => {
     expect(m.self.version).toBe(2);
     expect(m.localHealthAt(1000)).toEqual({ multiplier: 2, signals: { Refuted: 1 } });
     expect(m.localHealthAt(1000 + T.healthDecayMs).multiplier).toBe(1);
+  });
+});
+
+describe('swimTimingsForInterval', () => {
+  it.each([
+    { name: 'the default period keeps the defaults', intervalMs: T.intervalMs, suspectAfterMs: T.suspectAfterMs, probeTimeoutMs: T.probeTimeoutMs },
+    { name: 'a 400 ms period waits 4 × as long (and can start: suspectAfter > interval)', intervalMs: 400, suspectAfterMs: 4 * T.suspectAfterMs, probeTimeoutMs: 4 * T.probeTimeoutMs },
+    { name: 'a 50 ms period detects in half the time', intervalMs: 50, suspectAfterMs: T.suspectAfterMs / 2, probeTimeoutMs: T.probeTimeoutMs / 2 },
+  ])('keeps suspectAfter and probeTimeout in proportion to the heartbeat period: $name', ({ intervalMs, suspectAfterMs, probeTimeoutMs }) => {
+    const t = swimTimingsForInterval(intervalMs);
+    expect(t).toEqual({ intervalMs, suspectAfterMs, probeTimeoutMs });
+    expect(() => new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, tuning: t })).not.toThrow();
   });
 });
 

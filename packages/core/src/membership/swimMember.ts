@@ -72,6 +72,19 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   maxHealthMultiplier: 2,
 };
 
+/**
+ * The failure-detection timings for a heartbeat period other than the default (`--heartbeat-interval`):
+ * suspectAfter and probeTimeout keep their ratio to the period, so a slower period means proportionally
+ * slower but equally loss- and stall-tolerant detection (measured in intervals, not milliseconds). With
+ * fixed 350/200 ms a 400 ms period could not start (suspectAfter must exceed the interval) and a 200 ms
+ * one suspected a peer after a single lost heartbeat.
+ */
+export function swimTimingsForInterval(intervalMs: number): Pick<SwimTuning, 'intervalMs' | 'suspectAfterMs' | 'probeTimeoutMs'> {
+  const d = DEFAULT_SWIM_TUNING;
+  const scale = intervalMs / d.intervalMs;
+  return { intervalMs, suspectAfterMs: d.suspectAfterMs * scale, probeTimeoutMs: d.probeTimeoutMs * scale };
+}
+
 /** What this node publishes about itself; a change is disseminated as a new State version. */
 export interface SwimLocalState {
   readonly draining: boolean;
