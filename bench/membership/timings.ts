@@ -5,7 +5,7 @@
 // loses a race against a stall shows up within seconds of simulated time.
 // Run: node --import tsx bench/membership/timings.ts [--nodes 50,500] [--seconds 60,20] [--loss 0,0.01,0.05]
 //      [--stalls 300,400] [--timings 350/200,300/200,275/225/75 (suspectAfter/probeTimeout[/interval] ms)]
-//      [--stallGapSeconds 5] [--seed 11] [--wire off|on] [--name membership-timings]
+//      [--stallGapSeconds 5] [--seed 11] [--wakeOrder drainFirst|judgeFirst] [--wire off|on] [--name membership-timings]
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { decodeSwimMessage, encodeSwimMessage, joinHeartbeatFrame, runSwimSimulation, splitHeartbeatFrame, type SwimMessage } from '@herald/core';
@@ -23,6 +23,7 @@ const { values: args } = parseArgs({
     stallGapSeconds: { type: 'string', default: '5' },
     wire: { type: 'string', default: 'off' },
     seed: { type: 'string', default: '11' },
+    wakeOrder: { type: 'string', default: 'drainFirst' },
     name: { type: 'string', default: 'membership-timings' },
   },
 });
@@ -64,6 +65,7 @@ for (const [i, n] of nodes.entries()) {
           tuning,
           warmupMs,
           stalls: { meanGapMs: stallGapMs, durationMs: stallMs },
+          wakeOrder: args.wakeOrder === 'judgeFirst' ? 'judgeFirst' : 'drainFirst',
           crashes: { everyMs: 1000, restartAfterMs: 3000 },
           ...(args.wire === 'on' ? { wire } : {}),
         });
@@ -82,6 +84,7 @@ for (const [i, n] of nodes.entries()) {
           detectionMs: { p50: ms(r.detectionMs, 50), p99: ms(r.detectionMs, 99), max: ms(r.detectionMs, 100), samples: r.detectionMs.length },
           learnMs: { p50: ms(r.learnMs, 50), p99: ms(r.learnMs, 99) },
           falseDeaths: r.falseDeaths,
+          falseDeathsByStalled: r.falseDeathsByStalled,
           falseDeathsPerNodeHour: round(r.falseDeaths / nodeHours, 4),
           nodeHours: round(nodeHours, 3),
           sentPerNodePerSec: r.sentPerNodePerSec,
@@ -95,6 +98,6 @@ for (const [i, n] of nodes.entries()) {
 writeReport(args.name, {
   what: 'SwimMember (packages/core) in the discrete-event simulation, per (suspectAfter, probeTimeout): a crash every second (restart 3 s later), every member stalling at Poisson times; figures after a 2 s warm-up',
   wire: args.wire === 'on' ? 'every datagram encoded, HMAC-SHA256 signed, verified and decoded' : 'messages passed as objects (codec and HMAC bypassed)',
-  stalls: `each member stalls its event loop at Poisson times, mean gap ${stallGapMs / 1000} s`,
+  stalls: `each member stalls its event loop at Poisson times, mean gap ${stallGapMs / 1000} s; on waking it ${args.wakeOrder === 'judgeFirst' ? 'judges (tick) before reading what queued' : 'reads what queued, then judges'}`,
   runs,
 });
