@@ -13,13 +13,9 @@ export interface SwimTuning {
   readonly intervalMs: number;
   /** Ring successors each node heartbeats (= monitors per node). Default 3. */
   readonly monitors: number;
-  /** Silence from an expected sender before it is suspected and probed. Default 300 ms. */
+  /** Silence from an expected sender before it is suspected and probed. Default 350 ms. */
   readonly suspectAfterMs: number;
-  /**
-   * How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 225 ms.
-   * suspectAfter + probeTimeout bounds the event-loop stall a member survives: a stall of D right after a
-   * heartbeat is silence of up to D + interval, so 525 ms survives 400 ms stalls with 25 ms to spare.
-   */
+  /** How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms. */
   readonly probeTimeoutMs: number;
   /** Helpers asked to probe a suspect on our behalf. Default 3. */
   readonly probeHelpers: number;
@@ -61,8 +57,8 @@ export interface SwimTuning {
 export const DEFAULT_SWIM_TUNING: SwimTuning = {
   intervalMs: 100,
   monitors: 3,
-  suspectAfterMs: 300,
-  probeTimeoutMs: 225,
+  suspectAfterMs: 350,
+  probeTimeoutMs: 200,
   probeHelpers: 3,
   urgentFanout: 6,
   stateFanout: 3,

@@ -192,7 +192,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const linkDown = (i: number, t: number) => o.flapping !== undefined && flappers.has(i) && (t + flapPhase.get(i)!) % o.flapping.periodMs < o.flapping.downMs;
   const cutAt = (i: number, t: number) => (partitionActive(t) && partitioned.has(i)) || linkDown(i, t);
   /** Cut off at any time during the last suspicion + probe window (with local-health stretch). */
-  const suspicionWindow = (o.tuning?.suspectAfterMs ?? DEFAULT_SWIM_TUNING.suspectAfterMs) + 2 * (o.tuning?.probeTimeoutMs ?? DEFAULT_SWIM_TUNING.probeTimeoutMs) + 100;
+  const suspicionWindow = (o.tuning?.suspectAfterMs ?? 350) + 2 * (o.tuning?.probeTimeoutMs ?? 200) + 100;
   const cutOff = (i: number, t: number) => {
     for (let x = t; x >= t - suspicionWindow; x -= 10) if (cutAt(i, x)) return true;
     return false;
