@@ -15,7 +15,12 @@ export interface SwimTuning {
   readonly monitors: number;
   /** Silence from an expected sender before it is suspected and probed. Default 350 ms. */
   readonly suspectAfterMs: number;
-  /** How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms. */
+  /**
+   * How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms.
+   * suspectAfter + probeTimeout bounds the event-loop stall a member survives: a stall of D right after a
+   * heartbeat is silence of up to D + interval, so 550 ms survives 400 ms stalls with 50 ms to spare
+   * (300 + 225 was tried and lost members to 400 ms stalls at N = 5,000: ADR 0012).
+   */
   readonly probeTimeoutMs: number;
   /** Helpers asked to probe a suspect on our behalf. Default 3. */
   readonly probeHelpers: number;
