@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_MAX_PAYLOAD } from './heartbeat.js';
 import { encodeSwimMessage } from './swimCodec.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
-import { DEFAULT_SWIM_TUNING, SwimMember, type Outbound } from './swimMember.js';
+import { DEFAULT_SWIM_TUNING, SwimMember, swimTimingsForInterval, type Outbound } from './swimMember.js';
 
 const T = DEFAULT_SWIM_TUNING;
 const name = (i: number) => `node-${i}`;
@@ -198,6 +198,62 @@ describe('SwimMember', () => {
       if (m.nextDeadline() <= t && m.tick(t).declared.some((d) => d.node === victim)) declaredAt = t;
     }
     expect(declaredAt! - wake).toBe(expected);
+  });
+
+  it.each([
+    { name: 'its Ack, queued behind the stall, is read first and clears it', ack: true },
+    { name: 'with no Ack it is declared one heartbeat interval after waking', ack: false },
+  ])('local health: a suspicion pending while the member stalled 400 ms is judged one interval after waking, not on waking: $name', ({ ack }) => {
+    // The adapter's tick can run before the socket is read again (its timer fired just before the stall).
+    // Before: the tick on waking declared the suspect dead with its Ack still unread.
+    const m = member(20);
+    runHealthy(m, 0, 1000);
+    const victim = m.expectedSenders()[0]!;
+    let probeId: number | undefined;
+    let t = 1000;
+    for (; t < 2000 && probeId === undefined; t += 5) {
+      if (t % T.intervalMs === 0) for (const p of m.expectedSenders()) if (p !== victim) m.receive(hb(p), t);
+      if (m.nextDeadline() <= t) {
+        const probe = m.tick(t).out.find((o) => o.message.type === 'Probe' && o.to === victim && !m.isRoundTripProbe(o.message.id));
+        if (probe?.message.type === 'Probe') probeId = probe.message.id;
+      }
+    }
+    expect(probeId).toBeDefined();
+    expect(m.status(victim)).toBe('suspect');
+    // Frozen for 400 ms right after suspecting (its next timer was due within an interval).
+    m.nextDeadline();
+    const wake = t + 400;
+    expect(m.tick(wake).declared).toEqual([]);
+    expect(m.status(victim)).toBe('suspect');
+    expect(m.localHealthAt(wake)).toEqual({ multiplier: 2, signals: { TimerLate: 1 } });
+    if (ack) {
+      m.receive({ ...from(victim), type: 'Ack', id: probeId!, target: victim, version: 1, agoMs: 0 }, wake + 1);
+      expect(m.status(victim)).toBe('alive');
+      return;
+    }
+    expect(m.tick(wake + T.intervalMs - 1).declared.map((d) => d.node)).not.toContain(victim);
+    expect(m.tick(wake + T.intervalMs).declared.map((d) => d.node)).toContain(victim);
+  });
+
+  it('local health: a member told of its own death (it refutes) judges peers leniently for a while', () => {
+    const m = member(20);
+    runHealthy(m, 0, 1000);
+    m.receive({ ...from(name(5)), type: 'Gossip', notices: [{ kind: 'Dead', node: name(0), incarnation: 1, version: 1, by: name(5) }] }, 1000);
+    expect(m.self.version).toBe(2);
+    expect(m.localHealthAt(1000)).toEqual({ multiplier: 2, signals: { Refuted: 1 } });
+    expect(m.localHealthAt(1000 + T.healthDecayMs).multiplier).toBe(1);
+  });
+});
+
+describe('swimTimingsForInterval', () => {
+  it.each([
+    { name: 'the default period keeps the defaults', intervalMs: T.intervalMs, suspectAfterMs: T.suspectAfterMs, probeTimeoutMs: T.probeTimeoutMs },
+    { name: 'a 400 ms period waits 4 × as long (and can start: suspectAfter > interval)', intervalMs: 400, suspectAfterMs: 4 * T.suspectAfterMs, probeTimeoutMs: 4 * T.probeTimeoutMs },
+    { name: 'a 50 ms period detects in half the time', intervalMs: 50, suspectAfterMs: T.suspectAfterMs / 2, probeTimeoutMs: T.probeTimeoutMs / 2 },
+  ])('keeps suspectAfter and probeTimeout in proportion to the heartbeat period: $name', ({ intervalMs, suspectAfterMs, probeTimeoutMs }) => {
+    const t = swimTimingsForInterval(intervalMs);
+    expect(t).toEqual({ intervalMs, suspectAfterMs, probeTimeoutMs });
+    expect(() => new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, tuning: t })).not.toThrow();
   });
 });
 

@@ -1,4 +1,5 @@
 import { HEARTBEAT_MAX_PAYLOAD, type HeartbeatInterface } from './heartbeat.js';
+import { deadlineAfterStall, HEALTHY, localHealthMultiplier, raiseLocalHealth, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
 import { compareText, type MembershipView, type PeerView } from './membershipView.js';
 import { ReplayWindow } from './replayWindow.js';
 import { RoundTripProbes } from './roundTripProbes.js';
@@ -15,7 +16,12 @@ export interface SwimTuning {
   readonly monitors: number;
   /** Silence from an expected sender before it is suspected and probed. Default 350 ms. */
   readonly suspectAfterMs: number;
-  /** How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms. */
+  /**
+   * How long a suspicion waits for an Ack (direct or relayed) before declaring death. Default 200 ms.
+   * suspectAfter + probeTimeout bounds the event-loop stall a member survives: a stall of D right after a
+   * heartbeat is silence of up to D + interval, so 550 ms survives 400 ms stalls with 50 ms to spare
+   * (300 + 225 was tried and lost members to 400 ms stalls at N = 5,000: ADR 0012).
+   */
   readonly probeTimeoutMs: number;
   /** Helpers asked to probe a suspect on our behalf. Default 3. */
   readonly probeHelpers: number;
@@ -44,7 +50,7 @@ export interface SwimTuning {
   readonly antiEntropyIntervalMs: number;
   /** Lateness of our own timers that counts as an event-loop stall (Lifeguard local health). Default 50 ms. */
   readonly stallThresholdMs: number;
-  /** Local health decays by one step after this long without a stall. Default 1 s. */
+  /** Local health decays by one step after this long without a signal (localHealth.ts). Default 1 s. */
   readonly healthDecayMs: number;
   /**
    * Largest local-health multiplier on probeTimeout. Default 2: a member that keeps stalling waits up to
@@ -85,6 +91,19 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   roundTripIntervalMs: 1000,
   heartbeatsMissingAfterMs: 2000,
 };
+
+/**
+ * The failure-detection timings for a heartbeat period other than the default (`--heartbeat-interval`):
+ * suspectAfter and probeTimeout keep their ratio to the period, so a slower period means proportionally
+ * slower but equally loss- and stall-tolerant detection (measured in intervals, not milliseconds). With
+ * fixed 350/200 ms a 400 ms period could not start (suspectAfter must exceed the interval) and a 200 ms
+ * one suspected a peer after a single lost heartbeat.
+ */
+export function swimTimingsForInterval(intervalMs: number): Pick<SwimTuning, 'intervalMs' | 'suspectAfterMs' | 'probeTimeoutMs'> {
+  const d = DEFAULT_SWIM_TUNING;
+  const scale = intervalMs / d.intervalMs;
+  return { intervalMs, suspectAfterMs: d.suspectAfterMs * scale, probeTimeoutMs: d.probeTimeoutMs * scale };
+}
 
 /** What this node publishes about itself; a change is disseminated as a new State version. */
 export interface SwimLocalState {
@@ -200,8 +219,10 @@ const NOTICE_BUDGET = HEARTBEAT_MAX_PAYLOAD - 300;
  *   batches to `stateFanout`; every fresh notice also rides the next `piggybackRounds` heartbeats, which
  *   reach any member the random pushes missed within one interval (its ring predecessors heard it).
  * - A member that learns of its own death at its current version refutes it with a higher version.
- * - Local health (Lifeguard): when our own timers ran late (an event-loop stall), suspectAfter and
- *   probeTimeout are stretched for a while, so a monitor that was frozen does not blame its peers.
+ * - Local health (Lifeguard, localHealth.ts): when our own timers ran late (an event-loop stall) or we
+ *   were declared dead, probeTimeout is stretched for a while; silence we slept through restarts and a
+ *   suspicion we slept through is judged only after what queued meanwhile is read, so a monitor that was
+ *   frozen does not blame its peers.
  */
 export class SwimMember {
   readonly tuning: SwimTuning;
@@ -245,8 +266,8 @@ export class SwimMember {
   private directSent = 0;
   private directWindowAt = -Infinity;
   private dueAt: number | undefined;
-  private health = 0;
-  private lastStallAt = -Infinity;
+  private localHealth: LocalHealth = HEALTHY;
+  private readonly healthSignals = new Map<LocalHealthSignal, number>();
   private readonly roundTrips: RoundTripProbes;
   /** Since when each current ring predecessor has been one (heartbeats from it are due from then). */
   private predecessorSince = new Map<string, number>();
@@ -297,6 +318,14 @@ export class SwimMember {
     if (!e) return undefined;
     if (e.dead) return 'dead';
     return this.suspicions.has(node) ? 'suspect' : 'alive';
+  }
+
+  /**
+   * Local health now: what probe timeouts are multiplied by (1 = healthy) and how often each signal was
+   * seen since start (for metrics and `explain`).
+   */
+  localHealthAt(nowMs: number): { readonly multiplier: number; readonly signals: Readonly<Partial<Record<LocalHealthSignal, number>>> } {
+    return { multiplier: this.healthMultiplier(nowMs), signals: Object.fromEntries(this.healthSignals) };
   }
 
   /** How many known nodes this member holds dead. */
@@ -611,20 +640,23 @@ export class SwimMember {
   private noteClock(nowMs: number): void {
     if (this.dueAt !== undefined && nowMs - this.dueAt > this.tuning.stallThresholdMs) {
       // Our own timer fired late: this process stalled. Judge peers more leniently for a while.
-      this.health = Math.min(this.health + 1, this.tuning.maxHealthMultiplier - 1);
-      this.lastStallAt = nowMs;
+      this.noteHealth('TimerLate', nowMs);
       // Silence we slept through is not the peers' fault: restart their clocks from now.
       for (const p of this.expected.keys()) this.expected.set(p, Math.max(this.expected.get(p)!, nowMs - this.tuning.intervalMs));
+      // Nor is a probe window we slept through: the Acks may sit unread in our socket (the adapter's tick
+      // can run before the socket is read again), or the suspect stalled with us and answers only now.
+      for (const [p, s] of this.suspicions) this.suspicions.set(p, { id: s.id, deadline: deadlineAfterStall({ deadlineMs: s.deadline, nowMs, graceMs: this.tuning.intervalMs }) });
     }
     this.dueAt = undefined;
   }
 
+  private noteHealth(signal: LocalHealthSignal, nowMs: number): void {
+    this.localHealth = raiseLocalHealth(this.localHealth, signal, nowMs, this.tuning);
+    this.healthSignals.set(signal, (this.healthSignals.get(signal) ?? 0) + 1);
+  }
+
   private healthMultiplier(nowMs: number): number {
-    while (this.health > 0 && nowMs - this.lastStallAt >= this.tuning.healthDecayMs) {
-      this.health--;
-      this.lastStallAt += this.tuning.healthDecayMs;
-    }
-    return Math.min(this.health + 1, this.tuning.maxHealthMultiplier);
+    return localHealthMultiplier(this.localHealth, nowMs, this.tuning);
   }
 
   private heard(node: string, nowMs: number, heartbeat: boolean): void {
@@ -741,6 +773,8 @@ export class SwimMember {
       if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
         // Refute: we run. A higher version overrides the death everywhere it has reached.
         this.selfState = { ...this.selfState, version: n.version + 1 };
+        // Our monitors found us silent: we were probably stalled or deaf, so judge peers leniently too.
+        this.noteHealth('Refuted', nowMs);
         if (out) {
           this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
           // The sender believes us dead and may be on the other side of a healed partition, where none of

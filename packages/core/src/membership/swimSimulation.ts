@@ -1,7 +1,7 @@
 import { RingOrder } from './ringOrder.js';
 import { SeededRandom } from './seededRandom.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
-import { SwimMember, type SwimTuning } from './swimMember.js';
+import { DEFAULT_SWIM_TUNING, SwimMember, type SwimTuning } from './swimMember.js';
 
 /**
  * A discrete-event simulation on virtual time that drives SwimMember — the code the speaker runs — for
@@ -19,8 +19,19 @@ export interface SwimSimulationOptions {
   readonly tuning?: Partial<SwimTuning>;
   /** One-way latency: base plus an exponential tail with this mean. Default 0.2 ms + 0.3 ms. */
   readonly latencyMs?: { readonly base: number; readonly jitterMean: number };
-  /** Event-loop stalls: each member stalls for `durationMs` at Poisson times with this mean gap. */
-  readonly stalls?: { readonly meanGapMs: number; readonly durationMs: number };
+  /**
+   * Event-loop stalls: each member stalls for `durationMs` (or, with `maxDurationMs`, a uniform random
+   * length between the two) at Poisson times with this mean gap.
+   */
+  readonly stalls?: { readonly meanGapMs: number; readonly durationMs: number; readonly maxDurationMs?: number };
+  /**
+   * What a member does first on waking from a stall. `drainFirst` (default): handle every datagram that
+   * queued, then judge (tick) — what the adapter's setImmediate gives when the stall ends before its timer
+   * fires. `judgeFirst`: tick, then handle the queue — the adapter's order when its timer had already
+   * fired and queued the tick before the stall began (the tick runs in the same loop turn, before the
+   * socket is read again).
+   */
+  readonly wakeOrder?: 'drainFirst' | 'judgeFirst';
   /** Crash one random member every `everyMs` (after `warmupMs`), restart it (new incarnation) after `restartAfterMs`. */
   readonly crashes?: { readonly everyMs: number; readonly restartAfterMs?: number };
   /** Cut `fraction` of the members off from the rest at `atMs` for `durationMs`. */
@@ -32,7 +43,7 @@ export interface SwimSimulationOptions {
   /** Turns a message into what the receiver decodes (encode + sign + verify + decode), or undefined to drop. */
   readonly wire?: (message: SwimMessage) => SwimMessage | undefined;
   /** Called on every Dead declaration (for investigating a run). */
-  readonly onDeclare?: (d: { atMs: number; by: string; node: string; running: boolean; cut: boolean; crashedAtMs?: number }) => void;
+  readonly onDeclare?: (d: { atMs: number; by: string; node: string; running: boolean; cut: boolean; crashedAtMs?: number; byWokeAtMs: number; nodeWokeAtMs: number }) => void;
   /** Called on every datagram sent after warmup, delivered or not (for finding hot spots in a run). */
   readonly onSend?: (d: { atMs: number; from: string; to: string; message: SwimMessage; delivered: boolean }) => void;
 }
@@ -53,6 +64,11 @@ export interface SwimSimulationResult {
   readonly falseDeaths: number;
   /** Same, for members inside a partition or behind a flapping link (expected to die when cut long enough). */
   readonly cutDeaths: number;
+  /**
+   * Of falseDeaths, those declared by a member that had woken from a stall of its own less than
+   * probeTimeout × maxHealthMultiplier before (its judgement overlapped its stall).
+   */
+  readonly falseDeathsByStalled: number;
   readonly stalls: number;
   /** Datagrams per member per second over the measured window (after warmup): mean and max over members. */
   readonly sentPerNodePerSec: { readonly mean: number; readonly max: number };
@@ -69,6 +85,7 @@ interface Sim {
   state: NodeState;
   running: boolean;
   stalledUntil: number;
+  wokeAt: number;
   queue: SwimMessage[];
   tickAt: number;
   tickGen: number;
@@ -162,7 +179,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const sims: Sim[] = states.map((state, i) => {
     const member = makeMember(i, 1, 0);
     member.learnAll(states, 0, everyone);
-    return { member, state, running: true, stalledUntil: 0, queue: [], tickAt: Infinity, tickGen: 0, sent: 0, received: 0, windowStart: warmup, windowCount: 0 };
+    return { member, state, running: true, stalledUntil: 0, wokeAt: -Infinity, queue: [], tickAt: Infinity, tickGen: 0, sent: 0, received: 0, windowStart: warmup, windowCount: 0 };
   });
 
   // Partition and flapping: which members are cut off, as a function of time.
@@ -195,6 +212,8 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   let stalls = 0;
   const falseDeaths = new Set<string>();
   const cutDeaths = new Set<string>();
+  const falseByStalled = new Set<string>();
+  const stalledJudgementMs = (o.tuning?.probeTimeoutMs ?? DEFAULT_SWIM_TUNING.probeTimeoutMs) * (o.tuning?.maxHealthMultiplier ?? DEFAULT_SWIM_TUNING.maxHealthMultiplier);
   /** Open crashes: victim → crash time, first detection, who has learnt. */
   const open = new Map<number, { t: number; detected?: number; learnt: Set<number>; alive: number }>();
 
@@ -269,10 +288,13 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         c.detected = t;
         detection.push(t - c.t);
       }
-      o.onDeclare?.({ atMs: t, by: nodeName(i), node: d, running: sims[v]!.running, cut: cutOff(v, t) || cutOff(i, t) || partitionRecent(t), ...(c ? { crashedAtMs: c.t } : {}) });
+      o.onDeclare?.({ atMs: t, by: nodeName(i), node: d, running: sims[v]!.running, cut: cutOff(v, t) || cutOff(i, t) || partitionRecent(t), ...(c ? { crashedAtMs: c.t } : {}), byWokeAtMs: s.wokeAt, nodeWokeAtMs: sims[v]!.wokeAt });
       if (sims[v]!.running) {
         // Several monitors may declare the same death: count each (node, incarnation, version) once.
-        (cutOff(v, t) || cutOff(i, t) || partitionRecent(t) ? cutDeaths : falseDeaths).add(`${d}@${incarnation}/${version}`);
+        const key = `${d}@${incarnation}/${version}`;
+        const cut = cutOff(v, t) || cutOff(i, t) || partitionRecent(t);
+        (cut ? cutDeaths : falseDeaths).add(key);
+        if (!cut && t - s.wokeAt < stalledJudgementMs) falseByStalled.add(key);
       }
     }
     if (r.changed) noteDeaths(i, t);
@@ -326,18 +348,21 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         if (o.stalls) at({ t: t + o.stalls.durationMs + exp(o.stalls.meanGapMs), kind: 'stall', node: e.node });
         if (!s.running || t < s.stalledUntil) break;
         if (t >= warmup) stalls++;
-        s.stalledUntil = t + o.stalls!.durationMs;
+        const { durationMs, maxDurationMs } = o.stalls!;
+        s.stalledUntil = t + (maxDurationMs === undefined ? durationMs : durationMs + rnd.next() * (maxDurationMs - durationMs));
         at({ t: s.stalledUntil, kind: 'wake', node: e.node });
         break;
       }
       case 'wake': {
         const s = sims[e.node]!;
         if (!s.running) break;
+        s.wokeAt = t;
+        s.tickAt = Infinity;
+        if (o.wakeOrder === 'judgeFirst' && s.member.nextDeadline() <= t) tick(e.node, t);
         // What the adapter does: drain every datagram that queued during the stall, then judge (tick).
         const queued = s.queue;
         s.queue = [];
         for (const m of queued) deliver(e.node, m, t);
-        s.tickAt = Infinity;
         if (s.member.nextDeadline() <= t) tick(e.node, t);
         schedule(e.node);
         break;
@@ -393,6 +418,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     crashesNotConverged: notConverged,
     falseDeaths: falseDeaths.size,
     cutDeaths: cutDeaths.size,
+    falseDeathsByStalled: falseByStalled.size,
     stalls,
     sentPerNodePerSec: rates((s) => s.sent),
     receivedPerNodePerSec: rates((s) => s.received),

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { encodeHeartbeat, heartbeatHealth, joinHeartbeatFrame, RingOrder, type MembershipView, type PeerTransition } from '@herald/core';
+import { encodeHeartbeat, heartbeatHealth, joinHeartbeatFrame, RingOrder, swimTimingsForInterval, type MembershipView, type PeerTransition } from '@herald/core';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -390,6 +390,26 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     const declared = await Promise.all(nodes.map((x) => counter(x, 'herald_membership_swim_deaths_declared_total')));
     expect(declared.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     expect(nodes.some((x) => x.logs.some((l) => l.event === 'membershipDeathDeclared' && l.peer === victim.name))).toBe(true);
+  });
+
+  it('with --heartbeat-interval 400 the ring starts and its timings follow the period: a crash is declared 4 × later, nobody else dies', async () => {
+    // Before: fixed 350/200 ms timings; a 400 ms period threw at construction (suspectAfter ≤ interval).
+    const interval = 400;
+    await start(makeCluster(lan, 6, (i) => ({ heartbeat: { address: `192.0.2.${10 + i}`, port: PORT, intervalMs: interval, key: KEY } })));
+    await vi.advanceTimersByTimeAsync(6_000);
+    for (const x of nodes) expect(aliveIn(x)).toHaveLength(6);
+    const victim = nodes[2]!;
+    lan.cut.add(victim.address);
+    const cutAt = Date.now();
+    await vi.advanceTimersByTimeAsync(8_000);
+    const { suspectAfterMs, probeTimeoutMs } = swimTimingsForInterval(interval);
+    for (const x of nodes.filter((y) => y !== victim)) {
+      const dead = changes(x, victim.name, 'PeerDead');
+      expect(dead, x.name).toHaveLength(1);
+      expect(dead[0]!.at - cutAt, x.name).toBeGreaterThanOrEqual(suspectAfterMs + probeTimeoutMs - interval);
+      expect(dead[0]!.at - cutAt, x.name).toBeLessThanOrEqual(suspectAfterMs + probeTimeoutMs + interval);
+      expect(x.events.flatMap((e) => e.transitions).filter((t) => t.change === 'PeerDead' && t.node !== victim.name)).toEqual([]);
+    }
   });
 
   it('a speaker cut off for longer than a death refutes it when it comes back, and everyone holds it alive again', async () => {

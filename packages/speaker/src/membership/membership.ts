@@ -17,6 +17,7 @@ import {
   type PeerTransition,
   type PeerView,
   type SwimMessage,
+  swimTimingsForInterval,
   type SwimTuning,
 } from '@herald/core';
 import type { Logger } from 'pino';
@@ -157,7 +158,7 @@ export class Membership {
       this.swim = new SwimMembership({
         self: { node: o.node, incarnation: o.incarnation, address: o.heartbeat.address, port: o.heartbeat.port },
         local: this.swimLocal(),
-        tuning: { intervalMs: this.intervalMs, ...o.swimTuning },
+        tuning: { ...swimTimingsForInterval(this.intervalMs), ...o.swimTuning },
         now: this.now,
         timers: this.timers,
         log: o.log,
