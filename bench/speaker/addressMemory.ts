@@ -84,7 +84,16 @@ try {
   const max = Math.max(...LEVELS);
   const v6 = Array.from({ length: Math.max(0, max - v4.length) }, (_, i) => `2001:db8:2::${(0x1000 + i).toString(16)}`);
   const addresses = [...v4, ...v6].slice(0, max);
-  await world.pool('mem', [...v4.map((a) => `${a}/32`), ...(v6.length > 0 ? [`${v6[0]}-${v6.at(-1)}`] : [])]);
+  // Contiguous runs as ranges (a pool holds at most 64 entries).
+  const runs: string[] = [];
+  const hosts = v4.map((a) => Number(a.split('.')[3]));
+  for (let i = 0; i < hosts.length; i++) {
+    let j = i;
+    while (j + 1 < hosts.length && hosts[j + 1] === hosts[j]! + 1) j++;
+    runs.push(`203.0.113.${hosts[i]}-203.0.113.${hosts[j]}`);
+    i = j;
+  }
+  await world.pool('mem', [...runs, ...(v6.length > 0 ? [`${v6[0]}-${v6.at(-1)}`] : [])]);
   await world.core.createNamespacedPod({ namespace: world.appNs, body: { metadata: { name: 'bulk-0', labels: { app: 'bulk' } }, spec: { nodeName: owner, containers: [{ name: 'app', image: 'example.invalid/app' }] } } });
   const readyAt = new Date();
   await world.core.patchNamespacedPodStatus({
