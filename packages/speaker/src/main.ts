@@ -17,8 +17,7 @@ import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
 import { Membership } from './membership/membership.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
 import { createSpeakerMetrics } from './metrics.js';
-import { MallocTrimmer } from './mallocTrimmer.js';
-import { Icmp6Socket, PacketSocket, trimMalloc } from './native/index.js';
+import { Icmp6Socket, PacketSocket } from './native/index.js';
 
 const parsed = (() => {
   try {
@@ -129,9 +128,6 @@ await membership.start();
 // For kubectl herald status: this speaker's heartbeat health on its Lease, written on change (rate-limited).
 const healthWriter = new HeartbeatHealthWriter({ kubeConfig, namespace: config.namespace, node: config.node, incarnation, membership, log, registry: metrics.registry });
 healthWriter.start();
-// glibc keeps freed C heap resident after bursts; the memory limit counts it (mallocTrimmer.ts).
-const trimmer = new MallocTrimmer({ trim: trimMalloc, rss: () => process.memoryUsage.rss(), log, released: metrics.mallocTrimmed });
-trimmer.start();
 log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');
 
 let stopping = false;
@@ -145,7 +141,6 @@ async function shutdown(signal: string): Promise<void> {
   links.close();
   keyFile.stop();
   healthWriter.stop();
-  trimmer.stop();
   await membership.stop();
   // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).
   // Bounded: with the API server unreachable the Lease simply expires.

@@ -35,7 +35,6 @@ export function createSpeakerMetrics(registry = new Registry()) {
     mldReportsSent: new Counter({ name: 'herald_speaker_mld_reports_sent_total', help: 'MLD reports sent for the solicited-node groups of announced IPv6 addresses, by reason (Join, Leave, GeneralQuery, GroupQuery, SourceReady, LinkUp) and MLD version', labelNames: ['reason', 'version'], registers: r }),
     mldReportsUnsent: new Counter({ name: 'herald_speaker_mld_reports_unsent_total', help: 'MLD reports that could not be sent, by reason and errno code; a full socket queue (EAGAIN, ENOBUFS) is retried a few ms later, anything else is given up until the next state change or query', labelNames: ['reason', 'code'], registers: r }),
     mldQueriesReceived: new Counter({ name: 'herald_speaker_mld_queries_received_total', help: 'MLD queries received on interfaces with announced IPv6 addresses, by version and kind (general, group)', labelNames: ['version', 'kind'], registers: r }),
-    mallocTrimmed: new Counter({ name: 'herald_speaker_malloc_trimmed_bytes_total', help: 'Resident memory returned to the kernel by trimming the free C heap (glibc malloc_trim), counted as RSS before minus after', registers: r }),
     announceFailing: new Gauge({ name: 'herald_speaker_announce_failing', help: 'Addresses this node should announce but cannot start; retried with backoff, not reported as announced', registers: r }),
   };
   // Conflict series exist at 0 from the start: a counter first scraped at 1 shows no increase(), so the

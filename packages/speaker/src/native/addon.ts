@@ -55,6 +55,4 @@ export interface NativeAddon {
   PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp' | 'mld') => RawPacketSocket;
   Icmp6Socket: new (ifname: string, options?: { receive?: boolean }) => RawIcmp6Socket;
   NetlinkEvents: new (receiveBufferBytes?: number) => RawNetlinkEvents;
-  /** glibc malloc_trim(0): true if memory was returned to the kernel (false on other C libraries). */
-  trimMalloc(): boolean;
 }

@@ -197,11 +197,3 @@ export class NetlinkEvents {
     this.#raw.close();
   }
 }
-
-/**
- * Returns the C heap's free pages to the kernel (glibc malloc_trim(0)); true if any were. Blocks the event
- * loop while it walks the heap (milliseconds when called often enough: see MallocTrimmer).
- */
-export function trimMalloc(): boolean {
-  return addon().trimMalloc();
-}
