@@ -10,7 +10,8 @@
 // the speaker's /metrics, GC seconds spent while the level was built and during the settle window, and
 // whether the capped speaker is still the same process. At ADDRESS_SNAPSHOT_AT (default 2,000) it takes a
 // heap snapshot (SIGUSR2, --heapsnapshot-signal) into ADDRESS_SNAPSHOT_DIR (default bench/results) for
-// bench/speaker/heapBreakdown.ts.
+// bench/speaker/heapBreakdown.ts. Writing a snapshot takes C heap of a few times the JS heap, which glibc keeps
+// resident: RSS figures of the levels after it read high (ADDRESS_SNAPSHOT_AT=-1 for none).
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/addressMemory.ts
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -11,7 +11,7 @@ import { waitFor } from '../processes.js';
 
 /**
  * The speaker keeps a Service, an EndpointSlice and an LBAddress for every address it may announce: kept
- * as the API server sends them, they were most of a speaker's heap (bench/speaker/addressMemory.ts: ~7 KiB
+ * as the API server sends them, they were most of a speaker's heap (bench/speaker/heapBreakdown.ts: ~10 KiB
  * per address). The speaker's ElectionFacts fills its caches from the real API server here (nothing is
  * elected or announced); the test reads the cached objects and fails if any cache keeps a field the speaker
  * never reads (managedFields, ClusterIPs, ports, endpoint addresses and targetRefs, ownerReferences,
