@@ -3,9 +3,10 @@ import {
   EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, formatAddress, parseAddress, publishedInterfaces, serviceFacts,
   type AddressElectionInput, type IncrementalElection, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
-import { Reflector, type KubeObject } from '@herald/kube';
+import { Reflector, withoutManagedFields, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
 import type { Announcer } from '../announce/announcer.js';
+import { projectEndpointSlice, projectLBAddress, projectNode, projectService } from '../kube/cacheProjections.js';
 import { EndpointSliceIndex } from './endpointSliceIndex.js';
 import { LBAddressIndex } from './lbAddressIndex.js';
 import type { MembershipSource, PeerState } from './membershipSource.js';
@@ -93,10 +94,9 @@ export class ElectionFacts {
 
   constructor(private readonly o: ElectionFactsOptions) {
     const kc = o.kubeConfig;
-    const core = kc.makeApiClient(k8s.CoreV1Api);
-    const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-    const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-    const crd = (plural: string) => async () => (await custom.listClusterCustomObject({ group: GROUP, version: VERSION, plural })) as { items: never[] };
+    // Listed in pages of plain JSON and projected as they arrive (Reflector's default list): typed list
+    // results of 10,000 Services or EndpointSlices were a peak of their own. The caches keep only what the
+    // speaker reads (cacheProjections.ts).
     const common = { kubeConfig: kc, log: o.log, onChange: () => o.changed() };
     // Each change marks only the LBAddresses whose election facts it touches (indexes below); node facts
     // are read afresh every round (one entry per node, cheap) and the election works out what they move.
@@ -104,26 +104,26 @@ export class ElectionFacts {
       for (const n of names) this.dirtyAddresses.add(n);
       o.changed();
     };
-    this.nodes = new Reflector<Node>({ ...common, resource: 'nodes', path: '/api/v1/nodes', list: () => core.listNode() as never });
+    this.nodes = new Reflector<Node>({ ...common, resource: 'nodes', path: '/api/v1/nodes', project: projectNode });
     this.services = new Reflector<Service>({
-      ...common, resource: 'services', path: '/api/v1/services', list: () => core.listServiceForAllNamespaces() as never,
+      ...common, resource: 'services', path: '/api/v1/services', project: projectService,
       onChange: (_type, obj) => touch(this.addressIndex.ofService(`${obj.metadata?.namespace}/${obj.metadata?.name}`)),
     });
     this.slices = new Reflector<Slice>({
-      ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', list: () => discovery.listEndpointSliceForAllNamespaces() as never,
+      ...common, resource: 'endpointslices', path: '/apis/discovery.k8s.io/v1/endpointslices', project: projectEndpointSlice,
       onChange: (type, obj, previous) => touch(this.sliceIndex.update(type, obj, previous).flatMap((svc) => [...this.addressIndex.ofService(svc)])),
     });
     // Pools and advertisements decide which links are published (publishedInterfaces): re-publish on change.
     this.pools = new Reflector<Pool>({
-      ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, list: crd('ipaddresspools'),
+      ...common, resource: 'ipaddresspools', path: `/apis/${GROUP}/${VERSION}/ipaddresspools`, project: withoutManagedFields,
       onChange: (_type, obj) => {
         o.linksMayChange();
         touch(this.addressIndex.ofPool(obj.metadata.name));
       },
     });
-    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, list: crd('l2advertisements'), onChange: () => { o.linksMayChange(); o.changed(); } });
+    this.ads = new Reflector<Ad>({ ...common, resource: 'l2advertisements', path: `/apis/${GROUP}/${VERSION}/l2advertisements`, project: withoutManagedFields, onChange: () => { o.linksMayChange(); o.changed(); } });
     this.addresses = new Reflector<Address>({
-      ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, list: crd('lbaddresses'),
+      ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, project: projectLBAddress,
       onChange: (type, obj, previous) => {
         this.addressIndex.update(type, obj, previous);
         if (type !== 'deleted') this.rememberStatusMac(obj.status);

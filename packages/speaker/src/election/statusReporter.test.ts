@@ -104,6 +104,29 @@ describe('StatusReporter', () => {
     expect(t.calls).toHaveLength(3);
   });
 
+  it('keeps no copy of its own write once the cache holds it, whichever of the watch and the response comes first', async () => {
+    // With thousands of owned addresses, a copy kept per write was ~750 bytes each (bench/speaker/heapBreakdown.ts).
+    const t = setup();
+    t.addresses.set('x', lba('x', '1'));
+    t.addresses.set('y', lba('y', '1'));
+    t.round('m');
+    expect(t.calls.map((c) => c.name)).toEqual(['x', 'y']);
+    // x: the watch delivers the written version before the write's response.
+    t.addresses.set('x', { ...lba('x', '1+'), status: t.calls[0]!.status as LBAddress['status'] });
+    t.reporter.recheck('x');
+    t.calls[0]!.resolve();
+    // y: the response first, then the watch.
+    t.calls[1]!.resolve();
+    await tick();
+    await tick();
+    expect(t.reporter.sizes().written).toBe(1);
+    t.addresses.set('y', { ...lba('y', '1+'), status: t.calls[1]!.status as LBAddress['status'] });
+    t.reporter.recheck('y');
+    expect(t.reporter.sizes().written).toBe(0);
+    // Nothing was written twice.
+    expect(t.calls).toHaveLength(2);
+  });
+
   it('forgets everything about a deleted LBAddress', async () => {
     const t = setup();
     t.addresses.set('x', lba('x', '1'));

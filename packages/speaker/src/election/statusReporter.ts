@@ -4,6 +4,7 @@ import {
 } from '@herald/core';
 import { Backoff, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
+import { projectLBAddress } from '../kube/cacheProjections.js';
 import { apiErrorCode, type LBAddressWriter } from '../kube/lbAddressWriter.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { PeerState } from './membershipSource.js';
@@ -155,6 +156,19 @@ export class StatusReporter {
     return cached;
   }
 
+  /**
+   * Remembers what this node wrote (or read) while the cache still holds the version it replaced. When the
+   * watch has already moved the cache on, nothing is kept: current() would never return the copy, and with
+   * thousands of owned addresses nothing else would drop it (~750 bytes each, bench/speaker/heapBreakdown.ts).
+   */
+  private keepWritten(name: string, replaced: string, object: Address): void {
+    if ((this.o.addresses.get(name)?.metadata.resourceVersion ?? '') !== replaced) {
+      this.written.delete(name);
+      return;
+    }
+    this.written.set(name, { replaced, object: projectLBAddress(object) });
+  }
+
   private plan(name: string): StatusPlan {
     const obj = this.current(name);
     const seen = this.observed.get(name);
@@ -218,7 +232,7 @@ export class StatusReporter {
       this.o.writer.read(name).then(
         (fresh) => {
           this.conflicted.delete(name);
-          this.written.set(name, { replaced: cachedRv, object: fresh as Address });
+          this.keepWritten(name, cachedRv, fresh as Address);
           this.mark(name);
         },
         (e: unknown) => this.failed(name, e),
@@ -231,7 +245,7 @@ export class StatusReporter {
     this.inFlight.add(name);
     this.o.writer.patchStatus(name, plan.status, rv).then(
       (object) => {
-        this.written.set(name, { replaced: cachedRv, object: object as Address });
+        this.keepWritten(name, cachedRv, object as Address);
         this.retries.delete(name);
         this.wrote(obj, plan);
       },
