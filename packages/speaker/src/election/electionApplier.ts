@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { Address, ElectionFacts } from './electionFacts.js';
-import type { ElectionScheduler } from './electionScheduler.js';
+import type { AnnouncementChange, ElectionScheduler } from './electionScheduler.js';
 import type { MembershipSource } from './membershipSource.js';
 import type { StatusReporter } from './statusReporter.js';
 
@@ -42,6 +42,11 @@ export class ElectionApplier {
   /** Announces and withdraws so the announcer holds exactly `desired`. */
   apply(desired: Announcement[]): void {
     this.o.announcer.set(desired);
+  }
+
+  /** Announces and withdraws what one round changed; every other address keeps its answer. */
+  applyChanges(changes: AnnouncementChange[]): void {
+    this.o.announcer.update(changes);
   }
 
   /** Status plans are left for another turn. */
