@@ -64,6 +64,8 @@ export interface AnnounceFailure {
 
 interface Active {
   readonly announcement: Announcement;
+  /** The address as text, formatted once (heartbeats publish the list on every change). */
+  readonly text: string;
   readonly ifindex: number;
   timer: NodeJS.Timeout | undefined;
   burstsLeft: number;
@@ -95,6 +97,9 @@ export class Announcer {
    */
   private readonly pending = new Map<string, Announcement | null>();
   private continuation: NodeJS.Immediate | undefined;
+  /** Addresses whose next gratuitous burst is due (sendBursts works them off in slices). */
+  private readonly burstsDue = new Set<string>();
+  private burstContinuation: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: AnnouncerOptions) {}
 
@@ -104,6 +109,13 @@ export class Announcer {
 
   isAnnouncing(address: IPAddress): boolean {
     return this.active.has(key(address));
+  }
+
+  /** The announced addresses as text (formatAddress), without formatting them again. */
+  announcedTexts(): string[] {
+    const out: string[] = [];
+    for (const a of this.active.values()) out.push(a.text);
+    return out;
   }
 
   /** What this node answers for `address` now, if anything (O(1), unlike announcing()). */
@@ -244,6 +256,8 @@ export class Announcer {
     this.pending.clear();
     if (this.continuation) clearImmediate(this.continuation);
     this.continuation = undefined;
+    if (this.burstContinuation) clearImmediate(this.burstContinuation);
+    this.burstContinuation = undefined;
     for (const k of [...this.active.keys()]) this.stop(k);
     for (const k of [...this.failing.keys()]) this.cancelRetry(k);
     for (const r of this.responders.values()) r.close();
@@ -279,29 +293,52 @@ export class Announcer {
       this.cancelRetry(k);
       this.o.log.info({ event: 'announceRecovered', address: formatAddress(d.address), interface: d.interface, attempts: retried.failure.attempts }, 'announcing after earlier failures');
     }
-    const entry: Active = { announcement: d, ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
+    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
     this.active.set(k, entry);
     if (d.address.family === 4) this.announcedV4++;
     r.announce(d.address);
     this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
-    const every = this.o.burstIntervalMs ?? 1_000;
-    const tick = () => {
-      if (!this.active.has(k)) return;
-      r.announce(d.address);
-      entry.burstsLeft--;
-      const refresh = this.o.refreshIntervalMs ?? 0;
-      if (entry.burstsLeft > 0) entry.timer = setTimeout(tick, every);
-      else if (refresh > 0) entry.timer = setTimeout(tick, refresh);
-      else entry.timer = undefined;
-    };
-    entry.timer = setTimeout(tick, every);
+    entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
     return true;
+  }
+
+  /**
+   * An address's next burst is due. Sent from a sliced queue, not from its timer: a node that took over
+   * thousands of addresses within a second has their bursts due together, and a timer that sends each
+   * would make one long timers phase (150 ms of sends at 750 addresses on a busy host, every second for 5 s).
+   */
+  private burstDue(k: string, entry: Active): void {
+    entry.timer = undefined;
+    if (this.active.get(k) !== entry) return;
+    this.burstsDue.add(k);
+    this.burstContinuation ??= setImmediate(() => this.sendBursts());
+  }
+
+  private sendBursts(): void {
+    this.burstContinuation = undefined;
+    const now = this.o.now ?? (() => performance.now());
+    const t0 = now();
+    let n = 0;
+    for (const k of this.burstsDue) {
+      if (n > 0 && now() - t0 >= (this.o.sliceMs ?? 10)) break;
+      n++;
+      this.burstsDue.delete(k);
+      const a = this.active.get(k);
+      if (!a) continue;
+      this.responders.get(a.ifindex)?.announce(a.announcement.address);
+      a.burstsLeft--;
+      const refresh = this.o.refreshIntervalMs ?? 0;
+      const next = a.burstsLeft > 0 ? (this.o.burstIntervalMs ?? 1_000) : refresh;
+      if (next > 0) a.timer = setTimeout(() => this.burstDue(k, a), next);
+    }
+    if (this.burstsDue.size > 0) this.burstContinuation = setImmediate(() => this.sendBursts());
   }
 
   private stop(k: string): void {
     const a = this.active.get(k);
     if (!a) return;
     clearTimeout(a.timer);
+    this.burstsDue.delete(k);
     this.active.delete(k);
     if (a.announcement.address.family === 4) this.announcedV4--;
     this.responders.get(a.ifindex)?.remove(a.announcement.address);

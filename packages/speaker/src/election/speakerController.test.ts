@@ -24,7 +24,7 @@ function controller(): SpeakerController {
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
   const membership: MembershipSource = { peers: () => new Map(), peersListed: () => true, onChange: () => undefined, setLocalState: () => undefined };
   const none = { started: [], stopped: [] };
-  const announcer = { isAnnouncing: () => false, announcement: () => undefined, announcing: () => [], set: () => none, update: () => none } as unknown as Announcer;
+  const announcer = { isAnnouncing: () => false, announcement: () => undefined, announcing: () => [], announcedTexts: () => [], set: () => none, update: () => none } as unknown as Announcer;
   const c = new SpeakerController({
     node: 'n1', kubeConfig: kc, log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(), announcer, writer: {} as LBAddressWriter, membership,
     lbClass: undefined, claimAfterReadyMs: 0, peerWaitMs: 0,
