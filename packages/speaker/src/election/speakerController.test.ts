@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { parseAddress, type IPAddress } from '@herald/core';
+import { macFromBytes, parseAddress, type IPAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Announcer } from '../announce/announcer.js';
@@ -49,7 +49,7 @@ describe('SpeakerController', () => {
     const round = vi.spyOn(c.scheduler, 'round');
     // Every claimed address is one this node hands over (make-before-break): the successor announces them all.
     vi.spyOn(c.scheduler, 'handingOver').mockReturnValue(true);
-    for (let i = 0; i < 1_000; i++) c.onClaim({ address: ip(`2001:db8:1::${(0x1000 + i).toString(16)}`), mac: '02:00:00:00:00:02', interface: 'eth0' });
+    for (let i = 0; i < 1_000; i++) c.onClaim({ address: ip(`2001:db8:1::${(0x1000 + i).toString(16)}`), mac: macFromBytes(Uint8Array.of(2, 0, 0, 0, 0, 2)), interface: 'eth0' });
     const sameTurn = round.mock.calls.length;
     await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
