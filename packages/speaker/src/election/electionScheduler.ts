@@ -1,6 +1,6 @@
 import { addressHandover, type HandoverReason, type IncrementalElection, type IPAddress } from '@herald/core';
 import type { Announcement, Announcer } from '../announce/announcer.js';
-import type { ElectionFacts, InElection } from './electionFacts.js';
+import { addressKey, type ElectionFacts, type InElection } from './electionFacts.js';
 import type { MembershipSource } from './membershipSource.js';
 
 export interface ElectionSchedulerOptions {
@@ -50,7 +50,7 @@ export class ElectionScheduler {
   private scheduled = false;
   /** Some fact changed since the last gathering (a round that only continues pending work skips it). */
   private gatherNeeded = true;
-  /** LBAddress name → its entry of `desired` changed since the announcer was last told. */
+  /** Address key → what this node answers for it, changed since the announcer was last told. */
   private readonly unapplied = new Map<string, AnnouncementChange>();
   /** The next apply hands the announcer the whole desired set (nothing applied yet, or links changed). */
   private applyAll = true;
@@ -123,14 +123,17 @@ export class ElectionScheduler {
     if (pending) this.soon();
   }
 
-  /** Records a change of what this node answers for `name`, for the next apply. */
+  /** Records a change of what this node answers for `name` (at `address`), for the next apply. */
   private setDesired(name: string, address: IPAddress, d: Announcement | undefined): void {
     const before = this.desired.get(name);
-    if (before === d || (before && d && before.interface === d.interface && before.address.value === d.address.value && before.address.family === d.address.family)) return;
+    const same = (x: IPAddress, y: IPAddress) => x.value === y.value && x.family === y.family;
+    if (before === d || (before && d && before.interface === d.interface && same(before.address, d.address))) return;
     if (d) this.desired.set(name, d);
     else if (before) this.desired.delete(name);
     else return;
-    this.unapplied.set(name, { address: d?.address ?? before!.address, desired: d });
+    // An LBAddress whose address changed under the same name: the old address stops being answered too.
+    if (before && !same(before.address, address)) this.unapplied.set(addressKey(before.address), { address: before.address, desired: undefined });
+    this.unapplied.set(addressKey(address), { address, desired: d });
   }
 
   /**
