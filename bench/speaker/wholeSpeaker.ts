@@ -98,7 +98,14 @@ try {
   }, mergePatch);
   const createdAt = Date.now();
   const services = addresses.map((a, i) => ({ name: `w${i}`, family: a.includes(':') ? 'IPv6' : 'IPv4' }));
-  await inBatches(services, 20, (s) => retry(() => world.service(s.name, { app: 'bulk', families: [s.family] })));
+  // No NodePorts: the cluster's range (30000-32767) holds fewer than 10,000, and ARP/NDP needs none.
+  await inBatches(services, 20, (s) => retry(() => world.core.createNamespacedService({
+    namespace: world.appNs,
+    body: {
+      metadata: { name: s.name },
+      spec: { type: 'LoadBalancer', loadBalancerClass: world.lbClass, allocateLoadBalancerNodePorts: false, selector: { app: 'bulk' }, ports: [{ port: 80, targetPort: 8080 }], ipFamilies: [s.family], ipFamilyPolicy: 'SingleStack' },
+    },
+  })));
   log(`created ${services.length} Services in ${round((Date.now() - createdAt) / 1000)} s`);
   let atOwner = 0;
   await waitFor(`${TOTAL} addresses announced by ${owner}`, async () => {
@@ -111,7 +118,14 @@ try {
 
   const metrics = async () => Object.fromEntries(await Promise.all(lan.nodes.map(async (n) => {
     const t = await world.speakerMetrics(n);
-    return [world.nodeName(n), { transitions: counters(t, 'herald_membership_transitions_total'), received: counters(t, 'herald_membership_heartbeats_received_total')[''] ?? 0 }] as const;
+    // Version 2 (the ring) counts its datagrams by type; version 1's heartbeat counter stays 0 under it.
+    const swim = counters(t, 'herald_membership_swim_datagrams_received_total');
+    return [world.nodeName(n), {
+      transitions: counters(t, 'herald_membership_transitions_total'),
+      received: (counters(t, 'herald_membership_heartbeats_received_total')[''] ?? 0) + (swim['{type="Heartbeat"}'] ?? 0),
+      datagrams: Object.values(swim).reduce((a, b) => a + b, 0),
+      declared: counters(t, 'herald_membership_swim_deaths_declared_total')[''] ?? 0,
+    }] as const;
   })));
   const pick = (list: string[], at: 'start' | 'middle' | 'end') => {
     const n = Math.min(20, list.length);
@@ -149,6 +163,8 @@ try {
       groups: Object.fromEntries(Object.entries(client).map(([g, r]) => [g, { sent: r.sent, answered: r.answered, roundTripUs: summarize(r.rttUs, 0) }])),
       membership: Object.fromEntries(Object.keys(after).map((node) => [node, {
         heartbeatsReceived: after[node]!.received - (before[node]?.received ?? 0),
+        membershipDatagramsReceived: after[node]!.datagrams - (before[node]?.datagrams ?? 0),
+        deathsDeclared: after[node]!.declared - (before[node]?.declared ?? 0),
         transitions: delta(before[node]?.transitions ?? {}, after[node]!.transitions),
       }])),
       speakerRssMiB: mib(processMemory(speakerPid)?.rssKiB ?? 0),

@@ -209,4 +209,30 @@ describe('Announcer with fake sockets and fake timers', () => {
     announcer.set([{ address: v4, interface: 'eth0' }]);
     expect(links.opened.length).toBe(2);
   });
+  it('a long queue is worked off in slices of at most sliceMs of starts and stops per turn, the rest on later turns', async () => {
+    announcer.close();
+    // A clock that moves 1 ms per reading: each start or stop in the drain reads it once.
+    let clock = 0;
+    announcer = new Announcer({ sockets: links.factory(), log: pino({ level: 'silent' }), metrics, onAnnounced: (a) => announced.push(a), onClaim: () => undefined, sliceMs: 10, now: () => clock++ });
+    const all = Array.from({ length: 100 }, (_, i) => ({ address: ip(`2001:db8:1::${(0x100 + i).toString(16)}`), interface: 'eth0' }));
+    const first = announcer.set(all);
+    // Not the 100 the default chunk (200) would allow: a starting node must not block for all of them.
+    expect(first.started.length).toBeLessThanOrEqual(10);
+    expect(first.started.length).toBeGreaterThan(0);
+    for (let i = 0; i < 50 && announced.length < 100; i++) await vi.runOnlyPendingTimersAsync();
+    expect(announced.length).toBe(100);
+    expect(await gauge('herald_speaker_addresses_announced')).toBe(100);
+  });
+
+  it('update() changes only the listed addresses: the rest keep being answered without being looked at', async () => {
+    const [a, b, c] = ['192.0.2.200', '192.0.2.201', '2001:db8:1::200'].map(ip);
+    announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));
+    const r = announcer.update([{ address: a!, desired: undefined }, { address: c!, desired: { address: c!, interface: 'eth0' } }]);
+    expect({ started: r.started.map((x) => formatAddress(x.address)), stopped: r.stopped.map((x) => formatAddress(x.address)) }).toEqual({ started: ['2001:db8:1::200'], stopped: ['192.0.2.200'] });
+    expect(announcer.announcing().map((x) => formatAddress(x.address)).sort()).toEqual(['192.0.2.201', '2001:db8:1::200']);
+    expect(announcer.announcement(b!)).toEqual({ address: b, interface: 'eth0' });
+    expect(await gauge('herald_speaker_addresses_announced')).toBe(2);
+    // Asking again for what is already answered does nothing.
+    expect(announcer.update([{ address: b!, desired: { address: b!, interface: 'eth0' } }])).toEqual({ started: [], stopped: [] });
+  });
 });

@@ -21,8 +21,16 @@ export interface AnnouncerOptions {
   onAnnounced: (a: Announcement & { mac: MacAddress; at: Date }) => void;
   /** Called when an address is no longer answered for. */
   onStopped?: (a: Announcement) => void;
-  /** Start/stop operations applied per event-loop turn (joining a multicast group is a syscall). */
+  /** Start/stop operations applied per event-loop turn, at most (joining a multicast group is a syscall). */
   chunk?: number;
+  /**
+   * Longest stretch of start/stop work in one turn of the event loop; the rest continues on the next turn,
+   * so heartbeats and replies run in between. Default 10 ms: each start or stop also logs, counts and
+   * tells the election, which on a busy host costs up to a millisecond.
+   */
+  sliceMs?: number;
+  /** Monotonic clock in ms (default performance.now): tests drive the slices with it. */
+  now?: () => number;
   onClaim: (claim: Claim) => void;
   /**
    * The current ifindex of a link name (from the LinkWatcher). A link deleted and re-created under the
@@ -56,6 +64,8 @@ export interface AnnounceFailure {
 
 interface Active {
   readonly announcement: Announcement;
+  /** The address as text, formatted once (heartbeats publish the list on every change). */
+  readonly text: string;
   readonly ifindex: number;
   timer: NodeJS.Timeout | undefined;
   burstsLeft: number;
@@ -80,8 +90,16 @@ export class Announcer {
   private readonly failing = new Map<string, Failing>();
   /** Whether each link (by ifindex) was up with carrier at the last linksChanged(). */
   private readonly linkUp = new Map<number, boolean>();
-  private queue: ({ kind: 'stop'; key: string } | { kind: 'start'; key: string; d: Announcement })[] = [];
+  private announcedV4 = 0;
+  /**
+   * Work left for later turns, by address key in the order it was asked for: the announcement to start
+   * (or restart on another interface), or null to stop. A later change of the same address replaces it.
+   */
+  private readonly pending = new Map<string, Announcement | null>();
   private continuation: NodeJS.Immediate | undefined;
+  /** Addresses whose next gratuitous burst is due (sendBursts works them off in slices). */
+  private readonly burstsDue = new Set<string>();
+  private burstContinuation: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: AnnouncerOptions) {}
 
@@ -91,6 +109,18 @@ export class Announcer {
 
   isAnnouncing(address: IPAddress): boolean {
     return this.active.has(key(address));
+  }
+
+  /** The announced addresses as text (formatAddress), without formatting them again. */
+  announcedTexts(): string[] {
+    const out: string[] = [];
+    for (const a of this.active.values()) out.push(a.text);
+    return out;
+  }
+
+  /** What this node answers for `address` now, if anything (O(1), unlike announcing()). */
+  announcement(address: IPAddress): Announcement | undefined {
+    return this.active.get(key(address))?.announcement;
   }
 
   macOf(ifname: string): MacAddress | undefined {
@@ -115,48 +145,69 @@ export class Announcer {
   }
 
   /**
-   * Makes the announced set equal `desired`. Work is applied in chunks, one per event-loop turn, so that a
+   * Makes the announced set equal `desired`. Work is applied in slices, one per event-loop turn, so that a
    * node taking over thousands of addresses (each IPv6 one joins a multicast group) keeps its heartbeats
-   * and replies flowing; a later call replaces whatever is still queued. Returns what the first chunk did;
-   * `onAnnounced` and `onStopped` report every change.
+   * and replies flowing; a later call replaces whatever is still queued. Returns what the first slice did;
+   * `onAnnounced` and `onStopped` report every change. Costs O(desired + announced): for a change of a few
+   * addresses out of many, `update` costs only what changed.
    */
   set(desired: readonly Announcement[]): { started: Announcement[]; stopped: Announcement[] } {
     const want = new Map(desired.map((d) => [key(d.address), d]));
-    this.queue = [];
-    for (const [k, a] of this.active) {
-      const d = want.get(k);
-      if (!d || d.interface !== a.announcement.interface || this.moved(a)) this.queue.push({ kind: 'stop', key: k });
-    }
-    for (const [k, f] of this.failing) {
-      const d = want.get(k);
-      if (!d || d.interface !== f.failure.announcement.interface) this.cancelRetry(k);
-    }
-    for (const [k, d] of want) {
-      const a = this.active.get(k);
-      // A failing address is retried on its own backoff, not on every recompute.
-      if (this.failing.has(k)) continue;
-      if (!a || a.announcement.interface !== d.interface || this.moved(a)) this.queue.push({ kind: 'start', key: k, d });
+    this.pending.clear();
+    for (const k of this.active.keys()) if (!want.has(k)) this.pending.set(k, null);
+    for (const k of [...this.failing.keys()]) if (!want.has(k)) this.cancelRetry(k);
+    for (const [k, d] of want) this.want(k, d);
+    return this.drain();
+  }
+
+  /**
+   * Changes what is answered for the listed addresses only (`desired` undefined: stop answering it);
+   * every other address keeps what it has. Same slicing and reporting as `set`, at the cost of the changes.
+   */
+  update(changes: Iterable<{ readonly address: IPAddress; readonly desired: Announcement | undefined }>): { started: Announcement[]; stopped: Announcement[] } {
+    for (const c of changes) {
+      const k = key(c.address);
+      if (c.desired) this.want(k, c.desired);
+      else {
+        this.cancelRetry(k);
+        if (this.active.has(k)) this.pending.set(k, null);
+        else this.pending.delete(k);
+      }
     }
     return this.drain();
+  }
+
+  /** Queues what it takes for `k` to be answered as `d` (nothing when it already is). */
+  private want(k: string, d: Announcement): void {
+    const f = this.failing.get(k);
+    if (f && f.failure.announcement.interface !== d.interface) this.cancelRetry(k);
+    const a = this.active.get(k);
+    // A failing address is retried on its own backoff, not on every recompute.
+    if (this.failing.has(k) || (a && a.announcement.interface === d.interface && !this.moved(a))) this.pending.delete(k);
+    else this.pending.set(k, d);
   }
 
   private drain(): { started: Announcement[]; stopped: Announcement[] } {
     const started: Announcement[] = [];
     const stopped: Announcement[] = [];
     const chunk = this.o.chunk ?? 200;
-    for (let n = 0; n < chunk && this.queue.length > 0; n++) {
-      const op = this.queue.shift()!;
-      if (op.kind === 'stop') {
-        const a = this.active.get(op.key);
-        if (!a) continue;
-        this.stop(op.key);
+    const now = this.o.now ?? (() => performance.now());
+    const t0 = now();
+    let n = 0;
+    for (const [k, d] of this.pending) {
+      if (n >= chunk || (n > 0 && now() - t0 >= (this.o.sliceMs ?? 10))) break;
+      n++;
+      this.pending.delete(k);
+      const a = this.active.get(k);
+      // A stop, or a start on another interface (or a re-created link): the old answer goes first.
+      if (a && (d === null || d.interface !== a.announcement.interface || this.moved(a))) {
+        this.stop(k);
         stopped.push(a.announcement);
         this.o.onStopped?.(a.announcement);
-      } else if (!this.active.has(op.key) && this.start(op.key, op.d)) {
-        started.push(op.d);
       }
+      if (d !== null && !this.active.has(k) && this.start(k, d)) started.push(d);
     }
-    if (this.queue.length > 0) {
+    if (this.pending.size > 0) {
       this.continuation ??= setImmediate(() => {
         this.continuation = undefined;
         this.drain();
@@ -168,9 +219,10 @@ export class Announcer {
     return { started, stopped };
   }
 
+  /** Counted as addresses start and stop: the gauge is set after every slice, which must not cost O(announced). */
   private countAnnounced(): void {
-    this.o.metrics.announced.set({ family: 'IPv4' }, [...this.active.values()].filter((a) => a.announcement.address.family === 4).length);
-    this.o.metrics.announced.set({ family: 'IPv6' }, [...this.active.values()].filter((a) => a.announcement.address.family === 6).length);
+    this.o.metrics.announced.set({ family: 'IPv4' }, this.announcedV4);
+    this.o.metrics.announced.set({ family: 'IPv6' }, this.active.size - this.announcedV4);
   }
 
   private closeIdleResponders(): void {
@@ -201,9 +253,11 @@ export class Announcer {
   }
 
   close(): void {
-    this.queue = [];
+    this.pending.clear();
     if (this.continuation) clearImmediate(this.continuation);
     this.continuation = undefined;
+    if (this.burstContinuation) clearImmediate(this.burstContinuation);
+    this.burstContinuation = undefined;
     for (const k of [...this.active.keys()]) this.stop(k);
     for (const k of [...this.failing.keys()]) this.cancelRetry(k);
     for (const r of this.responders.values()) r.close();
@@ -239,29 +293,54 @@ export class Announcer {
       this.cancelRetry(k);
       this.o.log.info({ event: 'announceRecovered', address: formatAddress(d.address), interface: d.interface, attempts: retried.failure.attempts }, 'announcing after earlier failures');
     }
-    const entry: Active = { announcement: d, ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
+    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
     this.active.set(k, entry);
+    if (d.address.family === 4) this.announcedV4++;
     r.announce(d.address);
     this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
-    const every = this.o.burstIntervalMs ?? 1_000;
-    const tick = () => {
-      if (!this.active.has(k)) return;
-      r.announce(d.address);
-      entry.burstsLeft--;
-      const refresh = this.o.refreshIntervalMs ?? 0;
-      if (entry.burstsLeft > 0) entry.timer = setTimeout(tick, every);
-      else if (refresh > 0) entry.timer = setTimeout(tick, refresh);
-      else entry.timer = undefined;
-    };
-    entry.timer = setTimeout(tick, every);
+    entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
     return true;
+  }
+
+  /**
+   * An address's next burst is due. Sent from a sliced queue, not from its timer: a node that took over
+   * thousands of addresses within a second has their bursts due together, and a timer that sends each
+   * would make one long timers phase (150 ms of sends at 750 addresses on a busy host, every second for 5 s).
+   */
+  private burstDue(k: string, entry: Active): void {
+    entry.timer = undefined;
+    if (this.active.get(k) !== entry) return;
+    this.burstsDue.add(k);
+    this.burstContinuation ??= setImmediate(() => this.sendBursts());
+  }
+
+  private sendBursts(): void {
+    this.burstContinuation = undefined;
+    const now = this.o.now ?? (() => performance.now());
+    const t0 = now();
+    let n = 0;
+    for (const k of this.burstsDue) {
+      if (n > 0 && now() - t0 >= (this.o.sliceMs ?? 10)) break;
+      n++;
+      this.burstsDue.delete(k);
+      const a = this.active.get(k);
+      if (!a) continue;
+      this.responders.get(a.ifindex)?.announce(a.announcement.address);
+      a.burstsLeft--;
+      const refresh = this.o.refreshIntervalMs ?? 0;
+      const next = a.burstsLeft > 0 ? (this.o.burstIntervalMs ?? 1_000) : refresh;
+      if (next > 0) a.timer = setTimeout(() => this.burstDue(k, a), next);
+    }
+    if (this.burstsDue.size > 0) this.burstContinuation = setImmediate(() => this.sendBursts());
   }
 
   private stop(k: string): void {
     const a = this.active.get(k);
     if (!a) return;
     clearTimeout(a.timer);
+    this.burstsDue.delete(k);
     this.active.delete(k);
+    if (a.announcement.address.family === 4) this.announcedV4--;
     this.responders.get(a.ifindex)?.remove(a.announcement.address);
   }
 

@@ -3,12 +3,18 @@ import type { Logger } from 'pino';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { Address, ElectionFacts } from './electionFacts.js';
-import type { ElectionScheduler } from './electionScheduler.js';
+import type { AnnouncementChange, ElectionScheduler } from './electionScheduler.js';
 import type { MembershipSource } from './membershipSource.js';
 import type { StatusReporter } from './statusReporter.js';
 
 /** Status plans per event-loop turn (each compares an LBAddress status with the election's view). */
 const STATUS_SLICE = 500;
+/**
+ * Announced-list changes published at most this often (one heartbeat interval): a hand-over of thousands
+ * of addresses changes the list on every turn, and each publish is a new membership State version to
+ * disseminate. Claims on the wire, not this list, are what ends a hand-over quickly.
+ */
+const PUBLISH_EVERY_MS = 100;
 
 export interface ElectionApplierOptions {
   log: Logger;
@@ -36,12 +42,18 @@ export class ElectionApplier {
   private statusPrimed = false;
   private reporter: string | undefined;
   private publishScheduled = false;
+  private lastPublishAt = -Infinity;
 
   constructor(private readonly o: ElectionApplierOptions) {}
 
   /** Announces and withdraws so the announcer holds exactly `desired`. */
   apply(desired: Announcement[]): void {
     this.o.announcer.set(desired);
+  }
+
+  /** Announces and withdraws what one round changed; every other address keeps its answer. */
+  applyChanges(changes: AnnouncementChange[]): void {
+    this.o.announcer.update(changes);
   }
 
   /** Status plans are left for another turn. */
@@ -85,22 +97,26 @@ export class ElectionApplier {
 
   /** Membership trims what does not fit one datagram (fitHeartbeat) and never throws. */
   publishLocalState(): void {
+    this.lastPublishAt = performance.now();
     this.o.membership.setLocalState({
       draining: this.o.draining(),
       ready: this.o.ready(),
       interfaces: this.o.facts.publishedLinks().map((l) => ({ name: l.name, subnets: [...l.subnets], ...(l.mac ? { mac: l.mac } : {}) })),
-      announcing: this.o.announcer.announcing().map((a) => formatAddress(a.address)),
+      announcing: this.o.announcer.announcedTexts(),
     });
   }
 
-  /** Heartbeats carry the announced list; coalesce a burst of changes into one update. */
+  /** Heartbeats carry the announced list; coalesce a burst of changes into one update per PUBLISH_EVERY_MS. */
   publishSoon(): void {
     if (this.publishScheduled) return;
     this.publishScheduled = true;
-    setImmediate(() => {
+    const run = () => {
       this.publishScheduled = false;
       this.publishLocalState();
-    });
+    };
+    const wait = this.lastPublishAt + PUBLISH_EVERY_MS - performance.now();
+    if (wait > 0) setTimeout(run, wait);
+    else setImmediate(run);
   }
 
   /** Called by the announcer when it stops answering for an address. */

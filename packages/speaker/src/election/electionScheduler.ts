@@ -1,4 +1,4 @@
-import { addressHandover, type HandoverReason, type IncrementalElection } from '@herald/core';
+import { addressHandover, type HandoverReason, type IncrementalElection, type IPAddress } from '@herald/core';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import { addressKey, type ElectionFacts, type InElection } from './electionFacts.js';
 import type { MembershipSource } from './membershipSource.js';
@@ -19,8 +19,16 @@ export interface ElectionSchedulerOptions {
   elected: (changed: readonly string[], gathered: boolean) => void;
   /** Work outside the election (status plans) is left for another turn. */
   morePending: () => boolean;
-  /** Makes the announcer match what this node answers. */
+  /** Makes the announcer match what this node answers: the whole set (first round, links changed). */
   apply: (desired: Announcement[]) => void;
+  /** Makes the announcer match for the listed addresses only (what one round changed). */
+  applyChanges: (changes: AnnouncementChange[]) => void;
+}
+
+/** What this node now answers for one address (`desired` undefined: nothing). */
+export interface AnnouncementChange {
+  readonly address: IPAddress;
+  readonly desired: Announcement | undefined;
 }
 
 /**
@@ -42,6 +50,10 @@ export class ElectionScheduler {
   private scheduled = false;
   /** Some fact changed since the last gathering (a round that only continues pending work skips it). */
   private gatherNeeded = true;
+  /** Address key → what this node answers for it, changed since the announcer was last told. */
+  private readonly unapplied = new Map<string, AnnouncementChange>();
+  /** The next apply hands the announcer the whole desired set (nothing applied yet, or links changed). */
+  private applyAll = true;
 
   constructor(private readonly o: ElectionSchedulerOptions) {}
 
@@ -53,6 +65,15 @@ export class ElectionScheduler {
   schedule(): void {
     this.gatherNeeded = true;
     this.soon();
+  }
+
+  /**
+   * The links changed: the next round re-applies every answer (an answer on a link re-created under the
+   * same name moves to the new link, though no election result changed).
+   */
+  reapplyAll(): void {
+    this.applyAll = true;
+    this.schedule();
   }
 
   /** Facts changed: the next round gathers them, without forcing a round. */
@@ -83,11 +104,36 @@ export class ElectionScheduler {
     return r;
   }
 
-  /** One round, applied; left-over work continues on the next turn, after heartbeats and replies had theirs. */
+  /**
+   * One round, applied; left-over work continues on the next turn, after heartbeats and replies had theirs.
+   * The announcer hears only what the round changed: a round costs what it re-elected, not every address
+   * this node answers (a hand-over of thousands runs hundreds of rounds).
+   */
   recompute(): void {
     const pending = this.round();
-    this.o.apply([...this.desired.values()]);
+    if (this.applyAll) {
+      this.applyAll = false;
+      this.unapplied.clear();
+      this.o.apply([...this.desired.values()]);
+    } else if (this.unapplied.size > 0) {
+      const changes = [...this.unapplied.values()];
+      this.unapplied.clear();
+      this.o.applyChanges(changes);
+    }
     if (pending) this.soon();
+  }
+
+  /** Records a change of what this node answers for `name` (at `address`), for the next apply. */
+  private setDesired(name: string, address: IPAddress, d: Announcement | undefined): void {
+    const before = this.desired.get(name);
+    const same = (x: IPAddress, y: IPAddress) => x.value === y.value && x.family === y.family;
+    if (before === d || (before && d && before.interface === d.interface && same(before.address, d.address))) return;
+    if (d) this.desired.set(name, d);
+    else if (before) this.desired.delete(name);
+    else return;
+    // An LBAddress whose address changed under the same name: the old address stops being answered too.
+    if (before && !same(before.address, address)) this.unapplied.set(addressKey(before.address), { address: before.address, desired: undefined });
+    this.unapplied.set(addressKey(address), { address, desired: d });
   }
 
   /**
@@ -103,13 +149,7 @@ export class ElectionScheduler {
     this.gatherNeeded = false;
     // Reading thousands of addresses (start, a pool edit) is election work too: bounded like the rest.
     if (gather && facts.gather(peers, now, this.sliceMs / 2)) this.gatherNeeded = true;
-    // What the announcer holds, built only when an address being decided is announced (O(owned)).
-    let current: Map<string, Announcement> | undefined;
-    const heldNow = (e: InElection) => {
-      if (!this.o.announcer.isAnnouncing(e.address)) return undefined;
-      current ??= new Map(this.o.announcer.announcing().map((a) => [addressKey(a.address), a]));
-      return current.get(e.key);
-    };
+    const heldNow = (e: InElection) => this.o.announcer.announcement(e.address);
     const started = performance.now();
     const changed: string[] = [];
     do {
@@ -126,7 +166,8 @@ export class ElectionScheduler {
       const e = facts.inElection.get(name);
       const result = election.result(name);
       if (!e || !result) {
-        this.desired.delete(name);
+        const before = this.desired.get(name);
+        if (before) this.setDesired(name, before.address, undefined);
         continue;
       }
       const { address, ip, key: k } = e;
@@ -142,12 +183,12 @@ export class ElectionScheduler {
         this.lostAt.delete(k);
         this.wireClaims.delete(k);
       } else this.lostAt.set(k, h.lostAtMs);
-      if (h.answer === 'own') this.desired.set(name, { address, interface: result.owner!.interface });
+      if (h.answer === 'own') this.setDesired(name, address, { address, interface: result.owner!.interface });
       else if (h.answer === 'keep' && held) {
-        this.desired.set(name, held);
+        this.setDesired(name, address, held);
         nextDeadline = Math.min(nextDeadline, h.deadlineMs ?? now);
       } else {
-        this.desired.delete(name);
+        this.setDesired(name, address, undefined);
         if (held) this.handoverReasons.set(name, h.reason);
       }
     }

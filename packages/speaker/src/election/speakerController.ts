@@ -126,6 +126,7 @@ export class SpeakerController {
       elected: (changed, gathered) => this.applier.observeStatus(changed, gathered),
       morePending: () => this.applier.pending(),
       apply: (desired) => this.applier.apply(desired),
+      applyChanges: (changes) => this.applier.applyChanges(changes),
     });
     o.membership.onChange(() => this.onMembership());
   }
@@ -197,7 +198,7 @@ export class SpeakerController {
   setLinks(links: LinkFacts[]): void {
     this.facts.setLinks(links);
     this.applier.publishLocalState();
-    this.scheduler.schedule();
+    this.scheduler.reapplyAll();
   }
 
   /** SIGTERM: rank this node last everywhere so successors announce first; resolves when nothing is held. */
@@ -215,7 +216,12 @@ export class SpeakerController {
     }
   }
 
-  /** A claim seen on the wire: a successor taking over (make-before-break), a peer proving it is alive, or a conflict. */
+  /**
+   * A claim seen on the wire: a successor taking over (make-before-break), a peer proving it is alive, or a
+   * conflict. The election runs on the next turn, once for every claim of this one: a successor taking
+   * over thousands of addresses announces them all within a second, and a round per claim (each deciding
+   * every address being handed over) blocked the event loop for over a second at 1,500 addresses.
+   */
   onClaim(claim: Claim): void {
     const k = addressKey(claim.address);
     const now = Date.now();
@@ -224,14 +230,12 @@ export class SpeakerController {
     // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
     if (claimant !== undefined && claimant !== this.o.node && !this.o.membership.peers().get(claimant)?.alive) {
       this.facts.claimSeen.set(claimant, now);
-      this.scheduler.factsChanged();
-      if (this.electing) this.scheduler.recompute();
+      this.scheduler.schedule();
     }
     if (this.scheduler.handingOver(k)) {
       // This node is handing the address over: the claim is the successor's, so stop now.
       this.scheduler.successorClaimed(k, now);
-      this.scheduler.factsChanged();
-      if (this.electing) this.scheduler.recompute();
+      this.scheduler.schedule();
       return;
     }
     this.conflicts.onClaim(claim);
