@@ -1,6 +1,6 @@
 // Speaker memory by the number of addresses it owns (issue 11, goals 4 and 7): a real herald-speaker, run
 // with the Helm chart's heap cap (NODE_OPTIONS as charts/herald renders it for the default 256Mi limit:
-// --max-semi-space-size=8 --max-old-space-size=160), owns ADDRESS_LEVELS addresses in turn (default 0, 1,000,
+// the image's IMAGE_NODE_OPTIONS plus --max-old-space-size=160), owns ADDRESS_LEVELS addresses in turn (default 0, 1,000,
 // 2,000, 5,000, 10,000; one Service each, through the real apiserver, controller and kube-controller-manager).
 // IPv6 mostly: every IPv4 Service also needs a ClusterIP from the test cluster's /24 Service CIDR, so the first
 // ADDRESS_IPV4 (default 100) are IPv4 from 203.0.113.0/24, the rest 2001:db8:2::/64. The Services do not
@@ -16,7 +16,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { waitFor } from '../../test/processes.js';
+import { IMAGE_NODE_OPTIONS, waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, RESULTS_DIR, writeReport } from './report.js';
 import { mib, round } from './stats.js';
 import { processMemory, sleep, startBenchWorld } from './speakerBench.js';
@@ -66,7 +66,7 @@ try {
   await world.core.patchNode({ name: other, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
   // The chart's NODE_OPTIONS for the speaker (templates/speaker.yaml), plus the snapshot signal. Set only
   // while the speakers are spawned: the controller started above runs as the tests run it.
-  const nodeOptions = `--max-semi-space-size=8 --max-old-space-size=${HEAP_CAP_MIB} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}`;
+  const nodeOptions = `${IMAGE_NODE_OPTIONS.join(' ')} --max-old-space-size=${HEAP_CAP_MIB} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}`;
   const before = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = nodeOptions;
   try {
@@ -192,7 +192,7 @@ try {
   await bw.stop();
 }
 writeReport(process.env.ADDRESS_REPORT ?? 'addressMemory', {
-  benchmark: 'herald-speaker memory by addresses owned, with the chart heap cap (NODE_OPTIONS --max-semi-space-size=8 --max-old-space-size=160)',
+  benchmark: 'herald-speaker memory by addresses owned, with the chart heap cap (NODE_OPTIONS: the image flags + --max-old-space-size=160)',
   setup: { heapCapMiB: HEAP_CAP_MIB, ipv4: IPV4, settleMs: SETTLE_MS, nodes: 2, logLevel: 'debug (as the e2e world runs it)' },
   levels,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
