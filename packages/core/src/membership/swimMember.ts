@@ -25,9 +25,10 @@ export interface SwimTuning {
   /** State changes learnt within this window leave in one push. Default 20 ms. */
   readonly gossipBatchMs: number;
   /**
-   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout).
-   * Notices learnt beyond it wait and leave together in the next push, so a burst of news (a healed
-   * partition: every member refutes at once) costs few datagrams with many notices each. Default 60.
+   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout; a
+   * push is one datagram per target, so no second sees more than this plus the burst). Notices learnt
+   * beyond it wait and leave together in the next push, freshest first, so a burst of news (a healed
+   * partition: every member refutes at once) costs few datagrams with many notices each. Default 15.
    */
   readonly pushesPerSecond: number;
   /** Heartbeat rounds a fresh notice rides along (to every successor). Default 3. */
@@ -62,7 +63,7 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   urgentFanout: 6,
   stateFanout: 3,
   gossipBatchMs: 20,
-  pushesPerSecond: 20,
+  pushesPerSecond: 15,
   piggybackRounds: 3,
   deadProbeIntervalMs: 1000,
   antiEntropyIntervalMs: 1000,
@@ -176,7 +177,7 @@ const REPLY_TELLS_PER_SECOND = 10;
 /** A death this recent may simply not have reached the replier yet: told through tellGate only. */
 const FRESH_DEATH_MS = 1_000;
 /** SyncReply datagrams a member sends per second to named requests, at most (a join's full reply is not capped). */
-const MAX_REPLIES_PER_SECOND = 12;
+const MAX_REPLIES_PER_SECOND = 8;
 /** Notices waiting for a push, at most (the oldest make room; the pull and the heartbeats carry the rest). */
 const MAX_PENDING_PUSH = 8192;
 /** Notices waiting to ride heartbeats, at most (the oldest make room). */
