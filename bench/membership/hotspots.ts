@@ -15,12 +15,12 @@ const { values: args } = parseArgs({
   },
 });
 const n = Number(args.nodes);
-type Cell = { sent: Record<string, number>; received: Record<string, number>; total: number; from: Map<string, number> };
+type Cell = { sent: Record<string, number>; received: Record<string, number>; total: number; sentTotal: number; receivedTotal: number; from: Map<string, number> };
 const cells = new Map<string, Cell>();
 const cell = (node: string, sec: number): Cell => {
   const k = `${node}@${sec}`;
   let c = cells.get(k);
-  if (!c) cells.set(k, (c = { sent: {}, received: {}, total: 0, from: new Map() }));
+  if (!c) cells.set(k, (c = { sent: {}, received: {}, total: 0, sentTotal: 0, receivedTotal: 0, from: new Map() }));
   return c;
 };
 const t0 = performance.now();
@@ -40,14 +40,17 @@ const r = runSwimSimulation({
     const s = cell(from, sec);
     s.sent[type] = (s.sent[type] ?? 0) + 1;
     s.total++;
+    s.sentTotal++;
     if (!delivered) return;
     const d = cell(to, sec);
     d.received[type] = (d.received[type] ?? 0) + 1;
     d.total++;
+    d.receivedTotal++;
     d.from.set(from, (d.from.get(from) ?? 0) + 1);
   },
 });
-const top = [...cells.entries()].sort((a, b) => b[1].total - a[1].total).slice(0, Number(args.top));
+const topBy = (f: (c: Cell) => number) => [...cells.entries()].sort((a, b) => f(b[1]) - f(a[1])).slice(0, Number(args.top));
+const show = ([k, c]: [string, Cell]) => ({ at: k, total: c.total, sentTotal: c.sentTotal, receivedTotal: c.receivedTotal, sent: c.sent, received: c.received, topSenders: [...c.from.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5) });
 console.log(JSON.stringify({
   nodes: n,
   wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
@@ -55,6 +58,10 @@ console.log(JSON.stringify({
   sent: r.sentPerNodePerSec,
   received: r.receivedPerNodePerSec,
   peak: r.peakPerNodePerSec,
+  peakSent: r.peakSentPerNodePerSec,
+  peakReceived: r.peakReceivedPerNodePerSec,
   byType: r.messagesByType,
-  hottest: top.map(([k, c]) => ({ at: k, total: c.total, sent: c.sent, received: c.received, topSenders: [...c.from.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5) })),
+  hottest: topBy((c) => c.total).map(show),
+  busiestSenders: topBy((c) => c.sentTotal).slice(0, 3).map(show),
+  busiestReceivers: topBy((c) => c.receivedTotal).slice(0, 3).map(show),
 }, null, 1));

@@ -66,7 +66,7 @@ function summarise(name: string, o: SwimSimulationOptions, r: SwimSimulationResu
     measuredNodeHours: round(measuredNodeHours, 2),
     cutDeaths: r.cutDeaths,
     ...(r.partitionHealMs === undefined ? {} : { partitionHealMs: r.partitionHealMs }),
-    datagramsPerNodePerSec: { sent: r.sentPerNodePerSec, received: r.receivedPerNodePerSec, peakSentPlusReceivedIn1s: r.peakPerNodePerSec },
+    datagramsPerNodePerSec: { sent: r.sentPerNodePerSec, received: r.receivedPerNodePerSec, peakSentPlusReceivedIn1s: r.peakPerNodePerSec, peakSentIn1s: r.peakSentPerNodePerSec, peakReceivedIn1s: r.peakReceivedPerNodePerSec },
     messagesByType: r.messagesByType,
   };
 }

@@ -32,9 +32,10 @@ export interface SwimTuning {
   /** State changes learnt within this window leave in one push. Default 20 ms. */
   readonly gossipBatchMs: number;
   /**
-   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout).
-   * Notices learnt beyond it wait and leave together in the next push, so a burst of news (a healed
-   * partition: every member refutes at once) costs few datagrams with many notices each. Default 60.
+   * Push datagrams a member may send per second, on average (token bucket, burst of 2 × urgentFanout; a
+   * push is one datagram per target, so no second sees more than this plus the burst). Notices learnt
+   * beyond it wait and leave together in the next push, freshest first, so a burst of news (a healed
+   * partition: every member refutes at once) costs few datagrams with many notices each. Default 15.
    */
   readonly pushesPerSecond: number;
   /** Heartbeat rounds a fresh notice rides along (to every successor). Default 3. */
@@ -81,7 +82,7 @@ export const DEFAULT_SWIM_TUNING: SwimTuning = {
   urgentFanout: 6,
   stateFanout: 3,
   gossipBatchMs: 20,
-  pushesPerSecond: 30,
+  pushesPerSecond: 15,
   piggybackRounds: 3,
   deadProbeIntervalMs: 1000,
   antiEntropyIntervalMs: 1000,
@@ -199,7 +200,22 @@ const STRAY_AFTER_MS = 5_000;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
-const MAX_DIRECT_PER_SECOND = 20;
+const MAX_DIRECT_PER_SECOND = 12;
+/**
+ * Holders of a node dead that tell it so in one second, on average, through the paths every holder may
+ * take at once (a SyncReply showing it unheard, a datagram from it that is not a heartbeat). One tell is
+ * enough for it to refute; without the gate every holder tells it in the same second (a healed partition
+ * of 5,000: ~900 tells a second to one member), and a stale tell costs the node an answer.
+ */
+const TELLERS_PER_SECOND = 20;
+/** Nodes a member tells per SyncReply on average, over all it holds dead (see the SyncReply case). */
+const REPLY_TELLS_PER_SECOND = 10;
+/** A death this recent may simply not have reached the replier yet: told through tellGate only. */
+const FRESH_DEATH_MS = 1_000;
+/** SyncReply datagrams a member sends per second to named requests, at most (a join's full reply is not capped). */
+const MAX_REPLIES_PER_SECOND = 8;
+/** Notices waiting for a push, at most (the oldest make room; the pull and the heartbeats carry the rest). */
+const MAX_PENDING_PUSH = 8192;
 /** Notices waiting to ride heartbeats, at most (the oldest make room). */
 const MAX_PIGGYBACK = 256;
 
@@ -265,6 +281,9 @@ export class SwimMember {
   /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
   private directSent = 0;
   private directWindowAt = -Infinity;
+  /** SyncReply datagrams to named requests sent in the current second (capped). */
+  private repliesSent = 0;
+  private repliesWindowAt = -Infinity;
   private dueAt: number | undefined;
   private localHealth: LocalHealth = HEALTHY;
   private readonly healthSignals = new Map<LocalHealthSignal, number>();
@@ -440,6 +459,11 @@ export class SwimMember {
         // refute; a refutation comes straight back to us. A few picked at random, not the first ones: the
         // askers name their dead in much the same order and the replies list them in that order, so the
         // first of every reply would be told by every asker (hundreds of tells a second to one member).
+        // Not all of them (mayTell): every holder pulls, and a node whose death is still spreading shows
+        // unheard in most replies (at 5,000 members ~900 tells in one second to one node).
+        const gated = unheard.filter((node) => this.mayTell(node, nowMs));
+        unheard.length = 0;
+        unheard.push(...gated);
         for (let told = 0; told < MAX_REPLY_TELLS && unheard.length > 0; ) {
           const i = this.random.below(unheard.length);
           const node = unheard[i]!;
@@ -486,11 +510,11 @@ export class SwimMember {
         break;
       }
       case 'SyncRequest':
-        this.reply(m.from, m.nodes, out);
+        this.reply(m.from, m.nodes, out, nowMs);
         break;
     }
     // After the notices: a datagram that carried the sender's own new state needs no SyncRequest.
-    this.checkSender(m.from, m.incarnation, version, nowMs, out);
+    this.checkSender(m.from, m.incarnation, version, nowMs, out, m.type === 'Heartbeat');
     return rttSampleMs === undefined ? { out, changed } : { out, changed, rttSampleMs };
   }
 
@@ -692,7 +716,7 @@ export class SwimMember {
   }
 
   /** A datagram from `from`: if we hold it dead at its current version, tell it (it will refute). */
-  private checkSender(from: string, incarnation: number, version: number | undefined, nowMs: number, out: Outbound[]): void {
+  private checkSender(from: string, incarnation: number, version: number | undefined, nowMs: number, out: Outbound[], heartbeat: boolean): void {
     const e = this.table.get(from);
     const newer = !e || incarnation > e.state.incarnation || (version !== undefined && version > e.state.version);
     if (newer) {
@@ -704,7 +728,39 @@ export class SwimMember {
       }
       return;
     }
-    if (e.dead && incarnation === e.state.incarnation) this.tellDead(from, nowMs, out);
+    // A heartbeat comes from a node that counts us among its few ring successors: always tell it. Any
+    // other datagram may come from a node that talks to hundreds of holders in a second (pushes, pulls,
+    // answers after a heal): only the tellers of this second tell it.
+    if (e.dead && incarnation === e.state.incarnation && (heartbeat || this.mayTell(from, nowMs))) this.tellDead(from, nowMs, out);
+  }
+
+  /**
+   * Whether to tell `node` (held dead) of its death now, on evidence every holder may see at once (a
+   * SyncReply showing it unheard, a datagram from it): if this member is one of its tellers this second
+   * (tellGate), or with probability REPLY_TELLS_PER_SECOND / (nodes we hold dead) once we have held it dead
+   * for FRESH_DEATH_MS. A node held dead by h members, each holding d dead, so hears about h / d tells a
+   * second the second way: a few from a whole side holding the other side dead, and still about one a
+   * second for a straggler that only a few members hold dead (and whom tellGate, out of N, rarely picks).
+   */
+  private mayTell(node: string, nowMs: number): boolean {
+    if (this.tellGate(node, nowMs)) return true;
+    if (nowMs - (this.deadSince.get(node) ?? nowMs) < FRESH_DEATH_MS) return false;
+    return this.random.next() < REPLY_TELLS_PER_SECOND / Math.max(1, this.deadNodes.size);
+  }
+
+  /**
+   * Whether this member is one of the tellers of `node` in this second: a hash of (us, node, second)
+   * below TELLERS_PER_SECOND out of every member we know (alive or dead). Every holder decides alone, so a
+   * node held dead by all N members is told by about TELLERS_PER_SECOND of them a second, not by all N,
+   * and one held dead by a tenth of them by a tenth as many. Out of every member known, not out of those
+   * held alive: after a heal the holders of a straggler are the small side, whose views are the whole
+   * cluster again. A hash, not a random draw: the tellers change every second, and the random stream
+   * (gossip targets) stays as it was.
+   */
+  private tellGate(node: string, nowMs: number): boolean {
+    const n = this.table.size + 1;
+    if (n <= TELLERS_PER_SECOND) return true;
+    return mix32(ringHash(node) ^ Math.imul(this.strayOffset, 0x9e3779b1) ^ Math.floor(nowMs / 1000)) % n < TELLERS_PER_SECOND;
   }
 
   /** Sends `node` its Dead notice (at most once a second per node) so that, if it runs, it refutes. */
@@ -843,6 +899,7 @@ export class SwimMember {
     if (this.piggyback.size > MAX_PIGGYBACK) this.piggyback.delete(this.piggyback.keys().next().value!);
     this.pendingPush.delete(noticeNode(n));
     this.pendingPush.set(noticeNode(n), n);
+    if (this.pendingPush.size > MAX_PENDING_PUSH) this.pendingPush.delete(this.pendingPush.keys().next().value!);
     if (urgent) this.pendingUrgent = true;
     if (urgent && this.refill(nowMs) >= this.tuning.urgentFanout) this.flush(nowMs, out, from);
     else this.flushAt = Math.min(this.flushAt ?? Infinity, this.pushAllowedAt(nowMs, urgent ? 0 : this.tuning.gossipBatchMs));
@@ -876,17 +933,17 @@ export class SwimMember {
       return;
     }
     this.pendingUrgent = false;
-    const notices = [...this.pendingPush.values()];
-    this.pendingPush = new Map();
-    this.flushAt = undefined;
-    const batches = this.batches(notices);
-    // Every datagram costs a token: news that needs several datagrams leaves the bucket in debt, and
-    // the next push waits until it has refilled.
-    this.pushTokens -= fanout * batches.length;
-    const skip = new Set(notices.map(noticeNode));
+    // One datagram per target, the freshest news first; the rest waits for the next push (the bucket
+    // refills at pushesPerSecond). Sending it all at once (a heal: dozens of datagrams to each target)
+    // made the targets receive hundreds of datagrams in one second.
+    const batch = this.batches([...this.pendingPush.values()].reverse())[0]!;
+    for (const n of batch) this.pendingPush.delete(noticeNode(n));
+    this.flushAt = this.pendingPush.size > 0 ? this.pushAllowedAt(nowMs, 0) : undefined;
+    this.pushTokens -= fanout;
+    const skip = new Set(batch.map(noticeNode));
     if (from !== undefined) skip.add(from);
     const targets = this.randomAlive(fanout, skip);
-    for (const batch of batches) for (const t of targets) out.push(this.to(t, { type: 'Gossip', notices: batch }));
+    for (const t of targets) out.push(this.to(t, { type: 'Gossip', notices: batch }));
   }
 
   private batches(notices: readonly Notice[]): Notice[][] {
@@ -924,7 +981,7 @@ export class SwimMember {
     return out;
   }
 
-  private reply(to: string, nodes: readonly string[], out: Outbound[]): void {
+  private reply(to: string, nodes: readonly string[], out: Outbound[], nowMs: number): void {
     const notices: Notice[] = [];
     const add = (node: string) => {
       if (node === this.node) return notices.push({ kind: 'State', state: this.selfState });
@@ -940,7 +997,18 @@ export class SwimMember {
       // we hold too tells it nothing it can use, so only States (and our own) go back.
       for (const node of nodes) if (!this.table.get(node)?.dead) add(node);
     }
-    for (const batch of this.batches(notices)) out.push(this.to(to, { type: 'SyncReply', notices: batch }));
+    const batches = this.batches(notices);
+    if (nodes.length > 0) {
+      // A healed partition: every member pulls, and a member may be asked by several in one second. Beyond
+      // the cap the asker gets part of what it asked (it asks someone else next round).
+      if (nowMs - this.repliesWindowAt >= 1000) {
+        this.repliesWindowAt = nowMs;
+        this.repliesSent = 0;
+      }
+      batches.length = Math.min(batches.length, Math.max(0, MAX_REPLIES_PER_SECOND - this.repliesSent));
+      this.repliesSent += batches.length;
+    }
+    for (const batch of batches) out.push(this.to(to, { type: 'SyncReply', notices: batch }));
   }
 
   /** Up to `k` distinct members believed alive, not self and not in `skip`, uniformly at random. */
@@ -1010,3 +1078,10 @@ export class SwimMember {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** murmur3's finaliser: spreads a 32-bit hash's bits so that its remainder by a small number is uniform. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}

@@ -75,6 +75,9 @@ export interface SwimSimulationResult {
   readonly receivedPerNodePerSec: { readonly mean: number; readonly max: number };
   /** The busiest one-second window of any member (sent + received), after warmup. */
   readonly peakPerNodePerSec: number;
+  /** The most datagrams any member sent, and the most any member received, in one second (after warmup). */
+  readonly peakSentPerNodePerSec: number;
+  readonly peakReceivedPerNodePerSec: number;
   /** After a partition heals: time until every member holds every running member alive, ms. */
   readonly partitionHealMs?: number;
   readonly messagesByType: Readonly<Record<string, number>>;
@@ -93,6 +96,8 @@ interface Sim {
   received: number;
   windowStart: number;
   windowCount: number;
+  windowSent: number;
+  windowReceived: number;
 }
 
 type Event =
@@ -179,7 +184,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const sims: Sim[] = states.map((state, i) => {
     const member = makeMember(i, 1, 0);
     member.learnAll(states, 0, everyone);
-    return { member, state, running: true, stalledUntil: 0, wokeAt: -Infinity, queue: [], tickAt: Infinity, tickGen: 0, sent: 0, received: 0, windowStart: warmup, windowCount: 0 };
+    return { member, state, running: true, stalledUntil: 0, wokeAt: -Infinity, queue: [], tickAt: Infinity, tickGen: 0, sent: 0, received: 0, windowStart: warmup, windowCount: 0, windowSent: 0, windowReceived: 0 };
   });
 
   // Partition and flapping: which members are cut off, as a function of time.
@@ -217,16 +222,25 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   /** Open crashes: victim → crash time, first detection, who has learnt. */
   const open = new Map<number, { t: number; detected?: number; learnt: Set<number>; alive: number }>();
 
-  const count = (s: Sim, t: number) => {
+  const count = (s: Sim, t: number, sent: boolean) => {
     if (t < warmup) return;
     if (t - s.windowStart >= 1000) {
-      peak = Math.max(peak, s.windowCount);
+      closeWindow(s);
       s.windowStart = t - ((t - warmup) % 1000);
-      s.windowCount = 0;
     }
     s.windowCount++;
+    if (sent) s.windowSent++;
+    else s.windowReceived++;
+  };
+  const closeWindow = (s: Sim) => {
+    peak = Math.max(peak, s.windowCount);
+    peakSent = Math.max(peakSent, s.windowSent);
+    peakReceived = Math.max(peakReceived, s.windowReceived);
+    s.windowCount = s.windowSent = s.windowReceived = 0;
   };
   let peak = 0;
+  let peakSent = 0;
+  let peakReceived = 0;
 
   const send = (from: number, out: readonly { to: string; message: SwimMessage }[], t: number) => {
     const s = sims[from]!;
@@ -235,7 +249,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         s.sent++;
         byType[message.type] = (byType[message.type] ?? 0) + 1;
       }
-      count(s, t);
+      count(s, t, true);
       const dest = nodeIndex(to);
       if (!(dest >= 0 && dest < o.nodes)) continue;
       const lost = rnd.next() < o.loss || !canReach(from, dest, t);
@@ -271,7 +285,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const deliver = (i: number, m: SwimMessage, t: number) => {
     const s = sims[i]!;
     if (t >= warmup) s.received++;
-    count(s, t);
+    count(s, t, false);
     const r = s.member.receive(m, t);
     send(i, r.out, t);
     if (r.changed) noteDeaths(i, t);
@@ -406,7 +420,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     const v = sims.map((s) => f(s) / measuredSec);
     return { mean: round(v.reduce((a, b) => a + b, 0) / v.length), max: round(Math.max(...v)) };
   };
-  for (const s of sims) peak = Math.max(peak, s.windowCount);
+  for (const s of sims) closeWindow(s);
   return {
     nodes: o.nodes,
     simulatedMs: o.durationMs,
@@ -423,6 +437,8 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     sentPerNodePerSec: rates((s) => s.sent),
     receivedPerNodePerSec: rates((s) => s.received),
     peakPerNodePerSec: peak,
+    peakSentPerNodePerSec: peakSent,
+    peakReceivedPerNodePerSec: peakReceived,
     ...(healAt !== undefined && healedAt !== undefined ? { partitionHealMs: round(healedAt - healAt) } : {}),
     messagesByType: byType,
   };
