@@ -86,9 +86,21 @@ export class ElectionScheduler {
     return this.lostAt.has(key);
   }
 
-  /** The successor claimed an address this node hands over: stop answering it now. */
+  /**
+   * The successor claimed an address this node hands over: stop answering it now, in this turn. Only this
+   * address is decided (O(1)); the round that follows on a later turn does the rest. Leaving the stop to that
+   * round put two MACs on the wire for as long as the event loop took to get there (tens of ms while
+   * thirteen speakers start on two cores: startRace.e2e saw both answer).
+   */
   successorClaimed(key: string, now: number): void {
     this.wireClaims.set(key, now);
+    const name = this.o.facts.nameOfKey.get(key);
+    if (name === undefined || this.applyAll || !this.o.electing()) return;
+    this.decide(name, now, this.o.membership.peers());
+    const change = this.unapplied.get(key);
+    if (change === undefined) return;
+    this.unapplied.delete(key);
+    this.o.applyChanges([change]);
   }
 
   /** The address left the election. */
@@ -149,55 +161,61 @@ export class ElectionScheduler {
     this.gatherNeeded = false;
     // Reading thousands of addresses (start, a pool edit) is election work too: bounded like the rest.
     if (gather && facts.gather(peers, now, this.sliceMs / 2)) this.gatherNeeded = true;
-    const heldNow = (e: InElection) => this.o.announcer.announcement(e.address);
     const started = performance.now();
     const changed: string[] = [];
     do {
       for (const c of election.flush(32)) changed.push(c.name);
     } while (election.pending() > 0 && performance.now() - started < this.sliceMs);
 
-    const timeoutMs = this.o.handoverTimeoutMs ?? 2_000;
     let nextDeadline = Infinity;
     const handingOver = [...this.lostAt.keys()].flatMap((k) => {
       const name = facts.nameOfKey.get(k);
       return name === undefined ? [] : [name];
     });
-    for (const name of new Set([...changed, ...handingOver])) {
-      const e = facts.inElection.get(name);
-      const result = election.result(name);
-      if (!e || !result) {
-        const before = this.desired.get(name);
-        if (before) this.setDesired(name, before.address, undefined);
-        continue;
-      }
-      const { address, ip, key: k } = e;
-      const owner = result.owner?.node === this.o.node;
-      const held = heldNow(e);
-      const successor = owner ? undefined : result.owner?.node;
-      const h = addressHandover({
-        owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
-        successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
-        nowMs: now, timeoutMs,
-      });
-      if (h.lostAtMs === undefined) {
-        this.lostAt.delete(k);
-        this.wireClaims.delete(k);
-      } else this.lostAt.set(k, h.lostAtMs);
-      if (h.answer === 'own') this.setDesired(name, address, { address, interface: result.owner!.interface });
-      else if (h.answer === 'keep' && held) {
-        this.setDesired(name, address, held);
-        nextDeadline = Math.min(nextDeadline, h.deadlineMs ?? now);
-      } else {
-        this.setDesired(name, address, undefined);
-        if (held) this.handoverReasons.set(name, h.reason);
-      }
-    }
+    for (const name of new Set([...changed, ...handingOver])) nextDeadline = Math.min(nextDeadline, this.decide(name, now, peers));
     // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
     clearTimeout(this.handoverTimer);
     if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
     if (this.o.electing()) this.o.elected(changed, gather);
     return election.pending() > 0 || facts.unread() > 0 || this.o.morePending();
+  }
+
+  /**
+   * Whether this node answers one address now (addressHandover), recorded for the next apply. Returns when
+   * a kept address must be decided again (Infinity: no deadline).
+   */
+  private decide(name: string, now: number, peers: ReturnType<MembershipSource['peers']>): number {
+    const { facts, election } = this.o;
+    const e: InElection | undefined = facts.inElection.get(name);
+    const result = election.result(name);
+    if (!e || !result) {
+      const before = this.desired.get(name);
+      if (before) this.setDesired(name, before.address, undefined);
+      return Infinity;
+    }
+    const { address, ip, key: k } = e;
+    const owner = result.owner?.node === this.o.node;
+    const held = this.o.announcer.announcement(address);
+    const successor = owner ? undefined : result.owner?.node;
+    const h = addressHandover({
+      owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
+      successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
+      nowMs: now, timeoutMs: this.o.handoverTimeoutMs ?? 2_000,
+    });
+    if (h.lostAtMs === undefined) {
+      this.lostAt.delete(k);
+      this.wireClaims.delete(k);
+    } else this.lostAt.set(k, h.lostAtMs);
+    if (h.answer === 'own') this.setDesired(name, address, { address, interface: result.owner!.interface });
+    else if (h.answer === 'keep' && held) {
+      this.setDesired(name, address, held);
+      return h.deadlineMs ?? now;
+    } else {
+      this.setDesired(name, address, undefined);
+      if (held) this.handoverReasons.set(name, h.reason);
+    }
+    return Infinity;
   }
 
   private soon(): void {
