@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { IMAGE_NODE_OPTIONS, waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, RESULTS_DIR, writeReport } from './report.js';
 import { mib, round } from './stats.js';
-import { processMemory, sleep, startBenchWorld } from './speakerBench.js';
+import { processMemory, retryApi, sleep, startBenchWorld } from './speakerBench.js';
 
 const log = progress('addressMemory');
 const LEVELS = (process.env.ADDRESS_LEVELS ?? '0,1000,2000,5000,10000').split(',').map(Number);
@@ -31,20 +31,6 @@ const HEAP_CAP_MIB = Number(process.env.ADDRESS_MAX_HEAP_MIB ?? 160);
 const CONVERGE_MS = Number(process.env.ADDRESS_CONVERGE_MS ?? 1_200_000);
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
-/** A starved apiserver answers 504 while it may have created the object: retry, 409 counts as done. */
-async function retry(f: () => Promise<unknown>, attempts = 6): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await f();
-      return;
-    } catch (e) {
-      if ((e as { code?: number }).code === 409) return;
-      if (i >= attempts) throw e;
-      await sleep(1_000 * i);
-    }
-  }
-}
 
 /** One unlabelled value (or the sum over label sets) of a metric in a /metrics text. */
 function metric(text: string, name: string): number {
@@ -123,7 +109,7 @@ try {
     const gcBefore = (await sample()).gcSeconds;
     const batch = addresses.slice(created, level);
     for (let i = 0; i < batch.length; i += 20) {
-      await Promise.all(batch.slice(i, i + 20).map((a, j) => retry(() => world.core.createNamespacedService({
+      await Promise.all(batch.slice(i, i + 20).map((a, j) => retryApi(() => world.core.createNamespacedService({
         namespace: world.appNs,
         body: {
           metadata: { name: `m${created + i + j}` },

@@ -207,6 +207,20 @@ export async function waitForAnnouncer(world: SpeakerWorld, ip: string, node: st
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A starved apiserver answers 504 while it may have created the object: retry, 409 counts as done. */
+export async function retryApi(f: () => Promise<unknown>, attempts = 6): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await f();
+      return;
+    } catch (e) {
+      if ((e as { code?: number }).code === 409) return;
+      if (i >= attempts) throw e;
+      await sleep(1_000 * i);
+    }
+  }
+}
+
 /**
  * The small steady workload the idle and memory benchmarks share: a ready Pod on every node, a
  * dual-stack Service and five IPv4 ones spread over the nodes (7 addresses), each announced by its

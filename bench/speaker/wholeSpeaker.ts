@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
-import { processMemory, sleep, startBenchWorld } from './speakerBench.js';
+import { processMemory, retryApi, sleep, startBenchWorld } from './speakerBench.js';
 
 const log = progress('wholeSpeaker');
 const TOTAL = Number(process.env.WHOLE_ADDRESSES ?? 10_000);
@@ -30,20 +30,6 @@ const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-
-/** A starved apiserver answers 504 while it may have created the object: retry, 409 counts as done. */
-async function retry(f: () => Promise<unknown>, attempts = 6): Promise<void> {
-  for (let i = 1; ; i++) {
-    try {
-      await f();
-      return;
-    } catch (e) {
-      if ((e as { code?: number }).code === 409) return;
-      if (i >= attempts) throw e;
-      await sleep(1_000 * i);
-    }
-  }
-}
 
 /** Runs `f` over `items`, `width` at a time. */
 async function inBatches<T>(items: readonly T[], width: number, f: (t: T) => Promise<unknown>): Promise<void> {
@@ -99,7 +85,7 @@ try {
   const createdAt = Date.now();
   const services = addresses.map((a, i) => ({ name: `w${i}`, family: a.includes(':') ? 'IPv6' : 'IPv4' }));
   // No NodePorts: the cluster's range (30000-32767) holds fewer than 10,000, and ARP/NDP needs none.
-  await inBatches(services, 20, (s) => retry(() => world.core.createNamespacedService({
+  await inBatches(services, 20, (s) => retryApi(() => world.core.createNamespacedService({
     namespace: world.appNs,
     body: {
       metadata: { name: s.name },
@@ -183,7 +169,7 @@ try {
   const burst = services.slice(0, Math.min(BURST, services.length));
   await phase('serviceBurst', async () => {
     for (const policy of ['Local', 'Cluster']) {
-      await inBatches(burst, 20, (s) => retry(() => world.core.patchNamespacedService({ namespace: world.appNs, name: s.name, body: { spec: { externalTrafficPolicy: policy } } }, mergePatch)));
+      await inBatches(burst, 20, (s) => retryApi(() => world.core.patchNamespacedService({ namespace: world.appNs, name: s.name, body: { spec: { externalTrafficPolicy: policy } } }, mergePatch)));
     }
   });
 } catch (e) {

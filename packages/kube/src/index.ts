@@ -10,3 +10,4 @@ export * from './leadership.js';
 export * from './guardedApiClient.js';
 export * from './leaderElector.js';
 export * from './listInPages.js';
+export * from './internedStrings.js';

@@ -1,27 +1,9 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { LBAddress } from '@herald/core';
+import { InternedStrings } from '@herald/kube';
 
 const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
-/** Past this many distinct values the table starts again: it must never grow with time (timestamps). */
-const INTERNED_MAX = 4_096;
-
-/**
- * One copy of the values that repeat across thousands of cached objects (namespace, class, condition
- * type/reason/status, pool, transition times of a burst): JSON.parse makes a new string for each, and with
- * 10,000 Services those copies were megabytes. Bounded, so a stream of new values cannot make it a leak.
- */
-class Interned {
-  private readonly table = new Map<string, string>();
-  of<S extends string | undefined>(s: S): S {
-    if (s === undefined) return s;
-    const known = this.table.get(s);
-    if (known !== undefined) return known as S;
-    if (this.table.size >= INTERNED_MAX) this.table.clear();
-    this.table.set(s, s);
-    return s;
-  }
-}
-const interned = new Interned();
+const interned = new InternedStrings();
 
 // Projections are object literals with every key present (undefined when absent): one hidden class per
 // kind of object. Deleting the absent keys instead would turn each object into a (larger) dictionary.

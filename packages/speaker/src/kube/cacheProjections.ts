@@ -1,28 +1,10 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { LBAddress } from '@herald/core';
+import { InternedStrings } from '@herald/kube';
 
 /** The label that ties an EndpointSlice to its Service (endpointSliceIndex.ts). */
 const SERVICE_LABEL = 'kubernetes.io/service-name';
-/** Past this many distinct values the table starts again: it must never grow with time (timestamps). */
-const INTERNED_MAX = 4_096;
-
-/**
- * One copy of the values that repeat across thousands of cached objects (namespace, class, policy, node
- * name, pool, condition type/reason/status): JSON.parse makes a new string for each. Bounded, so a stream
- * of new values cannot make it a leak.
- */
-class Interned {
-  private readonly table = new Map<string, string>();
-  of<S extends string | null | undefined>(s: S): S {
-    if (typeof s !== 'string') return s;
-    const known = this.table.get(s);
-    if (known !== undefined) return known as S;
-    if (this.table.size >= INTERNED_MAX) this.table.clear();
-    this.table.set(s, s);
-    return s;
-  }
-}
-const interned = new Interned();
+const interned = new InternedStrings();
 
 // Projections are object literals with every key present (undefined when absent): one hidden class per kind
 // of object. The speaker keeps a Service, an EndpointSlice and an LBAddress per address it may announce, so
