@@ -1,4 +1,5 @@
 export * from './result.js';
+export * from './plainDataEqual.js';
 export * from './ip/address.js';
 export * from './ip/addressSyntaxError.js';
 export * from './ip/range.js';
@@ -79,6 +80,7 @@ export * from './membership/seededRandom.js';
 export * from './membership/replayWindow.js';
 export * from './membership/swimMessage.js';
 export * from './membership/swimCodec.js';
+export * from './membership/swimCodecCache.js';
 export * from './membership/localHealth.js';
 export * from './membership/swimMember.js';
 export * from './membership/fitNodeState.js';

@@ -66,6 +66,16 @@ export class PayloadReader {
     this.o += n;
     return v;
   }
+  /** The bytes from the offset on begin with `expected` (nothing is consumed). */
+  startsWith(expected: Uint8Array): boolean {
+    if (this.o + expected.length > this.b.length) return false;
+    for (let i = 0; i < expected.length; i++) if (this.b[this.o + i] !== expected[i]) return false;
+    return true;
+  }
+  /** A copy (not a view of the datagram's buffer) of bytes `from`..`to` already read. */
+  copy(from: number, to: number): Uint8Array {
+    return this.b.slice(from, to);
+  }
   ascii(n: number, what: string): string {
     return String.fromCharCode(...this.bytes(n, what));
   }

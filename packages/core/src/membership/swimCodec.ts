@@ -5,6 +5,7 @@ import { HEARTBEAT_LIMITS, HEARTBEAT_MAGIC, HEARTBEAT_MAX_PAYLOAD, isInterfaceNa
 import { type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
 import { formatInterfaceCidr, parseInterfaceCidr } from './interfaceCidr.js';
 import { readPayload, refuse, type PayloadReader } from './payloadReader.js';
+import type { SwimCodecCache } from './swimCodecCache.js';
 import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from './swimMessage.js';
 
 /**
@@ -85,9 +86,13 @@ class Writer {
   done(): Uint8Array { return this.o === this.out.length ? this.out : this.out.subarray(0, this.o); }
 }
 
-function messageBytes(m: SwimMessage): number {
+function messageBytes(m: SwimMessage, cache: SwimCodecCache | undefined): number {
   let size = 22 + nameLen(m.from);
-  const notices = (list: readonly Notice[]) => 2 + list.reduce((s, n) => s + noticeBytes(n), 0);
+  const notices = (list: readonly Notice[]) => {
+    let n = 2;
+    for (const x of list) n += cache && x.kind === 'State' ? stateBytes(x.state, cache).length : noticeBytes(x);
+    return n;
+  };
   switch (m.type) {
     case 'Heartbeat': return size + 8 + notices(m.notices);
     case 'Probe': case 'ProbeRequest': return size + 4 + nameLen(m.target);
@@ -97,46 +102,67 @@ function messageBytes(m: SwimMessage): number {
   }
 }
 
+/** A State notice's bytes, encoded once per State object (the cache keeps them while the State lives). */
+function stateBytes(state: NodeState, cache: SwimCodecCache): Uint8Array {
+  let b = cache.encodedState(state);
+  if (!b) {
+    const n: Notice = { kind: 'State', state };
+    const w = new Writer(noticeBytes(n));
+    writeNotice(w, n);
+    b = w.done();
+    cache.rememberEncoded(state, b);
+  }
+  return b;
+}
+
 function checkName(s: string, what: string): void {
   if (!isNodeName(s)) throw new RangeError(`Cannot encode membership datagram: ${what} ${JSON.stringify(s)} is not a DNS-1123 subdomain`);
 }
 
-function writeNotices(w: Writer, list: readonly Notice[]): void {
+function writeNotices(w: Writer, list: readonly Notice[], cache: SwimCodecCache | undefined): void {
   w.u16(list.length);
   for (const n of list) {
-    if (n.kind === 'Dead') {
-      checkName(n.node, 'node'); checkName(n.by, 'declaring node');
-      w.u8(2); w.name(n.node); w.u64(n.incarnation, 'incarnation'); w.u64(n.version, 'version'); w.name(n.by);
-      continue;
-    }
-    const s = n.state;
-    checkName(s.node, 'node');
-    if (s.interfaces.length > HEARTBEAT_LIMITS.interfaces) throw new RangeError(`Cannot encode membership datagram: ${s.interfaces.length} interfaces exceed ${HEARTBEAT_LIMITS.interfaces}`);
-    if (s.announcing.length > HEARTBEAT_LIMITS.announcing) throw new RangeError(`Cannot encode membership datagram: ${s.announcing.length} announced addresses exceed ${HEARTBEAT_LIMITS.announcing}`);
-    w.u8(1); w.name(s.node); w.u64(s.incarnation, 'incarnation'); w.u64(s.version, 'version');
-    w.u8((s.draining ? FLAG_DRAINING : 0) | (s.ready ? 0 : FLAG_NOT_READY));
-    w.u16(s.port);
-    w.address(s.address, 'address');
-    w.u8(s.interfaces.length);
-    for (const i of s.interfaces) {
-      if (!isInterfaceName(i.name)) throw new RangeError(`Cannot encode membership datagram: interface name ${JSON.stringify(i.name)} is not 1-15 printable ASCII characters`);
-      w.name(i.name); w.mac(i.mac);
-      w.u8(i.subnets.length);
-      for (const sub of i.subnets) {
-        const c = parseInterfaceCidr(sub);
-        if (!c.ok) throw new RangeError(`Cannot encode membership datagram: subnet of ${i.name}: ${c.error}`);
-        w.u8(c.value.address.family); w.u8(c.value.prefix); w.bytes(addressBytes(c.value.address));
-      }
-    }
-    w.u16(s.announcing.length);
-    for (const a of s.announcing) w.address(a, 'announced address');
+    if (cache && n.kind === 'State') w.bytes(stateBytes(n.state, cache));
+    else writeNotice(w, n);
   }
 }
 
-/** The payload to sign. Throws RangeError for a message no valid datagram has (a bug in the sender). */
-export function encodeSwimMessage(m: SwimMessage): Uint8Array {
+function writeNotice(w: Writer, n: Notice): void {
+  if (n.kind === 'Dead') {
+    checkName(n.node, 'node'); checkName(n.by, 'declaring node');
+    w.u8(2); w.name(n.node); w.u64(n.incarnation, 'incarnation'); w.u64(n.version, 'version'); w.name(n.by);
+    return;
+  }
+  const s = n.state;
+  checkName(s.node, 'node');
+  if (s.interfaces.length > HEARTBEAT_LIMITS.interfaces) throw new RangeError(`Cannot encode membership datagram: ${s.interfaces.length} interfaces exceed ${HEARTBEAT_LIMITS.interfaces}`);
+  if (s.announcing.length > HEARTBEAT_LIMITS.announcing) throw new RangeError(`Cannot encode membership datagram: ${s.announcing.length} announced addresses exceed ${HEARTBEAT_LIMITS.announcing}`);
+  w.u8(1); w.name(s.node); w.u64(s.incarnation, 'incarnation'); w.u64(s.version, 'version');
+  w.u8((s.draining ? FLAG_DRAINING : 0) | (s.ready ? 0 : FLAG_NOT_READY));
+  w.u16(s.port);
+  w.address(s.address, 'address');
+  w.u8(s.interfaces.length);
+  for (const i of s.interfaces) {
+    if (!isInterfaceName(i.name)) throw new RangeError(`Cannot encode membership datagram: interface name ${JSON.stringify(i.name)} is not 1-15 printable ASCII characters`);
+    w.name(i.name); w.mac(i.mac);
+    w.u8(i.subnets.length);
+    for (const sub of i.subnets) {
+      const c = parseInterfaceCidr(sub);
+      if (!c.ok) throw new RangeError(`Cannot encode membership datagram: subnet of ${i.name}: ${c.error}`);
+      w.u8(c.value.address.family); w.u8(c.value.prefix); w.bytes(addressBytes(c.value.address));
+    }
+  }
+  w.u16(s.announcing.length);
+  for (const a of s.announcing) w.address(a, 'announced address');
+}
+
+/**
+ * The payload to sign. Throws RangeError for a message no valid datagram has (a bug in the sender). With a
+ * cache, a State notice is encoded once per State object and copied into every datagram that carries it.
+ */
+export function encodeSwimMessage(m: SwimMessage, cache?: SwimCodecCache): Uint8Array {
   checkName(m.from, 'sender');
-  const size = messageBytes(m);
+  const size = messageBytes(m, cache);
   if (size > HEARTBEAT_MAX_PAYLOAD) throw new RangeError(`Cannot encode membership datagram: ${size} bytes exceed the ${HEARTBEAT_MAX_PAYLOAD}-byte payload limit`);
   const w = new Writer(size);
   w.bytes(HEARTBEAT_MAGIC);
@@ -146,10 +172,10 @@ export function encodeSwimMessage(m: SwimMessage): Uint8Array {
   w.u64(m.sequence, 'sequence');
   w.name(m.from);
   switch (m.type) {
-    case 'Heartbeat': w.u64(m.version, 'version'); writeNotices(w, m.notices); break;
+    case 'Heartbeat': w.u64(m.version, 'version'); writeNotices(w, m.notices, cache); break;
     case 'Probe': case 'ProbeRequest': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); break;
     case 'Ack': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); w.u64(m.version, 'version'); w.u32(Math.max(0, Math.min(0xffffffff, Math.round(m.agoMs)))); break;
-    case 'Gossip': case 'SyncReply': writeNotices(w, m.notices); break;
+    case 'Gossip': case 'SyncReply': writeNotices(w, m.notices, cache); break;
     case 'SyncRequest': w.u16(m.nodes.length); for (const n of m.nodes) { checkName(n, 'node'); w.name(n); } break;
   }
   return w.done();
@@ -163,7 +189,7 @@ function readName(r: PayloadReader, what: string): string {
   return s;
 }
 
-function readNotices(r: PayloadReader): Notice[] {
+function readNotices(r: PayloadReader, cache: SwimCodecCache | undefined): Notice[] {
   const count = r.u16('notice count');
   const out: Notice[] = [];
   for (let k = 0; k < count; k++) {
@@ -176,6 +202,15 @@ function readNotices(r: PayloadReader): Notice[] {
       out.push({ kind: 'Dead', node, incarnation, version, by: readName(r, 'declaring node') });
       continue;
     }
+    // A copy of a State decoded before (the same version rides several datagrams): the same object, with
+    // no new strings for its announced list.
+    const held = cache?.decodedState(node, incarnation, version);
+    if (held && r.startsWith(held.body)) {
+      r.bytes(held.body.length, 'state');
+      out.push({ kind: 'State', state: held.state });
+      continue;
+    }
+    const bodyAt = r.offset;
     const flags = r.u8('state flags');
     if ((flags & ~(FLAG_DRAINING | FLAG_NOT_READY)) !== 0) refuse('UnknownFlags', `state flags 0x${flags.toString(16)} set unknown bits`);
     const port = r.u16('port');
@@ -208,12 +243,13 @@ function readNotices(r: PayloadReader): Notice[] {
     const announcing: string[] = [];
     for (let i = 0; i < announcingCount; i++) announcing.push(formatAddress(r.address('announced address')));
     const state: NodeState = { node, incarnation, version, draining: (flags & FLAG_DRAINING) !== 0, ready: (flags & FLAG_NOT_READY) === 0, interfaces, announcing, address, port };
+    cache?.rememberDecoded(state, r.copy(bodyAt, r.offset));
     out.push({ kind: 'State', state });
   }
   return out;
 }
 
-function readMessage(r: PayloadReader): SwimMessage {
+function readMessage(r: PayloadReader, cache: SwimCodecCache | undefined): SwimMessage {
   if (r.remaining > HEARTBEAT_MAX_PAYLOAD) refuse('TooLarge', `payload has ${r.remaining} bytes; at most ${HEARTBEAT_MAX_PAYLOAD} are allowed`);
   const magic = r.bytes(4, 'magic');
   if (!magic.every((b, i) => b === HEARTBEAT_MAGIC[i])) refuse('BadMagic', 'magic is not 48524c42 ("HRLB")');
@@ -225,12 +261,12 @@ function readMessage(r: PayloadReader): SwimMessage {
   const env: Envelope = { incarnation: r.u53('incarnation'), sequence: r.u53('sequence'), from: readName(r, 'sender') };
   let m: SwimMessage;
   switch (type!) {
-    case 'Heartbeat': m = { ...env, type: 'Heartbeat', version: r.u53('version'), notices: readNotices(r) }; break;
+    case 'Heartbeat': m = { ...env, type: 'Heartbeat', version: r.u53('version'), notices: readNotices(r, cache) }; break;
     case 'Probe': m = { ...env, type: 'Probe', id: r.u32('probe id'), target: readName(r, 'target') }; break;
     case 'ProbeRequest': m = { ...env, type: 'ProbeRequest', id: r.u32('probe id'), target: readName(r, 'target') }; break;
     case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: readName(r, 'target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
-    case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r) }; break;
-    case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r) }; break;
+    case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r, cache) }; break;
+    case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r, cache) }; break;
     case 'SyncRequest': {
       const count = r.u16('node count');
       const nodes: string[] = [];
@@ -246,7 +282,11 @@ function readMessage(r: PayloadReader): SwimMessage {
 /** The format version of a payload (byte 4), so a receiver can read version 1 heartbeats and version 2. */
 export const payloadVersion = (payload: Uint8Array): number | undefined => payload[4];
 
-/** Reads a version-2 payload (the MAC already checked and removed). Never throws on malformed input. */
-export function decodeSwimMessage(payload: Uint8Array): Result<SwimMessage, HeartbeatError<HeartbeatDecodeReason>> {
-  return readPayload(payload, readMessage);
+/**
+ * Reads a version-2 payload (the MAC already checked and removed). Never throws on malformed input. With a
+ * cache, a State whose bytes equal the last ones decoded for that node and version is returned as the
+ * same object instead of being decoded again.
+ */
+export function decodeSwimMessage(payload: Uint8Array, cache?: SwimCodecCache): Result<SwimMessage, HeartbeatError<HeartbeatDecodeReason>> {
+  return readPayload(payload, (r) => readMessage(r, cache));
 }

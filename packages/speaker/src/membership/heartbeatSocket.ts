@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { decodeHeartbeat, decodeSwimMessage, joinHeartbeatFrame, payloadVersion, splitHeartbeatFrame, SWIM_VERSION, type Heartbeat, type HeartbeatDecodeReason, type SwimMessage } from '@herald/core';
+import { decodeHeartbeat, decodeSwimMessage, SwimCodecCache, joinHeartbeatFrame, payloadVersion, splitHeartbeatFrame, SWIM_VERSION, type Heartbeat, type HeartbeatDecodeReason, type SwimMessage } from '@herald/core';
 import type { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { openUdpDatagrams, type DatagramEndpoint, type Datagrams, type OpenDatagrams } from './udpDatagrams.js';
 
@@ -54,6 +54,9 @@ export class HeartbeatSocket {
     return this.datagrams.close();
   }
 
+  /** A State that rides several datagrams is decoded once per version (SwimCodecCache). */
+  private readonly swimCodec = new SwimCodecCache();
+
   private mac(key: Uint8Array, payload: Uint8Array): Uint8Array {
     return createHmac('sha256', key).update(payload).digest();
   }
@@ -66,7 +69,7 @@ export class HeartbeatSocket {
       return this.o.onReject('BadMac', `datagram of ${bytes.length} bytes from ${from.address} is not signed with our key`, from);
     }
     if (this.o.onSwim && payloadVersion(payload) === SWIM_VERSION) {
-      const m = decodeSwimMessage(payload);
+      const m = decodeSwimMessage(payload, this.swimCodec);
       if (!m.ok) return this.o.onReject(m.error.reason, m.error.message, from);
       return this.o.onSwim(m.value, from);
     }

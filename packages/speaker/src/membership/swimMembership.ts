@@ -1,4 +1,4 @@
-import { encodeSwimMessage, fitNodeState, SwimMember, type MembershipView, type NodeState, type Outbound, type SwimLocalState, type SwimMessage, type SwimTuning } from '@herald/core';
+import { encodeSwimMessage, fitNodeState, SwimCodecCache, SwimMember, type MembershipView, type NodeState, type Outbound, type SwimLocalState, type SwimMessage, type SwimTuning } from '@herald/core';
 import type { Logger } from 'pino';
 import type { MembershipMetrics } from './membershipMetrics.js';
 import type { Timers } from './timers.js';
@@ -43,6 +43,8 @@ export class SwimMembership {
    * (a speaker restarted without the API knows no peer until one speaks to it; its SyncRequest must reach).
    */
   private readonly seenAt = new Map<string, DatagramEndpoint>();
+  /** A State (up to thousands of announced addresses) is encoded once, not once per datagram carrying it. */
+  private readonly codec = new SwimCodecCache();
 
   constructor(private readonly o: SwimMembershipOptions) {
     const now = o.now();
@@ -183,7 +185,7 @@ export class SwimMembership {
       if (!to) continue;
       let payload: Uint8Array;
       try {
-        payload = encodeSwimMessage(o.message);
+        payload = encodeSwimMessage(o.message, this.codec);
       } catch (e) {
         // A state that cannot be encoded is a bug in trimming; never crash the speaker over it.
         this.o.log.error({ event: 'membershipEncodeFailed', type: o.message.type, to: o.to, err: (e as Error).message }, 'could not encode a membership datagram');
