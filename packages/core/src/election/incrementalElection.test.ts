@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { L2Advertisement } from '../api/v1beta1.js';
 import { parseAddress, type IPAddress } from '../ip/address.js';
 import { electOwner } from './electOwner.js';
@@ -279,5 +279,28 @@ describe('IncrementalElection property: after every step it equals a full electO
       }
       expect([...reported.keys()].filter((a) => !addresses.has(a))).toEqual([]);
     }
+  });
+
+  // A hand-over of 750 addresses echoes ~1,500 status writes back as LBAddress updates with unchanged
+  // facts, and every election round hands every node's facts in again: comparing them as JSON text made
+  // two strings per comparison, garbage in proportion to the addresses (ADR 0012: GC pauses).
+  it('equal facts handed in again (new objects) take the no-change path without building strings', () => {
+    const { e, ips, nodes } = world();
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      for (const a of ips) e.setAddress(a, addr(a, { pool: { name: 'web' }, services: [svc({ endpoints: [{ nodeName: 'n1', ready: true, serving: true }] })] }));
+      for (const n of nodes) e.setNode(n, both(node(n)));
+      e.setAdvertisements([{ metadata: { name: 'ad' }, spec: {} }]);
+      expect(stringify).not.toHaveBeenCalled();
+    } finally {
+      stringify.mockRestore();
+    }
+    expect({ pending: e.pending(), changed: e.flush() }).toEqual({ pending: 0, changed: [] });
+  });
+
+  it('a changed endpoint of an address is still seen as a change', () => {
+    const { e, ips } = world();
+    e.setAddress(ips[0]!, addr(ips[0]!, { services: [svc({ endpoints: [{ nodeName: 'n1', ready: false, serving: false }] })] }));
+    expect(e.dirtyCount()).toBe(1);
   });
 });

@@ -1,6 +1,7 @@
 import type { L2Advertisement } from '../api/v1beta1.js';
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { advertisementsForPool } from '../l2/advertisementSelection.js';
+import { plainDataEqual } from '../plainDataEqual.js';
 import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility, ownerMessage, type Candidate } from './electOwner.js';
 import type { ElectionReason, NodeFacts, ServiceFacts } from './nodeFacts.js';
 import { RankCache } from './rankCache.js';
@@ -40,9 +41,6 @@ interface AddressState {
   result: OwnerResult | undefined;
 }
 
-/** Addresses hold a bigint, which JSON cannot write as is. */
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-const sameJson = (a: unknown, b: unknown) => json(a) === json(b);
 const sameResult = (a: OwnerResult | undefined, b: OwnerResult | undefined) =>
   a?.reason === b?.reason && a?.message === b?.message && a?.owner?.node === b?.owner?.node && a?.owner?.interface === b?.owner?.interface && a?.owner?.draining === b?.owner?.draining;
 
@@ -73,6 +71,8 @@ export class IncrementalElection {
   /** Addresses whose reason is NoEligibleNode. */
   private readonly noEligible = new Set<string>();
   private lists: { answered: NodeFacts[]; unanswered: NodeFacts[] } | undefined;
+  /** A pool's labels as text, once per labels object (the pool cache's: new only when the pool changes). */
+  private readonly labelKeys = new WeakMap<object, string>();
 
   constructor(o: { readonly sha256: (text: string) => Uint8Array }) {
     this.ranks = new RankCache(o.sha256);
@@ -80,7 +80,7 @@ export class IncrementalElection {
 
   /** A changed L2Advertisement can move anything: every address is re-elected. */
   setAdvertisements(ads: readonly L2Advertisement[]): void {
-    if (sameJson(ads, this.ads)) return;
+    if (plainDataEqual(ads, this.ads)) return;
     this.ads = ads;
     this.markAll();
   }
@@ -93,11 +93,11 @@ export class IncrementalElection {
   /** A node's facts, or undefined when its Node object is gone. */
   setNode(name: string, facts: NodeVariants | undefined): void {
     const before = this.nodes.get(name);
-    if (sameJson(before, facts)) return;
+    if (plainDataEqual(before, facts)) return;
     if (facts) {
       this.nodes.set(name, facts);
       this.ranks.addNode(name);
-      if (sameJson(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
+      if (plainDataEqual(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
       else this.startingNodes.add(name);
     } else {
       this.nodes.delete(name);
@@ -127,8 +127,10 @@ export class IncrementalElection {
       this.dirty.add(name);
       return;
     }
-    if (s && sameJson(s.input, input)) return;
-    const onlyAnswered = s !== undefined && s.input.answered !== input.answered && sameJson({ ...s.input, answered: input.answered }, input);
+    // Every status write of a hand-over comes back as an LBAddress update with the same facts: compared
+    // without building strings (plainDataEqual), this is the common, allocation-free path.
+    if (s && plainDataEqual(s.input, input)) return;
+    const onlyAnswered = s !== undefined && s.input.answered !== input.answered && plainDataEqual({ ...s.input, answered: input.answered }, input);
     const ip = formatAddress(input.address);
     if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
     this.ranks.addAddress(ip);
@@ -239,6 +241,12 @@ export class IncrementalElection {
     return this.ranks.compare(ip, node, owner.node) < 0;
   }
 
+  private labelsKey(labels: Readonly<Record<string, string>>): string {
+    let k = this.labelKeys.get(labels);
+    if (k === undefined) this.labelKeys.set(labels, (k = JSON.stringify(labels)));
+    return k;
+  }
+
   private nodeLists(): { answered: NodeFacts[]; unanswered: NodeFacts[] } {
     this.lists ??= { answered: [...this.nodes.values()].map((v) => v.answered), unanswered: [...this.nodes.values()].map((v) => v.unanswered) };
     return this.lists;
@@ -250,7 +258,7 @@ export class IncrementalElection {
    */
   private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>): OwnerResult {
     const { input, ip } = s;
-    const poolKey = `${input.pool.name}\0${JSON.stringify(input.pool.labels ?? {})}`;
+    const poolKey = input.pool.labels ? `${input.pool.name}\0${this.labelsKey(input.pool.labels)}` : input.pool.name;
     let ads = poolAds.get(poolKey);
     if (!ads) poolAds.set(poolKey, (ads = advertisementsForPool(input.pool, this.ads)));
     const gate = addressGate(input.pool, ads, input.services);
