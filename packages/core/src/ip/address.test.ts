@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressBytes, addressFromBytes, formatAddress, parseAddress } from './address.js';
+import { addressBytes, addressFromBytes, formatAddress, parseAddress, type IPAddress } from './address.js';
 
 describe('parseAddress', () => {
   it.each([
@@ -68,5 +68,58 @@ describe('address bytes', () => {
     const r = parseAddress('192.0.2.10');
     if (!r.ok) throw new Error();
     expect([...addressBytes(r.value)]).toEqual([192, 0, 2, 10]);
+  });
+});
+
+describe('address arithmetic in 32-bit pieces (fewer bigints per address)', () => {
+  // The one-bigint-per-step forms these replaced, kept as the reference.
+  const refBytes = (a: IPAddress) => {
+    const out = new Uint8Array(a.family === 4 ? 4 : 16);
+    let v = a.value;
+    for (let i = out.length - 1; i >= 0; i--) { out[i] = Number(v & 255n); v >>= 8n; }
+    return out;
+  };
+  const refFormat6 = (value: bigint): string => {
+    const words: number[] = [];
+    for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+    let bestStart = -1;
+    let bestLen = 1;
+    for (let i = 0; i < 8; ) {
+      if (words[i] !== 0) { i++; continue; }
+      let j = i;
+      while (j < 8 && words[j] === 0) j++;
+      if (j - i > bestLen) { bestStart = i; bestLen = j - i; }
+      i = j;
+    }
+    const hex = (ws: number[]): string => ws.map((w) => w.toString(16)).join(':');
+    if (bestStart < 0) return hex(words);
+    return `${hex(words.slice(0, bestStart))}::${hex(words.slice(bestStart + bestLen))}`;
+  };
+  let seed = 7;
+  const word = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    // Many zero words, so that "::" runs of every length and place occur.
+    return seed % 3 === 0 ? 0 : (seed >>> 8) & 0xffff;
+  };
+  const values = Array.from({ length: 3_000 }, () => Array.from({ length: 8 }, word).reduce((v, w) => (v << 16n) | BigInt(w), 0n));
+  values.push(0n, 1n, (1n << 128n) - 1n, 0xffff_c000_0201n, 1n << 127n, 0xffffn << 112n);
+
+  it('IPv6: bytes, bytes back, text and text back agree with the one-bigint-per-step forms', () => {
+    for (const value of values) {
+      const a: IPAddress = { family: 6, value };
+      expect(addressBytes(a)).toEqual(refBytes(a));
+      expect(addressFromBytes(refBytes(a))).toEqual(a);
+      const text = formatAddress(a);
+      if (value >> 32n !== 0xffffn) expect(text).toBe(refFormat6(value));
+      expect(parseAddress(text)).toEqual({ ok: true, value: a });
+    }
+  });
+
+  it('IPv4: bytes and bytes back agree with the one-bigint-per-step forms', () => {
+    for (const v of [0n, 1n, 0xc0000201n, 0xffffffffn, 0x80000000n]) {
+      const a: IPAddress = { family: 4, value: v };
+      expect(addressBytes(a)).toEqual(refBytes(a));
+      expect(addressFromBytes(refBytes(a))).toEqual(a);
+    }
   });
 });

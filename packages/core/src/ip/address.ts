@@ -50,8 +50,8 @@ function parseV6(text: string, whole: string): Result<bigint, AddressSyntaxError
     if (tail.length > 0) tail.pop();
     else head.pop();
   }
-  for (const g of [...head, ...tail]) {
-    if (!V6_GROUP.test(g)) return err(addressSyntaxError('Malformed', whole, `"${g}" is not a group of 1-4 hex digits`));
+  for (const list of [head, tail]) {
+    for (const g of list) if (!V6_GROUP.test(g)) return err(addressSyntaxError('Malformed', whole, `"${g}" is not a group of 1-4 hex digits`));
   }
   const explicit = head.length + tail.length + (embedded === undefined ? 0 : 2);
   if (halves.length === 1 && explicit !== 8) {
@@ -64,10 +64,25 @@ function parseV6(text: string, whole: string): Result<bigint, AddressSyntaxError
   const fill = 8 - explicit;
   for (let i = 0; i < (halves.length === 2 ? fill : 0); i++) words.push(0);
   for (const g of tail) words.push(parseInt(g, 16));
-  let value = 0n;
-  for (const w of words) value = (value << 16n) | BigInt(w);
-  if (embedded !== undefined) value = (value << 32n) | embedded;
-  return ok(value);
+  if (embedded !== undefined) {
+    words.push(Number(embedded >> 16n), Number(embedded & 0xffffn));
+  }
+  return ok(fromWords(words));
+}
+
+/**
+ * 128 bits from eight 16-bit words, as four 32-bit numbers: ten bigints instead of one per shift and OR
+ * per word. Addresses are parsed and formatted on every datagram, election and status write; the
+ * intermediate bigints were a large share of the speaker's garbage during a hand-over.
+ */
+function fromWords(w: readonly number[]): bigint {
+  const q = (i: number) => BigInt(((w[i]! << 16) | w[i + 1]!) >>> 0);
+  return (q(0) << 96n) | (q(2) << 64n) | (q(4) << 32n) | q(6);
+}
+
+/** The four 32-bit numbers of a 128-bit value, most significant first. */
+function toQuads(value: bigint): [number, number, number, number] {
+  return [Number(BigInt.asUintN(32, value >> 96n)), Number(BigInt.asUintN(32, value >> 64n)), Number(BigInt.asUintN(32, value >> 32n)), Number(BigInt.asUintN(32, value))];
 }
 
 /** Parses one address in strict form: no whitespace, no zone, no leading zeros in IPv4 octets. */
@@ -96,7 +111,7 @@ function formatV4(value: bigint): string {
 function formatV6(value: bigint): string {
   if (value >> 32n === 0xffffn) return `::ffff:${formatV4(value & 0xffffffffn)}`;
   const words: number[] = [];
-  for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(i * 16)) & 0xffffn));
+  for (const q of toQuads(value)) words.push(q >>> 16, q & 0xffff);
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {
@@ -117,18 +132,19 @@ export function formatAddress(address: IPAddress): string {
 
 /** Bytes in network order, as they appear in ARP and NDP frames. */
 export function addressBytes(address: IPAddress): Uint8Array {
-  const n = familyBits(address.family) / 8;
-  const out = new Uint8Array(n);
-  let v = address.value;
-  for (let i = n - 1; i >= 0; i--) { out[i] = Number(v & 255n); v >>= 8n; }
+  const out = new Uint8Array(familyBits(address.family) / 8);
+  const view = new DataView(out.buffer);
+  if (address.family === 4) view.setUint32(0, Number(BigInt.asUintN(32, address.value)));
+  else toQuads(address.value).forEach((q, i) => view.setUint32(i * 4, q));
   return out;
 }
 
 export function addressFromBytes(bytes: Uint8Array): IPAddress {
   if (bytes.length !== 4 && bytes.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, not ${bytes.length}`);
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return { family: bytes.length === 4 ? 4 : 6, value };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length === 4) return { family: 4, value: BigInt(view.getUint32(0)) };
+  const q = (i: number) => BigInt(view.getUint32(i * 4));
+  return { family: 6, value: (q(0) << 96n) | (q(1) << 64n) | (q(2) << 32n) | q(3) };
 }
 
 export const sameAddress = (a: IPAddress, b: IPAddress): boolean => a.family === b.family && a.value === b.value;

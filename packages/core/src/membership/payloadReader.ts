@@ -1,4 +1,4 @@
-import { familyBits, type IPAddress } from '../ip/address.js';
+import { addressFromBytes, familyBits, type IPAddress } from '../ip/address.js';
 import { err, ok, type Result } from '../result.js';
 import { heartbeatError, type HeartbeatDecodeReason, type HeartbeatError } from './heartbeatReason.js';
 
@@ -83,8 +83,6 @@ export class PayloadReader {
   address(what: string): IPAddress {
     const family = this.u8(`${what} family`);
     if (family !== 4 && family !== 6) refuse('BadAddress', `${what} has address family ${family}, not 4 or 6`);
-    let value = 0n;
-    for (const x of this.bytes(familyBits(family as 4 | 6) / 8, what)) value = (value << 8n) | BigInt(x);
-    return { family: family as 4 | 6, value };
+    return addressFromBytes(this.bytes(familyBits(family as 4 | 6) / 8, what));
   }
 }
