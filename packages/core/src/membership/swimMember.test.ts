@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { HEARTBEAT_MAX_PAYLOAD } from './heartbeat.js';
 import { encodeSwimMessage } from './swimCodec.js';
 import type { NodeState, SwimMessage } from './swimMessage.js';
@@ -346,5 +346,28 @@ describe('SwimMember stale deaths about a watched node', () => {
     const r = m.receive({ ...from('node-19'), type: 'Gossip', notices: [{ kind: 'Dead', node: subject, incarnation: 1, version: 1, by: 'node-19' }] }, 1000);
     expect(r.out.filter((o) => (o.message.type === 'Probe' || o.message.type === 'ProbeRequest') && 'target' in o.message && o.message.target === subject)).toHaveLength(probes);
     expect(m.status(subject)).toBe(probes > 0 ? 'suspect' : 'alive');
+  });
+});
+
+describe('SwimMember.setLocal', () => {
+  // The speaker publishes its announced list (up to thousands of addresses) up to 10 times a second during
+  // a hand-over; comparing it as text made strings of its whole length on every publish.
+  it('the same state handed in again (new arrays) is no change, found without building strings', () => {
+    const ips = Array.from({ length: 400 }, (_, i) => `2001:db8:7::${(0x1000 + i).toString(16)}`);
+    const m = member(3);
+    m.setLocal({ ...local, announcing: ips }, 10);
+    const version = m.self.version;
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const join = vi.spyOn(Array.prototype, 'join');
+    try {
+      expect(m.setLocal({ ...local, interfaces: [{ name: 'eth0', subnets: ['192.0.2.0/24'] }], announcing: [...ips] }, 20)).toEqual([]);
+      expect({ stringify: stringify.mock.calls.length, join: join.mock.calls.length }).toEqual({ stringify: 0, join: 0 });
+    } finally {
+      stringify.mockRestore();
+      join.mockRestore();
+    }
+    expect(m.self.version).toBe(version);
+    m.setLocal({ ...local, announcing: ips.slice(1) }, 30);
+    expect(m.self.version).toBe(version + 1);
   });
 });

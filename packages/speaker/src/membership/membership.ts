@@ -6,6 +6,7 @@ import {
   membershipMarker,
   mergeMembershipViews,
   PeerTable,
+  plainDataEqual,
   type Heartbeat,
   type HeartbeatInterface,
   type HeartbeatRejectReason,
@@ -220,8 +221,9 @@ export class Membership {
   setLocalState(state: LocalMembershipState): void {
     const before = this.local;
     const next = this.fit(state);
-    const interfacesChanged = JSON.stringify(before.interfaces) !== JSON.stringify(next.interfaces);
-    if (JSON.stringify(before) === JSON.stringify(next)) return;
+    // Compared without building strings: the announced list can hold thousands of addresses.
+    const interfacesChanged = !plainDataEqual(before.interfaces, next.interfaces);
+    if (!interfacesChanged && plainDataEqual(before, next)) return;
     this.local = next;
     this.table.setLocal(this.local);
     this.swim?.setLocal(this.swimLocal());
