@@ -8,6 +8,12 @@
 //    probe (10 ms) on one of its addresses → kill to the first reply from the successor's MAC, exactly as
 //    failover.ts measures it; also kill → peerDead and kill → announceStarted of every moved address from
 //    the speakers' logs (same machine clock). The victim is restarted and takes its address back each time.
+//    Each kill is split from the logs into detection (kill → the first membershipDeathDeclared of the
+//    victim, at any monitor), dissemination (→ the successor's peerDead), election and announce (→ the
+//    successor's announceStarted, logged after its first gratuitous ARP) and the wire (→ the client's
+//    first reply from the new MAC), with the host's share beside it: how long the speakers' threads were
+//    runnable but waiting for a CPU during the kill (runQueueWait.ts), and the deaths of other, running
+//    nodes declared meanwhile (false deaths: the host starving them, or the churn they cause).
 // Run: nice node --import tsx bench/speaker/scale.ts    (root; ~4–6 GiB RAM; env SCALE_SPEAKER_ARGS="…")
 import { readFileSync } from 'node:fs';
 import { loadAverage, machine, progress, writeReport } from './report.js';
@@ -16,6 +22,7 @@ import {
   expectedOwner, firstEvent, processMemory, sleep, speakerLog, startArpProbe, startBenchWorld, waitForAnnouncer,
 } from './speakerBench.js';
 import { waitFor } from '../../test/processes.js';
+import { runQueueWait, schedSnapshot, type RunQueueWait } from './runQueueWait.js';
 
 const log = progress('scale');
 const nodeCount = Number(process.env.SCALE_NODES ?? 40);
@@ -64,6 +71,7 @@ async function createWithRetry(create: () => Promise<unknown>, attempts = 6): Pr
 
 interface Kill {
   kill: number;
+  killedAtEpochMs: number;
   victim: string;
   probed: string;
   successor: string;
@@ -75,6 +83,31 @@ interface Kill {
   killToAnnounceMs: (number | undefined)[];
   lost: number;
   sent: number;
+  /** The speakers' scheduling while the client probed (300 ms before the kill to the probe's end). */
+  host?: RunQueueWait;
+  phases?: KillPhases;
+}
+
+/** One kill split into its phases, from the speakers' logs (ms; undefined when a line is missing). */
+interface KillPhases {
+  /** kill → the first membershipDeathDeclared of the victim by any monitor. */
+  detectionMs?: number;
+  declaredBy: { node: string; ms: number }[];
+  /** first declaration → the successor's peerDead (0 when the successor declared it itself). */
+  disseminationMs?: number;
+  /** successor's peerDead → its announceStarted of the probed address (after the first gratuitous ARP). */
+  electionAndAnnounceMs?: number;
+  /** successor's announceStarted → the client's first ARP reply from the successor's MAC. */
+  announceToClientMs?: number;
+  /** Running nodes declared dead from the kill to 3 s after it (each one a false death). */
+  otherDeathsDeclared: number;
+}
+
+/** Seconds spent in GC by kind (prom-client's nodejs_gc_duration_seconds_sum) in one metrics scrape. */
+function gcSeconds(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of metrics.matchAll(/^herald_speaker_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} ([\d.e+-]+)$/gm)) out[m[1]!] = Number(m[2]);
+  return out;
 }
 
 const started = Date.now();
@@ -143,9 +176,15 @@ try {
   const procs = [...world.speakers.values()];
   const before = procs.map((s) => cpuTicks(s.proc.pid));
   const controllerBefore = cpuTicks(world.controller.proc.pid);
+  const gcBefore = await Promise.all(world.lan.nodes.map((n) => world.speakerMetrics(n).then(gcSeconds, () => ({}) as Record<string, number>)));
+  const schedBefore = schedSnapshot(procs.map((s) => s.proc.pid));
   const t0 = Date.now();
   await sleep(CPU_WINDOW_MS);
   const seconds = (Date.now() - t0) / 1000;
+  const idleHost = runQueueWait(schedBefore, schedSnapshot(procs.map((s) => s.proc.pid)));
+  const gcAfter = await Promise.all(world.lan.nodes.map((n) => world.speakerMetrics(n).then(gcSeconds, () => ({}) as Record<string, number>)));
+  // Wall time in GC, % of the window per speaker (a scavenge on a starved host waits for its workers too).
+  const gcPercent = (kind: string) => summarize(gcAfter.map((a, i) => (a[kind] === undefined || gcBefore[i]?.[kind] === undefined ? undefined : ((a[kind]! - gcBefore[i]![kind]!) / seconds) * 100)), 2);
   const cpuPercent = procs.map((s, i) => {
     const after = cpuTicks(s.proc.pid);
     return after === undefined || before[i] === undefined ? undefined : round(((after - before[i]) / TICKS_PER_SECOND / seconds) * 100, 2);
@@ -165,6 +204,9 @@ try {
     controllerRssMiB: controllerMem ? mib(controllerMem.rssKiB) : null,
     falseDeaths: falseDeaths.length,
     falseDeathsPerNodeMinute: round(falseDeaths.length / nodeCount / (seconds / 60), 2),
+    deathsDeclared: world.lan.nodes.reduce((a, n) => a + speakerLog(world, n).filter((l) => l.event === 'membershipDeathDeclared' && l.time >= t0 && l.time <= t0 + seconds * 1000).length, 0),
+    speakerScheduling: idleHost,
+    speakerGcWallPercent: { minor: gcPercent('minor'), major: gcPercent('major'), incremental: gcPercent('incremental') },
     loadAvg: loadAverage(),
   };
   log(`idle: ${JSON.stringify(figures.idle)}`);
@@ -210,10 +252,13 @@ try {
     }
     const probe = startArpProbe(world.lan, { target: probed, intervalMs: probeIntervalMs, durationMs: 3_000 });
     await probe.ready;
+    const pids = [...world.speakers.values()].map((s) => s.proc.pid);
+    const schedAtProbe = schedSnapshot(pids);
     await sleep(300);
     const killedAt = Date.now();
     world.speakers.get(victimNode.name)!.proc.kill('SIGKILL');
     const result = await probe.done;
+    const host = runQueueWait(schedAtProbe, schedSnapshot(pids));
     const killToAnnounce: (number | undefined)[] = [];
     for (const ip of owned) {
       const to = world.nodeByName(expectedOwner(survivors, ip));
@@ -224,17 +269,37 @@ try {
     const dead = firstEvent(speakerLog(world, successorNode), killedAt, (l) => l.event === 'peerDead' && l.peer === victim);
     const firstNew = result.changes.find((c) => c.mac === successorNode.mac && c.atEpochMs >= killedAt);
     const row: Kill = {
-      kill: k + 1, victim, probed, successor, moved: owned.length, load1: loadAverage()[0]!,
+      kill: k + 1, killedAtEpochMs: killedAt, victim, probed, successor, moved: owned.length, load1: loadAverage()[0]!,
       ...(firstNew ? { killToClientNewMacMs: firstNew.atEpochMs - killedAt } : {}),
       ...(dead ? { killToSuccessorPeerDeadMs: dead.time - killedAt } : {}),
       killToAnnounceMs: killToAnnounce,
-      lost: result.lost.length, sent: result.sent,
+      lost: result.lost.length, sent: result.sent, host,
     };
     rows.push(row);
     log(`kill ${k + 1}/${kills}: ${victim} (${owned.length} addresses) → ${successor}: client ${row.killToClientNewMacMs} ms, peerDead ${row.killToSuccessorPeerDeadMs} ms, lost ${row.lost}`);
     await world.startSpeaker(victimNode, speakerArgs);
     await waitForAnnouncer(world, probed, victim, 30_000).catch(() => log(`${victim} did not take ${probed} back within 30 s`));
     await sleep(1_000);
+  }
+  // Split every kill into its phases (once, at the end: each read parses every speaker's log).
+  const logs = new Map(world.lan.nodes.map((n) => [world.nodeName(n), speakerLog(world, n)]));
+  for (const r of rows) {
+    const t = r.killedAtEpochMs;
+    const declarations = [...logs].flatMap(([node, lines]) => lines.filter((l) => l.event === 'membershipDeathDeclared' && l.time >= t && l.time <= t + 3_000).map((l) => ({ node, peer: l.peer as string, time: l.time })));
+    const ofVictim = declarations.filter((d) => d.peer === r.victim).sort((a, b) => a.time - b.time);
+    const first = ofVictim[0];
+    const successorLog = logs.get(r.successor) ?? [];
+    const dead = firstEvent(successorLog, t, (l) => l.event === 'peerDead' && l.peer === r.victim);
+    const announced = firstEvent(successorLog, t, (l) => l.event === 'announceStarted' && l.address === r.probed);
+    const clientAt = r.killToClientNewMacMs === undefined ? undefined : t + r.killToClientNewMacMs;
+    r.phases = {
+      ...(first ? { detectionMs: first.time - t } : {}),
+      declaredBy: ofVictim.map((d) => ({ node: d.node, ms: d.time - t })),
+      ...(first && dead ? { disseminationMs: Math.max(0, dead.time - first.time) } : {}),
+      ...(dead && announced ? { electionAndAnnounceMs: announced.time - dead.time } : {}),
+      ...(announced && clientAt !== undefined ? { announceToClientMs: clientAt - announced.time } : {}),
+      otherDeathsDeclared: declarations.filter((d) => d.peer !== r.victim).length,
+    };
   }
 } catch (e) {
   failure = (e as Error).stack ?? String(e);
@@ -259,6 +324,14 @@ writeReport(reportName, {
     killToClientNewMacMs: summarize(clientMs),
     killToSuccessorPeerDeadMs: summarize(rows.map((r) => r.killToSuccessorPeerDeadMs)),
     killToAnnounceEveryMovedAddressMs: summarize(rows.flatMap((r) => r.killToAnnounceMs)),
+    phasesMs: {
+      detection: summarize(rows.map((r) => r.phases?.detectionMs)),
+      dissemination: summarize(rows.map((r) => r.phases?.disseminationMs)),
+      electionAndAnnounce: summarize(rows.map((r) => r.phases?.electionAndAnnounceMs)),
+      announceToClient: summarize(rows.map((r) => r.phases?.announceToClientMs)),
+    },
+    otherDeathsDeclaredPerKill: summarize(rows.map((r) => r.phases?.otherDeathsDeclared), 0),
+    speakerMainWaitingForCpuPercentPerKill: summarize(rows.map((r) => r.host?.mainWaitingForCpuPercent)),
     movedPerKill: summarize(rows.map((r) => r.moved), 0),
     lostProbesPerKill: summarize(rows.map((r) => r.lost), 0),
     target: { issue11P99Ms: 600, measuredP99Ms: (summarize(clientMs) as { p99?: number }).p99 ?? null },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deadlineAfterStall, decayLocalHealth, HEALTHY, localHealthMultiplier, raiseLocalHealth, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
+import { deadlineAfterStall, decayLocalHealth, HEALTHY, localHealthMultiplier, raiseLocalHealth, silenceAfterStall, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
 
 const t = { healthDecayMs: 1000, maxHealthMultiplier: 3 };
 
@@ -38,7 +38,18 @@ describe('local health (Lifeguard)', () => {
     { name: 'a deadline slept through is judged one grace after waking', deadlineMs: 550, nowMs: 900, expected: 1000 },
     { name: 'a deadline still ahead is never brought forward', deadlineMs: 2000, nowMs: 900, expected: 2000 },
     { name: 'a deadline just behind the grace is kept', deadlineMs: 1010, nowMs: 900, expected: 1010 },
-  ])('deadlineAfterStall: $name', ({ deadlineMs, nowMs, expected }) => {
-    expect(deadlineAfterStall({ deadlineMs, nowMs, graceMs: 100 })).toBe(expected);
+    { name: 'a suspicion graced once already is judged on this wake-up (the socket was read since)', deadlineMs: 550, nowMs: 900, graced: true, expected: 550 },
+  ])('deadlineAfterStall: $name', ({ deadlineMs, nowMs, graced, expected }) => {
+    expect(deadlineAfterStall({ deadlineMs, nowMs, graceMs: 100, ...(graced ? { graced } : {}) })).toBe(expected);
+  });
+
+  it.each([
+    { name: 'heard during the stall (drained on waking): the clock stays', heardAtMs: 1000, nowMs: 1000, lateMs: 300, expected: 1000 },
+    { name: 'one long stall after a recent heartbeat: from one interval before waking', heardAtMs: 600, nowMs: 1000, lateMs: 300, expected: 900 },
+    { name: 'silent long before a short stall: moved by the lateness only', heardAtMs: 500, nowMs: 1000, lateMs: 60, expected: 560 },
+    { name: 'a stall longer than the silence: never past one interval before waking', heardAtMs: 850, nowMs: 1000, lateMs: 400, expected: 900 },
+    { name: 'a heartbeat newer than one interval before waking: kept', heardAtMs: 950, nowMs: 1000, lateMs: 60, expected: 950 },
+  ])('silenceAfterStall: $name', ({ heardAtMs, nowMs, lateMs, expected }) => {
+    expect(silenceAfterStall({ heardAtMs, nowMs, lateMs, intervalMs: 100 })).toBe(expected);
   });
 });

@@ -54,7 +54,23 @@ export function localHealthMultiplier(h: LocalHealth, nowMs: number, t: LocalHea
  * queued unread in our socket — the adapter's judging tick can run before the socket is read again — and
  * a suspect that stalled with us (one overloaded host) speaks as soon as it wakes. Not a whole new probe
  * window: when the suspect really crashed, this monitor's judgement is late by the grace only.
+ *
+ * Once per suspicion (`graced`: it had its grace already): after one wake-up the socket has been read,
+ * so what was queued has been heard. A starved member (every wake-up over the stall threshold late, as
+ * forty speakers on two cores are) otherwise moved the deadline past its next wake-up every time, and
+ * never declared a crashed peer.
  */
-export function deadlineAfterStall(o: { readonly deadlineMs: number; readonly nowMs: number; readonly graceMs: number }): number {
-  return Math.max(o.deadlineMs, o.nowMs + o.graceMs);
+export function deadlineAfterStall(o: { readonly deadlineMs: number; readonly nowMs: number; readonly graceMs: number; readonly graced?: boolean }): number {
+  return o.graced ? o.deadlineMs : Math.max(o.deadlineMs, o.nowMs + o.graceMs);
+}
+
+/**
+ * When a peer's silence counts from after this member stalled: the peer is not blamed for the time we
+ * slept through (`lateMs`, how late our timer fired — datagrams that arrived meanwhile may still sit
+ * unread), and at most from one interval before waking, as a single long stall always was. The silence
+ * before the stall still counts: restarting the clock from waking on every late timer meant that a
+ * starved member, late on every wake-up, never suspected a crashed peer at all.
+ */
+export function silenceAfterStall(o: { readonly heardAtMs: number; readonly nowMs: number; readonly lateMs: number; readonly intervalMs: number }): number {
+  return Math.min(Math.max(o.heardAtMs, o.nowMs - o.intervalMs), o.heardAtMs + o.lateMs);
 }

@@ -235,6 +235,33 @@ describe('SwimMember', () => {
     expect(m.tick(wake + T.intervalMs).declared.map((d) => d.node)).toContain(victim);
   });
 
+  it.each([
+    { name: 'every timer 60 ms late', lateMs: 60 },
+    { name: 'every timer 120 ms late', lateMs: 120 },
+  ])('local health: a starved member ($name, not one long stall) still declares a crashed predecessor', ({ lateMs }) => {
+    // bench/speaker/scale.ts, 40 speakers on 2 cores (load 56-85): the speakers' main threads waited for a
+    // CPU 80 % of the time and their timers were often over 50 ms late. Each late tick restarted every
+    // predecessor's silence clock (now − one interval) and pushed every pending suspicion's deadline one
+    // interval past waking, so a monitor whose ticks were all late never suspected, nor declared, a
+    // crashed predecessor (kills detected 0.75-1.6 s after the crash, by whichever monitor had a run of
+    // timely ticks). Queued datagrams are read before every tick here (the adapter drains first).
+    const m = member(20);
+    runHealthy(m, 0, 1000);
+    const victim = m.expectedSenders()[0]!;
+    const lastHeard = 900; // runHealthy's last heartbeats
+    let declaredAt: number | undefined;
+    // The process runs only when its timer fires, lateMs late: it then reads what queued (drain first) and judges.
+    let queued = 0;
+    for (let wake = m.nextDeadline() + lateMs; wake < lastHeard + 5000 && declaredAt === undefined; wake = m.nextDeadline() + lateMs) {
+      for (; queued + T.intervalMs <= wake; queued += T.intervalMs) if (queued + T.intervalMs > lastHeard) for (const p of m.expectedSenders()) if (p !== victim) m.receive(hb(p), wake);
+      if (m.tick(wake).declared.some((d) => d.node === victim)) declaredAt = wake;
+    }
+    expect(declaredAt).toBeDefined();
+    // Silence is forgiven by the lateness only, and a suspicion gets one grace interval, once: bounded,
+    // if slower than the healthy 550 ms (the probe timeout is doubled while timers keep firing late).
+    expect(declaredAt! - lastHeard).toBeLessThanOrEqual(2_500);
+  });
+
   it('local health: a member told of its own death (it refutes) judges peers leniently for a while', () => {
     const m = member(20);
     runHealthy(m, 0, 1000);

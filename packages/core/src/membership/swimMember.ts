@@ -1,6 +1,6 @@
 import { plainDataEqual } from '../plainDataEqual.js';
 import { HEARTBEAT_MAX_PAYLOAD, type HeartbeatInterface } from './heartbeat.js';
-import { deadlineAfterStall, HEALTHY, localHealthMultiplier, raiseLocalHealth, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
+import { deadlineAfterStall, HEALTHY, localHealthMultiplier, raiseLocalHealth, silenceAfterStall, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
 import { compareText, type MembershipView, type PeerView } from './membershipView.js';
 import { ReplayWindow } from './replayWindow.js';
 import { RoundTripProbes } from './roundTripProbes.js';
@@ -159,6 +159,8 @@ interface Entry {
 interface Suspicion {
   readonly id: number;
   readonly deadline: number;
+  /** Its deadline was moved past a stall of ours once already (deadlineAfterStall). */
+  readonly graced?: boolean;
 }
 
 interface Relay {
@@ -667,11 +669,14 @@ export class SwimMember {
     if (this.dueAt !== undefined && nowMs - this.dueAt > this.tuning.stallThresholdMs) {
       // Our own timer fired late: this process stalled. Judge peers more leniently for a while.
       this.noteHealth('TimerLate', nowMs);
-      // Silence we slept through is not the peers' fault: restart their clocks from now.
-      for (const p of this.expected.keys()) this.expected.set(p, Math.max(this.expected.get(p)!, nowMs - this.tuning.intervalMs));
+      // Silence we slept through is not the peers' fault: their clocks move on by our lateness (the
+      // silence before the stall still counts, or a member late on every wake-up never suspects anyone).
+      const lateMs = nowMs - this.dueAt;
+      for (const [p, heardAtMs] of this.expected) this.expected.set(p, silenceAfterStall({ heardAtMs, nowMs, lateMs, intervalMs: this.tuning.intervalMs }));
       // Nor is a probe window we slept through: the Acks may sit unread in our socket (the adapter's tick
       // can run before the socket is read again), or the suspect stalled with us and answers only now.
-      for (const [p, s] of this.suspicions) this.suspicions.set(p, { id: s.id, deadline: deadlineAfterStall({ deadlineMs: s.deadline, nowMs, graceMs: this.tuning.intervalMs }) });
+      // Once per suspicion: after that wake-up the socket has been read.
+      for (const [p, s] of this.suspicions) this.suspicions.set(p, { id: s.id, deadline: deadlineAfterStall({ deadlineMs: s.deadline, nowMs, graceMs: this.tuning.intervalMs, graced: s.graced === true }), graced: true });
     }
     this.dueAt = undefined;
   }
