@@ -23,14 +23,13 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 180_000,
-          // Runs after `unit` (a group of its own); `scale` comes after it.
-          sequence: { groupOrder: 1 },
         },
       },
       // Scale e2e (1,000 addresses on 3 real speakers, minutes): part of npm test, but test/run.mjs runs it in a
       // phase of its own after unit and integration have finished (`node test/run.mjs --project scale` alone),
       // because a host loaded by other suites starves the speakers' garbage collector into pauses that read as
-      // deaths. If a plain `vitest run` selects it with the others, groupOrder still runs it last.
+      // deaths. A plain `vitest run` that selects it with the others runs its file one at a time with
+      // integration's (both have fileParallelism off), after the unit tests, but on a host the rest just loaded.
       {
         test: {
           name: 'scale',
@@ -39,7 +38,6 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 600_000,
-          sequence: { groupOrder: 2 },
         },
       },
     ],
