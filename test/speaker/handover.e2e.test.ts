@@ -81,6 +81,15 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
       }
       // The owners of at least some addresses were restarted: the test saw hand-overs, not a quiet LAN.
       expect(results.some((t) => t.changes.length >= 3)).toBe(true);
+      // A rolling upgrade declares nobody dead: every speaker stopped on purpose was reported Left by
+      // both others (the Leave notice), never Dead (which alerts on real deaths watch).
+      const firstTerm = restarts[0]?.termAt ?? Date.now();
+      for (const n of world.lan.nodes) {
+        const events = speakerLog(world, n, firstTerm).filter((l) => typeof l.peer === 'string' && l.peer !== world.nodeName(n));
+        expect({ node: n.name, dead: events.filter((l) => l.event === 'peerDead' || l.event === 'membershipDeathDeclared').map((l) => l.peer) }).toEqual({ node: n.name, dead: [] });
+        const left = new Set(events.filter((l) => l.event === 'peerLeft').map((l) => l.peer));
+        for (const r of restarts) if (r.node !== n.name) expect(left.has(world.nodeName(world.lan.nodes.find((x) => x.name === r.node)!)), `${n.name} logs peerLeft for ${r.node}`).toBe(true);
+      }
     }
   }, 240_000);
 
