@@ -303,6 +303,8 @@ export class SwimMember {
   private readonly leaveNews = new Map<string, { notice: LeftNotice; left: number }>();
   /** Members told that a node they hold dead has left, and when (once a second per member). */
   private readonly leftAnswered = new Map<string, number>();
+  /** Nodes recorded Left (pruned lazily by tellLeft when one comes back or is forgotten). */
+  private readonly leftNodes = new Set<string>();
 
   constructor(o: SwimMemberOptions) {
     this.tuning = { ...DEFAULT_SWIM_TUNING, ...o.tuning };
@@ -605,6 +607,7 @@ export class SwimMember {
     if (this.flushAt !== undefined && nowMs >= this.flushAt) this.flush(nowMs, out, undefined);
     if (nowMs >= this.nextDeadProbeAt) {
       this.nextDeadProbeAt = nowMs + t.deadProbeIntervalMs;
+      this.tellLeft(out);
       // Partition heal: a member we hold dead learns it and refutes, if it runs. Each dead node is told by
       // the k members that would precede it on the ring (not by everyone: a restarted node at the same
       // address, or the small side of a healed partition, would otherwise hear from all N), at most
@@ -654,6 +657,7 @@ export class SwimMember {
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
+    if (this.leftNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);
     if (t.roundTripIntervalMs > 0 && this.ring.size > 1) next = Math.min(next, this.nextRoundTripAt);
     this.dueAt = next;
     return next;
@@ -933,6 +937,7 @@ export class SwimMember {
       ? (base.version === n.version ? base : { ...base, version: n.version })
       : { node: n.node, incarnation: n.incarnation, version: n.version, draining: false, ready: false, interfaces: EMPTY, announcing: EMPTY, address: base.address, port: base.port };
     this.table.set(n.node, { state, left: true });
+    this.leftNodes.add(n.node);
     // Nothing more to find out about it: no probes, no tells, no pulls, no death to spread.
     this.deadNodes.delete(n.node);
     this.deadSince.delete(n.node);
@@ -965,6 +970,27 @@ export class SwimMember {
     for (const [node, r] of this.leaveNews) {
       for (const s of successors) if (s !== node) out.push(this.to(s, { type: 'Leave', left: r.notice }));
       if (--r.left <= 0) this.leaveNews.delete(node);
+    }
+  }
+
+  /**
+   * Each deadProbeInterval, the would-be ring predecessors of a node held Left send its Leave to its
+   * address, as dead nodes are told of their death: a new process there that knows no peer (restarted
+   * while its node cannot reach the API, its old Lease still in place) asks the sender for its state and
+   * joins through it. Without this nobody would ever speak to it: a Left node is in nobody's ring. Once
+   * its Lease is deleted (the usual stop) the node is forgotten and this stops.
+   */
+  private tellLeft(out: Outbound[]): void {
+    let sent = 0;
+    for (const node of this.leftNodes) {
+      const e = this.table.get(node);
+      if (!e?.left) {
+        this.leftNodes.delete(node);
+        continue;
+      }
+      if (sent >= MAX_DEAD_PROBES || !this.addressOf(node) || !this.ring.predecessors(node, this.tuning.monitors).includes(this.node)) continue;
+      out.push(this.to(node, { type: 'Leave', left: { node, incarnation: e.state.incarnation, version: e.state.version } }));
+      sent++;
     }
   }
 

@@ -11,8 +11,8 @@ const state = (node: string, version = 1, incarnation = 1): NodeState => ({
 const local = { draining: false, ready: true, interfaces: [], announcing: [] };
 
 /** node-0 knowing node-1..node-(n-1), all alive at version 1. */
-function member(n: number, self = 0) {
-  const m = new SwimMember({ self: { node: name(self), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, seed: 1 });
+function member(n: number, self = 0, tuning: Partial<typeof T> = {}) {
+  const m = new SwimMember({ self: { node: name(self), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, seed: 1, tuning });
   m.learnAll(Array.from({ length: n }, (_, i) => state(name(i))).filter((s) => s.node !== name(self)), 0);
   return m;
 }
@@ -141,5 +141,36 @@ describe('SwimMember: leaving on purpose', () => {
     const notices = join.out.flatMap((o) => (o.message.type === 'SyncReply' ? o.message.notices : []));
     expect(notices.some((n) => (n.kind === 'State' ? n.state.node : n.node) === name(3))).toBe(false);
     expect(leaves(join.out).map((o) => o.message.type === 'Leave' && o.message.left.node)).toEqual([name(3)]);
+  });
+});
+
+describe('SwimMember: a node held Left is still spoken to, slowly, in case a new process runs there', () => {
+  it('its would-be ring predecessors send its Leave to its address each deadProbeInterval; a new process there that knows no peer asks the sender and joins', () => {
+    // Silence between these members (nothing is delivered here) must not kill them within the test.
+    const members = Array.from({ length: 6 }, (_, i) => member(6, i, { suspectAfterMs: 60_000 }));
+    for (const m of members.slice(1)) m.receive(leave(name(0), { node: name(0), incarnation: 1, version: 2 }), 10);
+    const told: string[] = [];
+    for (const [i, m] of members.entries()) {
+      if (i === 0) continue;
+      for (let t = 20; t <= 20 + T.deadProbeIntervalMs + 10; t += 10) {
+        if (m.nextDeadline() > t) continue;
+        for (const o of m.tick(t).out) if (o.to === name(0) && o.message.type === 'Leave') told.push(name(i));
+      }
+    }
+    expect(new Set(told).size).toBe(T.monitors);
+    // The new process (restarted without the API: it knows nobody) hears one: it asks the sender for its state.
+    const reborn = new SwimMember({ self: { node: name(0), incarnation: 9, address: '192.0.2.1', port: 7947 }, local, nowMs: 2_000, seed: 2 });
+    const r = reborn.receive(leave(told[0]!, { node: name(0), incarnation: 1, version: 2 }), 2_000);
+    expect(r.out.map((o) => [o.to, o.message.type])).toEqual([[told[0], 'SyncRequest']]);
+    expect(reborn.self.version).toBe(1);
+  });
+
+  it('once forgotten (its Lease deleted), nothing more is sent to it', () => {
+    const m = member(5, 1);
+    m.receive(leave(name(0), { node: name(0), incarnation: 1, version: 2 }), 10);
+    m.forget(name(0), 20);
+    let sent = 0;
+    for (let t = 30; t < 30 + 3 * T.deadProbeIntervalMs; t += 10) if (m.nextDeadline() <= t) sent += m.tick(t).out.filter((o) => o.to === name(0)).length;
+    expect(sent).toBe(0);
   });
 });
