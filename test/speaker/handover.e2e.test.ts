@@ -145,9 +145,16 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
     const peerNode = world.nodeByName(peerName);
     const table = `hrl_oneway`;
     try {
+      const cutAt = Date.now();
       await world.lan.exec(ownerNode.netns, ['nft', `add table inet ${table}; add chain inet ${table} out { type filter hook output priority 0; }; add rule inet ${table} out ip daddr ${peerNode.ipv4} udp dport 7947 drop`]);
-      // Positive marker: the peer has declared the owner dead (it no longer hears it), while the owner still hears the peer.
-      await waitFor(`${peerName} to see ${owner} dead`, () => speakerLog(world, peerNode, 0).some((l) => l.event === 'peerDead' && l.peer === owner), { timeoutMs: 10_000, intervalMs: 100 });
+      // Positive marker: the peer no longer hears the owner, while the owner still hears the peer. Version 2
+      // keeps the owner alive through the third node (indirect probes) and flags its heartbeats missing
+      // (herald_membership_peers_heartbeats_missing); a version-1 peer would declare it dead. (This looked
+      // for any peerDead since the start of the suite, which the SIGTERMs of the rolling restart used to
+      // log; they log peerLeft now.)
+      await waitFor(`${peerName} to stop hearing ${owner}`, async () =>
+        speakerLog(world, peerNode, cutAt).some((l) => l.event === 'peerDead' && l.peer === owner) || /^herald_membership_peers_heartbeats_missing [1-9]/m.test(await world.speakerMetrics(peerNode)),
+      { timeoutMs: 10_000, intervalMs: 100 });
       await sleep(2_000);
       const probe = await startProbe(world, [ip]);
       await sleep(3_000);
