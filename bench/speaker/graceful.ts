@@ -3,7 +3,8 @@
 // is ready and has taken its addresses back (failback). Per restart: probes lost and the worst gap between
 // answers over the whole cycle (drain hand-over AND failback), time to exit, to ready and to failback, and
 // from the logs the make-before-break overlaps (old owner's announceStopped − new owner's announceStarted;
-// positive = both answered for a while, i.e. make-before-break held).
+// positive = both answered for a while, i.e. make-before-break held), and how the other speakers logged
+// the stop: peerLeft (the Leave notice) or peerDead (what a stop looked like before it).
 // Run: node --import tsx bench/speaker/graceful.ts [rounds]     (root; default 2 rounds of 3 restarts)
 import { startNeighbourProbe } from '../../test/speaker/neighbourProbe.js';
 import { waitFor } from '../../test/processes.js';
@@ -31,6 +32,9 @@ interface Restart {
   readyToFailbackMs: number;
   /** Per moved address: old owner's announceStopped − new owner's announceStarted (ms). */
   overlapsMs: number[];
+  /** Other speakers that logged peerLeft / peerDead (or declared it dead) for the stopped one. */
+  peersLoggedLeft: number;
+  peersLoggedDead: number;
 }
 
 const started = Date.now();
@@ -97,9 +101,11 @@ try {
         startToReadyMs: readyAt - exitedAt,
         readyToFailbackMs: failbackAt - readyAt,
         overlapsMs,
+        peersLoggedLeft: [...logs.entries()].filter(([x, lines]) => x !== n && lines.some((l: LogLine) => l.event === 'peerLeft' && l.peer === name)).length,
+        peersLoggedDead: [...logs.entries()].filter(([x, lines]) => x !== n && lines.some((l: LogLine) => (l.event === 'peerDead' || l.event === 'membershipDeathDeclared') && l.peer === name)).length,
       };
       rows.push(row);
-      log(`round ${r} ${name}: lost ${row.lost}/${row.sent}, worst gap ${row.worstGapMs} ms, exit ${row.termToExitMs} ms, ready ${row.startToReadyMs} ms, failback ${row.readyToFailbackMs} ms, overlaps ${overlapsMs.join(',')}`);
+      log(`round ${r} ${name}: lost ${row.lost}/${row.sent}, worst gap ${row.worstGapMs} ms, exit ${row.termToExitMs} ms, ready ${row.startToReadyMs} ms, failback ${row.readyToFailbackMs} ms, overlaps ${overlapsMs.join(',')}, peers logging peerLeft ${row.peersLoggedLeft}, peerDead ${row.peersLoggedDead}`);
     }
   }
 } catch (e) {
@@ -121,6 +127,8 @@ writeReport('graceful', {
   startToReadyMs: summarize(rows.map((r) => r.startToReadyMs)),
   readyToFailbackMs: summarize(rows.map((r) => r.readyToFailbackMs)),
   makeBeforeBreakOverlapMs: summarize(rows.flatMap((r) => r.overlapsMs)),
+  peersLoggedLeftTotal: rows.reduce((s, r) => s + r.peersLoggedLeft, 0),
+  peersLoggedDeadTotal: rows.reduce((s, r) => s + r.peersLoggedDead, 0),
   restarts: rows,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

@@ -81,6 +81,15 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
       }
       // The owners of at least some addresses were restarted: the test saw hand-overs, not a quiet LAN.
       expect(results.some((t) => t.changes.length >= 3)).toBe(true);
+      // A rolling upgrade declares nobody dead: every speaker stopped on purpose was reported Left by
+      // both others (the Leave notice), never Dead (which alerts on real deaths watch).
+      const firstTerm = restarts[0]?.termAt ?? Date.now();
+      for (const n of world.lan.nodes) {
+        const events = speakerLog(world, n, firstTerm).filter((l) => typeof l.peer === 'string' && l.peer !== world.nodeName(n));
+        expect({ node: n.name, dead: events.filter((l) => l.event === 'peerDead' || l.event === 'membershipDeathDeclared').map((l) => l.peer) }).toEqual({ node: n.name, dead: [] });
+        const left = new Set(events.filter((l) => l.event === 'peerLeft').map((l) => l.peer));
+        for (const r of restarts) if (r.node !== n.name) expect(left.has(world.nodeName(world.lan.nodes.find((x) => x.name === r.node)!)), `${n.name} logs peerLeft for ${r.node}`).toBe(true);
+      }
     }
   }, 240_000);
 
@@ -136,9 +145,16 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
     const peerNode = world.nodeByName(peerName);
     const table = `hrl_oneway`;
     try {
+      const cutAt = Date.now();
       await world.lan.exec(ownerNode.netns, ['nft', `add table inet ${table}; add chain inet ${table} out { type filter hook output priority 0; }; add rule inet ${table} out ip daddr ${peerNode.ipv4} udp dport 7947 drop`]);
-      // Positive marker: the peer has declared the owner dead (it no longer hears it), while the owner still hears the peer.
-      await waitFor(`${peerName} to see ${owner} dead`, () => speakerLog(world, peerNode, 0).some((l) => l.event === 'peerDead' && l.peer === owner), { timeoutMs: 10_000, intervalMs: 100 });
+      // Positive marker: the peer no longer hears the owner, while the owner still hears the peer. Version 2
+      // keeps the owner alive through the third node (indirect probes) and flags its heartbeats missing
+      // (herald_membership_peers_heartbeats_missing); a version-1 peer would declare it dead. (This looked
+      // for any peerDead since the start of the suite, which the SIGTERMs of the rolling restart used to
+      // log; they log peerLeft now.)
+      await waitFor(`${peerName} to stop hearing ${owner}`, async () =>
+        speakerLog(world, peerNode, cutAt).some((l) => l.event === 'peerDead' && l.peer === owner) || /^herald_membership_peers_heartbeats_missing [1-9]/m.test(await world.speakerMetrics(peerNode)),
+      { timeoutMs: 10_000, intervalMs: 100 });
       await sleep(2_000);
       const probe = await startProbe(world, [ip]);
       await sleep(3_000);

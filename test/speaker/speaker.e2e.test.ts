@@ -137,8 +137,26 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
     // Only stop the owner once the probe is really sending (process start-up is slow on a busy machine).
     await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('ready\n'), { timeoutMs: 15_000, intervalMs: 20 });
     await new Promise((r) => setTimeout(r, 500));
+    const peers = world.lan.nodes.filter((n) => n !== node);
+    const termAt = Date.now();
     try {
       await world.speakers.get(node.name)!.proc.stop(10_000);
+      const exitedAt = Date.now();
+      // An orderly exit is no death: each peer logs peerLeft for it (the Leave notice, sent at the end of
+      // the drain), then peerRemoved (its Lease deleted). Before the Leave notice they logged peerDead
+      // ~0.5 s after the exit. Looked at from 1 s after the exit, past when that death was declared.
+      for (const p of peers) {
+        await waitFor(`${p.name} to log peerLeft and peerRemoved for ${owner}`, () => {
+          const events = speakerLogSince(world, p, termAt).filter((l) => l.peer === owner).map((l) => l.event);
+          return events.includes('peerLeft') && events.includes('peerRemoved');
+        }, { timeoutMs: 5_000, intervalMs: 50 });
+      }
+      await new Promise((r) => setTimeout(r, Math.max(0, exitedAt + 1_000 - Date.now())));
+      for (const p of peers) {
+        const about = speakerLogSince(world, p, termAt).filter((l) => l.peer === owner && typeof l.event === 'string' && /^(peer|membershipDeath)/.test(l.event)).map((l) => l.event);
+        expect({ peer: p.name, events: about.filter((e) => e === 'peerDead' || e === 'membershipDeathDeclared') }).toEqual({ peer: p.name, events: [] });
+        expect(about.filter((e) => e === 'peerLeft'), p.name).toHaveLength(1);
+      }
       expect(await probe.exited).toBe(0);
       const result = JSON.parse(readFileSync(probe.logFile, 'utf8').trim().split('\n').pop()!) as { sent: number; answered: number; lost: number[]; perMac: Record<string, number>; changes: { atMs: number; mac: string }[] };
       console.log(JSON.stringify({ makeBeforeBreak: result }));

@@ -81,6 +81,7 @@ export * from './membership/replayWindow.js';
 export * from './membership/swimMessage.js';
 export * from './membership/swimCodec.js';
 export * from './membership/swimCodecCache.js';
+export * from './membership/leaveNotice.js';
 export * from './membership/localHealth.js';
 export * from './membership/swimMember.js';
 export * from './membership/fitNodeState.js';

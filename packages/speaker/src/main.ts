@@ -138,6 +138,10 @@ async function shutdown(signal: string): Promise<void> {
   await controller.drain();
   announcer.close();
   controller.stop();
+  // Peers record this node Left, not Dead (no peerDead, no death alerts on a rolling upgrade), and move
+  // at once whatever the drain could not hand over. After the announcer stopped: nothing answered here
+  // any more once they take over.
+  await membership.leave();
   links.close();
   keyFile.stop();
   healthWriter.stop();

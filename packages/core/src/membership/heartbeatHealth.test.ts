@@ -7,7 +7,7 @@ const self: PeerView = { node: 'n1', self: true, alive: true, judgedBy: 'Self', 
 /** A peer heard 50 ms ago with a 0.3 ms round trip, unless told otherwise. */
 const heard = (node: string, extra: Partial<PeerView> = {}): PeerView => ({ ...self, node, self: false, judgedBy: 'Heartbeat', lastHeartbeatMs: AT - 50, rttMs: 0.3, incarnation: 7, ...extra });
 const byLease = (node: string, broken: boolean): PeerView => ({ ...self, node, self: false, judgedBy: 'Lease', heartbeatsBroken: broken });
-const silent = (node: string, agoMs = 4_000): PeerView => heard(node, { alive: false, lastHeartbeatMs: AT - agoMs });
+const silent = (node: string, agoMs = 4_000, left = false): PeerView => heard(node, { alive: false, lastHeartbeatMs: AT - agoMs, ...(left ? { left } : {}) });
 const view = (...peers: PeerView[]): MembershipView => ({ atMs: AT, peers: [self, ...peers].sort((a, b) => (a.node < b.node ? -1 : 1)) });
 
 describe('heartbeatHealth: the word, first match wins', () => {
@@ -24,6 +24,7 @@ describe('heartbeatHealth: the word, first match wins', () => {
     { name: 'version 2: peers it does not monitor (no heartbeat of theirs ever reaches it) are heard through the ring', v: view(heard('n2'), heard('n3', { lastHeartbeatMs: undefined, rttMs: undefined }), heard('n4', { lastHeartbeatMs: undefined, rttMs: undefined })), reason: 'Healthy', peers: [3, 3, 3, 0, 0], message: 'hears all 3 peer(s)' },
     { name: 'version 2: a ring predecessor alive through the ring whose heartbeats do not arrive here', v: view(heard('n2'), heard('n3', { heartbeatsMissing: true }), heard('n4', { lastHeartbeatMs: undefined })), reason: 'SomePeersUnheard', peers: [3, 3, 2, 0, 0], message: 'hears 2 of 3 peer(s): heartbeats of 1 ring predecessor(s) alive through other members do not arrive: n3' },
     { name: 'version 2: none heard, some silent, the others alive through the ring but unheard (this node\'s inbound is cut)', v: view(silent('n2'), heard('n3', { heartbeatsMissing: true })), reason: 'NoHeartbeats', peers: [2, 1, 0, 0, 1], message: 'hears none of its 2 peer(s): 1 peer(s) heard before went silent: n2; heartbeats of 1 ring predecessor(s) alive through other members do not arrive: n3' },
+    { name: 'a peer that left on purpose is not silent', v: view(heard('n2'), silent('n3', 4_000, true)), reason: 'Healthy', peers: [2, 1, 1, 0, 1], message: 'hears all 2 peer(s)' },
     { name: 'a dead peer never heard (its Lease expired) is no heartbeat problem', v: view(heard('n2'), { ...byLease('n3', false), alive: false }), reason: 'Healthy', peers: [2, 1, 1, 0, 1], message: 'hears all 2 peer(s)' },
   ])('$name → $reason', ({ v, reason, peers, message }) => {
     const h = heartbeatHealth(v);

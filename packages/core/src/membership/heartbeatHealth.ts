@@ -82,7 +82,8 @@ export function heartbeatHealth(view: MembershipView): HeartbeatHealth {
   const heard = others.filter((p) => p.alive && p.judgedBy === 'Heartbeat' && p.heartbeatsMissing !== true);
   const byLease = others.filter((p) => p.alive && p.judgedBy !== 'Heartbeat');
   const broken = others.filter((p) => p.alive && p.heartbeatsBroken);
-  const silent = others.filter((p) => !p.alive && p.judgedBy === 'Heartbeat');
+  // A peer that left on purpose is not silent: nothing is wrong with the heartbeats.
+  const silent = others.filter((p) => !p.alive && p.judgedBy === 'Heartbeat' && p.left !== true);
   const joining = byLease.filter((p) => !p.heartbeatsBroken);
   const brokenNames = names(broken);
   const silentNames = [...names(silent), ...names(missing)].sort(compareText);

@@ -31,6 +31,11 @@ export interface PeerView {
    * transition (heartbeat health reports it).
    */
   readonly heartbeatsMissing?: boolean;
+  /**
+   * Version 2: the node left on purpose (its speaker stopped after draining and said so): not alive, and
+   * reported `PeerLeft`, not `PeerDead`. A restart (a newer incarnation) brings it back.
+   */
+  readonly left?: boolean;
 }
 
 /** Every node the speaker knows, self included, sorted by node name: the same facts give the same view. */
@@ -45,6 +50,7 @@ export const PEER_CHANGES = [
   'PeerRemoved',
   'PeerAlive',
   'PeerDead',
+  'PeerLeft',
   'PeerRestarted',
   'PeerDraining',
   'PeerUndrained',
@@ -74,7 +80,10 @@ function peerTransitions(before: PeerView | undefined, after: PeerView | undefin
   if (!before) return after!.alive ? ['PeerAdded', 'PeerAlive'] : ['PeerAdded'];
   if (!after) return before.alive ? ['PeerDead', 'PeerRemoved'] : ['PeerRemoved'];
   const out: PeerChange[] = [];
-  if (before.alive !== after.alive) out.push(after.alive ? 'PeerAlive' : 'PeerDead');
+  // An orderly leave is no death: alerts on PeerDead stay for real deaths. A node held dead that turns
+  // out to have left (the notice came late) is reported once more, as PeerLeft.
+  if (before.alive !== after.alive) out.push(after.alive ? 'PeerAlive' : after.left === true ? 'PeerLeft' : 'PeerDead');
+  else if (!after.alive && after.left === true && before.left !== true) out.push('PeerLeft');
   if (before.incarnation !== undefined && after.incarnation !== undefined && before.incarnation !== after.incarnation) out.push('PeerRestarted');
   if (before.draining !== after.draining) out.push(after.draining ? 'PeerDraining' : 'PeerUndrained');
   if (before.ready !== after.ready) out.push(after.ready ? 'PeerReady' : 'PeerNotReady');

@@ -28,6 +28,8 @@ describe('swim codec', () => {
     { name: 'SyncRequest for everything', m: { ...env, type: 'SyncRequest', nodes: [] } },
     { name: 'SyncRequest for two nodes', m: { ...env, type: 'SyncRequest', nodes: ['node-a.example', 'node-b'] } },
     { name: 'SyncReply', m: { ...env, type: 'SyncReply', notices } },
+    { name: 'Leave (the leaver itself)', m: { ...env, type: 'Leave', left: { node: 'node-c', incarnation: 42, version: 8 } } },
+    { name: 'Leave (passed on)', m: { ...env, type: 'Leave', left: { node: 'node-a.example', incarnation: 1_700_000_000_123, version: 9_007_199_254_740_991 } } },
   ])('round-trips $name', ({ m }) => {
     const bytes = encodeSwimMessage(m);
     const back = decodeSwimMessage(bytes);
@@ -59,7 +61,13 @@ describe('swim codec', () => {
     if (!r.ok) expect(r.error.reason).toBe(reason);
   });
 
+  it('Leave is type byte 8, after every type an older decoder reads (which refuses it as UnknownFlags, like the unknown type above)', () => {
+    const bytes = encodeSwimMessage({ ...env, type: 'Leave', left: { node: 'node-c', incarnation: 42, version: 8 } });
+    expect(bytes[5]).toBe(8);
+  });
+
   it('refuses to encode what no valid datagram has, naming the field', () => {
+    expect(() => encodeSwimMessage({ ...env, type: 'Leave', left: { node: 'Bad_Name', incarnation: 1, version: 1 } })).toThrow(/leaving node "Bad_Name"/);
     expect(() => encodeSwimMessage({ ...env, from: 'Not_A_Name', type: 'Probe', id: 1, target: 'x' })).toThrow(/sender "Not_A_Name"/);
     expect(() => encodeSwimMessage({ ...env, type: 'Gossip', notices: [{ kind: 'State', state: { ...state, address: 'nope' } }] })).toThrow(/address "nope"/);
   });

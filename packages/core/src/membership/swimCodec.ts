@@ -16,13 +16,13 @@ import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from '
  * off len  field
  *   0   4  magic "HRLB"
  *   4   1  version = 2
- *   5   1  type: 1 Heartbeat, 2 Probe, 3 ProbeRequest, 4 Ack, 5 Gossip, 6 SyncRequest, 7 SyncReply
+ *   5   1  type: 1 Heartbeat, 2 Probe, 3 ProbeRequest, 4 Ack, 5 Gossip, 6 SyncRequest, 7 SyncReply, 8 Leave
  *   6   8  sender incarnation (u64 ≤ 2^53−1)
  *  14   8  sender sequence (u64, one counter over every datagram the sender sends: replay window)
  *  22 1+n  sender node name
  *   .      Heartbeat: version u64, notices | Probe, ProbeRequest: id u32, target name
  *          Ack: id u32, target name, version u64, agoMs u32 | Gossip, SyncReply: notices
- *          SyncRequest: u16 count, names
+ *          SyncRequest: u16 count, names | Leave: node name, incarnation u64, version u64
  * notices: u16 count, each: kind u8 (1 State, 2 Dead), node name, incarnation u64, version u64, then
  *   State: flags u8 (0x01 draining, 0x02 not ready), port u16, address (family 4|6 + bytes),
  *          u8 interface count, each: name, 6 MAC bytes (zero: unknown), u8 subnet count, each
@@ -31,10 +31,17 @@ import type { Envelope, NodeState, Notice, SwimMessage, SwimMessageType } from '
  * ```
  * A name is a length byte and ASCII. Datagrams stay within HEARTBEAT_MAX_PAYLOAD; senders split notices
  * over several datagrams with `noticeBytes`.
+ *
+ * Type 8 (Leave) came later within version 2: a decoder that predates it refuses the datagram as
+ * UnknownFlags ("message type 8 is not 1..7") after checking its MAC, and believes nothing in it — the
+ * leave costs such a peer nothing but one count of herald_membership_heartbeats_rejected_total; it sees
+ * the node die as before. That is why Leave is a type of its own, not a notice kind inside the others.
  */
 export const SWIM_VERSION = 2;
 
-const TYPES: readonly SwimMessageType[] = ['Heartbeat', 'Probe', 'ProbeRequest', 'Ack', 'Gossip', 'SyncRequest', 'SyncReply'];
+/** Wire order: the type byte is the index + 1. New types go at the end (older decoders refuse them). */
+export const SWIM_MESSAGE_TYPES: readonly SwimMessageType[] = ['Heartbeat', 'Probe', 'ProbeRequest', 'Ack', 'Gossip', 'SyncRequest', 'SyncReply', 'Leave'];
+const TYPES = SWIM_MESSAGE_TYPES;
 const FLAG_DRAINING = 0x01;
 const FLAG_NOT_READY = 0x02;
 
@@ -99,6 +106,7 @@ function messageBytes(m: SwimMessage, cache: SwimCodecCache | undefined): number
     case 'Ack': return size + 4 + nameLen(m.target) + 8 + 4;
     case 'Gossip': case 'SyncReply': return size + notices(m.notices);
     case 'SyncRequest': size += 2; for (const n of m.nodes) size += nameLen(n); return size;
+    case 'Leave': return size + nameLen(m.left.node) + 16;
   }
 }
 
@@ -177,6 +185,7 @@ export function encodeSwimMessage(m: SwimMessage, cache?: SwimCodecCache): Uint8
     case 'Ack': checkName(m.target, 'target'); w.u32(m.id); w.name(m.target); w.u64(m.version, 'version'); w.u32(Math.max(0, Math.min(0xffffffff, Math.round(m.agoMs)))); break;
     case 'Gossip': case 'SyncReply': writeNotices(w, m.notices, cache); break;
     case 'SyncRequest': w.u16(m.nodes.length); for (const n of m.nodes) { checkName(n, 'node'); w.name(n); } break;
+    case 'Leave': checkName(m.left.node, 'leaving node'); w.name(m.left.node); w.u64(m.left.incarnation, 'leaving incarnation'); w.u64(m.left.version, 'leaving version'); break;
   }
   return w.done();
 }
@@ -267,6 +276,7 @@ function readMessage(r: PayloadReader, cache: SwimCodecCache | undefined): SwimM
     case 'Ack': m = { ...env, type: 'Ack', id: r.u32('probe id'), target: readName(r, 'target'), version: r.u53('version'), agoMs: r.u32('ago') }; break;
     case 'Gossip': m = { ...env, type: 'Gossip', notices: readNotices(r, cache) }; break;
     case 'SyncReply': m = { ...env, type: 'SyncReply', notices: readNotices(r, cache) }; break;
+    case 'Leave': m = { ...env, type: 'Leave', left: { node: readName(r, 'leaving node'), incarnation: r.u53('leaving incarnation'), version: r.u53('leaving version') } }; break;
     case 'SyncRequest': {
       const count = r.u16('node count');
       const nodes: string[] = [];

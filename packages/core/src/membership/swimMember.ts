@@ -6,8 +6,9 @@ import { ReplayWindow } from './replayWindow.js';
 import { RoundTripProbes } from './roundTripProbes.js';
 import { RingOrder, ringHash } from './ringOrder.js';
 import { SeededRandom } from './seededRandom.js';
+import { judgeLeave } from './leaveNotice.js';
 import { envelopeBytes, noticeBytes } from './swimCodec.js';
-import { noticeNode, type NodeState, type Notice, type SwimMessage } from './swimMessage.js';
+import { noticeNode, type LeftNotice, type NodeState, type Notice, type SwimMessage } from './swimMessage.js';
 
 /** Tunables; the defaults are the ones docs/adr/0012-scalable-membership.md argues for. */
 export interface SwimTuning {
@@ -154,7 +155,12 @@ interface Entry {
   readonly state: NodeState;
   /** Set while the node is dead: the (incarnation, version) the death was declared at is `state`'s. */
   readonly dead?: { readonly version: number; readonly by: string };
+  /** Set once the node has left on purpose, at `state`'s (incarnation, version) (leaveNotice.ts). */
+  readonly left?: true;
 }
+
+/** Dead or Left: either way held down, so a State must be newer to bring the node back. */
+const heldDown = (e: Entry): boolean => e.dead !== undefined || e.left !== undefined;
 
 interface Suspicion {
   readonly id: number;
@@ -295,6 +301,14 @@ export class SwimMember {
   /** Since when each current ring predecessor has been one (heartbeats from it are due from then). */
   private predecessorSince = new Map<string, number>();
   private nextRoundTripAt: number;
+  /** Set by leave(): this member is stopping on purpose. */
+  private leaving = false;
+  /** Leaves learnt lately, repeated to our ring successors on the next heartbeats (like piggyback). */
+  private readonly leaveNews = new Map<string, { notice: LeftNotice; left: number }>();
+  /** Members told that a node they hold dead has left, and when (once a second per member). */
+  private readonly leftAnswered = new Map<string, number>();
+  /** Nodes recorded Left (pruned lazily by tellLeft when one comes back or is forgotten). */
+  private readonly leftNodes = new Set<string>();
 
   constructor(o: SwimMemberOptions) {
     this.tuning = { ...DEFAULT_SWIM_TUNING, ...o.tuning };
@@ -335,10 +349,11 @@ export class SwimMember {
   }
 
   /** alive / suspect / dead as this member judges it; undefined for a node it has never heard of. */
-  status(node: string): 'alive' | 'suspect' | 'dead' | undefined {
+  status(node: string): 'alive' | 'suspect' | 'dead' | 'left' | undefined {
     if (node === this.node) return 'alive';
     const e = this.table.get(node);
     if (!e) return undefined;
+    if (e.left) return 'left';
     if (e.dead) return 'dead';
     return this.suspicions.has(node) ? 'suspect' : 'alive';
   }
@@ -389,7 +404,7 @@ export class SwimMember {
     for (const s of states) {
       if (s.node === this.node) continue;
       const cur = this.table.get(s.node);
-      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) continue;
+      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, heldDown(cur)) <= 0) continue;
       this.table.set(s.node, entryOf(s));
       this.deadNodes.delete(s.node);
       this.deadSince.delete(s.node);
@@ -412,12 +427,32 @@ export class SwimMember {
 
   /** Our own published state changed: a new version, pushed in the next batch and piggybacked. */
   setLocal(state: SwimLocalState, nowMs: number): Outbound[] {
+    // Leaving: a newer version would bring us back to life in every view that holds us Left.
+    if (this.leaving) return [];
     const next = this.normal(state);
     if (sameLocal(next, this.selfState)) return [];
     this.selfState = { ...this.selfState, ...next, version: this.selfState.version + 1 };
     const out: Outbound[] = [];
     this.spread({ kind: 'State', state: this.selfState }, false, nowMs, out, undefined);
     return out;
+  }
+
+  /**
+   * This node stops on purpose (SIGTERM, after its drain): the Leave notice to send, at a version one
+   * above everything it published, so that no death a peer declares from the silence that follows can
+   * outrank it. Call it a few times (copies against loss); each call picks new random members besides the
+   * ring successors (its monitors, who would otherwise declare it dead). From the first call on it neither
+   * publishes new state nor refutes its death: either would bring it back to life in every view.
+   */
+  leave(): Outbound[] {
+    if (!this.leaving) {
+      this.leaving = true;
+      this.selfState = { ...this.selfState, version: this.selfState.version + 1 };
+    }
+    const left: LeftNotice = { node: this.node, incarnation: this.incarnation, version: this.selfState.version };
+    const successors = this.successors();
+    const targets = [...successors, ...this.randomAlive(this.tuning.urgentFanout, new Set(successors))];
+    return targets.map((t) => this.to(t, { type: 'Leave', left }));
   }
 
   receive(m: SwimMessage, nowMs: number): SwimReceived {
@@ -516,6 +551,12 @@ export class SwimMember {
       case 'SyncRequest':
         this.reply(m.from, m.nodes, out, nowMs);
         break;
+      case 'Leave':
+        if (this.applyLeave(m.left, nowMs)) {
+          changed = true;
+          this.passLeave(m.left, out, m.from);
+        }
+        break;
     }
     // After the notices: a datagram that carried the sender's own new state needs no SyncRequest.
     this.checkSender(m.from, m.incarnation, version, nowMs, out, m.type === 'Heartbeat');
@@ -533,6 +574,7 @@ export class SwimMember {
     if (nowMs >= this.nextHeartbeatAt) {
       const notices = this.takePiggyback();
       for (const s of this.successors()) out.push(this.to(s, { type: 'Heartbeat', version: this.selfState.version, notices }));
+      this.repeatLeaves(out);
       this.nextHeartbeatAt += t.intervalMs;
       if (this.nextHeartbeatAt <= nowMs) this.nextHeartbeatAt = nowMs + t.intervalMs;
     }
@@ -569,6 +611,7 @@ export class SwimMember {
     if (this.flushAt !== undefined && nowMs >= this.flushAt) this.flush(nowMs, out, undefined);
     if (nowMs >= this.nextDeadProbeAt) {
       this.nextDeadProbeAt = nowMs + t.deadProbeIntervalMs;
+      this.tellLeft(out);
       // Partition heal: a member we hold dead learns it and refutes, if it runs. Each dead node is told by
       // the k members that would precede it on the ring (not by everyone: a restarted node at the same
       // address, or the small side of a healed partition, would otherwise hear from all N), at most
@@ -618,6 +661,7 @@ export class SwimMember {
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
+    if (this.leftNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);
     if (t.roundTripIntervalMs > 0 && this.ring.size > 1) next = Math.min(next, this.nextRoundTripAt);
     this.dueAt = next;
     return next;
@@ -628,11 +672,11 @@ export class SwimMember {
     const peers: PeerView[] = [this.peerView(this.selfState, undefined, true)];
     for (const [node, e] of this.table) {
       const heardAt = this.lastHeardAt.get(node);
-      const v = this.peerView(e.state, e.dead, false, heardAt);
+      const v = this.peerView(e.state, e.dead, false, heardAt, e.left);
       const rttMs = e.dead ? undefined : this.roundTrips.estimate(node);
       // Only a predecessor owes us heartbeats: the other members are judged by their own monitors.
       const since = this.predecessorSince.get(node);
-      const missing = !e.dead && since !== undefined && nowMs - Math.max(since, heardAt ?? -Infinity) >= this.tuning.heartbeatsMissingAfterMs;
+      const missing = !e.dead && !e.left && since !== undefined && nowMs - Math.max(since, heardAt ?? -Infinity) >= this.tuning.heartbeatsMissingAfterMs;
       peers.push(rttMs === undefined && !missing ? v : { ...v, ...(rttMs === undefined ? {} : { rttMs }), ...(missing ? { heartbeatsMissing: true } : {}) });
     }
     peers.sort((a, b) => compareText(a.node, b.node));
@@ -641,11 +685,11 @@ export class SwimMember {
 
   // --------------------------------------------------------------------------------------- internals
 
-  private peerView(s: NodeState, dead: Entry['dead'], self: boolean, lastHeartbeatMs?: number): PeerView {
+  private peerView(s: NodeState, dead: Entry['dead'], self: boolean, lastHeartbeatMs?: number, left?: true): PeerView {
     const v: PeerView = {
       node: s.node,
       self,
-      alive: self || dead === undefined,
+      alive: self || (dead === undefined && !left),
       judgedBy: self ? 'Self' : 'Heartbeat',
       draining: s.draining,
       ready: s.ready,
@@ -653,6 +697,7 @@ export class SwimMember {
       announcing: s.announcing,
       heartbeatsBroken: false,
       incarnation: s.incarnation,
+      ...(left ? { left } : {}),
     };
     return lastHeartbeatMs === undefined ? v : { ...v, lastHeartbeatMs };
   }
@@ -833,7 +878,8 @@ export class SwimMember {
           out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
         }
       }
-      if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
+      // Leaving: a refutation (a newer version) would bring us back to life in every view.
+      if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version && !this.leaving) {
         // Refute: we run. A higher version overrides the death everywhere it has reached.
         this.selfState = { ...this.selfState, version: n.version + 1 };
         // Our monitors found us silent: we were probably stalled or deaf, so judge peers leniently too.
@@ -850,7 +896,7 @@ export class SwimMember {
     const cur = this.table.get(node);
     if (n.kind === 'State') {
       const s = n.state;
-      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
+      if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, heldDown(cur)) <= 0) return false;
       // A restart: the old process's round trip says nothing about the new one.
       if (cur && cur.state.incarnation !== s.incarnation) this.roundTrips.forget(node);
       this.table.set(node, entryOf(s));
@@ -860,7 +906,10 @@ export class SwimMember {
       return true;
     }
     if (cur) {
-      if (compareKey(n.incarnation, n.version, true, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) {
+      if (compareKey(n.incarnation, n.version, true, cur.state.incarnation, cur.state.version, heldDown(cur)) <= 0) {
+        // A death at or below the version the node left at: the declarer never read the Leave (an older
+        // herald, or every copy lost). Tell it, so that it shows the node Left too.
+        if (cur.left && out && from !== undefined) this.answerLeft(cur.state, from, nowMs, out);
         // A death at an older version than the state we hold: the declarer missed a change. If we watch
         // the node, check it ourselves (only its monitors do: everyone probing it would cost O(N)). If it
         // really died, its monitors declare it at the newer version once that version reaches them.
@@ -883,6 +932,81 @@ export class SwimMember {
     this.suspicions.delete(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;
+  }
+
+  /** Records a leave notice (leaveNotice.ts decides); true if it was news (and should be passed on). */
+  private applyLeave(n: LeftNotice, nowMs: number): boolean {
+    if (n.node === this.node) return false;
+    const cur = this.table.get(n.node);
+    if (judgeLeave(cur && { incarnation: cur.state.incarnation, version: cur.state.version, dead: cur.dead !== undefined, left: cur.left !== undefined }, n) !== 'News') return false;
+    const base = cur!.state;
+    const state: NodeState = base.incarnation === n.incarnation
+      ? (base.version === n.version ? base : { ...base, version: n.version })
+      : { node: n.node, incarnation: n.incarnation, version: n.version, draining: false, ready: false, interfaces: EMPTY, announcing: EMPTY, address: base.address, port: base.port };
+    this.table.set(n.node, { state, left: true });
+    this.leftNodes.add(n.node);
+    // Nothing more to find out about it: no probes, no tells, no pulls, no death to spread.
+    this.deadNodes.delete(n.node);
+    this.deadSince.delete(n.node);
+    this.toldDead.delete(n.node);
+    this.suspicions.delete(n.node);
+    this.piggyback.delete(n.node);
+    this.pendingPush.delete(n.node);
+    this.roundTrips.forget(n.node);
+    if (this.ring.remove(n.node)) this.ringChanged(nowMs);
+    return true;
+  }
+
+  /**
+   * Passes fresh leave news on like death news, in Leave datagrams of its own (an older herald refuses
+   * unknown types whole): at once to urgentFanout random members, and to our ring successors now and on
+   * the next piggybackRounds − 1 heartbeats. Not through the push bucket: a leave is rare and one
+   * datagram per target.
+   */
+  private passLeave(n: LeftNotice, out: Outbound[], from: string | undefined): void {
+    const skip = new Set([n.node, ...(from === undefined ? [] : [from])]);
+    for (const t of [...this.successors(), ...this.randomAlive(this.tuning.urgentFanout, new Set([...skip, ...this.successors()]))]) {
+      if (!skip.has(t)) out.push(this.to(t, { type: 'Leave', left: n }));
+    }
+    if (this.tuning.piggybackRounds > 1) this.leaveNews.set(n.node, { notice: n, left: this.tuning.piggybackRounds - 1 });
+  }
+
+  private repeatLeaves(out: Outbound[]): void {
+    if (this.leaveNews.size === 0) return;
+    const successors = this.successors();
+    for (const [node, r] of this.leaveNews) {
+      for (const s of successors) if (s !== node) out.push(this.to(s, { type: 'Leave', left: r.notice }));
+      if (--r.left <= 0) this.leaveNews.delete(node);
+    }
+  }
+
+  /**
+   * Each deadProbeInterval, the would-be ring predecessors of a node held Left send its Leave to its
+   * address, as dead nodes are told of their death: a new process there that knows no peer (restarted
+   * while its node cannot reach the API, its old Lease still in place) asks the sender for its state and
+   * joins through it. Without this nobody would ever speak to it: a Left node is in nobody's ring. Once
+   * its Lease is deleted (the usual stop) the node is forgotten and this stops.
+   */
+  private tellLeft(out: Outbound[]): void {
+    let sent = 0;
+    for (const node of this.leftNodes) {
+      const e = this.table.get(node);
+      if (!e?.left) {
+        this.leftNodes.delete(node);
+        continue;
+      }
+      if (sent >= MAX_DEAD_PROBES || !this.addressOf(node) || !this.ring.predecessors(node, this.tuning.monitors).includes(this.node)) continue;
+      out.push(this.to(node, { type: 'Leave', left: { node, incarnation: e.state.incarnation, version: e.state.version } }));
+      sent++;
+    }
+  }
+
+  /** `from` holds `left` dead (it missed the Leave): tell it, at most once a second, within the direct cap. */
+  private answerLeft(left: NodeState, from: string, nowMs: number, out: Outbound[]): void {
+    const at = this.leftAnswered.get(from);
+    if ((at !== undefined && nowMs - at < 1000) || !this.takeDirect(nowMs)) return;
+    this.leftAnswered.set(from, nowMs);
+    out.push(this.to(from, { type: 'Leave', left: { node: left.node, incarnation: left.incarnation, version: left.version } }));
   }
 
   private ringChanged(nowMs: number): void {
@@ -990,10 +1114,16 @@ export class SwimMember {
 
   private reply(to: string, nodes: readonly string[], out: Outbound[], nowMs: number): void {
     const notices: Notice[] = [];
+    const lefts: NodeState[] = [];
     const add = (node: string) => {
       if (node === this.node) return notices.push({ kind: 'State', state: this.selfState });
       const e = this.table.get(node);
       if (!e) return;
+      // Left is no notice kind an older herald reads (it would refuse the whole reply): a Leave of its own.
+      if (e.left) {
+        if (lefts.length < MAX_REPLY_TELLS) lefts.push(e.state);
+        return;
+      }
       notices.push(e.dead ? { kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by } : { kind: 'State', state: e.state });
     };
     if (nodes.length === 0) {
@@ -1016,6 +1146,7 @@ export class SwimMember {
       this.repliesSent += batches.length;
     }
     for (const batch of batches) out.push(this.to(to, { type: 'SyncReply', notices: batch }));
+    for (const s of lefts) out.push(this.to(to, { type: 'Leave', left: { node: s.node, incarnation: s.incarnation, version: s.version } }));
   }
 
   /** Up to `k` distinct members believed alive, not self and not in `skip`, uniformly at random. */
@@ -1054,6 +1185,8 @@ export class SwimMember {
     this.piggyback.delete(node);
     this.pendingPush.delete(node);
     this.staleAnswered.delete(node);
+    this.leaveNews.delete(node);
+    this.leftAnswered.delete(node);
     this.roundTrips.forget(node);
     if (this.ring.remove(node)) this.ringChanged(nowMs);
     return true;

@@ -87,7 +87,25 @@ export interface SwimSyncReply extends Envelope {
   readonly notices: readonly Notice[];
 }
 
-export type SwimMessage = SwimHeartbeat | SwimProbe | SwimProbeRequest | SwimAck | SwimGossip | SwimSyncRequest | SwimSyncReply;
+/** A node that stops on purpose (SIGTERM), at its final (incarnation, version) (leaveNotice.ts). */
+export interface LeftNotice {
+  readonly node: string;
+  readonly incarnation: number;
+  readonly version: number;
+}
+
+/**
+ * "`left.node` has left": sent by the leaving node itself, or passed on by a member that just learnt it.
+ * Its own message type, never a notice inside the other types: a speaker of an older herald refuses a
+ * datagram of an unknown type whole, so a Left notice riding a Heartbeat or Gossip would cost such a
+ * peer the heartbeat or the other news with it (ADR 0012, Leaving).
+ */
+export interface SwimLeave extends Envelope {
+  readonly type: 'Leave';
+  readonly left: LeftNotice;
+}
+
+export type SwimMessage = SwimHeartbeat | SwimProbe | SwimProbeRequest | SwimAck | SwimGossip | SwimSyncRequest | SwimSyncReply | SwimLeave;
 export type SwimMessageType = SwimMessage['type'];
 
 /** The node a notice is about. */

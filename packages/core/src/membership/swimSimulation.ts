@@ -34,6 +34,11 @@ export interface SwimSimulationOptions {
   readonly wakeOrder?: 'drainFirst' | 'judgeFirst';
   /** Crash one random member every `everyMs` (after `warmupMs`), restart it (new incarnation) after `restartAfterMs`. */
   readonly crashes?: { readonly everyMs: number; readonly restartAfterMs?: number };
+  /**
+   * One random member leaves on purpose every `everyMs` (after warmup): sends `copies` Leave notices
+   * (SwimMember.leave, default 3) and stops; restarts with a new incarnation after `restartAfterMs`.
+   */
+  readonly leaves?: { readonly everyMs: number; readonly restartAfterMs?: number; readonly copies?: number };
   /** Cut `fraction` of the members off from the rest at `atMs` for `durationMs`. */
   readonly partition?: { readonly fraction: number; readonly atMs: number; readonly durationMs: number };
   /** `count` members whose links drop everything for `downMs` of every `periodMs`. */
@@ -78,6 +83,17 @@ export interface SwimSimulationResult {
   /** The most datagrams any member sent, and the most any member received, in one second (after warmup). */
   readonly peakSentPerNodePerSec: number;
   readonly peakReceivedPerNodePerSec: number;
+  /** Members that left on purpose (`leaves`). */
+  readonly leaves: number;
+  /** Dead declarations about a member that had left, and members that ever held one dead (both should be 0). */
+  readonly leaveDeathsDeclared: number;
+  readonly leaveDeathsSeen: number;
+  /** Leave → the last running member holding it Left, ms. */
+  readonly leaveConvergenceMs: readonly number[];
+  /** Leaves some running member did not hold Left before the member restarted (or the run ended). */
+  readonly leavesNotConverged: number;
+  /** At the end: (member, running member) pairs where the first does not hold the second alive. */
+  readonly notAliveAtEnd: number;
   /** After a partition heals: time until every member holds every running member alive, ms. */
   readonly partitionHealMs?: number;
   readonly messagesByType: Readonly<Record<string, number>>;
@@ -106,6 +122,7 @@ type Event =
   | { t: number; seq: number; kind: 'wake'; node: number }
   | { t: number; seq: number; kind: 'stall'; node: number }
   | { t: number; seq: number; kind: 'crash' }
+  | { t: number; seq: number; kind: 'leave' }
   | { t: number; seq: number; kind: 'restart'; node: number };
 
 /** A binary min-heap on (t, seq). */
@@ -221,6 +238,14 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   const stalledJudgementMs = (o.tuning?.probeTimeoutMs ?? DEFAULT_SWIM_TUNING.probeTimeoutMs) * (o.tuning?.maxHealthMultiplier ?? DEFAULT_SWIM_TUNING.maxHealthMultiplier);
   /** Open crashes: victim → crash time, first detection, who has learnt. */
   const open = new Map<number, { t: number; detected?: number; learnt: Set<number>; alive: number }>();
+  /** Open leaves: leaver → leave time, who holds it Left, who ever held it dead. */
+  const departed = new Map<number, { t: number; learnt: Set<number>; alive: number }>();
+  const leaveConvergence: number[] = [];
+  let leaves = 0;
+  let leavesNotConverged = 0;
+  let leaveDeathsDeclared = 0;
+  const leaveDeathsSeen = new Set<string>();
+  const hasLeft = new Set<number>();
 
   const count = (s: Sim, t: number, sent: boolean) => {
     if (t < warmup) return;
@@ -261,6 +286,16 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   };
 
   const noteDeaths = (i: number, t: number) => {
+    for (const [v, c] of departed) {
+      const st = sims[i]!.member.status(nodeName(v));
+      if (st === 'dead') leaveDeathsSeen.add(`${i}>${v}`);
+      if (st !== 'left' || c.learnt.has(i)) continue;
+      c.learnt.add(i);
+      if (c.learnt.size >= c.alive) {
+        leaveConvergence.push(t - c.t);
+        departed.delete(v);
+      }
+    }
     // Cheap: only open crashes are checked, and only for a member whose view just changed.
     for (const [victim, c] of open) {
       if (c.learnt.has(i) || sims[i]!.member.status(nodeName(victim)) !== 'dead') continue;
@@ -297,6 +332,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     send(i, r.out, t);
     for (const { node: d, incarnation, version } of r.declared) {
       const v = nodeIndex(d);
+      if (hasLeft.has(v) && !sims[v]!.running) leaveDeathsDeclared++;
       const c = open.get(v);
       if (c && c.detected === undefined) {
         c.detected = t;
@@ -317,6 +353,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
   for (let i = 0; i < o.nodes; i++) schedule(i);
   if (o.stalls) for (let i = 0; i < o.nodes; i++) at({ t: exp(o.stalls.meanGapMs), kind: 'stall', node: i });
   if (o.crashes) for (let t = warmup + o.crashes.everyMs; t < o.durationMs - 1500; t += o.crashes.everyMs) at({ t, kind: 'crash' });
+  if (o.leaves) for (let t = warmup + o.leaves.everyMs; t < o.durationMs - 1500 - (o.leaves.restartAfterMs ?? 0); t += o.leaves.everyMs) at({ t, kind: 'leave' });
 
   let healAt: number | undefined;
   let healedAt: number | undefined;
@@ -393,6 +430,20 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
         if (o.crashes?.restartAfterMs !== undefined) at({ t: t + o.crashes.restartAfterMs, kind: 'restart', node: v });
         break;
       }
+      case 'leave': {
+        let v = rnd.below(o.nodes);
+        for (let tries = 0; (!sims[v]!.running || open.has(v) || departed.has(v) || partitioned.has(v) || flappers.has(v)) && tries < 100; tries++) v = rnd.below(o.nodes);
+        const s = sims[v]!;
+        if (!s.running || departed.has(v)) break;
+        for (let k = 0; k < (o.leaves!.copies ?? 3); k++) send(v, s.member.leave(), t);
+        s.running = false;
+        s.queue = [];
+        leaves++;
+        hasLeft.add(v);
+        departed.set(v, { t, learnt: new Set(), alive: sims.filter((x) => x.running).length });
+        if (o.leaves!.restartAfterMs !== undefined) at({ t: t + o.leaves!.restartAfterMs, kind: 'restart', node: v });
+        break;
+      }
       case 'restart': {
         const s = sims[e.node]!;
         const c = open.get(e.node);
@@ -400,10 +451,15 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
           notConverged++;
           open.delete(e.node);
         }
-        // A new process: new incarnation, knows the others from their Leases (the bootstrap states).
+        if (departed.delete(e.node)) leavesNotConverged++;
+        hasLeft.delete(e.node);
+        // A new process: new incarnation, knows the others from their Leases, which carry each one's
+        // current incarnation (a bootstrap at the first incarnations would have it hold a restarted peer
+        // at its old incarnation until that peer's State reaches it). A member that left deleted its Lease.
         const incarnation = Math.floor(t) + 2;
+        s.state = initialState(e.node, incarnation);
         s.member = makeMember(e.node, incarnation, t);
-        s.member.learnAll(states, t, everyone);
+        s.member.learnAll(sims.filter((x, j) => x.running || j === e.node || !hasLeft.has(j)).map((x) => x.state), t, everyone);
         s.running = true;
         s.stalledUntil = 0;
         s.tickAt = Infinity;
@@ -414,6 +470,9 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     }
   }
   notConverged += open.size;
+  leavesNotConverged += departed.size;
+  let notAliveAtEnd = 0;
+  for (const a of sims) if (a.running) for (const b of sims) if (b !== a && b.running && !['alive', 'suspect'].includes(a.member.status(b.state.node) ?? 'unknown')) notAliveAtEnd++;
 
   const measuredSec = Math.max(1e-9, (o.durationMs - warmup) / 1000);
   const rates = (f: (s: Sim) => number) => {
@@ -439,6 +498,12 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     peakPerNodePerSec: peak,
     peakSentPerNodePerSec: peakSent,
     peakReceivedPerNodePerSec: peakReceived,
+    leaves,
+    leaveDeathsDeclared,
+    leaveDeathsSeen: leaveDeathsSeen.size,
+    leaveConvergenceMs: leaveConvergence,
+    leavesNotConverged,
+    notAliveAtEnd,
     ...(healAt !== undefined && healedAt !== undefined ? { partitionHealMs: round(healedAt - healAt) } : {}),
     messagesByType: byType,
   };

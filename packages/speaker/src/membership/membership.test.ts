@@ -20,6 +20,8 @@ class FakeLan {
   readonly dropV1To = new Set<string>();
   /** One-way faults: `${from}>${to}` addresses between which every datagram is lost. */
   readonly dropFromTo = new Set<string>();
+  /** Addresses of speakers of an older herald, whose decoder refuses Leave datagrams (version 2, type 8). */
+  readonly dropLeaveTo = new Set<string>();
   readonly sent: { from: string; to: string; bytes: Uint8Array; at: number }[] = [];
 
   open(address: string): OpenDatagrams {
@@ -32,6 +34,7 @@ class FakeLan {
           if (this.unreachable.has(to.address)) return done(Object.assign(new Error('unreachable'), { code: 'ENETUNREACH' }));
           this.sent.push({ from: address, to: to.address, bytes: Uint8Array.from(bytes), at: Date.now() });
           if (bytes[4] === 1 && this.dropV1To.has(to.address)) return done(null);
+          if (bytes[4] === 2 && bytes[5] === 8 && this.dropLeaveTo.has(to.address)) return done(null);
           this.deliver(bytes, { address: bind.address, port: bind.port }, to);
           done(null);
         },
@@ -547,6 +550,78 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await vi.advanceTimersByTimeAsync(1_000);
     for (const x of [nodes[0]!, nodes[1]!, nodes[3]!]) expect(aliveIn(x), x.name).toEqual(['s0', 's1', 's3']);
   });
+
+  it('a speaker that leaves (SIGTERM, after its drain) is PeerLeft everywhere, never PeerDead; its restart is PeerAlive again', async () => {
+    await start(makeCluster(lan, 6));
+    await vi.advanceTimersByTimeAsync(1_500);
+    const leaver = nodes[2]!;
+    const leaveAt = Date.now();
+    const leaving = leaver.membership.leave();
+    await vi.advanceTimersByTimeAsync(100);
+    await leaving;
+    await leaver.membership.stop();
+    // Long past suspicion + probe timeout (550 ms): before the Leave notice, each peer logged peerDead here.
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(leaver.logs.some((l) => l.event === 'membershipLeaving')).toBe(true);
+    for (const x of nodes.filter((y) => y !== leaver)) {
+      const all = x.events.filter((e) => e.at >= leaveAt).flatMap((e) => e.transitions).filter((t) => t.node === leaver.name);
+      expect(all.map((t) => t.change), x.name).toEqual(['PeerLeft']);
+      // On the notice (the first copy), not after a suspicion.
+      expect(changes(x, leaver.name, 'PeerLeft')[0]!.at - leaveAt, x.name).toBeLessThanOrEqual(5);
+      expect(x.logs.filter((l) => l.peer === leaver.name && (l.event === 'peerLeft' || l.event === 'peerDead')).map((l) => l.event), x.name).toEqual(['peerLeft']);
+      expect(await counter(x, 'herald_membership_transitions_total', { change: 'PeerLeft' }), x.name).toBe(1);
+      expect(await counter(x, 'herald_membership_transitions_total', { change: 'PeerDead' }), x.name).toBe(0);
+      expect(await counter(x, 'herald_membership_swim_deaths_declared_total'), x.name).toBe(0);
+      expect(heartbeatHealth(x.membership.view()), x.name).toMatchObject({ reason: 'Healthy', silent: [] });
+      expect(aliveIn(x), x.name).toHaveLength(5);
+    }
+    // Restarted (a new process, a new incarnation): alive again everywhere.
+    const restarted = makeCluster(lan, 6, (i) => ({ incarnation: 1_800_000_000_000 + i }))[2]!;
+    nodes[2] = restarted;
+    await restarted.membership.start();
+    await vi.advanceTimersByTimeAsync(1_500);
+    for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(6);
+    for (const x of nodes.filter((y) => y !== restarted)) expect(changes(x, restarted.name, 'PeerAlive').filter((e) => e.at > leaveAt), x.name).toHaveLength(1);
+  }, 60_000);
+
+  it('rolling upgrade: a peer of an older herald (which refuses the Leave datagram) sees the leaver die as before; the others keep it Left', async () => {
+    await start(makeCluster(lan, 6));
+    await vi.advanceTimersByTimeAsync(1_500);
+    const leaver = nodes[2]!;
+    // An older speaker that monitors the leaver: it will declare it dead and spread the news.
+    const ring = new RingOrder(nodes.map((x) => x.name));
+    const old = nodes.find((x) => x.name === ring.successors(leaver.name, 3)[0])!;
+    lan.dropLeaveTo.add(old.address);
+    const leaveAt = Date.now();
+    const leaving = leaver.membership.leave();
+    await vi.advanceTimersByTimeAsync(100);
+    await leaving;
+    await leaver.membership.stop();
+    await vi.advanceTimersByTimeAsync(3_000);
+    // Until the others tell it (a stale Dead is answered with a Leave, which the old speaker refuses again).
+    expect(changes(old, leaver.name, 'PeerDead'), old.name).toHaveLength(1);
+    for (const x of nodes.filter((y) => y !== leaver && y !== old)) {
+      expect(x.events.filter((e) => e.at >= leaveAt).flatMap((e) => e.transitions).filter((t) => t.node === leaver.name).map((t) => t.change), x.name).toEqual(['PeerLeft']);
+      expect(x.membership.view().peers.find((p) => p.node === leaver.name), x.name).toMatchObject({ alive: false, left: true });
+    }
+  }, 60_000);
+
+  it('herald_membership_peers_heartbeats_missing counts the ring predecessors whose heartbeats do not arrive (heartbeat health SomePeersUnheard)', async () => {
+    await start(makeCluster(lan, 8));
+    await vi.advanceTimersByTimeAsync(3_000);
+    for (const x of nodes) expect(await counter(x, 'herald_membership_peers_heartbeats_missing'), x.name).toBe(0);
+    const ring = new RingOrder(nodes.map((x) => x.name));
+    const sick = nodes.find((x) => x.name === 's2')!;
+    const victim = nodes.find((x) => x.name === ring.successors('s2', 3)[0])!;
+    lan.dropFromTo.add(`${sick.address}>${victim.address}`);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(heartbeatHealth(victim.membership.view()).reason).toBe('SomePeersUnheard');
+    expect(await counter(victim, 'herald_membership_peers_heartbeats_missing')).toBe(1);
+    for (const x of nodes.filter((y) => y !== victim)) expect(await counter(x, 'herald_membership_peers_heartbeats_missing'), x.name).toBe(0);
+    lan.dropFromTo.clear();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await counter(victim, 'herald_membership_peers_heartbeats_missing')).toBe(0);
+  }, 60_000);
 });
 
 describe('Membership through a heartbeat key rotation', () => {

@@ -96,6 +96,7 @@ const LOG_EVENT: Record<PeerChange, string> = {
   PeerRemoved: 'peerRemoved',
   PeerAlive: 'peerAlive',
   PeerDead: 'peerDead',
+  PeerLeft: 'peerLeft',
   PeerRestarted: 'peerRestarted',
   PeerDraining: 'peerDraining',
   PeerUndrained: 'peerUndrained',
@@ -150,7 +151,9 @@ export class Membership {
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
     this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
-    this.metrics = createMembershipMetrics(o.registry);
+    this.metrics = createMembershipMetrics(o.registry, {
+      heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0),
+    });
     this.local = { draining: false, interfaces: [], announcing: [] };
     encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
     this.local = this.fit(o.initialState ?? this.local);
@@ -303,8 +306,30 @@ export class Membership {
 
   private onSwimChange(): void {
     // A node whose Lease is gone and that the ring now holds dead leaves the view for good.
-    for (const node of this.protocols.leaseGone()) if (this.swim?.status(node) === 'dead') this.swim.forget(node);
+    for (const node of this.protocols.leaseGone()) if (this.heldDown(node)) this.swim?.forget(node);
     this.refresh();
+  }
+
+  /** Dead or left in the ring: a node whose Lease is gone then leaves the view for good. */
+  private heldDown(node: string): boolean {
+    const s = this.swim?.status(node);
+    return s === 'dead' || s === 'left';
+  }
+
+  /**
+   * This speaker stops on purpose (SIGTERM, after its drain): tells its version-2 peers it leaves, in
+   * `copies` copies `gapMs` apart against loss, so that they record it Left (PeerLeft), not Dead, and
+   * move what it still holds at once. Peers of an older herald refuse the datagram (UnknownFlags) and see
+   * it die as before. After this the speaker publishes no new state. Nothing to do when forced to v1.
+   */
+  async leave(o: { copies?: number; gapMs?: number } = {}): Promise<void> {
+    if (!this.running || !this.swim) return;
+    const copies = o.copies ?? 3;
+    this.o.log.info({ event: 'membershipLeaving', copies }, 'telling peers this speaker leaves');
+    for (let i = 0; i < copies; i++) {
+      if (i > 0) await new Promise<void>((r) => this.timers.setTimeout(() => r(), o.gapMs ?? 20));
+      this.swim.leave();
+    }
   }
 
   on(event: 'change', listener: MembershipListener): this {
@@ -410,7 +435,7 @@ export class Membership {
         if (!this.running) return;
         this.table.forgetLease(node, this.now());
         this.protocols.leaseDeleted(node);
-        if (this.swim?.status(node) === 'dead') this.swim.forget(node);
+        if (this.heldDown(node)) this.swim?.forget(node);
         this.refresh();
       },
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
@@ -485,6 +510,7 @@ export class Membership {
       ...(p?.lastHeartbeatMs === undefined ? {} : { lastHeartbeatAgoMs: Math.round(now - p.lastHeartbeatMs) }),
     };
     if (t.change === 'PeerDead') this.o.log.warn(fields, `peer ${t.node} is dead`);
+    else if (t.change === 'PeerLeft') this.o.log.info(fields, `peer ${t.node} left (its speaker stopped on purpose)`);
     else if (t.change === 'HeartbeatsBroken') this.o.log.warn(fields, `no heartbeat ever arrived from ${t.node}; judging it by its Lease`);
     else if (p?.self) this.o.log.debug(fields, `this node: ${t.change}`);
     else this.o.log.info(fields, `peer ${t.node}: ${t.change}`);

@@ -1,11 +1,16 @@
-import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, type SwimDropReason, type SwimMessageType } from '@herald/core';
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, type SwimDropReason } from '@herald/core';
 
-const SWIM_TYPES: readonly SwimMessageType[] = ['Heartbeat', 'Probe', 'ProbeRequest', 'Ack', 'Gossip', 'SyncRequest', 'SyncReply'];
 const SWIM_DROPS: readonly SwimDropReason[] = ['FromSelf', 'Replay', 'StaleIncarnation'];
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/** What some gauges read at scrape time: states that change with time alone, not on a transition. */
+export interface MembershipGaugeSources {
+  /** Peers shown `heartbeatsMissing` in the current view. */
+  readonly heartbeatsMissing?: () => number;
+}
+
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
-export function createMembershipMetrics(registry: Registry) {
+export function createMembershipMetrics(registry: Registry, sources: MembershipGaugeSources = {}) {
   const registers = [registry];
   const m = {
     peersAlive: new Gauge({ name: 'herald_membership_peers_alive', help: 'Peers (this node excluded) this speaker judges alive', registers }),
@@ -14,6 +19,15 @@ export function createMembershipMetrics(registry: Registry) {
       name: 'herald_membership_peers_heartbeats_broken',
       help: 'Peers alive by their Lease from which no valid heartbeat has ever arrived',
       registers,
+    }),
+    heartbeatsMissing: new Gauge({
+      name: 'herald_membership_peers_heartbeats_missing',
+      help: 'Ring predecessors alive through other members whose heartbeats have not reached this speaker for heartbeatsMissingAfter (2 s): heartbeat health SomePeersUnheard or NoHeartbeats',
+      registers,
+      // Read at scrape: heartbeatsMissing comes with time alone and is no view transition.
+      collect() {
+        if (sources.heartbeatsMissing) this.set(sources.heartbeatsMissing());
+      },
     }),
     sent: new Counter({ name: 'herald_membership_heartbeats_sent_total', help: 'Heartbeat datagrams handed to the socket', registers }),
     sendErrors: new Counter({ name: 'herald_membership_heartbeat_send_errors_total', help: 'Heartbeat sends or socket operations that failed, by errno code', labelNames: ['code'], registers }),
@@ -51,7 +65,7 @@ export function createMembershipMetrics(registry: Registry) {
   for (const result of ['ok', 'error']) m.leaseRenewals.inc({ result }, 0);
   for (const part of ['interfaces', 'subnets', 'announcing', 'macs']) m.heartbeatTrimmed.inc({ part }, 0);
   for (const result of ['rotated', 'error']) m.keyReloads.inc({ result }, 0);
-  for (const type of SWIM_TYPES) {
+  for (const type of SWIM_MESSAGE_TYPES) {
     m.swimSent.inc({ type }, 0);
     m.swimReceived.inc({ type }, 0);
   }

@@ -123,6 +123,11 @@ export class SwimMembership {
     return this.member.status(node);
   }
 
+  /** This node stops on purpose: one copy of its Leave notice (SwimMember.leave), sent now. */
+  leave(): void {
+    if (this.running) this.send(this.member.leave());
+  }
+
   setLocal(local: SwimLocalState): void {
     this.send(this.member.setLocal(this.fit(local), this.o.now()));
     if (this.running) this.arm();
