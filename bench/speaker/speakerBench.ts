@@ -56,7 +56,8 @@ export async function startBenchWorld(o: {
     if (stopped) return;
     stopped = true;
     const t0 = Date.now();
-    await world.stop().catch((e: Error) => o.log(`world.stop failed: ${e.message}`));
+    // The control plane is private and goes next: deleting thousands of API objects first would be wasted time.
+    await world.stop({ apiObjects: false }).catch((e: Error) => o.log(`world.stop failed: ${e.message}`));
     const t1 = Date.now();
     await plane.stop().catch((e: Error) => o.log(`control plane stop failed: ${e.message}`));
     o.log(`stopped: the speaker world in ${(t1 - t0) / 1000} s, the control plane in ${(Date.now() - t1) / 1000} s`);

@@ -218,10 +218,16 @@ export class SpeakerWorld {
     return node;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the speakers and the controller, removes the LAN, and deletes what the world created in the API.
+   * `apiObjects: false` leaves the API alone, for a caller about to throw the whole control plane away (a
+   * benchmark's private one holding 10,000 Services and LBAddresses).
+   */
+  async stop(o: { apiObjects?: boolean } = {}): Promise<void> {
     for (const s of this.speakers.values()) await s.proc.stop(5_000).catch(() => undefined);
     await this.controller?.stop().catch(() => undefined);
     await this.lan?.destroy().catch(() => undefined);
+    if (o.apiObjects === false) return;
     await this.objects.deleteAll().catch(() => undefined);
     for (const n of this.lan?.nodes ?? []) await this.core.deleteNode({ name: this.nodeName(n) }).catch(() => undefined);
     await deleteClusterRbac(this.kc, CONTROLLER_RBAC, this.releaseNs).catch(() => undefined);
