@@ -22,6 +22,8 @@ export interface BenchWorld {
   /** Kubernetes Node names of the LAN nodes, in LAN order. */
   readonly names: string[];
   stop(): Promise<void>;
+  /** True once stop() began (also from SIGINT/SIGTERM): a process exiting now is being stopped, not failing. */
+  stopping(): boolean;
 }
 
 /** Fails early when the speaker, its addon or the controller were never built (the benches run dist/). */
@@ -81,7 +83,7 @@ export async function startBenchWorld(o: {
     await stop();
     throw e;
   }
-  return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop };
+  return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop, stopping: () => stopped };
 }
 
 export { expectedOwner };

@@ -141,6 +141,19 @@ try {
     state: async () => `${phaseName}: ${phaseName === 'assigning' ? `${assigned}/${TOTAL} LBAddresses` : `${await announced()}/${TOTAL} announced by ${owner}`}`,
   });
   const timings: Record<string, number> = {};
+  // The controller exits when it loses its Lease (a starved API server misses the renew deadline while it
+  // writes thousands of statuses); its Deployment would start it again, so does this.
+  let controllerRestarts = 0;
+  const keepController = async () => {
+    for (;;) {
+      await world.controller.proc.exited;
+      if (bw.stopping()) return;
+      controllerRestarts++;
+      log(`the controller exited (lost its Lease?): starting it again (${controllerRestarts})`);
+      await world.restartController();
+    }
+  };
+  void keepController();
   if (SEED === 'before') {
     // The controller assigns every pending Service at once (cold start); the speakers start once it has.
     await waitFor(`${TOTAL} LBAddresses`, async () => (assigned = (await world.objects.lbAddresses()).length) === TOTAL, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
@@ -162,7 +175,7 @@ try {
     return atOwner === TOTAL;
   }, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
   timings.statusesS = round((Date.now() - t0) / 1000);
-  figures.setup = { ...(figures.setup as object), ...timings, convergeCpuSeconds: stopProgress(), ownerRssMiB: mib(processMemory(world.speakers.get(ownerNode.name)!.proc.child.pid!)?.rssKiB ?? 0) };
+  figures.setup = { ...(figures.setup as object), ...timings, controllerRestarts, convergeCpuSeconds: stopProgress(), ownerRssMiB: mib(processMemory(world.speakers.get(ownerNode.name)!.proc.child.pid!)?.rssKiB ?? 0) };
   log(`setup: ${JSON.stringify(figures.setup)}`);
 
   const metrics = async () => Object.fromEntries(await Promise.all(lan.nodes.map(async (n) => {
