@@ -11,6 +11,12 @@
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
 // WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
 // membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
+// Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
+// assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
+// of each process (apiserver, etcd, KCM, controller, speakers). Creating them with everything running
+// (WHOLE_SEED=live) made every speaker handle each Service's events one by one, and at 10,000 on a busy host it
+// printed nothing for over 13 minutes. WHOLE_PHASES (default idle,nodeJoinsAndLeaves,serviceBurst; 'none' for
+// the setup alone) picks the measuring phases.
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
