@@ -77,7 +77,8 @@ export async function startBenchWorld(o: {
     await world.start({
       ...(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {}),
       ...(o.speakers === false ? { speakers: false } : {}),
-      ...(beforeController ? { beforeController: () => beforeController(world, plane) } : {}),
+      // Seeded Services (thousands) delay the controller's /readyz past startController's wait: do not wait.
+      ...(beforeController ? { beforeController: () => beforeController(world, plane), controllerReady: false } : {}),
     });
   } catch (e) {
     await stop();

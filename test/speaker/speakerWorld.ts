@@ -60,9 +60,10 @@ export class SpeakerWorld {
   /**
    * `beforeController` runs once the LAN, Nodes and namespaces exist, before the controller starts (a migration
    * writes pools then); `beforeSpeakers` runs before any speaker starts (e.g. to add links); `speakers: false`
-   * leaves every node without a speaker (a test then starts them, e.g. all at once).
+   * leaves every node without a speaker (a test then starts them, e.g. all at once); `controllerReady: false` does
+   * not wait for the controller's /readyz (it passes after its first pass over thousands of seeded Services).
    */
-  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void>; speakers?: boolean } = {}): Promise<void> {
+  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void>; speakers?: boolean; controllerReady?: boolean } = {}): Promise<void> {
     for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
       if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
     }
@@ -82,7 +83,7 @@ export class SpeakerWorld {
       this.lan.writeNodeKubeconfig(n, this.speakerKubeconfig);
     }
     await o.beforeController?.();
-    this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
+    this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass, ...(o.controllerReady === false ? { waitReady: false } : {}) });
     await o.beforeSpeakers?.(this.lan);
     if (o.speakers === false) return;
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
