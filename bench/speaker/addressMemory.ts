@@ -19,7 +19,7 @@ import * as k8s from '@kubernetes/client-node';
 import { IMAGE_NODE_OPTIONS, waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, RESULTS_DIR, writeReport } from './report.js';
 import { mib, round } from './stats.js';
-import { processMemory, retryApi, sleep, startBenchWorld } from './speakerBench.js';
+import { processMemory, retryApi, setupProgress, sleep, startBenchWorld } from './speakerBench.js';
 
 const log = progress('addressMemory');
 const LEVELS = (process.env.ADDRESS_LEVELS ?? '0,1000,2000,5000,10000').split(',').map(Number);
@@ -108,6 +108,8 @@ try {
     const t0 = Date.now();
     const gcBefore = (await sample()).gcSeconds;
     const batch = addresses.slice(created, level);
+    let made = 0;
+    const stopProgress = setupProgress(bw, { log, state: () => `level ${level}: ${made}/${batch.length} Services created (${round(made / ((Date.now() - t0) / 1000))}/s)` });
     for (let i = 0; i < batch.length; i += 20) {
       await Promise.all(batch.slice(i, i + 20).map((a, j) => retryApi(() => world.core.createNamespacedService({
         namespace: world.appNs,
@@ -118,8 +120,10 @@ try {
             allocateLoadBalancerNodePorts: false, ipFamilies: [a.includes(':') ? 'IPv6' : 'IPv4'], ipFamilyPolicy: 'SingleStack',
           },
         },
-      }))));
+      })).then(() => made++)));
     }
+    const createCpuSeconds = stopProgress();
+    log(`level ${level}: created ${batch.length} Services in ${round((Date.now() - t0) / 1000)} s; CPU s: ${JSON.stringify(createCpuSeconds)}`);
     created = Math.max(created, level);
     await waitFor(`${level} addresses announced by ${owner}`, async () => {
       const s = await sample();
@@ -144,6 +148,7 @@ try {
       perAddressRssBytes: level > 0 && base !== s ? Math.round(((s.rssKiB - base.rssKiB) * 1024) / level) : null,
       perAddressHeapBytes: level > 0 && base !== s ? Math.round((s.heapUsed - base.heapUsed) / level) : null,
       builtSeconds: round(builtS, 1),
+      createCpuSeconds,
       gcSecondsWhileBuilding: round(gcBuilt - gcBefore, 2),
       gcPercentWhileSettled: round(((s.gcSeconds - gcBuilt) * 100_000) / SETTLE_MS, 2),
       load1: loadAverage()[0],

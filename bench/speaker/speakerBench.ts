@@ -22,6 +22,8 @@ export interface BenchWorld {
   /** Kubernetes Node names of the LAN nodes, in LAN order. */
   readonly names: string[];
   stop(): Promise<void>;
+  /** True once stop() began (also from SIGINT/SIGTERM): a process exiting now is being stopped, not failing. */
+  stopping(): boolean;
 }
 
 /** Fails early when the speaker, its addon or the controller were never built (the benches run dist/). */
@@ -35,7 +37,14 @@ export function checkBuild(): void {
  * Starts a private control plane and a SpeakerWorld on it. `stop()` tears both down (safe twice); SIGINT
  * and SIGTERM do the same before exiting, and the harness reapers cover a crash.
  */
-export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs?: string[]; nodes?: number; speakers?: boolean }): Promise<BenchWorld> {
+export async function startBenchWorld(o: {
+  log: (m: string) => void;
+  speakerArgs?: string[];
+  nodes?: number;
+  speakers?: boolean;
+  /** Runs once the LAN, Nodes and namespaces exist, before the controller starts (e.g. to seed thousands of Services). */
+  beforeController?: (world: SpeakerWorld, plane: ControlPlane) => Promise<void>;
+}): Promise<BenchWorld> {
   checkBuild();
   const plane = await startControlPlane({ log: (m) => o.log(`cluster: ${m}`) });
   const info: ClusterInfo = clusterInfoOf(plane);
@@ -48,8 +57,12 @@ export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs
   const stop = async () => {
     if (stopped) return;
     stopped = true;
-    await world.stop().catch((e: Error) => o.log(`world.stop failed: ${e.message}`));
+    const t0 = Date.now();
+    // The control plane is private and goes next: deleting thousands of API objects first would be wasted time.
+    await world.stop({ apiObjects: false }).catch((e: Error) => o.log(`world.stop failed: ${e.message}`));
+    const t1 = Date.now();
     await plane.stop().catch((e: Error) => o.log(`control plane stop failed: ${e.message}`));
+    o.log(`stopped: the speaker world in ${(t1 - t0) / 1000} s, the control plane in ${(Date.now() - t1) / 1000} s`);
   };
   const onSignal = (signal: NodeJS.Signals) => {
     o.log(`${signal}: cleaning up`);
@@ -60,12 +73,18 @@ export async function startBenchWorld(o: { log: (m: string) => void; speakerArgs
   try {
     const nodes = o.nodes ?? 3;
     o.log(`starting the speaker world (${nodes} nodes, client, controller, ${o.speakers === false ? 'no' : nodes} speakers)`);
-    await world.start({ ...(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {}), ...(o.speakers === false ? { speakers: false } : {}) });
+    const { beforeController } = o;
+    await world.start({
+      ...(o.speakerArgs ? { speakerArgs: o.speakerArgs } : {}),
+      ...(o.speakers === false ? { speakers: false } : {}),
+      // Seeded Services (thousands) delay the controller's /readyz past startController's wait: do not wait.
+      ...(beforeController ? { beforeController: () => beforeController(world, plane), controllerReady: false } : {}),
+    });
   } catch (e) {
     await stop();
     throw e;
   }
-  return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop };
+  return { world, plane, names: world.lan.nodes.map((n) => world.nodeName(n)), stop, stopping: () => stopped };
 }
 
 export { expectedOwner };
@@ -280,4 +299,70 @@ export async function restartOwner(bw: BenchWorld, a: OwnedAddress): Promise<voi
   await bw.world.startSpeaker(a.node);
   await bw.world.waitForMembership(30_000);
   await waitForAnnouncer(bw.world, a.ip, a.owner, 30_000);
+}
+
+/** CPU seconds (user + system) a process used so far, from /proc/<pid>/stat; undefined once it is gone. */
+export function cpuSecondsOf(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields 14 and 15 (utime, stime, in ticks of 1/100 s) counted after the parenthesised command name.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Where a bench world's CPU goes while it is being built: every `intervalMs` a progress line with what
+ * `state()` says (counts) and the CPU seconds each process (apiserver, etcd, kube-controller-manager,
+ * controller, every speaker, this bench) used in the interval, so a slow setup names its bottleneck.
+ * Returns a stop function that also returns the CPU seconds used per process since the start.
+ */
+export function setupProgress(bw: Pick<BenchWorld, 'world' | 'plane'>, o: { log: (m: string) => void; state: () => Promise<string> | string; intervalMs?: number }): () => Record<string, number> {
+  const pids = (): [string, number | undefined][] => {
+    const p = bw.plane.processes;
+    return [
+      ['apiserver', p.apiserver.pid], ['etcd', p.etcd.pid], ['kcm', p.controllerManager?.pid], ['controller', bw.world.controller?.proc.pid],
+      ...[...bw.world.speakers.values()].map((s) => [`speaker:${s.node.name}`, s.proc.child.pid] as [string, number | undefined]),
+    ];
+  };
+  const sample = () => {
+    const out: Record<string, number> = {};
+    for (const [name, pid] of pids()) {
+      const s = cpuSecondsOf(pid);
+      if (s !== undefined) out[name] = s;
+    }
+    const self = process.cpuUsage();
+    out.bench = (self.user + self.system) / 1e6;
+    return out;
+  };
+  const first = sample();
+  let last = first;
+  let lastAt = Date.now();
+  const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Math.round((v - (a[k] ?? 0)) * 10) / 10]));
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void (async () => {
+      try {
+        const state = await o.state();
+        const now = sample();
+        const s = (Date.now() - lastAt) / 1000;
+        o.log(`${state}; CPU s in the last ${Math.round(s)} s: ${JSON.stringify(diff(last, now))}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+        last = now;
+        lastAt = Date.now();
+      } catch (e) {
+        o.log(`progress: ${(e as Error).message}`);
+      } finally {
+        busy = false;
+      }
+    })();
+  }, o.intervalMs ?? 10_000);
+  return () => {
+    clearInterval(timer);
+    return diff(first, sample());
+  };
 }

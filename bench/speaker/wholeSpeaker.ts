@@ -11,6 +11,12 @@
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
 // WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
 // membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
+// Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
+// assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
+// of each process (apiserver, etcd, KCM, controller, speakers). Creating them with everything running
+// (WHOLE_SEED=live) made every speaker handle each Service's events one by one, and at 10,000 on a busy host it
+// printed nothing for over 13 minutes. WHOLE_PHASES (default idle,nodeJoinsAndLeaves,serviceBurst; 'none' for
+// the setup alone) picks the measuring phases.
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
 import { writeFileSync } from 'node:fs';
@@ -18,7 +24,9 @@ import { join } from 'node:path';
 import { waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
-import { processMemory, retryApi, sleep, startBenchWorld } from './speakerBench.js';
+import type { ControlPlane } from '../../test/cluster/controlPlane.js';
+import type { SpeakerWorld } from '../../test/speaker/speakerWorld.js';
+import { processMemory, retryApi, setupProgress, sleep, startBenchWorld } from './speakerBench.js';
 
 const log = progress('wholeSpeaker');
 const TOTAL = Number(process.env.WHOLE_ADDRESSES ?? 10_000);
@@ -27,6 +35,12 @@ const ROUNDS = Number(process.env.WHOLE_ROUNDS ?? 300);
 // Each IPv4 Service also takes a ClusterIP from the test cluster's 198.51.100.0/24 Service CIDR: at most ~250.
 const IPV4 = Number(process.env.WHOLE_IPV4 ?? 200);
 const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
+// Which phases to run after the setup (comma-separated; 'none' measures the setup alone).
+// 'before': Services created before the controller starts, speakers started once all are assigned; 'live': created
+// with the controller and speakers running (the speakers see every Service arrive).
+const SEED = process.env.WHOLE_SEED ?? 'before';
+const CREATE_CONCURRENCY = Number(process.env.WHOLE_CREATE_CONCURRENCY ?? 32);
+const PHASES = new Set((process.env.WHOLE_PHASES ?? 'idle,nodeJoinsAndLeaves,serviceBurst').split(','));
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -47,12 +61,19 @@ const delta = (a: Record<string, number>, b: Record<string, number>) =>
 
 const started = Date.now();
 const env = machine();
-const bw = await startBenchWorld({ log, nodes: 3 });
 const figures: Record<string, unknown> = {};
 let failure: string | undefined;
-try {
-  const { world, names } = bw;
+/** Set by seed(): what the measuring phases need. */
+let seeded: { v4: string[]; v4n: number; v6: string[]; owner: string; others: string[]; services: { name: string; family: string }[] } | undefined;
+
+/**
+ * The pool, the Pod and TOTAL Services. Before the controller starts (WHOLE_SEED=before, the default) the
+ * API server spends its CPU on the creates alone: no controller, KCM-only EndpointSlices, no speaker watch
+ * events per Service (at 10,000 the live way took longer than 13 minutes on a busy host).
+ */
+async function seed(world: SpeakerWorld, plane: ControlPlane): Promise<void> {
   const lan = world.lan;
+  const names = lan.nodes.map((n) => world.nodeName(n));
   const own = new Set([lan.client.ipv4, ...lan.nodes.map((n) => n.ipv4)]);
   const v4: string[] = [];
   // Not 198.51.100.0/24: the test cluster's Service CIDR (ClusterIPs); 192.0.2.150-159 are the Pods'.
@@ -82,25 +103,86 @@ try {
     name: 'bulk-0', namespace: world.appNs,
     body: { status: { phase: 'Running', podIP: '192.0.2.159', podIPs: [{ ip: '192.0.2.159' }, { ip: '2001:db8:1::ff' }], conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: readyAt }, { type: 'ContainersReady', status: 'True', lastTransitionTime: readyAt }] } },
   }, mergePatch);
-  const createdAt = Date.now();
   const services = addresses.map((a, i) => ({ name: `w${i}`, family: a.includes(':') ? 'IPv6' : 'IPv4' }));
+  const t0 = Date.now();
+  let created = 0;
+  const stopProgress = setupProgress({ world, plane }, { log, state: () => `creating Services: ${created}/${services.length} (${round(created / ((Date.now() - t0) / 1000))}/s)` });
   // No NodePorts: the cluster's range (30000-32767) holds fewer than 10,000, and ARP/NDP needs none.
-  await inBatches(services, 20, (s) => retryApi(() => world.core.createNamespacedService({
-    namespace: world.appNs,
-    body: {
-      metadata: { name: s.name },
-      spec: { type: 'LoadBalancer', loadBalancerClass: world.lbClass, allocateLoadBalancerNodePorts: false, selector: { app: 'bulk' }, ports: [{ port: 80, targetPort: 8080 }], ipFamilies: [s.family], ipFamilyPolicy: 'SingleStack' },
-    },
-  })));
-  log(`created ${services.length} Services in ${round((Date.now() - createdAt) / 1000)} s`);
+  await inBatches(services, CREATE_CONCURRENCY, async (s) => {
+    await retryApi(() => world.core.createNamespacedService({
+      namespace: world.appNs,
+      body: {
+        metadata: { name: s.name },
+        spec: { type: 'LoadBalancer', loadBalancerClass: world.lbClass, allocateLoadBalancerNodePorts: false, selector: { app: 'bulk' }, ports: [{ port: 80, targetPort: 8080 }], ipFamilies: [s.family], ipFamilyPolicy: 'SingleStack' },
+      },
+    }));
+    created++;
+  });
+  const cpu = stopProgress();
+  const createS = round((Date.now() - t0) / 1000);
+  log(`created ${services.length} Services in ${createS} s (${round(services.length / createS)}/s); CPU s: ${JSON.stringify(cpu)}`);
+  figures.setup = { addresses: TOTAL, ipv4: v4n, ipv6: v6.length, owner, seed: SEED, createCallsS: createS, createCpuSeconds: cpu };
+  seeded = { v4, v4n, v6, owner, others, services };
+}
+
+const bw = await startBenchWorld({
+  log, nodes: 3,
+  ...(SEED === 'before' ? { speakers: false, beforeController: seed } : {}),
+});
+try {
+  const { world } = bw;
+  const lan = world.lan;
+  if (SEED !== 'before') await seed(world, bw.plane);
+  const { v4, v4n, v6, owner, others, services } = seeded!;
+  const ownerNode = world.nodeByName(owner);
+  const announced = async () => {
+    const m = (await world.speakerMetrics(ownerNode)).matchAll(/^herald_speaker_addresses_announced(?:\{[^}]*\})? (\S+)$/gm);
+    return [...m].reduce((a, x) => a + Number(x[1]), 0);
+  };
+  const t0 = Date.now();
+  let assigned = 0;
+  let phaseName = 'assigning';
+  const stopProgress = setupProgress(bw, {
+    log,
+    state: async () => `${phaseName}: ${phaseName === 'assigning' ? `${assigned}/${TOTAL} LBAddresses` : `${await announced()}/${TOTAL} announced by ${owner}`}`,
+  });
+  const timings: Record<string, number> = {};
+  // The controller exits when it loses its Lease (a starved API server misses the renew deadline while it
+  // writes thousands of statuses); its Deployment would start it again, so does this.
+  let controllerRestarts = 0;
+  const keepController = async () => {
+    for (;;) {
+      await world.controller.proc.exited;
+      if (bw.stopping()) return;
+      controllerRestarts++;
+      log(`the controller exited (lost its Lease?): starting it again (${controllerRestarts})`);
+      await world.restartController();
+    }
+  };
+  void keepController();
+  if (SEED === 'before') {
+    // The controller assigns every pending Service at once (cold start); the speakers start once it has.
+    await waitFor(`${TOTAL} LBAddresses`, async () => (assigned = (await world.objects.lbAddresses()).length) === TOTAL, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
+    timings.assignedS = round((Date.now() - t0) / 1000);
+    phaseName = 'speakers starting';
+    for (const n of lan.nodes) await world.startSpeaker(n);
+    await world.waitForMembership(120_000);
+    timings.membershipS = round((Date.now() - t0) / 1000);
+  }
+  phaseName = 'announcing';
+  // The speaker's own gauge first (cheap), then every LBAddress status (a list of TOTAL objects) to confirm.
+  await waitFor(`${TOTAL} addresses announced by ${owner}'s speaker`, async () => (await announced()) === TOTAL, { timeoutMs: CONVERGE_MS, intervalMs: 1_000 });
+  timings.announcedS = round((Date.now() - t0) / 1000);
   let atOwner = 0;
-  await waitFor(`${TOTAL} addresses announced by ${owner}`, async () => {
+  await waitFor(`${TOTAL} LBAddress statuses naming ${owner}`, async () => {
     const all = await world.objects.lbAddresses();
     atOwner = all.filter((l) => l.status?.node === owner).length;
-    log(`${all.length} LBAddresses, ${atOwner} announced by ${owner}`);
+    log(`${all.length} LBAddresses, ${atOwner} with status naming ${owner}`);
     return atOwner === TOTAL;
   }, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
-  figures.setup = { addresses: TOTAL, ipv4: v4n, ipv6: v6.length, owner, convergedS: round((Date.now() - createdAt) / 1000) };
+  timings.statusesS = round((Date.now() - t0) / 1000);
+  figures.setup = { ...(figures.setup as object), ...timings, controllerRestarts, convergeCpuSeconds: stopProgress(), ownerRssMiB: mib(processMemory(world.speakers.get(ownerNode.name)!.proc.child.pid!)?.rssKiB ?? 0) };
+  log(`setup: ${JSON.stringify(figures.setup)}`);
 
   const metrics = async () => Object.fromEntries(await Promise.all(lan.nodes.map(async (n) => {
     const t = await world.speakerMetrics(n);
@@ -129,6 +211,7 @@ try {
 
   /** Probes while `during` runs (started once the probe is under way); membership deltas over the phase. */
   const phase = async (name: string, during?: () => Promise<unknown>) => {
+    if (!PHASES.has(name)) return;
     const before = await metrics();
     const load1 = loadAverage()[0];
     const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });

@@ -50,9 +50,20 @@ export class HeraldObjects {
     return this.custom.patchClusterCustomObjectStatus({ ...G, plural: 'lbaddresses', name, body: { status } }, mergePatch);
   }
 
-  /** Deletes every herald object (pools, advertisements, addresses) so tests start clean. */
+  /**
+   * Deletes every herald object (pools, advertisements, addresses) so tests start clean: one deletecollection
+   * call per kind (a world with 10,000 LBAddresses took minutes of one-by-one deletes), falling back to
+   * deleting one by one if the collection call fails. herald puts no finalizers on them, so they are gone
+   * when this resolves.
+   */
   async deleteAll(): Promise<void> {
     for (const plural of ['ipaddresspools', 'l2advertisements', 'lbaddresses']) {
+      try {
+        await this.custom.deleteCollectionClusterCustomObject({ ...G, plural });
+        continue;
+      } catch {
+        // below: one by one, each failure ignored (an object someone else deleted meanwhile)
+      }
       const list = (await this.custom.listClusterCustomObject({ ...G, plural })) as { items: { metadata: { name: string } }[] };
       for (const o of list.items) await this.custom.deleteClusterCustomObject({ ...G, plural, name: o.metadata.name }).catch(() => undefined);
     }

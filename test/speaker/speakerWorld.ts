@@ -60,9 +60,10 @@ export class SpeakerWorld {
   /**
    * `beforeController` runs once the LAN, Nodes and namespaces exist, before the controller starts (a migration
    * writes pools then); `beforeSpeakers` runs before any speaker starts (e.g. to add links); `speakers: false`
-   * leaves every node without a speaker (a test then starts them, e.g. all at once).
+   * leaves every node without a speaker (a test then starts them, e.g. all at once); `controllerReady: false` does
+   * not wait for the controller's /readyz (it passes after its first pass over thousands of seeded Services).
    */
-  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void>; speakers?: boolean } = {}): Promise<void> {
+  async start(o: { speakerArgs?: string[]; beforeController?: () => Promise<void>; beforeSpeakers?: (lan: Lan) => Promise<void>; speakers?: boolean; controllerReady?: boolean } = {}): Promise<void> {
     for (const f of [SPEAKER_MAIN, join(root, 'packages/speaker/native/build/Release/herald_net.node')]) {
       if (!existsSync(f)) throw new Error(`${f} is missing: run npm run build first`);
     }
@@ -82,7 +83,7 @@ export class SpeakerWorld {
       this.lan.writeNodeKubeconfig(n, this.speakerKubeconfig);
     }
     await o.beforeController?.();
-    this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass });
+    this.controller = await startController({ kubeconfig: controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass, ...(o.controllerReady === false ? { waitReady: false } : {}) });
     await o.beforeSpeakers?.(this.lan);
     if (o.speakers === false) return;
     for (const n of this.lan.nodes) await this.startSpeaker(n, o.speakerArgs);
@@ -218,10 +219,16 @@ export class SpeakerWorld {
     return node;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the speakers and the controller, removes the LAN, and deletes what the world created in the API.
+   * `apiObjects: false` leaves the API alone, for a caller about to throw the whole control plane away (a
+   * benchmark's private one holding 10,000 Services and LBAddresses).
+   */
+  async stop(o: { apiObjects?: boolean } = {}): Promise<void> {
     for (const s of this.speakers.values()) await s.proc.stop(5_000).catch(() => undefined);
     await this.controller?.stop().catch(() => undefined);
     await this.lan?.destroy().catch(() => undefined);
+    if (o.apiObjects === false) return;
     await this.objects.deleteAll().catch(() => undefined);
     for (const n of this.lan?.nodes ?? []) await this.core.deleteNode({ name: this.nodeName(n) }).catch(() => undefined);
     await deleteClusterRbac(this.kc, CONTROLLER_RBAC, this.releaseNs).catch(() => undefined);

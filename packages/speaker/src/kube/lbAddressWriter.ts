@@ -6,6 +6,14 @@ import type { SpeakerMetrics } from '../metrics.js';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
 
+/**
+ * Events waiting or being written at most; beyond that new ones are dropped and counted
+ * (herald_speaker_events_dropped_total), as client-go's recorder drops when its queue of 1,000 is full.
+ * A node taking over 10,000 addresses records two Events for each: unbounded, 20,000 bodies and closures
+ * waited on the heap behind 4 writes in flight, for minutes on a busy API server.
+ */
+export const EVENT_QUEUE_MAX = 1_000;
+
 /** The Kubernetes error code of a failed call (409 Conflict, 404 Not Found, …), or undefined for a network error. */
 export const apiErrorCode = (e: unknown): number | undefined => (e as { code?: number }).code;
 
@@ -18,6 +26,8 @@ export class LBAddressWriter {
   private readonly core: k8s.CoreV1Api;
   private readonly statusLimiter = new Limiter(4);
   private readonly eventLimiter = new Limiter(4);
+  private eventsPending = 0;
+  private dropping = false;
 
   constructor(kc: k8s.KubeConfig, private readonly o: { log: Logger; metrics: SpeakerMetrics; node: string }) {
     this.custom = kc.makeApiClient(k8s.CustomObjectsApi);
@@ -55,10 +65,19 @@ export class LBAddressWriter {
 
   /** An Event about anything, e.g. a Service in its own namespace, so `kubectl describe svc` shows it. */
   event(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.eventsPending >= EVENT_QUEUE_MAX) {
+      this.o.metrics.eventsDropped.inc({ kind: subject.kind, reason });
+      if (!this.dropping) this.o.log.warn({ event: 'eventsDropped', pending: this.eventsPending }, `more than ${EVENT_QUEUE_MAX} Events waiting to be written: dropping new ones until the queue drains`);
+      this.dropping = true;
+      return;
+    }
+    this.dropping = false;
     const e = eventBody(subject, type, reason, message, { component: 'herald-speaker', instance: this.o.node, host: this.o.node });
     this.o.metrics.events.inc({ kind: subject.kind, reason });
+    this.eventsPending++;
     void this.eventLimiter
       .run(() => this.core.createNamespacedEvent(e))
-      .catch((err: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'));
+      .catch((err: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'))
+      .finally(() => this.eventsPending--);
   }
 }
