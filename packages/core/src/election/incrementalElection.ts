@@ -2,7 +2,7 @@ import type { L2Advertisement } from '../api/v1beta1.js';
 import { formatAddress, type IPAddress } from '../ip/address.js';
 import { advertisementsForPool } from '../l2/advertisementSelection.js';
 import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility, ownerMessage, type Candidate } from './electOwner.js';
-import type { ElectionReason, NodeFacts, ServiceFacts } from './nodeFacts.js';
+import { sameNodeFacts, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
 import { RankCache } from './rankCache.js';
 
 /** One address's election facts. */
@@ -98,11 +98,11 @@ export class IncrementalElection {
   /** A node's facts, or undefined when its Node object is gone. */
   setNode(name: string, facts: NodeVariants | undefined): void {
     const before = this.nodes.get(name);
-    if (sameJson(before, facts)) return;
+    if (before === facts || (before && facts && sameNodeFacts(before.answered, facts.answered) && sameNodeFacts(before.unanswered, facts.unanswered))) return;
     if (facts) {
       this.nodes.set(name, facts);
       this.ranks.addNode(name);
-      if (sameJson(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
+      if (sameNodeFacts(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
       else this.startingNodes.add(name);
     } else {
       this.nodes.delete(name);
