@@ -6,7 +6,11 @@
 // peer joining again, one Service's endpoints changing — the longest single election round (maxSingleBlock:
 // time the event loop could not answer ARP or heartbeats), the total election time and number of rounds, and event-loop delay
 // (perf_hooks monitorEventLoopDelay: how late a timer — a heartbeat, a reply — ran) while it settled.
-// Run: node --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
+// Memory: heap and ArrayBuffer bytes (the old rank cache's Float64Arrays live outside the JS heap) after a
+// full GC, before the first election and after it, and what the rank cache itself says it holds.
+// Run: node --expose-gc --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
+// Kubernetes' maximum: --nodes 5000 --trials 5 --name electionLoop5000 (the first election ranks every node
+// for every address: 50 million hashes, minutes of CPU on a busy host).
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -154,6 +158,18 @@ async function settle(quietMs = 400): Promise<void> {
   }
 }
 
+/** Heap and ArrayBuffer bytes after a full GC (run with --expose-gc; without it, whatever is live plus garbage). */
+const gc = (globalThis as { gc?: () => void }).gc;
+const memory = () => {
+  gc?.();
+  const m = process.memoryUsage();
+  return { heapUsedMiB: round(m.heapUsed / 2 ** 20), arrayBuffersMiB: round(m.arrayBuffers / 2 ** 20), rssMiB: round(m.rss / 2 ** 20), bytes: m.heapUsed + m.arrayBuffers };
+};
+const election = ctl.election;
+/** What the rank cache says it holds (main's and the branch's both have size()). */
+const rankCacheSize = () => election?.ranks?.size?.() as { addresses: number; nodes: number; bytes: number } | undefined;
+const beforeElection = memory();
+
 // First election: on main one synchronous call; on the branch spread over turns.
 const delay = monitorEventLoopDelay({ resolution: 1 });
 delay.enable();
@@ -168,6 +184,16 @@ await settle();
 delay.disable();
 const firstElection = { wallMs: round(firstElectionMs), cpuMs: round((firstCpu.user + firstCpu.system) / 1000), maxSingleBlockMs: round(Math.max(0, ...rounds)), loopDelayMaxMs: round(delay.max / 1e6), ownedBySelf: announcer.announcing().length };
 log(`first election ${firstElection.wallMs} ms (longest loop delay ${firstElection.loopDelayMaxMs} ms), this node owns ${firstElection.ownedBySelf}`);
+const afterElection = memory();
+const electionMemory = {
+  gcForced: gc !== undefined,
+  beforeFirstElection: { heapUsedMiB: beforeElection.heapUsedMiB, arrayBuffersMiB: beforeElection.arrayBuffersMiB, rssMiB: beforeElection.rssMiB },
+  afterFirstElection: { heapUsedMiB: afterElection.heapUsedMiB, arrayBuffersMiB: afterElection.arrayBuffersMiB, rssMiB: afterElection.rssMiB },
+  // The election's state (results, owner index, rank cache) and the announcer's for what this node owns.
+  grownByFirstElectionMiB: round((afterElection.bytes - beforeElection.bytes) / 2 ** 20),
+  rankCache: rankCacheSize(),
+};
+log(`memory: ${JSON.stringify(electionMemory)}`);
 
 // Peers announce what they own, as their heartbeats would.
 const ownerOf = (i: number) => ctl.status.lastResult(core.lbAddressName(core.parseAddress(ips[i]).value))?.owner?.node as string | undefined;
@@ -238,11 +264,14 @@ writeReport(values.name, {
   what: 'SpeakerController + Announcer in one process (fake sockets, caches fed directly): event-loop time of the election per event',
   commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS,
   firstElection,
+  electionMemory,
   peerLeaves: summary(samples.peerLeaves),
   peerJoins: summary(samples.peerJoins),
   serviceChanges: summary(samples.serviceChanges),
   loopDelayDuringEventsMs: { p50: round(allDelay.percentile(50) / 1e6), p99: round(allDelay.percentile(99) / 1e6), max: round(allDelay.max / 1e6) },
   heapUsedMiB: round(process.memoryUsage().heapUsed / 2 ** 20),
+  memoryAtEnd: (({ bytes: _b, ...m }) => m)(memory()),
+  rankCacheAtEnd: rankCacheSize(),
   loadAvgAtEnd: loadAverage(),
   ...env,
 });

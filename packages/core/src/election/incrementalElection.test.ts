@@ -179,7 +179,7 @@ describe('IncrementalElection property: after every step it equals a full electO
   const NODE_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
   const IPS = [...Array.from({ length: 12 }, (_, i) => `192.0.2.${i + 1}`), ...Array.from({ length: 6 }, (_, i) => `198.51.100.${i + 1}`), ...Array.from({ length: 6 }, (_, i) => `2001:db8:1::${i + 1}`)];
 
-  const story = (seed: number) => {
+  const story = (seed: number, NODE_NAMES: readonly string[]) => {
     const r = prng(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
     const chance = (p: number) => r() < p;
@@ -228,9 +228,18 @@ describe('IncrementalElection property: after every step it equals a full electO
     return { r, pick, chance, randomNode, randomAddress, randomAds };
   };
 
-  it.each(Array.from({ length: 40 }, (_, i) => [1000 + i]))('seed %i: 150 random joins, leaves, address, Service and advertisement changes', (seed) => {
-    const s = story(seed);
-    const e = new IncrementalElection({ sha256 });
+  // The rank cache keeps each address's k best-ranked nodes: with k at least the number of nodes it never
+  // has to rank every node again; with k small (1 or 3 of 16 nodes) the kept entries run out all the time
+  // (nodes leaving, not eligible, draining, deleted and created again) and the election falls back.
+  const MANY = Array.from({ length: 16 }, (_, i) => `n${i.toString(36)}`);
+  it.each([
+    ...Array.from({ length: 40 }, (_, i) => [1000 + i, 16, NODE_NAMES] as const),
+    ...Array.from({ length: 15 }, (_, i) => [2000 + i, 1, MANY] as const),
+    ...Array.from({ length: 15 }, (_, i) => [3000 + i, 3, MANY] as const),
+  ])('seed %i, %i ranks kept: 150 random joins, leaves, address, Service and advertisement changes', (seed, ranksKept, names) => {
+    const NODE_NAMES = names;
+    const s = story(seed, NODE_NAMES);
+    const e = new IncrementalElection({ sha256, ranksKept });
     const nodes = new Map<string, NodeVariants>();
     const addresses = new Map<string, AddressElectionInput>();
     let ads: L2Advertisement[] = [{ metadata: { name: 'all' }, spec: {} }];

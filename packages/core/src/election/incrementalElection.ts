@@ -3,7 +3,7 @@ import { formatAddress, type IPAddress } from '../ip/address.js';
 import { advertisementsForPool } from '../l2/advertisementSelection.js';
 import { plainDataEqual } from '../plainDataEqual.js';
 import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility, ownerMessage, type Candidate } from './electOwner.js';
-import type { ElectionReason, NodeFacts, ServiceFacts } from './nodeFacts.js';
+import { sameNodeFacts, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
 import { RankCache } from './rankCache.js';
 
 /** One address's election facts. */
@@ -74,8 +74,13 @@ export class IncrementalElection {
   /** A pool's labels as text, once per labels object (the pool cache's: new only when the pool changes). */
   private readonly labelKeys = new WeakMap<object, string>();
 
-  constructor(o: { readonly sha256: (text: string) => Uint8Array }) {
-    this.ranks = new RankCache(o.sha256);
+  constructor(o: { readonly sha256: (text: string) => Uint8Array; /** Best-ranked nodes kept per address (RankCache). */ readonly ranksKept?: number }) {
+    this.ranks = new RankCache({ sha256: o.sha256, ...(o.ranksKept !== undefined ? { kept: o.ranksKept } : {}) });
+  }
+
+  /** What the rank cache holds, for benchmarks. */
+  rankCacheSize(): ReturnType<RankCache['size']> {
+    return this.ranks.size();
   }
 
   /** A changed L2Advertisement can move anything: every address is re-elected. */
@@ -93,11 +98,11 @@ export class IncrementalElection {
   /** A node's facts, or undefined when its Node object is gone. */
   setNode(name: string, facts: NodeVariants | undefined): void {
     const before = this.nodes.get(name);
-    if (plainDataEqual(before, facts)) return;
+    if (before === facts || (before && facts && sameNodeFacts(before.answered, facts.answered) && sameNodeFacts(before.unanswered, facts.unanswered))) return;
     if (facts) {
       this.nodes.set(name, facts);
       this.ranks.addNode(name);
-      if (plainDataEqual(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
+      if (sameNodeFacts(facts.answered, facts.unanswered)) this.startingNodes.delete(name);
       else this.startingNodes.add(name);
     } else {
       this.nodes.delete(name);
@@ -169,8 +174,8 @@ export class IncrementalElection {
   }
 
   /**
-   * Does at most `limit` units of pending work — comparing a joining node on one address, or re-electing
-   * one address. Returns the addresses whose result changed; a removed address is reported with result
+   * Does at most about `limit` units of pending work — comparing a joining node on one address, re-electing
+   * one address, or one hash an election needed (one election that ranks every node can overrun). Returns the addresses whose result changed; a removed address is reported with result
    * undefined.
    */
   flush(limit = Infinity): { name: string; result: OwnerResult | undefined }[] {
@@ -183,7 +188,10 @@ export class IncrementalElection {
       const s = this.addresses.get(name);
       const before = s?.result ?? this.removedResult.get(name);
       this.removedResult.delete(name);
+      const hashed = this.ranks.hashes;
       const after = s ? this.elect(s, poolAds) : undefined;
+      // An election that had to rank every node (a few thousand hashes) counts as that many units.
+      n += this.ranks.hashes - hashed;
       this.index(name, before, after);
       if (s) s.result = after;
       if (!sameResult(before, after) || (!s && before)) changed.push({ name, result: after });
@@ -253,8 +261,11 @@ export class IncrementalElection {
   }
 
   /**
-   * electOwner's owner, reason and message, looking closely only at nodes that would out-rank the best
-   * candidate found so far; when nobody is eligible, every node's reason (the message names them).
+   * electOwner's owner, reason and message. Candidates are looked at in rank order from the address's kept
+   * best-ranked nodes (RankCache): the first eligible node that is not draining wins, as nothing outside them
+   * ranks before them. Only when they hold none (and some node is not among them) is every node ranked. A
+   * Service with externalTrafficPolicy Local limits candidates to its endpoints' nodes: those are ranked
+   * directly. When nobody is eligible, every node's reason (the message names them).
    */
   private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>): OwnerResult {
     const { input, ip } = s;
@@ -264,14 +275,46 @@ export class IncrementalElection {
     const gate = addressGate(input.pool, ads, input.services);
     if (gate) return { owner: undefined, reason: gate.reason, message: gate.message };
     const local = input.services.filter((x) => x.local);
-    const nodes = input.answered ? this.nodeLists().answered : this.nodeLists().unanswered;
+    const facts = (name: string): NodeFacts | undefined => {
+      const v = this.nodes.get(name);
+      return v && (input.answered ? v.answered : v.unanswered);
+    };
     let best: Candidate | undefined;
-    for (const node of nodes) {
-      if (excludedEverywhere(node) || (best && !this.outranks(ip, node.name, node.draining, best))) continue;
+    let bestRank = 0;
+    const consider = (node: NodeFacts, rank: number) => {
+      if (excludedEverywhere(node)) return;
+      if (best && node.name !== best.node) {
+        if (node.draining !== best.draining) {
+          if (node.draining) return;
+        } else if ((rank - bestRank || this.ranks.tieBreak(ip, node.name, best.node)) > 0) return;
+      }
       const e = nodeEligibility(input.address, node, ads, local);
-      if (e.ok) best = { node: node.name, interface: e.interface, draining: node.draining };
+      if (!e.ok) return;
+      best = { node: node.name, interface: e.interface, draining: node.draining };
+      bestRank = rank;
+    };
+    const settled = () => best !== undefined && !best.draining;
+    const first = local[0];
+    if (first) {
+      for (const name of new Set(first.endpoints.map((x) => x.nodeName))) {
+        const node = name === undefined ? undefined : facts(name);
+        if (node && !excludedEverywhere(node)) consider(node, this.ranks.rank(ip, node.name));
+      }
+    } else {
+      const known = this.ranks.known(ip);
+      for (let i = 0; i < known.names.length && !settled(); i++) {
+        const node = facts(known.names[i] as string);
+        if (node) consider(node, known.ranks[i] as number);
+      }
+      if (!settled() && !known.complete) {
+        this.ranks.rankAll(ip, (name, rank) => {
+          const node = facts(name);
+          if (node) consider(node, rank);
+        });
+      }
     }
     if (best) return { owner: best, reason: undefined, message: ownerMessage(ip, best) };
+    const nodes = input.answered ? this.nodeLists().answered : this.nodeLists().unanswered;
     const excluded = new Map<string, ElectionReason>();
     for (const node of nodes) {
       const e = nodeEligibility(input.address, node, ads, local);
