@@ -824,6 +824,23 @@ export class SwimMember {
     return out;
   }
 
+  /**
+   * What goes straight back to a member that told us of our death: our State and, if we hold the teller
+   * dead too, its Dead notice, so that it refutes in the same exchange. After a heal the tellers are
+   * mostly the other side (its dead probes, its pulls), and a teller on the big side is otherwise told
+   * only if the small side's dead probes or tell gates happen to pick it. No datagram more: the answer is
+   * sent anyway, and only to those who told us.
+   */
+  private answerNotices(teller: string, nowMs: number): Notice[] {
+    const notices: Notice[] = [{ kind: 'State', state: this.selfState }];
+    const e = this.table.get(teller);
+    if (e?.dead) {
+      this.toldDead.set(teller, nowMs);
+      notices.push({ kind: 'Dead', node: teller, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by });
+    }
+    return notices;
+  }
+
   /** Applies a notice; true if it was news (and should be passed on). */
   private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
@@ -834,7 +851,7 @@ export class SwimMember {
         const answered = this.staleAnswered.get(from);
         if ((answered === undefined || nowMs - answered >= TELL_AGAIN_AFTER_MS) && this.takeDirect(nowMs)) {
           this.staleAnswered.set(from, nowMs);
-          out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+          out.push(this.to(from, { type: 'Gossip', notices: this.answerNotices(from, nowMs) }));
         }
       }
       if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version >= this.selfState.version) {
@@ -846,7 +863,7 @@ export class SwimMember {
           this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
           // The sender believes us dead and may be on the other side of a healed partition, where none of
           // the members we would push to (those we hold alive) can reach: answer it directly too.
-          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: this.answerNotices(from, nowMs) }));
         }
       }
       return false;

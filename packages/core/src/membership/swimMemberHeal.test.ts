@@ -151,4 +151,22 @@ describe('SwimMember after a partition (the members that hold the other side dea
     expect([...told].filter((d) => !mine.has(d))).toEqual([]);
     expect(told.size).toBe(mine.size);
   });
+
+  it('a member told of its death by a member it holds dead tells it back in the same answer', () => {
+    // Both sides of a healed partition hold each other dead. node-0 is told by node-5 (a dead probe from
+    // the other side): it refutes and answers node-5 with its State; before the fix the answer carried only
+    // that State: with few members a second datagram told node-5 (this test: 2 datagrams), with thousands
+    // node-5 (held dead by node-0's whole side) waited for a tell gate or dead probe to pick it.
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 5 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(5), incarnation: 1, version: 1, by: name(0) }] }, 0);
+    expect(m.status(name(5))).toBe('dead');
+    const out = m.receive({ type: 'Gossip', from: name(5), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(0), incarnation: 1, version: 1, by: name(5) }] }, 2_000).out;
+    const answers = out.filter((o) => o.to === name(5));
+    expect(answers).toHaveLength(1);
+    const notices = answers[0]!.message.type === 'Gossip' ? answers[0]!.message.notices : [];
+    expect(notices).toContainEqual({ kind: 'State', state: expect.objectContaining({ node: name(0), version: 2 }) });
+    expect(notices).toContainEqual({ kind: 'Dead', node: name(5), incarnation: 1, version: 1, by: name(0) });
+  });
 });
