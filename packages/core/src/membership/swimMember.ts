@@ -218,6 +218,14 @@ const TELLERS_PER_SECOND = 20;
 const REPLY_TELLS_PER_SECOND = 10;
 /** A death this recent may simply not have reached the replier yet: told through tellGate only. */
 const FRESH_DEATH_MS = 1_000;
+/** A pull with no reply after this long is asked of another member, once, while a heal is under way. */
+const PULL_RETRY_MS = 250;
+/**
+ * A heal is under way while a node held dead came back this recently. Outside it a pull is not retried:
+ * a crashed node stays dead everywhere, every reply leaves it out, and retries would double the steady
+ * cost of holding it dead.
+ */
+const RETRY_PULL_WHILE_REVIVING_MS = 3_000;
 /** SyncReply datagrams a member sends per second to named requests, at most (a join's full reply is not capped). */
 const MAX_REPLIES_PER_SECOND = 8;
 /** Notices waiting for a push, at most (the oldest make room; the pull and the heartbeats carry the rest). */
@@ -282,6 +290,10 @@ export class SwimMember {
   private nextDeadProbeAt: number;
   private nextPullAt: number;
   private pullCursor = 0;
+  /** The pull in flight while a heal is under way: retried elsewhere if no reply comes (pullRetry). */
+  private pullPending: { readonly peer: string; readonly names: readonly string[]; readonly at: number } | undefined;
+  /** When a node we held dead last came back (a heal or a restart is under way). */
+  private lastRevivalAt = -Infinity;
   /** Members we sent our current State because they told us of a death at an older version. */
   private readonly staleAnswered = new Map<string, number>();
   /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
@@ -454,6 +466,7 @@ export class SwimMember {
         }
         break;
       case 'SyncReply': {
+        if (this.pullPending?.peer === m.from) this.pullPending = undefined;
         // Old news for everyone else: applied, not passed on.
         const unheard: string[] = [];
         for (const n of m.notices) {
@@ -608,11 +621,26 @@ export class SwimMember {
         break;
       }
     }
+    if (this.pullPending && nowMs >= this.pullPending.at + PULL_RETRY_MS) {
+      // No reply to this round's pull: the request or the reply was lost, or the replier holds every
+      // named node dead too. While a heal is under way (a node we held dead came back lately) ask another
+      // member now rather than in a second: at N = 2,000 the last straggler of a heal was one member
+      // whose pulls at two rounds running were lost (1 % loss), each loss a second more.
+      const p = this.pullPending;
+      this.pullPending = undefined;
+      const names = p.names.filter((d) => this.deadNodes.has(d));
+      const peer = names.length > 0 && nowMs - this.lastRevivalAt < RETRY_PULL_WHILE_REVIVING_MS ? this.randomAlive(1, new Set([p.peer]))[0] : undefined;
+      if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+    }
     if (nowMs >= this.nextPullAt) {
       this.nextPullAt = nowMs + t.antiEntropyIntervalMs;
       const names = this.pullNames();
       const peer = names.length > 0 ? this.randomAlive(1, new Set())[0] : undefined;
-      if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+      this.pullPending = undefined;
+      if (peer) {
+        out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+        this.pullPending = { peer, names, at: nowMs };
+      }
     }
     return { out, changed, declared };
   }
@@ -625,6 +653,7 @@ export class SwimMember {
     for (const s of this.suspicions.values()) next = Math.min(next, s.deadline);
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
+    if (this.pullPending) next = Math.min(next, this.pullPending.at + PULL_RETRY_MS);
     if (t.roundTripIntervalMs > 0 && this.ring.size > 1) next = Math.min(next, this.nextRoundTripAt);
     this.dueAt = next;
     return next;
@@ -874,6 +903,7 @@ export class SwimMember {
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, cur.dead !== undefined) <= 0) return false;
       // A restart: the old process's round trip says nothing about the new one.
       if (cur && cur.state.incarnation !== s.incarnation) this.roundTrips.forget(node);
+      if (cur?.dead) this.lastRevivalAt = nowMs;
       this.table.set(node, entryOf(s));
       this.deadNodes.delete(node);
       this.deadSince.delete(node);

@@ -169,4 +169,33 @@ describe('SwimMember after a partition (the members that hold the other side dea
     expect(notices).toContainEqual({ kind: 'State', state: expect.objectContaining({ node: name(0), version: 2 }) });
     expect(notices).toContainEqual({ kind: 'Dead', node: name(5), incarnation: 1, version: 1, by: name(0) });
   });
+
+  it('while a heal is under way, a pull that got no reply is asked again of another member within 250 ms, not a second later', () => {
+    // node-0 held node-1 and node-2 dead; node-2 came back (a heal). Its pull for node-1 at 1 s is lost.
+    // Before the fix the next pull left at 2 s: at N = 2,000 the last straggler of a heal was a member whose
+    // pulls at two rounds running were lost.
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 11 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 1, notices: [1, 2].map((i) => ({ kind: 'Dead' as const, node: name(i), incarnation: 1, version: 1, by: name(4) })) }, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 2, notices: [{ kind: 'State', state: { ...all[2]!, version: 2 } }] }, 900);
+    expect(m.deadCount).toBe(1);
+    const first = m.tick(1000).out.filter((o) => o.message.type === 'SyncRequest');
+    expect(first).toHaveLength(1);
+    expect(m.nextDeadline()).toBeLessThanOrEqual(1250);
+    const retry = m.tick(1250).out.filter((o) => o.message.type === 'SyncRequest');
+    expect(retry).toHaveLength(1);
+    expect(retry[0]!.to).not.toBe(first[0]!.to);
+    expect(retry[0]!.message.type === 'SyncRequest' ? retry[0]!.message.nodes : []).toEqual([name(1)]);
+  });
+
+  it('a pull that got no reply is not asked again when no heal is under way (a crashed node held dead everywhere)', () => {
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 11 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(1), incarnation: 1, version: 1, by: name(4) }] }, 0);
+    let pulls = 0;
+    for (let t = 1000; t < 4000; t += 50) pulls += m.tick(t).out.filter((o) => o.message.type === 'SyncRequest').length;
+    expect(pulls).toBe(3);
+  });
 });
