@@ -36,8 +36,8 @@ const r = runSwimSimulation({
     nextReport += Number(args.every);
     const name = (i: number) => `node-${i}`;
     const idx = (s: string) => Number(s.slice(5));
-    let holders = { cut: 0, rest: 0 };
-    let pairs = { cutHoldsRest: 0, cutHoldsCut: 0, restHoldsCut: 0, restHoldsRest: 0 };
+    const holders = { cut: 0, rest: 0 };
+    const pairs = { cutHoldsRest: 0, cutHoldsCut: 0, restHoldsCut: 0, restHoldsRest: 0 };
     const heldBy = new Map<string, number>();
     const stragglers: string[] = [];
     members.forEach((m, i) => {
