@@ -57,4 +57,4 @@ const r = runSwimSimulation({
     console.log(JSON.stringify({ sinceHealMs: Math.round(atMs - healAt), holders, pairs, deadNodesHeld: heldBy.size, mostHeld: most, stragglers }));
   },
 });
-console.log(JSON.stringify({ nodes: n, wallSeconds: Math.round((performance.now() - t0) / 100) / 10, partitionHealMs: r.partitionHealMs ?? null, peakSent: r.peakSentPerNodePerSec, peakReceived: r.peakReceivedPerNodePerSec, sent: r.sentPerNodePerSec, received: r.receivedPerNodePerSec, byTypePerSecond: byType }));
+console.log(JSON.stringify({ nodes: n, wallSeconds: Math.round((performance.now() - t0) / 100) / 10, partitionHealMs: r.partitionHealMs ?? null, falseDeaths: r.falseDeaths, cutDeaths: r.cutDeaths, peakSent: r.peakSentPerNodePerSec, peakReceived: r.peakReceivedPerNodePerSec, sent: r.sentPerNodePerSec, received: r.receivedPerNodePerSec, byTypePerSecond: byType }));
