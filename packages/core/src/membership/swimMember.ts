@@ -207,6 +207,12 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 /** Dead members told of their death per deadProbeInterval, at most (bounds the cost after a partition). */
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
+/**
+ * A node held dead is told of its death by this member at most this often. Below the 1 s pull round on
+ * purpose: a reply arrives a moment after its request, so a 1,000 ms gap refused the next round's tell
+ * (999.x ms later) and a lost tell cost a straggler two rounds, not one.
+ */
+const TELL_AGAIN_AFTER_MS = 500;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
@@ -222,6 +228,14 @@ const TELLERS_PER_SECOND = 20;
 const REPLY_TELLS_PER_SECOND = 10;
 /** A death this recent may simply not have reached the replier yet: told through tellGate only. */
 const FRESH_DEATH_MS = 1_000;
+/** A pull with no reply after this long is asked of another member, once, while a heal is under way. */
+const PULL_RETRY_MS = 250;
+/**
+ * A heal is under way while a node held dead came back this recently. Outside it a pull is not retried:
+ * a crashed node stays dead everywhere, every reply leaves it out, and retries would double the steady
+ * cost of holding it dead.
+ */
+const RETRY_PULL_WHILE_REVIVING_MS = 3_000;
 /** SyncReply datagrams a member sends per second to named requests, at most (a join's full reply is not capped). */
 const MAX_REPLIES_PER_SECOND = 8;
 /** Notices waiting for a push, at most (the oldest make room; the pull and the heartbeats carry the rest). */
@@ -286,6 +300,10 @@ export class SwimMember {
   private nextDeadProbeAt: number;
   private nextPullAt: number;
   private pullCursor = 0;
+  /** The pull in flight while a heal is under way: retried elsewhere if no reply comes (pullRetry). */
+  private pullPending: { readonly peer: string; readonly names: readonly string[]; readonly at: number } | undefined;
+  /** When a node we held dead last came back (a heal or a restart is under way). */
+  private lastRevivalAt = -Infinity;
   /** Members we sent our current State because they told us of a death at an older version. */
   private readonly staleAnswered = new Map<string, number>();
   /** Direct "you are dead" tells and stale-death answers sent in the current second (capped). */
@@ -487,6 +505,7 @@ export class SwimMember {
         }
         break;
       case 'SyncReply': {
+        if (this.pullPending?.peer === m.from) this.pullPending = undefined;
         // Old news for everyone else: applied, not passed on.
         const unheard: string[] = [];
         for (const n of m.notices) {
@@ -623,8 +642,12 @@ export class SwimMember {
       // The stray is picked from an offset of our own (a hash of our name), not from the cursor alone: the
       // holders of a partition's dead learnt them in much the same order and would all pick the same node
       // in the same round (5,000 members: one member told by thousands in one second).
+      // The next round goes on after the last node told, so a member that would precede more than
+      // MAX_DEAD_PROBES dead nodes tells them all in turn (it started one place further and told nearly
+      // the same ten every round: the small side of a 2,000-member partition precedes ~27 nodes each).
       const dead = [...this.deadNodes];
-      const from = dead.length > 0 ? this.deadCursor++ % dead.length : 0;
+      const from = dead.length > 0 ? this.deadCursor % dead.length : 0;
+      this.deadCursor = from + 1;
       let sent = 0;
       const told = new Set<string>();
       for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
@@ -634,6 +657,7 @@ export class SwimMember {
         out.push(this.to(d, { type: 'Gossip', notices: [{ kind: 'Dead', node: d, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
         told.add(d);
         sent++;
+        this.deadCursor = from + i + 1;
       }
       const start = dead.length > 0 ? (this.strayOffset + this.deadCursor) % dead.length : 0;
       for (let i = 0; i < dead.length && sent < MAX_DEAD_PROBES; i++) {
@@ -644,11 +668,26 @@ export class SwimMember {
         break;
       }
     }
+    if (this.pullPending && nowMs >= this.pullPending.at + PULL_RETRY_MS) {
+      // No reply to this round's pull: the request or the reply was lost, or the replier holds every
+      // named node dead too. While a heal is under way (a node we held dead came back lately) ask another
+      // member now rather than in a second: at N = 2,000 the last straggler of a heal was one member
+      // whose pulls at two rounds running were lost (1 % loss), each loss a second more.
+      const p = this.pullPending;
+      this.pullPending = undefined;
+      const names = p.names.filter((d) => this.deadNodes.has(d));
+      const peer = names.length > 0 && nowMs - this.lastRevivalAt < RETRY_PULL_WHILE_REVIVING_MS ? this.randomAlive(1, new Set([p.peer]))[0] : undefined;
+      if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+    }
     if (nowMs >= this.nextPullAt) {
       this.nextPullAt = nowMs + t.antiEntropyIntervalMs;
       const names = this.pullNames();
       const peer = names.length > 0 ? this.randomAlive(1, new Set())[0] : undefined;
-      if (peer) out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+      this.pullPending = undefined;
+      if (peer) {
+        out.push(this.to(peer, { type: 'SyncRequest', nodes: names }));
+        this.pullPending = { peer, names, at: nowMs };
+      }
     }
     return { out, changed, declared };
   }
@@ -662,6 +701,7 @@ export class SwimMember {
     if (this.flushAt !== undefined) next = Math.min(next, this.flushAt);
     if (this.deadNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt, this.nextPullAt);
     if (this.leftNodes.size > 0) next = Math.min(next, this.nextDeadProbeAt);
+    if (this.pullPending) next = Math.min(next, this.pullPending.at + PULL_RETRY_MS);
     if (t.roundTripIntervalMs > 0 && this.ring.size > 1) next = Math.min(next, this.nextRoundTripAt);
     this.dueAt = next;
     return next;
@@ -815,12 +855,12 @@ export class SwimMember {
     return mix32(ringHash(node) ^ Math.imul(this.strayOffset, 0x9e3779b1) ^ Math.floor(nowMs / 1000)) % n < TELLERS_PER_SECOND;
   }
 
-  /** Sends `node` its Dead notice (at most once a second per node) so that, if it runs, it refutes. */
+  /** Sends `node` its Dead notice (at most once per TELL_AGAIN_AFTER_MS per node) so that, if it runs, it refutes. */
   private tellDead(node: string, nowMs: number, out: Outbound[]): boolean {
     const e = this.table.get(node);
     if (!e?.dead) return false;
     const told = this.toldDead.get(node);
-    if (told !== undefined && nowMs - told < 1000) return false;
+    if (told !== undefined && nowMs - told < TELL_AGAIN_AFTER_MS) return false;
     if (!this.takeDirect(nowMs)) return false;
     this.toldDead.set(node, nowMs);
     out.push(this.to(node, { type: 'Gossip', notices: [{ kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
@@ -865,17 +905,34 @@ export class SwimMember {
     return out;
   }
 
+  /**
+   * What goes straight back to a member that told us of our death: our State and, if we hold the teller
+   * dead too, its Dead notice, so that it refutes in the same exchange. After a heal the tellers are
+   * mostly the other side (its dead probes, its pulls), and a teller on the big side is otherwise told
+   * only if the small side's dead probes or tell gates happen to pick it. No datagram more: the answer is
+   * sent anyway, and only to those who told us.
+   */
+  private answerNotices(teller: string, nowMs: number): Notice[] {
+    const notices: Notice[] = [{ kind: 'State', state: this.selfState }];
+    const e = this.table.get(teller);
+    if (e?.dead) {
+      this.toldDead.set(teller, nowMs);
+      notices.push({ kind: 'Dead', node: teller, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by });
+    }
+    return notices;
+  }
+
   /** Applies a notice; true if it was news (and should be passed on). */
   private applyNotice(n: Notice, nowMs: number, out?: Outbound[], from?: string): boolean {
     const node = noticeNode(n);
     if (node === this.node) {
       if (n.kind === 'Dead' && n.incarnation === this.incarnation && n.version < this.selfState.version && out && from !== undefined && from !== this.node) {
         // A death at a version we have already refuted (or changed past): the teller missed our newer
-        // State. Send it straight back (once a second per teller) rather than bumping the version again.
+        // State. Send it straight back (at most once per TELL_AGAIN_AFTER_MS per teller) rather than bumping the version again.
         const answered = this.staleAnswered.get(from);
-        if ((answered === undefined || nowMs - answered >= 1000) && this.takeDirect(nowMs)) {
+        if ((answered === undefined || nowMs - answered >= TELL_AGAIN_AFTER_MS) && this.takeDirect(nowMs)) {
           this.staleAnswered.set(from, nowMs);
-          out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+          out.push(this.to(from, { type: 'Gossip', notices: this.answerNotices(from, nowMs) }));
         }
       }
       // Leaving: a refutation (a newer version) would bring us back to life in every view.
@@ -888,7 +945,7 @@ export class SwimMember {
           this.spread({ kind: 'State', state: this.selfState }, true, nowMs, out, undefined);
           // The sender believes us dead and may be on the other side of a healed partition, where none of
           // the members we would push to (those we hold alive) can reach: answer it directly too.
-          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: [{ kind: 'State', state: this.selfState }] }));
+          if (from !== undefined && from !== this.node) out.push(this.to(from, { type: 'Gossip', notices: this.answerNotices(from, nowMs) }));
         }
       }
       return false;
@@ -899,6 +956,7 @@ export class SwimMember {
       if (cur && compareKey(s.incarnation, s.version, false, cur.state.incarnation, cur.state.version, heldDown(cur)) <= 0) return false;
       // A restart: the old process's round trip says nothing about the new one.
       if (cur && cur.state.incarnation !== s.incarnation) this.roundTrips.forget(node);
+      if (cur?.dead) this.lastRevivalAt = nowMs;
       this.table.set(node, entryOf(s));
       this.deadNodes.delete(node);
       this.deadSince.delete(node);

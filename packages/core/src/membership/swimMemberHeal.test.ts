@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeState, SwimMessage } from './swimMessage.js';
+import { RingOrder } from './ringOrder.js';
 import { SwimMember } from './swimMember.js';
 
 const name = (i: number) => `node-${i}`;
@@ -98,5 +99,103 @@ describe('SwimMember after a partition (the members that hold the other side dea
     expect(told).toBeGreaterThan(0);
     // ... by about 20 × 300 / 400 (tellGate) + 300 × 10 / 100 (mayTell) = 45, not by all 300.
     expect(told).toBeLessThanOrEqual(75);
+  });
+
+  it('tells a straggler again at the next pull round when the last tell was lost, not every other round', () => {
+    // One member holds node-1 dead; everyone else holds it alive at that version (its death never reached
+    // them), so every pull's reply shows it unheard and the member tells it. Pull rounds are 1 s apart and
+    // a reply arrives a moment after its request: before the fix a tell was allowed only 1,000 ms after
+    // the last one, so the reply of the next round (999.x ms later) told nothing and a lost tell cost 2 s
+    // (N = 300: a straggler held dead 3 s after the heal).
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 7 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(1), incarnation: 1, version: 1, by: name(3) }] }, 0);
+    let sequence = 1;
+    const tellsPerRound: number[] = [];
+    for (let round = 1; round <= 4; round++) {
+      const t = round * 1000;
+      const pull = m.tick(t).out.find((o) => o.message.type === 'SyncRequest');
+      expect(pull).toBeDefined();
+      const reply = m.receive({ type: 'SyncReply', from: pull!.to, incarnation: 1, sequence: ++sequence, notices: [{ kind: 'State', state: all[1]! }] }, t + 0.9 - round * 0.2).out;
+      tellsPerRound.push(reply.filter((o) => o.to === name(1) && o.message.type === 'Gossip').length);
+    }
+    // The tells are lost (node-1 never refutes): it is told once per round.
+    expect(tellsPerRound).toEqual([1, 1, 1, 1]);
+  });
+
+  it('the dead-probe rounds tell every dead node this member would precede on the ring, not the same ten each round', () => {
+    // A member of a small side (40 alive in its view) holds 160 nodes dead; it would precede about 12 of
+    // them on the ring, more than the 10 dead probes of one round. Before the fix the next round started
+    // one place further in the same list and told nearly the same ten again: at N = 2,000 and 5,000 the
+    // small side's members would precede ~27 nodes each and most of those were never told.
+    const all = Array.from({ length: 200 }, (_, i) => state(name(i)));
+    const dead = all.slice(40);
+    const ring = new RingOrder(all.slice(0, 40).map((s) => s.node));
+    const precedes = (p: string) => new Set(dead.map((s) => s.node).filter((d) => ring.predecessors(d, 3).includes(p)));
+    // The member that would precede between 11 and 20 of them (FNV-1a places these short names unevenly).
+    const me = all.slice(0, 40).map((s) => s.node).find((p) => precedes(p).size > 10 && precedes(p).size <= 20)!;
+    expect(me).toBeDefined();
+    const mine = precedes(me);
+    const m = new SwimMember({ self: { node: me, incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 9 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(1), incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: 'node-199' })) }, 0);
+    const told = new Set<string>();
+    // Two rounds, before any dead node is a "stray" (held dead for 5 s).
+    for (const t of [1000, 2000]) {
+      for (const o of m.tick(t).out) {
+        const n = o.message.type === 'Gossip' && o.message.notices.length === 1 ? o.message.notices[0]! : undefined;
+        if (n?.kind === 'Dead' && n.node === o.to) told.add(o.to);
+      }
+    }
+    expect([...told].filter((d) => !mine.has(d))).toEqual([]);
+    expect(told.size).toBe(mine.size);
+  });
+
+  it('a member told of its death by a member it holds dead tells it back in the same answer', () => {
+    // Both sides of a healed partition hold each other dead. node-0 is told by node-5 (a dead probe from
+    // the other side): it refutes and answers node-5 with its State; before the fix the answer carried only
+    // that State: with few members a second datagram told node-5 (this test: 2 datagrams), with thousands
+    // node-5 (held dead by node-0's whole side) waited for a tell gate or dead probe to pick it.
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 5 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(5), incarnation: 1, version: 1, by: name(0) }] }, 0);
+    expect(m.status(name(5))).toBe('dead');
+    const out = m.receive({ type: 'Gossip', from: name(5), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(0), incarnation: 1, version: 1, by: name(5) }] }, 2_000).out;
+    const answers = out.filter((o) => o.to === name(5));
+    expect(answers).toHaveLength(1);
+    const notices = answers[0]!.message.type === 'Gossip' ? answers[0]!.message.notices : [];
+    expect(notices).toContainEqual({ kind: 'State', state: expect.objectContaining({ node: name(0), version: 2 }) });
+    expect(notices).toContainEqual({ kind: 'Dead', node: name(5), incarnation: 1, version: 1, by: name(0) });
+  });
+
+  it('while a heal is under way, a pull that got no reply is asked again of another member within 250 ms, not a second later', () => {
+    // node-0 held node-1 and node-2 dead; node-2 came back (a heal). Its pull for node-1 at 1 s is lost.
+    // Before the fix the next pull left at 2 s: at N = 2,000 the last straggler of a heal was a member whose
+    // pulls at two rounds running were lost.
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 11 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 1, notices: [1, 2].map((i) => ({ kind: 'Dead' as const, node: name(i), incarnation: 1, version: 1, by: name(4) })) }, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 2, notices: [{ kind: 'State', state: { ...all[2]!, version: 2 } }] }, 900);
+    expect(m.deadCount).toBe(1);
+    const first = m.tick(1000).out.filter((o) => o.message.type === 'SyncRequest');
+    expect(first).toHaveLength(1);
+    expect(m.nextDeadline()).toBeLessThanOrEqual(1250);
+    const retry = m.tick(1250).out.filter((o) => o.message.type === 'SyncRequest');
+    expect(retry).toHaveLength(1);
+    expect(retry[0]!.to).not.toBe(first[0]!.to);
+    expect(retry[0]!.message.type === 'SyncRequest' ? retry[0]!.message.nodes : []).toEqual([name(1)]);
+  });
+
+  it('a pull that got no reply is not asked again when no heal is under way (a crashed node held dead everywhere)', () => {
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 11 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(1), incarnation: 1, version: 1, by: name(4) }] }, 0);
+    let pulls = 0;
+    for (let t = 1000; t < 4000; t += 50) pulls += m.tick(t).out.filter((o) => o.message.type === 'SyncRequest').length;
+    expect(pulls).toBe(3);
   });
 });

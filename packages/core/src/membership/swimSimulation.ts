@@ -51,6 +51,8 @@ export interface SwimSimulationOptions {
   readonly onDeclare?: (d: { atMs: number; by: string; node: string; running: boolean; cut: boolean; crashedAtMs?: number; byWokeAtMs: number; nodeWokeAtMs: number }) => void;
   /** Called on every datagram sent after warmup, delivered or not (for finding hot spots in a run). */
   readonly onSend?: (d: { atMs: number; from: string; to: string; message: SwimMessage; delivered: boolean }) => void;
+  /** Called at every heal check (every 50 ms after a partition heals, until views agree): for watching a heal. */
+  readonly onHealCheck?: (d: { atMs: number; members: readonly (SwimMember | undefined)[]; cut: ReadonlySet<number> }) => void;
 }
 
 export interface SwimSimulationResult {
@@ -370,6 +372,7 @@ export function runSwimSimulation(o: SwimSimulationOptions): SwimSimulationResul
     const t = e.t;
 
     if (t >= nextHealCheck) {
+      o.onHealCheck?.({ atMs: t, members: sims.map((s) => (s.running ? s.member : undefined)), cut: partitioned });
       const down = sims.filter((s) => !s.running).length;
       const allAlive = sims.every((s) => !s.running || s.member.deadCount === down);
       if (allAlive) {
