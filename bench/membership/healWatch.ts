@@ -48,7 +48,8 @@ const r = runSwimSimulation({
         if (m.status(x) !== 'dead' || !members[idx(x)]) continue;
         const xc = cut.has(idx(x));
         const k = (hc ? 'cut' : 'rest') + 'Holds' + (xc ? 'Cut' : 'Rest');
-        (pairs as Record<string, number>)[k]++;
+        const counts = pairs as Record<string, number>;
+        counts[k] = (counts[k] ?? 0) + 1;
         heldBy.set(x, (heldBy.get(x) ?? 0) + 1);
         if (m.deadCount <= 3 && stragglers.length < 8) stragglers.push(`${name(i)}${hc ? '(cut)' : ''} holds ${x}${xc ? '(cut)' : ''}@v${m.versionOf(x)} dead, it runs v${members[idx(x)]!.self.version}`);
       }

@@ -11,7 +11,6 @@
 // Run: node --expose-gc --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
 // Kubernetes' maximum: --nodes 5000 --trials 5 --name electionLoop5000 (the first election ranks every node
 // for every address: 50 million hashes, minutes of CPU on a busy host).
-import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -20,6 +19,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { inProcessSpeaker, type BenchPeer } from './inProcessSpeaker.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { round, summarize } from './stats.js';
 
@@ -59,58 +59,14 @@ const self = 'n000';
 const nodeNames = Array.from({ length: NODES }, (_, i) => `n${String(i).padStart(3, '0')}`);
 const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:1::${(0x1000 + i).toString(16)}`);
 
-// Fake sockets: the announcer's bookkeeping is real, nothing is sent.
-const socket = (ifname: string) => ({
-  mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
-  start: () => undefined, send: () => undefined, close: () => undefined, joinGroup: () => undefined, leaveGroup: () => undefined,
-  addMembership: () => undefined, dropMembership: () => undefined, setAllMulticast: () => undefined,
-});
 const quiet = pino({ level: 'warn' });
-const metrics = createSpeakerMetrics();
-// Assigned once below; the announcer and writer built before it call into it.
-// eslint-disable-next-line prefer-const
-let ctl: any;
-// eslint-disable-next-line prefer-const
-let facts: any;
-const announcer = new Announcer({
-  sockets: { packet: socket, icmp6: socket }, log: quiet, metrics, bursts: 0,
-  onAnnounced: (a: unknown) => ctl.onAnnounced(a), onStopped: (a: unknown) => ctl.onStopped(a), onClaim: () => undefined,
-});
-
-interface Peer { alive: boolean; ready: boolean; draining: boolean; judgedBy: string; heartbeatsBroken: boolean; interfaces: unknown[]; announcing: string[]; macs: string[] }
-const peers = new Map<string, Peer>();
+const peers = new Map<string, BenchPeer>();
 nodeNames.slice(1).forEach((n, i) => peers.set(n, {
   alive: true, ready: true, draining: false, judgedBy: 'heartbeat', heartbeatsBroken: false,
   interfaces: [{ name: 'eth0', subnets: [`2001:db8:1::${(i + 0x20).toString(16)}/64`] }], announcing: [], macs: [`02:00:00:00:01:${(i % 256).toString(16).padStart(2, '0')}`],
 }));
-const listeners: (() => void)[] = [];
-const membership = { peers: () => peers, peersListed: () => true, onChange: (l: () => void) => listeners.push(l), setLocalState: () => undefined };
-const membershipChanged = () => listeners.forEach((l) => l());
-const writer = {
-  patchStatus: async (name: string, status: unknown) => ({ ...facts.addresses.store.get(name), status }),
-  read: async (name: string) => facts.addresses.store.get(name),
-  lbAddressEvent: () => undefined,
-  event: () => undefined,
-};
-const kc = new k8s.KubeConfig();
-kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-ctl = new SpeakerController({
-  node: self, kubeConfig: kc, log: quiet, metrics, announcer, writer, membership, lbClass: undefined,
-  heartbeatAddress: '2001:db8:1::b', handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
-});
-// Since the split of SpeakerController the caches live in ElectionFacts and the rounds in ElectionScheduler;
-// before it, both were the controller itself.
-facts = ctl.facts ?? ctl;
-const rounder = ctl.scheduler ?? ctl;
-
-/** Puts an object in a controller cache as its watch would, and tells the controller. */
-const put = (reflector: any, key: string, obj: any) => {
-  const previous = reflector.store.get(key);
-  reflector.store.set(key, obj);
-  reflector.o.onChange(previous ? 'updated' : 'added', obj, previous);
-};
-let rv = 1;
-const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({ name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: String(rv++), ...(labels ? { labels } : {}) });
+const speaker = inProcessSpeaker({ herald: { SpeakerController, Announcer, createSpeakerMetrics }, self, peers, heartbeatAddress: '2001:db8:1::b', log: quiet });
+const { ctl, facts, rounder, announcer, membershipChanged, put, meta } = speaker;
 
 log(`building ${ADDRESSES} addresses, ${NODES} nodes; measuring ${commit} (${root})`);
 for (const n of nodeNames) put(facts.nodes, n, { metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux' }), status: { conditions: [] } });
@@ -128,7 +84,7 @@ ips.forEach((ip, i) => {
   const name = core.lbAddressName(parsed.value);
   put(facts.addresses, name, { metadata: meta(name), spec: { address: ip, pool: 'p', services: [{ namespace: 'ns', name: `s${i}` }] } });
 });
-ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:1::b/64'] }]);
+speaker.setLink('2001:db8:1::b/64');
 
 // Every election round is timed: the longest is how long the event loop could answer nothing.
 // The machine is shared: wall time includes time the process was not even scheduled, so each round's

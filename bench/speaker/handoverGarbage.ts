@@ -15,7 +15,6 @@
 // Bytes allocated are read from the heap in use before and after each collection (v8.GCProfiler), so
 // they do not depend on host load; GC pauses do (noted with /proc/loadavg).
 // Run: node --expose-gc --import tsx bench/speaker/handoverGarbage.ts [--root DIR] [--addresses 1500] [--name handoverGarbage]
-import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
@@ -24,6 +23,7 @@ import { parseArgs } from 'node:util';
 import * as v8 from 'node:v8';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { inProcessSpeaker, type BenchPeer } from './inProcessSpeaker.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { round } from './stats.js';
 
@@ -187,62 +187,32 @@ async function electionPart() {
   const nodeNames = ['n1', 'n2', 'n3'];
   const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
   const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:7::${(0x1000 + i).toString(16)}`);
-  const socket = (ifname: string) => ({
-    mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
-    start: () => undefined, send: () => undefined, close: () => undefined, joinGroup: () => undefined, leaveGroup: () => undefined,
-    addMembership: () => undefined, dropMembership: () => undefined, setAllMulticast: () => undefined,
-  });
-  const metrics = createSpeakerMetrics();
-  // Assigned once below; the announcer and writer built before it call into them.
-  // eslint-disable-next-line prefer-const
-  let ctl: any;
-  // eslint-disable-next-line prefer-const
-  let facts: any;
-  const announcer = new Announcer({
-    sockets: { packet: socket, icmp6: socket }, log: quiet, metrics, bursts: 0,
-    onAnnounced: (a: unknown) => ctl.onAnnounced(a), onStopped: (a: unknown) => ctl.onStopped(a), onClaim: () => undefined,
-  });
-  interface Peer { alive: boolean; ready: boolean; draining: boolean; judgedBy: string; heartbeatsBroken: boolean; interfaces: unknown[]; announcing: string[]; macs: string[]; incarnation: number }
-  const peers = new Map<string, Peer>();
+  const peers = new Map<string, BenchPeer>();
   nodeNames.slice(1).forEach((n, i) => peers.set(n, {
     alive: true, ready: true, draining: false, judgedBy: 'Heartbeat', heartbeatsBroken: false, incarnation: 1,
     interfaces: [{ name: 'eth0', subnets: [`2001:db8:7::${(i + 0x20).toString(16)}/64`] }], announcing: [], macs: [`02:00:00:00:01:0${i}`],
   }));
-  const listeners: (() => void)[] = [];
-  const membership = { peers: () => peers, peersListed: () => true, onChange: (l: () => void) => listeners.push(l), setLocalState: () => undefined };
-  const membershipChanged = () => listeners.forEach((l) => l());
-  let rv = 1;
-  /** Puts an object in a controller cache as its watch would, and tells the controller. */
-  const put = (reflector: any, key: string, obj: any) => {
-    const previous = reflector.store.get(key);
-    reflector.store.set(key, obj);
-    reflector.o.onChange(previous ? 'updated' : 'added', obj, previous);
-  };
   let writes = 0;
   // A status write comes back through the watch as an LBAddress update (the speaker re-reads its facts).
   const echo = (name: string, status: unknown) => {
     const obj = facts.addresses.store.get(name);
-    const updated = { ...obj, metadata: { ...obj.metadata, resourceVersion: String(rv++) }, status };
+    const updated = { ...obj, metadata: { ...obj.metadata, resourceVersion: speaker.nextVersion() }, status };
     setImmediate(() => put(facts.addresses, name, updated));
     return updated;
   };
-  const writer = {
-    patchStatus: async (name: string, status: unknown) => {
-      writes++;
-      return echo(name, status);
-    },
-    read: async (name: string) => facts.addresses.store.get(name),
-    lbAddressEvent: () => undefined,
-    event: () => undefined,
-  };
-  const kc = new k8s.KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
-  ctl = new SpeakerController({
-    node: self, kubeConfig: kc, log: quiet, metrics, announcer, writer, membership, lbClass: undefined,
-    heartbeatAddress: '2001:db8:7::b', handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
+  const speaker = inProcessSpeaker({
+    herald: { SpeakerController, Announcer, createSpeakerMetrics }, self, peers, heartbeatAddress: '2001:db8:7::b', log: quiet,
+    writer: (cached) => ({
+      patchStatus: async (name: string, status: unknown) => {
+        writes++;
+        return echo(name, status);
+      },
+      read: async (name: string) => cached().addresses.store.get(name),
+      lbAddressEvent: () => undefined,
+      event: () => undefined,
+    }),
   });
-  facts = ctl.facts;
-  const meta = (name: string, namespace?: string, labels?: Record<string, string>) => ({ name, ...(namespace ? { namespace } : {}), uid: `uid-${name}`, resourceVersion: String(rv++), ...(labels ? { labels } : {}) });
+  const { ctl, facts, announcer, membershipChanged, put, meta } = speaker;
   const nodeObject = (n: string, excluded: boolean) => ({ metadata: meta(n, undefined, { 'kubernetes.io/os': 'linux', ...(excluded ? { [EXCLUDE]: '' } : {}) }), status: { conditions: [] } });
   for (const n of nodeNames) put(facts.nodes, n, nodeObject(n, n !== self));
   put(facts.pools, 'p', { metadata: meta('p'), spec: { addresses: [`${ips[0]}-${ips.at(-1)}`] } });
@@ -255,7 +225,7 @@ async function electionPart() {
     return name as string;
   });
   const nameOf = new Map(ips.map((ip, i) => [ip, names[i]!]));
-  ctl.setLinks([{ name: 'eth0', index: 2, type: 'ETHER', up: true, carrier: true, enslaved: false, noArp: false, mac: '02:00:00:00:00:02', subnets: ['2001:db8:7::b/64'] }]);
+  speaker.setLink('2001:db8:7::b/64');
   ctl.cachesSynced = true;
   ctl.checkReadiness();
   const ownedBy = (node: string) => names.filter((n) => ctl.status.lastResult(n)?.owner?.node === node).length;
