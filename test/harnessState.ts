@@ -52,8 +52,17 @@ export class HarnessState {
     renameSync(tmp, this.file);
   }
 
-  /** Cleanup is done: the reaper has nothing left to guard. */
-  release(): void {
+  /**
+   * Cleanup is done: the reaper has nothing left to guard. Dirs still listed are removed here, because once
+   * the state file is gone nothing else would (the sweep judges an unlisted dir by its owner's pid, which is
+   * alive until the test process ends): a teardown that forgot one cannot leak it. A dir kept on purpose
+   * (logs of a failed run) is taken out of the state before. HERALD_KEEP_LOGS keeps them all; `keepDirs`
+   * hands them to someone else (a control plane left running for `npm run cluster:up`).
+   */
+  release(o: { keepDirs?: boolean } = {}): void {
+    if (!o.keepDirs && !process.env.HERALD_KEEP_LOGS) {
+      for (const dir of this.resources.dirs) rmSync(dir, { recursive: true, force: true });
+    }
     rmSync(this.file, { force: true });
     if (this.reaperPid) {
       try { process.kill(this.reaperPid, 'SIGTERM'); } catch { /* already gone */ }

@@ -257,7 +257,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         if (!options.dir) execFileSync('rm', ['-rf', dir]);
       },
       detach() {
-        state.release();
+        state.release({ keepDirs: true });
       },
     };
   } catch (e) {

@@ -2,9 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { startController } from '../controller/controllerProcess.js';
 import { HarnessState } from '../harnessState.js';
 import { harnessTempDir, removeHarnessTempDir, sweepTempDirs } from '../harnessTempDir.js';
+import { HeraldRelease } from '../install/heraldRelease.js';
+import { Lan } from '../lan/lan.js';
 
 /** The pid of a process that has exited (an owner that died). */
 const deadPid = (): number => spawnSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).stdout.trim() as unknown as number;
@@ -42,6 +45,44 @@ describe('harness temp dirs are removed on a clean stop, on failure, and by the 
     expect(existsSync(dir)).toBe(false);
     expect(state.resources.dirs).toEqual([]);
     state.release();
+  });
+
+  it('releasing a state removes the dirs still listed in it: a teardown that forgot one leaves nothing behind', () => {
+    const state = new HarnessState(`hrl-tempdirs-${process.pid}-forgot`, { reaper: false });
+    const forgotten = harnessTempDir('unit', { state, root: scratch });
+    const kept = harnessTempDir('unit', { state, root: scratch });
+    // A dir its owner keeps on purpose (logs of a failed run) is taken out of the state first.
+    state.remove('dirs', kept);
+    state.release();
+    expect(existsSync(state.file)).toBe(false);
+    expect(existsSync(forgotten), `${forgotten} outlived its released state`).toBe(false);
+    expect(existsSync(kept)).toBe(true);
+  });
+
+  it('a state handed over (a control plane left running for cluster:up) keeps its dirs', () => {
+    const state = new HarnessState(`hrl-tempdirs-${process.pid}-handed`, { reaper: false });
+    const dir = harnessTempDir('unit', { state, root: scratch });
+    state.release({ keepDirs: true });
+    expect(existsSync(state.file)).toBe(false);
+    expect(existsSync(dir)).toBe(true);
+  });
+
+  it('a LAN destroyed while a HeraldRelease still has its dir (the demo never calls dispose) removes that dir', async () => {
+    // The leak CI found: /tmp/hrl-release-p<pid>-… listed only in the LAN's state, which destroy() released.
+    const ours = () => new Set(readdirSync('/tmp').filter((n) => n.startsWith(`hrl-release-p${process.pid}-`)));
+    const before = ours();
+    const lan = await Lan.create({ nodes: 1 });
+    try {
+      new HeraldRelease({ kc: adminKubeConfig(), cluster: cluster(), lan, nodeName: (n) => n.name });
+      const made = [...ours()].filter((n) => !before.has(n));
+      expect(made).toHaveLength(1);
+      expect(lan.state.resources.dirs).toContain(join('/tmp', made[0]!));
+    } finally {
+      await lan.destroy();
+    }
+    const left = [...ours()].filter((n) => !before.has(n));
+    for (const n of left) rmSync(join('/tmp', n), { recursive: true, force: true });
+    expect(left, 'release dirs left behind by Lan.destroy()').toEqual([]);
   });
 
   it('the sweep removes dirs whose owner is dead and leaves live owners\' dirs and unowned ones alone', () => {

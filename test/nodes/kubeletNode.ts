@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import { removeHarnessTempDir } from '../harnessTempDir.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import { spawnLogged, type Spawned } from '../processes.js';
 import { mustRun, run } from '../run.js';
@@ -175,7 +176,9 @@ state = "${d}/containerd/state"
       for (const pid of left) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (!o.keepFiles) rmSync(this.dir, { recursive: true, force: true });
+    // Kept files leave the LAN's state, whose release would remove them.
+    if (o.keepFiles) this.o.lan.state.remove('dirs', this.dir);
+    else removeHarnessTempDir(this.dir, this.o.lan.state);
     // The kubelet's cgroups (cgroup v1: one tree per controller), deepest first.
     await run('sh', ['-c', `for c in /sys/fs/cgroup/*/; do [ -d "\${c}${this.cgroupRoot}" ] && find "\${c}${this.cgroupRoot}" -depth -type d -exec rmdir {} + ; done; true`]);
   }
