@@ -9,6 +9,8 @@ export interface HarnessResources {
   netns: string[];
   links: string[];
   dirs: string[];
+  /** Cgroup names (hrl-…) in every hierarchy under /sys/fs/cgroup, with whatever processes are in them. */
+  cgroups: string[];
 }
 
 export const STATE_DIR = '/tmp/hrl-state';
@@ -20,7 +22,7 @@ const reaperPath = join(dirname(fileURLToPath(import.meta.url)), 'reaper.mjs');
  */
 export class HarnessState {
   readonly file: string;
-  readonly resources: HarnessResources = { pids: [], netns: [], links: [], dirs: [] };
+  readonly resources: HarnessResources = { pids: [], netns: [], links: [], dirs: [], cgroups: [] };
   private readonly reaperPid: number | undefined;
 
   constructor(readonly id: string, options: { reaper?: boolean } = {}) {

@@ -1,9 +1,10 @@
-// npm run lan:sweep — removes what crashed test runs left behind: hrl-* namespaces and links, harness
-// processes, state files and temp dirs (/tmp/hrl-<kind>-p<pid>-*) whose owner is dead. Live runs (owner
-// alive) are left alone.
+// npm run lan:sweep — removes what crashed test runs left behind: hrl-* namespaces, links and cgroups (with
+// the processes in them), harness processes, state files and temp dirs (/tmp/hrl-<kind>-p<pid>-*) whose
+// owner is dead. Live runs (owner alive) are left alone.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_DIR } from '../harnessState.js';
+import { cgroupPids, harnessCgroups, removeCgroup } from '../harnessCgroups.mjs';
+import { STATE_DIR, type HarnessResources } from '../harnessState.js';
 import { sweepTempDirs } from '../harnessTempDir.js';
 import { run } from '../run.js';
 import { isAlive } from '../processes.js';
@@ -16,7 +17,7 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
   if (existsSync(STATE_DIR)) {
     for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
       const path = join(STATE_DIR, f);
-      let state: { owner?: number; pids?: number[]; netns?: string[]; links?: string[]; dirs?: string[] };
+      let state: { owner?: number } & Partial<HarnessResources>;
       try { state = JSON.parse(readFileSync(path, 'utf8')); } catch { rmSync(path, { force: true }); continue; }
       if (state.owner && isAlive(state.owner)) {
         for (const n of [...(state.netns ?? []), ...(state.links ?? [])]) protectedNames.add(n);
@@ -33,6 +34,7 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
         log(`killed leftover process ${pid}`);
       }
       if (dryRun) continue;
+      for (const c of state.cgroups ?? []) await removeCgroup(c);
       for (const d of state.dirs ?? []) rmSync(d, { recursive: true, force: true });
       rmSync(path, { force: true });
     }
@@ -62,6 +64,7 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
     await run('ip', ['link', 'del', ifname]);
     log(`deleted leftover link ${ifname}`);
   }
+  removed += await sweepCgroups({ dryRun, log });
   // After the state files: a dir still listed in one is theirs (and its reaper's) to remove.
   removed += sweepTempDirs({ dryRun, log });
   if (existsSync(STATE_DIR) && !dryRun) {
@@ -72,6 +75,40 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
     }
   }
   return removed;
+}
+
+/** Cgroups listed in the state of a live owner: that run's own, whatever their name. */
+function liveCgroups(): Set<string> {
+  const out = new Set<string>();
+  if (!existsSync(STATE_DIR)) return out;
+  for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
+    try {
+      const state = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { owner?: number; cgroups?: string[] };
+      if (state.owner && isAlive(state.owner)) for (const c of state.cgroups ?? []) out.add(c);
+    } catch { /* half-written or gone: the next sweep sees it */ }
+  }
+  return out;
+}
+
+/**
+ * Harness cgroups (hrl-…, or `prefix`…, in any hierarchy) that no live owner's state lists: every process in
+ * them killed and their dirs removed deepest first, or with `dryRun` only reported. Returns how many.
+ */
+export async function sweepCgroups(o: { prefix?: string; dryRun?: boolean; log?: (m: string) => void } = {}): Promise<number> {
+  const log = o.log ?? console.log;
+  const live = liveCgroups();
+  let n = 0;
+  for (const name of harnessCgroups(o.prefix)) {
+    if (live.has(name)) continue;
+    n++;
+    if (o.dryRun) {
+      log(`leftover cgroup ${name} (${cgroupPids(name).length} processes)`);
+      continue;
+    }
+    const left = await removeCgroup(name);
+    log(left.length === 0 ? `removed leftover cgroup ${name}` : `could not remove leftover cgroup ${name}: ${left.join(' ')} still busy`);
+  }
+  return n;
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop() ?? '')) {

@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import { cgroupPids, removeCgroup } from '../harnessCgroups.mjs';
 import { removeHarnessTempDir } from '../harnessTempDir.js';
 import type { Lan, LanNode } from '../lan/lan.js';
 import { spawnLogged, type Spawned } from '../processes.js';
-import { mustRun, run } from '../run.js';
+import { mustRun } from '../run.js';
 
 /**
  * A LAN node namespace made a Kubernetes node: containerd (Debian's) and the kubelet, in the node's network
@@ -92,6 +93,8 @@ state = "${d}/containerd/state"
       `for i in $(seq 100); do [ -S ${sock} ] && break; sleep 0.1; done`,
       `exec ${this.o.binDir}/kubelet --config ${d}/kubelet.yaml --kubeconfig ${d}/kubeconfig --root-dir ${d}/kubelet --hostname-override ${this.name} --node-ip ${node.ipv4} --v=2`,
     ].join('\n');
+    // Recorded before the kubelet creates it: containers in it outlive a killed test process but not its reaper.
+    lan.state.add('cgroups', this.cgroupRoot);
     this.proc = spawnLogged('nsenter', [`--net=/run/netns/${node.netns}`, '--', 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', script], { logFile: join(d, 'kubelet.log'), state: lan.state });
     void this.proc.exited.then((c) => { this.exitedWith = c; });
   }
@@ -154,14 +157,7 @@ state = "${d}/containerd/state"
       if (!/^\d+$/.test(f) || Number(f) === process.pid) continue;
       try { if (readFileSync(`/proc/${f}/cmdline`, 'utf8').includes(this.dir)) pids.add(Number(f)); } catch { /* gone */ }
     }
-    const walk = (dir: string): void => {
-      if (!existsSync(dir)) return;
-      for (const e of readdirSync(dir, { withFileTypes: true })) {
-        if (e.isDirectory()) walk(join(dir, e.name));
-        else if (e.name === 'cgroup.procs') for (const l of readFileSync(join(dir, e.name), 'utf8').split('\n')) if (l) pids.add(Number(l));
-      }
-    };
-    walk(`/sys/fs/cgroup/pids/${this.cgroupRoot}`);
+    for (const pid of cgroupPids(this.cgroupRoot)) pids.add(pid);
     return [...pids];
   }
 
@@ -180,10 +176,13 @@ state = "${d}/containerd/state"
     if (o.keepFiles) this.o.lan.state.remove('dirs', this.dir);
     else removeHarnessTempDir(this.dir, this.o.lan.state);
     // The kubelet's cgroups (cgroup v1: one tree per controller), deepest first.
-    await run('sh', ['-c', `for c in /sys/fs/cgroup/*/; do [ -d "\${c}${this.cgroupRoot}" ] && find "\${c}${this.cgroupRoot}" -depth -type d -exec rmdir {} + ; done; true`]);
+    const busy = await removeCgroup(this.cgroupRoot);
+    if (busy.length > 0) throw new Error(`cgroups of ${this.name} still busy: ${busy.join(' ')}`);
+    this.o.lan.state.remove('cgroups', this.cgroupRoot);
   }
 
+  /** hrl-…: the sweep's to remove if the test process dies with it (it lists it in the LAN's state). */
   get cgroupRoot(): string {
-    return `${this.o.lan.id}-${this.o.node.name}`;
+    return `hrl-${this.o.lan.id}-${this.o.node.name}`;
   }
 }
