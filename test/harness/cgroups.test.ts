@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CGROUP_FS, cgroupPids, harnessCgroups, removeCgroup } from '../harnessCgroups.mjs';
 import { STATE_DIR } from '../harnessState.js';
+import { Lan } from '../lan/lan.js';
 import { sweepCgroups } from '../lan/sweep.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -64,6 +65,20 @@ describe('harness cgroups (real cgroup v1 hierarchies) are undone for a dead own
     await within(sleeper.exited, 5_000, 'the process in the cgroup to be killed');
     expect(gone(name), `${name} left in ${HIERARCHIES.join(', ')}`).toBe(true);
     expect(existsSync(file)).toBe(false);
+  });
+
+  it('Lan.destroy() removes the cgroups listed in its state (a node never stopped): their processes are killed', async () => {
+    const name = `${prefix}lan`;
+    const lan = await Lan.create({ nodes: 1 });
+    let sleeper: { pid: number; exited: Promise<unknown> };
+    try {
+      lan.state.add('cgroups', name);
+      sleeper = cgroupWithSleeper(name);
+    } finally {
+      await lan.destroy();
+    }
+    await within(sleeper.exited, 5_000, 'the process in the LAN\'s cgroup to be killed');
+    expect(gone(name), `${name} left after Lan.destroy()`).toBe(true);
   });
 
   it('the sweep reports, then kills and removes, cgroups of a dead owner and of no owner; a live owner\'s stay with their processes', async () => {

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { removeCgroup } from '../harnessCgroups.mjs';
 import { HarnessState, runId } from '../harnessState.js';
 import { spawnLogged, waitFor, type Spawned } from '../processes.js';
 import { mustRun, run, type RunResult } from '../run.js';
@@ -317,6 +318,11 @@ export class Lan {
     for (const link of [...this.state.resources.links].reverse()) {
       await run('ip', ['link', 'del', link]);
       this.state.remove('links', link);
+    }
+    // Cgroups of nodes that were never stopped (a failed setup): their containers outlive the namespaces.
+    for (const cgroup of [...this.state.resources.cgroups]) {
+      await removeCgroup(cgroup);
+      this.state.remove('cgroups', cgroup);
     }
     this.releaseSlot?.();
     if (!process.env.HERALD_KEEP_LOGS) rmSync(this.logDir, { recursive: true, force: true });

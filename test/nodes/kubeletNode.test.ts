@@ -14,6 +14,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_CIDRS } from '../cluster/controlPlane.js';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
+import { cgroupPids, harnessCgroups } from '../harnessCgroups.mjs';
 import { Lan } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { mustRun } from '../run.js';
@@ -62,8 +63,10 @@ describe('three LAN node namespaces as Kubernetes nodes: pod network and kube-pr
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
     // On failure the kubelets', containerds' and kube-proxy's logs stay in the nodes' directories.
     for (const kn of nodes) await kn.stop({ keepFiles: passed < 3 });
+    const cgroupsLeft = lan ? harnessCgroups(`hrl-${lan.id}-`) : [];
     await lan?.destroy();
     for (const kn of nodes) await core.deleteNode({ name: kn.name }).catch(() => undefined);
+    expect(cgroupsLeft, 'cgroups left after the nodes stopped').toEqual([]);
   }, 120_000);
 
   it('kubelet registers all three nodes and they turn Ready (runtime and CNI network ready), with their LAN address, kubelet v1.36.4 and containerd 1.6', async () => {
@@ -109,6 +112,11 @@ describe('three LAN node namespaces as Kubernetes nodes: pod network and kube-pr
       return true;
     }, { timeoutMs: 60_000, intervalMs: 500 });
     podIP = pod!.status!.podIP!;
+    // The Pod's processes (pause, httpd) are in node 1's hrl- cgroup, which the LAN's state lists: a killed
+    // test process leaves them to its reaper and the sweep.
+    expect(lan!.state.resources.cgroups).toEqual(nodes.map((kn) => kn.cgroupRoot));
+    expect(nodes[0]!.cgroupRoot).toBe(`hrl-${lan!.id}-n1`);
+    expect(cgroupPids(nodes[0]!.cgroupRoot).length).toBeGreaterThanOrEqual(2);
     // Node 1's /29 (the bridge's gateway is .97).
     expect(podIP).toMatch(/^203\.0\.113\.(9[89]|10[0-2])$/);
     for (const n of lan!.nodes) {
