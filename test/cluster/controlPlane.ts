@@ -262,7 +262,8 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
     };
   } catch (e) {
     await stopAll();
-    state.release();
+    // The error names a log in the dir ("see …/apiserver.log"): it stays for reading.
+    state.release({ keepDirs: true });
     throw e;
   }
 }
