@@ -40,8 +40,8 @@ export function cgroupPids(name) {
  * groups and sessions, so only their cgroup finds them) and removes its dirs, deepest first. A frozen cgroup
  * is thawed first, or SIGKILL would wait. Returns the dirs it could not remove (none when all went well).
  */
-export async function removeCgroup(name, o = { timeoutMs: 5_000 }) {
-  const deadline = Date.now() + o.timeoutMs;
+export async function removeCgroup(name, { timeoutMs = 5_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const dir of cgroupDirs(name)) {
       if (existsSync(join(dir, 'freezer.state'))) { try { writeFileSync(join(dir, 'freezer.state'), 'THAWED'); } catch { /* gone or root */ } }
