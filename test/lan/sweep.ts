@@ -96,9 +96,12 @@ function liveCgroups(): Set<string> {
  */
 export async function sweepCgroups(o: { prefix?: string; dryRun?: boolean; log?: (m: string) => void } = {}): Promise<number> {
   const log = o.log ?? console.log;
+  // Listed before the states are read: a run records a cgroup before it creates it, so one that starts
+  // meanwhile is seen as live.
+  const names = harnessCgroups(o.prefix);
   const live = liveCgroups();
   let n = 0;
-  for (const name of harnessCgroups(o.prefix)) {
+  for (const name of names) {
     if (live.has(name)) continue;
     n++;
     if (o.dryRun) {
