@@ -15,11 +15,14 @@
 // assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
 // of each process (apiserver, etcd, KCM, controller, speakers). Creating them with everything running
 // (WHOLE_SEED=live) made every speaker handle each Service's events one by one, and at 10,000 on a busy host it
-// printed nothing for over 13 minutes. WHOLE_PHASES (default idle,nodeJoinsAndLeaves,serviceBurst; 'none' for
+// printed nothing for over 13 minutes. Set-up timings (assignedS, membershipS, announcedS, statusesS) count from
+// the end of the creates, so they include the controller's assignment; announcedAfterMembershipS is the first
+// announcement counted from the speakers' start, and ownerTimeline splits it by the owner's own log (caches
+// synced and ready, first election, first and last announced, list/watch retries). WHOLE_PHASES (default idle,nodeJoinsAndLeaves,serviceBurst; 'none' for
 // the setup alone) picks the measuring phases.
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../../test/processes.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
@@ -58,6 +61,39 @@ function counters(text: string, name: string): Record<string, number> {
 }
 const delta = (a: Record<string, number>, b: Record<string, number>) =>
   Object.fromEntries(Object.keys(b).map((k) => [k, (b[k] ?? 0) - (a[k] ?? 0)]).filter(([, v]) => v !== 0));
+
+/**
+ * The owner's start-up as its own log tells it, in seconds from its first log line: caches synced and the
+ * readiness gate passed, the first election done, the first and last address announced, and list/watch
+ * failures (each restarts a list of up to 10,000 objects after a backoff). Splits a slow first announcement
+ * into waiting for the API server, electing and announcing.
+ */
+function ownerTimeline(path: string): Record<string, number> {
+  const out: Record<string, number> = { announceStarted: 0, watchErrors: 0 };
+  let first: number | undefined;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: { time?: number; event?: string };
+    try {
+      entry = JSON.parse(line) as { time?: number; event?: string };
+    } catch {
+      continue;
+    }
+    if (entry.time === undefined) continue;
+    first ??= entry.time;
+    const at = round((entry.time - first) / 1000, 2);
+    if (entry.event === 'ready') out.readyS ??= at;
+    else if (entry.event === 'cachesSynced') out.cachesSyncedS ??= at;
+    else if (entry.event === 'firstElection') out.firstElectionS ??= at;
+    else if (entry.event === 'watchError') out.watchErrors = (out.watchErrors ?? 0) + 1;
+    else if (entry.event === 'announceStarted') {
+      out.firstAnnouncedS ??= at;
+      out.lastAnnouncedS = at;
+      out.announceStarted = (out.announceStarted ?? 0) + 1;
+    }
+  }
+  return out;
+}
 
 const started = Date.now();
 const env = machine();
@@ -173,6 +209,10 @@ try {
   // The speaker's own gauge first (cheap), then every LBAddress status (a list of TOTAL objects) to confirm.
   await waitFor(`${TOTAL} addresses announced by ${owner}'s speaker`, async () => (await announced()) === TOTAL, { timeoutMs: CONVERGE_MS, intervalMs: 1_000 });
   timings.announcedS = round((Date.now() - t0) / 1000);
+  // Every *S above counts from the end of the creates (assignment included); this one from the speakers' start.
+  if (timings.membershipS !== undefined) timings.announcedAfterMembershipS = round(timings.announcedS - timings.membershipS);
+  figures.ownerTimeline = ownerTimeline(join(lan.logDir, `${ownerNode.name}-speaker.log`));
+  log(`owner's own timeline: ${JSON.stringify(figures.ownerTimeline)}`);
   let atOwner = 0;
   await waitFor(`${TOTAL} LBAddress statuses naming ${owner}`, async () => {
     const all = await world.objects.lbAddresses();

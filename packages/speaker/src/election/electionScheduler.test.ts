@@ -1,5 +1,5 @@
 import { parseAddress, type IncrementalElection, type IPAddress } from '@herald/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import { addressKey, type ElectionFacts, type InElection } from './electionFacts.js';
 import { ElectionScheduler, type AnnouncementChange } from './electionScheduler.js';
@@ -57,5 +57,52 @@ describe('ElectionScheduler', () => {
     expect(applied).toEqual([[{ address: entry.address, desired: undefined }]]);
     expect(scheduler.desired.has('a')).toBe(false);
     scheduler.stop();
+  });
+});
+
+/**
+ * An election with `units` of work left, where each flush call costs `msPerFlush` of (virtual) time and
+ * does at most its limit of units: how much a round does is counted, not timed on the host.
+ */
+function pendingWork(units: number, msPerFlush: number) {
+  let left = units;
+  let clock = 0;
+  const limits: number[] = [];
+  const facts = { nameOfKey: new Map(), inElection: new Map(), gather: () => false, unread: () => 0 } as unknown as ElectionFacts;
+  const election = {
+    flush: (limit: number) => {
+      limits.push(limit);
+      left = Math.max(0, left - limit);
+      clock += msPerFlush;
+      return [];
+    },
+    pending: () => left,
+    result: () => undefined,
+  } as unknown as IncrementalElection;
+  const membership = { peers: () => new Map() } as unknown as MembershipSource;
+  const scheduler = new ElectionScheduler({
+    node: 'n1', announcer: {} as Announcer, membership, facts, election, electionSliceMs: 20,
+    electing: () => true, elected: () => undefined, morePending: () => false, apply: () => undefined, applyChanges: () => undefined,
+  });
+  return { scheduler, limits, now: () => clock, left: () => left };
+}
+
+describe('ElectionScheduler rounds', () => {
+  it('a round keeps flushing for its whole slice, so the rounds an election takes follow its work, not the flush limit', () => {
+    // 10,000 units at 32 per flush and 1 ms per flush: 313 flushes, 20 per 20 ms round → 16 rounds. A round
+    // that stopped after one flush (the suspected cause of a slow first announcement) would take 313.
+    const w = pendingWork(10_000, 1);
+    const spy = vi.spyOn(performance, 'now').mockImplementation(w.now);
+    try {
+      let rounds = 0;
+      while (w.scheduler.round()) rounds++;
+      rounds++;
+      expect(w.left()).toBe(0);
+      expect(w.limits.length).toBe(Math.ceil(10_000 / 32));
+      expect(rounds).toBe(Math.ceil(Math.ceil(10_000 / 32) / 20));
+    } finally {
+      spy.mockRestore();
+      w.scheduler.stop();
+    }
   });
 });
