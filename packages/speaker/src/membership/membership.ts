@@ -449,6 +449,7 @@ export class Membership {
       ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
       log: this.o.log,
       onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
+      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
       timers: this.timers,
       wallNow: this.wallNow,
     });
