@@ -635,11 +635,12 @@ describe('Membership gated by the main-loop watch (the membership worker, ADR 00
     vi.useFakeTimers({ now: 1_000_000 });
     const lan = new FakeLan();
     const beat = new MainLoopBeat(100);
-    let watch: MainLoopWatch | undefined;
-    const nodes = [makeNode(lan, 'n1'), makeNode(lan, 'n2'), makeNode(lan, 'n3', { maySend: () => watch!.turning() })];
+    // The watch needs n3's metrics, n3 needs the watch: bound once both exist.
+    const gate: { watch?: MainLoopWatch } = {};
+    const nodes = [makeNode(lan, 'n1'), makeNode(lan, 'n2'), makeNode(lan, 'n3', { maySend: () => gate.watch!.turning() })];
     const n3 = nodes[2]!;
     const watchLog: Record<string, unknown>[] = [];
-    watch = new MainLoopWatch({ buffer: beat.buffer, boundMs: 1_500, now: () => Date.now(), log: pino({ level: 'info' }, { write: (l: string) => void watchLog.push(JSON.parse(l) as Record<string, unknown>) }), metrics: n3.membership.metrics });
+    gate.watch = new MainLoopWatch({ buffer: beat.buffer, boundMs: 1_500, now: () => Date.now(), log: pino({ level: 'info' }, { write: (l: string) => void watchLog.push(JSON.parse(l) as Record<string, unknown>) }), metrics: n3.membership.metrics });
     try {
       beat.start();
       for (const n of nodes) await n.membership.start();
