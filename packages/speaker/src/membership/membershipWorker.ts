@@ -73,7 +73,11 @@ export class MembershipWorker implements MembershipPort {
           this.lastView = m.view;
           this.listed = m.peersListed;
           resolve();
-        } else if (m.type === 'failed') reject(new Error(m.message));
+        } else if (m.type === 'failed') {
+          // Its key file watcher or Lease client may hold its loop open: it has nothing left to do.
+          void worker.terminate();
+          reject(new Error(m.message));
+        }
         else this.receive(m);
       });
       worker.on('error', (e) => {
@@ -91,7 +95,7 @@ export class MembershipWorker implements MembershipPort {
     this.o.log.info({ event: 'membershipWorkerStarted', mainLoopBoundMs, beatMs: this.o.beatMs ?? null }, 'membership runs in a worker thread');
   }
 
-  /** Tells the worker to stop (closing its socket), and ends it if it has not within 2 s. */
+  /** Tells the worker to stop (closing its socket), then ends it; ends it anyway if it has not answered within 2 s. */
   async stop(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
@@ -164,6 +168,8 @@ export class MembershipWorker implements MembershipPort {
         this.leaving?.();
         return;
       case 'stopped':
+        // Socket closed and metrics flushed; idle keep-alive connections to the API must not hold shutdown.
+        void this.worker?.terminate();
         return;
       default:
     }
