@@ -12,12 +12,14 @@ import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership } from './membership.js';
 import { recordedMembershipMetrics, type MembershipMetricCall } from './membershipMetricCalls.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
+import { SentView } from './sentView.js';
 import { monotonicNow } from './timers.js';
 
 const port = parentPort;
 if (!port) throw new Error('membershipThread runs as a worker thread (MembershipWorker), not on its own');
 const d = workerData as MembershipThreadData;
 const post = (m: FromMembershipThread) => port.postMessage(m);
+const sent = new SentView();
 const log = pino({ level: d.log.level, base: { ...d.log.base, thread: 'membership' } });
 
 let calls: MembershipMetricCall[] = [];
@@ -55,16 +57,16 @@ try {
     protocol: d.protocol,
     maySend: () => watch.turning(),
   });
-  membership.on('change', (view, transitions) => post({ type: 'view', view, transitions, peersListed: membership.peersListed() }));
+  membership.on('change', (view, transitions) => post({ type: 'view', view: sent.pack(view), transitions, peersListed: membership.peersListed() }));
   await keyFile.start();
   await membership.start();
-  const refresh = setInterval(() => post({ type: 'view', view: membership.view(), transitions: [], peersListed: membership.peersListed() }), d.viewRefreshMs);
+  const refresh = setInterval(() => post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: membership.peersListed() }), d.viewRefreshMs);
   // The peer list becoming known is no view transition, and the readiness gate waits for it: told at once.
   let listed = membership.peersListed();
   const listedLook = setInterval(() => {
     if (membership.peersListed() === listed) return;
     listed = membership.peersListed();
-    post({ type: 'view', view: membership.view(), transitions: [], peersListed: listed });
+    post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: listed });
   }, 100);
   port.on('message', (m: ToMembershipThread) => {
     switch (m.type) {
@@ -87,7 +89,7 @@ try {
         break;
     }
   });
-  post({ type: 'started', view: membership.view(), peersListed: membership.peersListed() });
+  post({ type: 'started', view: sent.pack(membership.view()), peersListed: membership.peersListed() });
 } catch (e) {
   flushMetrics();
   post({ type: 'failed', message: (e as Error).message });

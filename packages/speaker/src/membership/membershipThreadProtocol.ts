@@ -1,6 +1,7 @@
-import type { MembershipProtocolSetting, MembershipView, PeerTransition } from '@herald/core';
+import type { MembershipProtocolSetting, PeerTransition } from '@herald/core';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
+import type { PackedView } from './sentView.js';
 
 /** What the membership worker thread starts with (workerData): plain data and the main-loop counter. */
 export interface MembershipThreadData {
@@ -27,11 +28,14 @@ export type ToMembershipThread =
   | { readonly type: 'leave'; readonly copies?: number; readonly gapMs?: number }
   | { readonly type: 'stop' };
 
-/** Worker → main thread. `view` with no transitions is a refresh: nothing changed that listeners need. */
+/**
+ * Worker → main thread. `view` with no transitions is a refresh: nothing changed that listeners need.
+ * Views are packed (SentView): every one must be unpacked, in order.
+ */
 export type FromMembershipThread =
-  | { readonly type: 'started'; readonly view: MembershipView; readonly peersListed: boolean }
+  | { readonly type: 'started'; readonly view: PackedView; readonly peersListed: boolean }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'view'; readonly view: MembershipView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean }
+  | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
   | { readonly type: 'left' }
   | { readonly type: 'stopped' };

@@ -7,6 +7,7 @@ import type { LocalMembershipState, MembershipListener, MembershipPort } from '.
 import { applyMembershipMetricCalls } from './membershipMetricCalls.js';
 import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
+import { SentView } from './sentView.js';
 
 export interface MembershipWorkerOptions {
   /** The worker's entry: dist/bundle/herald-speaker-membership.mjs beside the bundle (membershipThreadUrl). */
@@ -38,6 +39,7 @@ export class MembershipWorker implements MembershipPort {
   readonly metrics: MembershipMetrics;
   private readonly beat: MainLoopBeat;
   private readonly listeners = new Set<MembershipListener>();
+  private readonly sentView = new SentView();
   private worker: Worker | undefined;
   private lastView: MembershipView = { atMs: 0, peers: [] };
   private listed = false;
@@ -70,7 +72,7 @@ export class MembershipWorker implements MembershipPort {
       worker.on('message', (m: FromMembershipThread) => {
         if (m.type === 'started') {
           started = true;
-          this.lastView = m.view;
+          this.lastView = this.sentView.unpack(m.view);
           this.listed = m.peersListed;
           resolve();
         } else if (m.type === 'failed') {
@@ -148,13 +150,13 @@ export class MembershipWorker implements MembershipPort {
     switch (m.type) {
       case 'view': {
         const listedChanged = m.peersListed !== this.listed;
-        this.lastView = m.view;
+        this.lastView = this.sentView.unpack(m.view);
         this.listed = m.peersListed;
         // Listeners hear transitions and the moment the peer list is known (the readiness gate waits for it).
         if (m.transitions.length === 0 && !listedChanged) return;
         for (const listener of this.listeners) {
           try {
-            listener(m.view, m.transitions);
+            listener(this.lastView, m.transitions);
           } catch (e) {
             this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
           }
