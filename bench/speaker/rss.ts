@@ -2,6 +2,8 @@
 // IPv4 ones (as speaker.e2e.test.ts makes), then 10 s of nothing. VmRSS/VmHWM from /proc/<pid>/status of
 // each herald-speaker (and the controller, for scale), sampled 5 times 1 s apart; the speakers' own
 // process_resident_memory_bytes and heap figures from /metrics as a cross-check.
+// RSS_SPEAKER_ARGS adds speaker flags (e.g. "--membership-thread main" to compare with membership in its
+// worker thread, the default); RSS_REPORT names the report (default rss).
 // Run: node --import tsx bench/speaker/rss.ts     (root)
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
@@ -10,7 +12,8 @@ import { announceIdleWorkload, processMemory, sleep, startBenchWorld } from './s
 const log = progress('rss');
 const started = Date.now();
 const env = machine();
-const bw = await startBenchWorld({ log });
+const speakerArgs = (process.env.RSS_SPEAKER_ARGS ?? '').split(' ').filter(Boolean);
+const bw = await startBenchWorld({ log, ...(speakerArgs.length > 0 ? { speakerArgs } : {}) });
 const figures: Record<string, unknown> = {};
 let failure: string | undefined;
 try {
@@ -61,9 +64,9 @@ try {
   await bw.stop();
 }
 
-writeReport('rss', {
+writeReport(process.env.RSS_REPORT ?? 'rss', {
   benchmark: 'herald-speaker RSS in the e2e world, idle',
-  setup: { nodes: 3, services: 'web (dual-stack) + spread1..5 (IPv4) → 7 addresses', sampled: 'VmRSS/VmHWM from /proc/<pid>/status, max of 5 samples 1 s apart after 10 s idle', logLevel: 'debug (as the e2e world runs it)' },
+  setup: { nodes: 3, services: 'web (dual-stack) + spread1..5 (IPv4) → 7 addresses', sampled: 'VmRSS/VmHWM from /proc/<pid>/status, max of 5 samples 1 s apart after 10 s idle', logLevel: 'debug (as the e2e world runs it)', speakerArgs },
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

@@ -19,7 +19,8 @@
 // the end of the creates, so they include the controller's assignment; announcedAfterMembershipS is the first
 // announcement counted from the speakers' start, and ownerTimeline splits it by the owner's own log (caches
 // synced and ready, first election, first and last announced, list/watch retries). WHOLE_PHASES (default idle,nodeJoinsAndLeaves,serviceBurst; 'none' for
-// the setup alone) picks the measuring phases.
+// the setup alone) picks the measuring phases. WHOLE_SPEAKER_ARGS adds speaker flags (e.g. "--membership-thread main"
+// for membership on the main event loop, as before the worker thread).
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
 // with the controller and speakers running (the speakers see every Service arrive).
 const SEED = process.env.WHOLE_SEED ?? 'before';
 const CREATE_CONCURRENCY = Number(process.env.WHOLE_CREATE_CONCURRENCY ?? 32);
+const SPEAKER_ARGS = (process.env.WHOLE_SPEAKER_ARGS ?? '').split(' ').filter(Boolean);
 const PHASES = new Set((process.env.WHOLE_PHASES ?? 'idle,nodeJoinsAndLeaves,serviceBurst').split(','));
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -163,6 +165,7 @@ async function seed(world: SpeakerWorld, plane: ControlPlane): Promise<void> {
 
 const bw = await startBenchWorld({
   log, nodes: 3,
+  ...(SPEAKER_ARGS.length > 0 ? { speakerArgs: SPEAKER_ARGS } : {}),
   ...(SEED === 'before' ? { speakers: false, beforeController: seed } : {}),
 });
 try {
@@ -201,7 +204,7 @@ try {
     await waitFor(`${TOTAL} LBAddresses`, async () => (assigned = (await world.objects.lbAddresses()).length) === TOTAL, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
     timings.assignedS = round((Date.now() - t0) / 1000);
     phaseName = 'speakers starting';
-    for (const n of lan.nodes) await world.startSpeaker(n);
+    for (const n of lan.nodes) await world.startSpeaker(n, SPEAKER_ARGS);
     await world.waitForMembership(120_000);
     timings.membershipS = round((Date.now() - t0) / 1000);
   }
@@ -303,6 +306,7 @@ try {
 }
 writeReport(process.env.WHOLE_REPORT ?? 'wholeSpeaker', {
   benchmark: 'a whole herald-speaker owning many addresses: ARP/NDP turnaround at the client and heartbeat loss, idle / node joins+leaves / Service burst',
+  speakerArgs: SPEAKER_ARGS,
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

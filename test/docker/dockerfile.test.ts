@@ -84,6 +84,14 @@ describe('Dockerfile', () => {
     if (shebang.includes(' -S ')) expect(execFileSync(file, ['--help'], { encoding: 'utf8', timeout: 90_000 })).toContain(usage);
   }, 120_000);
 
+  it("ships the speaker's membership worker bundle beside the speaker bundle, where the speaker starts it from", () => {
+    // membershipThreadUrl: the bundle loads ./herald-speaker-membership.mjs relative to itself; the image copies dist/ whole.
+    expect(dockerfile).toContain('COPY --from=build /src/packages/speaker/dist/ packages/speaker/dist/');
+    const worker = join(root, 'packages/speaker/dist/bundle/herald-speaker-membership.mjs');
+    expect(statSync(worker).isFile()).toBe(true);
+    expect(readFileSync(join(root, 'packages/speaker/dist/bundle/herald-speaker.mjs'), 'utf8')).toContain('herald-speaker-membership.mjs');
+  });
+
   it('lists every workspace package the runtime needs', () => {
     const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces as string[];
     for (const w of workspaces) expect(dockerfile).toContain(`COPY --from=build /src/${w}/dist/ ${w}/dist/`);

@@ -123,6 +123,9 @@ export class SpeakerWorld {
     return n;
   }
 
+  /** Extra environment for every speaker started from now on (test hooks such as HERALD_TEST_STALL_FILE). */
+  speakerEnv: NodeJS.ProcessEnv = {};
+
   async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
@@ -138,7 +141,7 @@ export class SpeakerWorld {
       '--health-address', `127.0.0.1:${metricsPort + 1}`,
       '--log-level', 'debug',
       ...extraArgs,
-    ], { logName: 'speaker' });
+    ], { logName: 'speaker', ...(Object.keys(this.speakerEnv).length > 0 ? { env: { ...process.env, ...this.speakerEnv } } : {}) });
     const s = { node: n, proc, metricsPort, metricsHost };
     this.speakers.set(n.name, s);
     void proc.exited.then(() => {

@@ -70,6 +70,7 @@ export * from './election/startupReadiness.js';
 export * from './membership/heartbeatHealth.js';
 export * from './membership/heartbeatHealthReport.js';
 export * from './membership/healthWriteAt.js';
+export * from './membership/judgeMainLoop.js';
 export * from './election/candidateNodes.js';
 export * from './election/serviceFacts.js';
 export * from './election/addressHandover.js';

@@ -27,6 +27,9 @@ const SHEBANG = '#!/usr/bin/env -S node --optimize-for-size\n';
 export const BUNDLES = [
   { entry: 'packages/speaker/dist/main.js', out: 'packages/speaker/dist/bundle/herald-speaker.mjs' },
   { entry: 'packages/controller/dist/main.js', out: 'packages/controller/dist/bundle/herald-controller.mjs' },
+  // The speaker's membership worker thread (ADR 0012), loaded by the speaker from beside its own bundle
+  // (membershipThreadUrl); no shebang: it is never run on its own.
+  { entry: 'packages/speaker/dist/membership/membershipThread.js', out: 'packages/speaker/dist/bundle/herald-speaker-membership.mjs', worker: true },
 ];
 
 for (const b of BUNDLES) {
@@ -50,6 +53,7 @@ for (const b of BUNDLES) {
     sourcesContent: false,
     logLevel: 'warning',
   });
+  if (b.worker) continue;
   // esbuild keeps the entry's `#!/usr/bin/env node`; one line for one line, so the source map still fits.
   const code = readFileSync(outfile, 'utf8');
   if (!code.startsWith('#!/usr/bin/env node\n')) throw new Error(`${b.out}: expected the entry's shebang on line 1`);

@@ -29,6 +29,10 @@ export interface SpeakerConfig {
   readonly linkDebounceMs: number;
   /** `auto`: membership version 2 with peers that speak it (ADR 0012); `v1`: exactly the all-to-all speaker. */
   readonly membershipProtocol: MembershipProtocolSetting;
+  /** `worker` (default): membership on its own thread (ADR 0012); `main`: on the main event loop, as before. */
+  readonly membershipThread: 'worker' | 'main';
+  /** With the worker: the main thread may stand still this long before membership stops heartbeating. */
+  readonly mainLoopBoundMs: number;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -62,6 +66,10 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --membership-protocol P   auto: SWIM ring heartbeats (version 2) with every peer that speaks them,
                             version 1 with older peers; v1: behave exactly like a version-1 speaker
                             (rollback, upgrade tests) (default: auto)
+  --membership-thread T     worker: heartbeats run on their own thread, unaffected by a busy main thread;
+                            main: on the main event loop, as before (default: worker)
+  --main-loop-bound MS      with the worker: once the main thread (ARP replies, elections) has not turned
+                            its event loop for MS, heartbeats stop so peers take over (default: 1500)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -95,6 +103,8 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'key-poll': { type: 'string', default: '1000' },
       'link-debounce': { type: 'string', default: '10' },
       'membership-protocol': { type: 'string', default: 'auto' },
+      'membership-thread': { type: 'string', default: 'worker' },
+      'main-loop-bound': { type: 'string', default: '1500' },
       help: { type: 'boolean' },
     },
   });
@@ -109,6 +119,8 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
   if (!['trace', 'debug', 'info', 'warn', 'error'].includes(values['log-level'] as string)) throw new Error(`--log-level must be trace, debug, info, warn or error`);
   const membershipProtocol = values['membership-protocol'] as string;
   if (!(MEMBERSHIP_PROTOCOL_SETTINGS as readonly string[]).includes(membershipProtocol)) throw new Error(`--membership-protocol must be ${MEMBERSHIP_PROTOCOL_SETTINGS.join(' or ')}, not "${membershipProtocol}"`);
+  const membershipThread = values['membership-thread'] as string;
+  if (membershipThread !== 'worker' && membershipThread !== 'main') throw new Error(`--membership-thread must be worker or main, not "${membershipThread}"`);
   return Object.freeze({
     node,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -130,5 +142,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     keyPollMs: positiveInt('key-poll', values['key-poll'], 100),
     linkDebounceMs: positiveInt('link-debounce', values['link-debounce'], 0),
     membershipProtocol: membershipProtocol as MembershipProtocolSetting,
+    membershipThread,
+    mainLoopBoundMs: positiveInt('main-loop-bound', values['main-loop-bound'], 100),
   });
 }

@@ -15,9 +15,12 @@ import { loadHeartbeatKey } from './membership/heartbeatKey.js';
 import { HeartbeatKeyFile } from './membership/heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
 import { Membership } from './membership/membership.js';
+import { MembershipWorker } from './membership/membershipWorker.js';
+import { membershipThreadUrl } from './membership/membershipThreadUrl.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
 import { createSpeakerMetrics } from './metrics.js';
 import { Icmp6Socket, PacketSocket } from './native/index.js';
+import { installTestStall } from './testStall.js';
 
 const parsed = (() => {
   try {
@@ -37,6 +40,7 @@ const kubeConfig = new KeepAliveKubeConfig();
 if (config.kubeconfig) kubeConfig.loadFromFile(config.kubeconfig);
 else kubeConfig.loadFromDefault();
 const metrics = createSpeakerMetrics();
+if (process.env.HERALD_TEST_STALL_FILE) installTestStall({ file: process.env.HERALD_TEST_STALL_FILE, log });
 
 let keyring: HeartbeatKeyring;
 try {
@@ -79,20 +83,49 @@ async function heartbeatAddress(current: LinkFacts[]): Promise<string> {
 
 const heartbeatIp = await heartbeatAddress(initialLinks);
 const incarnation = chooseIncarnation(Date.now(), await readPreviousIncarnation({ kubeConfig, namespace: config.namespace, node: config.node, timeoutMs: 2_000 }));
-const membership = new Membership({
-  node: config.node,
-  incarnation,
-  heartbeat: { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs, key: keyring },
-  leases: { kubeConfig, namespace: config.namespace, owner: await within(2_000, serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount), undefined) },
-  // Not ready until the controller's readiness gate passes: peers hand this node nothing before that.
-  initialState: { draining: false, ready: false, interfaces: [], announcing: [] },
-  registry: metrics.registry,
-  log,
-  protocol: config.membershipProtocol,
-});
+const heartbeat = { address: heartbeatIp, port: config.heartbeatPort, intervalMs: config.heartbeatIntervalMs, deadAfterMs: config.deadAfter * config.heartbeatIntervalMs };
+const leaseOwner = await within(2_000, serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount), undefined);
+// Not ready until the controller's readiness gate passes: peers hand this node nothing before that.
+const initialState = { draining: false, ready: false, interfaces: [], announcing: [] };
+// ADR 0012: membership on its own thread by default, so that a busy main thread (elections, announcements,
+// status writes, GC of a large heap) does not delay heartbeats; a main thread wedged beyond the bound stops them.
+const membership = config.membershipThread === 'worker'
+  ? new MembershipWorker({
+    url: membershipThreadUrl(import.meta.url),
+    thread: {
+      node: config.node,
+      incarnation,
+      heartbeat,
+      key: { file: config.secretKeyFile, graceMs: config.keyGraceMs, pollMs: config.keyPollMs },
+      leases: { ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
+      initialState,
+      protocol: config.membershipProtocol,
+      log: { level: config.logLevel, base: { component: 'herald-speaker', node: config.node } },
+      mainLoopBoundMs: config.mainLoopBoundMs,
+    },
+    registry: metrics.registry,
+    log,
+    onExit: (e) => {
+      log.fatal({ event: 'membershipWorkerExited', err: e.message }, 'membership stopped: exiting so that the speaker restarts');
+      process.exit(1);
+    },
+  })
+  : new Membership({
+    node: config.node,
+    incarnation,
+    heartbeat: { ...heartbeat, key: keyring },
+    leases: { kubeConfig, namespace: config.namespace, owner: leaseOwner },
+    initialState,
+    registry: metrics.registry,
+    log,
+    protocol: config.membershipProtocol,
+  });
 // Kubernetes updates a mounted Secret in place (symlink swap): pick the new key up without a restart.
-const keyFile = new HeartbeatKeyFile({ path: config.secretKeyFile, keyring, pollMs: config.keyPollMs, log, onReload: (result) => membership.metrics.keyReloads.inc({ result }) });
-await keyFile.start();
+// The membership worker watches the file itself.
+const keyFile = membership instanceof Membership
+  ? new HeartbeatKeyFile({ path: config.secretKeyFile, keyring, pollMs: config.keyPollMs, log, onReload: (result) => membership.metrics.keyReloads.inc({ result }) })
+  : undefined;
+await keyFile?.start();
 const writer = new LBAddressWriter(kubeConfig, { log, metrics, node: config.node });
 const announcer = new Announcer({
   sockets: { packet: (i, protocol) => new PacketSocket(i, protocol), icmp6: (i) => new Icmp6Socket(i, { receive: false }) },
@@ -143,7 +176,7 @@ async function shutdown(signal: string): Promise<void> {
   // any more once they take over.
   await membership.leave();
   links.close();
-  keyFile.stop();
+  keyFile?.stop();
   healthWriter.stop();
   await membership.stop();
   // Peers judge this node by heartbeats, which just stopped; the Lease would only linger (after helm uninstall too).

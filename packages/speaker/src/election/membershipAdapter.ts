@@ -1,8 +1,8 @@
-import type { Membership } from '../membership/membership.js';
+import type { MembershipPort } from '../membership/membership.js';
 import type { LocalState, MembershipSource, PeerState } from './membershipSource.js';
 
 /** Presents the heartbeat/Lease membership as the facts the election needs. */
-export function membershipSource(m: Membership): MembershipSource {
+export function membershipSource(m: MembershipPort): MembershipSource {
   return {
     peers() {
       const out = new Map<string, PeerState>();

@@ -4,6 +4,8 @@ import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
+import { MainLoopBeat } from './mainLoopBeat.js';
+import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership, type MembershipOptions } from './membership.js';
 import type { DatagramEndpoint, DatagramHandlers, OpenDatagrams } from './udpDatagrams.js';
 
@@ -622,6 +624,60 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await vi.advanceTimersByTimeAsync(1_000);
     expect(await counter(victim, 'herald_membership_peers_heartbeats_missing')).toBe(0);
   }, 60_000);
+});
+
+describe('Membership gated by the main-loop watch (the membership worker, ADR 0012)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("a main thread whose counter stops for the 1.5 s bound: the node's datagrams are withheld, peers declare it dead, and alive again once it moves", async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const lan = new FakeLan();
+    const beat = new MainLoopBeat(100);
+    // The watch needs n3's metrics, n3 needs the watch: bound once both exist.
+    const gate: { watch?: MainLoopWatch } = {};
+    const nodes = [makeNode(lan, 'n1'), makeNode(lan, 'n2'), makeNode(lan, 'n3', { maySend: () => gate.watch!.turning() })];
+    const n3 = nodes[2]!;
+    const watchLog: Record<string, unknown>[] = [];
+    gate.watch = new MainLoopWatch({ buffer: beat.buffer, boundMs: 1_500, now: () => Date.now(), log: pino({ level: 'info' }, { write: (l: string) => void watchLog.push(JSON.parse(l) as Record<string, unknown>) }), metrics: n3.membership.metrics });
+    try {
+      beat.start();
+      for (const n of nodes) await n.membership.start();
+      await vi.advanceTimersByTimeAsync(1_000);
+      for (const n of nodes) expect(aliveIn(n)).toEqual(['n1', 'n2', 'n3']);
+
+      // The main thread wedges: its counter stops. Below the bound nothing changes.
+      beat.stop();
+      const wedgedAt = Date.now();
+      await vi.advanceTimersByTimeAsync(1_400);
+      for (const n of nodes.slice(0, 2)) expect(aliveIn(n), `${n.name} at 1.4 s`).toContain('n3');
+      expect(await counter(n3, 'herald_membership_datagrams_withheld_total')).toBe(0);
+      // Past it: withheld, and declared dead like any silent node.
+      await vi.advanceTimersByTimeAsync(1_600);
+      for (const n of nodes.slice(0, 2)) expect(changes(n, 'n3', 'PeerDead'), `${n.name} saw n3 die`).toHaveLength(1);
+      const death = changes(nodes[0]!, 'n3', 'PeerDead')[0]!.at - wedgedAt;
+      expect(death).toBeGreaterThanOrEqual(1_500);
+      expect(death).toBeLessThanOrEqual(2_200);
+      expect(lan.sent.filter((d) => d.from === n3.address && d.at >= wedgedAt + 1_500)).toEqual([]);
+      expect(await counter(n3, 'herald_membership_datagrams_withheld_total')).toBeGreaterThan(0);
+      expect(await counter(n3, 'herald_membership_main_loop_stalled')).toBe(1);
+      expect(await counter(n3, 'herald_membership_main_loop_stalls_total')).toBe(1);
+      expect(watchLog.filter((l) => l.event === 'mainLoopStalled')).toHaveLength(1);
+
+      // The main thread turns again: n3 sends at once, refutes its death, and is alive everywhere.
+      const turnedAt = Date.now();
+      beat.start();
+      await vi.advanceTimersByTimeAsync(1_000);
+      for (const n of nodes) expect(aliveIn(n), n.name).toEqual(['n1', 'n2', 'n3']);
+      for (const n of nodes.slice(0, 2)) expect(changes(n, 'n3', 'PeerAlive').filter((e) => e.at >= turnedAt), `${n.name} saw n3 alive again`).toHaveLength(1);
+      expect(await counter(n3, 'herald_membership_main_loop_stalled')).toBe(0);
+      expect(watchLog.filter((l) => l.event === 'mainLoopTurning')).toHaveLength(1);
+    } finally {
+      beat.stop();
+      for (const n of nodes) await n.membership.stop();
+    }
+  });
 });
 
 describe('Membership through a heartbeat key rotation', () => {

@@ -68,7 +68,14 @@ export interface MembershipOptions {
     readonly requestTimeoutMs?: number;
   };
   readonly initialState?: LocalMembershipState;
-  readonly registry: Registry;
+  /** Where membership's metrics register; or `metrics` already made (a worker forwards them to the main thread). */
+  readonly registry?: Registry;
+  readonly metrics?: MembershipMetrics;
+  /**
+   * Asked before every datagram is sent; false withholds it (counted). The membership worker passes its
+   * main-loop watch: a wedged main thread (no ARP replies, no elections) must not keep the node alive.
+   */
+  readonly maySend?: () => boolean;
   readonly log: Logger;
   /** Monotonic ms; liveness is measured on it. */
   readonly now?: () => number;
@@ -90,6 +97,15 @@ export interface MembershipOptions {
 
 
 export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
+
+/** What the speaker reads from membership, in-process (Membership) or in a worker thread (MembershipWorker). */
+export interface MembershipPort {
+  view(): MembershipView;
+  peersListed(): boolean;
+  setLocalState(state: LocalMembershipState): void;
+  on(event: 'change', listener: MembershipListener): unknown;
+  off(event: 'change', listener: MembershipListener): unknown;
+}
 
 const LOG_EVENT: Record<PeerChange, string> = {
   PeerAdded: 'peerAdded',
@@ -151,7 +167,8 @@ export class Membership {
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
     this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
-    this.metrics = createMembershipMetrics(o.registry, {
+    if (!o.metrics && !o.registry) throw new TypeError('membership needs a registry or metrics');
+    this.metrics = o.metrics ?? createMembershipMetrics(o.registry!, {
       heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0),
     });
     this.local = { draining: false, interfaces: [], announcing: [] };
@@ -167,7 +184,7 @@ export class Membership {
         timers: this.timers,
         log: o.log,
         metrics: this.metrics,
-        send: (payload, to) => this.socket?.send(payload, to),
+        send: (payload, to) => this.send(payload, to),
         onChange: () => this.onSwimChange(),
       });
     }
@@ -368,7 +385,7 @@ export class Membership {
     for (const t of targets) {
       // Each peer gets the echo of its own last heartbeat, for its round-trip estimate.
       const echo = this.table.echoFor(t.node, now);
-      this.socket.send(encodeHeartbeat(echo ? { ...base, echo } : base), t);
+      this.send(encodeHeartbeat(echo ? { ...base, echo } : base), t);
     }
     this.table.recordSent(this.sequence, now);
     this.metrics.sent.inc(targets.length);
@@ -376,6 +393,15 @@ export class Membership {
     this.nextSendAt += this.intervalMs;
     if (this.nextSendAt <= now) this.nextSendAt = now + this.intervalMs;
     this.sendTimer = this.timers.setTimeout(() => this.tick(), this.nextSendAt - now);
+  }
+
+  /** Every datagram leaves here: withheld (and counted) while `maySend` says no. */
+  private send(payload: Uint8Array, to: DatagramEndpoint): void {
+    if (this.o.maySend && !this.o.maySend()) {
+      this.metrics.withheld.inc();
+      return;
+    }
+    this.socket?.send(payload, to);
   }
 
   private onHeartbeat(hb: Heartbeat, from: DatagramEndpoint): void {
@@ -423,6 +449,7 @@ export class Membership {
       ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
       log: this.o.log,
       onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
+      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
       timers: this.timers,
       wallNow: this.wallNow,
     });

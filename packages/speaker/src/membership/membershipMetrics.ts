@@ -57,6 +57,13 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
     swimDeclared: new Counter({ name: 'herald_membership_swim_deaths_declared_total', help: 'Peers this speaker declared dead after a failed probe', registers }),
     swimRefutations: new Counter({ name: 'herald_membership_swim_refutations_total', help: 'Notices of this speaker\'s own death it refuted with a new state version', registers }),
     peersV1: new Gauge({ name: 'herald_membership_peers_v1', help: 'Peers judged by version-1 all-to-all heartbeats (older speakers during a rolling upgrade)', registers }),
+    withheld: new Counter({
+      name: 'herald_membership_datagrams_withheld_total',
+      help: 'Membership datagrams not sent because the speaker\'s main thread had not turned its event loop for the main-loop bound (peers then declare this node dead)',
+      registers,
+    }),
+    mainLoopStalled: new Gauge({ name: 'herald_membership_main_loop_stalled', help: '1 while the membership worker sees the speaker\'s main thread stalled for longer than the main-loop bound (heartbeats withheld)', registers }),
+    mainLoopStalls: new Counter({ name: 'herald_membership_main_loop_stalls_total', help: 'Times the membership worker saw the speaker\'s main thread stalled for longer than the main-loop bound', registers }),
     leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
   };
   // Every label value exists from the start, so a rate() over a first rejection is not lost.

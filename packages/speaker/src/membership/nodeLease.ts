@@ -17,6 +17,11 @@ export interface NodeLeaseOptions {
   readonly requestTimeoutMs?: number;
   readonly log: Logger;
   readonly onRenewal?: (result: 'ok' | 'error') => void;
+  /**
+   * Asked before each renewal; false skips it (looked at again within 500 ms). The membership worker
+   * passes its main-loop watch: a wedged main thread must not keep this node's Lease fresh either.
+   */
+  readonly mayRenew?: () => boolean;
   readonly timers?: Timers;
   readonly wallNow?: () => number;
 }
@@ -84,6 +89,10 @@ export class NodeLease {
   }
 
   private renew(): void {
+    if (this.o.mayRenew && !this.o.mayRenew()) {
+      this.timer = this.timers.setTimeout(() => this.renew(), Math.min(this.renewIntervalMs, 500));
+      return;
+    }
     this.inFlight = true;
     void this.write().then((ok) => {
       this.inFlight = false;

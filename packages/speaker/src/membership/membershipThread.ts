@@ -1,0 +1,96 @@
+// The membership worker thread's entry (bundled as dist/bundle/herald-speaker-membership.mjs): runs
+// Membership — UDP socket, HMAC and replay checks, SwimMember's timers, the Lease — on its own event loop and
+// heap, so the main thread's elections, announcements, status writes and GC do not delay heartbeats
+// (docs/adr/0012-scalable-membership.md, "Membership in a worker thread"). Started by MembershipWorker.
+import { parentPort, workerData } from 'node:worker_threads';
+import { KeepAliveKubeConfig } from '@herald/kube';
+import { pino } from 'pino';
+import { loadHeartbeatKey } from './heartbeatKey.js';
+import { HeartbeatKeyFile } from './heartbeatKeyFile.js';
+import { HeartbeatKeyring } from './heartbeatKeyring.js';
+import { MainLoopWatch } from './mainLoopWatch.js';
+import { Membership } from './membership.js';
+import { recordedMembershipMetrics, type MembershipMetricCall } from './membershipMetricCalls.js';
+import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
+import { SentView } from './sentView.js';
+import { monotonicNow } from './timers.js';
+
+const port = parentPort;
+if (!port) throw new Error('membershipThread runs as a worker thread (MembershipWorker), not on its own');
+const d = workerData as MembershipThreadData;
+const post = (m: FromMembershipThread) => port.postMessage(m);
+const sent = new SentView();
+const log = pino({ level: d.log.level, base: { ...d.log.base, thread: 'membership' } });
+
+let calls: MembershipMetricCall[] = [];
+let flushTimer: NodeJS.Timeout | undefined;
+const flushMetrics = () => {
+  flushTimer = undefined;
+  if (calls.length === 0) return;
+  post({ type: 'metrics', calls });
+  calls = [];
+};
+const metrics = recordedMembershipMetrics((call) => {
+  calls.push(call);
+  flushTimer ??= setTimeout(flushMetrics, d.metricsFlushMs);
+});
+
+try {
+  const keyring = new HeartbeatKeyring(loadHeartbeatKey(d.key.file), { graceMs: d.key.graceMs });
+  const keyFile = new HeartbeatKeyFile({ path: d.key.file, keyring, pollMs: d.key.pollMs, log, onReload: (result) => metrics.keyReloads.inc({ result }) });
+  let leases: ConstructorParameters<typeof Membership>[0]['leases'];
+  if (d.leases) {
+    const kubeConfig = new KeepAliveKubeConfig();
+    if (d.leases.kubeconfig) kubeConfig.loadFromFile(d.leases.kubeconfig);
+    else kubeConfig.loadFromDefault();
+    leases = { kubeConfig, namespace: d.leases.namespace, ...(d.leases.owner ? { owner: d.leases.owner } : {}) };
+  }
+  const watch = new MainLoopWatch({ buffer: d.mainLoop.buffer, boundMs: d.mainLoop.boundMs, now: monotonicNow, log, metrics });
+  const membership = new Membership({
+    node: d.node,
+    incarnation: d.incarnation,
+    heartbeat: { ...d.heartbeat, key: keyring },
+    ...(leases ? { leases } : {}),
+    initialState: d.initialState,
+    metrics,
+    log,
+    protocol: d.protocol,
+    maySend: () => watch.turning(),
+  });
+  membership.on('change', (view, transitions) => post({ type: 'view', view: sent.pack(view), transitions, peersListed: membership.peersListed() }));
+  await keyFile.start();
+  await membership.start();
+  const refresh = setInterval(() => post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: membership.peersListed() }), d.viewRefreshMs);
+  // The peer list becoming known is no view transition, and the readiness gate waits for it: told at once.
+  let listed = membership.peersListed();
+  const listedLook = setInterval(() => {
+    if (membership.peersListed() === listed) return;
+    listed = membership.peersListed();
+    post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: listed });
+  }, 100);
+  port.on('message', (m: ToMembershipThread) => {
+    switch (m.type) {
+      case 'setLocalState':
+        membership.setLocalState(m.state);
+        break;
+      case 'leave':
+        void membership.leave({ ...(m.copies === undefined ? {} : { copies: m.copies }), ...(m.gapMs === undefined ? {} : { gapMs: m.gapMs }) }).finally(() => post({ type: 'left' }));
+        break;
+      case 'stop':
+        clearInterval(refresh);
+        clearInterval(listedLook);
+        keyFile.stop();
+        void membership.stop().finally(() => {
+          clearTimeout(flushTimer);
+          flushMetrics();
+          post({ type: 'stopped' });
+          port.close();
+        });
+        break;
+    }
+  });
+  post({ type: 'started', view: sent.pack(membership.view()), peersListed: membership.peersListed() });
+} catch (e) {
+  flushMetrics();
+  post({ type: 'failed', message: (e as Error).message });
+}

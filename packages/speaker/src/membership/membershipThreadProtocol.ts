@@ -1,0 +1,41 @@
+import type { MembershipProtocolSetting, PeerTransition } from '@herald/core';
+import type { LocalMembershipState } from './membership.js';
+import type { MembershipMetricCall } from './membershipMetricCalls.js';
+import type { PackedView } from './sentView.js';
+
+/** What the membership worker thread starts with (workerData): plain data and the main-loop counter. */
+export interface MembershipThreadData {
+  readonly node: string;
+  readonly incarnation: number;
+  readonly heartbeat: { readonly address: string; readonly port: number; readonly intervalMs: number; readonly deadAfterMs: number };
+  /** The worker reads and watches the key file itself (HeartbeatKeyFile): a rotation needs no main thread. */
+  readonly key: { readonly file: string; readonly graceMs: number; readonly pollMs: number };
+  /** The kubeconfig file (absent: in-cluster or $KUBECONFIG, as the main thread loads it). */
+  readonly leases?: { readonly kubeconfig?: string; readonly namespace: string; readonly owner?: { apiVersion: string; kind: string; name: string; uid: string } };
+  readonly initialState: LocalMembershipState;
+  readonly protocol: MembershipProtocolSetting;
+  readonly log: { readonly level: string; readonly base: Record<string, unknown> };
+  readonly mainLoop: { readonly buffer: SharedArrayBuffer; readonly boundMs: number };
+  /** The view is sent on every transition and this often besides (round trips, heartbeatsMissing come with time). */
+  readonly viewRefreshMs: number;
+  /** Metric calls are batched this long before they are sent. */
+  readonly metricsFlushMs: number;
+}
+
+/** Main thread → worker. */
+export type ToMembershipThread =
+  | { readonly type: 'setLocalState'; readonly state: LocalMembershipState }
+  | { readonly type: 'leave'; readonly copies?: number; readonly gapMs?: number }
+  | { readonly type: 'stop' };
+
+/**
+ * Worker → main thread. `view` with no transitions is a refresh: nothing changed that listeners need.
+ * Views are packed (SentView): every one must be unpacked, in order.
+ */
+export type FromMembershipThread =
+  | { readonly type: 'started'; readonly view: PackedView; readonly peersListed: boolean }
+  | { readonly type: 'failed'; readonly message: string }
+  | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean }
+  | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
+  | { readonly type: 'left' }
+  | { readonly type: 'stopped' };
