@@ -96,6 +96,13 @@ const counter = async (n: Node, name: string, labels: Record<string, string> = {
 const histogramCount = async (n: Node, name: string): Promise<number> =>
   ((await n.registry.getSingleMetric(name)!.get()).values as { metricName?: string; value: number }[]).find((v) => v.metricName === `${name}_count`)?.value ?? 0;
 const changes = (n: Node, node: string, change: string) => n.events.filter((e) => e.transitions.some((t) => t.node === node && t.change === change));
+/** SIGTERM's end of a drain: the Leave notice (its copies go out within 100 ms), then the stop. */
+const leaveAndStop = async (n: Node): Promise<void> => {
+  const leaving = n.membership.leave();
+  await vi.advanceTimersByTimeAsync(100);
+  await leaving;
+  await n.membership.stop();
+};
 
 // Version 1 (all-to-all) is what a speaker forced to --membership-protocol=v1 runs, and what a version-2
 // speaker runs with version-1 peers during a rolling upgrade (ADR 0012, Rollout).
@@ -558,10 +565,7 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await vi.advanceTimersByTimeAsync(1_500);
     const leaver = nodes[2]!;
     const leaveAt = Date.now();
-    const leaving = leaver.membership.leave();
-    await vi.advanceTimersByTimeAsync(100);
-    await leaving;
-    await leaver.membership.stop();
+    await leaveAndStop(leaver);
     // Long past suspicion + probe timeout (550 ms): before the Leave notice, each peer logged peerDead here.
     await vi.advanceTimersByTimeAsync(3_000);
     expect(leaver.logs.some((l) => l.event === 'membershipLeaving')).toBe(true);
@@ -595,10 +599,7 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     const old = nodes.find((x) => x.name === ring.successors(leaver.name, 3)[0])!;
     lan.dropLeaveTo.add(old.address);
     const leaveAt = Date.now();
-    const leaving = leaver.membership.leave();
-    await vi.advanceTimersByTimeAsync(100);
-    await leaving;
-    await leaver.membership.stop();
+    await leaveAndStop(leaver);
     await vi.advanceTimersByTimeAsync(3_000);
     // Until the others tell it (a stale Dead is answered with a Leave, which the old speaker refuses again).
     expect(changes(old, leaver.name, 'PeerDead'), old.name).toHaveLength(1);
