@@ -3,7 +3,8 @@
 // created directly (no controller); the measured build's real StatusReporter and LBAddressWriter, writing as
 // the speaker's ServiceAccount (the chart's RBAC, so the API server's priority and fairness treats it as it
 // would a speaker), fed by a real LBAddress watch. At t0 the node becomes owner of all N and announces them;
-// done when the watch shows every status naming it.
+// done when the watch shows every status naming it. One second in, a failover: an address whose status names
+// another node becomes this one's (electedToStatusMs: how long its status waited behind the backlog).
 //   raw: the API server alone — the same status merge patches from a bare client at 1, 4, 16 and 64 in
 //   flight (per-write latency and writes/s), so the speaker's figure can be read against what it allows.
 // Run: node --import tsx bench/speaker/statusWrites.ts [--addresses 2000] [--tree /work/main]   (builds: npm run build)
@@ -51,7 +52,8 @@ try {
   const speakerKc = new KeepAliveKubeConfig();
   speakerKc.loadFromString(await serviceAccountKubeconfig({ kc: world.kc, cluster: info, namespace: RELEASE_NAMESPACE, name: 'herald-speaker', rbacFile: resolve(import.meta.dirname, '../../charts/herald/rbac/speaker.yaml') }));
   const admin = world.kc.makeApiClient(k8s.CustomObjectsApi);
-  const ips = Array.from({ length: count + rawWrites }, (_, i) => `2001:db8:b1::${(i + 1).toString(16)}`);
+  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+  const ips = Array.from({ length: count + rawWrites + 1 }, (_, i) => `2001:db8:b1::${(i + 1).toString(16)}`);
   const names = ips.map((ip) => { const p = parseAddress(ip); if (!p.ok) throw new Error(ip); return lbAddressName(p.value); });
   for (let i = 0; i < ips.length; i += 50) {
     await Promise.all(ips.slice(i, i + 50).map((ip, j) => admin.createClusterCustomObject({
@@ -63,8 +65,10 @@ try {
 
   // The API server alone: status patches from a bare keep-alive client, as the speaker's ServiceAccount.
   const bare = speakerKc.makeApiClient(k8s.CustomObjectsApi);
-  const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
-  const rawNames = names.slice(count);
+  const rawNames = names.slice(count, count + rawWrites);
+  // A failover during the backlog: its status names another node, which no longer answers.
+  const moved = names[count + rawWrites]!;
+  await admin.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'lbaddresses', name: moved, body: { status: { node: 'bench-n2', interface: 'eth0', mac: '02:00:00:00:00:02', transitions: 1, conditions: [{ type: 'Announced', status: 'True', reason: 'Announcing', message: 'announced by bench-n2 on eth0', lastTransitionTime: new Date().toISOString() }] } } }, mergePatch);
   const raw: Record<string, unknown> = {};
   let next = 0;
   for (const inFlight of [1, 4, 16, 64]) {
@@ -107,42 +111,59 @@ try {
       writeLatency.push(performance.now() - s);
     }
   };
-  let reporter: any;
+  // The watch starts (and lists) before the reporter exists: it is handed the watch's store.
+  const box: { reporter?: any } = {};
   const measured = new Set(names.slice(0, count));
   let named = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const seenNamed = new Set<string>();
+  const movedAt: { elected?: number; written?: number; backlog?: number } = {};
   const addresses = new Reflector({
     resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, kubeConfig: speakerKc, log: silent, project: projectLBAddress,
     onChange: (type: string, obj: any) => {
       const name = obj.metadata.name as string;
       if (type === 'deleted') return;
-      reporter?.recheck(name);
+      box.reporter?.recheck(name);
+      if (name === moved && obj.status?.node === NODE && movedAt.written === undefined) {
+        movedAt.written = performance.now();
+        if (named === count) resolveDone();
+      }
       if (measured.has(name) && obj.status?.node === NODE && !seenNamed.has(name)) {
         seenNamed.add(name);
-        if (++named === count) resolveDone();
+        if (++named === count && movedAt.written !== undefined) resolveDone();
       }
     },
   });
   await addresses.start();
-  reporter = new StatusReporter({ node: NODE, log: silent, metrics, writer, addresses: addresses.store, services: new Map() });
-  const round1 = names.slice(0, count).map((name) => {
+  const reporter = new StatusReporter({ node: NODE, log: silent, metrics, writer, addresses: addresses.store, services: new Map() });
+  box.reporter = reporter;
+  const elected = (name: string) => {
     const obj = addresses.store.get(name);
     return { obj, ip: obj.spec.address, result: { owner: { node: NODE }, reason: undefined, message: 'elected', ranked: [], excluded: new Map() } };
-  });
+  };
+  const round1 = names.slice(0, count).map(elected);
   const t0 = performance.now();
   reporter.observeChanges(round1, [], undefined, new Map());
   const at = new Date().toISOString();
   for (const name of names.slice(0, count)) reporter.announcedOn(name, { interface: 'eth0', mac: '02:00:00:00:00:01', at });
+  // One second into the backlog, bench-n2 fails and this node takes its address over.
+  const failover = setTimeout(() => {
+    movedAt.elected = performance.now();
+    movedAt.backlog = reporter.sizes().dirty;
+    reporter.observeChanges([elected(moved)], [], undefined, new Map());
+    reporter.announcedOn(moved, { interface: 'eth0', mac: '02:00:00:00:00:01', at: new Date().toISOString() });
+  }, 1_000);
   const timeout = setTimeout(() => resolveDone(), 600_000);
   await done;
   clearTimeout(timeout);
+  clearTimeout(failover);
   const seconds = (performance.now() - t0) / 1000;
   const byResult = (await registry.getSingleMetric('herald_speaker_status_writes_total')!.get()).values.map((v) => [String(v.labels.result), v.value]);
   figures.speaker = {
     statuses: named, seconds: round(seconds, 2), statusesPerSecond: round(named / seconds), writesIssued: issued, maxInFlight,
     writeLatencyMs: summarize(writeLatency), writesByResult: Object.fromEntries(byResult),
+    failover: { statusesWaitingWhenElected: movedAt.backlog ?? null, electedToStatusMs: movedAt.written !== undefined && movedAt.elected !== undefined ? round(movedAt.written - movedAt.elected) : null },
   };
   log(`speaker: ${named} statuses in ${round(seconds, 2)} s`);
   addresses.stop();

@@ -1,11 +1,11 @@
 /**
  * How one LBAddress status write ended, as the window below reads it:
  * - Written: the API server took it;
- * - Conflict: 409, someone wrote first (says nothing about the API server's load);
+ * - Refused: an answer that says nothing about the API server's load (409 someone wrote first, 404, 403, 422);
  * - Throttled: 429 (priority and fairness rejected it) or 5xx: the API server is saturated;
  * - Failed: no answer (network, timeout): the API server may be down or drowning.
  */
-export type StatusWriteOutcome = 'Written' | 'Conflict' | 'Throttled' | 'Failed';
+export type StatusWriteOutcome = 'Written' | 'Refused' | 'Throttled' | 'Failed';
 
 export interface StatusWriteWindowLimits {
   /** Writes in flight when nothing is known, and never fewer. */
@@ -18,6 +18,13 @@ export interface StatusWriteWindowLimits {
 
 /** 4 at first (the old fixed limit), up to 32; a write slower than 1 s holds the window where it is. */
 export const DEFAULT_STATUS_WRITE_WINDOW: StatusWriteWindowLimits = { min: 4, max: 32, slowMs: 1_000 };
+
+/** The outcome of a write from its HTTP status code (undefined: no answer at all). */
+export function statusWriteOutcome(code: number | undefined): StatusWriteOutcome {
+  if (code === undefined) return 'Failed';
+  if (code === 429 || code >= 500) return 'Throttled';
+  return code < 300 ? 'Written' : 'Refused';
+}
 
 export interface StatusWriteWindowInput {
   /** Writes allowed in flight now. */
@@ -45,7 +52,7 @@ export function statusWriteWindow(input: StatusWriteWindowInput): number {
     case 'Throttled':
     case 'Failed':
       return clamp(Math.floor(window / 2));
-    case 'Conflict':
+    case 'Refused':
       return clamp(window);
     case 'Written':
       if (input.backlog === 0 || input.latencyMs > limits.slowMs) return clamp(window);
