@@ -106,6 +106,26 @@ describe('StatusReporter', () => {
     t.reporter.stop();
   });
 
+  it('a connection reset (no HTTP answer, a string code) narrows the window as a throttle does', async () => {
+    const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    t.round('no L2Advertisement');
+    let settled = 0;
+    for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
+      const open = t.calls.slice(settled);
+      settled = t.calls.length;
+      for (const c of open) c.resolve();
+      await tick();
+      await tick();
+    }
+    const open = t.calls.slice(settled);
+    for (const c of open) c.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await tick();
+    await tick();
+    expect(t.reporter.sizes().inFlight).toBe(DEFAULT_STATUS_WRITE_WINDOW.min);
+    t.reporter.stop();
+  });
+
   it('a failover\'s status goes before a backlog of routine writes', async () => {
     const t = setup();
     for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));

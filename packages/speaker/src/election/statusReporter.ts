@@ -243,7 +243,8 @@ export class StatusReporter {
   /** One write ended: widen or narrow the window of writes in flight (statusWriteWindow). */
   private ended(code: number | undefined, startedAt: number): void {
     const window = statusWriteWindow({
-      window: this.window, outcome: statusWriteOutcome(code), latencyMs: performance.now() - startedAt,
+      // A network error's code is a string (ECONNRESET): no HTTP answer at all.
+      window: this.window, outcome: statusWriteOutcome(typeof code === 'number' ? code : undefined), latencyMs: performance.now() - startedAt,
       backlog: this.dirty.size + this.urgent.size, limits: this.limits(),
     });
     if (window === this.window) return;
