@@ -199,6 +199,11 @@ export class ElectionFacts {
     return this.macIndex.macs();
   }
 
+  /** A peer as of the membership's last change, without building the whole peer map per claim. */
+  peer(node: string): PeerState | undefined {
+    return this.macIndex.peer(node);
+  }
+
   /** Rebuilds of the MAC index so far (tests: claims cost no walk). */
   macIndexRebuilds(): number {
     return this.macIndex.rebuilds();

@@ -17,7 +17,9 @@ export class HeraldMacIndex {
   /** MAC → node → LBAddress statuses naming that pair now. */
   private readonly named = new Map<string, Map<string, number>>();
   private readonly remembered = new Map<string, string>();
-  /** MAC → peer, from the membership as of its last change; undefined until asked after a change. */
+  /** The peers as of the membership's last change; undefined until asked after a change. */
+  private peerView: ReadonlyMap<string, PeerState> | undefined;
+  /** MAC → peer, from peerView; undefined until asked after a change. */
   private peerMacs: Map<string, string> | undefined;
   /** Every herald MAC (peers' and statuses'); undefined until asked after a change. */
   private all: Set<string> | undefined;
@@ -38,6 +40,7 @@ export class HeraldMacIndex {
 
   /** Membership changed: peers' MACs are read again when next asked (once, not per claim). */
   peersChanged(): void {
+    this.peerView = undefined;
     this.peerMacs = undefined;
     this.all = undefined;
   }
@@ -58,6 +61,11 @@ export class HeraldMacIndex {
     return this.all;
   }
 
+  /** A peer as of the membership's last change (the membership builds its whole peer map per question). */
+  peer(node: string): PeerState | undefined {
+    return this.peerMap().get(node);
+  }
+
   /** How many times the peers' MACs or the set of all MACs were rebuilt (tests: never per question). */
   rebuilds(): number {
     return this.rebuilt;
@@ -68,9 +76,17 @@ export class HeraldMacIndex {
       this.rebuilt++;
       this.peerMacs = new Map();
       // The first peer listing a MAC wins, as a walk of the peers in order would have answered.
-      for (const [node, p] of this.peers()) for (const m of p.macs ?? []) if (!this.peerMacs.has(m)) this.peerMacs.set(m, node);
+      for (const [node, p] of this.peerMap()) for (const m of p.macs ?? []) if (!this.peerMacs.has(m)) this.peerMacs.set(m, node);
     }
     return this.peerMacs;
+  }
+
+  private peerMap(): ReadonlyMap<string, PeerState> {
+    if (!this.peerView) {
+      this.rebuilt++;
+      this.peerView = this.peers();
+    }
+    return this.peerView;
   }
 
   private count(mac: string, node: string, by: 1 | -1): void {
