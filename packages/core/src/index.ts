@@ -59,6 +59,8 @@ export * from './write/planWriteRetry.js';
 export * from './status/noOwnerReporter.js';
 export * from './status/conflictResponse.js';
 export * from './status/lbAddressStatusPlan.js';
+export * from './status/statusWriteWindow.js';
+export * from './status/statusWritePriority.js';
 export * from './migration/migrationFinding.js';
 export * from './migration/metallbConfig.js';
 export * from './migration/legacyConfigObjects.js';

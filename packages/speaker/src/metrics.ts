@@ -30,6 +30,7 @@ export function createSpeakerMetrics(registry = new Registry()) {
     transitions: new Counter({ name: 'herald_speaker_ownership_transitions_total', help: 'Addresses this node started or stopped announcing', labelNames: ['direction'], registers: r }),
     statusWrites: new Counter({ name: 'herald_speaker_status_writes_total', help: 'LBAddress status writes, by result (ok, or the HTTP code such as 409 for a lost race)', labelNames: ['result'], registers: r }),
     statusQueue: new Gauge({ name: 'herald_speaker_status_queue', help: 'LBAddress statuses waiting to be written (at most one per object)', registers: r }),
+    statusWindow: new Gauge({ name: 'herald_speaker_status_writes_in_flight_limit', help: 'LBAddress status writes allowed in flight now: widened while a backlog waits and the API server answers promptly, halved when it throttles', registers: r }),
     events: new Counter({ name: 'herald_speaker_events_total', help: 'Kubernetes Events this speaker recorded, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
     eventsDropped: new Counter({ name: 'herald_speaker_events_dropped_total', help: 'Kubernetes Events not recorded because too many were already waiting to be written, by object kind and reason', labelNames: ['kind', 'reason'], registers: r }),
     announceFailures: new Counter({ name: 'herald_speaker_announce_failures_total', help: 'Attempts to start announcing an address that failed (e.g. ENOMEM joining an IPv6 group), by family and errno code', labelNames: ['family', 'code'], registers: r }),

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Announcer } from '../announce/announcer.js';
 import { projectEndpointSlice, projectLBAddress, projectNode, projectService } from '../kube/cacheProjections.js';
 import { EndpointSliceIndex } from './endpointSliceIndex.js';
+import { HeraldMacIndex } from './heraldMacIndex.js';
 import { LBAddressIndex } from './lbAddressIndex.js';
 import type { MembershipSource, PeerState } from './membershipSource.js';
 
@@ -87,13 +88,15 @@ export class ElectionFacts {
   readonly claimSeen = new Map<string, number>();
   /** Peer node → since when it is seen not ready (reset only once it has been ready: a crash loop does not renew the hold). */
   private readonly notReadySince = new Map<string, number>();
-  /** MAC → node, as LBAddress statuses have named them. */
-  private readonly statusMacs = new Map<string, string>();
+  /** MAC → node, from heartbeats and LBAddress statuses (now and before), kept up to date as they change. */
+  private readonly macIndex: HeraldMacIndex;
   /** The nodes' facts (answered view) as of the last gathering. */
   lastNodes: NodeFacts[] = [];
 
   constructor(private readonly o: ElectionFactsOptions) {
     const kc = o.kubeConfig;
+    this.macIndex = new HeraldMacIndex(() => o.membership.peers());
+    o.membership.onChange(() => this.macIndex.peersChanged());
     // Listed in pages of plain JSON and projected as they arrive (Reflector's default list): typed list
     // results of 10,000 Services or EndpointSlices were a peak of their own. The caches keep only what the
     // speaker reads (cacheProjections.ts).
@@ -126,7 +129,7 @@ export class ElectionFacts {
       ...common, resource: 'lbaddresses', path: `/apis/${GROUP}/${VERSION}/lbaddresses`, project: projectLBAddress,
       onChange: (type, obj, previous) => {
         this.addressIndex.update(type, obj, previous);
-        if (type !== 'deleted') this.rememberStatusMac(obj.status);
+        this.macIndex.update(type, obj.status, previous?.status);
         o.addressChanged(type, obj);
         touch([obj.metadata.name]);
       },
@@ -188,23 +191,22 @@ export class ElectionFacts {
    * seen before (a peer that took one of our addresses has just overwritten the status naming the owner).
    */
   macOwner(mac: string): string | undefined {
-    for (const [node, p] of this.o.membership.peers()) if (p.macs?.includes(mac)) return node;
-    for (const a of this.addresses.store.values()) if (a.status?.mac === mac && a.status.node) return a.status.node;
-    return this.statusMacs.get(mac);
+    return this.macIndex.owner(mac);
   }
 
-  heraldMacs(): Set<string> {
-    const macs = new Set<string>();
-    for (const a of this.addresses.store.values()) if (a.status?.mac) macs.add(a.status.mac);
-    for (const p of this.o.membership.peers().values()) for (const m of p.macs ?? []) macs.add(m);
-    return macs;
+  /** Every herald MAC: peers' and those LBAddress statuses name (the same set until either changes). */
+  heraldMacs(): ReadonlySet<string> {
+    return this.macIndex.macs();
   }
 
-  private rememberStatusMac(status: { node?: string | null; mac?: string | null } | undefined): void {
-    if (!status?.mac || !status.node || this.statusMacs.get(status.mac) === status.node) return;
-    // Bounded: a few MACs per node; a cluster that somehow shows more simply starts over.
-    if (this.statusMacs.size >= 4_096) this.statusMacs.clear();
-    this.statusMacs.set(status.mac, status.node);
+  /** A peer as of the membership's last change, without building the whole peer map per claim. */
+  peer(node: string): PeerState | undefined {
+    return this.macIndex.peer(node);
+  }
+
+  /** Rebuilds of the MAC index so far (tests: claims cost no walk). */
+  macIndexRebuilds(): number {
+    return this.macIndex.rebuilds();
   }
 
   /**

@@ -230,7 +230,7 @@ export class SpeakerController {
     const claimant = this.facts.macOwner(claim.mac);
     // Heartbeats from the claimant may be lost one way: its claim proves it alive, and the ranking decides.
     // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
-    if (claimant !== undefined && claimant !== this.o.node && !this.o.membership.peers().get(claimant)?.alive) {
+    if (claimant !== undefined && claimant !== this.o.node && !this.facts.peer(claimant)?.alive) {
       this.facts.claimSeen.set(claimant, now);
       this.scheduler.schedule();
     }

@@ -1,4 +1,4 @@
-import type { ElectionResult, LBAddress, LBAddressStatusPatch, NodeFacts } from '@herald/core';
+import { DEFAULT_STATUS_WRITE_WINDOW, type ElectionResult, type LBAddress, type LBAddressStatusPatch, type NodeFacts, type StatusWriteWindowLimits } from '@herald/core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +12,7 @@ const node = (name: string): NodeFacts => ({ name, labels: {}, networkUnavailabl
 const noOwner = (message: string): ElectionResult => ({ owner: undefined, reason: 'NoL2Advertisement', message, ranked: [], excluded: new Map() });
 const lba = (name: string, rv: string, status?: LBAddress['status']): LBAddress => ({ metadata: { name, resourceVersion: rv }, spec: { address: name, pool: 'p', services: [] }, ...(status ? { status } : {}) });
 
-function setup(o: { fail?: (call: number) => Error | undefined } = {}) {
+function setup(o: { fail?: (call: number) => Error | undefined; window?: StatusWriteWindowLimits } = {}) {
   const addresses = new Map<string, LBAddress>();
   const calls: { name: string; status: LBAddressStatusPatch; rv: string; resolve: () => void; reject: (e: Error) => void }[] = [];
   const writer = {
@@ -30,10 +30,12 @@ function setup(o: { fail?: (call: number) => Error | undefined } = {}) {
     }),
     read: vi.fn(),
   } as unknown as LBAddressWriter;
-  const reporter = new StatusReporter({ node: 'a', log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(new Registry()), writer, addresses, services: new Map(), concurrency: 4, retry: { initialMs: 1_000, maxMs: 8_000 } });
+  const reporter = new StatusReporter({ node: 'a', log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(new Registry()), writer, addresses, services: new Map(), window: o.window ?? FIXED_4, retry: { initialMs: 1_000, maxMs: 8_000 } });
   const round = (message: string) => reporter.observe([...addresses.values()].map((obj) => ({ obj, ip: obj.spec.address, result: noOwner(message) })), [node('a'), node('b')], new Map());
   return { addresses, calls, reporter, round };
 }
+/** The old fixed limit: the queueing tests below count exactly 4 in flight. */
+const FIXED_4: StatusWriteWindowLimits = { min: 4, max: 4, slowMs: 1_000 };
 const tick = () => new Promise((r) => setImmediate(r));
 
 afterEach(() => {
@@ -62,6 +64,80 @@ describe('StatusReporter', () => {
     expect(t.calls).toHaveLength(500);
     expect(new Set(t.calls.map((c) => c.name)).size).toBe(500);
     expect(t.reporter.sizes()).toMatchObject({ dirty: 0, inFlight: 0, written: 500 });
+  });
+
+  it('a backlog with a prompt API server widens the writes in flight up to the window\'s maximum, never beyond', async () => {
+    // Issue 11: a fixed 4 in flight wrote 16–36 statuses a second after a takeover of 10,000 addresses.
+    const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    t.round('no L2Advertisement');
+    let settled = 0;
+    let most = 0;
+    for (let guard = 0; guard < 1_000 && settled < t.calls.length; guard++) {
+      most = Math.max(most, t.reporter.sizes().inFlight);
+      const open = t.calls.slice(settled);
+      settled = t.calls.length;
+      for (const c of open) c.resolve();
+      await tick();
+      await tick();
+    }
+    expect({ most, writes: t.calls.length, distinct: new Set(t.calls.map((c) => c.name)).size }).toEqual({ most: DEFAULT_STATUS_WRITE_WINDOW.max, writes: 500, distinct: 500 });
+  });
+
+  it('halves the writes in flight when the API server throttles (429), down to the minimum', async () => {
+    const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    t.round('no L2Advertisement');
+    let settled = 0;
+    for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
+      const open = t.calls.slice(settled);
+      settled = t.calls.length;
+      for (const c of open) c.resolve();
+      await tick();
+      await tick();
+    }
+    expect(t.reporter.sizes().inFlight).toBe(DEFAULT_STATUS_WRITE_WINDOW.max);
+    const open = t.calls.slice(settled);
+    settled = t.calls.length;
+    for (const c of open) c.reject(Object.assign(new Error('Too Many Requests'), { code: 429 }));
+    await tick();
+    await tick();
+    expect(t.reporter.sizes().inFlight).toBe(DEFAULT_STATUS_WRITE_WINDOW.min);
+    t.reporter.stop();
+  });
+
+  it('a connection reset (no HTTP answer, a string code) narrows the window as a throttle does', async () => {
+    const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    t.round('no L2Advertisement');
+    let settled = 0;
+    for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
+      const open = t.calls.slice(settled);
+      settled = t.calls.length;
+      for (const c of open) c.resolve();
+      await tick();
+      await tick();
+    }
+    const open = t.calls.slice(settled);
+    for (const c of open) c.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    await tick();
+    await tick();
+    expect(t.reporter.sizes().inFlight).toBe(DEFAULT_STATUS_WRITE_WINDOW.min);
+    t.reporter.stop();
+  });
+
+  it('a failover\'s status goes before a backlog of routine writes', async () => {
+    const t = setup();
+    for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
+    t.round('no L2Advertisement');
+    expect(t.calls).toHaveLength(4);
+    // Node b, named by this status, no longer answers: users read a wrong owner until it is written.
+    t.addresses.set('moved', lba('moved', '1', { node: 'b', interface: 'eth0', mac: '02:00:00:00:00:0b', conditions: [{ type: 'Announced', status: 'True', reason: 'Announcing', message: 'announced by b on eth0', lastTransitionTime: '2026-01-01T00:00:00Z' }] }));
+    t.round('no L2Advertisement');
+    for (const c of t.calls.slice(0, 4)) c.resolve();
+    await tick();
+    await tick();
+    expect(t.calls[4]?.name).toBe('moved');
   });
 
   it('coalesces: while a write is in flight, newer facts replace the queued body (the latest wins)', async () => {

@@ -1,6 +1,6 @@
 import {
-  formatAddress, lbAddressStatusPlan, noOwnerReporter, parseAddress,
-  type LBAddress, type LBAddressStatus, type NodeFacts, type OwnerResult, type StatusPlan,
+  DEFAULT_STATUS_WRITE_WINDOW, formatAddress, lbAddressStatusPlan, noOwnerReporter, parseAddress, statusWriteOutcome, statusWritePriority, statusWriteWindow,
+  type LBAddress, type LBAddressStatus, type NodeFacts, type OwnerResult, type StatusPlan, type StatusWritePriority, type StatusWriteWindowLimits,
 } from '@herald/core';
 import { Backoff, type KubeObject } from '@herald/kube';
 import type { Logger } from 'pino';
@@ -24,8 +24,8 @@ export interface StatusReporterOptions {
   addresses: ReadonlyMap<string, Address>;
   /** The Service cache, keyed namespace/name: Events on a Service need its uid. */
   services: ReadonlyMap<string, ServiceLike>;
-  /** Status writes in flight at once. */
-  concurrency?: number;
+  /** Status writes in flight at once: from `min`, widened while a backlog waits (statusWriteWindow). */
+  window?: StatusWriteWindowLimits;
   /** First and longest wait before retrying a failed write (doubling, with jitter). */
   retry?: { initialMs: number; maxMs: number };
 }
@@ -48,7 +48,11 @@ interface Observed {
  * - idempotent: a write happens only when the plan differs from the cached (or just-written) status;
  * - coalesced: a set of dirty names, so an object is queued at most once, and the plan is recomputed when
  *   its turn comes (the latest facts win, never a stale queued body);
- * - bounded: queue ≤ number of LBAddresses, `concurrency` writes in flight, one per object;
+ * - bounded: queue ≤ number of LBAddresses, one write in flight per object, and a window of writes in flight
+ *   that widens while a backlog waits and the API server answers promptly, and halves when it throttles
+ *   (statusWriteWindow): a takeover of 10,000 addresses drains as fast as the API server allows;
+ * - ordered: a write that changes the node a status names (a failover) goes before routine ones
+ *   (statusWritePriority), so it never waits behind a backlog of first statuses;
  * - optimistic: every write carries the resourceVersion it was decided on; a 409 waits for the cache to
  *   catch up (or reads once) and decides again;
  * - polite: failures back off per object, and the pump yields to the event loop between writes, so
@@ -57,7 +61,10 @@ interface Observed {
 export class StatusReporter {
   private readonly observed = new Map<string, Observed>();
   private readonly announced = new Map<string, Announced>();
+  /** Waiting writes, failovers first: a name is in at most one of the two. */
+  private readonly urgent = new Set<string>();
   private readonly dirty = new Set<string>();
+  private window: number;
   private readonly inFlight = new Set<string>();
   /** Our own write, newer than the cache until the watch delivers it: resourceVersion it replaced → object. */
   private readonly written = new Map<string, { replaced: string; object: Address }>();
@@ -68,7 +75,10 @@ export class StatusReporter {
   private pumping = false;
   private stopped = false;
 
-  constructor(private readonly o: StatusReporterOptions) {}
+  constructor(private readonly o: StatusReporterOptions) {
+    this.window = this.limits().min;
+    o.metrics.statusWindow.set(this.window);
+  }
 
   /** The latest election result for an LBAddress (for logs). */
   lastResult(name: string): OwnerResult | undefined {
@@ -99,7 +109,7 @@ export class StatusReporter {
     for (const { obj, ip, result } of changed) {
       const name = obj.metadata.name;
       this.observed.set(name, { result, reporter, heldBy: [...(held.get(ip) ?? [])] });
-      if (this.plan(name).write) this.mark(name);
+      this.markIfDue(name);
     }
     this.pump();
   }
@@ -107,14 +117,14 @@ export class StatusReporter {
   /** The LBAddress object changed (its status, maybe someone else's write): decide again on what it says now. */
   recheck(name: string): void {
     if (!this.observed.has(name)) return;
-    if (this.plan(name).write) this.mark(name);
+    this.markIfDue(name);
     this.pump();
   }
 
   /** This node sent its first gratuitous packet for the address: from now on its status may name this node. */
   announcedOn(name: string, a: Announced): void {
     this.announced.set(name, a);
-    if (this.plan(name).write) this.mark(name);
+    this.markIfDue(name);
     this.pump();
   }
 
@@ -127,12 +137,13 @@ export class StatusReporter {
     this.observed.delete(name);
     this.announced.delete(name);
     this.dirty.delete(name);
+    this.urgent.delete(name);
     this.written.delete(name);
     clearTimeout(this.conflicted.get(name)?.timer);
     this.conflicted.delete(name);
     clearTimeout(this.retries.get(name)?.timer);
     this.retries.delete(name);
-    this.o.metrics.statusQueue.set(this.dirty.size);
+    this.queueChanged();
   }
 
   stop(): void {
@@ -144,7 +155,7 @@ export class StatusReporter {
 
   /** Sizes of every map, for tests and benchmarks that check nothing grows without bound. */
   sizes(): { observed: number; announced: number; dirty: number; inFlight: number; written: number; conflicted: number; retries: number } {
-    return { observed: this.observed.size, announced: this.announced.size, dirty: this.dirty.size, inFlight: this.inFlight.size, written: this.written.size, conflicted: this.conflicted.size, retries: this.retries.size };
+    return { observed: this.observed.size, announced: this.announced.size, dirty: this.dirty.size + this.urgent.size, inFlight: this.inFlight.size, written: this.written.size, conflicted: this.conflicted.size, retries: this.retries.size };
   }
 
   /** The status as this node last knew it: its own write when the cache has not caught up yet. */
@@ -184,25 +195,61 @@ export class StatusReporter {
     });
   }
 
-  private mark(name: string): void {
+  private limits(): StatusWriteWindowLimits {
+    return this.o.window ?? DEFAULT_STATUS_WRITE_WINDOW;
+  }
+
+  /** Queues the address when its plan says "write", failovers first. */
+  private markIfDue(name: string): void {
+    const plan = this.plan(name);
+    if (plan.write) this.mark(name, statusWritePriority(plan));
+  }
+
+  /** The priority the address would be written with now (a retry keeps a failover's place). */
+  private priorityNow(name: string): StatusWritePriority {
+    const plan = this.plan(name);
+    return plan.write ? statusWritePriority(plan) : 'Routine';
+  }
+
+  private mark(name: string, priority: StatusWritePriority): void {
     // A pending retry already owns the next attempt; after a 409, wait for the watch (or the fallback timer).
     if (this.retries.get(name)?.timer) return;
     const c = this.conflicted.get(name);
     if (c?.timer && c.rv === this.o.addresses.get(name)?.metadata.resourceVersion) return;
-    this.dirty.add(name);
-    this.o.metrics.statusQueue.set(this.dirty.size);
+    if (priority === 'OwnerChanged') {
+      this.dirty.delete(name);
+      this.urgent.add(name);
+    } else if (!this.urgent.has(name)) this.dirty.add(name);
+    this.queueChanged();
+  }
+
+  private queueChanged(): void {
+    this.o.metrics.statusQueue.set(this.dirty.size + this.urgent.size);
   }
 
   private pump(): void {
     if (this.pumping || this.stopped) return;
-    const limit = this.o.concurrency ?? 4;
-    for (const name of this.dirty) {
-      if (this.inFlight.size >= limit) break;
-      if (this.inFlight.has(name)) continue;
-      this.dirty.delete(name);
-      this.start(name);
+    for (const queue of [this.urgent, this.dirty]) {
+      for (const name of queue) {
+        if (this.inFlight.size >= this.window) break;
+        if (this.inFlight.has(name)) continue;
+        queue.delete(name);
+        this.start(name);
+      }
     }
-    this.o.metrics.statusQueue.set(this.dirty.size);
+    this.queueChanged();
+  }
+
+  /** One write ended: widen or narrow the window of writes in flight (statusWriteWindow). */
+  private ended(code: number | undefined, startedAt: number): void {
+    const window = statusWriteWindow({
+      // A network error's code is a string (ECONNRESET): no HTTP answer at all.
+      window: this.window, outcome: statusWriteOutcome(typeof code === 'number' ? code : undefined), latencyMs: performance.now() - startedAt,
+      backlog: this.dirty.size + this.urgent.size, limits: this.limits(),
+    });
+    if (window === this.window) return;
+    this.window = window;
+    this.o.metrics.statusWindow.set(window);
   }
 
   /** Runs the next round of the pump on a later turn of the event loop (heartbeats run in between). */
@@ -233,7 +280,7 @@ export class StatusReporter {
         (fresh) => {
           this.conflicted.delete(name);
           this.keepWritten(name, cachedRv, fresh as Address);
-          this.mark(name);
+          this.mark(name, this.priorityNow(name));
         },
         (e: unknown) => this.failed(name, e),
       ).finally(() => this.settled(name));
@@ -243,14 +290,17 @@ export class StatusReporter {
     const plan = this.plan(name);
     if (!plan.write) return;
     this.inFlight.add(name);
+    const startedAt = performance.now();
     this.o.writer.patchStatus(name, plan.status, rv).then(
       (object) => {
+        this.ended(200, startedAt);
         this.keepWritten(name, cachedRv, object as Address);
         this.retries.delete(name);
         this.wrote(obj, plan);
       },
       (e: unknown) => {
         const code = apiErrorCode(e);
+        this.ended(code, startedAt);
         if (code === 404) return this.forget(name);
         if (code === 409) {
           // Someone else wrote first: decide again on what they wrote (the watch delivers it and recompute
@@ -259,7 +309,7 @@ export class StatusReporter {
             const entry = this.conflicted.get(name);
             if (!entry || this.stopped) return;
             entry.timer = undefined;
-            this.mark(name);
+            this.mark(name, this.priorityNow(name));
             this.pump();
           }, CONFLICT_READ_AFTER_MS);
           this.conflicted.set(name, { rv, timer });
@@ -289,7 +339,7 @@ export class StatusReporter {
     r.timer = setTimeout(() => {
       r.timer = undefined;
       if (this.stopped || !this.o.addresses.has(name)) return;
-      this.mark(name);
+      this.mark(name, this.priorityNow(name));
       this.pump();
     }, r.backoff.next());
   }

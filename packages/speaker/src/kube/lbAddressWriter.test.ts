@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSpeakerMetrics } from '../metrics.js';
 import { EVENT_QUEUE_MAX, LBAddressWriter } from './lbAddressWriter.js';
 
@@ -33,5 +33,18 @@ describe('LBAddressWriter', () => {
     const text = await metrics.registry.metrics();
     expect({ recorded: total(text, 'herald_speaker_events_total'), dropped: total(text, 'herald_speaker_events_dropped_total') })
       .toEqual({ recorded: EVENT_QUEUE_MAX, dropped: 5_000 - EVENT_QUEUE_MAX });
+  });
+
+  it('sets no limit of its own on status writes: the StatusReporter window decides how many are in flight', async () => {
+    // A fixed limit of 4 here capped a takeover of 10,000 addresses at 16–36 statuses a second (issue 11).
+    server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({ clusters: [{ name: 'c', server: `https://127.0.0.1:${port}`, skipTLSVerify: true }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
+    const writer = new LBAddressWriter(kc, { log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(), node: 'n1' });
+    // The server never answers: each write holds its own connection, so connections count writes in flight.
+    for (let i = 0; i < 12; i++) void writer.patchStatus(`2001-db8--${i}`, { node: 'n1' }, '1').catch(() => undefined);
+    await vi.waitFor(() => expect(sockets).toHaveLength(12), { timeout: 3_000, interval: 20 });
   });
 });

@@ -18,13 +18,14 @@ export const EVENT_QUEUE_MAX = 1_000;
 export const apiErrorCode = (e: unknown): number | undefined => (e as { code?: number }).code;
 
 /**
- * The speaker's only writes: LBAddress status and Events. Failures never touch the data plane. Status and
- * Events have separate concurrency limits, so a burst of Events never delays a status write.
+ * The speaker's only writes: LBAddress status and Events. Failures never touch the data plane. Status writes
+ * are bounded by their only caller, StatusReporter (a window of writes in flight that adapts to the API
+ * server: a fixed limit of 4 here capped a takeover of 10,000 addresses at 16–36 statuses a second); Events
+ * have their own limit, so a burst of Events never delays a status write.
  */
 export class LBAddressWriter {
   private readonly custom: k8s.CustomObjectsApi;
   private readonly core: k8s.CoreV1Api;
-  private readonly statusLimiter = new Limiter(4);
   private readonly eventLimiter = new Limiter(4);
   private eventsPending = 0;
   private dropping = false;
@@ -40,22 +41,20 @@ export class LBAddressWriter {
    * one. Resolves with the object as written.
    */
   async patchStatus(name: string, status: LBAddressStatusPatch, resourceVersion: string): Promise<LBAddress> {
-    return this.statusLimiter.run(async () => {
-      try {
-        const body = { metadata: { resourceVersion }, status };
-        const written = (await this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body }, mergePatch)) as LBAddress;
-        this.o.metrics.statusWrites.inc({ result: 'ok' });
-        return written;
-      } catch (e) {
-        this.o.metrics.statusWrites.inc({ result: String(apiErrorCode(e) ?? 'error') });
-        throw e;
-      }
-    });
+    try {
+      const body = { metadata: { resourceVersion }, status };
+      const written = (await this.custom.patchClusterCustomObjectStatus({ group: GROUP, version: VERSION, plural: 'lbaddresses', name, body }, mergePatch)) as LBAddress;
+      this.o.metrics.statusWrites.inc({ result: 'ok' });
+      return written;
+    } catch (e) {
+      this.o.metrics.statusWrites.inc({ result: String(apiErrorCode(e) ?? 'error') });
+      throw e;
+    }
   }
 
   /** One fresh read, for when the watch is behind a conflict. */
   async read(name: string): Promise<LBAddress> {
-    return this.statusLimiter.run(async () => (await this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name })) as LBAddress);
+    return (await this.custom.getClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name })) as LBAddress;
   }
 
   /** An Event about an LBAddress (namespace "default", as for any cluster-scoped object). */
