@@ -37,6 +37,18 @@ function setup(o: { fail?: (call: number) => Error | undefined; window?: StatusW
 /** The old fixed limit: the queueing tests below count exactly 4 in flight. */
 const FIXED_4: StatusWriteWindowLimits = { min: 4, max: 4, slowMs: 1_000 };
 const tick = () => new Promise((r) => setImmediate(r));
+/** Answers every write promptly until the window is at its maximum; returns how many writes were answered. */
+async function answerUntilWindowFull(t: ReturnType<typeof setup>): Promise<number> {
+  let settled = 0;
+  for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
+    const open = t.calls.slice(settled);
+    settled = t.calls.length;
+    for (const c of open) c.resolve();
+    await tick();
+    await tick();
+  }
+  return settled;
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -88,17 +100,9 @@ describe('StatusReporter', () => {
     const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
     for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
     t.round('no L2Advertisement');
-    let settled = 0;
-    for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
-      const open = t.calls.slice(settled);
-      settled = t.calls.length;
-      for (const c of open) c.resolve();
-      await tick();
-      await tick();
-    }
+    const settled = await answerUntilWindowFull(t);
     expect(t.reporter.sizes().inFlight).toBe(DEFAULT_STATUS_WRITE_WINDOW.max);
     const open = t.calls.slice(settled);
-    settled = t.calls.length;
     for (const c of open) c.reject(Object.assign(new Error('Too Many Requests'), { code: 429 }));
     await tick();
     await tick();
@@ -110,14 +114,7 @@ describe('StatusReporter', () => {
     const t = setup({ window: DEFAULT_STATUS_WRITE_WINDOW });
     for (let i = 0; i < 500; i++) t.addresses.set(`x${i}`, lba(`x${i}`, '1'));
     t.round('no L2Advertisement');
-    let settled = 0;
-    for (let guard = 0; guard < 100 && t.reporter.sizes().inFlight < DEFAULT_STATUS_WRITE_WINDOW.max; guard++) {
-      const open = t.calls.slice(settled);
-      settled = t.calls.length;
-      for (const c of open) c.resolve();
-      await tick();
-      await tick();
-    }
+    const settled = await answerUntilWindowFull(t);
     const open = t.calls.slice(settled);
     for (const c of open) c.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
     await tick();
