@@ -830,13 +830,10 @@ export class SwimMember {
       }
       return;
     }
-    // A heartbeat comes from a node that counts us among its few ring successors: always tell it, and
-    // outside the direct cap (takeDirect): only the few nodes heartbeating us can be told this way, each
-    // once a second, and after a heal the cap was spent on answering the far side's stale tells, so a node
-    // whose death leaked over the heal was told only when the cap's second ran out (~1 s later, while its
-    // death reached everyone). Any other datagram may come from a node that talks to hundreds of holders
-    // in a second (pushes, pulls, answers after a heal): only the tellers of this second tell it.
-    if (e.dead && incarnation === e.state.incarnation && (heartbeat || this.mayTell(from, nowMs))) this.tellDead(from, nowMs, out, heartbeat);
+    // A heartbeat comes from a node that counts us among its few ring successors: always tell it. Any
+    // other datagram may come from a node that talks to hundreds of holders in a second (pushes, pulls,
+    // answers after a heal): only the tellers of this second tell it.
+    if (e.dead && incarnation === e.state.incarnation && (heartbeat || this.mayTell(from, nowMs))) this.tellDead(from, nowMs, out);
   }
 
   /**
@@ -868,16 +865,13 @@ export class SwimMember {
     return mix32(ringHash(node) ^ Math.imul(this.strayOffset, 0x9e3779b1) ^ Math.floor(nowMs / 1000)) % n < TELLERS_PER_SECOND;
   }
 
-  /**
-   * Sends `node` its Dead notice (at most once per TELL_AGAIN_AFTER_MS per node) so that, if it runs, it
-   * refutes. `uncapped`: the node heartbeats us (see checkSender), not counted against takeDirect.
-   */
-  private tellDead(node: string, nowMs: number, out: Outbound[], uncapped = false): boolean {
+  /** Sends `node` its Dead notice (at most once per TELL_AGAIN_AFTER_MS per node) so that, if it runs, it refutes. */
+  private tellDead(node: string, nowMs: number, out: Outbound[]): boolean {
     const e = this.table.get(node);
     if (!e?.dead) return false;
     const told = this.toldDead.get(node);
     if (told !== undefined && nowMs - told < TELL_AGAIN_AFTER_MS) return false;
-    if (!uncapped && !this.takeDirect(nowMs)) return false;
+    if (!this.takeDirect(nowMs)) return false;
     this.toldDead.set(node, nowMs);
     out.push(this.to(node, { type: 'Gossip', notices: [{ kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
     return true;
