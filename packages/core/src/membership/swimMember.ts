@@ -294,8 +294,9 @@ export class SwimMember {
   /**
    * News that overturns a death we held (a refutation, a restart), waiting for the next push: it leaves
    * before any other news. The death it overturns was pushed urgently and is held by most members, and a
-   * pull cannot fix it (the repliers hold the node dead too); queued freshest-first behind a stream of
-   * newer news, a refutation at N = 5,000 left nobody for seconds.
+   * pull cannot fix it (the repliers hold the node dead too). Queued freshest-first behind a stream of
+   * newer news it did not leave at all (swimMemberHeal.test.ts); at N = 5,000 ~4,940 members still held
+   * refuted nodes dead 1.5 s after a heal.
    */
   private pendingRevivals = new Map<string, Notice>();
   private flushAt: number | undefined;
