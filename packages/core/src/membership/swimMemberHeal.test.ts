@@ -198,3 +198,41 @@ describe('SwimMember after a partition (the members that hold the other side dea
     expect(pulls).toBe(3);
   });
 });
+
+describe('SwimMember passing on a refutation while other news keeps arriving', () => {
+  it('a refutation of a death it held leaves in its next push and heartbeat, ahead of newer news that keeps arriving', () => {
+    // node-0 holds node-1 dead; node-1's refutation (State v2) arrives, and with it and after it a stream
+    // of newer news faster than pushes and heartbeats can carry (after a heal: every member's new State,
+    // elections moving addresses). The pushes went freshest first and the 256-entry piggyback dropped its
+    // oldest, so the refutation never left: at N = 5,000 ~4,900 members still held one node dead 2 s after
+    // it had refuted (the pull does not help there: the repliers hold it dead too).
+    const n = 5_000;
+    const all = Array.from({ length: n }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 13 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(1), incarnation: 1, version: 1, by: name(3) }] }, 0);
+    expect(m.status(name(1))).toBe('dead');
+    const carries = (o: { message: SwimMessage }) => (o.message.type === 'Gossip' || o.message.type === 'Heartbeat')
+      && o.message.notices.some((x) => x.kind === 'State' && x.state.node === name(1) && x.state.version === 2);
+    let sequence = 1;
+    const pushes: string[] = [];
+    const heartbeats: string[] = [];
+    const collect = (out: readonly { to: string; message: SwimMessage }[]) => {
+      for (const o of out.filter(carries)) (o.message.type === 'Heartbeat' ? heartbeats : pushes).push(o.to);
+    };
+    // News about ever other nodes (new States: after a heal every member refutes and elections move
+    // addresses): 300 in the same datagram as the refutation, then 100 every 25 ms (4,000 a second; one
+    // push datagram holds ~140, and the bucket allows 5 pushes a second to 3 members).
+    let next = 10;
+    const news = (count: number) => all.slice(next, (next += count)).map((s) => ({ kind: 'State' as const, state: { ...s, version: 2 } }));
+    collect(m.receive({ type: 'Gossip', from: name(3), incarnation: 1, sequence: ++sequence, notices: [{ kind: 'State', state: { ...all[1]!, version: 2 } }, ...news(300)] }, 1_000).out);
+    expect(m.status(name(1))).toBe('alive');
+    for (let t = 1_000; t <= 1_300; t += 5) {
+      if (t > 1_000 && t % 25 === 0) collect(m.receive({ type: 'Gossip', from: name(4 + (t % 5)), incarnation: 1, sequence: ++sequence, notices: news(100) }, t).out);
+      collect(m.tick(t).out);
+    }
+    // Passed on within 300 ms: pushed to random members and piggybacked to the ring successors.
+    expect(pushes.length).toBeGreaterThanOrEqual(3);
+    expect(heartbeats.length).toBeGreaterThanOrEqual(3);
+  });
+});
