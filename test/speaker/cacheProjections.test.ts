@@ -73,7 +73,7 @@ describe('the speaker caches projections of what it reads', () => {
       node: 'n1', kubeConfig: kc, log: silent, lbClass,
       // Only the caches are exercised: nothing is gathered, elected or announced.
       announcer: {} as Announcer,
-      membership: { peers: () => new Map() } as unknown as MembershipSource,
+      membership: { peers: () => new Map(), onChange: () => undefined } as unknown as MembershipSource,
       election: new IncrementalElection({ sha256: () => new Uint8Array(32) }),
       draining: () => false, changed: () => undefined, linksMayChange: () => undefined, addressChanged: () => undefined, addressLeft: () => undefined,
     });

@@ -36,10 +36,13 @@ describe(`${NODES} speakers started at once`, () => {
     const probe = await startNeighbourProbe(world, ips);
     const startedAt = Date.now();
     try {
-      // Dead after 30 missed heartbeats (3 s), not 5: thirteen Node.js processes starting together on a
-      // shared 2-core CI machine stall for longer than 500 ms, and peers judged dead for a moment would
-      // move addresses; this test is about the first election, not failure detection (speaker.e2e is).
-      await Promise.all(world.lan.nodes.map((n) => world.startSpeaker(n, ['--dead-after', '30'])));
+      // A death takes ~2.75 s of silence here (heartbeats every 500 ms: suspicion after 1,750 ms, probes
+      // 1,000 ms), not 550 ms: thirteen Node.js processes (26 isolates with their membership threads)
+      // starting together on a shared 2-core CI machine stall for longer than 500 ms, and peers judged dead
+      // for a moment would move addresses; this test is about the first election, not failure detection
+      // (speaker.e2e is). `--dead-after 30` did this before the ring membership, which ignores it: a CI run
+      // flapped 192.0.2.205 between two nodes 8 times.
+      await Promise.all(world.lan.nodes.map((n) => world.startSpeaker(n, ['--heartbeat-interval', '500'])));
       await world.waitForMembership(90_000);
       await waitFor('every address announced by its owner', async () => {
         for (const ip of ips) if ((await world.objects.lbAddress(ip))?.status?.node !== expectedOwner(names, ip)) return false;
