@@ -15,6 +15,7 @@ import { loadHeartbeatKey } from './membership/heartbeatKey.js';
 import { HeartbeatKeyFile } from './membership/heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
 import { Membership } from './membership/membership.js';
+import { createMembershipMetrics } from './membership/membershipMetrics.js';
 import { MembershipWorker } from './membership/membershipWorker.js';
 import { membershipThreadUrl } from './membership/membershipThreadUrl.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
@@ -116,7 +117,7 @@ const membership = config.membershipThread === 'worker'
     heartbeat: { ...heartbeat, key: keyring },
     leases: { kubeConfig, namespace: config.namespace, owner: leaseOwner },
     initialState,
-    registry: metrics.registry,
+    metrics: (sources) => createMembershipMetrics(metrics.registry, sources),
     log,
     protocol: config.membershipProtocol,
   });

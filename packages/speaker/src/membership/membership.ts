@@ -22,10 +22,9 @@ import {
   type SwimTuning,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { HeartbeatSocket } from './heartbeatSocket.js';
-import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
+import type { MembershipGaugeSources, MembershipMetrics } from './membershipMetrics.js';
 import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
 import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
 import { PeerProtocols } from './peerProtocols.js';
@@ -68,9 +67,12 @@ export interface MembershipOptions {
     readonly requestTimeoutMs?: number;
   };
   readonly initialState?: LocalMembershipState;
-  /** Where membership's metrics register; or `metrics` already made (a worker forwards them to the main thread). */
-  readonly registry?: Registry;
-  readonly metrics?: MembershipMetrics;
+  /**
+   * Membership's metrics: made by the caller from the gauge sources this membership gives (in-process:
+   * `(sources) => createMembershipMetrics(registry, sources)`), or already made (the worker thread's, which it
+   * forwards to the main thread). Not made here: this module must not load prom-client into the worker.
+   */
+  readonly metrics: MembershipMetrics | ((sources: MembershipGaugeSources) => MembershipMetrics);
   /**
    * Asked before every datagram is sent; false withholds it (counted). The membership worker passes its
    * main-loop watch: a wedged main thread (no ARP replies, no elections) must not keep the node alive.
@@ -167,10 +169,9 @@ export class Membership {
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
     this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
-    if (!o.metrics && !o.registry) throw new TypeError('membership needs a registry or metrics');
-    this.metrics = o.metrics ?? createMembershipMetrics(o.registry!, {
-      heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0),
-    });
+    this.metrics = typeof o.metrics === 'function'
+      ? o.metrics({ heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0) })
+      : o.metrics;
     this.local = { draining: false, interfaces: [], announcing: [] };
     encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
     this.local = this.fit(o.initialState ?? this.local);
