@@ -1,4 +1,3 @@
-import type * as k8s from '@kubernetes/client-node';
 import {
   diffViews,
   encodeHeartbeat,
@@ -25,8 +24,8 @@ import type { Logger } from 'pino';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { HeartbeatSocket } from './heartbeatSocket.js';
 import type { MembershipGaugeSources, MembershipMetrics } from './membershipMetrics.js';
-import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
-import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
+import type { MembershipLeases } from './membershipLeases.js';
+import type { SpeakerLeaseSeen } from './speakerLeaseWatch.js';
 import { PeerProtocols } from './peerProtocols.js';
 import { SwimMembership } from './swimMembership.js';
 import { monotonicNow, realTimers, type Timers } from './timers.js';
@@ -57,15 +56,11 @@ export interface MembershipOptions {
   };
   /** Fixed peers, in addition to those discovered from Leases (or instead of them, without an API). */
   readonly peers?: readonly HeartbeatTarget[];
-  /** Per-node Leases: publish ours, discover peers from theirs. Omit to run on heartbeats alone. */
-  readonly leases?: {
-    readonly kubeConfig: k8s.KubeConfig;
-    readonly namespace: string;
-    readonly owner?: { apiVersion: string; kind: string; name: string; uid: string };
-    readonly renewIntervalMs?: number;
-    readonly durationMs?: number;
-    readonly requestTimeoutMs?: number;
-  };
+  /**
+   * Per-node Leases: publish ours, discover peers from theirs (KubeLeases in-process; the membership worker's
+   * ThreadLeases, run by the main thread). Omit to run on heartbeats alone.
+   */
+  readonly leases?: MembershipLeases;
   readonly initialState?: LocalMembershipState;
   /**
    * Membership's metrics: made by the caller from the gauge sources this membership gives (in-process:
@@ -143,8 +138,6 @@ export class Membership {
   private readonly listeners = new Set<MembershipListener>();
   private local: LocalMembershipState;
   private socket: HeartbeatSocket | undefined;
-  private nodeLease: NodeLease | undefined;
-  private leaseWatch: SpeakerLeaseWatch | undefined;
   private sequence = 0;
   private nextSendAt = 0;
   private sendTimer: unknown;
@@ -228,8 +221,7 @@ export class Membership {
     this.timers.clearTimeout(this.deadlineTimer);
     this.deadlineAt = undefined;
     this.swim?.stop();
-    this.nodeLease?.stop();
-    this.leaseWatch?.stop();
+    this.o.leases?.stop();
     await this.socket?.close();
     this.socket = undefined;
   }
@@ -248,7 +240,7 @@ export class Membership {
     this.local = next;
     this.table.setLocal(this.local);
     this.swim?.setLocal(this.swimLocal());
-    if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.nodeLease?.poke();
+    if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.o.leases?.poke();
     if (this.running) this.refresh();
   }
 
@@ -270,7 +262,7 @@ export class Membership {
 
   /** The speaker Leases have been listed once: the peer list is known (false without Leases configured). */
   peersListed(): boolean {
-    return this.leaseWatch?.synced ?? false;
+    return this.o.leases?.synced ?? false;
   }
 
   /** The current view (self included), computed now. */
@@ -429,13 +421,8 @@ export class Membership {
     this.o.log.debug({ event: 'heartbeatRejected', reason, from: `${from.address}:${from.port}`, err: message }, 'heartbeat rejected');
   }
 
-  private startLeases(o: NonNullable<MembershipOptions['leases']>): void {
-    const durationMs = o.durationMs ?? DEFAULT_LEASE_DURATION_MS;
-    this.nodeLease = new NodeLease({
-      kubeConfig: o.kubeConfig,
-      namespace: o.namespace,
-      ...(o.owner ? { owner: o.owner } : {}),
-      node: this.o.node,
+  private startLeases(leases: MembershipLeases): void {
+    leases.start({
       state: () => ({
         heartbeatAddress: this.o.heartbeat.address,
         heartbeatPort: this.o.heartbeat.port,
@@ -445,20 +432,7 @@ export class Membership {
         interfaces: this.local.interfaces,
         ...(this.swim ? { membership: membershipMarker(this.o.incarnation) } : {}),
       }),
-      durationMs,
-      ...(o.renewIntervalMs === undefined ? {} : { renewIntervalMs: o.renewIntervalMs }),
-      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
-      log: this.o.log,
-      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
-      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
-      timers: this.timers,
-      wallNow: this.wallNow,
-    });
-    this.leaseWatch = new SpeakerLeaseWatch({
-      kubeConfig: o.kubeConfig,
-      namespace: o.namespace,
-      log: this.o.log,
-      onUpsert: (seen) => this.onLease(seen, durationMs),
+      onUpsert: (seen) => this.onLease(seen, leases.durationMs),
       onDelete: (node) => {
         if (!this.running) return;
         this.table.forgetLease(node, this.now());
@@ -466,11 +440,10 @@ export class Membership {
         if (this.heldDown(node)) this.swim?.forget(node);
         this.refresh();
       },
+      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
-      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
+      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
     });
-    this.nodeLease.start();
-    this.leaseWatch.start();
   }
 
   private onLease(seen: SpeakerLeaseSeen, defaultDurationMs: number): void {

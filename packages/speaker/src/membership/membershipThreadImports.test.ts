@@ -8,6 +8,7 @@ import { bundleOptions } from '../../../kube/tools/bundleOptions.mjs';
  * source text, bytecode and heap (bench/speaker/rss.ts). These are the ones it has no use for.
  */
 const NOT_IN_THE_WORKER = [
+  ['@kubernetes/client-node', 'the main thread runs the Leases for it (KubeLeases, ThreadLeases)'],
   ['prom-client', 'its metrics are counted in the worker and served by the main thread'],
   ['whatwg-url', 'node-fetch uses Node\'s own URL (bundleOptions.mjs)'],
   ['tr46', 'whatwg-url\'s, not needed either'],
