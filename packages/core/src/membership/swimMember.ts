@@ -512,6 +512,12 @@ export class SwimMember {
           if (this.applyNotice(n, nowMs, out, m.from)) {
             changed = true;
             this.spread(n, n.kind === 'Dead', nowMs, out, m.from, revives);
+            // A death learnt from a peer may be one that leaked over a healed partition (a far-side Dead at
+            // the version the node runs): it reaches everyone within a second, and the node heard of it only
+            // when it reached one of the node's ring successors or at the next whole-second round. Its
+            // tellers of this second (~TELLERS_PER_SECOND of N) tell it now, so it refutes early; a crashed
+            // node costs those few datagrams once.
+            if (n.kind === 'Dead' && n.node !== this.node && this.tellGate(n.node, nowMs)) this.tellDead(n.node, nowMs, out);
           }
         }
         break;

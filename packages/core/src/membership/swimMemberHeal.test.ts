@@ -60,7 +60,9 @@ describe('SwimMember after a partition (the members that hold the other side dea
       m.learnAll(all, 0);
       const peer = name((i + 1) % 40);
       m.receive({ type: 'Gossip', from: peer, incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: 'node-199' })) }, 0);
-      const out = m.receive({ type: 'SyncReply', from: peer, incarnation: 1, sequence: 2, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 10).out;
+      // The reply comes a round later: learning the deaths through a push already told this member's share
+      // of them (tell-on-push, below), and a node is told at most once a second by one member.
+      const out = m.receive({ type: 'SyncReply', from: peer, incarnation: 1, sequence: 2, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 1_010).out;
       for (const o of out) {
         const n = o.message.type === 'Gossip' && o.message.notices.length === 1 ? o.message.notices[0]! : undefined;
         if (n?.kind === 'Dead' && n.node === o.to) told.set(o.to, (told.get(o.to) ?? 0) + 1);
@@ -234,5 +236,44 @@ describe('SwimMember passing on a refutation while other news keeps arriving', (
     // Passed on within 300 ms: pushed to random members and piggybacked to the ring successors.
     expect(pushes.length).toBeGreaterThanOrEqual(3);
     expect(heartbeats.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('SwimMember learning a death through a push (tell-on-push)', () => {
+  // After a heal a cut member's Dead notice about a big-side node at the version it runs spreads to
+  // everyone; the node heard of it only when it reached one of its ring successors or at the next
+  // whole-second round (dead probes, pulls): at N = 5,000 a median 993 ms (p90 1,984 ms) after it started
+  // spreading, by when ~4,100 members held it dead. Now the node's tellers of this second tell it at once.
+  const deadOf = (node: string, version = 1) => ({ kind: 'Dead' as const, node, incarnation: 1, version, by: name(3) });
+  it.each([
+    { name: 'a fresh death of another node: told at once (0 tells before tell-on-push)', seen: [], news: [deadOf(name(5))], tells: 1 },
+    { name: 'a death it already held: no news, no tell (told when first learnt)', seen: [deadOf(name(5))], news: [deadOf(name(5))], tells: 0 },
+    { name: 'a refutation of a death it held: the node runs, no tell', seen: [deadOf(name(5))], news: [{ kind: 'State' as const, state: { ...state(name(5)), version: 2 } }], tells: 0 },
+    { name: 'an older death than the state it holds: stale, no tell', seen: [{ kind: 'State' as const, state: { ...state(name(5)), version: 3 } }], news: [deadOf(name(5), 2)], tells: 0 },
+  ])('$name', ({ seen, news, tells }) => {
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 19 });
+    m.learnAll(all, 0);
+    if (seen.length > 0) m.receive({ type: 'Gossip', from: name(4), incarnation: 1, sequence: 1, notices: seen }, 0);
+    // A second later, so that a tell when the first notice came does not hide this one.
+    const out = m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: news }, 1_000).out;
+    const told = out.filter((o) => o.to === name(5) && o.message.type === 'Gossip' && o.message.notices.some((x) => x.kind === 'Dead' && x.node === name(5)));
+    expect(told).toHaveLength(tells);
+  });
+
+  it('of 1,000 members learning the same death within one second, only its ~20 tellers of that second tell the node', { timeout: 60_000 }, () => {
+    const n = 1_000;
+    const all = Array.from({ length: n }, (_, i) => state(name(i)));
+    let tells = 0;
+    for (let i = 0; i < n; i++) {
+      if (i === 5) continue;
+      const m = new SwimMember({ self: { node: name(i), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 100 + i });
+      m.learnAll(all, 0);
+      const out = m.receive({ type: 'Gossip', from: name(i === 2 ? 3 : 2), incarnation: 1, sequence: 1, notices: [deadOf(name(5))] }, 1_000 + (i % 997)).out;
+      tells += out.filter((o) => o.to === name(5) && o.message.type === 'Gossip').length;
+    }
+    // tellGate: ~20 of the 999 in a second, not all 999 (the node would be flooded) and not none.
+    expect(tells).toBeGreaterThan(5);
+    expect(tells).toBeLessThanOrEqual(40);
   });
 });
