@@ -208,12 +208,16 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
 /**
- * A node held dead is told of its death by this member at most this often. Not shorter: after a heal
- * many members each hold a few nodes dead, and at 500 ms every one of them told the same node twice a
- * second — at N = 5,000 one member received 247 datagrams in a second (96 at 1,000 ms). The price: a
- * reply arriving 999.x ms after the last tell is refused, so a lost tell can cost a straggler two rounds.
+ * A node held dead is told of its death by this member at most this often: once per 1 s round (pull,
+ * dead probes), less a slack for the round's jitter. Not much shorter: after a heal many members each hold
+ * a few nodes dead, and at 500 ms every one of them told the same node twice a second — at N = 5,000 one
+ * member received 247 datagrams in a second (96 at 1,000 ms). Not 1,000 ms: the next round's reply arrives
+ * a fraction of a millisecond either side of a second after the last tell, and at 999.x ms it was refused,
+ * so a lost tell cost a straggler two rounds (N = 2,000: the last pair of the heal, told 2 s after the heal,
+ * the tell lost, the next reply 998.9 ms later refused, 4 s after the heal still dead). Heartbeats (every
+ * 100 ms) still tell at most once a second.
  */
-const TELL_AGAIN_AFTER_MS = 1_000;
+const TELL_AGAIN_AFTER_MS = 950;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
