@@ -208,16 +208,21 @@ const sameLocal = (a: SwimLocalState, b: SwimLocalState): boolean =>
 const MAX_DEAD_PROBES = 10;
 const STRAY_AFTER_MS = 5_000;
 /**
- * A node held dead is told of its death by this member at most this often: once per 1 s round (pull,
- * dead probes), less a slack for the round's jitter. Not much shorter: after a heal many members each hold
- * a few nodes dead, and at 500 ms every one of them told the same node twice a second — at N = 5,000 one
- * member received 247 datagrams in a second (96 at 1,000 ms). Not 1,000 ms: the next round's reply arrives
- * a fraction of a millisecond either side of a second after the last tell, and at 999.x ms it was refused,
- * so a lost tell cost a straggler two rounds (N = 2,000: the last pair of the heal, told 2 s after the heal,
- * the tell lost, the next reply 998.9 ms later refused, 4 s after the heal still dead). Heartbeats (every
- * 100 ms) still tell at most once a second.
+ * A node held dead is told of its death by this member at most this often. Not shorter: after a heal
+ * many members each hold a few nodes dead, and at 500 ms every one of them told the same node twice a
+ * second — at N = 5,000 one member received 247 datagrams in a second (96 at 1,000 ms).
  */
-const TELL_AGAIN_AFTER_MS = 950;
+const TELL_AGAIN_AFTER_MS = 1_000;
+/**
+ * The same for a tell prompted by a pull's reply: once per 1 s pull round, less a slack for the round's
+ * jitter. At 1,000 ms the next round's reply, arriving a fraction of a millisecond either side of a second
+ * after the last tell, was refused at 999.x ms, so a lost tell cost a straggler two rounds (N = 2,000, seed
+ * 11: the heal's last pair, told 2 s after the heal, the tell lost, the next reply 998.9 ms later refused,
+ * still dead 4 s after the heal). Only for replies (one a round, and the retry of a lost pull 250 ms later
+ * still cannot tell twice): datagrams from the node arrive at any time, and at 950 ms for them too a
+ * holder could tell twice in one second (N = 2,000: busiest received member-second 118).
+ */
+const TELL_AGAIN_AFTER_REPLY_MS = 950;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
@@ -548,7 +553,7 @@ export class SwimMember {
           const node = unheard[i]!;
           unheard[i] = unheard[unheard.length - 1]!;
           unheard.pop();
-          if (this.tellDead(node, nowMs, out)) told++;
+          if (this.tellDead(node, nowMs, out, TELL_AGAIN_AFTER_REPLY_MS)) told++;
         }
         break;
       }
@@ -876,12 +881,12 @@ export class SwimMember {
     return mix32(ringHash(node) ^ Math.imul(this.strayOffset, 0x9e3779b1) ^ Math.floor(nowMs / 1000)) % n < TELLERS_PER_SECOND;
   }
 
-  /** Sends `node` its Dead notice (at most once per TELL_AGAIN_AFTER_MS per node) so that, if it runs, it refutes. */
-  private tellDead(node: string, nowMs: number, out: Outbound[]): boolean {
+  /** Sends `node` its Dead notice (at most once per `againAfterMs` per node) so that, if it runs, it refutes. */
+  private tellDead(node: string, nowMs: number, out: Outbound[], againAfterMs = TELL_AGAIN_AFTER_MS): boolean {
     const e = this.table.get(node);
     if (!e?.dead) return false;
     const told = this.toldDead.get(node);
-    if (told !== undefined && nowMs - told < TELL_AGAIN_AFTER_MS) return false;
+    if (told !== undefined && nowMs - told < againAfterMs) return false;
     if (!this.takeDirect(nowMs)) return false;
     this.toldDead.set(node, nowMs);
     out.push(this.to(node, { type: 'Gossip', notices: [{ kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));
