@@ -21,6 +21,7 @@ import {
   type SwimTuning,
 } from '@herald/core';
 import type { Logger } from 'pino';
+import { ChangeListeners, type MembershipListener } from './changeListeners.js';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { HeartbeatSocket } from './heartbeatSocket.js';
 import type { MembershipGaugeSources, MembershipMetrics } from './membershipMetrics.js';
@@ -92,8 +93,7 @@ export interface MembershipOptions {
   readonly swimTuning?: Partial<SwimTuning>;
 }
 
-
-export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
+export type { MembershipListener } from './changeListeners.js';
 
 /** What the speaker reads from membership, in-process (Membership) or in a worker thread (MembershipWorker). */
 export interface MembershipPort {
@@ -135,7 +135,7 @@ export class Membership {
   private readonly wallNow: () => number;
   private readonly timers: Timers;
   private readonly intervalMs: number;
-  private readonly listeners = new Set<MembershipListener>();
+  private readonly listeners: ChangeListeners;
   private local: LocalMembershipState;
   private socket: HeartbeatSocket | undefined;
   private sequence = 0;
@@ -161,9 +161,10 @@ export class Membership {
     const deadAfterMs = o.heartbeat.deadAfterMs ?? 5 * this.intervalMs;
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
+    this.listeners = new ChangeListeners(o.log);
     this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
     this.metrics = typeof o.metrics === 'function'
-      ? o.metrics({ heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0) })
+      ? o.metrics({ view: () => (this.running ? this.view() : undefined) })
       : o.metrics;
     this.local = { draining: false, interfaces: [], announcing: [] };
     encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
@@ -343,12 +344,11 @@ export class Membership {
   }
 
   on(event: 'change', listener: MembershipListener): this {
-    if (event !== 'change') throw new Error(`Membership emits 'change' only, not ${JSON.stringify(event)}`);
-    this.listeners.add(listener);
+    this.listeners.add(event, listener);
     return this;
   }
 
-  off(event: 'change', listener: MembershipListener): this {
+  off(_event: 'change', listener: MembershipListener): this {
     this.listeners.delete(listener);
     return this;
   }
@@ -489,13 +489,7 @@ export class Membership {
       this.metrics.peersKnown.set(peers.length);
       this.metrics.heartbeatsBroken.set(peers.filter((p) => p.heartbeatsBroken).length);
       for (const t of transitions) this.logTransition(t, view, previous, now);
-      for (const listener of this.listeners) {
-        try {
-          listener(view, transitions);
-        } catch (e) {
-          this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
-        }
-      }
+      this.listeners.emit(view, transitions);
     }
     this.armDeadline(now);
   }

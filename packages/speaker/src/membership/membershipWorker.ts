@@ -3,6 +3,7 @@ import type * as k8s from '@kubernetes/client-node';
 import type { MembershipView, SpeakerLeaseState } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ChangeListeners } from './changeListeners.js';
 import { KubeLeases } from './kubeLeases.js';
 import { MainLoopBeat } from './mainLoopBeat.js';
 import type { LocalMembershipState, MembershipListener, MembershipPort } from './membership.js';
@@ -46,7 +47,7 @@ const STOP_WAIT_MS = 2_000;
 export class MembershipWorker implements MembershipPort {
   readonly metrics: MembershipMetrics;
   private readonly beat: MainLoopBeat;
-  private readonly listeners = new Set<MembershipListener>();
+  private readonly listeners: ChangeListeners;
   private readonly sentView = new SentView();
   private worker: Worker | undefined;
   private leases: KubeLeases | undefined;
@@ -59,9 +60,8 @@ export class MembershipWorker implements MembershipPort {
 
   constructor(private readonly o: MembershipWorkerOptions) {
     this.beat = new MainLoopBeat(o.beatMs);
-    this.metrics = createMembershipMetrics(o.registry, {
-      heartbeatsMissing: () => this.lastView.peers.filter((p) => !p.self && p.heartbeatsMissing === true).length,
-    });
+    this.listeners = new ChangeListeners(o.log);
+    this.metrics = createMembershipMetrics(o.registry, { view: () => this.lastView });
   }
 
   /** Starts the worker; resolves once its socket is bound and membership runs, rejects with its error otherwise. */
@@ -158,12 +158,11 @@ export class MembershipWorker implements MembershipPort {
   }
 
   on(event: 'change', listener: MembershipListener): this {
-    if (event !== 'change') throw new Error(`Membership emits 'change' only, not ${JSON.stringify(event)}`);
-    this.listeners.add(listener);
+    this.listeners.add(event, listener);
     return this;
   }
 
-  off(event: 'change', listener: MembershipListener): this {
+  off(_event: 'change', listener: MembershipListener): this {
     this.listeners.delete(listener);
     return this;
   }
@@ -197,13 +196,7 @@ export class MembershipWorker implements MembershipPort {
         this.listed = m.peersListed;
         // Listeners hear transitions and the moment the peer list is known (the readiness gate waits for it).
         if (m.transitions.length === 0 && !listedChanged) return;
-        for (const listener of this.listeners) {
-          try {
-            listener(this.lastView, m.transitions);
-          } catch (e) {
-            this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
-          }
-        }
+        this.listeners.emit(this.lastView, m.transitions);
         return;
       }
       case 'metrics':
