@@ -10,7 +10,9 @@
 // full GC, before the first election and after it, and what the rank cache itself says it holds.
 // Run: node --expose-gc --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
 // Kubernetes' maximum: --nodes 5000 --trials 5 --name electionLoop5000 (the first election ranks every node
-// for every address: 50 million hashes, minutes of CPU on a busy host).
+// for every address: 50 million hashes, minutes of CPU on a busy host before the batch hash).
+// --hash native (default: the addon's batch), crypto (the batch with node:crypto, one digest per node) or
+// single (no batch: one crypto.hash per pair through the core's sha256, as before the batch existed).
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -27,6 +29,7 @@ const { values } = parseArgs({
   options: {
     root: { type: 'string' }, addresses: { type: 'string', default: '10000' }, nodes: { type: 'string', default: '100' },
     trials: { type: 'string', default: '20' }, profile: { type: 'string' }, name: { type: 'string', default: 'electionLoop' },
+    hash: { type: 'string', default: 'native' },
   },
 });
 const root = resolve(values.root ?? join(import.meta.dirname, '../..'));
@@ -43,6 +46,10 @@ const { SpeakerController } = await load<any>('packages/speaker/dist/election/sp
 const { Announcer } = await load<any>('packages/speaker/dist/announce/announcer.js');
 const { createSpeakerMetrics } = await load<any>('packages/speaker/dist/metrics.js');
 const core = await load<any>('packages/core/dist/index.js');
+const HASH = values.hash;
+if (!['native', 'crypto', 'single'].includes(HASH)) throw new Error(`--hash must be native, crypto or single (got ${HASH})`);
+const hashers = HASH === 'native' ? undefined : await load<any>('packages/speaker/dist/election/sha256Prefixes.js').catch(() => undefined);
+const sha256Prefixes = HASH === 'single' ? false : HASH === 'crypto' ? hashers?.cryptoSha256Prefixes() : undefined;
 const commit = execFileSync('git', ['-C', root, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 100);
 
 /** Seeded PRNG (mulberry32): both checkouts see the same world. */
@@ -65,7 +72,10 @@ nodeNames.slice(1).forEach((n, i) => peers.set(n, {
   alive: true, ready: true, draining: false, judgedBy: 'heartbeat', heartbeatsBroken: false,
   interfaces: [{ name: 'eth0', subnets: [`2001:db8:1::${(i + 0x20).toString(16)}/64`] }], announcing: [], macs: [`02:00:00:00:01:${(i % 256).toString(16).padStart(2, '0')}`],
 }));
-const speaker = inProcessSpeaker({ herald: { SpeakerController, Announcer, createSpeakerMetrics }, self, peers, heartbeatAddress: '2001:db8:1::b', log: quiet });
+const speaker = inProcessSpeaker({
+  herald: { SpeakerController, Announcer, createSpeakerMetrics }, self, peers, heartbeatAddress: '2001:db8:1::b', log: quiet,
+  controller: sha256Prefixes === undefined ? {} : { sha256Prefixes },
+});
 const { ctl, facts, rounder, announcer, membershipChanged, put, meta } = speaker;
 
 log(`building ${ADDRESSES} addresses, ${NODES} nodes; measuring ${commit} (${root})`);
@@ -218,7 +228,7 @@ const summary = (xs: Sample[]) => ({
 });
 writeReport(values.name, {
   what: 'SpeakerController + Announcer in one process (fake sockets, caches fed directly): event-loop time of the election per event',
-  commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS,
+  commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS, hash: HASH,
   firstElection,
   electionMemory,
   peerLeaves: summary(samples.peerLeaves),

@@ -54,6 +54,8 @@ export function inProcessSpeaker(o: {
   log: Logger;
   /** Given the caches (once they exist), the status writer; default: hands the written object back. */
   writer?: (facts: () => any) => BenchStatusWriter;
+  /** More SpeakerController options (a checkout that does not know one ignores it). */
+  controller?: Record<string, unknown>;
 }): InProcessSpeaker {
   const socket = (ifname: string) => ({
     mac: Buffer.from([2, 0, 0, 0, 0, 2]), ifindex: 2, interface: ifname,
@@ -79,7 +81,7 @@ export function inProcessSpeaker(o: {
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
   const ctl = new o.herald.SpeakerController({
     node: o.self, kubeConfig: kc, log: o.log, metrics, announcer, writer, membership, lbClass: undefined,
-    heartbeatAddress: o.heartbeatAddress, handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0,
+    heartbeatAddress: o.heartbeatAddress, handoverTimeoutMs: 200, claimAfterReadyMs: 0, peerWaitMs: 0, ...o.controller,
   });
   box.ctl = ctl;
   box.facts = ctl.facts ?? ctl;

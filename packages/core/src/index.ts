@@ -78,6 +78,7 @@ export * from './election/serviceFacts.js';
 export * from './election/addressHandover.js';
 export * from './election/rankCache.js';
 export * from './election/incrementalElection.js';
+export * from './election/electionFactsChanged.js';
 export * from './membership/ringOrder.js';
 export * from './membership/seededRandom.js';
 export * from './membership/replayWindow.js';

@@ -90,6 +90,30 @@ describe('IncrementalElection', () => {
     expect(changed.sort()).toEqual([...wins].sort());
   });
 
+  it('the first election: nodes set before any address is elected are compared with no owner (no join scans)', () => {
+    // A starting speaker reads its addresses and then every node (or the other way round) before it elects
+    // anything: a join scan per node would be nodes × addresses steps (50 million at 5,000 × 10,000) that
+    // can find nothing, since no address has an owner yet and every one is elected with all nodes anyway.
+    const e = new IncrementalElection({ sha256 });
+    e.setAdvertisements([AD]);
+    const ips = Array.from({ length: 100 }, (_, i) => `192.0.2.${i + 100}`);
+    const nodes = Array.from({ length: 20 }, (_, i) => `n${i}`);
+    for (const a of ips) e.setAddress(a, addr(a));
+    for (const n of nodes) e.setNode(n, both(node(n)));
+    expect(e.pending()).toBe(ips.length);
+    let flushes = 0;
+    while (e.pending() > 0 && flushes < 1_000) {
+      e.flush(10);
+      flushes++;
+    }
+    // About one flush per ten addresses plus the hashes (each address ranks 20 nodes once), not 20 × 100 steps more.
+    expect(flushes).toBeLessThanOrEqual(ips.length * (1 + nodes.length) / 10 + 1);
+    for (const a of ips) expect(e.result(a)?.owner?.node).toBe(byHash(nodes, a)[0]);
+    // Once something is elected, a node joining is compared again.
+    e.setNode('new', both(node('new')));
+    expect(e.pending()).toBe(ips.length);
+  });
+
   it('a node changing again while it is still being compared is compared on its latest facts only', () => {
     const { e, ips, nodes } = world();
     e.setNode('new', both(node('new')));

@@ -135,6 +135,65 @@ describe('RankCache', () => {
     expect(hashes).toBe(1);
   });
 
+  describe('with a batch hasher (sha256Prefixes)', () => {
+    const prefix48 = (d: Uint8Array) => d.subarray(0, 6).reduce((r, b) => r * 256 + b, 0);
+    /** The batch the speaker's addon computes, from a digest function; records what it was called with. */
+    const batchOf = (h: (t: string) => Uint8Array) => {
+      const calls: { nodes: readonly string[]; suffix: string }[] = [];
+      const batch = (list: readonly string[], suffix: string) => {
+        calls.push({ nodes: list, suffix });
+        return Float64Array.from(list, (n) => prefix48(h(`${n}${suffix}`)));
+      };
+      return { batch, calls };
+    };
+    it.each([
+      ['sha256', sha256, nodes(40)],
+      ['48-bit prefixes tie: the full digest decides', tiedSha256, nodes(12)],
+      ['full digests tie: the name decides', twoDigests, ['b3', 'a2', 'b1', 'a9', 'a1', 'b0']],
+    ] as const)('%s: the same order as one digest per node, one call per address', (_name, h, names) => {
+      const { batch, calls } = batchOf(h);
+      const c = new RankCache({ sha256: h, sha256Prefixes: batch, kept: 4 });
+      for (const n of names) c.addNode(n);
+      for (const ip of IPS) c.addAddress(ip);
+      for (const ip of IPS) {
+        const want = byHash(names, ip, h);
+        expect(c.known(ip).names).toEqual(want.slice(0, 4));
+        for (const a of names) for (const b of names) expect(Math.sign(c.compare(ip, a, b))).toBe(Math.sign(want.indexOf(a) - want.indexOf(b)));
+      }
+      expect(calls.map((x) => x.suffix)).toEqual(IPS.map((ip) => `#${ip}`));
+      expect(c.hashes).toBeGreaterThanOrEqual(IPS.length * names.length);
+    });
+
+    it('passes the same node array until the node set changes, and rankAll uses the batch too', () => {
+      const { batch, calls } = batchOf(sha256);
+      const c = new RankCache({ sha256, sha256Prefixes: batch, kept: 3 });
+      const names = nodes(30);
+      for (const n of names) c.addNode(n);
+      for (const ip of IPS) c.addAddress(ip);
+      c.known(IPS[0]!);
+      c.known(IPS[1]!);
+      expect(calls[1]!.nodes).toBe(calls[0]!.nodes);
+      const top = c.known(IPS[0]!).names.slice();
+      for (const n of top) c.removeNode(n);
+      const rest = names.filter((n) => !top.includes(n));
+      const seen = new Map<string, number>();
+      c.rankAll(IPS[0]!, (n, r) => seen.set(n, r));
+      expect(calls).toHaveLength(3);
+      expect(calls[2]!.nodes).not.toBe(calls[0]!.nodes);
+      expect([...calls[2]!.nodes].sort()).toEqual([...rest].sort());
+      expect([...seen.keys()].sort()).toEqual([...rest].sort());
+      for (const [n, r] of seen) expect(r).toBe(prefix48(sha256(`${n}#${IPS[0]}`)));
+      expect(c.known(IPS[0]!).names).toEqual(byHash(rest, IPS[0]!).slice(0, 3));
+    });
+
+    it('a batch that returns the wrong number of ranks is an error, not a wrong order', () => {
+      const c = new RankCache({ sha256, sha256Prefixes: () => new Float64Array(1), kept: 3 });
+      for (const n of nodes(5)) c.addNode(n);
+      c.addAddress(IPS[0]!);
+      expect(() => c.known(IPS[0]!)).toThrow(/returned 1 ranks for 5 nodes/);
+    });
+  });
+
   it('throws naming an unregistered node or address', () => {
     const c = cache({ kept: 2, nodes: ['a'] });
     expect(() => c.rank(IPS[0]!, 'ghost')).toThrow(/node "ghost"/);

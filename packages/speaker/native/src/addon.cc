@@ -1,5 +1,6 @@
-// herald_net: the speaker's native addon. Three socket kinds and nothing else; see packet_socket.h,
-// icmp6_socket.h and netlink_events.h. Loaded only by packages/speaker/src/native/index.ts.
+// herald_net: the speaker's native addon. Three socket kinds and the election's batch hash; see
+// packet_socket.h, icmp6_socket.h, netlink_events.h and sha256_prefixes.h. Loaded only by
+// packages/speaker/src/native/index.ts.
 #ifndef __linux__
 #error "herald_net needs Linux (AF_PACKET, raw ICMPv6 sockets)"
 #endif
@@ -9,6 +10,7 @@
 #include "icmp6_socket.h"
 #include "netlink_events.h"
 #include "packet_socket.h"
+#include "sha256_prefixes.h"
 
 namespace {
 
@@ -16,6 +18,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("PacketSocket", herald::PacketSocket::Define(env));
   exports.Set("Icmp6Socket", herald::Icmp6Socket::Define(env));
   exports.Set("NetlinkEvents", herald::NetlinkEvents::Define(env));
+  exports.Set("sha256Prefixes", Napi::Function::New(env, herald::Sha256Prefixes, "sha256Prefixes"));
   return exports;
 }
 

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, formatAddress, parseAddress, publishedInterfaces, serviceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, electionFactsChanged, formatAddress, parseAddress, publishedInterfaces, serviceFacts,
   type AddressElectionInput, type IncrementalElection, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, withoutManagedFields, type KubeObject } from '@herald/kube';
@@ -131,6 +131,13 @@ export class ElectionFacts {
         this.addressIndex.update(type, obj, previous);
         this.macIndex.update(type, obj.status, previous?.status);
         o.addressChanged(type, obj);
+        // A status write (the owner's, after a take-over one per address) changes nothing the election
+        // reads: no re-read, no round. The election's entry points at the cached object from now on.
+        if (type === 'updated' && !electionFactsChanged(previous, obj)) {
+          const e = this.inElection.get(obj.metadata.name);
+          if (e) e.obj = obj;
+          return;
+        }
         touch([obj.metadata.name]);
       },
     });

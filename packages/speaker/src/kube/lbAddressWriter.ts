@@ -14,6 +14,13 @@ const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergeP
  */
 export const EVENT_QUEUE_MAX = 1_000;
 
+/**
+ * Warnings (an address conflict) may exceed EVENT_QUEUE_MAX by this many, and are written before any waiting
+ * Normal Event: a take-over of thousands of addresses fills the queue with AnnounceStarted, and a conflict
+ * raised meanwhile was dropped, or waited behind a thousand of them (minutes on a busy API server).
+ */
+export const EVENT_WARNING_RESERVE = 100;
+
 /** The Kubernetes error code of a failed call (409 Conflict, 404 Not Found, …), or undefined for a network error. */
 export const apiErrorCode = (e: unknown): number | undefined => (e as { code?: number }).code;
 
@@ -64,7 +71,8 @@ export class LBAddressWriter {
 
   /** An Event about anything, e.g. a Service in its own namespace, so `kubectl describe svc` shows it. */
   event(subject: EventSubject, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    if (this.eventsPending >= EVENT_QUEUE_MAX) {
+    const warning = type === 'Warning';
+    if (this.eventsPending >= EVENT_QUEUE_MAX + (warning ? EVENT_WARNING_RESERVE : 0)) {
       this.o.metrics.eventsDropped.inc({ kind: subject.kind, reason });
       if (!this.dropping) this.o.log.warn({ event: 'eventsDropped', pending: this.eventsPending }, `more than ${EVENT_QUEUE_MAX} Events waiting to be written: dropping new ones until the queue drains`);
       this.dropping = true;
@@ -75,7 +83,7 @@ export class LBAddressWriter {
     this.o.metrics.events.inc({ kind: subject.kind, reason });
     this.eventsPending++;
     void this.eventLimiter
-      .run(() => this.core.createNamespacedEvent(e))
+      .run(() => this.core.createNamespacedEvent(e), { urgent: warning })
       .catch((err: Error) => this.o.log.debug({ event: 'eventWriteFailed', reason, err: err.message }, 'could not record an event'))
       .finally(() => this.eventsPending--);
   }

@@ -55,4 +55,9 @@ export interface NativeAddon {
   PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp' | 'mld') => RawPacketSocket;
   Icmp6Socket: new (ifname: string, options?: { receive?: boolean }) => RawIcmp6Socket;
   NetlinkEvents: new (receiveBufferBytes?: number) => RawNetlinkEvents;
+  /**
+   * out[i] = the first 48 bits of sha256(names[ends[i-1]..ends[i]) + suffix) (ends[-1] = 0), as an exact
+   * integer. Throws TypeError on wrong argument types, out.length ≠ ends.length or offsets outside names.
+   */
+  sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void;
 }

@@ -197,3 +197,11 @@ export class NetlinkEvents {
     this.#raw.close();
   }
 }
+
+/**
+ * The election's ranking hash for many nodes at once (native/src/sha256_prefixes.cc): out[i] = the first
+ * 48 bits of sha256(name i + suffix), name i being names[ends[i-1]..ends[i]). Loads the addon on first use.
+ */
+export function sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void {
+  addon().sha256Prefixes(names, ends, suffix, out);
+}
