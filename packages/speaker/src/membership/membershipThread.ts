@@ -20,7 +20,7 @@ const d = workerData as MembershipThreadData;
 const post = (m: FromMembershipThread) => port.postMessage(m);
 const log = pino({ level: d.log.level, base: { ...d.log.base, thread: 'membership' } });
 
-const outbox = new MembershipThreadOutbox({ post, viewRefreshMs: d.viewRefreshMs, metricsFlushMs: d.metricsFlushMs, timers: realTimers });
+const outbox = new MembershipThreadOutbox({ post, viewRefreshMs: d.viewRefreshMs, timers: realTimers });
 const metrics = outbox.metrics;
 
 try {
@@ -49,6 +49,8 @@ try {
       case 'leaseDelete':
       case 'leasesSynced':
         leases?.receive(m);
+        // The peer list becoming known is no view transition, and the readiness gate waits for it: told at once.
+        outbox.lookListed();
         break;
       case 'setLocalState':
         membership.setLocalState(m.state);
