@@ -95,7 +95,14 @@ const env = machine();
 // PROFILE_LOG_LEVEL=info runs the speakers at the chart's level (the e2e world's default is debug).
 const logLevel = process.env.PROFILE_LOG_LEVEL ?? 'debug';
 const membershipThread = process.env.PROFILE_MEMBERSHIP_THREAD ?? 'worker';
-const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel, ...(membershipThread === 'main' ? ['--membership-thread', 'main'] : [])] });
+// PROFILE_SPEAKER_ARGS: more speaker flags, e.g. "--heartbeat-interval 400" (the heartbeat rate is most of the idle cost).
+const extraArgs = (process.env.PROFILE_SPEAKER_ARGS ?? '').split(' ').filter((a) => a !== '');
+const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel, ...(membershipThread === 'main' ? ['--membership-thread', 'main'] : []), ...extraArgs] });
+/** Membership datagrams a speaker sent and accepted so far (version 2 and version 1), from its /metrics. */
+const datagrams = (text: string) => {
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return { sent: sum('herald_membership_swim_datagrams_sent_total') + sum('herald_membership_heartbeats_sent_total'), received: sum('herald_membership_swim_datagrams_received_total') + sum('herald_membership_heartbeats_received_total') };
+};
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 let idleWindowUs: { fromUs: number; toUs: number } | undefined;
 const profiled: { name: string; pid: number }[] = [];
@@ -109,6 +116,7 @@ try {
   const procs = [...[...world.speakers.values()].map((s) => ({ name: `speaker ${s.node.name}`, pid: s.proc.pid, node: s.node })), { name: 'controller', pid: world.controller.proc.pid, node: undefined }];
   // Start the idle window: the profiles so far (start-up) go to <pid>-0, the idle window to <pid>-1.
   if (profileCpu) for (const p of procs) process.kill(p.pid, 'SIGUSR2');
+  const datagramsBefore = await Promise.all(procs.map(async (p) => (p.node ? datagrams(await world.speakerMetrics(p.node)) : undefined)));
   const before = procs.map((p) => cpuTicks(p.pid));
   const threadsBefore = procs.map((p) => threadStats(p.pid));
   const t0 = Date.now();
@@ -128,6 +136,7 @@ try {
     out[p.name] = {
       cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
       byThread: threadSplit(threadsBefore[i]!, threadsAfter[i]!, seconds),
+      ...(p.node ? { membershipDatagramsPerS: ((d0, d1) => ({ sent: round((d1.sent - d0.sent) / seconds, 1), received: round((d1.received - d0.received) / seconds, 1) }))(datagramsBefore[i]!, datagrams(metrics)) } : {}),
       rssMiB: mib(processMemory(p.pid)?.rssKiB ?? 0),
       heapUsedMiB: metric('nodejs_heap_size_used_bytes'),
       heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
@@ -175,7 +184,7 @@ if (profileThreads && idleWindowUs && !failure) {
 
 writeReport(process.env.PROFILE_REPORT ?? 'idleProfile', {
   benchmark: 'where an idle speaker and controller spend CPU and memory',
-  setup: { nodes: 3, addresses: 7, profiler: profileThreads ? 'every thread (--cpu-prof)' : profileCpu, membershipThread, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
+  setup: { nodes: 3, addresses: 7, profiler: profileThreads ? 'every thread (--cpu-prof)' : profileCpu, membershipThread, speakerArgs: extraArgs, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),
