@@ -108,7 +108,7 @@ describe('MembershipThreadOutbox: what an idle membership worker sends the main 
     expect(await w.metric('herald_membership_heartbeats_sent_total')).toBe(100);
     expect(await w.metric('herald_membership_peers_alive')).toBe(49);
     expect(await w.metric('herald_membership_heartbeat_trimmed_total', { part: 'announcing' })).toBe(150);
-    const rtt = (await w.registry.getSingleMetric('herald_membership_heartbeat_rtt_seconds')!.get()).values.find((v) => v.metricName?.endsWith('_count'));
+    const rtt = ((await w.registry.getSingleMetric('herald_membership_heartbeat_rtt_seconds')!.get()).values as { metricName?: string; value: number }[]).find((v) => v.metricName?.endsWith('_count'));
     expect(rtt?.value).toBe(50);
   });
 
