@@ -101,7 +101,12 @@ const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel, .
 /** Membership datagrams a speaker sent and accepted so far (version 2 and version 1), from its /metrics. */
 const datagrams = (text: string) => {
   const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-  return { sent: sum('herald_membership_swim_datagrams_sent_total') + sum('herald_membership_heartbeats_sent_total'), received: sum('herald_membership_swim_datagrams_received_total') + sum('herald_membership_heartbeats_received_total') };
+  return {
+    sent: sum('herald_membership_swim_datagrams_sent_total') + sum('herald_membership_heartbeats_sent_total'),
+    received: sum('herald_membership_swim_datagrams_received_total') + sum('herald_membership_heartbeats_received_total'),
+    // Logged at debug (heartbeatRejected) or dropped quietly (replays, our own, old incarnations).
+    rejectedOrDropped: sum('herald_membership_heartbeats_rejected_total') + sum('herald_membership_swim_datagrams_dropped_total'),
+  };
 };
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 let idleWindowUs: { fromUs: number; toUs: number } | undefined;
@@ -136,7 +141,7 @@ try {
     out[p.name] = {
       cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
       byThread: threadSplit(threadsBefore[i]!, threadsAfter[i]!, seconds),
-      ...(p.node ? { membershipDatagramsPerS: ((d0, d1) => ({ sent: round((d1.sent - d0.sent) / seconds, 1), received: round((d1.received - d0.received) / seconds, 1) }))(datagramsBefore[i]!, datagrams(metrics)) } : {}),
+      ...(p.node ? { membershipDatagramsPerS: ((d0, d1) => ({ sent: round((d1.sent - d0.sent) / seconds, 1), received: round((d1.received - d0.received) / seconds, 1), rejectedOrDropped: round((d1.rejectedOrDropped - d0.rejectedOrDropped) / seconds, 1) }))(datagramsBefore[i]!, datagrams(metrics)) } : {}),
       rssMiB: mib(processMemory(p.pid)?.rssKiB ?? 0),
       heapUsedMiB: metric('nodejs_heap_size_used_bytes'),
       heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
