@@ -7,9 +7,14 @@
 // (SIGUSR1) next to the profiles for DevTools. The binaries run as bundles (one file), so for the CPU
 // profile's split by package run the unbundled build: HERALD_SPEAKER_MAIN=packages/speaker/dist/main.js
 // HERALD_CONTROLLER_MAIN=packages/controller/dist/main.js (absolute paths).
+// PROFILE_CPU=threads profiles every thread instead, the membership worker included (node --cpu-prof, one
+// profile per thread written at exit, cut to the idle window by the samples' monotonic timestamps).
+// Every run prints each process's CPU by thread (main, the membership worker, V8's and libuv's workers)
+// and its wake-ups per second, from /proc/<pid>/task. PROFILE_MEMBERSHIP_THREAD=main runs membership on
+// the main thread (--membership-thread main), PROFILE_LOG_LEVEL the speakers' log level.
 // Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { cpuTicks, memoryMap } from './idleWindow.js';
+import { cpuTicks, memoryMap, threadSplit, threadStats } from './idleWindow.js';
 import { join, resolve } from 'node:path';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round } from './stats.js';
@@ -22,7 +27,9 @@ const profileDir = mkdtempSync('/tmp/hrl-profile-');
 process.env.HERALD_CPU_PROF_DIR = profileDir;
 // Inherited by the controller and the speakers (the control plane's Go binaries ignore it).
 const profileCpu = process.env.PROFILE_CPU === '1';
+const profileThreads = process.env.PROFILE_CPU === 'threads';
 process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS ?? '', ...(profileCpu ? [`--import=${resolve(import.meta.dirname, 'cpuWindowPreload.mjs')}`] : []),
+  ...(profileThreads ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
   ...(process.env.PROFILE_HEAP === '1' ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${profileDir}`] : [])].join(' ').trim();
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
@@ -32,11 +39,18 @@ interface ProfileNode { id: number; callFrame: { functionName: string; url: stri
  * ~99 % of samples, so shares of all samples would round every function to 0. busyPercent is the share of
  * samples not (idle), an upper bound on CPU% since the profiler's own sampling is in it.
  */
-function summarizeProfile(file: string, top = 15): { samples: number; busyPercent: number; byFunction: [string, number][]; byArea: [string, number][] } {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[] };
+function summarizeProfile(file: string, top = 15, window?: { fromUs: number; toUs: number }): { samples: number; busyPercent: number; byFunction: [string, number][]; byArea: [string, number][] } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; startTime: number; timeDeltas: number[] };
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const count = new Map<number, number>();
-  for (const s of profile.samples) count.set(s, (count.get(s) ?? 0) + 1);
+  let at = profile.startTime;
+  let samples = 0;
+  for (const [i, s] of profile.samples.entries()) {
+    at += profile.timeDeltas[i] ?? 0;
+    if (window && (at < window.fromUs || at > window.toUs)) continue;
+    samples++;
+    count.set(s, (count.get(s) ?? 0) + 1);
+  }
   const fn = new Map<string, number>();
   const area = new Map<string, number>();
   let busy = 0;
@@ -51,7 +65,7 @@ function summarizeProfile(file: string, top = 15): { samples: number; busyPercen
     area.set(pkg, (area.get(pkg) ?? 0) + hits);
   }
   const pct = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, v]) => [k, round((v / Math.max(busy, 1)) * 100, 1)] as [string, number]);
-  return { samples: profile.samples.length, busyPercent: round((busy / Math.max(profile.samples.length, 1)) * 100, 2), byFunction: pct(fn), byArea: pct(area) };
+  return { samples, busyPercent: round((busy / Math.max(samples, 1)) * 100, 2), byFunction: pct(fn), byArea: pct(area) };
 }
 
 /** A heap snapshot summed by node type (code, strings, objects, …) and by constructor name, self sizes in MiB. */
@@ -80,7 +94,23 @@ const started = Date.now();
 const env = machine();
 // PROFILE_LOG_LEVEL=info runs the speakers at the chart's level (the e2e world's default is debug).
 const logLevel = process.env.PROFILE_LOG_LEVEL ?? 'debug';
-const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel] });
+const membershipThread = process.env.PROFILE_MEMBERSHIP_THREAD ?? 'worker';
+// PROFILE_SPEAKER_ARGS: more speaker flags, e.g. "--heartbeat-interval 400" (the heartbeat rate is most of the idle cost).
+const extraArgs = (process.env.PROFILE_SPEAKER_ARGS ?? '').split(' ').filter((a) => a !== '');
+const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel, ...(membershipThread === 'main' ? ['--membership-thread', 'main'] : []), ...extraArgs] });
+/** Membership datagrams a speaker sent and accepted so far (version 2 and version 1), from its /metrics. */
+const datagrams = (text: string) => {
+  const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+  return {
+    sent: sum('herald_membership_swim_datagrams_sent_total') + sum('herald_membership_heartbeats_sent_total'),
+    received: sum('herald_membership_swim_datagrams_received_total') + sum('herald_membership_heartbeats_received_total'),
+    // Logged at debug (heartbeatRejected) or dropped quietly (replays, our own, old incarnations).
+    rejectedOrDropped: sum('herald_membership_heartbeats_rejected_total') + sum('herald_membership_swim_datagrams_dropped_total'),
+  };
+};
+const hrUs = () => Number(process.hrtime.bigint() / 1000n);
+let idleWindowUs: { fromUs: number; toUs: number } | undefined;
+const profiled: { name: string; pid: number }[] = [];
 const figures: Record<string, unknown> = { profileDir };
 let failure: string | undefined;
 try {
@@ -91,10 +121,16 @@ try {
   const procs = [...[...world.speakers.values()].map((s) => ({ name: `speaker ${s.node.name}`, pid: s.proc.pid, node: s.node })), { name: 'controller', pid: world.controller.proc.pid, node: undefined }];
   // Start the idle window: the profiles so far (start-up) go to <pid>-0, the idle window to <pid>-1.
   if (profileCpu) for (const p of procs) process.kill(p.pid, 'SIGUSR2');
+  const datagramsBefore = await Promise.all(procs.map(async (p) => (p.node ? datagrams(await world.speakerMetrics(p.node)) : undefined)));
   const before = procs.map((p) => cpuTicks(p.pid));
+  const threadsBefore = procs.map((p) => threadStats(p.pid));
   const t0 = Date.now();
+  const fromUs = hrUs();
   await sleep(idleMs);
   const seconds = (Date.now() - t0) / 1000;
+  const threadsAfter = procs.map((p) => threadStats(p.pid));
+  idleWindowUs = { fromUs, toUs: hrUs() };
+  profiled.push(...procs.map((p) => ({ name: p.name, pid: p.pid })));
   const out: Record<string, unknown> = {};
   for (const [i, p] of procs.entries()) {
     const metrics = p.node ? await world.speakerMetrics(p.node) : await world.controller.metrics();
@@ -104,6 +140,8 @@ try {
     const metric = (name: string) => round(Number(new RegExp(`^${prefix}${name} (\\S+)$`, 'm').exec(metrics)?.[1]) / 2 ** 20, 1);
     out[p.name] = {
       cpuPercentOfOneCore: round(((cpuTicks(p.pid) - before[i]!) / 100 / seconds) * 100, 2),
+      byThread: threadSplit(threadsBefore[i]!, threadsAfter[i]!, seconds),
+      ...(p.node ? { membershipDatagramsPerS: ((d0, d1) => ({ sent: round((d1.sent - d0.sent) / seconds, 1), received: round((d1.received - d0.received) / seconds, 1), rejectedOrDropped: round((d1.rejectedOrDropped - d0.rejectedOrDropped) / seconds, 1) }))(datagramsBefore[i]!, datagrams(metrics)) } : {}),
       rssMiB: mib(processMemory(p.pid)?.rssKiB ?? 0),
       heapUsedMiB: metric('nodejs_heap_size_used_bytes'),
       heapTotalMiB: metric('nodejs_heap_size_total_bytes'),
@@ -139,10 +177,19 @@ try {
 } finally {
   await bw.stop();
 }
+if (profileThreads && idleWindowUs && !failure) {
+  // Written by each thread as it ends: CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile (thread 0 is main).
+  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+  const out = figures.processes as Record<string, Record<string, unknown>>;
+  for (const p of profiled) {
+    const mine = files.filter((f) => f.split('.')[3] === String(p.pid));
+    out[p.name]!.cpuProfileIdleByThread = Object.fromEntries(mine.map((f) => [`thread ${f.split('.')[4]}`, { file: join(profileDir, f), ...summarizeProfile(join(profileDir, f), 15, idleWindowUs) }]));
+  }
+}
 
 writeReport(process.env.PROFILE_REPORT ?? 'idleProfile', {
   benchmark: 'where an idle speaker and controller spend CPU and memory',
-  setup: { nodes: 3, addresses: 7, profiler: profileCpu, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
+  setup: { nodes: 3, addresses: 7, profiler: profileThreads ? 'every thread (--cpu-prof)' : profileCpu, membershipThread, speakerArgs: extraArgs, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

@@ -1,7 +1,7 @@
 // Idle cost of a process as a user's node sees it, read from /proc the same way for herald's Node processes
 // and MetalLB's Go ones (idleProfile.ts, idleCompare.ts): CPU time over a window, resident memory, and the
 // resident memory split by mapping (a Node process's largest file mapping is the node binary itself).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mib } from './stats.js';
 
 /** utime + stime of a process, in clock ticks (100 per second on Linux). */
@@ -40,4 +40,44 @@ export function memoryMap(pid: number): Record<string, number> {
     else out.sharedMiB += kib;
   }
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mib(v)]));
+}
+
+/** Per thread of a process: name (comm), ns on a CPU and time slices (each one a wake-up), from /proc/<pid>/task/<tid>/. */
+export function threadStats(pid: number): Map<string, { name: string; runNs: number; slices: number }> {
+  const out = new Map<string, { name: string; runNs: number; slices: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const [run, , slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name, runNs: run!, slices: slices! });
+    } catch {
+      // a thread that just ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a process's CPU went over a window, by thread name (the main thread is `main`; Node names the
+ * membership worker's thread after the Worker's name, V8's GC/compiler workers `V8 Worker`, libuv's pool
+ * `libuv-worker`): % of one core and wake-ups (time slices) per second, threads of one name summed.
+ */
+export function threadSplit(before: ReturnType<typeof threadStats>, after: ReturnType<typeof threadStats>, seconds: number): Record<string, { cpuPercentOfOneCore: number; wakeupsPerS: number; threads: number }> {
+  const by = new Map<string, { runNs: number; slices: number; threads: number }>();
+  for (const [tid, b] of after) {
+    const a = before.get(tid) ?? { runNs: 0, slices: 0 };
+    const e = by.get(b.name) ?? { runNs: 0, slices: 0, threads: 0 };
+    by.set(b.name, { runNs: e.runNs + b.runNs - a.runNs, slices: e.slices + b.slices - a.slices, threads: e.threads + 1 });
+  }
+  return Object.fromEntries([...by].sort((x, y) => y[1].runNs - x[1].runNs).map(([name, v]) => [name, {
+    cpuPercentOfOneCore: Math.round((v.runNs / 1e9 / seconds) * 100 * 100) / 100,
+    wakeupsPerS: Math.round((v.slices / seconds) * 10) / 10,
+    threads: v.threads,
+  }]));
 }

@@ -9,31 +9,19 @@ import { HeartbeatKeyFile } from './heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership } from './membership.js';
-import { recordedMembershipMetrics, type MembershipMetricCall } from './membershipMetricCalls.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
-import { SentView } from './sentView.js';
+import { MembershipThreadOutbox } from './membershipThreadOutbox.js';
 import { ThreadLeases } from './threadLeases.js';
-import { monotonicNow } from './timers.js';
+import { monotonicNow, realTimers } from './timers.js';
 
 const port = parentPort;
 if (!port) throw new Error('membershipThread runs as a worker thread (MembershipWorker), not on its own');
 const d = workerData as MembershipThreadData;
 const post = (m: FromMembershipThread) => port.postMessage(m);
-const sent = new SentView();
 const log = pino({ level: d.log.level, base: { ...d.log.base, thread: 'membership' } });
 
-let calls: MembershipMetricCall[] = [];
-let flushTimer: NodeJS.Timeout | undefined;
-const flushMetrics = () => {
-  flushTimer = undefined;
-  if (calls.length === 0) return;
-  post({ type: 'metrics', calls });
-  calls = [];
-};
-const metrics = recordedMembershipMetrics((call) => {
-  calls.push(call);
-  flushTimer ??= setTimeout(flushMetrics, d.metricsFlushMs);
-});
+const outbox = new MembershipThreadOutbox({ post, viewRefreshMs: d.viewRefreshMs, timers: realTimers });
+const metrics = outbox.metrics;
 
 try {
   const keyring = new HeartbeatKeyring(loadHeartbeatKey(d.key.file), { graceMs: d.key.graceMs });
@@ -52,23 +40,17 @@ try {
     protocol: d.protocol,
     maySend: () => watch.turning(),
   });
-  membership.on('change', (view, transitions) => post({ type: 'view', view: sent.pack(view), transitions, peersListed: membership.peersListed() }));
+  membership.on('change', (view, transitions) => outbox.change(view, transitions));
   await keyFile.start();
   await membership.start();
-  const refresh = setInterval(() => post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: membership.peersListed() }), d.viewRefreshMs);
-  // The peer list becoming known is no view transition, and the readiness gate waits for it: told at once.
-  let listed = membership.peersListed();
-  const listedLook = setInterval(() => {
-    if (membership.peersListed() === listed) return;
-    listed = membership.peersListed();
-    post({ type: 'view', view: sent.pack(membership.view()), transitions: [], peersListed: listed });
-  }, 100);
   port.on('message', (m: ToMembershipThread) => {
     switch (m.type) {
       case 'leaseUpsert':
       case 'leaseDelete':
       case 'leasesSynced':
         leases?.receive(m);
+        // The peer list becoming known is no view transition, and the readiness gate waits for it: told at once.
+        outbox.lookListed();
         break;
       case 'setLocalState':
         membership.setLocalState(m.state);
@@ -77,20 +59,17 @@ try {
         void membership.leave({ ...(m.copies === undefined ? {} : { copies: m.copies }), ...(m.gapMs === undefined ? {} : { gapMs: m.gapMs }) }).finally(() => post({ type: 'left' }));
         break;
       case 'stop':
-        clearInterval(refresh);
-        clearInterval(listedLook);
         keyFile.stop();
         void membership.stop().finally(() => {
-          clearTimeout(flushTimer);
-          flushMetrics();
+          outbox.stop();
           post({ type: 'stopped' });
           port.close();
         });
         break;
     }
   });
-  post({ type: 'started', view: sent.pack(membership.view()), peersListed: membership.peersListed() });
+  outbox.start(membership);
 } catch (e) {
-  flushMetrics();
+  outbox.stop();
   post({ type: 'failed', message: (e as Error).message });
 }

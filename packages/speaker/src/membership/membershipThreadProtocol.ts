@@ -17,10 +17,11 @@ export interface MembershipThreadData {
   readonly protocol: MembershipProtocolSetting;
   readonly log: { readonly level: string; readonly base: Record<string, unknown> };
   readonly mainLoop: { readonly buffer: SharedArrayBuffer; readonly boundMs: number };
-  /** The view is sent on every transition and this often besides (round trips, heartbeatsMissing come with time). */
+  /**
+   * The view is sent on every transition and this often besides (round trips, heartbeatsMissing come with
+   * time), with the metric calls made meanwhile (MembershipThreadOutbox).
+   */
   readonly viewRefreshMs: number;
-  /** Metric calls are batched this long before they are sent. */
-  readonly metricsFlushMs: number;
 }
 
 /** Main thread → worker. */
@@ -36,12 +37,13 @@ export type ToMembershipThread =
 
 /**
  * Worker → main thread. `view` with no transitions is a refresh: nothing changed that listeners need.
- * Views are packed (SentView): every one must be unpacked, in order.
+ * Views are packed (SentView): every one must be unpacked, in order. `calls`: the metric calls made since
+ * the previous message, folded per series (MembershipMetricBatch); `metrics` carries the last ones at stop.
  */
 export type FromMembershipThread =
   | { readonly type: 'started'; readonly view: PackedView; readonly peersListed: boolean }
   | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean }
+  | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean; readonly calls?: readonly MembershipMetricCall[] }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
   | { readonly type: 'left' }
   // ThreadLeases: start this node's Lease and the peers' watch with this state; renew now with this state; stop.

@@ -16,7 +16,7 @@ export interface MembershipWorkerOptions {
   /** The worker's entry: dist/bundle/herald-speaker-membership.mjs beside the bundle (membershipThreadUrl). */
   readonly url: URL;
   /** Everything but the main-loop buffer, which the worker gets from this side's MainLoopBeat, and the Leases. */
-  readonly thread: Omit<MembershipThreadData, 'mainLoop' | 'viewRefreshMs' | 'metricsFlushMs' | 'leases'> & { readonly mainLoopBoundMs: number };
+  readonly thread: Omit<MembershipThreadData, 'mainLoop' | 'viewRefreshMs' | 'leases'> & { readonly mainLoopBoundMs: number };
   /**
    * The per-node Leases, run on this thread (KubeLeases) for the worker, which loads no Kubernetes client:
    * this node's Lease is renewed with the state the worker sends, the peers' Leases are sent to it. A
@@ -27,9 +27,8 @@ export interface MembershipWorkerOptions {
   readonly log: Logger;
   /** How often the main thread bumps the shared counter (default MainLoopBeat's 100 ms). */
   readonly beatMs?: number;
-  /** Default 1 s: what the health writer looks at each second is at most this old. */
+  /** Default 1 s: what the health writer looks at each second is at most this old; metrics the worker counts too. */
   readonly viewRefreshMs?: number;
-  readonly metricsFlushMs?: number;
   /** The worker died (an exception, out of memory) after it started: the speaker cannot go on without membership. */
   readonly onExit: (error: Error) => void;
 }
@@ -87,7 +86,6 @@ export class MembershipWorker implements MembershipPort {
       ...(leases ? { leases: { durationMs: leases.durationMs } } : {}),
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
-      metricsFlushMs: this.o.metricsFlushMs ?? 100,
     };
     const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership' });
     this.worker = worker;
@@ -191,6 +189,7 @@ export class MembershipWorker implements MembershipPort {
   private receive(m: FromMembershipThread): void {
     switch (m.type) {
       case 'view': {
+        if (m.calls) applyMembershipMetricCalls(this.metrics, m.calls);
         const listedChanged = m.peersListed !== this.listed;
         this.lastView = this.sentView.unpack(m.view);
         this.listed = m.peersListed;
