@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { KeepAliveKubeConfig } from '@herald/kube';
 import { pino } from 'pino';
+import { serveAnswers } from '../announce/serveAnswers.js';
 import { loadHeartbeatKey } from './heartbeatKey.js';
 import { HeartbeatKeyFile } from './heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
@@ -46,6 +47,10 @@ try {
     leases = { kubeConfig, namespace: d.leases.namespace, ...(d.leases.owner ? { owner: d.leases.owner } : {}) };
   }
   const watch = new MainLoopWatch({ buffer: d.mainLoop.buffer, boundMs: d.mainLoop.boundMs, now: monotonicNow, log, metrics });
+  // ARP/NDP answering for the main thread's announcer: here, so that replies do not wait for the main event
+  // loop (elections, status writes, GC), in this isolate rather than a third one (memory); it stops
+  // answering when the main thread is wedged beyond the bound, as heartbeats stop.
+  const stopAnswering = d.answers ? serveAnswers({ port: d.answers, log, mayAnswer: () => watch.turning() }) : undefined;
   const membership = new Membership({
     node: d.node,
     incarnation: d.incarnation,
@@ -79,6 +84,7 @@ try {
       case 'stop':
         clearInterval(refresh);
         clearInterval(listedLook);
+        stopAnswering?.();
         keyFile.stop();
         void membership.stop().finally(() => {
           clearTimeout(flushTimer);

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { MembershipProtocolSetting, PeerTransition } from '@herald/core';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
@@ -20,6 +21,8 @@ export interface MembershipThreadData {
   readonly viewRefreshMs: number;
   /** Metric calls are batched this long before they are sent. */
   readonly metricsFlushMs: number;
+  /** The answering side of the announcer's AnswerPort: ARP/NDP are read and answered on this thread (serveAnswers). */
+  readonly answers?: MessagePort;
 }
 
 /** Main thread → worker. */

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { MembershipView } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -21,6 +21,8 @@ export interface MembershipWorkerOptions {
   /** Default 1 s: what the health writer looks at each second is at most this old. */
   readonly viewRefreshMs?: number;
   readonly metricsFlushMs?: number;
+  /** Handed to the worker (transferred): it answers ARP/NDP for the announcer's AnswerPort on the other end. */
+  readonly answers?: MessagePort;
   /** The worker died (an exception, out of memory) after it started: the speaker cannot go on without membership. */
   readonly onExit: (error: Error) => void;
 }
@@ -64,8 +66,9 @@ export class MembershipWorker implements MembershipPort {
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
       metricsFlushMs: this.o.metricsFlushMs ?? 100,
+      ...(this.o.answers ? { answers: this.o.answers } : {}),
     };
-    const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership' });
+    const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership', ...(this.o.answers ? { transferList: [this.o.answers] } : {}) });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       let started = false;
