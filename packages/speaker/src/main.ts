@@ -1,6 +1,5 @@
 #!/usr/bin/env node
 // herald-speaker composition root: config, links, membership, announcer, election loop, endpoints, signals.
-import { MessageChannel } from 'node:worker_threads';
 import * as k8s from '@kubernetes/client-node';
 import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from '@herald/core';
 import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
@@ -91,9 +90,8 @@ const leaseOwner = await within(2_000, serviceAccountOwner(kubeConfig, config.na
 const initialState = { draining: false, ready: false, interfaces: [], announcing: [] };
 // ARP/NDP requests are read and answered in the membership worker (serveAnswers) when there is one, so a
 // reply never waits for this thread's elections, status writes or GC; the announcer here still decides.
-const answerChannel = config.membershipThread === 'worker' ? new MessageChannel() : undefined;
-const answers = answerChannel
-  ? new AnswerPort({ port: answerChannel.port1, metrics, log, onClaim: (c) => controller.onClaim(c) })
+const answers = config.membershipThread === 'worker'
+  ? new AnswerPort({ post: (m) => (membership as MembershipWorker).answer(m), metrics, log, onClaim: (c) => controller.onClaim(c) })
   : undefined;
 // ADR 0012: membership on its own thread by default, so that a busy main thread (elections, announcements,
 // status writes, GC of a large heap) does not delay heartbeats; a main thread wedged beyond the bound stops them.
@@ -113,7 +111,7 @@ const membership = config.membershipThread === 'worker'
     },
     registry: metrics.registry,
     log,
-    ...(answerChannel ? { answers: answerChannel.port2 } : {}),
+    ...(answers ? { answers } : {}),
     onExit: (e) => {
       log.fatal({ event: 'membershipWorkerExited', err: e.message }, 'membership stopped: exiting so that the speaker restarts');
       process.exit(1);

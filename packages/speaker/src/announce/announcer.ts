@@ -303,9 +303,16 @@ export class Announcer {
     const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
     this.active.set(k, entry);
     if (d.address.family === 4) this.announcedV4++;
-    r.announce(d.address);
-    this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
-    entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
+    const announce = () => {
+      if (this.active.get(k) !== entry) return;
+      r.announce(d.address);
+      this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
+      entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
+    };
+    // Make before break: with answering on another thread, the gratuitous packets, the status and the
+    // heartbeats' announcing list (which make the previous owner stop) wait until that thread answers.
+    if (this.o.answers) this.o.answers.whenApplied(announce);
+    else announce();
     return true;
   }
 

@@ -1,4 +1,3 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { AnswerChange, AnswerLink, IPAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
@@ -11,11 +10,13 @@ export interface AnswerSink {
   add(ifindex: number, address: IPAddress): void;
   remove(ifindex: number, address: IPAddress): void;
   close(ifindex: number): void;
+  /** Calls `f` once every change told so far is applied on the answering side (those addresses are answered). */
+  whenApplied(f: () => void): void;
 }
 
 export interface AnswerPortOptions {
-  /** This side of the channel; the other side is served by serveAnswers (in the membership worker). */
-  readonly port: MessagePort;
+  /** To the answering side (serveAnswers in the membership worker: MembershipWorker.answer); its reports come back through receive(). */
+  readonly post: (m: ToAnswerer) => void;
   readonly metrics: SpeakerMetrics;
   readonly log: Logger;
   /** Another MAC claims an address answered for (the answering thread saw its frame). */
@@ -30,12 +31,12 @@ export interface AnswerPortOptions {
 export class AnswerPort implements AnswerSink {
   private pending: AnswerChange[] = [];
   private closed: (() => void) | undefined;
+  private batch = 0;
+  private appliedBatch = 0;
+  /** Callbacks by the batch whose application they wait for. */
+  private readonly waiting = new Map<number, (() => void)[]>();
 
-  constructor(private readonly o: AnswerPortOptions) {
-    o.port.on('message', (m: FromAnswerer) => this.receive(m));
-    // The membership worker keeps the process alive; this port must not hold shutdown.
-    o.port.unref();
-  }
+  constructor(private readonly o: AnswerPortOptions) {}
 
   open(link: AnswerLink): void {
     this.queue({ op: 'open', link });
@@ -53,12 +54,22 @@ export class AnswerPort implements AnswerSink {
     this.queue({ op: 'close', ifindex });
   }
 
-  /** Sends what is queued now (the announcer's slice ends with a flush anyway). */
+  whenApplied(f: () => void): void {
+    // The batch the changes queued so far go out in: the next one if any are pending, else the last sent.
+    const batch = this.pending.length > 0 ? this.batch + 1 : this.batch;
+    if (batch <= this.appliedBatch) return f();
+    const list = this.waiting.get(batch);
+    if (list) list.push(f);
+    else this.waiting.set(batch, [f]);
+  }
+
+  /** Sends what is queued now (MembershipWorker calls it before each local state; a microtask does otherwise). */
   flush(): void {
     if (this.pending.length === 0) return;
     const changes = this.pending;
     this.pending = [];
-    this.post({ type: 'changes', changes });
+    this.batch++;
+    this.post({ type: 'changes', changes, batch: this.batch });
   }
 
   /**
@@ -81,10 +92,10 @@ export class AnswerPort implements AnswerSink {
   }
 
   private post(m: ToAnswerer): void {
-    this.o.port.postMessage(m);
+    this.o.post(m);
   }
 
-  private receive(m: FromAnswerer): void {
+  receive(m: FromAnswerer): void {
     switch (m.type) {
       case 'claim':
         this.o.onClaim({ address: m.address, mac: m.mac, interface: m.interface });
@@ -94,6 +105,14 @@ export class AnswerPort implements AnswerSink {
           if (metric === 'requestsReceived' || metric === 'repliesSent') this.o.metrics[metric].inc({ family: label }, n);
           else if (metric === 'ignored') this.o.metrics.ignored.inc({ reason: label }, n);
           else this.o.metrics.sendErrors.inc({ code: label }, n);
+        }
+        return;
+      case 'applied':
+        this.appliedBatch = Math.max(this.appliedBatch, m.batch);
+        for (const [batch, list] of this.waiting) {
+          if (batch > m.batch) break;
+          this.waiting.delete(batch);
+          for (const f of list) f();
         }
         return;
       case 'socketFailed':

@@ -11,11 +11,13 @@ export type AnswerIgnoreReason = WireReason | 'OtherHost' | 'MainLoopStalled';
 export type AnswerCount = readonly ['requestsReceived' | 'repliesSent', 'IPv4' | 'IPv6', number] | readonly ['ignored', AnswerIgnoreReason, number] | readonly ['sendErrors', string, number];
 
 /** Main thread (announcer) → answering side: the changes, in order, as one batch per event-loop turn. */
-export type ToAnswerer = { readonly type: 'changes'; readonly changes: readonly AnswerChange[] } | { readonly type: 'close' };
+export type ToAnswerer = { readonly type: 'changes'; readonly changes: readonly AnswerChange[]; readonly batch: number } | { readonly type: 'close' };
 
 /** Answering side → main thread. */
 export type FromAnswerer =
   | { readonly type: 'claim'; readonly address: IPAddress; readonly mac: MacAddress; readonly interface: string }
   | { readonly type: 'counts'; readonly counts: readonly AnswerCount[] }
+  /** Every change up to this batch is applied: the addresses it added are answered from now on. */
+  | { readonly type: 'applied'; readonly batch: number }
   | { readonly type: 'socketFailed'; readonly interface: string; readonly code: string; readonly message: string }
   | { readonly type: 'closed' };

@@ -50,7 +50,7 @@ try {
   // ARP/NDP answering for the main thread's announcer: here, so that replies do not wait for the main event
   // loop (elections, status writes, GC), in this isolate rather than a third one (memory); it stops
   // answering when the main thread is wedged beyond the bound, as heartbeats stop.
-  const stopAnswering = d.answers ? serveAnswers({ port: d.answers, log, mayAnswer: () => watch.turning() }) : undefined;
+  const answering = d.answers ? serveAnswers({ post: (message) => post({ type: 'answers', message }), log, mayAnswer: () => watch.turning() }) : undefined;
   const membership = new Membership({
     node: d.node,
     incarnation: d.incarnation,
@@ -78,13 +78,16 @@ try {
       case 'setLocalState':
         membership.setLocalState(m.state);
         break;
+      case 'answers':
+        answering?.receive(m.message);
+        break;
       case 'leave':
         void membership.leave({ ...(m.copies === undefined ? {} : { copies: m.copies }), ...(m.gapMs === undefined ? {} : { gapMs: m.gapMs }) }).finally(() => post({ type: 'left' }));
         break;
       case 'stop':
         clearInterval(refresh);
         clearInterval(listedLook);
-        stopAnswering?.();
+        answering?.close();
         keyFile.stop();
         void membership.stop().finally(() => {
           clearTimeout(flushTimer);

@@ -1,5 +1,5 @@
-import type { MessagePort } from 'node:worker_threads';
 import type { MembershipProtocolSetting, PeerTransition } from '@herald/core';
+import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
 import type { PackedView } from './sentView.js';
@@ -21,14 +21,16 @@ export interface MembershipThreadData {
   readonly viewRefreshMs: number;
   /** Metric calls are batched this long before they are sent. */
   readonly metricsFlushMs: number;
-  /** The answering side of the announcer's AnswerPort: ARP/NDP are read and answered on this thread (serveAnswers). */
-  readonly answers?: MessagePort;
+  /** ARP/NDP are read and answered on this thread for the main thread's announcer (serveAnswers, AnswerPort). */
+  readonly answers?: boolean;
 }
 
 /** Main thread → worker. */
 export type ToMembershipThread =
   | { readonly type: 'setLocalState'; readonly state: LocalMembershipState }
   | { readonly type: 'leave'; readonly copies?: number; readonly gapMs?: number }
+  // On the same queue as setLocalState: an address is answered here before heartbeats say it is announced.
+  | { readonly type: 'answers'; readonly message: ToAnswerer }
   | { readonly type: 'stop' };
 
 /**
@@ -40,5 +42,6 @@ export type FromMembershipThread =
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
+  | { readonly type: 'answers'; readonly message: FromAnswerer }
   | { readonly type: 'left' }
   | { readonly type: 'stopped' };

@@ -1,6 +1,7 @@
-import { Worker, type MessagePort } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { MembershipView } from '@herald/core';
 import type { Logger } from 'pino';
+import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { Registry } from 'prom-client';
 import { MainLoopBeat } from './mainLoopBeat.js';
 import type { LocalMembershipState, MembershipListener, MembershipPort } from './membership.js';
@@ -21,8 +22,12 @@ export interface MembershipWorkerOptions {
   /** Default 1 s: what the health writer looks at each second is at most this old. */
   readonly viewRefreshMs?: number;
   readonly metricsFlushMs?: number;
-  /** Handed to the worker (transferred): it answers ARP/NDP for the announcer's AnswerPort on the other end. */
-  readonly answers?: MessagePort;
+  /**
+   * The worker also answers ARP/NDP (serveAnswers) for the announcer's AnswerPort: what it reports goes to
+   * `receive`; `flush` is called before each local state is sent, so that the answering changes an
+   * announcing list reflects reach the worker first (one queue, in order).
+   */
+  readonly answers?: { receive(m: FromAnswerer): void; flush(): void };
   /** The worker died (an exception, out of memory) after it started: the speaker cannot go on without membership. */
   readonly onExit: (error: Error) => void;
 }
@@ -66,9 +71,9 @@ export class MembershipWorker implements MembershipPort {
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
       metricsFlushMs: this.o.metricsFlushMs ?? 100,
-      ...(this.o.answers ? { answers: this.o.answers } : {}),
+      ...(this.o.answers ? { answers: true } : {}),
     };
-    const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership', ...(this.o.answers ? { transferList: [this.o.answers] } : {}) });
+    const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership' });
     this.worker = worker;
     await new Promise<void>((resolve, reject) => {
       let started = false;
@@ -122,7 +127,13 @@ export class MembershipWorker implements MembershipPort {
     this.leaving = undefined;
   }
 
+  /** To the worker's answering side, in order with setLocalState. */
+  answer(message: ToAnswerer): void {
+    this.post({ type: 'answers', message });
+  }
+
   setLocalState(state: LocalMembershipState): void {
+    this.o.answers?.flush();
     this.post({ type: 'setLocalState', state });
   }
 
@@ -168,6 +179,9 @@ export class MembershipWorker implements MembershipPort {
       }
       case 'metrics':
         applyMembershipMetricCalls(this.metrics, m.calls);
+        return;
+      case 'answers':
+        this.o.answers?.receive(m.message);
         return;
       case 'left':
         this.leaving?.();
