@@ -1,6 +1,6 @@
 // Turnaround at the node's interface from a capture there (tcpdump -r -nn -e lines): each ARP request or
 // neighbour solicitation for a target, to the next ARP reply / neighbour advertisement for that target.
-// Requests never answered are counted. Used by wholeSpeaker.ts to split the client's round trip into the
+// Requests never answered are counted; gratuitous ARP and unsolicited NAs are not replies. Used by wholeSpeaker.ts to split the client's round trip into the
 // node's own part (request in → reply out) and the rest (client, veths, bridge).
 import { summarize } from './stats.js';
 
@@ -23,6 +23,9 @@ export function interfaceTurnaround(lines: readonly string[]): Record<'arp' | 'n
       const m = p.re.exec(line);
       if (!m) continue;
       const k = `${p.kind} ${m[1]}`;
+      // Gratuitous ARP and unsolicited NAs (to broadcast / 33:33:00:00:00:01) answer no request.
+      const destination = / > ([0-9a-f:]{17}),/.exec(line)?.[1] ?? '';
+      if (!p.request && (destination === 'ff:ff:ff:ff:ff:ff' || destination.startsWith('33:33:'))) break;
       if (p.request) {
         out[p.kind].requests++;
         // A request still waiting when the next comes for the same target was never answered.
