@@ -47,6 +47,7 @@ if (!gc) throw new Error('run with node --expose-gc');
 const load = async <T>(p: string): Promise<T> => (await import(pathToFileURL(join(root, p)).href)) as T;
 /* eslint-disable @typescript-eslint/no-explicit-any -- the measured checkout's classes are loaded at run time, and the bench reaches into their caches */
 const { Membership } = await load<any>('packages/speaker/dist/membership/membership.js');
+const { createMembershipMetrics } = await load<any>('packages/speaker/dist/membership/membershipMetrics.js');
 const { SpeakerController } = await load<any>('packages/speaker/dist/election/speakerController.js');
 const { Announcer } = await load<any>('packages/speaker/dist/announce/announcer.js');
 const { createSpeakerMetrics } = await load<any>('packages/speaker/dist/metrics.js');
@@ -139,7 +140,8 @@ async function membershipPart() {
     heartbeat: { address: addressOf(i), port: 7947, intervalMs: 100, key },
     peers: names.flatMap((other, j) => (j === i ? [] : [{ node: other, address: addressOf(j), port: 7947 }])),
     initialState: { draining: false, interfaces: [{ name: 'eth0', subnets: [`${addressOf(i)}/24`], mac: `02:00:00:00:00:1${i}` }], announcing: [] },
-    registry: new Registry(), log: quiet, openDatagrams: lan.open(),
+    // Made here (not a registry) so both older checkouts and those whose Membership takes only metrics run.
+    metrics: createMembershipMetrics(new Registry()), log: quiet, openDatagrams: lan.open(),
   }));
   for (const m of members) await m.start();
   await sleep(2_000);

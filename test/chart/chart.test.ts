@@ -1,6 +1,6 @@
 // charts/herald rendered by helm 4 and helm 3 (no cluster): lint, the objects each value set produces, the
 // values schema's refusals and the template's own failures.
-import type { V1ClusterRole, V1Container, V1DaemonSet, V1Deployment, V1PolicyRule, V1Role, V1Secret, V1Service } from '@kubernetes/client-node';
+import type { V1ClusterRole, V1Container, V1DaemonSet, V1Deployment, V1FlowSchema, V1PolicyRule, V1PriorityLevelConfiguration, V1Role, V1Secret, V1Service } from '@kubernetes/client-node';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -74,6 +74,8 @@ const STANDARD_OBJECTS = [
   'ClusterRoleBinding/herald-speaker',
   'DaemonSet/herald-speaker',
   'Deployment/herald-controller',
+  'FlowSchema/herald-leases',
+  'PriorityLevelConfiguration/herald-leases',
   'Role/herald-controller',
   'Role/herald-speaker',
   'RoleBinding/herald-controller',
@@ -86,7 +88,7 @@ const STANDARD_OBJECTS = [
   'ValidatingAdmissionPolicy/herald-speaker-node-restriction',
   'ValidatingAdmissionPolicyBinding/herald-speaker-node-restriction',
 ];
-const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'IPAddressPool', 'L2Advertisement', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const CLUSTER_SCOPED = new Set(['ClusterRole', 'ClusterRoleBinding', 'FlowSchema', 'PriorityLevelConfiguration', 'IPAddressPool', 'L2Advertisement', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
 
 const container = (objects: KubeObject[], kind: 'Deployment' | 'DaemonSet', name: string): V1Container => {
   const w = find<V1Deployment | V1DaemonSet>(objects, kind, name);
@@ -133,7 +135,8 @@ describe('default values', () => {
           'app.kubernetes.io/managed-by': 'Helm',
           'helm.sh/chart': 'herald-0.1.0',
         });
-        const component = o.metadata.name.includes('speaker') || o.kind === 'Secret' ? 'speaker' : 'controller';
+        // The API Priority and Fairness objects serve both components.
+        const component = o.apiVersion.startsWith('flowcontrol.') ? 'config' : o.metadata.name.includes('speaker') || o.kind === 'Secret' ? 'speaker' : 'controller';
         expect(o.metadata.labels!['app.kubernetes.io/component'], where).toBe(component);
       }
     });
@@ -159,6 +162,28 @@ describe('default values', () => {
       expect(binding.spec).toEqual({ policyName: 'herald-speaker-node-restriction', validationActions: ['Deny'] });
       const off = await mustTemplate(helm, { speaker: { nodeRestriction: { enabled: false } } });
       expect(off.filter((o) => o.kind.startsWith('ValidatingAdmissionPolicy'))).toEqual([]);
+    });
+  });
+
+  it('put the release\'s controller and speaker Lease requests in priority level herald-leases, with seats never lent (API Priority and Fairness, proven in test/chart/flowControl.test.ts)', async () => {
+    await eachHelm(async (helm) => {
+      const objects = await mustTemplate(helm, { flowControl: { leaseConcurrencyShares: 20 } }, ['--namespace', 'lb-system']);
+      const level = find<V1PriorityLevelConfiguration>(objects, 'PriorityLevelConfiguration', 'herald-leases');
+      expect(level.apiVersion).toBe('flowcontrol.apiserver.k8s.io/v1');
+      expect(level.spec!.type).toBe('Limited');
+      expect(level.spec!.limited).toMatchObject({ nominalConcurrencyShares: 20, lendablePercent: 0, limitResponse: { type: 'Queue' } });
+      const schema = find<V1FlowSchema>(objects, 'FlowSchema', 'herald-leases');
+      expect(schema.spec!.priorityLevelConfiguration).toEqual({ name: 'herald-leases' });
+      // Before kube-system-service-accounts (900) and service-accounts (9000).
+      expect(schema.spec!.matchingPrecedence).toBeLessThan(900);
+      expect(schema.spec!.distinguisherMethod).toEqual({ type: 'ByUser' });
+      expect(schema.spec!.rules).toEqual([{
+        subjects: ['herald-controller', 'herald-speaker'].map((name) => ({ kind: 'ServiceAccount', serviceAccount: { name, namespace: 'lb-system' } })),
+        resourceRules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['*'], namespaces: ['lb-system'] }],
+      }]);
+      const off = await mustTemplate(helm, { flowControl: { enabled: false } });
+      expect(off.filter((o) => o.apiVersion.startsWith('flowcontrol.'))).toEqual([]);
+      expect((await template(helm, { flowControl: { leaseConcurrencyShares: 0 } })).ok).toBe(false);
     });
   });
 

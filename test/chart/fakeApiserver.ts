@@ -27,6 +27,10 @@ const RESOURCES: Record<string, [plural: string, kind: string, namespaced: boole
     ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false],
     ['validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false],
   ],
+  'flowcontrol.apiserver.k8s.io/v1': [
+    ['flowschemas', 'FlowSchema', false],
+    ['prioritylevelconfigurations', 'PriorityLevelConfiguration', false],
+  ],
 };
 
 export interface FakeApiserver {

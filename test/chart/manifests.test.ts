@@ -62,9 +62,11 @@ describe('manifests/herald.yaml', () => {
         'Deployment/herald-controller',
         'ValidatingAdmissionPolicy/herald-speaker-node-restriction',
         'ValidatingAdmissionPolicyBinding/herald-speaker-node-restriction',
+        'FlowSchema/herald-leases',
+        'PriorityLevelConfiguration/herald-leases',
       ].sort(),
     );
-    for (const o of objects.slice(4)) if (!o.kind.startsWith('Cluster') && !o.kind.startsWith('ValidatingAdmissionPolicy')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('herald-system');
+    for (const o of objects.slice(4)) if (!o.kind.startsWith('Cluster') && !o.kind.startsWith('ValidatingAdmissionPolicy') && !o.apiVersion.startsWith('flowcontrol.')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('herald-system');
     // No Secret: the header says how to create one; the speakers mount it by name.
     expect(text).toContain('kubectl create secret generic herald-memberlist -n herald-system');
     expect(find<V1DaemonSet>(objects, 'DaemonSet', 'herald-speaker').spec!.template.spec!.volumes![0]!.secret!.secretName).toBe('herald-memberlist');

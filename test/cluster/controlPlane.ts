@@ -52,6 +52,8 @@ export interface StartOptions {
   workloads?: boolean;
   /** Start a reaper that kills everything if this process dies (default true). */
   reaper?: boolean;
+  /** More kube-apiserver flags, e.g. a small --max-requests-inflight for a starved apiserver. */
+  apiserverArgs?: string[];
   log?: (message: string) => void;
 }
 
@@ -176,6 +178,7 @@ export async function startControlPlane(options: StartOptions = {}): Promise<Con
         ...(options.workloads ? ['--endpoint-reconciler-type=none'] : ['--disable-admission-plugins=ServiceAccount']),
         '--profiling=false',
         '--v=1',
+        ...(options.apiserverArgs ?? []),
       ],
       { logFile: join(dir, 'apiserver.log'), state },
     );

@@ -96,6 +96,18 @@ describe('the install path: helm install, real processes with the chart ServiceA
       .then(() => 'allowed', (e: k8s.ApiException<string>) => `${e.code} ${(JSON.parse(e.body) as { message: string }).message}`)) !== 'allowed', { timeoutMs: 10_000, intervalMs: 200 });
     expect(refused).toContain(`403 `);
     expect(refused).toContain(`herald-speaker on node "${owner}" may only write its own Lease "herald-speaker-${owner}", not Lease "herald-speaker-${nodeName(other)}"`);
+
+    // The chart's API Priority and Fairness objects: the real processes' Lease requests (leader election,
+    // membership Leases) are dispatched in priority level herald-leases (test/chart/flowControl.test.ts has
+    // each request's classification).
+    let dispatched = 0;
+    await waitFor('Lease requests dispatched in priority level herald-leases', async () => {
+      const metrics = (await kubectl(['get', '--raw', '/metrics'])).stdout;
+      dispatched = metrics.split('\n').filter((l) => l.startsWith('apiserver_flowcontrol_dispatched_requests_total{') && l.includes('flow_schema="herald-leases"') && l.includes('priority_level="herald-leases"'))
+        .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
+      return dispatched > 0;
+    }, { timeoutMs: 30_000, intervalMs: 1_000 });
+    expect(dispatched).toBeGreaterThan(0);
   });
 
   it('helm upgrade keeps every address and the heartbeat Secret', async () => {
@@ -114,6 +126,7 @@ describe('the install path: helm install, real processes with the chart ServiceA
     const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
     const admission = kc.makeApiClient(k8s.AdmissionregistrationV1Api);
     const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
+    const flowcontrol = kc.makeApiClient(k8s.FlowcontrolApiserverV1Api);
     await waitFor('herald objects to be gone', async () => {
       const left: string[] = [];
       for (const plural of ['ipaddresspools', 'l2advertisements', 'lbaddresses']) {
@@ -123,6 +136,8 @@ describe('the install path: helm install, real processes with the chart ServiceA
       for (const o of (await rbac.listClusterRoleBinding()).items) if (o.metadata?.name?.startsWith('herald')) left.push(`clusterrolebinding/${o.metadata.name}`);
       for (const o of (await admission.listValidatingAdmissionPolicy()).items) if (o.metadata?.name === 'herald-speaker-node-restriction') left.push(`validatingadmissionpolicy/${o.metadata.name}`);
       for (const o of (await admission.listValidatingAdmissionPolicyBinding()).items) if (o.metadata?.name === 'herald-speaker-node-restriction') left.push(`validatingadmissionpolicybinding/${o.metadata.name}`);
+      for (const o of (await flowcontrol.listFlowSchema()).items) if (o.metadata?.name === 'herald-leases') left.push(`flowschema/${o.metadata.name}`);
+      for (const o of (await flowcontrol.listPriorityLevelConfiguration()).items) if (o.metadata?.name === 'herald-leases') left.push(`prioritylevelconfiguration/${o.metadata.name}`);
       for (const o of (await core.listNamespacedServiceAccount({ namespace: NS })).items) if (o.metadata?.name?.startsWith('herald')) left.push(`serviceaccount/${o.metadata.name}`);
       for (const o of (await core.listNamespacedSecret({ namespace: NS })).items) left.push(`secret/${o.metadata?.name}`);
       for (const o of (await core.listNamespacedService({ namespace: NS })).items) left.push(`service/${o.metadata?.name}`);

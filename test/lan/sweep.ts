@@ -1,8 +1,9 @@
 // npm run lan:sweep — removes what crashed test runs left behind: hrl-* namespaces, links and cgroups (with
 // the processes in them), harness processes, state files and temp dirs (/tmp/hrl-<kind>-p<pid>-*) whose
-// owner is dead. Live runs (owner alive) are left alone.
+// owner is dead, and the runc state and shim sockets of dead harness nodes in /run/containerd. Live runs (owner alive) are left alone.
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sweepContainerdRunState } from '../containerdRunState.js';
 import { cgroupPids, harnessCgroups, removeCgroup } from '../harnessCgroups.mjs';
 import { STATE_DIR, type HarnessResources } from '../harnessState.js';
 import { sweepTempDirs } from '../harnessTempDir.js';
@@ -65,6 +66,9 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
     log(`deleted leftover link ${ifname}`);
   }
   removed += await sweepCgroups({ dryRun, log });
+  // After the cgroups (their containers are dead now): the runc state and shim sockets dead nodes left in
+  // the machine's /run/containerd.
+  removed += sweepContainerdRunState({ dryRun, log });
   // After the state files: a dir still listed in one is theirs (and its reaper's) to remove.
   removed += sweepTempDirs({ dryRun, log });
   if (existsSync(STATE_DIR) && !dryRun) {

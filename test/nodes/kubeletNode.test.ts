@@ -9,11 +9,12 @@
 // that times out. Part of npm test (integration project); needs root, and the node binaries and images
 // (test/cluster/build-node.sh, test/nodes/node-images.sh: built on first use, and by .ci/run).
 import * as k8s from '@kubernetes/client-node';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_CIDRS } from '../cluster/controlPlane.js';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
+import { CONTAINERD_RUN_DIR, hostRunEntries } from '../containerdRunState.js';
 import { cgroupPids, harnessCgroups } from '../harnessCgroups.mjs';
 import { Lan } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
@@ -35,6 +36,8 @@ describe('three LAN node namespaces as Kubernetes nodes: pod network and kube-pr
   const nodes: KubeletNode[] = [];
   let podIP = '';
   let passed = 0;
+  /** Ids of the containers (sandboxes and apps) each node's containerd ran, by node dir. */
+  const containerIds = new Map<string, string[]>();
   /** The steps build on each other: after a failed one the rest would only time out. */
   const after = (steps: number) => {
     if (passed < steps) throw new Error('an earlier step of this suite failed');
@@ -62,11 +65,21 @@ describe('three LAN node namespaces as Kubernetes nodes: pod network and kube-pr
   afterAll(async () => {
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
     // On failure the kubelets', containerds' and kube-proxy's logs stay in the nodes' directories.
+    for (const kn of nodes) {
+      // The containers' bundles, in the node's containerd state dir: their ids are the names runc's state
+      // and the shims' sockets would have in the machine's /run/containerd.
+      const bundles = join(kn.dir, 'containerd/state/io.containerd.runtime.v2.task/k8s.io');
+      if (existsSync(bundles)) containerIds.set(kn.dir, [...new Set([...(containerIds.get(kn.dir) ?? []), ...readdirSync(bundles)])]);
+    }
     for (const kn of nodes) await kn.stop({ keepFiles: passed < 3 });
+    // SIGKILLed shims (stop kills what outlives containerd) clean nothing up: runc state and sockets in the
+    // machine's /run/containerd would stay forever.
+    const runStateLeft = [...containerIds].flatMap(([nodeDir, ids]) => hostRunEntries({ nodeDir, ids }));
     const cgroupsLeft = lan ? harnessCgroups(`hrl-${lan.id}-`) : [];
     await lan?.destroy();
     for (const kn of nodes) await core.deleteNode({ name: kn.name }).catch(() => undefined);
     expect(cgroupsLeft, 'cgroups left after the nodes stopped').toEqual([]);
+    expect(runStateLeft, `containerd run state left in ${CONTAINERD_RUN_DIR} after the nodes stopped`).toEqual([]);
   }, 120_000);
 
   it('kubelet registers all three nodes and they turn Ready (runtime and CNI network ready), with their LAN address, kubelet v1.36.4 and containerd 1.6', async () => {
@@ -117,6 +130,14 @@ describe('three LAN node namespaces as Kubernetes nodes: pod network and kube-pr
     expect(lan!.state.resources.cgroups).toEqual(nodes.map((kn) => kn.cgroupRoot));
     expect(nodes[0]!.cgroupRoot).toBe(`hrl-${lan!.id}-n1`);
     expect(cgroupPids(nodes[0]!.cgroupRoot).length).toBeGreaterThanOrEqual(2);
+    // The Pod's runc state and shim socket are in node 1's own /run/containerd (a tmpfs in its mount
+    // namespace, seen through its kubelet's /proc/<pid>/root), not in the machine's: they vanish with the node.
+    const bundles = readdirSync(join(nodes[0]!.dir, 'containerd/state/io.containerd.runtime.v2.task/k8s.io'));
+    expect(bundles.length, 'sandbox and httpd').toBeGreaterThanOrEqual(2);
+    containerIds.set(nodes[0]!.dir, bundles);
+    const nodeRunDir = `/proc/${nodes[0]!.proc!.pid}/root${CONTAINERD_RUN_DIR}`;
+    expect(hostRunEntries({ nodeDir: nodes[0]!.dir, ids: bundles, runDir: nodeRunDir }).length, `entries in ${nodeRunDir}`).toBeGreaterThanOrEqual(bundles.length + 1);
+    expect(hostRunEntries({ nodeDir: nodes[0]!.dir, ids: bundles }), `node 1's entries in the machine's ${CONTAINERD_RUN_DIR}`).toEqual([]);
     // Node 1's /29 (the bridge's gateway is .97).
     expect(podIP).toMatch(/^203\.0\.113\.(9[89]|10[0-2])$/);
     for (const n of lan!.nodes) {

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
+import { CONTAINERD_RUN_DIR } from '../containerdRunState.js';
 import { cgroupPids, removeCgroup } from '../harnessCgroups.mjs';
 import { removeHarnessTempDir } from '../harnessTempDir.js';
 import type { Lan, LanNode } from '../lan/lan.js';
@@ -13,6 +14,8 @@ import { mustRun } from '../run.js';
  * ones containerd sees). The kubelet wants vm.overcommit_memory=1, kernel.panic=10 and kernel.panic_on_oops=1
  * and would write them for the whole machine; in the node's mount namespace those three files are bind
  * mounts of files holding exactly those values, and protectKernelDefaults makes the kubelet only read them.
+ * /run/netns and /run/containerd are tmpfs mounts of the node's own, so Pod network namespaces, shim sockets
+ * and runc state never reach the machine's and go with the node.
  */
 export class KubeletNode {
   proc: Spawned | undefined;
@@ -85,6 +88,12 @@ state = "${d}/containerd/state"
       // containerd names Pod network namespaces under /run/netns; a tmpfs there keeps them out of the
       // machine's list and lets them vanish with this mount namespace.
       'mount -t tmpfs -o size=1m,mode=755 hrl-netns /run/netns',
+      // containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its `state` says, and the runc
+      // shim keeps runc's state in /run/containerd/runc: shims the harness SIGKILLs remove neither. A tmpfs
+      // of the node's own there takes both away with the node's last process. (The empty mount point is
+      // made in the machine's /run if it has no containerd dir yet.)
+      `mkdir -p ${CONTAINERD_RUN_DIR}`,
+      `mount -t tmpfs -o size=16m,mode=711 hrl-containerd ${CONTAINERD_RUN_DIR}`,
       // The kubelet wants its cgroupRoot to exist in every (v1) hierarchy.
       `for c in /sys/fs/cgroup/*/; do mkdir -p "\${c}${this.cgroupRoot}"; done`,
       // A new v1 cpuset cgroup starts with no CPUs and no memory nodes; runc cannot start a task under it.

@@ -115,12 +115,15 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
     const m1 = await world.speakerMetrics(n1);
     expect(metric(m1, 'herald_membership_published_interfaces')).toBe(1);
 
+    // Startup over (every peer heard, every speaker ready) before counting: see waitForHeartbeats.
+    await world.waitForHeartbeats();
     const lease = async () => (await leases().readNamespacedLease({ name: speakerLeaseName(world.nodeName(n1)), namespace: world.releaseNs })).metadata?.annotations?.[SPEAKER_LEASE_ANNOTATIONS.interfaces];
     const leaseBefore = await lease();
     expect(leaseBefore).toMatch(/^eth0=[^;]*$/);
     const peerChanges = async () => Promise.all(world.lan.nodes.slice(1).map(async (n) => metric(await world.speakerMetrics(n), 'herald_membership_transitions_total', 'change="PeerInterfacesChanged"')));
     const changesBefore = await peerChanges();
-    const renewalsBefore = metric(m1, 'herald_membership_lease_renewals_total', 'result="ok"');
+    const renewalsBefore = metric(await world.speakerMetrics(n1), 'herald_membership_lease_renewals_total', 'result="ok"');
+    const renewalsSince = performance.now();
     const dumpsBefore = speakerLog(n1).split('"event":"linksChanged"').length;
 
     // Pods come and go: 100 pairs (50 excluded by pattern, 50 not) deleted, then re-created with new ifindexes.
@@ -136,9 +139,11 @@ describe('herald-speaker on a busy node: pod veth churn, re-created links, a ref
     expect(await lease()).toBe(leaseBefore);
     expect(await peerChanges()).toEqual(changesBefore);
     const m1After = await world.speakerMetrics(n1);
+    const renewalsWindowMs = performance.now() - renewalsSince;
     expect(metric(m1After, 'herald_membership_published_interfaces')).toBe(1);
-    // Only the periodic renewal (every 10 s) may have happened: the churn itself wrote nothing.
-    expect(metric(m1After, 'herald_membership_lease_renewals_total', 'result="ok"') - renewalsBefore).toBeLessThanOrEqual(1);
+    // Only the periodic renewals (every 10 s) may have happened: the churn itself wrote nothing. On a loaded
+    // host the churn alone can take more than 10 s, so the window may hold more than one.
+    expect(metric(m1After, 'herald_membership_lease_renewals_total', 'result="ok"') - renewalsBefore).toBeLessThanOrEqual(Math.floor(renewalsWindowMs / 10_000) + 1);
   }, 90_000);
 
   it('a gratuitous ARP from another herald node is classified as herald, never as a foreign host', async () => {

@@ -101,13 +101,34 @@ export class SpeakerWorld {
     this.controller = await startController({ kubeconfig: this.controllerKubeconfig, namespace: this.releaseNs, lbClass: this.lbClass, waitReady: false });
   }
 
-  /** Every running speaker sees every other one alive (heartbeats flowing both ways). */
+  /**
+   * Every running speaker sees every other one alive: by heartbeats or by their Leases alone (a peer's Lease
+   * counts it alive before a heartbeat of it arrives). waitForHeartbeats also waits for the heartbeats.
+   */
   async waitForMembership(timeoutMs = 20_000): Promise<void> {
     const expected = this.speakers.size - 1;
     await waitFor(`all ${this.speakers.size} speakers to see each other`, async () => {
       for (const s of this.speakers.values()) {
         const m = /^herald_membership_peers_alive (\d+)/m.exec(await this.speakerMetrics(s.node));
         if (Number(m?.[1]) !== expected) return false;
+      }
+      return true;
+    }, { timeoutMs, intervalMs: 200 });
+  }
+
+  /**
+   * waitForMembership, then every speaker ready and hearing every peer (heartbeat health Healthy: no peer
+   * judged by its Lease alone): the startup's transitions are behind them. Peers' Leases alone satisfy
+   * waitForMembership, and a peer known only from its Lease shows its interfaces without MACs (a Lease
+   * carries none): its first heartbeat brings them, one PeerInterfacesChanged more, seconds later on a
+   * loaded host. A test that counts transitions takes its "before" after this.
+   */
+  async waitForHeartbeats(timeoutMs = 30_000): Promise<void> {
+    await this.waitForMembership(timeoutMs);
+    await waitFor(`all ${this.speakers.size} speakers ready and hearing each other`, async () => {
+      for (const s of this.speakers.values()) {
+        if (!/^herald_membership_heartbeat_health\{reason="Healthy"\} 1$/m.test(await this.speakerMetrics(s.node))) return false;
+        if (!(await this.speakerReady(s.node))) return false;
       }
       return true;
     }, { timeoutMs, intervalMs: 200 });

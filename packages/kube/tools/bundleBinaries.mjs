@@ -12,6 +12,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { bundleOptions } from './bundleOptions.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -36,17 +37,9 @@ for (const b of BUNDLES) {
   const outfile = join(root, b.out);
   mkdirSync(dirname(outfile), { recursive: true });
   await build({
+    ...bundleOptions(),
     entryPoints: [join(root, b.entry)],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node24',
-    external: ['netlink'],
-    // The CommonJS packages inside (pino, prom-client, ...) call require() for Node's built-ins.
-    banner: { js: "import { createRequire as __heraldCreateRequire } from 'node:module'; const require = __heraldCreateRequire(import.meta.url);" },
-    minifyWhitespace: true,
-    legalComments: 'none',
     // Stack traces point into one line of the bundle; `node --enable-source-maps` maps them back to
     // dist/ through this file (not read otherwise, so it costs no memory). Sources stay in dist/.
     sourcemap: 'linked',

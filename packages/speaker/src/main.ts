@@ -15,7 +15,9 @@ import { HeartbeatHealthWriter } from './kube/heartbeatHealthWriter.js';
 import { loadHeartbeatKey } from './membership/heartbeatKey.js';
 import { HeartbeatKeyFile } from './membership/heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './membership/heartbeatKeyring.js';
+import { KubeLeases } from './membership/kubeLeases.js';
 import { Membership } from './membership/membership.js';
+import { createMembershipMetrics } from './membership/membershipMetrics.js';
 import { MembershipWorker } from './membership/membershipWorker.js';
 import { membershipThreadUrl } from './membership/membershipThreadUrl.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
@@ -103,12 +105,12 @@ const membership = config.membershipThread === 'worker'
       incarnation,
       heartbeat,
       key: { file: config.secretKeyFile, graceMs: config.keyGraceMs, pollMs: config.keyPollMs },
-      leases: { ...(config.kubeconfig ? { kubeconfig: config.kubeconfig } : {}), namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
       initialState,
       protocol: config.membershipProtocol,
       log: { level: config.logLevel, base: { component: 'herald-speaker', node: config.node } },
       mainLoopBoundMs: config.mainLoopBoundMs,
     },
+    leases: { kubeConfig, namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
     registry: metrics.registry,
     log,
     ...(answers ? { answers } : {}),
@@ -121,9 +123,9 @@ const membership = config.membershipThread === 'worker'
     node: config.node,
     incarnation,
     heartbeat: { ...heartbeat, key: keyring },
-    leases: { kubeConfig, namespace: config.namespace, owner: leaseOwner },
+    leases: new KubeLeases({ kubeConfig, namespace: config.namespace, node: config.node, ...(leaseOwner ? { owner: leaseOwner } : {}), log }),
     initialState,
-    registry: metrics.registry,
+    metrics: (sources) => createMembershipMetrics(metrics.registry, sources),
     log,
     protocol: config.membershipProtocol,
   });

@@ -210,10 +210,19 @@ const STRAY_AFTER_MS = 5_000;
 /**
  * A node held dead is told of its death by this member at most this often. Not shorter: after a heal
  * many members each hold a few nodes dead, and at 500 ms every one of them told the same node twice a
- * second — at N = 5,000 one member received 247 datagrams in a second (96 at 1,000 ms). The price: a
- * reply arriving 999.x ms after the last tell is refused, so a lost tell can cost a straggler two rounds.
+ * second — at N = 5,000 one member received 247 datagrams in a second (96 at 1,000 ms).
  */
 const TELL_AGAIN_AFTER_MS = 1_000;
+/**
+ * The same for a tell prompted by a pull's reply: once per 1 s pull round, less a slack for the round's
+ * jitter. At 1,000 ms the next round's reply, arriving a fraction of a millisecond either side of a second
+ * after the last tell, was refused at 999.x ms, so a lost tell cost a straggler two rounds (N = 2,000, seed
+ * 11: the heal's last pair, told 2 s after the heal, the tell lost, the next reply 998.9 ms later refused,
+ * still dead 4 s after the heal). Only for replies (one a round, and the retry of a lost pull 250 ms later
+ * still cannot tell twice): datagrams from the node arrive at any time, and at 950 ms for them too a
+ * holder could tell twice in one second (N = 2,000: busiest received member-second 118).
+ */
+const TELL_AGAIN_AFTER_REPLY_MS = 950;
 /** Nodes a SyncReply shows alive at the version we hold dead that we tell, per reply. */
 const MAX_REPLY_TELLS = 10;
 /** Direct "you are dead" tells plus answers to stale deaths a member sends per second, at most. */
@@ -225,8 +234,6 @@ const MAX_DIRECT_PER_SECOND = 12;
  * of 5,000: ~900 tells a second to one member), and a stale tell costs the node an answer.
  */
 const TELLERS_PER_SECOND = 20;
-/** Nodes a member tells per SyncReply on average, over all it holds dead (see the SyncReply case). */
-const REPLY_TELLS_PER_SECOND = 10;
 /** A death this recent may simply not have reached the replier yet: told through tellGate only. */
 const FRESH_DEATH_MS = 1_000;
 /** A pull with no reply after this long is asked of another member, once, while a heal is under way. */
@@ -512,6 +519,12 @@ export class SwimMember {
           if (this.applyNotice(n, nowMs, out, m.from)) {
             changed = true;
             this.spread(n, n.kind === 'Dead', nowMs, out, m.from, revives);
+            // A death learnt from a peer may be one that leaked over a healed partition (a far-side Dead at
+            // the version the node runs): it reaches everyone within a second, and the node heard of it only
+            // when it reached one of the node's ring successors or at the next whole-second round. Its
+            // tellers of this second (~TELLERS_PER_SECOND of N) tell it now, so it refutes early; a crashed
+            // node costs those few datagrams once.
+            if (n.kind === 'Dead' && n.node !== this.node && this.tellGate(n.node, nowMs)) this.tellDead(n.node, nowMs, out);
           }
         }
         break;
@@ -538,7 +551,7 @@ export class SwimMember {
           const node = unheard[i]!;
           unheard[i] = unheard[unheard.length - 1]!;
           unheard.pop();
-          if (this.tellDead(node, nowMs, out)) told++;
+          if (this.tellDead(node, nowMs, out, TELL_AGAIN_AFTER_REPLY_MS)) told++;
         }
         break;
       }
@@ -840,15 +853,18 @@ export class SwimMember {
   /**
    * Whether to tell `node` (held dead) of its death now, on evidence every holder may see at once (a
    * SyncReply showing it unheard, a datagram from it): if this member is one of its tellers this second
-   * (tellGate), or with probability REPLY_TELLS_PER_SECOND / (nodes we hold dead) once we have held it dead
-   * for FRESH_DEATH_MS. A node held dead by h members, each holding d dead, so hears about h / d tells a
-   * second the second way: a few from a whole side holding the other side dead, and still about one a
-   * second for a straggler that only a few members hold dead (and whom tellGate, out of N, rarely picks).
+   * (tellGate), or if it declared the death itself and has held it for FRESH_DEATH_MS. A straggler that
+   * only a few members hold dead is one whose death never spread, so they are its declarers (its monitors,
+   * at most a few): they tell it every round, and tellGate, out of N, rarely picks anyone else. Not every
+   * holder: a death that did spread is held by a whole side, and each holder telling with probability
+   * 10 / (nodes it holds dead), as before, sent a node held dead by h members about h / d tells a round —
+   * at N = 2,000 the cut side (200, each holding ~40 dead) told one big-side node 71 times in the heal's
+   * first second (busiest received member-second 118).
    */
   private mayTell(node: string, nowMs: number): boolean {
     if (this.tellGate(node, nowMs)) return true;
-    if (nowMs - (this.deadSince.get(node) ?? nowMs) < FRESH_DEATH_MS) return false;
-    return this.random.next() < REPLY_TELLS_PER_SECOND / Math.max(1, this.deadNodes.size);
+    if (this.table.get(node)?.dead?.by !== this.node) return false;
+    return nowMs - (this.deadSince.get(node) ?? nowMs) >= FRESH_DEATH_MS;
   }
 
   /**
@@ -866,12 +882,12 @@ export class SwimMember {
     return mix32(ringHash(node) ^ Math.imul(this.strayOffset, 0x9e3779b1) ^ Math.floor(nowMs / 1000)) % n < TELLERS_PER_SECOND;
   }
 
-  /** Sends `node` its Dead notice (at most once per TELL_AGAIN_AFTER_MS per node) so that, if it runs, it refutes. */
-  private tellDead(node: string, nowMs: number, out: Outbound[]): boolean {
+  /** Sends `node` its Dead notice (at most once per `againAfterMs` per node) so that, if it runs, it refutes. */
+  private tellDead(node: string, nowMs: number, out: Outbound[], againAfterMs = TELL_AGAIN_AFTER_MS): boolean {
     const e = this.table.get(node);
     if (!e?.dead) return false;
     const told = this.toldDead.get(node);
-    if (told !== undefined && nowMs - told < TELL_AGAIN_AFTER_MS) return false;
+    if (told !== undefined && nowMs - told < againAfterMs) return false;
     if (!this.takeDirect(nowMs)) return false;
     this.toldDead.set(node, nowMs);
     out.push(this.to(node, { type: 'Gossip', notices: [{ kind: 'Dead', node, incarnation: e.state.incarnation, version: e.dead.version, by: e.dead.by }] }));

@@ -60,7 +60,9 @@ describe('SwimMember after a partition (the members that hold the other side dea
       m.learnAll(all, 0);
       const peer = name((i + 1) % 40);
       m.receive({ type: 'Gossip', from: peer, incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: 'node-199' })) }, 0);
-      const out = m.receive({ type: 'SyncReply', from: peer, incarnation: 1, sequence: 2, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 10).out;
+      // The reply comes a round later: learning the deaths through a push already told this member's share
+      // of them (tell-on-push, below), and a node is told at most once a second by one member.
+      const out = m.receive({ type: 'SyncReply', from: peer, incarnation: 1, sequence: 2, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 1_010).out;
       for (const o of out) {
         const n = o.message.type === 'Gossip' && o.message.notices.length === 1 ? o.message.notices[0]! : undefined;
         if (n?.kind === 'Dead' && n.node === o.to) told.set(o.to, (told.get(o.to) ?? 0) + 1);
@@ -97,8 +99,52 @@ describe('SwimMember after a partition (the members that hold the other side dea
     }
     // Still told (one tell is enough for it to refute) ...
     expect(told).toBeGreaterThan(0);
-    // ... by about 20 × 300 / 400 (tellGate) + 300 × 10 / 100 (mayTell) = 45, not by all 300.
+    // ... by about 20 × 300 / 400 = 15 (tellGate; before, also 300 × 10 / 100 = 30 by chance), not by all 300.
     expect(told).toBeLessThanOrEqual(75);
+  });
+
+  it('a node a whole side holds dead is told by its tellers of the second, not by every holder with 10 / (nodes it holds dead)', { timeout: 60_000 }, () => {
+    // N = 2,000, seed 11: the cut side (200 members, each holding ~40 big-side nodes dead, learnt by push)
+    // pulled in the heal's first second; every reply from the big side showed those nodes unheard, and each
+    // holder told each with probability 10 / 40: one node received 71 tells in that second (busiest
+    // received member-second 118). Here 200 holders of the same 40 deaths among 1,000 members known.
+    const all = Array.from({ length: 1_000 }, (_, i) => state(name(i)));
+    const dead = all.slice(200, 240);
+    const told = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const m = new SwimMember({ self: { node: name(i), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 4000 + i });
+      m.learnAll(all, 0);
+      m.receive({ type: 'Gossip', from: name(999), incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'Dead' as const, node: s.node, incarnation: 1, version: 1, by: name(998) })) }, 0);
+      const out = m.receive({ type: 'SyncReply', from: name(500), incarnation: 1, sequence: 1, notices: dead.map((s) => ({ kind: 'State' as const, state: s })) }, 2_000).out;
+      for (const o of out) if (o.message.type === 'Gossip' && o.message.notices.length === 1) told.set(o.to, (told.get(o.to) ?? 0) + 1);
+    }
+    // tellGate: 20 of the 1,000 a second, so ~4 of the 200 per node (before: ~50 per node).
+    const counts = [...told.values()];
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(40);
+    expect(Math.max(...counts)).toBeLessThanOrEqual(15);
+  });
+
+  it.each([
+    { name: 'its declarer (one of its monitors: a death that never spread) tells it every round', declared: true, tells: [1, 1, 1, 1, 1] },
+    { name: 'a holder that learnt the death from a push tells it only as one of its tellers of the second (rarely, out of 1,000)', declared: false, tells: [0, 0, 0, 0, 0] },
+  ])('a straggler every reply shows unheard: $name', ({ declared, tells }) => {
+    const all = Array.from({ length: 1_000 }, (_, i) => state(name(i)));
+    const me = name(0);
+    const m = new SwimMember({ self: { node: me, incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 5 });
+    m.learnAll(all, 0);
+    // The straggler: a node this member holds dead whose tellGate never picks this member in seconds 2-6
+    // (found with a death learnt 990 ms before the reply: too fresh for anything but tellGate to tell).
+    const gatePicks = (node: string) => [2, 3, 4, 5, 6].some((sec) => {
+      const probe = new SwimMember({ self: { node: me, incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 5 });
+      probe.learnAll(all, 0);
+      probe.receive({ type: 'Gossip', from: name(999), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node, incarnation: 1, version: 1, by: name(998) }] }, sec * 1_000 - 990);
+      return probe.receive({ type: 'SyncReply', from: name(500), incarnation: 1, sequence: 1, notices: [{ kind: 'State', state: all.find((s) => s.node === node)! }] }, sec * 1_000).out.length > 0;
+    });
+    const straggler = all.slice(1, 50).map((s) => s.node).find((node) => !gatePicks(node))!;
+    expect(straggler).toBeDefined();
+    m.receive({ type: 'Gossip', from: name(999), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: straggler, incarnation: 1, version: 1, by: declared ? me : name(998) }] }, 0);
+    const seen = [2, 3, 4, 5, 6].map((sec, i) => m.receive({ type: 'SyncReply', from: name(500 + i), incarnation: 1, sequence: 1, notices: [{ kind: 'State', state: all.find((s) => s.node === straggler)! }] }, sec * 1_000).out.filter((o) => o.to === straggler).length);
+    expect(seen).toEqual(tells);
   });
 
   it('tells a node it holds dead at most once a second, however many replies show it unheard', () => {
@@ -121,6 +167,25 @@ describe('SwimMember after a partition (the members that hold the other side dea
     // The tells are lost (node-1 never refutes): the replies tell it again, but once per second (the
     // dead-probe rounds of tick() are bounded on their own).
     expect(tellsPerSecond).toEqual([1, 1, 1]);
+  });
+
+  it.each([
+    { name: 'the next round\'s reply 998.9 ms after a lost tell: told again (refused at a 1,000 ms gap: two rounds lost)', againMs: 998.9, told: 1 },
+    { name: 'a reply 999.9 ms after it: told again', againMs: 999.9, told: 1 },
+    { name: 'a reply 500 ms after it (the same round): not told again', againMs: 500, told: 0 },
+    { name: 'a push from the node 960 ms after it: not told again (datagrams come at any time: at most once a second)', againMs: 960, told: 0, push: true },
+  ])('a straggler whose tell was lost: $name', ({ againMs, told, push }) => {
+    // N = 2,000, seed 11: the last pair of the heal was a cut member holding one node dead that only it
+    // held dead; its pull at 8,000.6 ms told the node, the tell was lost, the reply of the next round came
+    // at 9,000.5 ms (998.9 ms later) and was refused, so the node was still held dead 4 s after the heal.
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 7 });
+    m.learnAll(all, 0);
+    m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: [{ kind: 'Dead', node: name(1), incarnation: 1, version: 1, by: name(3) }] }, 0);
+    const reply = (from: string, sequence: number, at: number) => m.receive({ type: 'SyncReply', from, incarnation: 1, sequence, notices: [{ kind: 'State', state: all[1]! }] }, at).out.filter((o) => o.to === name(1) && o.message.type === 'Gossip');
+    expect(reply(name(4), 1, 2_001.6)).toHaveLength(1);
+    const fromNode = () => m.receive({ type: 'Gossip', from: name(1), incarnation: 1, sequence: 1, notices: [] }, 2_001.6 + againMs).out.filter((o) => o.to === name(1) && o.message.type === 'Gossip');
+    expect(push === true ? fromNode() : reply(name(5), 1, 2_001.6 + againMs)).toHaveLength(told);
   });
 
   it('the dead-probe rounds tell every dead node this member would precede on the ring, not the same ten each round', () => {
@@ -234,5 +299,44 @@ describe('SwimMember passing on a refutation while other news keeps arriving', (
     // Passed on within 300 ms: pushed to random members and piggybacked to the ring successors.
     expect(pushes.length).toBeGreaterThanOrEqual(3);
     expect(heartbeats.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('SwimMember learning a death through a push (tell-on-push)', () => {
+  // After a heal a cut member's Dead notice about a big-side node at the version it runs spreads to
+  // everyone; the node heard of it only when it reached one of its ring successors or at the next
+  // whole-second round (dead probes, pulls): at N = 5,000 a median 993 ms (p90 1,984 ms) after it started
+  // spreading, by when ~4,100 members held it dead. Now the node's tellers of this second tell it at once.
+  const deadOf = (node: string, version = 1) => ({ kind: 'Dead' as const, node, incarnation: 1, version, by: name(3) });
+  it.each([
+    { name: 'a fresh death of another node: told at once (0 tells before tell-on-push)', seen: [], news: [deadOf(name(5))], tells: 1 },
+    { name: 'a death it already held: no news, no tell (told when first learnt)', seen: [deadOf(name(5))], news: [deadOf(name(5))], tells: 0 },
+    { name: 'a refutation of a death it held: the node runs, no tell', seen: [deadOf(name(5))], news: [{ kind: 'State' as const, state: { ...state(name(5)), version: 2 } }], tells: 0 },
+    { name: 'an older death than the state it holds: stale, no tell', seen: [{ kind: 'State' as const, state: { ...state(name(5)), version: 3 } }], news: [deadOf(name(5), 2)], tells: 0 },
+  ])('$name', ({ seen, news, tells }) => {
+    const all = Array.from({ length: 10 }, (_, i) => state(name(i)));
+    const m = new SwimMember({ self: { node: name(0), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 19 });
+    m.learnAll(all, 0);
+    if (seen.length > 0) m.receive({ type: 'Gossip', from: name(4), incarnation: 1, sequence: 1, notices: seen }, 0);
+    // A second later, so that a tell when the first notice came does not hide this one.
+    const out = m.receive({ type: 'Gossip', from: name(2), incarnation: 1, sequence: 1, notices: news }, 1_000).out;
+    const told = out.filter((o) => o.to === name(5) && o.message.type === 'Gossip' && o.message.notices.some((x) => x.kind === 'Dead' && x.node === name(5)));
+    expect(told).toHaveLength(tells);
+  });
+
+  it('of 1,000 members learning the same death within one second, only its ~20 tellers of that second tell the node', { timeout: 60_000 }, () => {
+    const n = 1_000;
+    const all = Array.from({ length: n }, (_, i) => state(name(i)));
+    let tells = 0;
+    for (let i = 0; i < n; i++) {
+      if (i === 5) continue;
+      const m = new SwimMember({ self: { node: name(i), incarnation: 1, address: '192.0.2.1', port: 7947 }, local, tuning: { suspectAfterMs: 600_000 }, nowMs: 0, seed: 100 + i });
+      m.learnAll(all, 0);
+      const out = m.receive({ type: 'Gossip', from: name(i === 2 ? 3 : 2), incarnation: 1, sequence: 1, notices: [deadOf(name(5))] }, 1_000 + (i % 997)).out;
+      tells += out.filter((o) => o.to === name(5) && o.message.type === 'Gossip').length;
+    }
+    // tellGate: ~20 of the 999 in a second, not all 999 (the node would be flooded) and not none.
+    expect(tells).toBeGreaterThan(5);
+    expect(tells).toBeLessThanOrEqual(40);
   });
 });

@@ -7,6 +7,7 @@ import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { MainLoopBeat } from './mainLoopBeat.js';
 import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership, type MembershipOptions } from './membership.js';
+import { createMembershipMetrics } from './membershipMetrics.js';
 import type { DatagramEndpoint, DatagramHandlers, OpenDatagrams } from './udpDatagrams.js';
 
 const KEY = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
@@ -76,7 +77,7 @@ function makeNode(lan: FakeLan, name: string, extra: Partial<MembershipOptions> 
     heartbeat: { address, port: PORT, intervalMs: 100, key: KEY },
     peers: Object.entries(ADDRESSES).filter(([n]) => n !== name && n !== 'n4').map(([node, a]) => ({ node, address: a, port: PORT })),
     initialState: { draining: false, interfaces: [{ name: 'eth0', subnets: [`${address}/24`] }], announcing: [] },
-    registry,
+    metrics: (sources) => createMembershipMetrics(registry, sources),
     log,
     now: () => Date.now(),
     wallNow: () => Date.now(),
@@ -291,7 +292,7 @@ function makeCluster(lan: FakeLan, n: number, extra: (i: number) => Partial<Memb
       heartbeat: { address, port: PORT, intervalMs: 100, key: KEY },
       peers: names.flatMap((other, j) => (j === i ? [] : [{ node: other, address: addressOf(j), port: PORT }])),
       initialState: { draining: false, interfaces: [{ name: 'eth0', subnets: [`${address}/24`] }], announcing: [] },
-      registry,
+      metrics: (sources) => createMembershipMetrics(registry, sources),
       log,
       now: () => Date.now(),
       wallNow: () => Date.now(),
@@ -733,7 +734,7 @@ describe('Membership construction', () => {
     node: 'n1',
     incarnation: 1,
     heartbeat: { address: '192.0.2.11', port: PORT, intervalMs: 100, key: KEY },
-    registry: new Registry(),
+    metrics: (sources) => createMembershipMetrics(new Registry(), sources),
     log: pino({ level: 'silent' }),
     openDatagrams: new FakeLan().open('192.0.2.11'),
   });

@@ -1,4 +1,3 @@
-import type * as k8s from '@kubernetes/client-node';
 import {
   diffViews,
   encodeHeartbeat,
@@ -22,12 +21,12 @@ import {
   type SwimTuning,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
+import { ChangeListeners, type MembershipListener } from './changeListeners.js';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
 import { HeartbeatSocket } from './heartbeatSocket.js';
-import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
-import { DEFAULT_LEASE_DURATION_MS, NodeLease } from './nodeLease.js';
-import { SpeakerLeaseWatch, type SpeakerLeaseSeen } from './speakerLeaseWatch.js';
+import type { MembershipGaugeSources, MembershipMetrics } from './membershipMetrics.js';
+import type { MembershipLeases } from './membershipLeases.js';
+import type { SpeakerLeaseSeen } from './speakerLeaseWatch.js';
 import { PeerProtocols } from './peerProtocols.js';
 import { SwimMembership } from './swimMembership.js';
 import { monotonicNow, realTimers, type Timers } from './timers.js';
@@ -58,19 +57,18 @@ export interface MembershipOptions {
   };
   /** Fixed peers, in addition to those discovered from Leases (or instead of them, without an API). */
   readonly peers?: readonly HeartbeatTarget[];
-  /** Per-node Leases: publish ours, discover peers from theirs. Omit to run on heartbeats alone. */
-  readonly leases?: {
-    readonly kubeConfig: k8s.KubeConfig;
-    readonly namespace: string;
-    readonly owner?: { apiVersion: string; kind: string; name: string; uid: string };
-    readonly renewIntervalMs?: number;
-    readonly durationMs?: number;
-    readonly requestTimeoutMs?: number;
-  };
+  /**
+   * Per-node Leases: publish ours, discover peers from theirs (KubeLeases in-process; the membership worker's
+   * ThreadLeases, run by the main thread). Omit to run on heartbeats alone.
+   */
+  readonly leases?: MembershipLeases;
   readonly initialState?: LocalMembershipState;
-  /** Where membership's metrics register; or `metrics` already made (a worker forwards them to the main thread). */
-  readonly registry?: Registry;
-  readonly metrics?: MembershipMetrics;
+  /**
+   * Membership's metrics: made by the caller from the gauge sources this membership gives (in-process:
+   * `(sources) => createMembershipMetrics(registry, sources)`), or already made (the worker thread's, which it
+   * forwards to the main thread). Not made here: this module must not load prom-client into the worker.
+   */
+  readonly metrics: MembershipMetrics | ((sources: MembershipGaugeSources) => MembershipMetrics);
   /**
    * Asked before every datagram is sent; false withholds it (counted). The membership worker passes its
    * main-loop watch: a wedged main thread (no ARP replies, no elections) must not keep the node alive.
@@ -95,8 +93,7 @@ export interface MembershipOptions {
   readonly swimTuning?: Partial<SwimTuning>;
 }
 
-
-export type MembershipListener = (view: MembershipView, transitions: readonly PeerTransition[]) => void;
+export type { MembershipListener } from './changeListeners.js';
 
 /** What the speaker reads from membership, in-process (Membership) or in a worker thread (MembershipWorker). */
 export interface MembershipPort {
@@ -138,11 +135,9 @@ export class Membership {
   private readonly wallNow: () => number;
   private readonly timers: Timers;
   private readonly intervalMs: number;
-  private readonly listeners = new Set<MembershipListener>();
+  private readonly listeners: ChangeListeners;
   private local: LocalMembershipState;
   private socket: HeartbeatSocket | undefined;
-  private nodeLease: NodeLease | undefined;
-  private leaseWatch: SpeakerLeaseWatch | undefined;
   private sequence = 0;
   private nextSendAt = 0;
   private sendTimer: unknown;
@@ -166,11 +161,11 @@ export class Membership {
     const deadAfterMs = o.heartbeat.deadAfterMs ?? 5 * this.intervalMs;
     if (deadAfterMs <= this.intervalMs) throw new RangeError(`dead-after (${deadAfterMs} ms) must be longer than the heartbeat interval (${this.intervalMs} ms)`);
     this.table = new PeerTable({ self: { node: o.node, incarnation: o.incarnation }, deadAfterMs, ...(o.forgetAfterMs === undefined ? {} : { forgetAfterMs: o.forgetAfterMs }) });
+    this.listeners = new ChangeListeners(o.log);
     this.keys = o.heartbeat.key instanceof HeartbeatKeyring ? o.heartbeat.key : new HeartbeatKeyring(o.heartbeat.key);
-    if (!o.metrics && !o.registry) throw new TypeError('membership needs a registry or metrics');
-    this.metrics = o.metrics ?? createMembershipMetrics(o.registry!, {
-      heartbeatsMissing: () => (this.running ? this.view().peers.filter((p) => !p.self && p.heartbeatsMissing === true).length : 0),
-    });
+    this.metrics = typeof o.metrics === 'function'
+      ? o.metrics({ view: () => (this.running ? this.view() : undefined) })
+      : o.metrics;
     this.local = { draining: false, interfaces: [], announcing: [] };
     encodeHeartbeat(this.heartbeat()); // refuses a bad node name or address before anything starts
     this.local = this.fit(o.initialState ?? this.local);
@@ -227,8 +222,7 @@ export class Membership {
     this.timers.clearTimeout(this.deadlineTimer);
     this.deadlineAt = undefined;
     this.swim?.stop();
-    this.nodeLease?.stop();
-    this.leaseWatch?.stop();
+    this.o.leases?.stop();
     await this.socket?.close();
     this.socket = undefined;
   }
@@ -247,7 +241,7 @@ export class Membership {
     this.local = next;
     this.table.setLocal(this.local);
     this.swim?.setLocal(this.swimLocal());
-    if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.nodeLease?.poke();
+    if (before.draining !== next.draining || (before.ready ?? true) !== (next.ready ?? true) || interfacesChanged) this.o.leases?.poke();
     if (this.running) this.refresh();
   }
 
@@ -269,7 +263,7 @@ export class Membership {
 
   /** The speaker Leases have been listed once: the peer list is known (false without Leases configured). */
   peersListed(): boolean {
-    return this.leaseWatch?.synced ?? false;
+    return this.o.leases?.synced ?? false;
   }
 
   /** The current view (self included), computed now. */
@@ -350,12 +344,11 @@ export class Membership {
   }
 
   on(event: 'change', listener: MembershipListener): this {
-    if (event !== 'change') throw new Error(`Membership emits 'change' only, not ${JSON.stringify(event)}`);
-    this.listeners.add(listener);
+    this.listeners.add(event, listener);
     return this;
   }
 
-  off(event: 'change', listener: MembershipListener): this {
+  off(_event: 'change', listener: MembershipListener): this {
     this.listeners.delete(listener);
     return this;
   }
@@ -428,13 +421,8 @@ export class Membership {
     this.o.log.debug({ event: 'heartbeatRejected', reason, from: `${from.address}:${from.port}`, err: message }, 'heartbeat rejected');
   }
 
-  private startLeases(o: NonNullable<MembershipOptions['leases']>): void {
-    const durationMs = o.durationMs ?? DEFAULT_LEASE_DURATION_MS;
-    this.nodeLease = new NodeLease({
-      kubeConfig: o.kubeConfig,
-      namespace: o.namespace,
-      ...(o.owner ? { owner: o.owner } : {}),
-      node: this.o.node,
+  private startLeases(leases: MembershipLeases): void {
+    leases.start({
       state: () => ({
         heartbeatAddress: this.o.heartbeat.address,
         heartbeatPort: this.o.heartbeat.port,
@@ -444,20 +432,7 @@ export class Membership {
         interfaces: this.local.interfaces,
         ...(this.swim ? { membership: membershipMarker(this.o.incarnation) } : {}),
       }),
-      durationMs,
-      ...(o.renewIntervalMs === undefined ? {} : { renewIntervalMs: o.renewIntervalMs }),
-      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
-      log: this.o.log,
-      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
-      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
-      timers: this.timers,
-      wallNow: this.wallNow,
-    });
-    this.leaseWatch = new SpeakerLeaseWatch({
-      kubeConfig: o.kubeConfig,
-      namespace: o.namespace,
-      log: this.o.log,
-      onUpsert: (seen) => this.onLease(seen, durationMs),
+      onUpsert: (seen) => this.onLease(seen, leases.durationMs),
       onDelete: (node) => {
         if (!this.running) return;
         this.table.forgetLease(node, this.now());
@@ -465,11 +440,10 @@ export class Membership {
         if (this.heldDown(node)) this.swim?.forget(node);
         this.refresh();
       },
+      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
-      ...(o.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: o.requestTimeoutMs }),
+      ...(this.o.maySend ? { mayRenew: this.o.maySend } : {}),
     });
-    this.nodeLease.start();
-    this.leaseWatch.start();
   }
 
   private onLease(seen: SpeakerLeaseSeen, defaultDurationMs: number): void {
@@ -515,13 +489,7 @@ export class Membership {
       this.metrics.peersKnown.set(peers.length);
       this.metrics.heartbeatsBroken.set(peers.filter((p) => p.heartbeatsBroken).length);
       for (const t of transitions) this.logTransition(t, view, previous, now);
-      for (const listener of this.listeners) {
-        try {
-          listener(view, transitions);
-        } catch (e) {
-          this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
-        }
-      }
+      this.listeners.emit(view, transitions);
     }
     this.armDeadline(now);
   }

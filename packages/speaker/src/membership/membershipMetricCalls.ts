@@ -1,25 +1,54 @@
-import { Registry } from 'prom-client';
-import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
+// Types only: the worker thread must not load prom-client (a second copy in its isolate, for a registry
+// nobody reads); membershipThreadImports.test.ts checks that it does not.
+import type { MembershipMetrics } from './membershipMetrics.js';
 
 /** One call on a membership metric, as the worker made it: metric key, method, arguments (labels, value). */
 export type MembershipMetricCall = readonly [metric: string, method: 'inc' | 'set' | 'observe', args: readonly unknown[]];
 
 const METHODS = ['inc', 'set', 'observe'] as const;
 
+/** Every membership metric, by its key in MembershipMetrics (the type makes this list complete). */
+const METRIC_KEYS: Readonly<Record<keyof MembershipMetrics, true>> = {
+  peersAlive: true,
+  peersKnown: true,
+  heartbeatsBroken: true,
+  heartbeatsMissing: true,
+  sent: true,
+  sendErrors: true,
+  received: true,
+  rejected: true,
+  rtt: true,
+  transitions: true,
+  leaseRenewals: true,
+  heartbeatTrimmed: true,
+  publishedInterfaces: true,
+  keyReloads: true,
+  swimSent: true,
+  swimReceived: true,
+  swimDropped: true,
+  swimSuspicions: true,
+  swimProbes: true,
+  swimDeclared: true,
+  swimRefutations: true,
+  peersV1: true,
+  withheld: true,
+  mainLoopStalled: true,
+  mainLoopStalls: true,
+  leaseWatchRestarts: true,
+};
+
 /**
- * Membership's metrics inside the worker thread: the same objects (so Membership and SwimMembership use
- * them unchanged), but every inc/set/observe is handed to `record` instead of a registry, for the main
- * thread to apply on the metrics it serves (applyMembershipMetricCalls). The worker's registry is never read.
+ * Membership's metrics inside the worker thread: objects with the inc/set/observe that Membership,
+ * SwimMembership and MainLoopWatch call (nothing else of prom-client's metric API is used there), each
+ * handing the call to `record` for the main thread to apply on the metrics it serves
+ * (applyMembershipMetricCalls). No prom-client metric is made in the worker.
  */
 export function recordedMembershipMetrics(record: (call: MembershipMetricCall) => void): MembershipMetrics {
-  const metrics = createMembershipMetrics(new Registry());
-  for (const [key, metric] of Object.entries(metrics)) {
-    const methods = metric as unknown as Record<string, unknown>;
-    for (const method of METHODS) {
-      if (typeof methods[method] === 'function') methods[method] = (...args: unknown[]) => record([key, method, args]);
-    }
+  const metrics: Record<string, Record<string, (...args: unknown[]) => void>> = {};
+  for (const key of Object.keys(METRIC_KEYS)) {
+    metrics[key] = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => record([key, method, args])]));
   }
-  return metrics;
+  return metrics as unknown as MembershipMetrics;
 }
 
 /** Applies calls recorded in the worker on the main thread's metrics; an unknown metric or method is skipped. */

@@ -1,12 +1,19 @@
-import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, type SwimDropReason } from '@herald/core';
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, type MembershipView, type SwimDropReason } from '@herald/core';
 
 const SWIM_DROPS: readonly SwimDropReason[] = ['FromSelf', 'Replay', 'StaleIncarnation'];
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** What some gauges read at scrape time: states that change with time alone, not on a transition. */
 export interface MembershipGaugeSources {
-  /** Peers shown `heartbeatsMissing` in the current view. */
-  readonly heartbeatsMissing?: () => number;
+  /** The current view (Membership's, computed now; MembershipWorker's, the worker's latest), if running. */
+  readonly view?: () => MembershipView | undefined;
+}
+
+/** Peers (self excluded) shown `heartbeatsMissing`: counted without building a list, at every scrape. */
+function heartbeatsMissingIn(view: MembershipView | undefined): number {
+  let n = 0;
+  for (const p of view?.peers ?? []) if (!p.self && p.heartbeatsMissing === true) n++;
+  return n;
 }
 
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
@@ -26,7 +33,7 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
       registers,
       // Read at scrape: heartbeatsMissing comes with time alone and is no view transition.
       collect() {
-        if (sources.heartbeatsMissing) this.set(sources.heartbeatsMissing());
+        if (sources.view) this.set(heartbeatsMissingIn(sources.view()));
       },
     }),
     sent: new Counter({ name: 'herald_membership_heartbeats_sent_total', help: 'Heartbeat datagrams handed to the socket', registers }),

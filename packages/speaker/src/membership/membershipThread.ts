@@ -1,9 +1,8 @@
 // The membership worker thread's entry (bundled as dist/bundle/herald-speaker-membership.mjs): runs
-// Membership — UDP socket, HMAC and replay checks, SwimMember's timers, the Lease — on its own event loop and
+// Membership — UDP socket, HMAC and replay checks, SwimMember's timers — on its own event loop and
 // heap, so the main thread's elections, announcements, status writes and GC do not delay heartbeats
 // (docs/adr/0012-scalable-membership.md, "Membership in a worker thread"). Started by MembershipWorker.
 import { parentPort, workerData } from 'node:worker_threads';
-import { KeepAliveKubeConfig } from '@herald/kube';
 import { pino } from 'pino';
 import { serveAnswers } from '../announce/serveAnswers.js';
 import { loadHeartbeatKey } from './heartbeatKey.js';
@@ -14,6 +13,7 @@ import { Membership } from './membership.js';
 import { recordedMembershipMetrics, type MembershipMetricCall } from './membershipMetricCalls.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
 import { SentView } from './sentView.js';
+import { ThreadLeases } from './threadLeases.js';
 import { monotonicNow } from './timers.js';
 
 const port = parentPort;
@@ -39,13 +39,8 @@ const metrics = recordedMembershipMetrics((call) => {
 try {
   const keyring = new HeartbeatKeyring(loadHeartbeatKey(d.key.file), { graceMs: d.key.graceMs });
   const keyFile = new HeartbeatKeyFile({ path: d.key.file, keyring, pollMs: d.key.pollMs, log, onReload: (result) => metrics.keyReloads.inc({ result }) });
-  let leases: ConstructorParameters<typeof Membership>[0]['leases'];
-  if (d.leases) {
-    const kubeConfig = new KeepAliveKubeConfig();
-    if (d.leases.kubeconfig) kubeConfig.loadFromFile(d.leases.kubeconfig);
-    else kubeConfig.loadFromDefault();
-    leases = { kubeConfig, namespace: d.leases.namespace, ...(d.leases.owner ? { owner: d.leases.owner } : {}) };
-  }
+  // The Leases are the main thread's (MembershipWorker runs KubeLeases): no Kubernetes client is loaded here.
+  const leases = d.leases ? new ThreadLeases(d.leases.durationMs, post) : undefined;
   const watch = new MainLoopWatch({ buffer: d.mainLoop.buffer, boundMs: d.mainLoop.boundMs, now: monotonicNow, log, metrics });
   // ARP/NDP answering for the main thread's announcer: here, so that replies do not wait for the main event
   // loop (elections, status writes, GC), in this isolate rather than a third one (memory); it stops
@@ -75,6 +70,11 @@ try {
   }, 100);
   port.on('message', (m: ToMembershipThread) => {
     switch (m.type) {
+      case 'leaseUpsert':
+      case 'leaseDelete':
+      case 'leasesSynced':
+        leases?.receive(m);
+        break;
       case 'setLocalState':
         membership.setLocalState(m.state);
         break;

@@ -1,8 +1,9 @@
-import type { MembershipProtocolSetting, PeerTransition } from '@herald/core';
+import type { MembershipProtocolSetting, PeerTransition, SpeakerLeaseState } from '@herald/core';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
 import type { PackedView } from './sentView.js';
+import type { SpeakerLeaseSeen } from './speakerLeaseWatch.js';
 
 /** What the membership worker thread starts with (workerData): plain data and the main-loop counter. */
 export interface MembershipThreadData {
@@ -11,8 +12,8 @@ export interface MembershipThreadData {
   readonly heartbeat: { readonly address: string; readonly port: number; readonly intervalMs: number; readonly deadAfterMs: number };
   /** The worker reads and watches the key file itself (HeartbeatKeyFile): a rotation needs no main thread. */
   readonly key: { readonly file: string; readonly graceMs: number; readonly pollMs: number };
-  /** The kubeconfig file (absent: in-cluster or $KUBECONFIG, as the main thread loads it). */
-  readonly leases?: { readonly kubeconfig?: string; readonly namespace: string; readonly owner?: { apiVersion: string; kind: string; name: string; uid: string } };
+  /** Per-node Leases, run by the main thread (ThreadLeases ↔ MembershipWorker): their duration. Absent: heartbeats alone. */
+  readonly leases?: { readonly durationMs: number };
   readonly initialState: LocalMembershipState;
   readonly protocol: MembershipProtocolSetting;
   readonly log: { readonly level: string; readonly base: Record<string, unknown> };
@@ -31,7 +32,12 @@ export type ToMembershipThread =
   | { readonly type: 'leave'; readonly copies?: number; readonly gapMs?: number }
   // On the same queue as setLocalState: an address is answered here before heartbeats say it is announced.
   | { readonly type: 'answers'; readonly message: ToAnswerer }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  // The main thread's KubeLeases, for the worker's ThreadLeases (in order: the first list's upserts, then synced).
+  // Renewals and watch restarts are counted on the main thread, which serves the metrics.
+  | { readonly type: 'leaseUpsert'; readonly seen: SpeakerLeaseSeen }
+  | { readonly type: 'leaseDelete'; readonly node: string }
+  | { readonly type: 'leasesSynced' };
 
 /**
  * Worker → main thread. `view` with no transitions is a refresh: nothing changed that listeners need.
@@ -44,4 +50,8 @@ export type FromMembershipThread =
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
   | { readonly type: 'answers'; readonly message: FromAnswerer }
   | { readonly type: 'left' }
+  // ThreadLeases: start this node's Lease and the peers' watch with this state; renew now with this state; stop.
+  | { readonly type: 'leasesStart'; readonly state: SpeakerLeaseState }
+  | { readonly type: 'leaseState'; readonly state: SpeakerLeaseState }
+  | { readonly type: 'leasesStop' }
   | { readonly type: 'stopped' };

@@ -1,8 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { MembershipView } from '@herald/core';
+import type * as k8s from '@kubernetes/client-node';
+import type { MembershipView, SpeakerLeaseState } from '@herald/core';
 import type { Logger } from 'pino';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { Registry } from 'prom-client';
+import { ChangeListeners } from './changeListeners.js';
+import { KubeLeases } from './kubeLeases.js';
 import { MainLoopBeat } from './mainLoopBeat.js';
 import type { LocalMembershipState, MembershipListener, MembershipPort } from './membership.js';
 import { applyMembershipMetricCalls } from './membershipMetricCalls.js';
@@ -13,8 +16,14 @@ import { SentView } from './sentView.js';
 export interface MembershipWorkerOptions {
   /** The worker's entry: dist/bundle/herald-speaker-membership.mjs beside the bundle (membershipThreadUrl). */
   readonly url: URL;
-  /** Everything but the main-loop buffer, which the worker gets from this side's MainLoopBeat. */
-  readonly thread: Omit<MembershipThreadData, 'mainLoop' | 'viewRefreshMs' | 'metricsFlushMs'> & { readonly mainLoopBoundMs: number };
+  /** Everything but the main-loop buffer, which the worker gets from this side's MainLoopBeat, and the Leases. */
+  readonly thread: Omit<MembershipThreadData, 'mainLoop' | 'viewRefreshMs' | 'metricsFlushMs' | 'leases'> & { readonly mainLoopBoundMs: number };
+  /**
+   * The per-node Leases, run on this thread (KubeLeases) for the worker, which loads no Kubernetes client:
+   * this node's Lease is renewed with the state the worker sends, the peers' Leases are sent to it. A
+   * wedged main thread renews nothing, as a wedged one must not keep the node alive. Absent: heartbeats alone.
+   */
+  readonly leases?: { readonly kubeConfig: k8s.KubeConfig; readonly namespace: string; readonly owner?: { apiVersion: string; kind: string; name: string; uid: string }; readonly durationMs?: number; readonly renewIntervalMs?: number };
   readonly registry: Registry;
   readonly log: Logger;
   /** How often the main thread bumps the shared counter (default MainLoopBeat's 100 ms). */
@@ -45,9 +54,11 @@ const STOP_WAIT_MS = 2_000;
 export class MembershipWorker implements MembershipPort {
   readonly metrics: MembershipMetrics;
   private readonly beat: MainLoopBeat;
-  private readonly listeners = new Set<MembershipListener>();
+  private readonly listeners: ChangeListeners;
   private readonly sentView = new SentView();
   private worker: Worker | undefined;
+  private leases: KubeLeases | undefined;
+  private leaseState: SpeakerLeaseState | undefined;
   private lastView: MembershipView = { atMs: 0, peers: [] };
   private listed = false;
   private stopping = false;
@@ -56,9 +67,8 @@ export class MembershipWorker implements MembershipPort {
 
   constructor(private readonly o: MembershipWorkerOptions) {
     this.beat = new MainLoopBeat(o.beatMs);
-    this.metrics = createMembershipMetrics(o.registry, {
-      heartbeatsMissing: () => this.lastView.peers.filter((p) => !p.self && p.heartbeatsMissing === true).length,
-    });
+    this.listeners = new ChangeListeners(o.log);
+    this.metrics = createMembershipMetrics(o.registry, { view: () => this.lastView });
   }
 
   /** Starts the worker; resolves once its socket is bound and membership runs, rejects with its error otherwise. */
@@ -66,8 +76,22 @@ export class MembershipWorker implements MembershipPort {
     if (this.worker) return;
     this.beat.start();
     const { mainLoopBoundMs, ...thread } = this.o.thread;
+    const leases = this.o.leases
+      ? new KubeLeases({
+        kubeConfig: this.o.leases.kubeConfig,
+        namespace: this.o.leases.namespace,
+        node: thread.node,
+        ...(this.o.leases.owner ? { owner: this.o.leases.owner } : {}),
+        ...(this.o.leases.durationMs === undefined ? {} : { durationMs: this.o.leases.durationMs }),
+        ...(this.o.leases.renewIntervalMs === undefined ? {} : { renewIntervalMs: this.o.leases.renewIntervalMs }),
+        log: this.o.log,
+        onSynced: () => this.post({ type: 'leasesSynced' }),
+      })
+      : undefined;
+    this.leases = leases;
     const data: MembershipThreadData = {
       ...thread,
+      ...(leases ? { leases: { durationMs: leases.durationMs } } : {}),
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
       metricsFlushMs: this.o.metricsFlushMs ?? 100,
@@ -84,7 +108,8 @@ export class MembershipWorker implements MembershipPort {
           this.listed = m.peersListed;
           resolve();
         } else if (m.type === 'failed') {
-          // Its key file watcher or Lease client may hold its loop open: it has nothing left to do.
+          // Its key file watcher may hold its loop open: it has nothing left to do.
+          this.stopLeases();
           void worker.terminate();
           reject(new Error(m.message));
         }
@@ -96,6 +121,7 @@ export class MembershipWorker implements MembershipPort {
       });
       worker.on('exit', (code) => {
         this.worker = undefined;
+        this.stopLeases();
         this.stopped?.();
         this.leaving?.();
         if (!started) return reject(new Error(`the membership worker exited (code ${code}) before it started`));
@@ -146,14 +172,30 @@ export class MembershipWorker implements MembershipPort {
   }
 
   on(event: 'change', listener: MembershipListener): this {
-    if (event !== 'change') throw new Error(`Membership emits 'change' only, not ${JSON.stringify(event)}`);
-    this.listeners.add(listener);
+    this.listeners.add(event, listener);
     return this;
   }
 
-  off(event: 'change', listener: MembershipListener): this {
+  off(_event: 'change', listener: MembershipListener): this {
     this.listeners.delete(listener);
     return this;
+  }
+
+  private stopLeases(): void {
+    this.leases?.stop();
+    this.leases = undefined;
+  }
+
+  /** The worker's ThreadLeases asked to start: this node's Lease (with the state it sent) and the peers' watch. */
+  private startLeases(state: SpeakerLeaseState): void {
+    this.leaseState = state;
+    this.leases?.start({
+      state: () => this.leaseState ?? state,
+      onUpsert: (seen) => this.post({ type: 'leaseUpsert', seen }),
+      onDelete: (node) => this.post({ type: 'leaseDelete', node }),
+      onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
+      onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
+    });
   }
 
   private post(m: ToMembershipThread): void {
@@ -168,13 +210,7 @@ export class MembershipWorker implements MembershipPort {
         this.listed = m.peersListed;
         // Listeners hear transitions and the moment the peer list is known (the readiness gate waits for it).
         if (m.transitions.length === 0 && !listedChanged) return;
-        for (const listener of this.listeners) {
-          try {
-            listener(this.lastView, m.transitions);
-          } catch (e) {
-            this.o.log.error({ event: 'membershipListenerFailed', err: (e as Error).message }, 'a membership change listener threw');
-          }
-        }
+        this.listeners.emit(this.lastView, m.transitions);
         return;
       }
       case 'metrics':
@@ -186,8 +222,18 @@ export class MembershipWorker implements MembershipPort {
       case 'left':
         this.leaving?.();
         return;
+      case 'leasesStart':
+        this.startLeases(m.state);
+        return;
+      case 'leaseState':
+        this.leaseState = m.state;
+        this.leases?.poke();
+        return;
+      case 'leasesStop':
+        this.stopLeases();
+        return;
       case 'stopped':
-        // Socket closed and metrics flushed; idle keep-alive connections to the API must not hold shutdown.
+        // Socket closed and metrics flushed: the worker has nothing left to do.
         void this.worker?.terminate();
         return;
       default:

@@ -18,8 +18,8 @@ export interface NodeLeaseOptions {
   readonly log: Logger;
   readonly onRenewal?: (result: 'ok' | 'error') => void;
   /**
-   * Asked before each renewal; false skips it (looked at again within 500 ms). The membership worker
-   * passes its main-loop watch: a wedged main thread must not keep this node's Lease fresh either.
+   * Asked before each renewal; false skips it (looked at again within 500 ms): Membership's maySend. With
+   * membership in its worker the Lease is renewed on the main thread, which renews nothing while wedged.
    */
   readonly mayRenew?: () => boolean;
   readonly timers?: Timers;

@@ -18,6 +18,8 @@ export interface SpeakerLeaseWatchOptions {
   onDelete(node: string): void;
   /** Each failed list or dropped watch, for a metric. */
   onRestart?(reason: 'error' | 'gone' | 'inactive'): void;
+  /** The first list succeeded (after its onUpserts). */
+  onSynced?(): void;
   readonly requestTimeoutMs?: number;
   /** Speakers renew every 10 s, so a watch silent for this long is dead, not quiet. */
   readonly inactivityMs?: number;
@@ -63,6 +65,7 @@ export class SpeakerLeaseWatch {
   start(): void {
     void this.reflector.start().then(() => {
       this.synced = true;
+      this.o.onSynced?.();
     });
   }
 
