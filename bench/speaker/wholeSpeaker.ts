@@ -26,6 +26,7 @@ import * as k8s from '@kubernetes/client-node';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitFor } from '../../test/processes.js';
+import { interfaceTurnaround } from './interfaceTurnaround.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
 import type { ControlPlane } from '../../test/cluster/controlPlane.js';
@@ -256,6 +257,11 @@ try {
   const phase = async (name: string, during?: () => Promise<unknown>) => {
     if (!PHASES.has(name)) return;
     const before = await metrics();
+    // The owner's own view: GC seconds by kind, and its event-loop delay over the phase (prom-client's
+    // histogram restarts at every scrape, so this scrape starts it); a capture at its interface gives the
+    // turnaround there (request in → reply out), apart from the client's side of the round trip.
+    const ownerBefore = await world.speakerMetrics(lan.nodes[0]!);
+    const capture = await lan.capture(lan.nodes[0]!, 'arp or ( icmp6 and ( ip6[40] == 135 or ip6[40] == 136 ) )');
     const load1 = loadAverage()[0];
     const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
     const t0 = Date.now();
@@ -267,7 +273,12 @@ try {
     }
     const p = await probe;
     if (p.code !== 0) throw new Error(`neighbourProbe failed (${p.code}): ${p.stderr}`);
+    const ownerAfter = await world.speakerMetrics(lan.nodes[0]!);
+    const lines = await capture.stop();
     const after = await metrics();
+    const gc = (t: string) => Object.fromEntries([...t.matchAll(/^herald_speaker_nodejs_gc_duration_seconds_sum\{kind="(\w+)"\} (\S+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    const gauge = (t: string, name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(t)?.[1] ?? NaN);
+    const gcBefore = gc(ownerBefore);
     const client = (JSON.parse(p.stdout) as { groups: Record<string, { sent: number; answered: number; rttUs: number[] }> }).groups;
     figures[name] = {
       load1: [load1, loadAverage()[0]],
@@ -280,6 +291,14 @@ try {
         transitions: delta(before[node]?.transitions ?? {}, after[node]!.transitions),
       }])),
       speakerRssMiB: mib(processMemory(speakerPid)?.rssKiB ?? 0),
+      // Requests the joiner answered count as unanswered here (during nodeJoinsAndLeaves).
+      ownerInterface: { ...interfaceTurnaround(lines), captureKernelDrops: capture.kernelDrops() },
+      ownerMainLoop: {
+        gcSeconds: Object.fromEntries(Object.entries(gc(ownerAfter)).map(([k, v]) => [k, round(v - (gcBefore[k] ?? 0), 3)])),
+        lagP50Ms: round(gauge(ownerAfter, 'herald_speaker_nodejs_eventloop_lag_p50_seconds') * 1000, 2),
+        lagP99Ms: round(gauge(ownerAfter, 'herald_speaker_nodejs_eventloop_lag_p99_seconds') * 1000, 2),
+        lagMaxMs: round(gauge(ownerAfter, 'herald_speaker_nodejs_eventloop_lag_max_seconds') * 1000, 2),
+      },
     };
     log(`${name}: ${JSON.stringify(figures[name])}`);
   };

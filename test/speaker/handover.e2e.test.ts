@@ -125,7 +125,7 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
     } finally {
       await world.lan.restoreManagement(node).catch(() => undefined);
       const results = await probe.finish();
-      console.log(JSON.stringify({ apiUnreachableRestart: { cutSeconds: (restoredAt - startedAt) / 1000, targets: results.map((t) => ({ target: t.target, sent: t.sent, lost: t.lost, worstGapMs: t.worstGapMs, changes: t.changes })) } }));
+      console.log(JSON.stringify({ apiUnreachableRestart: { cutSeconds: (restoredAt - startedAt) / 1000, targets: results.map((t) => ({ target: t.target, sent: t.sent, lost: t.lost, lostSentAtEpochMs: t.lostSentAtEpochMs, worstGapMs: t.worstGapMs, changes: t.changes })) } }));
       for (const t of results) {
         expect({ target: t.target, lost: t.lost }).toEqual({ target: t.target, lost: 0 });
         // The restarted process answered only after the API came back (the changes: owner → peer → owner;

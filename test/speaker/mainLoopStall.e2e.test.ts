@@ -5,6 +5,7 @@ import { adminKubeConfig, cluster } from '../cluster/kube.js';
 import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import type { LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
+import { expectedOwner } from './expectedOwner.js';
 import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
@@ -15,6 +16,8 @@ import { SpeakerWorld } from './speakerWorld.js';
  * default to 100 ms and dead-after 5: a peer silent for ~550 ms is dead.
  *  - 1 s: the worker keeps heartbeating; no peer declares the node dead. The same stall with membership on
  *    the main thread (--membership-thread main, the code before the worker) IS read as a death.
+ *  - 1.2 s with the node owning an IPv4 and an IPv6 address: ARP requests and neighbour solicitations are
+ *    still answered within the stall (they are read and answered in the membership worker).
  *  - 5 s (longer than the 1.5 s main-loop bound): the worker stops heartbeating; peers declare the node
  *    dead, and alive again once its main thread turns.
  */
@@ -32,7 +35,9 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
     names = world.lan.nodes.map((n) => world.nodeName(n));
     stalled = world.lan.nodes[2]!;
     peers = world.lan.nodes.slice(0, 2);
-  }, 120_000);
+    await world.pool('lan', ['192.0.2.200-192.0.2.220', '2001:db8:1::200-2001:db8:1::220']);
+    for (const n of world.lan.nodes) await world.readyPod('web', n);
+  }, 180_000);
 
   afterAll(async () => {
     await world.stop();
@@ -72,6 +77,46 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
     }
     // Below the bound: the watch never stopped the heartbeats.
     expect(log(stalled, at).filter((l) => l.event === 'mainLoopStalled')).toEqual([]);
+  });
+
+  it('blocked for 1.2 s: the owner still answers ARP and NDP within the stall (answering runs in the worker)', async () => {
+    // Services until the stalled node owns an IPv4 and an IPv6 address (the election hash decides).
+    const owned: { 4?: string; 6?: string } = {};
+    for (let i = 0; i < 12 && !(owned[4] && owned[6]); i++) {
+      await world.service(`stall-${i}`, { families: ['IPv4', 'IPv6'], policy: 'RequireDualStack', app: 'web' });
+      for (const ip of await world.waitForAddress(`stall-${i}`, 2)) {
+        const family = ip.includes(':') ? 6 : 4;
+        if (!owned[family] && expectedOwner(names, ip) === world.nodeName(stalled)) owned[family] = ip;
+      }
+    }
+    const v4 = owned[4]!;
+    const v6 = owned[6]!;
+    expect([v4, v6].every(Boolean), 'the stalled node owns an address of each family').toBe(true);
+    for (const ip of [v4, v6]) expect(await world.announcer(ip, { timeoutMs: 60_000 })).toBe(world.nodeName(stalled));
+    await waitFor('the stalled node to answer ARP before the stall', async () => (await world.lan.arping(v4)).replies[0] === stalled.mac, { timeoutMs: 10_000 });
+    const client = world.lan.client;
+    await world.lan.exec(client.netns, ['ip', 'neigh', 'flush', 'dev', client.lanInterface]);
+    expect(await world.lan.neighbour(v4)).toBeUndefined();
+
+    const at = stall(1_200);
+    await waitFor('the stalled speaker to log testStallStarted', () => log(stalled, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 10 });
+    // The client's kernel resolves both (ping's ARP request, ping -6's neighbour solicitation); nobody
+    // answers the echoes themselves, only the neighbour table matters.
+    const pings = [world.lan.ping(v4), world.lan.ping6(v6)];
+    let resolvedAt = 0;
+    await waitFor('the client neighbour table to hold the owner MAC for both addresses', async () => {
+      const table = await world.lan.neighbours();
+      const mac = (ip: string) => table.find((n) => n.dst === ip)?.lladdr;
+      resolvedAt = Date.now();
+      return mac(v4) === stalled.mac && mac(v6) === stalled.mac;
+    }, { timeoutMs: 10_000, intervalMs: 20 });
+    await Promise.all(pings);
+    await waitFor('the stalled speaker to log testStallEnded', () => ended(at) !== undefined, { timeoutMs: 10_000, intervalMs: 50 });
+    // Positive marker: the main thread really was blocked for the whole 1.2 s, and the answers came inside it.
+    expect(ended(at)!.blockedMs).toBeGreaterThanOrEqual(1_200);
+    expect(resolvedAt, `resolved ${resolvedAt - at} ms after the stall began; it ended after ${ended(at)!.time - at} ms`).toBeLessThan(ended(at)!.time);
+    expect(log(stalled, at).filter((l) => l.event === 'mainLoopStalled')).toEqual([]);
+    console.log(JSON.stringify({ stall: '1.2 s', answeredAfterStallBeganMs: resolvedAt - at, stallEndedAfterMs: ended(at)!.time - at }));
   });
 
   it('wedged for 5 s (beyond the 1.5 s bound): peers declare it dead, and alive again once it turns', async () => {

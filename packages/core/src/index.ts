@@ -28,6 +28,7 @@ export * from './wire/icmpv6Checksum.js';
 export * from './wire/ndpFrame.js';
 export * from './wire/unsolicitedNeighborAdvertisement.js';
 export * from './wire/ndpDecision.js';
+export * from './wire/answerTable.js';
 export * from './wire/mldMessage.js';
 export * from './wire/mldListener.js';
 export * from './allocation/lbAddressName.js';

@@ -5,6 +5,7 @@ import { chooseIncarnation, linkHealth, speakerLeaseName, type LinkFacts } from 
 import { KeepAliveKubeConfig, serviceAccountOwner, startHttpEndpoints } from '@herald/kube';
 import { pino } from 'pino';
 import { Announcer } from './announce/announcer.js';
+import { AnswerPort } from './announce/answerPort.js';
 import { readSpeakerConfig, SPEAKER_USAGE } from './config.js';
 import { membershipSource } from './election/membershipAdapter.js';
 import { SpeakerController } from './election/speakerController.js';
@@ -89,6 +90,11 @@ const heartbeat = { address: heartbeatIp, port: config.heartbeatPort, intervalMs
 const leaseOwner = await within(2_000, serviceAccountOwner(kubeConfig, config.namespace, config.serviceAccount), undefined);
 // Not ready until the controller's readiness gate passes: peers hand this node nothing before that.
 const initialState = { draining: false, ready: false, interfaces: [], announcing: [] };
+// ARP/NDP requests are read and answered in the membership worker (serveAnswers) when there is one, so a
+// reply never waits for this thread's elections, status writes or GC; the announcer here still decides.
+const answers = config.membershipThread === 'worker'
+  ? new AnswerPort({ post: (m) => (membership as MembershipWorker).answer(m), metrics, log, onClaim: (c) => controller.onClaim(c) })
+  : undefined;
 // ADR 0012: membership on its own thread by default, so that a busy main thread (elections, announcements,
 // status writes, GC of a large heap) does not delay heartbeats; a main thread wedged beyond the bound stops them.
 const membership = config.membershipThread === 'worker'
@@ -107,6 +113,7 @@ const membership = config.membershipThread === 'worker'
     leases: { kubeConfig, namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
     registry: metrics.registry,
     log,
+    ...(answers ? { answers } : {}),
     onExit: (e) => {
       log.fatal({ event: 'membershipWorkerExited', err: e.message }, 'membership stopped: exiting so that the speaker restarts');
       process.exit(1);
@@ -138,6 +145,7 @@ const announcer = new Announcer({
   onStopped: (a) => controller.onStopped(a),
   onClaim: (c) => controller.onClaim(c),
   ifindexOf: (name) => links.current().find((l) => l.name === name)?.index,
+  ...(answers ? { answers } : {}),
 });
 const controller = new SpeakerController({
   node: config.node,
@@ -172,6 +180,8 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ event: 'draining', signal }, 'draining: successors announce first');
   await controller.drain();
   announcer.close();
+  // The answering thread has closed its sockets once this resolves: nothing is answered from here on.
+  await answers?.stop();
   controller.stop();
   // Peers record this node Left, not Dead (no peerDead, no death alerts on a rolling upgrade), and move
   // at once whatever the drain could not hand over. After the announcer stopped: nothing answered here

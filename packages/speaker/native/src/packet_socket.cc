@@ -67,6 +67,12 @@ sock_filter kMldQueryOnly[] = {
     {0x06, 0, 0, 0},           // ret #0               drop
 };
 
+// Receives nothing: for a socket that only sends frames and holds link-layer memberships while another
+// socket (the answering thread's) reads.
+sock_filter kNothing[] = {
+    {0x06, 0, 0, 0},  // ret #0  drop
+};
+
 struct Protocol {
   const char* name;
   uint16_t ethertype;
@@ -78,6 +84,8 @@ const Protocol kProtocols[] = {
     {"arp", ETH_P_ARP, kArpOnly, sizeof kArpOnly / sizeof kArpOnly[0]},
     {"ndp", ETH_P_IPV6, kNdpOnly, sizeof kNdpOnly / sizeof kNdpOnly[0]},
     {"mld", ETH_P_IPV6, kMldQueryOnly, sizeof kMldQueryOnly / sizeof kMldQueryOnly[0]},
+    // Bound to protocol 0: the kernel hands it no frame at all (the filter is belt and braces).
+    {"none", 0, kNothing, sizeof kNothing / sizeof kNothing[0]},
 };
 
 }  // namespace
@@ -114,7 +122,7 @@ bool PacketSocket::Open(const Napi::CallbackInfo& info) {
       }
     }
     if (protocol == nullptr) {
-      ThrowTypeError(env, context_ + ": protocol must be \"arp\", \"ndp\" or \"mld\"");
+      ThrowTypeError(env, context_ + ": protocol must be \"arp\", \"ndp\", \"mld\" or \"none\"");
       return false;
     }
   }

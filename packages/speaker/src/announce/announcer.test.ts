@@ -16,7 +16,7 @@ const ip = (t: string): IPAddress => {
 
 class FakeLinks {
   readonly index = new Map<string, number>([['eth0', 2]]);
-  readonly opened: { kind: 'arp' | 'ndp' | 'mld' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
+  readonly opened: { kind: 'arp' | 'ndp' | 'mld' | 'none' | 'icmp6'; ifname: string; ifindex: number; closed: boolean }[] = [];
   membershipFailures: string[] = [];
   allMulticastFailures: string[] = [];
   memberships: string[] = [];
@@ -25,7 +25,7 @@ class FakeLinks {
   sent: { kind: string; frame: Uint8Array }[] = [];
 
   factory(): SocketFactory {
-    const open = (kind: 'arp' | 'ndp' | 'mld' | 'icmp6', ifname: string) => {
+    const open = (kind: 'arp' | 'ndp' | 'mld' | 'none' | 'icmp6', ifname: string) => {
       const rec = { kind, ifname, ifindex: this.index.get(ifname) ?? 0, closed: false };
       this.opened.push(rec);
       const fail = (list: string[], what: string) => {

@@ -1,6 +1,7 @@
 import { formatAddress, type IPAddress, type MacAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
+import type { AnswerSink } from './answerPort.js';
 import { InterfaceResponder, type Claim, type SocketFactory } from './interfaceResponder.js';
 
 export interface Announcement {
@@ -50,6 +51,11 @@ export interface AnnouncerOptions {
   /** First retry after a failed start; doubles up to `retryMaxMs`. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * Requests are read and answered on another thread (AnswerPort): the responders tell it every change of
+   * what is owned and read nothing themselves. Without it, answering runs on this thread.
+   */
+  answers?: AnswerSink;
 }
 
 /** An address this node should announce but cannot yet (e.g. its interface refused a socket). */
@@ -271,6 +277,7 @@ export class Announcer {
       sockets: this.o.sockets, log: this.o.log, metrics: this.o.metrics, onClaim: this.o.onClaim,
       ...(this.o.ndpExactGroupsMax === undefined ? {} : { ndpExactGroupsMax: this.o.ndpExactGroupsMax }),
       ...(this.o.mldReports === undefined ? {} : { mldReports: this.o.mldReports }),
+      ...(this.o.answers ? { answers: this.o.answers } : {}),
     });
     const stale = this.responders.get(r.ifindex);
     if (stale && stale !== r) stale.close();
@@ -296,9 +303,16 @@ export class Announcer {
     const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
     this.active.set(k, entry);
     if (d.address.family === 4) this.announcedV4++;
-    r.announce(d.address);
-    this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
-    entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
+    const announce = () => {
+      if (this.active.get(k) !== entry) return;
+      r.announce(d.address);
+      this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
+      entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
+    };
+    // Make before break: with answering on another thread, the gratuitous packets, the status and the
+    // heartbeats' announcing list (which make the previous owner stop) wait until that thread answers.
+    if (this.o.answers) this.o.answers.whenApplied(announce);
+    else announce();
     return true;
   }
 

@@ -5,6 +5,7 @@ import {
 import type { Logger } from 'pino';
 import { PacketType, type Icmp6Socket, type PacketProtocol, type PacketSocket } from '../native/index.js';
 import type { SpeakerMetrics } from '../metrics.js';
+import type { AnswerSink } from './answerPort.js';
 import { MldReporter } from './mldReporter.js';
 
 export interface SocketFactory {
@@ -59,18 +60,29 @@ export class InterfaceResponder {
   /** The groups the interface accepts one by one (PACKET_MR_MULTICAST); the rest need all-multicast. */
   private readonly exact = new Set<MacAddress>();
   private allMulticast = false;
+  /** Whether `answers` was told of this link (with its first address). */
+  private answering = false;
   /** Built once: the receive path runs for every ARP/NDP packet on the LAN. */
   private readonly context: { interfaceMac: MacAddress; owns: (ip: IPAddress) => boolean };
 
   constructor(
     readonly ifname: string,
-    private readonly o: { sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void; ndpExactGroupsMax?: number; mldReports?: boolean },
+    private readonly o: {
+      sockets: SocketFactory; log: Logger; metrics: SpeakerMetrics; onClaim: (claim: Claim) => void; ndpExactGroupsMax?: number; mldReports?: boolean;
+      /**
+       * Another thread reads and answers the requests (AnswerPort → serveAnswers in the membership worker):
+       * this responder's sockets then receive nothing ('none'); they send the gratuitous announcements and
+       * hold the solicited-node groups, and every change of what is owned is told to `answers`.
+       */
+      answers?: AnswerSink;
+    },
   ) {
     // Opening the ARP socket also tells us the interface MAC; keep it open while the responder lives.
-    this.packet = o.sockets.packet(ifname, 'arp');
+    this.packet = o.sockets.packet(ifname, o.answers ? 'none' : 'arp');
     this.mac = macFromBytes(new Uint8Array(this.packet.mac));
     this.ifindex = this.packet.ifindex;
     this.context = { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) };
+    if (o.answers) return;
     this.packet.start(
       (frame, type) => this.onArp(frame, type),
       (e) => o.log.warn({ event: 'socketError', interface: ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'),
@@ -112,10 +124,18 @@ export class InterfaceResponder {
       if (fresh) this.mld?.join(solicitedNodeMulticast(a));
     }
     this.owned.set(key(a), a);
+    if (this.o.answers) {
+      // Told with the first address, not at construction: a stale responder for the same ifindex that the
+      // announcer closes after constructing this one must close the link before it opens again.
+      if (!this.answering) this.o.answers.open({ ifname: this.ifname, ifindex: this.ifindex, mac: this.mac });
+      this.answering = true;
+      this.o.answers.add(this.ifindex, a);
+    }
   }
 
   remove(a: IPAddress): void {
     if (!this.owned.delete(key(a))) return;
+    this.o.answers?.remove(this.ifindex, a);
     if (a.family === 6) {
       this.ownedIPv6--;
       if (this.groups.get(solicitedNodeMulticastMac(a)) === 1) this.mld?.leave(solicitedNodeMulticast(a));
@@ -208,6 +228,8 @@ export class InterfaceResponder {
   }
 
   close(): void {
+    if (this.answering) this.o.answers?.close(this.ifindex);
+    this.answering = false;
     this.packet?.close();
     this.packet = undefined;
     this.closeIPv6();
@@ -233,7 +255,7 @@ export class InterfaceResponder {
     const recreated = (ifindex: number) =>
       // The name now belongs to another link than the ARP socket's: the announcer re-creates the responder.
       Object.assign(new Error(`${this.ifname} was re-created (ifindex ${this.ifindex} → ${ifindex})`), { code: 'ENODEV', syscall: 'socket' });
-    const ndp = this.o.sockets.packet(this.ifname, 'ndp');
+    const ndp = this.o.sockets.packet(this.ifname, this.o.answers ? 'none' : 'ndp');
     if (ndp.ifindex !== this.ifindex) {
       ndp.close();
       throw recreated(ndp.ifindex);
@@ -269,6 +291,7 @@ export class InterfaceResponder {
     }
     this.ndp = ndp;
     this.icmp6 = icmp6;
+    if (this.o.answers) return icmp6;
     ndp.start(
       (frame, type) => this.onNdp(frame, type),
       (e) => this.o.log.warn({ event: 'socketError', interface: this.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'),

@@ -4,6 +4,7 @@
 // (docs/adr/0012-scalable-membership.md, "Membership in a worker thread"). Started by MembershipWorker.
 import { parentPort, workerData } from 'node:worker_threads';
 import { pino } from 'pino';
+import { serveAnswers } from '../announce/serveAnswers.js';
 import { loadHeartbeatKey } from './heartbeatKey.js';
 import { HeartbeatKeyFile } from './heartbeatKeyFile.js';
 import { HeartbeatKeyring } from './heartbeatKeyring.js';
@@ -29,6 +30,10 @@ try {
   // The Leases are the main thread's (MembershipWorker runs KubeLeases): no Kubernetes client is loaded here.
   const leases = d.leases ? new ThreadLeases(d.leases.durationMs, post) : undefined;
   const watch = new MainLoopWatch({ buffer: d.mainLoop.buffer, boundMs: d.mainLoop.boundMs, now: monotonicNow, log, metrics });
+  // ARP/NDP answering for the main thread's announcer: here, so that replies do not wait for the main event
+  // loop (elections, status writes, GC), in this isolate rather than a third one (memory); it stops
+  // answering when the main thread is wedged beyond the bound, as heartbeats stop.
+  const answering = d.answers ? serveAnswers({ post: (message) => post({ type: 'answers', message }), log, mayAnswer: () => watch.turning() }) : undefined;
   const membership = new Membership({
     node: d.node,
     incarnation: d.incarnation,
@@ -55,10 +60,14 @@ try {
       case 'setLocalState':
         membership.setLocalState(m.state);
         break;
+      case 'answers':
+        answering?.receive(m.message);
+        break;
       case 'leave':
         void membership.leave({ ...(m.copies === undefined ? {} : { copies: m.copies }), ...(m.gapMs === undefined ? {} : { gapMs: m.gapMs }) }).finally(() => post({ type: 'left' }));
         break;
       case 'stop':
+        answering?.close();
         keyFile.stop();
         void membership.stop().finally(() => {
           outbox.stop();

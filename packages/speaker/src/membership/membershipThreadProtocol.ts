@@ -1,4 +1,5 @@
 import type { MembershipProtocolSetting, PeerTransition, SpeakerLeaseState } from '@herald/core';
+import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
 import type { PackedView } from './sentView.js';
@@ -22,12 +23,16 @@ export interface MembershipThreadData {
    * time), with the metric calls made meanwhile (MembershipThreadOutbox).
    */
   readonly viewRefreshMs: number;
+  /** ARP/NDP are read and answered on this thread for the main thread's announcer (serveAnswers, AnswerPort). */
+  readonly answers?: boolean;
 }
 
 /** Main thread → worker. */
 export type ToMembershipThread =
   | { readonly type: 'setLocalState'; readonly state: LocalMembershipState }
   | { readonly type: 'leave'; readonly copies?: number; readonly gapMs?: number }
+  // On the same queue as setLocalState: an address is answered here before heartbeats say it is announced.
+  | { readonly type: 'answers'; readonly message: ToAnswerer }
   | { readonly type: 'stop' }
   // The main thread's KubeLeases, for the worker's ThreadLeases (in order: the first list's upserts, then synced).
   // Renewals and watch restarts are counted on the main thread, which serves the metrics.
@@ -45,6 +50,7 @@ export type FromMembershipThread =
   | { readonly type: 'failed'; readonly message: string }
   | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean; readonly calls?: readonly MembershipMetricCall[] }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
+  | { readonly type: 'answers'; readonly message: FromAnswerer }
   | { readonly type: 'left' }
   // ThreadLeases: start this node's Lease and the peers' watch with this state; renew now with this state; stop.
   | { readonly type: 'leasesStart'; readonly state: SpeakerLeaseState }

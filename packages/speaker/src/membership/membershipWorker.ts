@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type * as k8s from '@kubernetes/client-node';
 import type { MembershipView, SpeakerLeaseState } from '@herald/core';
 import type { Logger } from 'pino';
+import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { Registry } from 'prom-client';
 import { ChangeListeners } from './changeListeners.js';
 import { KubeLeases } from './kubeLeases.js';
@@ -29,6 +30,12 @@ export interface MembershipWorkerOptions {
   readonly beatMs?: number;
   /** Default 1 s: what the health writer looks at each second is at most this old; metrics the worker counts too. */
   readonly viewRefreshMs?: number;
+  /**
+   * The worker also answers ARP/NDP (serveAnswers) for the announcer's AnswerPort: what it reports goes to
+   * `receive`; `flush` is called before each local state is sent, so that the answering changes an
+   * announcing list reflects reach the worker first (one queue, in order).
+   */
+  readonly answers?: { receive(m: FromAnswerer): void; flush(): void };
   /** The worker died (an exception, out of memory) after it started: the speaker cannot go on without membership. */
   readonly onExit: (error: Error) => void;
 }
@@ -86,6 +93,7 @@ export class MembershipWorker implements MembershipPort {
       ...(leases ? { leases: { durationMs: leases.durationMs } } : {}),
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
+      ...(this.o.answers ? { answers: true } : {}),
     };
     const worker = new Worker(this.o.url, { workerData: data, name: 'herald-membership' });
     this.worker = worker;
@@ -143,7 +151,13 @@ export class MembershipWorker implements MembershipPort {
     this.leaving = undefined;
   }
 
+  /** To the worker's answering side, in order with setLocalState. */
+  answer(message: ToAnswerer): void {
+    this.post({ type: 'answers', message });
+  }
+
   setLocalState(state: LocalMembershipState): void {
+    this.o.answers?.flush();
     this.post({ type: 'setLocalState', state });
   }
 
@@ -200,6 +214,9 @@ export class MembershipWorker implements MembershipPort {
       }
       case 'metrics':
         applyMembershipMetricCalls(this.metrics, m.calls);
+        return;
+      case 'answers':
+        this.o.answers?.receive(m.message);
         return;
       case 'left':
         this.leaving?.();

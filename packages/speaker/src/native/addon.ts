@@ -52,7 +52,7 @@ export interface RawNetlinkEvents {
 }
 
 export interface NativeAddon {
-  PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp' | 'mld') => RawPacketSocket;
+  PacketSocket: new (ifname: string, protocol?: 'arp' | 'ndp' | 'mld' | 'none') => RawPacketSocket;
   Icmp6Socket: new (ifname: string, options?: { receive?: boolean }) => RawIcmp6Socket;
   NetlinkEvents: new (receiveBufferBytes?: number) => RawNetlinkEvents;
   /**

@@ -47,9 +47,10 @@ const warn: ErrorCallback = (error) => process.emitWarning(error);
 
 /**
  * What a PacketSocket receives: Ethernet/IPv4 ARP, IPv6 Neighbor Solicitations and Advertisements, or
- * Multicast Listener Queries.
+ * Multicast Listener Queries; 'none': nothing at all (a socket that only sends and holds link-layer
+ * memberships while another socket, e.g. on the answering thread, reads).
  */
-export type PacketProtocol = 'arp' | 'ndp' | 'mld';
+export type PacketProtocol = 'arp' | 'ndp' | 'mld' | 'none';
 
 /**
  * AF_PACKET socket on one Ethernet interface that receives one protocol only (kernel BPF filter), never

@@ -1,0 +1,23 @@
+import type { AnswerChange, IPAddress, MacAddress, WireReason } from '@herald/core';
+
+/**
+ * Why a frame was not answered (the `reason` label of herald_speaker_frames_ignored_total): a core
+ * decision's, a frame for another station, or — on the answering thread only — a main thread wedged beyond
+ * its bound (peers are taking this node's addresses, so its answers stop as its heartbeats do).
+ */
+export type AnswerIgnoreReason = WireReason | 'OtherHost' | 'MainLoopStalled';
+
+/** What the answering side counts, sent to the main thread's registry in batches: [metric, label, count]. */
+export type AnswerCount = readonly ['requestsReceived' | 'repliesSent', 'IPv4' | 'IPv6', number] | readonly ['ignored', AnswerIgnoreReason, number] | readonly ['sendErrors', string, number];
+
+/** Main thread (announcer) → answering side: the changes, in order, as one batch per event-loop turn. */
+export type ToAnswerer = { readonly type: 'changes'; readonly changes: readonly AnswerChange[]; readonly batch: number } | { readonly type: 'close' };
+
+/** Answering side → main thread. */
+export type FromAnswerer =
+  | { readonly type: 'claim'; readonly address: IPAddress; readonly mac: MacAddress; readonly interface: string }
+  | { readonly type: 'counts'; readonly counts: readonly AnswerCount[] }
+  /** Every change up to this batch is applied: the addresses it added are answered from now on. */
+  | { readonly type: 'applied'; readonly batch: number }
+  | { readonly type: 'socketFailed'; readonly interface: string; readonly code: string; readonly message: string }
+  | { readonly type: 'closed' };

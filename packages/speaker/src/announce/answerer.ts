@@ -1,0 +1,170 @@
+import { addressBytes, AnswerTable, decideArp, decideNdpFrame, type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type WireContext } from '@herald/core';
+import type { Logger } from 'pino';
+import { PacketType, type Icmp6Socket, type PacketSocket } from '../native/index.js';
+import type { AnswerCount, AnswerIgnoreReason, FromAnswerer } from './answerThreadProtocol.js';
+import type { SocketFactory } from './interfaceResponder.js';
+
+export interface AnswererOptions {
+  readonly sockets: SocketFactory;
+  readonly log: Logger;
+  /** Claims, counts and socket failures for the main thread. */
+  readonly report: (m: FromAnswerer) => void;
+  /**
+   * False while the main thread is wedged beyond its bound (the membership worker's MainLoopWatch): peers
+   * then declare this node dead and take its addresses, so it must stop answering for them too.
+   */
+  readonly mayAnswer?: () => boolean;
+  /** Counts are batched this long before they are reported (default 100 ms). */
+  readonly countsFlushMs?: number;
+}
+
+interface LinkSockets {
+  readonly link: AnswerLink;
+  readonly context: WireContext;
+  arp: PacketSocket | undefined;
+  ndp: PacketSocket | undefined;
+  icmp6: Icmp6Socket | undefined;
+}
+
+/**
+ * Reads ARP requests and neighbour solicitations and answers them, off the main thread (it runs in the
+ * membership worker): what is owned comes from the announcer's changes through an AnswerTable (core), the
+ * decisions from decideArp / decideNdpFrame (core); this class moves bytes and opens the sockets the table
+ * asks for. The main thread keeps the sockets that hold the solicited-node link-layer groups, the MLD
+ * reports and the gratuitous announcements (InterfaceResponder with `answers`).
+ */
+export class Answerer {
+  private readonly table = new AnswerTable();
+  private readonly links = new Map<number, LinkSockets>();
+  private counts = new Map<string, AnswerCount>();
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: AnswererOptions) {}
+
+  apply(changes: readonly AnswerChange[]): void {
+    for (const c of changes) {
+      const ifindex = c.op === 'open' ? c.link.ifindex : c.ifindex;
+      for (const effect of this.table.apply(c)) {
+        try {
+          this.effect(effect, ifindex, c.op === 'open' ? c.link : undefined);
+        } catch (e) {
+          const err = e as Error & { code?: string };
+          const ifname = this.table.link(ifindex)?.ifname ?? this.links.get(ifindex)?.link.ifname ?? String(ifindex);
+          this.o.log.warn({ event: 'answerSocketFailed', interface: ifname, code: err.code, err: err.message }, 'the answering thread could not open a socket');
+          this.o.report({ type: 'socketFailed', interface: ifname, code: err.code ?? 'unknown', message: err.message });
+        }
+      }
+    }
+  }
+
+  /** Closes every socket and reports the last counts: nothing is read or sent after this. */
+  close(): void {
+    for (const l of this.links.values()) this.closeSockets(l);
+    this.links.clear();
+    clearTimeout(this.flushTimer);
+    this.flush();
+  }
+
+  private effect(effect: ReturnType<AnswerTable['apply']>[number], ifindex: number, opened: AnswerLink | undefined): void {
+    switch (effect) {
+      case 'OpenLink': {
+        const link = opened!;
+        const arp = this.o.sockets.packet(link.ifname, 'arp');
+        if (arp.ifindex !== link.ifindex) {
+          arp.close();
+          throw Object.assign(new Error(`${link.ifname} is now ifindex ${arp.ifindex}, not ${link.ifindex}`), { code: 'ENODEV' });
+        }
+        const l: LinkSockets = { link, context: { interfaceMac: link.mac, owns: (ip: IPAddress) => this.table.owns(ifindex, ip) }, arp, ndp: undefined, icmp6: undefined };
+        this.links.set(ifindex, l);
+        arp.start((frame, type) => this.onArp(l, frame, type), (e) => this.o.log.warn({ event: 'socketError', interface: link.ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'));
+        return;
+      }
+      case 'CloseLink': {
+        const l = this.links.get(ifindex);
+        if (l) this.closeSockets(l);
+        this.links.delete(ifindex);
+        return;
+      }
+      case 'OpenIPv6': {
+        const l = this.links.get(ifindex);
+        if (!l) return;
+        const ndp = this.o.sockets.packet(l.link.ifname, 'ndp');
+        let icmp6: Icmp6Socket;
+        try {
+          icmp6 = this.o.sockets.icmp6(l.link.ifname);
+        } catch (e) {
+          ndp.close();
+          throw e;
+        }
+        l.ndp = ndp;
+        l.icmp6 = icmp6;
+        ndp.start((frame, type) => this.onNdp(l, frame, type), (e) => this.o.log.warn({ event: 'socketError', interface: l.link.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'));
+        return;
+      }
+      case 'CloseIPv6': {
+        const l = this.links.get(ifindex);
+        if (!l) return;
+        l.ndp?.close();
+        l.icmp6?.close();
+        l.ndp = undefined;
+        l.icmp6 = undefined;
+      }
+    }
+  }
+
+  private closeSockets(l: LinkSockets): void {
+    l.arp?.close();
+    l.ndp?.close();
+    l.icmp6?.close();
+    l.arp = undefined;
+    l.ndp = undefined;
+    l.icmp6 = undefined;
+  }
+
+  private count(c: AnswerCount): void {
+    const k = `${c[0]}\u0000${c[1]}`;
+    const before = this.counts.get(k);
+    this.counts.set(k, before ? ([c[0], c[1], before[2] + c[2]] as AnswerCount) : c);
+    this.flushTimer ??= setTimeout(() => this.flush(), this.o.countsFlushMs ?? 100);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.counts.size === 0) return;
+    this.o.report({ type: 'counts', counts: [...this.counts.values()] });
+    this.counts = new Map();
+  }
+
+  /** The same three outcomes for ARP and NDP as InterfaceResponder: send the reply, report a claim, or count why not. */
+  private act(l: LinkSockets, d: { kind: 'reply'; address: IPAddress } | { kind: 'conflict'; address: IPAddress; mac: MacAddress } | { kind: 'ignore'; reason: AnswerIgnoreReason }, family: 'IPv4' | 'IPv6', send: () => void): void {
+    if (d.kind === 'reply') {
+      this.count(['requestsReceived', family, 1]);
+      if (this.o.mayAnswer && !this.o.mayAnswer()) {
+        this.count(['ignored', 'MainLoopStalled', 1]);
+        return;
+      }
+      try {
+        send();
+        this.count(['repliesSent', family, 1]);
+      } catch (e) {
+        this.count(['sendErrors', (e as Error & { code?: string }).code ?? 'unknown', 1]);
+      }
+    } else if (d.kind === 'conflict') {
+      this.o.report({ type: 'claim', address: d.address, mac: d.mac, interface: l.link.ifname });
+    } else {
+      this.count(['ignored', d.reason, 1]);
+    }
+  }
+
+  private onArp(l: LinkSockets, frame: Buffer, type: PacketType): void {
+    if (type === PacketType.otherHost) return this.count(['ignored', 'OtherHost', 1]);
+    const d = decideArp(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), l.context);
+    this.act(l, d, 'IPv4', () => d.kind === 'reply' && l.arp?.send(d.frame));
+  }
+
+  private onNdp(l: LinkSockets, frame: Buffer, type: PacketType): void {
+    if (type === PacketType.otherHost) return this.count(['ignored', 'OtherHost', 1]);
+    const d = decideNdpFrame(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), l.context);
+    this.act(l, d, 'IPv6', () => d.kind === 'reply' && l.icmp6?.send(d.payload, addressBytes(d.to)));
+  }
+}
