@@ -122,6 +122,41 @@ describe('SwimMember', () => {
   });
 
 
+  it.each([
+    // Monitors of a node crashed at 1,250 ms that heard its heartbeat of 1,200 suspect it at 1,550 and ask us.
+    { name: 'a node crashed during our stall: its queued heartbeats read on waking are no vouch for it (drain first)', sends: [1_100, 1_200], judgeFirst: false, askAt: 1_550, agoMs: undefined },
+    { name: 'the same when our late tick runs before the socket is read', sends: [1_100, 1_200], judgeFirst: true, askAt: 1_550, agoMs: undefined },
+    { name: 'a node that kept heartbeating through our stall: vouched for with the age of its last queued heartbeat (150 ms, not 50)', sends: [1_100, 1_200, 1_300], judgeFirst: false, askAt: 1_450, agoMs: 150 },
+  ])('a monitor waking from its own 400 ms stall vouches only for what its heartbeats show: $name', ({ sends, judgeFirst, askAt, agoMs }) => {
+    // Each row failed before heartbeats read on waking were dated (heartbeatHeardAt): all read as heard
+    // at 1,400, so the crashed node was vouched for "heard 150 ms ago" and its monitors restarted their
+    // silence clocks from 1,400 (simulation: crashes caught at up to 1,008 ms instead of 550).
+    const helper = member(20);
+    const target = helper.expectedSenders()[0]!;
+    runHealthy(helper, 0, 1_010);
+    expect(helper.nextDeadline()).toBeLessThan(1_100);
+    // Stalled from 1,010 to 1,400: the datagrams sent meanwhile are read at 1,400.
+    const wake = 1_400;
+    if (judgeFirst) helper.tick(wake);
+    for (const _ of sends) helper.receive(hb(target), wake);
+    for (const p of helper.expectedSenders()) if (p !== target) helper.receive(hb(p), wake);
+    if (!judgeFirst) helper.tick(wake);
+    const r = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 9, target }, askAt);
+    const vouch = r.out.find((o) => o.message.type === 'Ack');
+    expect(vouch?.message.type === 'Ack' ? vouch.message.agoMs : undefined).toBe(agoMs);
+  });
+
+  it('a heartbeat read one interval after waking is dated now again', () => {
+    const helper = member(20);
+    const target = helper.expectedSenders()[0]!;
+    runHealthy(helper, 0, 1_010);
+    helper.receive(hb(target), 1_400);
+    helper.receive(hb(target), 1_500);
+    const r = helper.receive({ ...from('node-19'), type: 'ProbeRequest', id: 9, target }, 1_550);
+    const vouch = r.out.find((o) => o.message.type === 'Ack');
+    expect(vouch?.message.type === 'Ack' && vouch.message.agoMs).toBe(50);
+  });
+
   it('refutes its own death at its current version with a higher version, pushed at once', () => {
     const m = member(20);
     const r = m.receive({ ...from('node-3'), type: 'Gossip', notices: [{ kind: 'Dead', node: name(0), incarnation: 1, version: 1, by: 'node-3' }] }, 10);

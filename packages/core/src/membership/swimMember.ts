@@ -1,5 +1,6 @@
 import { plainDataEqual } from '../plainDataEqual.js';
 import { HEARTBEAT_MAX_PAYLOAD, type HeartbeatInterface } from './heartbeat.js';
+import { heartbeatHeardAt, type OwnStall } from './heartbeatHeardAt.js';
 import { deadlineAfterStall, HEALTHY, localHealthMultiplier, raiseLocalHealth, silenceAfterStall, type LocalHealth, type LocalHealthSignal } from './localHealth.js';
 import { compareText, type MembershipView, type PeerView } from './membershipView.js';
 import { ReplayWindow } from './replayWindow.js';
@@ -290,6 +291,7 @@ export class SwimMember {
   private readonly windows = new Map<string, { incarnation: number; window: ReplayWindow }>();
   /** The largest version a node's own datagrams have shown (may be ahead of its State we hold). */
   private readonly heardVersion = new Map<string, number>();
+  /** When each node's last heartbeat shows it alive (heartbeatHeardAt): the evidence our vouches give. */
   private readonly lastHeardAt = new Map<string, number>();
   private readonly syncAsked = new Map<string, number>();
   private readonly deadNodes = new Set<string>();
@@ -330,6 +332,9 @@ export class SwimMember {
   private repliesSent = 0;
   private repliesWindowAt = -Infinity;
   private dueAt: number | undefined;
+  /** The last time receive or tick ran, and our last stall (heartbeats read after it are dated, not now). */
+  private lastRunMs: number | undefined;
+  private ownStall: OwnStall | undefined;
   private localHealth: LocalHealth = HEALTHY;
   private readonly healthSignals = new Map<LocalHealthSignal, number>();
   private readonly roundTrips: RoundTripProbes;
@@ -778,6 +783,8 @@ export class SwimMember {
     if (this.dueAt !== undefined && nowMs - this.dueAt > this.tuning.stallThresholdMs) {
       // Our own timer fired late: this process stalled. Judge peers more leniently for a while.
       this.noteHealth('TimerLate', nowMs);
+      // What queued meanwhile arrived after we last ran, but we cannot tell when: heard() dates it.
+      this.ownStall = { fromMs: this.lastRunMs ?? this.dueAt, wokeMs: nowMs };
       // Silence we slept through is not the peers' fault: their clocks move on by our lateness (the
       // silence before the stall still counts, or a member late on every wake-up never suspects anyone).
       const lateMs = nowMs - this.dueAt;
@@ -788,6 +795,7 @@ export class SwimMember {
       for (const [p, s] of this.suspicions) this.suspicions.set(p, { id: s.id, deadline: deadlineAfterStall({ deadlineMs: s.deadline, nowMs, graceMs: this.tuning.intervalMs, graced: s.graced === true }), graced: true });
     }
     this.dueAt = undefined;
+    this.lastRunMs = nowMs;
   }
 
   private noteHealth(signal: LocalHealthSignal, nowMs: number): void {
@@ -802,7 +810,8 @@ export class SwimMember {
   private heard(node: string, nowMs: number, heartbeat: boolean): void {
     if (this.expected.has(node)) this.expected.set(node, nowMs);
     if (heartbeat) {
-      this.lastHeardAt.set(node, nowMs);
+      // Dated: one read on waking from our stall may have sat in the socket since before the sender crashed.
+      this.lastHeardAt.set(node, heartbeatHeardAt({ nowMs, previousMs: this.lastHeardAt.get(node), stall: this.ownStall, intervalMs: this.tuning.intervalMs }));
       this.ackOnly.delete(node);
     }
     if (this.suspicions.has(node)) this.clearSuspicion(node, nowMs, !heartbeat);
