@@ -1,12 +1,11 @@
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GROUP, IncrementalElection, VERSION } from '@herald/core';
 import type { Announcer } from '../../packages/speaker/src/announce/announcer.js';
 import { ElectionFacts } from '../../packages/speaker/src/election/electionFacts.js';
 import type { MembershipSource } from '../../packages/speaker/src/election/membershipSource.js';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig } from '../cluster/kube.js';
+import { electionFactsScene } from './electionFactsScene.js';
 import { waitFor } from '../processes.js';
 
 /**
@@ -18,27 +17,8 @@ import { waitFor } from '../processes.js';
  * the controller's serviceNames column).
  */
 describe('the speaker caches projections of what it reads', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const tag = Math.random().toString(36).slice(2, 7);
-  const ns = `sproj-${tag}`;
-  const lbClass = `herald.dev/sproj-${tag}`;
-  // A documentation address in a range no other suite uses; the LBAddress name is the address.
-  const address = `2001:db8:7e:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
-  const lbName = address.replaceAll(':', '-');
-  let facts: ElectionFacts | undefined;
-
-  beforeAll(async () => {
-    await applyCrds();
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-  });
-  afterAll(async () => {
-    facts?.stop();
-    await custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name: lbName }).catch(() => undefined);
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
-  });
+  const scene = electionFactsScene('sproj', '7e');
+  const { kc, core, discovery, custom, ns, lbClass, address, lbName } = scene;
 
   it('a cached Service, EndpointSlice and LBAddress hold only the fields the speaker reads', async () => {
     await core.createNamespacedService({
@@ -69,7 +49,7 @@ describe('the speaker caches projections of what it reads', () => {
     expect(served.spec?.clusterIPs?.length).toBe(1);
 
     const silent = pino({ level: 'silent' });
-    facts = new ElectionFacts({
+    const facts = scene.facts = new ElectionFacts({
       node: 'n1', kubeConfig: kc, log: silent, lbClass,
       // Only the caches are exercised: nothing is gathered, elected or announced.
       announcer: {} as Announcer,
@@ -82,7 +62,7 @@ describe('the speaker caches projections of what it reads', () => {
     let slice: k8s.V1EndpointSlice | undefined;
     let lb: ReturnType<ElectionFacts['addresses']['store']['get']>;
     await waitFor('the objects in the caches', () => (
-      (svc = facts!.services.store.get(`${ns}/web`)), (slice = facts!.slices.store.get(`${ns}/web-abc`)), (lb = facts!.addresses.store.get(lbName)), !!svc && !!slice && !!lb
+      (svc = facts.services.store.get(`${ns}/web`)), (slice = facts.slices.store.get(`${ns}/web-abc`)), (lb = facts.addresses.store.get(lbName)), !!svc && !!slice && !!lb
     ), { timeoutMs: 10_000, intervalMs: 50 });
 
     // What the election and the status reporter read is there.

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as k8s from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GROUP, IncrementalElection, VERSION } from '@herald/core';
 import type { Announcer } from '../../packages/speaker/src/announce/announcer.js';
 import { ElectionFacts } from '../../packages/speaker/src/election/electionFacts.js';
 import type { MembershipSource } from '../../packages/speaker/src/election/membershipSource.js';
-import { applyCrds } from '../cluster/crds.js';
-import { adminKubeConfig } from '../cluster/kube.js';
+import { electionFactsScene } from './electionFactsScene.js';
 import { waitFor } from '../processes.js';
 
 const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
@@ -20,27 +19,8 @@ const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergeP
  * do, and a spec change must still reach it.
  */
 describe('an LBAddress status write costs the election nothing', () => {
-  const kc = adminKubeConfig();
-  const core = kc.makeApiClient(k8s.CoreV1Api);
-  const discovery = kc.makeApiClient(k8s.DiscoveryV1Api);
-  const custom = kc.makeApiClient(k8s.CustomObjectsApi);
-  const tag = Math.random().toString(36).slice(2, 7);
-  const ns = `sstat-${tag}`;
-  const lbClass = `herald.dev/sstat-${tag}`;
-  // A documentation address in a range no other suite uses; the LBAddress name is the address.
-  const address = `2001:db8:7f:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
-  const lbName = address.replaceAll(':', '-');
-  let facts: ElectionFacts | undefined;
-
-  beforeAll(async () => {
-    await applyCrds();
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-  });
-  afterAll(async () => {
-    facts?.stop();
-    await custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'lbaddresses', name: lbName }).catch(() => undefined);
-    await core.deleteNamespace({ name: ns }).catch(() => undefined);
-  });
+  const scene = electionFactsScene('sstat', '7f');
+  const { kc, core, discovery, custom, ns, lbClass, address, lbName } = scene;
 
   it('a status-only update marks nothing for the election and wakes no round; a spec update does', async () => {
     await core.createNamespacedService({
@@ -63,7 +43,7 @@ describe('an LBAddress status write costs the election nothing', () => {
     let changed = 0;
     const addressUpdates: string[] = [];
     const election = new IncrementalElection({ sha256: (t) => createHash('sha256').update(t).digest() });
-    facts = new ElectionFacts({
+    const facts = scene.facts = new ElectionFacts({
       node: 'n1', kubeConfig: kc, log: pino({ level: 'silent' }), lbClass,
       announcer: { isAnnouncing: () => false } as unknown as Announcer,
       membership: { peers: () => new Map(), onChange: () => undefined } as unknown as MembershipSource,
@@ -75,9 +55,9 @@ describe('an LBAddress status write costs the election nothing', () => {
     await facts.start();
     // The election has read the address (and everything else the shared control plane holds).
     await waitFor('the LBAddress in the election', () => {
-      facts!.gather(new Map(), Date.now(), 1_000);
+      facts.gather(new Map(), Date.now(), 1_000);
       election.flush();
-      return facts!.unread() === 0 && facts!.inElection.has(lbName);
+      return facts.unread() === 0 && facts.inElection.has(lbName);
     }, { timeoutMs: 10_000, intervalMs: 50 });
     expect(facts.inElection.get(lbName)?.input.pool.name).toBe('p1');
 
