@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_DIR } from './harnessState.js';
+import { recordedStates } from './harnessState.js';
 import { isAlive } from './processes.js';
 
 /** The machine's containerd run dir (containerd 1.6's defaults.DefaultStateDir). */
@@ -34,15 +34,7 @@ export function hostRunEntries(o: { nodeDir: string; ids: string[]; namespace?: 
 
 /** Dirs listed in the state file of a live owner: a node whose dir is one of them is running. */
 function liveStateDirs(): Set<string> {
-  const out = new Set<string>();
-  if (!existsSync(STATE_DIR)) return out;
-  for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
-    try {
-      const state = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { owner?: number; dirs?: string[] };
-      if (state.owner && isAlive(state.owner)) for (const d of state.dirs ?? []) out.add(d);
-    } catch { /* half-written or gone: the next sweep sees it */ }
-  }
-  return out;
+  return new Set(recordedStates().filter((s) => s.owner && isAlive(s.owner)).flatMap((s) => s.dirs ?? []));
 }
 
 /** The harness dir (/tmp/hrl-…) a runc container's bundle is in, from runc's state.json; undefined if not one. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,6 +14,21 @@ export interface HarnessResources {
 }
 
 export const STATE_DIR = '/tmp/hrl-state';
+/** A state file as written: its owner's pid and what it recorded (older files may lack a kind). */
+export type RecordedState = { readonly owner?: number } & Partial<HarnessResources>;
+
+/** Every state file in STATE_DIR; a half-written or vanished one is skipped (the next sweep sees it). */
+export function recordedStates(): RecordedState[] {
+  if (!existsSync(STATE_DIR)) return [];
+  const out: RecordedState[] = [];
+  for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
+    try {
+      out.push(JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as RecordedState);
+    } catch { /* half-written or gone */ }
+  }
+  return out;
+}
+
 const reaperPath = join(dirname(fileURLToPath(import.meta.url)), 'reaper.mjs');
 
 /**

@@ -1,6 +1,6 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { STATE_DIR, type HarnessState } from './harnessState.js';
+import { recordedStates, type HarnessState } from './harnessState.js';
 import { isAlive } from './processes.js';
 
 /** Where harness temp dirs go (the same /tmp the reapers and `npm run lan:sweep` look at). */
@@ -30,14 +30,7 @@ export function removeHarnessTempDir(dir: string, state?: HarnessState): void {
 
 /** Dirs listed in state files: their reaper, or the state-file pass of the sweep, owns their removal. */
 function listedInStates(): Set<string> {
-  const out = new Set<string>();
-  if (!existsSync(STATE_DIR)) return out;
-  for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
-    try {
-      for (const d of (JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { dirs?: string[] }).dirs ?? []) out.add(d);
-    } catch { /* half-written or gone: the next sweep sees it */ }
-  }
-  return out;
+  return new Set(recordedStates().flatMap((s) => s.dirs ?? []));
 }
 
 /**

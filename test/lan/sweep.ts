@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sweepContainerdRunState } from '../containerdRunState.js';
 import { cgroupPids, harnessCgroups, removeCgroup } from '../harnessCgroups.mjs';
-import { STATE_DIR, type HarnessResources } from '../harnessState.js';
+import { recordedStates, STATE_DIR, type HarnessResources } from '../harnessState.js';
 import { sweepTempDirs } from '../harnessTempDir.js';
 import { run } from '../run.js';
 import { isAlive } from '../processes.js';
@@ -83,15 +83,7 @@ export async function sweep(log: (m: string) => void = console.log, dryRun = fal
 
 /** Cgroups listed in the state of a live owner: that run's own, whatever their name. */
 function liveCgroups(): Set<string> {
-  const out = new Set<string>();
-  if (!existsSync(STATE_DIR)) return out;
-  for (const f of readdirSync(STATE_DIR).filter((x) => x.endsWith('.json'))) {
-    try {
-      const state = JSON.parse(readFileSync(join(STATE_DIR, f), 'utf8')) as { owner?: number; cgroups?: string[] };
-      if (state.owner && isAlive(state.owner)) for (const c of state.cgroups ?? []) out.add(c);
-    } catch { /* half-written or gone: the next sweep sees it */ }
-  }
-  return out;
+  return new Set(recordedStates().filter((s) => s.owner && isAlive(s.owner)).flatMap((s) => s.cgroups ?? []));
 }
 
 /**
