@@ -93,3 +93,5 @@ export * from './membership/fitNodeState.js';
 export * from './membership/peerProtocol.js';
 export * from './membership/mergeMembershipViews.js';
 export * from './membership/swimSimulation.js';
+export * from './election/standbyPlan.js';
+export * from './wire/provisionalAnswers.js';

@@ -220,6 +220,24 @@ export class IncrementalElection {
   private readonly removedResult = new Map<string, OwnerResult>();
 
   /**
+   * Who would own the address if its owner died now: the election on the same facts without the owner,
+   * with the address unanswered (nobody answers it once its owner is dead, so a starting peer may win it,
+   * as peerCandidacy decides). Undefined when it has no owner, or nobody else may announce it. Reads the
+   * facts as of the last flush; changes nothing but the rank cache.
+   */
+  successorIfGone(name: string): Candidate | undefined {
+    const s = this.addresses.get(name);
+    const gone = s?.result?.owner?.node;
+    if (!s || gone === undefined) return undefined;
+    return this.elect({ ...s, input: { ...s.input, answered: false } }, new Map(), gone).owner;
+  }
+
+  /** Every address holding a result, with its address and result (as of the last flush). */
+  *results(): IterableIterator<{ readonly name: string; readonly address: IPAddress; readonly result: OwnerResult }> {
+    for (const [name, s] of this.addresses) if (s.result) yield { name, address: s.input.address, result: s.result };
+  }
+
+  /**
    * Compares joining nodes with the owner of up to `limit` addresses, marking those where they win;
    * returns the work done. A Map iterator survives changes to the map: addresses added meanwhile are
    * visited too (or were marked by setAddress), deleted ones are skipped.
@@ -293,7 +311,7 @@ export class IncrementalElection {
    * Service with externalTrafficPolicy Local limits candidates to its endpoints' nodes: those are ranked
    * directly. When nobody is eligible, every node's reason (the message names them).
    */
-  private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>): OwnerResult {
+  private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>, gone?: string): OwnerResult {
     const { input, ip } = s;
     const poolKey = input.pool.labels ? `${input.pool.name}\0${this.labelsKey(input.pool.labels)}` : input.pool.name;
     let ads = poolAds.get(poolKey);
@@ -302,6 +320,7 @@ export class IncrementalElection {
     if (gate) return { owner: undefined, reason: gate.reason, message: gate.message };
     const local = input.services.filter((x) => x.local);
     const facts = (name: string): NodeFacts | undefined => {
+      if (name === gone) return undefined;
       const v = this.nodes.get(name);
       return v && (input.answered ? v.answered : v.unanswered);
     };

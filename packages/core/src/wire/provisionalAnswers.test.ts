@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { parseAddress, type IPAddress } from '../ip/address.js';
+import { AnswerTable, type AnswerChange } from './answerTable.js';
+import { ProvisionalAnswers, type StandbyAddress } from './provisionalAnswers.js';
+import type { MacAddress } from './macAddress.js';
+
+const ip = (t: string): IPAddress => {
+  const r = parseAddress(t);
+  if (!r.ok) throw new Error(r.error.message);
+  return r.value;
+};
+const ETH0 = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02' as MacAddress };
+const A: StandbyAddress = { ifindex: 2, address: ip('192.0.2.100') };
+const B: StandbyAddress = { ifindex: 2, address: ip('2001:db8::100') };
+const C: StandbyAddress = { ifindex: 2, address: ip('192.0.2.101') };
+const OFF_LINK: StandbyAddress = { ifindex: 9, address: ip('192.0.2.102') };
+
+/** A table with eth0 open and answering 192.0.2.1 (the announcer's), a plan for peer n2, and p. */
+function scene(plan: Record<string, StandbyAddress[]> = { n2: [A, B, OFF_LINK] }) {
+  const table = new AnswerTable();
+  const p = new ProvisionalAnswers({ holdMs: 2_000 });
+  const apply = (cs: readonly AnswerChange[], announcer = false) => {
+    for (const c of cs) {
+      table.apply(c);
+      if (announcer) p.announcerChanged(c, table);
+    }
+  };
+  apply([{ op: 'open', link: ETH0 }, { op: 'add', ifindex: 2, address: ip('192.0.2.1') }], true);
+  p.setPlan(new Map(Object.entries(plan)));
+  return { table, p, apply };
+}
+const owned = (t: AnswerTable, ...s: StandbyAddress[]) => s.map((x) => t.owns(x.ifindex, x.address));
+
+describe('ProvisionalAnswers', () => {
+  it('a planned peer\'s death: adds its addresses on open links, once', () => {
+    const { table, p, apply } = scene();
+    const adds = p.takeOver('n2', 1_000, table);
+    expect(adds).toEqual([{ op: 'add', ...A }, { op: 'add', ...B }]);
+    apply(adds);
+    expect(owned(table, A, B)).toEqual([true, true]);
+    expect(p.size()).toBe(2);
+    // The plan is used once; a second death notice for the same peer adds nothing.
+    expect(p.takeOver('n2', 1_100, table)).toEqual([]);
+  });
+
+  it.each([
+    ['a peer nothing is planned for', 'n3', { n2: [A] }, []],
+    ['an address the announcer answers already (it stays the announcer\'s)', 'n2', { n2: [{ ifindex: 2, address: ip('192.0.2.1') }] }, []],
+    ['a link the announcer has not opened', 'n2', { n2: [OFF_LINK] }, []],
+  ] as const)('takes nothing over for %s', (_n, peer, plan, expected) => {
+    const { table, p } = scene(plan);
+    expect(p.takeOver(peer, 0, table)).toEqual(expected);
+    expect(p.size()).toBe(0);
+  });
+
+  it('a new plan replaces the old one', () => {
+    const { table, p } = scene();
+    p.setPlan(new Map([['n3', [C]]]));
+    expect(p.takeOver('n2', 0, table)).toEqual([]);
+    expect(p.takeOver('n3', 0, table)).toEqual([{ op: 'add', ...C }]);
+  });
+
+  it.each<[string, (s: ReturnType<typeof scene>) => void, boolean[], number]>([
+    ['the announcer adds it: confirmed, released no more, never expires', ({ apply }) => apply([{ op: 'add', ...A }], true), [true, false], 1],
+    ['the announcer removes it', ({ apply }) => apply([{ op: 'remove', ...A }], true), [false, false], 1],
+    ['the announcer closes the link', ({ apply }) => apply([{ op: 'close', ifindex: 2 }], true), [false, false], 0],
+    ['the announcer opens the link again as another link (re-created)', ({ apply }) => apply([{ op: 'open', link: { ...ETH0, mac: '02:00:00:00:00:09' as MacAddress } }], true), [false, false], 0],
+    ['the announcer opens the same link again: still held (so released)', ({ apply }) => apply([{ op: 'open', link: ETH0 }], true), [false, false], 2],
+  ])('%s', (_n, change, expectedOwned, held) => {
+    const s = scene();
+    s.apply(s.p.takeOver('n2', 0, s.table));
+    change(s);
+    expect(s.p.size()).toBe(held);
+    // Whatever is still provisional is what a release or the hold's end gives back.
+    s.apply(s.p.release([A, B]));
+    expect(owned(s.table, A, B)).toEqual(expectedOwned);
+    expect(s.p.size()).toBe(0);
+  });
+
+  it('a release removes only what is still provisional', () => {
+    const { table, p, apply } = scene({ n2: [A, B] });
+    apply(p.takeOver('n2', 0, table));
+    apply([{ op: 'add', ...A }], true);
+    expect(p.release([A, B, C])).toEqual([{ op: 'remove', ...B }]);
+  });
+
+  it('an address held holdMs without the announcer\'s word expires; the announcer\'s stay', () => {
+    const { table, p, apply } = scene({ n2: [A], n3: [C] });
+    apply(p.takeOver('n2', 1_000, table));
+    apply(p.takeOver('n3', 1_500, table));
+    expect(p.nextExpiryMs()).toBe(3_000);
+    expect(p.expire(2_999)).toEqual([]);
+    expect(p.expire(3_000)).toEqual([{ op: 'remove', ...A }]);
+    expect(p.nextExpiryMs()).toBe(3_500);
+    apply([{ op: 'add', ...C }], true);
+    expect(p.expire(10_000)).toEqual([]);
+    expect(p.nextExpiryMs()).toBeUndefined();
+  });
+});
