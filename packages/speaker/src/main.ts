@@ -93,7 +93,7 @@ const initialState = { draining: false, ready: false, interfaces: [], announcing
 // ARP/NDP requests are read and answered in the membership worker (serveAnswers) when there is one, so a
 // reply never waits for this thread's elections, status writes or GC; the announcer here still decides.
 const answers = config.membershipThread === 'worker'
-  ? new AnswerPort({ post: (m) => (membership as MembershipWorker).answer(m), metrics, log, onClaim: (c) => controller.onClaim(c) })
+  ? new AnswerPort({ post: (m) => (membership as MembershipWorker).answer(m), metrics, log, onClaim: (c) => controller.onClaim(c), onTookOver: (peer, a) => controller.onTookOver(peer, a) })
   : undefined;
 // ADR 0012: membership on its own thread by default, so that a busy main thread (elections, announcements,
 // status writes, GC of a large heap) does not delay heartbeats; a main thread wedged beyond the bound stops them.
@@ -160,6 +160,8 @@ const controller = new SpeakerController({
   heartbeatAddress: heartbeatIp,
   // One heartbeat with the ready flag reaches peers before this node claims anything from them.
   claimAfterReadyMs: Math.round(2.5 * config.heartbeatIntervalMs),
+  // The answering thread answers a dead peer's planned addresses at once (issue 11); the election confirms.
+  ...(answers ? { standby: answers } : {}),
 });
 
 const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } });

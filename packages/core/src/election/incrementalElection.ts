@@ -97,6 +97,7 @@ export class IncrementalElection {
   setAdvertisements(ads: readonly L2Advertisement[]): void {
     if (plainDataEqual(ads, this.ads)) return;
     this.ads = ads;
+    this.standbyAds = new Map();
     this.markAll();
   }
 
@@ -218,6 +219,8 @@ export class IncrementalElection {
   }
 
   private readonly removedResult = new Map<string, OwnerResult>();
+  /** Advertisements per pool for successorIfGone, kept while the advertisements stay the same. */
+  private standbyAds = new Map<string, L2Advertisement[]>();
 
   /**
    * Who would own the address if its owner died now: the election on the same facts without the owner,
@@ -229,7 +232,7 @@ export class IncrementalElection {
     const s = this.addresses.get(name);
     const gone = s?.result?.owner?.node;
     if (!s || gone === undefined) return undefined;
-    return this.elect({ ...s, input: { ...s.input, answered: false } }, new Map(), gone).owner;
+    return this.elect(s, this.standbyAds, gone).owner;
   }
 
   /** Every address holding a result, with its address and result (as of the last flush). */
@@ -313,6 +316,8 @@ export class IncrementalElection {
    */
   private elect(s: AddressState, poolAds: Map<string, L2Advertisement[]>, gone?: string): OwnerResult {
     const { input, ip } = s;
+    // Without its owner nobody answers the address: a starting peer may win it (peerCandidacy).
+    const answered = gone === undefined && input.answered;
     const poolKey = input.pool.labels ? `${input.pool.name}\0${this.labelsKey(input.pool.labels)}` : input.pool.name;
     let ads = poolAds.get(poolKey);
     if (!ads) poolAds.set(poolKey, (ads = advertisementsForPool(input.pool, this.ads)));
@@ -322,7 +327,7 @@ export class IncrementalElection {
     const facts = (name: string): NodeFacts | undefined => {
       if (name === gone) return undefined;
       const v = this.nodes.get(name);
-      return v && (input.answered ? v.answered : v.unanswered);
+      return v && (answered ? v.answered : v.unanswered);
     };
     let best: Candidate | undefined;
     let bestRank = 0;
@@ -359,7 +364,7 @@ export class IncrementalElection {
       }
     }
     if (best) return { owner: best, reason: undefined, message: ownerMessage(ip, best) };
-    const nodes = input.answered ? this.nodeLists().answered : this.nodeLists().unanswered;
+    const nodes = answered ? this.nodeLists().answered : this.nodeLists().unanswered;
     const excluded = new Map<string, ElectionReason>();
     for (const node of nodes) {
       const e = nodeEligibility(input.address, node, ads, local);

@@ -16,7 +16,7 @@ const C: StandbyAddress = { ifindex: 2, address: ip('192.0.2.101') };
 const OFF_LINK: StandbyAddress = { ifindex: 9, address: ip('192.0.2.102') };
 
 /** A table with eth0 open and answering 192.0.2.1 (the announcer's), a plan for peer n2, and p. */
-function scene(plan: Record<string, StandbyAddress[]> = { n2: [A, B, OFF_LINK] }) {
+function scene(plan: Readonly<Record<string, readonly StandbyAddress[]>> = { n2: [A, B, OFF_LINK] }) {
   const table = new AnswerTable();
   const p = new ProvisionalAnswers({ holdMs: 2_000 });
   const apply = (cs: readonly AnswerChange[], announcer = false) => {

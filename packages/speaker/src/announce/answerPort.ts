@@ -1,4 +1,4 @@
-import type { AnswerChange, AnswerLink, IPAddress } from '@herald/core';
+import type { AnswerChange, AnswerLink, IPAddress, StandbyAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { FromAnswerer, ToAnswerer } from './answerThreadProtocol.js';
@@ -21,6 +21,8 @@ export interface AnswerPortOptions {
   readonly log: Logger;
   /** Another MAC claims an address answered for (the answering thread saw its frame). */
   readonly onClaim: (claim: Claim) => void;
+  /** The answering thread took these over at `peer`'s death (standby plan): the election confirms or releases them. */
+  readonly onTookOver?: (peer: string, addresses: readonly StandbyAddress[]) => void;
 }
 
 /**
@@ -72,6 +74,18 @@ export class AnswerPort implements AnswerSink {
     this.post({ type: 'changes', changes, batch: this.batch });
   }
 
+  /** The standby plan (standbyPlan), after the changes queued so far: the links it names are open there. */
+  standby(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void {
+    this.flush();
+    this.post({ type: 'standby', plan: [...plan] });
+  }
+
+  /** Addresses taken over at a death that this node's election did not give it: no longer answered. */
+  release(addresses: readonly StandbyAddress[]): void {
+    this.flush();
+    this.post({ type: 'release', addresses });
+  }
+
   /**
    * Stops all answering: resolves once the answering side has closed its sockets (nothing is sent after
    * that), or after `timeoutMs` (the worker may already be gone).
@@ -100,9 +114,12 @@ export class AnswerPort implements AnswerSink {
       case 'claim':
         this.o.onClaim({ address: m.address, mac: m.mac, interface: m.interface });
         return;
+      case 'tookOver':
+        this.o.onTookOver?.(m.peer, m.addresses);
+        return;
       case 'counts':
         for (const [metric, label, n] of m.counts) {
-          if (metric === 'requestsReceived' || metric === 'repliesSent') this.o.metrics[metric].inc({ family: label }, n);
+          if (metric === 'requestsReceived' || metric === 'repliesSent' || metric === 'gratuitousSent') this.o.metrics[metric].inc({ family: label }, n);
           else if (metric === 'ignored') this.o.metrics.ignored.inc({ reason: label }, n);
           else this.o.metrics.sendErrors.inc({ code: label }, n);
         }

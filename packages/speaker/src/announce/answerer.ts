@@ -1,4 +1,7 @@
-import { addressBytes, AnswerTable, decideArp, decideNdpFrame, type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type WireContext } from '@herald/core';
+import {
+  addressBytes, AnswerTable, decideArp, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, ProvisionalAnswers, unsolicitedNeighborAdvertisement,
+  type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type StandbyAddress, type WireContext,
+} from '@herald/core';
 import type { Logger } from 'pino';
 import { PacketType, type Icmp6Socket, type PacketSocket } from '../native/index.js';
 import type { AnswerCount, AnswerIgnoreReason, FromAnswerer } from './answerThreadProtocol.js';
@@ -16,6 +19,14 @@ export interface AnswererOptions {
   readonly mayAnswer?: () => boolean;
   /** Counts are batched this long before they are reported (default 100 ms). */
   readonly countsFlushMs?: number;
+  /**
+   * How long an address taken over at a peer's death is answered without the announcer's word (default
+   * 2,000 ms, the hand-over timeout: the longest two nodes answer one address today). Normally the main
+   * thread confirms or releases it within one election round.
+   */
+  readonly provisionalHoldMs?: number;
+  /** Clock for the provisional hold (default Date.now). */
+  readonly now?: () => number;
 }
 
 interface LinkSockets {
@@ -38,23 +49,56 @@ export class Answerer {
   private readonly links = new Map<number, LinkSockets>();
   private counts = new Map<string, AnswerCount>();
   private flushTimer: NodeJS.Timeout | undefined;
+  private readonly provisional: ProvisionalAnswers;
+  private holdTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly o: AnswererOptions) {}
+  constructor(private readonly o: AnswererOptions) {
+    this.provisional = new ProvisionalAnswers({ holdMs: o.provisionalHoldMs ?? 2_000 });
+  }
 
+  /** The announcer's changes, in order. */
   apply(changes: readonly AnswerChange[]): void {
     for (const c of changes) {
-      const ifindex = c.op === 'open' ? c.link.ifindex : c.ifindex;
-      for (const effect of this.table.apply(c)) {
-        try {
-          this.effect(effect, ifindex, c.op === 'open' ? c.link : undefined);
-        } catch (e) {
-          const err = e as Error & { code?: string };
-          const ifname = this.table.link(ifindex)?.ifname ?? this.links.get(ifindex)?.link.ifname ?? String(ifindex);
-          this.o.log.warn({ event: 'answerSocketFailed', interface: ifname, code: err.code, err: err.message }, 'the answering thread could not open a socket');
-          this.o.report({ type: 'socketFailed', interface: ifname, code: err.code ?? 'unknown', message: err.message });
-        }
-      }
+      this.applyOne(c);
+      this.provisional.announcerChanged(c, this.table);
     }
+  }
+
+  /** The announcer's standby plan: what to answer at once when each peer dies (standbyPlan). */
+  setPlan(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void {
+    this.provisional.setPlan(plan);
+  }
+
+  /**
+   * `peer` was declared dead (this thread's membership said so): its planned addresses are answered now,
+   * then announced with gratuitous ARP / unsolicited NA, without waiting for the main thread (issue 11:
+   * its election round and the acknowledgement's round trip each wait for a CPU on a busy host). Answering
+   * first, then the packets: make before break. Nothing while the main thread is wedged beyond its bound
+   * (peers are taking this node's addresses). Returns what was taken over, for the main thread to confirm.
+   */
+  takeOver(peer: string): StandbyAddress[] {
+    if (this.o.mayAnswer && !this.o.mayAnswer()) return [];
+    const adds = this.provisional.takeOver(peer, this.now(), this.table);
+    if (adds.length === 0) return [];
+    const taken: StandbyAddress[] = [];
+    for (const c of adds) {
+      if (c.op !== 'add') continue;
+      this.applyOne(c);
+      if (!this.table.owns(c.ifindex, c.address)) continue;
+      taken.push({ ifindex: c.ifindex, address: c.address });
+      const l = this.links.get(c.ifindex);
+      if (l) this.announce(l, c.address);
+    }
+    this.armHold();
+    this.o.log.info({ event: 'standbyTakeover', peer, addresses: taken.map((t) => formatAddress(t.address)) }, `answering ${peer}'s addresses at its death, before the election confirms`);
+    return taken;
+  }
+
+  /** The main thread's election did not give these to this node: stop answering those still provisional. */
+  release(addresses: readonly StandbyAddress[]): void {
+    const removes = this.provisional.release(addresses);
+    for (const c of removes) this.applyOne(c);
+    if (removes.length > 0) this.o.log.info({ event: 'standbyReleased', addresses: removes.map((c) => (c.op === 'remove' ? formatAddress(c.address) : '')) }, 'stopped answering addresses taken over at a death: the election gave them to another node or to none');
   }
 
   /** Closes every socket and reports the last counts: nothing is read or sent after this. */
@@ -62,7 +106,58 @@ export class Answerer {
     for (const l of this.links.values()) this.closeSockets(l);
     this.links.clear();
     clearTimeout(this.flushTimer);
+    clearTimeout(this.holdTimer);
     this.flush();
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  private applyOne(c: AnswerChange): void {
+    const ifindex = c.op === 'open' ? c.link.ifindex : c.ifindex;
+    for (const effect of this.table.apply(c)) {
+      try {
+        this.effect(effect, ifindex, c.op === 'open' ? c.link : undefined);
+      } catch (e) {
+        const err = e as Error & { code?: string };
+        const ifname = this.table.link(ifindex)?.ifname ?? this.links.get(ifindex)?.link.ifname ?? String(ifindex);
+        this.o.log.warn({ event: 'answerSocketFailed', interface: ifname, code: err.code, err: err.message }, 'the answering thread could not open a socket');
+        this.o.report({ type: 'socketFailed', interface: ifname, code: err.code ?? 'unknown', message: err.message });
+      }
+    }
+  }
+
+  /** One announcement, as InterfaceResponder.announce sends it: GARP request and reply, or one unsolicited NA. */
+  private announce(l: LinkSockets, a: IPAddress): void {
+    try {
+      if (a.family === 4) {
+        const { request, reply } = gratuitousArp(l.link.mac, a);
+        l.arp?.send(encodeArpFrame(request));
+        l.arp?.send(encodeArpFrame(reply));
+        this.count(['gratuitousSent', 'IPv4', 2]);
+      } else if (l.icmp6) {
+        const na = unsolicitedNeighborAdvertisement(a, l.link.mac);
+        l.icmp6.send(na.payload, addressBytes(na.to));
+        this.count(['gratuitousSent', 'IPv6', 1]);
+      }
+    } catch (e) {
+      this.count(['sendErrors', (e as Error & { code?: string }).code ?? 'unknown', 1]);
+    }
+  }
+
+  /** Provisional addresses the announcer never confirmed stop being answered after the hold. */
+  private armHold(): void {
+    clearTimeout(this.holdTimer);
+    const at = this.provisional.nextExpiryMs();
+    if (at === undefined) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      const removes = this.provisional.expire(this.now());
+      for (const c of removes) this.applyOne(c);
+      if (removes.length > 0) this.o.log.warn({ event: 'standbyExpired', addresses: removes.map((c) => (c.op === 'remove' ? formatAddress(c.address) : '')) }, 'stopped answering addresses taken over at a death: the announcer did not confirm them in time');
+      this.armHold();
+    }, Math.max(0, at - this.now()));
   }
 
   private effect(effect: ReturnType<AnswerTable['apply']>[number], ifindex: number, opened: AnswerLink | undefined): void {

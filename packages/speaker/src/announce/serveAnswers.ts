@@ -7,7 +7,12 @@ import type { FromAnswerer, ToAnswerer } from './answerThreadProtocol.js';
  * Answers ARP/NDP on the thread that calls it (the membership worker) for the main thread's announcer
  * (AnswerPort): `receive` takes its messages in order, `post` sends claims, counts and 'closed' back.
  */
-export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; mayAnswer?: () => boolean }): { receive(m: ToAnswerer): void; close(): void } {
+export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; mayAnswer?: () => boolean }): {
+  receive(m: ToAnswerer): void;
+  /** A peer was declared dead here: take over its planned addresses now; what to tell the main thread (after the view). */
+  peerDead(peer: string): FromAnswerer | undefined;
+  close(): void;
+} {
   const answerer = new Answerer({
     sockets: { packet: (i, protocol) => new PacketSocket(i, protocol), icmp6: (i) => new Icmp6Socket(i, { receive: false }) },
     log: o.log,
@@ -22,13 +27,26 @@ export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; 
   };
   return {
     receive(m) {
-      if (m.type === 'changes') {
-        if (!closed) answerer.apply(m.changes);
-        o.post({ type: 'applied', batch: m.batch });
-        return;
+      switch (m.type) {
+        case 'changes':
+          if (!closed) answerer.apply(m.changes);
+          o.post({ type: 'applied', batch: m.batch });
+          return;
+        case 'standby':
+          if (!closed) answerer.setPlan(new Map(m.plan));
+          return;
+        case 'release':
+          if (!closed) answerer.release(m.addresses);
+          return;
+        case 'close':
+          close();
+          o.post({ type: 'closed' });
       }
-      close();
-      o.post({ type: 'closed' });
+    },
+    peerDead(peer) {
+      if (closed) return undefined;
+      const addresses = answerer.takeOver(peer);
+      return addresses.length > 0 ? { type: 'tookOver', peer, addresses } : undefined;
     },
     close,
   };

@@ -23,6 +23,8 @@ export interface ElectionSchedulerOptions {
   apply: (desired: Announcement[]) => void;
   /** Makes the announcer match for the listed addresses only (what one round changed). */
   applyChanges: (changes: AnnouncementChange[]) => void;
+  /** After each round's changes went to the announcer; `workLeft`: election work continues on a later turn. */
+  afterApply?: (workLeft: boolean) => void;
 }
 
 /** What this node now answers for one address (`desired` undefined: nothing). */
@@ -132,6 +134,7 @@ export class ElectionScheduler {
       this.unapplied.clear();
       this.o.applyChanges(changes);
     }
+    this.o.afterApply?.(pending);
     if (pending) this.soon();
   }
 

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { IncrementalElection, startupReadiness, type LinkFacts, type ReadinessReason } from '@herald/core';
+import { IncrementalElection, startupReadiness, type LinkFacts, type ReadinessReason, type StandbyAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { Claim } from '../announce/interfaceResponder.js';
@@ -12,6 +12,7 @@ import { addressKey, ElectionFacts } from './electionFacts.js';
 import { ElectionScheduler } from './electionScheduler.js';
 import type { MembershipSource } from './membershipSource.js';
 import { nativeSha256Prefixes, type Sha256Prefixes } from './sha256Prefixes.js';
+import { StandbyPlanner, type StandbyPort } from './standbyPlanner.js';
 import { StatusReporter } from './statusReporter.js';
 
 export interface SpeakerControllerOptions {
@@ -54,6 +55,12 @@ export interface SpeakerControllerOptions {
    * false: one digest per node (benchmarks compare).
    */
   sha256Prefixes?: Sha256Prefixes | false;
+  /**
+   * The answering thread's standby (issue 11): it is told, per live peer, which addresses this node takes
+   * over at that peer's death, and answers them the moment its membership declares the death; the election
+   * round that follows confirms or releases them (StandbyPlanner). Absent: answering on this thread.
+   */
+  standby?: StandbyPort;
 }
 
 // One-shot digest without a Hash object: for one (node, address) pair at a time (a node joining, a tie on 48
@@ -92,6 +99,7 @@ export class SpeakerController {
   private firstElectionRunning = false;
   private lastPeerLossAt = 0;
   private readonly seenAlive = new Map<string, boolean>();
+  private readonly standby: StandbyPlanner | undefined;
 
   constructor(private readonly o: SpeakerControllerOptions) {
     const batch = o.sha256Prefixes ?? nativeSha256Prefixes();
@@ -134,12 +142,32 @@ export class SpeakerController {
       ...(o.handoverTimeoutMs === undefined ? {} : { handoverTimeoutMs: o.handoverTimeoutMs }),
       ...(o.electionSliceMs === undefined ? {} : { electionSliceMs: o.electionSliceMs }),
       electing: () => this.electing,
-      elected: (changed, gathered) => this.applier.observeStatus(changed, gathered),
+      elected: (changed, gathered) => {
+        if (changed.length > 0 || gathered) this.standby?.schedule();
+        this.applier.observeStatus(changed, gathered);
+      },
+      afterApply: (workLeft) => this.standby?.afterRound(workLeft),
       morePending: () => this.applier.pending(),
       apply: (desired) => this.applier.apply(desired),
       applyChanges: (changes) => this.applier.applyChanges(changes),
     });
+    this.standby = o.standby
+      ? new StandbyPlanner({
+        node: o.node, election: this.election, membership: o.membership, port: o.standby, log: o.log,
+        ifindexOf: (ifname) => o.announcer.linkIndex(ifname),
+        answeredOn: (address) => {
+          const name = this.facts.nameOfKey.get(addressKey(address));
+          return name === undefined ? undefined : this.scheduler.desired.get(name)?.interface;
+        },
+      })
+      : undefined;
     o.membership.onChange(() => this.onMembership());
+  }
+
+  /** The answering thread took these addresses over at `peer`'s death (standby): the next rounds judge them. */
+  onTookOver(peer: string, addresses: readonly StandbyAddress[]): void {
+    this.standby?.tookOver(peer, addresses);
+    this.scheduler.schedule();
   }
 
   /**
@@ -161,6 +189,7 @@ export class SpeakerController {
     this.status.stop();
     clearTimeout(this.readinessTimer);
     this.scheduler.stop();
+    this.standby?.stop();
   }
 
   ready(): boolean {

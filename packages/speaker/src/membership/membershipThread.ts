@@ -45,7 +45,14 @@ try {
     protocol: d.protocol,
     maySend: () => watch.turning(),
   });
-  membership.on('change', (view, transitions) => outbox.change(view, transitions));
+  membership.on('change', (view, transitions) => {
+    // A death: the addresses planned for it are answered and announced here first (issue 11), then the
+    // view goes out; the main thread hears what was taken after the view, so its next election round
+    // (which sees the death) confirms or releases them.
+    const took = answering ? transitions.flatMap((t) => (t.change === 'PeerDead' ? [answering.peerDead(t.node)] : [])) : [];
+    outbox.change(view, transitions);
+    for (const message of took) if (message) post({ type: 'answers', message });
+  });
   await keyFile.start();
   await membership.start();
   port.on('message', (m: ToMembershipThread) => {

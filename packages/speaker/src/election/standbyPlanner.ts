@@ -1,0 +1,141 @@
+import { formatAddress, standbyPlan, type IncrementalElection, type IPAddress, type OwnerResult, type StandbyAddress } from '@herald/core';
+import type { Logger } from 'pino';
+import type { MembershipSource } from './membershipSource.js';
+
+/** Where the plan goes and the releases: the answering thread (AnswerPort). */
+export interface StandbyPort {
+  standby(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void;
+  release(addresses: readonly StandbyAddress[]): void;
+}
+
+export interface StandbyPlannerOptions {
+  readonly node: string;
+  readonly election: IncrementalElection;
+  readonly membership: MembershipSource;
+  readonly port: StandbyPort;
+  /** The index of the link an interface name is answered on now (the announcer's responder), if any. */
+  readonly ifindexOf: (ifname: string) => number | undefined;
+  /** The interface this node's election answers an address on now (as owner), if any. */
+  readonly answeredOn: (address: StandbyAddress['address']) => string | undefined;
+  readonly log: Logger;
+  /** A plan is worked out this long after the round that asked for it, once for a burst of rounds. Default 50 ms. */
+  readonly delayMs?: number;
+  /** At most one plan is started per this many ms (default 500): during a hand-over every round asks for one. */
+  readonly everyMs?: number;
+}
+
+/** Addresses planned per turn of the event loop (each one an election without its owner: a few µs). */
+const SLICE = 500;
+
+/**
+ * The main thread's side of the takeover at a peer's death (issue 11): keeps the answering thread's standby
+ * plan current (standbyPlan, worked out after election rounds that changed something), and once a round has
+ * seen a death the answering thread acted on, releases whatever of it the election did not give this node.
+ * The election still decides: the answering thread only answered first.
+ */
+export class StandbyPlanner {
+  private timer: NodeJS.Timeout | undefined;
+  private slice: NodeJS.Immediate | undefined;
+  /** The plan being worked out: the rest of the addresses, what is planned so far. */
+  private work: { rest: Iterator<{ readonly name: string; readonly address: IPAddress; readonly result: OwnerResult }>; byPeer: Map<string, StandbyAddress[]> } | undefined;
+  /** Asked again while a plan was being worked out. */
+  private again = false;
+  private startedAt = -Infinity;
+  private sent = '';
+  /** Taken over at a death, not yet judged by a complete election round. */
+  private pending: StandbyAddress[] = [];
+
+  constructor(private readonly o: StandbyPlannerOptions) {}
+
+  /**
+   * A round changed results or facts: the plan is worked out again soon — after delayMs, at most once per
+   * everyMs, in slices of SLICE addresses per turn (at 10,000 addresses a whole plan is ~40 ms of work).
+   */
+  schedule(): void {
+    if (this.work) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) return;
+    const wait = Math.max(this.o.delayMs ?? 50, this.startedAt + (this.o.everyMs ?? 500) - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.startedAt = performance.now();
+      this.work = { rest: this.o.election.results(), byPeer: new Map() };
+      this.plan();
+    }, wait);
+  }
+
+  /** The answering thread took these over at `peer`'s death. */
+  tookOver(peer: string, addresses: readonly StandbyAddress[]): void {
+    this.pending.push(...addresses);
+    this.o.log.debug({ event: 'standbyTookOver', peer, addresses: addresses.map((a) => formatAddress(a.address)) }, 'the answering thread took addresses over at a death');
+  }
+
+  /**
+   * An election round ended (after its changes went to the announcer). Once no election work is left, the
+   * death is in its results: an address it gives this node on the same link stays (the announcer's add
+   * confirms it there), any other is released.
+   */
+  afterRound(workLeft: boolean): void {
+    if (workLeft || this.pending.length === 0) return;
+    const release = this.pending.filter((a) => {
+      const ifname = this.o.answeredOn(a.address);
+      return ifname === undefined || this.o.ifindexOf(ifname) !== a.ifindex;
+    });
+    this.pending = [];
+    if (release.length === 0) return;
+    this.o.log.info({ event: 'standbyRelease', addresses: release.map((a) => formatAddress(a.address)) }, 'the election did not give this node addresses taken over at a death: released');
+    this.o.port.release(release);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.slice) clearImmediate(this.slice);
+    this.slice = undefined;
+    this.work = undefined;
+  }
+
+  /** One slice of the plan; the last one sends it if it changed. */
+  private plan(): void {
+    this.slice = undefined;
+    const work = this.work;
+    if (!work) return;
+    const peers = this.o.membership.peers();
+    const { election } = this.o;
+    const chunk: { readonly name: string; readonly address: IPAddress; readonly result: OwnerResult }[] = [];
+    let done = false;
+    while (chunk.length < SLICE) {
+      const next = work.rest.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      chunk.push(next.value);
+    }
+    for (const s of standbyPlan({ self: this.o.node, results: chunk, successorIfGone: (n) => election.successorIfGone(n), alive: (n) => peers.get(n)?.alive === true })) {
+      const ifindex = this.o.ifindexOf(s.interface);
+      // A link this node answers nothing on is not open on the answering side: the death takes the usual path.
+      if (ifindex === undefined) continue;
+      let list = work.byPeer.get(s.peer);
+      if (!list) work.byPeer.set(s.peer, (list = []));
+      list.push({ ifindex, address: s.address });
+    }
+    if (!done) {
+      this.slice = setImmediate(() => this.plan());
+      return;
+    }
+    this.work = undefined;
+    let text = '';
+    for (const [peer, list] of work.byPeer) text += `${peer}:${list.map((a) => `${a.ifindex}/${formatAddress(a.address)}`).join(',')};`;
+    if (text !== this.sent) {
+      this.sent = text;
+      this.o.port.standby(work.byPeer);
+    }
+    if (this.again) {
+      this.again = false;
+      this.schedule();
+    }
+  }
+}

@@ -1,0 +1,101 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminKubeConfig, cluster } from '../cluster/kube.js';
+import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
+import type { LanNode } from '../lan/lan.js';
+import { waitFor } from '../processes.js';
+import { expectedOwner } from './expectedOwner.js';
+import { speakerLogSince } from './neighbourProbe.js';
+import { SpeakerWorld } from './speakerWorld.js';
+
+const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
+
+/**
+ * Issue 11: crash → the new owner's MAC at the client. The successor's membership thread, which declares
+ * (or hears of) the death, answers the dead peer's addresses and sends the gratuitous ARP itself, from the
+ * standby plan its main thread worked out ahead of time (standbyPlan); the main thread's election confirms
+ * afterwards. Shown here with the successor's main thread blocked (test hook: HERALD_TEST_STALL_FILE +
+ * SIGUSR2, Atomics.wait) for 1.2 s, under the 1.5 s main-loop bound, from just before the owner's kill -9:
+ * the client hears the successor's MAC before that block ends. Before, the gratuitous ARP and the
+ * answering both waited for the main thread (its election round, then the answering thread's
+ * acknowledgement), so the client heard the successor only after the block.
+ */
+describe('a peer crashes while its successor\'s main thread is blocked: the successor answers for it within the block', () => {
+  const world = new SpeakerWorld(adminKubeConfig(), cluster(), 3);
+  const stallDir = harnessTempDir('takeover');
+  const stallFile = join(stallDir, 'ms');
+  let names: string[] = [];
+
+  beforeAll(async () => {
+    world.speakerEnv = { HERALD_TEST_STALL_FILE: stallFile };
+    await world.start();
+    names = world.lan.nodes.map((n) => world.nodeName(n));
+    await world.pool('lan', ['192.0.2.200-192.0.2.220']);
+    for (const n of world.lan.nodes) await world.readyPod('web', n);
+  }, 180_000);
+
+  afterAll(async () => {
+    await world.stop();
+    removeHarnessTempDir(stallDir);
+  }, 60_000);
+
+  const log = (n: LanNode, since: number) => speakerLogSince(world, n, since);
+
+  /**
+   * Services until some node (the victim) owns an address whose successor also answers an address of its
+   * own: the successor's answering thread then has the link open that the takeover needs.
+   */
+  async function victimAndSuccessor(): Promise<{ ip: string; victim: LanNode; successor: LanNode }> {
+    const owners = new Map<string, string>();
+    for (let i = 0; i < 12; i++) {
+      await world.service(`takeover-${i}`, { app: 'web' });
+      const [ip] = await world.waitForAddress(`takeover-${i}`);
+      owners.set(ip!, expectedOwner(names, ip!));
+      for (const [a, owner] of owners) {
+        const successor = expectedOwner(names.filter((n) => n !== owner), a);
+        if ([...owners.values()].includes(successor)) return { ip: a, victim: world.nodeByName(owner), successor: world.nodeByName(successor) };
+      }
+    }
+    throw new Error(`no address with a successor that owns another one among ${JSON.stringify([...owners])}`);
+  }
+
+  it('kill -9 of the owner: the client hears the successor\'s MAC before its blocked main thread turns again', async () => {
+    const { ip, victim, successor } = await victimAndSuccessor();
+    expect(await world.announcer(ip, { timeoutMs: 60_000 })).toBe(world.nodeName(victim));
+    // The successor's plan is sent ~50 ms after its election rounds; give them time to settle.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const probe = world.lan.spawn(world.lan.client, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, ip, '10', '4000'], { logName: 'takeover-probe' });
+    await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('ready\n'), { timeoutMs: 15_000, intervalMs: 20 });
+
+    writeFileSync(stallFile, '1200');
+    const at = Date.now();
+    process.kill(world.speakers.get(successor.name)!.proc.pid, 'SIGUSR2');
+    await waitFor('the successor to log testStallStarted', () => log(successor, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 5 });
+    world.speakers.get(victim.name)!.proc.kill('SIGKILL');
+    const killedAt = Date.now();
+    try {
+      expect(await probe.exited).toBe(0);
+      const result = JSON.parse(readFileSync(probe.logFile, 'utf8').trim().split('\n').pop()!) as { perMacWindow: Record<string, { firstEpochMs: number }> };
+      await waitFor('the successor to log testStallEnded', () => log(successor, at).some((l) => l.event === 'testStallEnded'), { timeoutMs: 10_000, intervalMs: 50 });
+      const ended = log(successor, at).find((l) => l.event === 'testStallEnded') as { time: number; blockedMs: number };
+      const heard = result.perMacWindow[successor.mac]?.firstEpochMs;
+      console.log(JSON.stringify({ killAfterStallBeganMs: killedAt - at, clientHeardSuccessorAfterKillMs: heard === undefined ? null : heard - killedAt, stallEndedAfterKillMs: ended.time - killedAt }));
+      // Positive marker: the main thread really was blocked for the whole 1.2 s.
+      expect(ended.blockedMs).toBeGreaterThanOrEqual(1_200);
+      expect(heard, 'the client heard the successor at all').toBeDefined();
+      expect(heard!, `heard ${heard! - killedAt} ms after the kill; the block ended ${ended.time - killedAt} ms after it`).toBeLessThan(ended.time);
+      const takeover = log(successor, at).find((l) => l.event === 'standbyTakeover' && l.peer === world.nodeName(victim));
+      expect(takeover?.addresses, 'the membership thread took the address over').toContain(ip);
+      // Below the bound: the watch never stopped answering.
+      expect(log(successor, at).filter((l) => l.event === 'mainLoopStalled')).toEqual([]);
+      // Once its main thread turns, its election confirms the address: announced, never released.
+      await waitFor(`${successor.name} to log announceStarted for ${ip}`, () => log(successor, at).some((l) => l.event === 'announceStarted' && l.address === ip), { timeoutMs: 10_000, intervalMs: 50 });
+      expect(await world.announcer(ip, { not: world.nodeName(victim) })).toBe(world.nodeName(successor));
+      expect(log(successor, at).filter((l) => l.event === 'standbyRelease' || l.event === 'standbyReleased' || l.event === 'standbyExpired')).toEqual([]);
+    } finally {
+      await world.startSpeaker(victim);
+      await world.waitForMembership();
+    }
+  });
+});
