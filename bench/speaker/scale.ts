@@ -95,12 +95,22 @@ interface KillPhases {
   declaredBy: { node: string; ms: number }[];
   /** first declaration → the successor's peerDead (0 when the successor declared it itself). */
   disseminationMs?: number;
-  /** successor's peerDead → its announceStarted of the probed address (after the first gratuitous ARP). */
+  /**
+   * successor's peerDead → its first gratuitous ARP for the probed address: the membership thread's
+   * standbyTakeover (it answers and announces a dead peer's planned addresses at once) or, without one, its
+   * announceStarted (logged after the main thread's first gratuitous ARP).
+   */
   electionAndAnnounceMs?: number;
+  /** The first gratuitous ARP came from the membership thread's standby takeover. */
+  takenOverAtDeath?: boolean;
+  /** successor's peerDead → its announceStarted (the main thread's election confirmed and announced). */
+  peerDeadToAnnounceStartedMs?: number;
   /** successor's announceStarted → the client's first ARP reply from the successor's MAC. */
   announceToClientMs?: number;
   /** Running nodes declared dead from the kill to 3 s after it (each one a false death). */
   otherDeathsDeclared: number;
+  /** The successor's log lines from its peerDead to its announceStarted: event, ms after peerDead, thread. */
+  successorTrace?: { event: string; ms: number; thread?: string }[];
 }
 
 /** Seconds spent in GC by kind (prom-client's nodejs_gc_duration_seconds_sum) in one metrics scrape. */
@@ -290,15 +300,19 @@ try {
     const first = ofVictim[0];
     const successorLog = logs.get(r.successor) ?? [];
     const dead = firstEvent(successorLog, t, (l) => l.event === 'peerDead' && l.peer === r.victim);
-    const announced = firstEvent(successorLog, t, (l) => l.event === 'announceStarted' && l.address === r.probed);
+    const started = firstEvent(successorLog, t, (l) => l.event === 'announceStarted' && l.address === r.probed);
+    const takeover = firstEvent(successorLog, t, (l) => l.event === 'standbyTakeover' && l.peer === r.victim && Array.isArray(l.addresses) && l.addresses.includes(r.probed));
+    const announced = takeover && (!started || takeover.time <= started.time) ? takeover : started;
     const clientAt = r.killToClientNewMacMs === undefined ? undefined : t + r.killToClientNewMacMs;
     r.phases = {
       ...(first ? { detectionMs: first.time - t } : {}),
       declaredBy: ofVictim.map((d) => ({ node: d.node, ms: d.time - t })),
       ...(first && dead ? { disseminationMs: Math.max(0, dead.time - first.time) } : {}),
-      ...(dead && announced ? { electionAndAnnounceMs: announced.time - dead.time } : {}),
+      ...(dead && announced ? { electionAndAnnounceMs: announced.time - dead.time, takenOverAtDeath: announced === takeover } : {}),
+      ...(dead && started ? { peerDeadToAnnounceStartedMs: started.time - dead.time } : {}),
       ...(announced && clientAt !== undefined ? { announceToClientMs: clientAt - announced.time } : {}),
       otherDeathsDeclared: declarations.filter((d) => d.peer !== r.victim).length,
+      ...(dead && started ? { successorTrace: successorLog.filter((l) => l.time >= dead.time && l.time <= started.time).map((l) => ({ event: String(l.event), ms: l.time - dead.time, ...(typeof l.thread === 'string' ? { thread: l.thread } : {}) })) } : {}),
     };
   }
 } catch (e) {
@@ -328,6 +342,8 @@ writeReport(reportName, {
       detection: summarize(rows.map((r) => r.phases?.detectionMs)),
       dissemination: summarize(rows.map((r) => r.phases?.disseminationMs)),
       electionAndAnnounce: summarize(rows.map((r) => r.phases?.electionAndAnnounceMs)),
+      takenOverAtDeath: rows.filter((r) => r.phases?.takenOverAtDeath).length,
+      peerDeadToAnnounceStarted: summarize(rows.map((r) => r.phases?.peerDeadToAnnounceStartedMs)),
       announceToClient: summarize(rows.map((r) => r.phases?.announceToClientMs)),
     },
     otherDeathsDeclaredPerKill: summarize(rows.map((r) => r.phases?.otherDeathsDeclared), 0),
