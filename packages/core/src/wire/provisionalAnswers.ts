@@ -1,14 +1,19 @@
 import type { IPAddress } from '../ip/address.js';
-import type { AnswerChange, AnswerTable } from './answerTable.js';
+import type { AnswerChange, AnswerLink, AnswerTable } from './answerTable.js';
 
-/** An address the answering side takes over when a peer dies, on a link the announcer has open. */
+/** An address the answering side takes over when a peer dies, and the link it is answered on. */
 export interface StandbyAddress {
+  readonly link: AnswerLink;
+  readonly address: IPAddress;
+}
+
+/** An address answered provisionally: where, and since when. */
+export interface ProvisionalAddress {
   readonly ifindex: number;
   readonly address: IPAddress;
 }
 
 interface Held {
-  readonly peer: string;
   readonly ifindex: number;
   readonly address: IPAddress;
   readonly sinceMs: number;
@@ -23,11 +28,15 @@ const key = (ifindex: number, a: IPAddress) => `${ifindex}|${a.family}:${a.value
  * removes it, or closes or re-opens its link: gone), the main thread releases it (its election gave it
  * to nobody or to another node), or `holdMs` passes (a main thread that never got to it: two nodes must not
  * answer one address longer than a hand-over may, and the main-loop watch stops all answering sooner when
- * the main thread is wedged). Pure bookkeeping: the caller applies the returned changes to its AnswerTable.
+ * the main thread is wedged). A link the announcer has not opened (this node answers nothing there yet) is
+ * opened for the takeover and closed again once nothing provisional is left on it, unless the announcer
+ * opened it meanwhile. Pure bookkeeping: the caller applies the returned changes to its AnswerTable.
  */
 export class ProvisionalAnswers {
   private plan = new Map<string, readonly StandbyAddress[]>();
   private readonly held = new Map<string, Held>();
+  /** Links opened for a takeover, not (yet) by the announcer. */
+  private readonly links = new Set<number>();
 
   constructor(private readonly o: { readonly holdMs: number }) {}
 
@@ -37,26 +46,35 @@ export class ProvisionalAnswers {
   }
 
   /**
-   * `peer` was declared dead: the adds that answer its planned addresses now, for those on a link the table
-   * has open and not answered already (an address this node holds stays the announcer's). The plan for the
-   * peer is used once.
+   * `peer` was declared dead: the changes that answer its planned addresses now (opening a link the table
+   * does not have open), except those answered already (an address this node holds stays the announcer's)
+   * and those on a link the table has open as another link (the plan is older than the announcer's view).
+   * The plan for the peer is used once.
    */
   takeOver(peer: string, nowMs: number, table: AnswerTable): AnswerChange[] {
     const planned = this.plan.get(peer) ?? [];
     this.plan.delete(peer);
     const out: AnswerChange[] = [];
-    for (const s of planned) {
-      const k = key(s.ifindex, s.address);
-      if (table.link(s.ifindex) === undefined || table.owns(s.ifindex, s.address) || this.held.has(k)) continue;
-      this.held.set(k, { peer, ifindex: s.ifindex, address: s.address, sinceMs: nowMs });
-      out.push({ op: 'add', ifindex: s.ifindex, address: s.address });
+    const opening = new Set<number>();
+    for (const { link, address } of planned) {
+      const k = key(link.ifindex, address);
+      const open = table.link(link.ifindex);
+      if (open && (open.ifname !== link.ifname || open.mac !== link.mac)) continue;
+      if (!open && !opening.has(link.ifindex)) {
+        opening.add(link.ifindex);
+        this.links.add(link.ifindex);
+        out.push({ op: 'open', link });
+      }
+      if (table.owns(link.ifindex, address) || this.held.has(k)) continue;
+      this.held.set(k, { ifindex: link.ifindex, address, sinceMs: nowMs });
+      out.push({ op: 'add', ifindex: link.ifindex, address });
     }
     return out;
   }
 
   /**
    * The announcer's change `c` was applied to the table: an address it adds or removes is its own from now
-   * on, and an address whose link closed or re-opened is answered no more.
+   * on, a link it opens or closes is its own, and an address whose link closed or re-opened is answered no more.
    */
   announcerChanged(c: AnswerChange, table: AnswerTable): void {
     if (c.op === 'add' || c.op === 'remove') {
@@ -64,29 +82,43 @@ export class ProvisionalAnswers {
       return;
     }
     const ifindex = c.op === 'open' ? c.link.ifindex : c.ifindex;
+    this.links.delete(ifindex);
     for (const [k, h] of this.held) if (h.ifindex === ifindex && !table.owns(h.ifindex, h.address)) this.held.delete(k);
   }
 
-  /** The main thread's election did not give these to this node: the removes that stop answering them. */
-  release(addresses: readonly StandbyAddress[]): AnswerChange[] {
+  /**
+   * The main thread's election did not give these to this node: the removes that stop answering them, and
+   * the closes of links opened only for them. `table` is the table before these changes.
+   */
+  release(addresses: readonly ProvisionalAddress[], table: AnswerTable): AnswerChange[] {
     const out: AnswerChange[] = [];
     for (const s of addresses) {
-      const k = key(s.ifindex, s.address);
-      if (!this.held.delete(k)) continue;
+      if (!this.held.delete(key(s.ifindex, s.address))) continue;
       out.push({ op: 'remove', ifindex: s.ifindex, address: s.address });
     }
-    return out;
+    return this.withCloses(out, table);
   }
 
-  /** The removes for addresses held provisionally `holdMs` or longer. */
-  expire(nowMs: number): AnswerChange[] {
+  /** The removes for addresses held provisionally `holdMs` or longer (and the closes, as release). */
+  expire(nowMs: number, table: AnswerTable): AnswerChange[] {
     const out: AnswerChange[] = [];
     for (const [k, h] of this.held) {
       if (nowMs - h.sinceMs < this.o.holdMs) continue;
       this.held.delete(k);
       out.push({ op: 'remove', ifindex: h.ifindex, address: h.address });
     }
-    return out;
+    return this.withCloses(out, table);
+  }
+
+  /** `removes`, then a close for each link opened for a takeover that they leave empty. */
+  private withCloses(removes: AnswerChange[], table: AnswerTable): AnswerChange[] {
+    for (const ifindex of [...this.links]) {
+      const left = table.size(ifindex) - removes.filter((c) => c.op === 'remove' && c.ifindex === ifindex).length;
+      if (left > 0) continue;
+      this.links.delete(ifindex);
+      removes.push({ op: 'close', ifindex });
+    }
+    return removes;
   }
 
   /** When the oldest provisional address expires, if any is held. */

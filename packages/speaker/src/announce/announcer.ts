@@ -138,12 +138,6 @@ export class Announcer {
     return [...this.failing.values()].map((f) => f.failure);
   }
 
-  /** The index of the link `ifname` is answered on now, if this node answers anything there. */
-  linkIndex(ifname: string): number | undefined {
-    const r = this.responderByName(ifname);
-    return r && r.size > 0 ? r.ifindex : undefined;
-  }
-
   private responderByName(ifname: string): InterfaceResponder | undefined {
     const index = this.o.ifindexOf?.(ifname);
     if (index !== undefined) return this.responders.get(index);

@@ -1,4 +1,4 @@
-import type { AnswerChange, AnswerLink, IPAddress, StandbyAddress } from '@herald/core';
+import type { AnswerChange, AnswerLink, IPAddress, ProvisionalAddress, StandbyAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { FromAnswerer, ToAnswerer } from './answerThreadProtocol.js';
@@ -22,7 +22,7 @@ export interface AnswerPortOptions {
   /** Another MAC claims an address answered for (the answering thread saw its frame). */
   readonly onClaim: (claim: Claim) => void;
   /** The answering thread took these over at `peer`'s death (standby plan): the election confirms or releases them. */
-  readonly onTookOver?: (peer: string, addresses: readonly StandbyAddress[]) => void;
+  readonly onTookOver?: (peer: string, addresses: readonly ProvisionalAddress[]) => void;
 }
 
 /**
@@ -74,14 +74,14 @@ export class AnswerPort implements AnswerSink {
     this.post({ type: 'changes', changes, batch: this.batch });
   }
 
-  /** The standby plan (standbyPlan), after the changes queued so far: the links it names are open there. */
+  /** The standby plan (standbyPlan), after the changes queued so far (it is compared with the links they open). */
   standby(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void {
     this.flush();
     this.post({ type: 'standby', plan: [...plan] });
   }
 
   /** Addresses taken over at a death that this node's election did not give it: no longer answered. */
-  release(addresses: readonly StandbyAddress[]): void {
+  release(addresses: readonly ProvisionalAddress[]): void {
     this.flush();
     this.post({ type: 'release', addresses });
   }

@@ -1,4 +1,4 @@
-import type { AnswerChange, IPAddress, MacAddress, StandbyAddress, WireReason } from '@herald/core';
+import type { AnswerChange, IPAddress, MacAddress, ProvisionalAddress, StandbyAddress, WireReason } from '@herald/core';
 
 /**
  * Why a frame was not answered (the `reason` label of herald_speaker_frames_ignored_total): a core
@@ -18,14 +18,14 @@ export type AnswerCount = readonly ['requestsReceived' | 'repliesSent' | 'gratui
 export type ToAnswerer =
   | { readonly type: 'changes'; readonly changes: readonly AnswerChange[]; readonly batch: number }
   | { readonly type: 'standby'; readonly plan: readonly (readonly [peer: string, addresses: readonly StandbyAddress[]])[] }
-  | { readonly type: 'release'; readonly addresses: readonly StandbyAddress[] }
+  | { readonly type: 'release'; readonly addresses: readonly ProvisionalAddress[] }
   | { readonly type: 'close' };
 
 /** Answering side → main thread. */
 export type FromAnswerer =
   | { readonly type: 'claim'; readonly address: IPAddress; readonly mac: MacAddress; readonly interface: string }
   /** A peer died: these planned addresses are answered and announced now, provisionally, until the announcer confirms. */
-  | { readonly type: 'tookOver'; readonly peer: string; readonly addresses: readonly StandbyAddress[] }
+  | { readonly type: 'tookOver'; readonly peer: string; readonly addresses: readonly ProvisionalAddress[] }
   | { readonly type: 'counts'; readonly counts: readonly AnswerCount[] }
   /** Every change up to this batch is applied: the addresses it added are answered from now on. */
   | { readonly type: 'applied'; readonly batch: number }

@@ -1,6 +1,6 @@
 import {
   addressBytes, AnswerTable, decideArp, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, ProvisionalAnswers, unsolicitedNeighborAdvertisement,
-  type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type StandbyAddress, type WireContext,
+  type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type ProvisionalAddress, type StandbyAddress, type WireContext,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import { PacketType, type Icmp6Socket, type PacketSocket } from '../native/index.js';
@@ -76,14 +76,14 @@ export class Answerer {
    * first, then the packets: make before break. Nothing while the main thread is wedged beyond its bound
    * (peers are taking this node's addresses). Returns what was taken over, for the main thread to confirm.
    */
-  takeOver(peer: string): StandbyAddress[] {
+  takeOver(peer: string): ProvisionalAddress[] {
     if (this.o.mayAnswer && !this.o.mayAnswer()) return [];
-    const adds = this.provisional.takeOver(peer, this.now(), this.table);
-    if (adds.length === 0) return [];
-    const taken: StandbyAddress[] = [];
-    for (const c of adds) {
-      if (c.op !== 'add') continue;
+    const changes = this.provisional.takeOver(peer, this.now(), this.table);
+    if (changes.length === 0) return [];
+    const taken: ProvisionalAddress[] = [];
+    for (const c of changes) {
       this.applyOne(c);
+      if (c.op !== 'add') continue;
       if (!this.table.owns(c.ifindex, c.address)) continue;
       taken.push({ ifindex: c.ifindex, address: c.address });
       const l = this.links.get(c.ifindex);
@@ -95,10 +95,11 @@ export class Answerer {
   }
 
   /** The main thread's election did not give these to this node: stop answering those still provisional. */
-  release(addresses: readonly StandbyAddress[]): void {
-    const removes = this.provisional.release(addresses);
-    for (const c of removes) this.applyOne(c);
-    if (removes.length > 0) this.o.log.info({ event: 'standbyReleased', addresses: removes.map((c) => (c.op === 'remove' ? formatAddress(c.address) : '')) }, 'stopped answering addresses taken over at a death: the election gave them to another node or to none');
+  release(addresses: readonly ProvisionalAddress[]): void {
+    const changes = this.provisional.release(addresses, this.table);
+    for (const c of changes) this.applyOne(c);
+    const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
+    if (removed.length > 0) this.o.log.info({ event: 'standbyReleased', addresses: removed }, 'stopped answering addresses taken over at a death: the election gave them to another node or to none');
   }
 
   /** Closes every socket and reports the last counts: nothing is read or sent after this. */
@@ -153,9 +154,10 @@ export class Answerer {
     if (at === undefined) return;
     this.holdTimer = setTimeout(() => {
       this.holdTimer = undefined;
-      const removes = this.provisional.expire(this.now());
-      for (const c of removes) this.applyOne(c);
-      if (removes.length > 0) this.o.log.warn({ event: 'standbyExpired', addresses: removes.map((c) => (c.op === 'remove' ? formatAddress(c.address) : '')) }, 'stopped answering addresses taken over at a death: the announcer did not confirm them in time');
+      const changes = this.provisional.expire(this.now(), this.table);
+      for (const c of changes) this.applyOne(c);
+      const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
+      if (removed.length > 0) this.o.log.warn({ event: 'standbyExpired', addresses: removed }, 'stopped answering addresses taken over at a death: the announcer did not confirm them in time');
       this.armHold();
     }, Math.max(0, at - this.now()));
   }

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type * as k8s from '@kubernetes/client-node';
-import { IncrementalElection, startupReadiness, type LinkFacts, type ReadinessReason, type StandbyAddress } from '@herald/core';
+import { IncrementalElection, parseMac, startupReadiness, type AnswerLink, type LinkFacts, type ProvisionalAddress, type ReadinessReason } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { Claim } from '../announce/interfaceResponder.js';
@@ -154,7 +154,14 @@ export class SpeakerController {
     this.standby = o.standby
       ? new StandbyPlanner({
         node: o.node, election: this.election, membership: o.membership, port: o.standby, log: o.log,
-        ifindexOf: (ifname) => o.announcer.linkIndex(ifname),
+        links: () => {
+          const out = new Map<string, AnswerLink>();
+          for (const l of this.facts.publishedLinks()) {
+            const mac = parseMac(l.mac);
+            if (mac.ok) out.set(l.name, { ifname: l.name, ifindex: l.index, mac: mac.value });
+          }
+          return out;
+        },
         answeredOn: (address) => {
           const name = this.facts.nameOfKey.get(addressKey(address));
           return name === undefined ? undefined : this.scheduler.desired.get(name)?.interface;
@@ -165,7 +172,7 @@ export class SpeakerController {
   }
 
   /** The answering thread took these addresses over at `peer`'s death (standby): the next rounds judge them. */
-  onTookOver(peer: string, addresses: readonly StandbyAddress[]): void {
+  onTookOver(peer: string, addresses: readonly ProvisionalAddress[]): void {
     this.standby?.tookOver(peer, addresses);
     this.scheduler.schedule();
   }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { formatAddress, IncrementalElection, parseAddress, type IPAddress, type NodeFacts, type StandbyAddress } from '@herald/core';
+import { formatAddress, IncrementalElection, parseAddress, type IPAddress, type MacAddress, type NodeFacts, type ProvisionalAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MembershipSource, PeerState } from './membershipSource.js';
@@ -18,8 +18,8 @@ const NODES = ['n0', 'n1', 'n2', 'n3'];
 const IPS = Array.from({ length: 40 }, (_, i) => `192.0.2.${i + 100}`);
 const byHash = (a: string) => [...NODES].sort((x, y) => Buffer.compare(sha256(`${x}#${a}`), sha256(`${y}#${a}`)));
 
-/** Four live nodes and 40 addresses elected; n0 plans, eth0 is ifindex 2 (when `linkOpen`). */
-function scene(o: { linkOpen?: boolean; answeredOn?: (a: IPAddress) => string | undefined } = {}) {
+/** Four live nodes and 40 addresses elected; n0 plans, eth0 is ifindex 2 (unless the LinkWatcher shows no link). */
+function scene(o: { noLink?: boolean; answeredOn?: (a: IPAddress) => string | undefined } = {}) {
   const election = new IncrementalElection({ sha256 });
   election.setAdvertisements([{ metadata: { name: 'ad' }, spec: {} }]);
   for (const n of NODES) election.setNode(n, { answered: node(n), unanswered: node(n) });
@@ -32,10 +32,10 @@ function scene(o: { linkOpen?: boolean; answeredOn?: (a: IPAddress) => string | 
   const planner = new StandbyPlanner({
     node: 'n0', election, membership, log: pino({ level: 'silent' }),
     port: {
-      standby: (plan) => plans.push(new Map([...plan].map(([p, list]) => [p, list.map((s) => `${s.ifindex}/${formatAddress(s.address)}`)]))),
+      standby: (plan) => plans.push(new Map([...plan].map(([p, list]) => [p, list.map((s) => `${s.link.ifname}/${s.link.ifindex}/${formatAddress(s.address)}`)]))),
       release: (list) => released.push(list.map((s) => `${s.ifindex}/${formatAddress(s.address)}`)),
     },
-    ifindexOf: (ifname) => (ifname === 'eth0' && o.linkOpen !== false ? 2 : undefined),
+    links: () => new Map(o.noLink ? [] : [['eth0', { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02' as MacAddress }]]),
     answeredOn: o.answeredOn ?? (() => undefined),
   });
   return { planner, plans, released, alive };
@@ -56,7 +56,7 @@ describe('StandbyPlanner', () => {
     const expected = new Map<string, string[]>();
     for (const a of IPS) {
       const [owner, next] = byHash(a);
-      if (next === 'n0') expected.set(owner!, [...(expected.get(owner!) ?? []), `2/${a}`]);
+      if (next === 'n0') expected.set(owner!, [...(expected.get(owner!) ?? []), `eth0/2/${a}`]);
     }
     expect(expected.size).toBeGreaterThan(0);
     expect(plans).toEqual([expected]);
@@ -77,8 +77,8 @@ describe('StandbyPlanner', () => {
     expect(plans[1]!.has(dead)).toBe(false);
   });
 
-  it('plans nothing on a link this node answers nothing on (the answering thread has it closed)', () => {
-    const { planner, plans } = scene({ linkOpen: false });
+  it('plans nothing on a link the LinkWatcher does not show (gone meanwhile)', () => {
+    const { planner, plans } = scene({ noLink: true });
     planner.schedule();
     vi.runAllTimers();
     // An empty plan is what the answering thread starts with: nothing is sent.
@@ -91,7 +91,7 @@ describe('StandbyPlanner', () => {
     ['the election gives it to this node on another link: released (the announcer adds it there)', (): string | undefined => 'eth1', [['2/192.0.2.100']]],
   ] as const)('after a complete round, a takeover %s', (_n, answeredOn, expected) => {
     const { planner, released } = scene({ answeredOn });
-    const taken: StandbyAddress[] = [{ ifindex: 2, address: ip('192.0.2.100') }];
+    const taken: ProvisionalAddress[] = [{ ifindex: 2, address: ip('192.0.2.100') }];
     planner.tookOver('n1', taken);
     // Election work left: the death may not be in every result yet, nothing is judged.
     planner.afterRound(true);

@@ -1,11 +1,11 @@
-import { formatAddress, standbyPlan, type IncrementalElection, type IPAddress, type OwnerResult, type StandbyAddress } from '@herald/core';
+import { formatAddress, standbyPlan, type AnswerLink, type IncrementalElection, type IPAddress, type OwnerResult, type ProvisionalAddress, type StandbyAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { MembershipSource } from './membershipSource.js';
 
 /** Where the plan goes and the releases: the answering thread (AnswerPort). */
 export interface StandbyPort {
   standby(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void;
-  release(addresses: readonly StandbyAddress[]): void;
+  release(addresses: readonly ProvisionalAddress[]): void;
 }
 
 export interface StandbyPlannerOptions {
@@ -13,10 +13,10 @@ export interface StandbyPlannerOptions {
   readonly election: IncrementalElection;
   readonly membership: MembershipSource;
   readonly port: StandbyPort;
-  /** The index of the link an interface name is answered on now (the announcer's responder), if any. */
-  readonly ifindexOf: (ifname: string) => number | undefined;
+  /** The links an address can be answered on now, by interface name (index and MAC, as the LinkWatcher reads them). */
+  readonly links: () => ReadonlyMap<string, AnswerLink>;
   /** The interface this node's election answers an address on now (as owner), if any. */
-  readonly answeredOn: (address: StandbyAddress['address']) => string | undefined;
+  readonly answeredOn: (address: IPAddress) => string | undefined;
   readonly log: Logger;
   /** A plan is worked out this long after the round that asked for it, once for a burst of rounds. Default 50 ms. */
   readonly delayMs?: number;
@@ -37,13 +37,17 @@ export class StandbyPlanner {
   private timer: NodeJS.Timeout | undefined;
   private slice: NodeJS.Immediate | undefined;
   /** The plan being worked out: the rest of the addresses, what is planned so far. */
-  private work: { rest: Iterator<{ readonly name: string; readonly address: IPAddress; readonly result: OwnerResult }>; byPeer: Map<string, StandbyAddress[]> } | undefined;
+  private work: {
+    rest: Iterator<{ readonly name: string; readonly address: IPAddress; readonly result: OwnerResult }>;
+    links: ReadonlyMap<string, AnswerLink>;
+    byPeer: Map<string, StandbyAddress[]>;
+  } | undefined;
   /** Asked again while a plan was being worked out. */
   private again = false;
   private startedAt = -Infinity;
   private sent = '';
   /** Taken over at a death, not yet judged by a complete election round. */
-  private pending: StandbyAddress[] = [];
+  private pending: ProvisionalAddress[] = [];
 
   constructor(private readonly o: StandbyPlannerOptions) {}
 
@@ -61,13 +65,13 @@ export class StandbyPlanner {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.startedAt = performance.now();
-      this.work = { rest: this.o.election.results(), byPeer: new Map() };
+      this.work = { rest: this.o.election.results(), links: this.o.links(), byPeer: new Map() };
       this.plan();
     }, wait);
   }
 
   /** The answering thread took these over at `peer`'s death. */
-  tookOver(peer: string, addresses: readonly StandbyAddress[]): void {
+  tookOver(peer: string, addresses: readonly ProvisionalAddress[]): void {
     this.pending.push(...addresses);
     this.o.log.debug({ event: 'standbyTookOver', peer, addresses: addresses.map((a) => formatAddress(a.address)) }, 'the answering thread took addresses over at a death');
   }
@@ -79,9 +83,10 @@ export class StandbyPlanner {
    */
   afterRound(workLeft: boolean): void {
     if (workLeft || this.pending.length === 0) return;
+    const links = this.o.links();
     const release = this.pending.filter((a) => {
       const ifname = this.o.answeredOn(a.address);
-      return ifname === undefined || this.o.ifindexOf(ifname) !== a.ifindex;
+      return ifname === undefined || links.get(ifname)?.ifindex !== a.ifindex;
     });
     this.pending = [];
     if (release.length === 0) return;
@@ -115,12 +120,12 @@ export class StandbyPlanner {
       chunk.push(next.value);
     }
     for (const s of standbyPlan({ self: this.o.node, results: chunk, successorIfGone: (n) => election.successorIfGone(n), alive: (n) => peers.get(n)?.alive === true })) {
-      const ifindex = this.o.ifindexOf(s.interface);
-      // A link this node answers nothing on is not open on the answering side: the death takes the usual path.
-      if (ifindex === undefined) continue;
+      const link = work.links.get(s.interface);
+      // A link the LinkWatcher does not show (gone meanwhile): the death takes the usual path.
+      if (!link) continue;
       let list = work.byPeer.get(s.peer);
       if (!list) work.byPeer.set(s.peer, (list = []));
-      list.push({ ifindex, address: s.address });
+      list.push({ link, address: s.address });
     }
     if (!done) {
       this.slice = setImmediate(() => this.plan());
@@ -128,7 +133,7 @@ export class StandbyPlanner {
     }
     this.work = undefined;
     let text = '';
-    for (const [peer, list] of work.byPeer) text += `${peer}:${list.map((a) => `${a.ifindex}/${formatAddress(a.address)}`).join(',')};`;
+    for (const [peer, list] of work.byPeer) text += `${peer}:${list.map((a) => `${a.link.ifname}/${a.link.ifindex}/${a.link.mac}/${formatAddress(a.address)}`).join(',')};`;
     if (text !== this.sent) {
       this.sent = text;
       this.o.port.standby(work.byPeer);
