@@ -9,7 +9,9 @@
 // time, 20 targets each at the start / middle / end of each family's set) it measures turnaround while
 // (a) idle; (b) n2 joins the election (label removed: it wins about half of every address, so all of
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
-// WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
+// WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back); (d, phase idleBurner, not by default) idle
+// again with WHOLE_BURNERS CPU burners in the owner's CPU cgroup. Each phase splits the owner's CPU and
+// run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP). Heartbeat loss: every speaker's
 // membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
 // Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
 // assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
@@ -23,10 +25,11 @@
 // for membership on the main event loop, as before the worker thread).
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../test/processes.js';
+import { spawnLogged, waitFor } from '../../test/processes.js';
 import { interfaceTurnaround } from './interfaceTurnaround.js';
+import { schedSnapshot, threadWaitsByName } from './runQueueWait.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
 import type { ControlPlane } from '../../test/cluster/controlPlane.js';
@@ -46,6 +49,8 @@ const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
 const SEED = process.env.WHOLE_SEED ?? 'before';
 const CREATE_CONCURRENCY = Number(process.env.WHOLE_CREATE_CONCURRENCY ?? 32);
 const SPEAKER_ARGS = (process.env.WHOLE_SPEAKER_ARGS ?? '').split(' ').filter(Boolean);
+// idleBurner: the idle probing again with BURNERS CPU burners in the owner's CPU cgroup (see the phase).
+const BURNERS = Number(process.env.WHOLE_BURNERS ?? 2);
 const PHASES = new Set((process.env.WHOLE_PHASES ?? 'idle,nodeJoinsAndLeaves,serviceBurst').split(','));
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -263,6 +268,7 @@ try {
     const ownerBefore = await world.speakerMetrics(lan.nodes[0]!);
     const capture = await lan.capture(lan.nodes[0]!, 'arp or ( icmp6 and ( ip6[40] == 135 or ip6[40] == 136 ) )');
     const load1 = loadAverage()[0];
+    const sched = schedSnapshot([speakerPid]);
     const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
     const t0 = Date.now();
     let duringMs: number | undefined;
@@ -273,6 +279,7 @@ try {
     }
     const p = await probe;
     if (p.code !== 0) throw new Error(`neighbourProbe failed (${p.code}): ${p.stderr}`);
+    const ownerThreads = threadWaitsByName(speakerPid, sched, schedSnapshot([speakerPid]));
     const ownerAfter = await world.speakerMetrics(lan.nodes[0]!);
     const lines = await capture.stop();
     const after = await metrics();
@@ -293,6 +300,9 @@ try {
       speakerRssMiB: mib(processMemory(speakerPid)?.rssKiB ?? 0),
       // Requests the joiner answered count as unanswered here (during nodeJoinsAndLeaves).
       ownerInterface: { ...interfaceTurnaround(lines), captureKernelDrops: capture.kernelDrops() },
+      // The owner's threads by name: CPU and run-queue wait over the phase (herald-membersh: the membership
+      // thread, which answers ARP/NDP and heartbeats), with each thread's nice value.
+      ownerThreads,
       ownerMainLoop: {
         gcSeconds: Object.fromEntries(Object.entries(gc(ownerAfter)).map(([k, v]) => [k, round(v - (gcBefore[k] ?? 0), 3)])),
         lagP50Ms: round(gauge(ownerAfter, 'herald_speaker_nodejs_eventloop_lag_p50_seconds') * 1000, 2),
@@ -311,6 +321,25 @@ try {
     await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
     await waitFor(`${owner} to announce every address again`, async () => (await world.objects.lbAddresses()).every((l) => l.status?.node === owner), { timeoutMs: 300_000, intervalMs: 1_000 });
   });
+  // The same idle probing with CPU burners (one per core, nice 0) in the owner speaker's own CPU cgroup, as
+  // a Pod's other work or the speaker's own busy main thread would compete with its membership thread:
+  // the owner is moved into a cgroup of its own (cpu hierarchy, cgroup v1) with the burners for this phase.
+  if (PHASES.has('idleBurner')) {
+    const group = `hrl-${lan.id}-owner`;
+    lan.state.add('cgroups', group);
+    const dir = `/sys/fs/cgroup/cpu/${group}`;
+    mkdirSync(dir);
+    const ownerPid = world.speakers.get(ownerNode.name)!.proc.child.pid!;
+    writeFileSync(`${dir}/cgroup.procs`, String(ownerPid));
+    const burners = Array.from({ length: BURNERS }, (_, i) => spawnLogged(process.execPath, ['-e', 'for (;;) {}'], { logFile: join(lan.logDir, `burner-${i}.log`), state: lan.state }));
+    for (const b of burners) writeFileSync(`${dir}/cgroup.procs`, String(b.pid));
+    try {
+      await sleep(1_000);
+      await phase('idleBurner');
+    } finally {
+      for (const b of burners) await b.stop(1_000);
+    }
+  }
   const burst = services.slice(0, Math.min(BURST, services.length));
   await phase('serviceBurst', async () => {
     for (const policy of ['Local', 'Cluster']) {
