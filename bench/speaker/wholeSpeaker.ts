@@ -11,7 +11,8 @@
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
 // WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back); (d, phase idleBurner, not by default) idle
 // again with WHOLE_BURNERS CPU burners in the owner's CPU cgroup. Each phase splits the owner's CPU and
-// run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP). Heartbeat loss: every speaker's
+// run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP). Phase idleProbeRealtime (not by
+// default) probes idle with the client's prober under SCHED_FIFO: its own wake-ups off the host's run queues. Heartbeat loss: every speaker's
 // membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
 // Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
 // assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
@@ -259,7 +260,7 @@ try {
   const speakerPid = world.speakers.get(lan.nodes[0]!.name)!.proc.child.pid!;
 
   /** Probes while `during` runs (started once the probe is under way); membership deltas over the phase. */
-  const phase = async (name: string, during?: () => Promise<unknown>) => {
+  const phase = async (name: string, during?: () => Promise<unknown>, o: { probeRealtime?: boolean } = {}) => {
     if (!PHASES.has(name)) return;
     const before = await metrics();
     // The owner's own view: GC seconds by kind, and its event-loop delay over the phase (prom-client's
@@ -269,7 +270,9 @@ try {
     const capture = await lan.capture(lan.nodes[0]!, 'arp or ( icmp6 and ( ip6[40] == 135 or ip6[40] == 136 ) )');
     const load1 = loadAverage()[0];
     const sched = schedSnapshot([speakerPid]);
-    const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
+    // probeRealtime: the client's prober under SCHED_FIFO (a client is another machine; here it shares the
+    // host's CPUs and its own wake-ups wait on the same run queues as the speaker's).
+    const probe = lan.tryExec(lan.client.netns, [...(o.probeRealtime ? ['chrt', '-f', '10'] : []), process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
     const t0 = Date.now();
     let duringMs: number | undefined;
     if (during) {
@@ -289,6 +292,7 @@ try {
     const client = (JSON.parse(p.stdout) as { groups: Record<string, { sent: number; answered: number; rttUs: number[] }> }).groups;
     figures[name] = {
       load1: [load1, loadAverage()[0]],
+      prober: o.probeRealtime ? 'SCHED_FIFO 10 (chrt -f 10)' : 'normal priority',
       ...(duringMs === undefined ? {} : { actionMs: duringMs }),
       groups: Object.fromEntries(Object.entries(client).map(([g, r]) => [g, { sent: r.sent, answered: r.answered, roundTripUs: summarize(r.rttUs, 0) }])),
       membership: Object.fromEntries(Object.keys(after).map((node) => [node, {
@@ -314,6 +318,7 @@ try {
   };
 
   await phase('idle');
+  await phase('idleProbeRealtime', undefined, { probeRealtime: true });
   const joiner = others[0]!;
   await phase('nodeJoinsAndLeaves', async () => {
     await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch);
