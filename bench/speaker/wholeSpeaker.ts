@@ -9,11 +9,13 @@
 // time, 20 targets each at the start / middle / end of each family's set) it measures turnaround while
 // (a) idle; (b) n2 joins the election (label removed: it wins about half of every address, so all of
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
-// WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back); (d, phase idleBurner, not by default) idle
-// again with WHOLE_BURNERS CPU burners in the owner's CPU cgroup. Each phase splits the owner's CPU and
-// run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP). Phase idleProbeRealtime (not by
-// default) probes idle with the client's prober under SCHED_FIFO: its own wake-ups off the host's run queues. Heartbeat loss: every speaker's
-// membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
+// WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
+// membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after. Each phase
+// splits the owner's CPU and run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP).
+// Phases not run by default: idleProbeRealtime, idle with the client's prober under SCHED_FIFO (its own wake-ups
+// off the host's run queues); idleBurner, idle with WHOLE_BURNERS CPU burners in the owner's CPU cgroup;
+// idleAsStarted and idleBurnerAsStarted (last), the same two with the owner's membership thread put back to
+// SCHED_OTHER nice 0 from outside: a before within the same run.
 // Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
 // assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
 // of each process (apiserver, etcd, KCM, controller, speakers). Creating them with everything running
@@ -26,9 +28,10 @@
 // for membership on the main event loop, as before the worker thread).
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnLogged, waitFor } from '../../test/processes.js';
+import { run } from '../../test/run.js';
 import { interfaceTurnaround } from './interfaceTurnaround.js';
 import { schedSnapshot, threadWaitsByName } from './runQueueWait.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
@@ -329,21 +332,40 @@ try {
   // The same idle probing with CPU burners (one per core, nice 0) in the owner speaker's own CPU cgroup, as
   // a Pod's other work or the speaker's own busy main thread would compete with its membership thread:
   // the owner is moved into a cgroup of its own (cpu hierarchy, cgroup v1) with the burners for this phase.
-  if (PHASES.has('idleBurner')) {
-    const group = `hrl-${lan.id}-owner`;
-    lan.state.add('cgroups', group);
+  const group = `hrl-${lan.id}-owner`;
+  const burnerPhase = async (name: string) => {
+    if (!PHASES.has(name)) return;
     const dir = `/sys/fs/cgroup/cpu/${group}`;
-    mkdirSync(dir);
-    const ownerPid = world.speakers.get(ownerNode.name)!.proc.child.pid!;
-    writeFileSync(`${dir}/cgroup.procs`, String(ownerPid));
-    const burners = Array.from({ length: BURNERS }, (_, i) => spawnLogged(process.execPath, ['-e', 'for (;;) {}'], { logFile: join(lan.logDir, `burner-${i}.log`), state: lan.state }));
+    if (!existsSync(dir)) {
+      lan.state.add('cgroups', group);
+      mkdirSync(dir);
+      // With real-time group scheduling (cgroup v1) a new group has no real-time runtime, and a SCHED_RR
+      // thread cannot move in: give it 10 % of each second, what a container granted some would have.
+      try {
+        writeFileSync(`${dir}/cpu.rt_runtime_us`, '100000');
+      } catch {
+        // no real-time group scheduling in this kernel
+      }
+      writeFileSync(`${dir}/cgroup.procs`, String(speakerPid));
+    }
+    const burners = Array.from({ length: BURNERS }, (_, i) => spawnLogged(process.execPath, ['-e', 'for (;;) {}'], { logFile: join(lan.logDir, `burner-${name}-${i}.log`), state: lan.state }));
     for (const b of burners) writeFileSync(`${dir}/cgroup.procs`, String(b.pid));
     try {
       await sleep(1_000);
-      await phase('idleBurner');
+      await phase(name);
     } finally {
       for (const b of burners) await b.stop(1_000);
     }
+  };
+  await burnerPhase('idleBurner');
+  // The same build and setup with the membership thread put back to normal scheduling from outside (chrt
+  // --other): a before that shares this run's host load.
+  if (PHASES.has('idleAsStarted') || PHASES.has('idleBurnerAsStarted')) {
+    const membershipTids = readdirSync(`/proc/${speakerPid}/task`).filter((t) => readFileSync(`/proc/${speakerPid}/task/${t}/comm`, 'utf8').trim() === 'herald-membersh');
+    for (const tid of membershipTids) await run('chrt', ['--other', '-p', '0', tid]);
+    log(`membership thread(s) ${membershipTids.join(', ')} back to SCHED_OTHER, nice 0`);
+    await phase('idleAsStarted');
+    await burnerPhase('idleBurnerAsStarted');
   }
   const burst = services.slice(0, Math.min(BURST, services.length));
   await phase('serviceBurst', async () => {
