@@ -57,10 +57,10 @@ export interface DutyCycleJudgement {
 
 /**
  * The real-time thread's bound: more than `REALTIME_DUTY_LIMIT` of a CPU in `REALTIME_OVER_LOOKS`
- * consecutive one-second looks → demote. The thread normally uses ~2 % idle and well under half a CPU
- * while ~5,000 addresses move (bench/speaker/wholeSpeaker.ts, ownerThreads); a thread stuck in a loop
- * uses all of one and would take that CPU from every normal thread on it (the kernel's real-time
- * throttling leaves them 5 %).
+ * consecutive one-second looks → demote. On the owner of 10,000 addresses the thread used 2.8–5.5 % of a
+ * CPU while answering ~150 ARP/NDP requests a second, idle and while ~5,000 addresses moved
+ * (bench/speaker/wholeSpeaker.ts, ownerThreads); a thread stuck in a loop uses all of one and would take
+ * that CPU from every normal thread on it (the kernel's real-time throttling leaves them 5 %).
  */
 export const REALTIME_DUTY_LIMIT = 0.5;
 export const REALTIME_OVER_LOOKS = 3;
