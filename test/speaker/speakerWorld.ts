@@ -147,10 +147,12 @@ export class SpeakerWorld {
   /** Extra environment for every speaker started from now on (test hooks such as HERALD_TEST_STALL_FILE). */
   speakerEnv: NodeJS.ProcessEnv = {};
 
-  async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
+  /** `o.prefix`: a command the speaker runs under, e.g. setpriv dropping a capability. */
+  async startSpeaker(n: LanNode, extraArgs: string[] = [], o: { prefix?: readonly string[] } = {}): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
+      ...(o.prefix ?? []),
       process.execPath, ...HERALD_NODE_FLAGS, SPEAKER_MAIN,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,
