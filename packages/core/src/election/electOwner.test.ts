@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { L2Advertisement } from '../api/v1beta1.js';
-import { parseAddress, type IPAddress } from '../ip/address.js';
 import { electOwner, type ElectionInput } from './electOwner.js';
 import type { NodeFacts, ServiceFacts } from './nodeFacts.js';
+import { ip } from './testing/electionScene.js';
 
 const sha256 = (t: string) => new Uint8Array(createHash('sha256').update(t).digest());
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
 const node = (name: string, over: Partial<NodeFacts> = {}): NodeFacts => ({
   name,
   labels: { 'kubernetes.io/os': 'linux', 'kubernetes.io/hostname': name },

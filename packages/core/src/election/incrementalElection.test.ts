@@ -1,29 +1,16 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import type { L2Advertisement } from '../api/v1beta1.js';
-import { parseAddress, type IPAddress } from '../ip/address.js';
 import { electOwner } from './electOwner.js';
 import { IncrementalElection, type AddressElectionInput, type NodeVariants, type OwnerResult } from './incrementalElection.js';
 import { EXCLUDE_LABEL, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
+import { AD, addr, both, ip, node, svc } from './testing/electionScene.js';
 
 let hashes = 0;
 const sha256 = (t: string) => {
   hashes++;
   return new Uint8Array(createHash('sha256').update(t).digest());
 };
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
-const node = (name: string, over: Partial<NodeFacts> = {}): NodeFacts => ({
-  name, labels: { 'kubernetes.io/os': 'linux' }, networkUnavailable: false, member: true, draining: false,
-  interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24', '2001:db8:1::b/64'] }], ...over,
-});
-const both = (f: NodeFacts): NodeVariants => ({ answered: f, unanswered: f });
-const svc = (over: Partial<ServiceFacts> = {}): ServiceFacts => ({ key: 'default/web', local: false, endpoints: [{ nodeName: 'n1', ready: true, serving: true }], ...over });
-const addr = (a: string, over: Partial<AddressElectionInput> = {}): AddressElectionInput => ({ address: ip(a), pool: { name: 'web' }, services: [svc()], answered: true, ...over });
-const AD: L2Advertisement = { metadata: { name: 'ad' }, spec: {} };
 
 /** The ranking alone, computed independently: sha256(node#ip) ascending. */
 const byHash = (names: string[], address: string) =>
