@@ -146,12 +146,14 @@ export class SpeakerWorld {
 
   /** Extra environment for every speaker started from now on (test hooks such as HERALD_TEST_STALL_FILE). */
   speakerEnv: NodeJS.ProcessEnv = {};
+  /** Node's flags for every speaker started from now on (a benchmark compares V8 flags); the image's by default. */
+  speakerNodeFlags: readonly string[] = HERALD_NODE_FLAGS;
 
   async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
-      process.execPath, ...HERALD_NODE_FLAGS, SPEAKER_MAIN,
+      process.execPath, ...this.speakerNodeFlags, SPEAKER_MAIN,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,
       '--namespace', this.releaseNs,
