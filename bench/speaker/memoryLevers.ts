@@ -32,6 +32,10 @@ const VARIANTS: Record<string, Variant> = {
   // glibc gives each thread that allocates its own arena (up to 8 per core); freed memory stays in them.
   arena2: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '2' } },
   arena1: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '1' } },
+  // Fixed thresholds turn off glibc's dynamic mmap threshold, which after the first large free keeps
+  // allocations up to 32 MiB in the arenas (and their free space resident) instead of in mmaps.
+  fixedThresholds: { nodeFlags: CHART, env: { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' } },
+  arena1Fixed: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '1', MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_TRIM_THRESHOLD_: '131072' } },
   semi1: { nodeFlags: [...without(CHART, '--max-semi-space-size'), '--max-semi-space-size=1'] },
   // V8's platform threads (concurrent marking, compilation): 4 by default.
   pool1: { nodeFlags: [...CHART, '--v8-pool-size=1'] },
@@ -39,7 +43,7 @@ const VARIANTS: Record<string, Variant> = {
   noOpt: { nodeFlags: [...CHART, '--max-lazy', '--no-opt'] },
   liteMode: { nodeFlags: [...CHART, '--lite-mode'] },
 };
-const names = (process.env.MEM_VARIANTS ?? 'chart,arena2,semi1,pool1,singleThreadedGc').split(',').filter(Boolean);
+const names = (process.env.MEM_VARIANTS ?? 'chart,arena2,arena1,fixedThresholds,arena1Fixed,pool1,semi1').split(',').filter(Boolean);
 for (const n of names) if (!VARIANTS[n]) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(', ')}`);
 
 interface ThreadFile {
@@ -99,7 +103,9 @@ try {
       await world.waitForMembership(60_000);
       await waitFor('every address announced again', async () => {
         let announced = 0;
-        for (const s of world.speakers.values()) announced += Number(/^herald_speaker_addresses_announced (\d+)/m.exec(await world.speakerMetrics(s.node))?.[1] ?? 0);
+        for (const s of world.speakers.values()) {
+          for (const m of (await world.speakerMetrics(s.node)).matchAll(/^herald_speaker_addresses_announced\{[^}]*\} (\d+)$/gm)) announced += Number(m[1]);
+        }
         return announced === ips.length;
       }, { timeoutMs: 60_000, intervalMs: 500 });
       log(`round ${r + 1}, ${name}: speakers up and announcing; settling 10 s, then ${idleMs / 1000} s idle`);
