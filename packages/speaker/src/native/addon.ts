@@ -60,4 +60,6 @@ export interface NativeAddon {
    * integer. Throws TypeError on wrong argument types, out.length ≠ ends.length or offsets outside names.
    */
   sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void;
+  /** glibc's malloc_trim(0): true when memory went back to the kernel; always false on other C libraries. */
+  releaseFreePages(): boolean;
 }

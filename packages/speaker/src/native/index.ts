@@ -206,3 +206,11 @@ export class NetlinkEvents {
 export function sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void {
   addon().sha256Prefixes(names, ends, suffix, out);
 }
+
+/**
+ * Hands the C allocator's free but resident pages back to the kernel (native/src/free_pages.cc); true when
+ * some went back. Loads the addon on first use.
+ */
+export function releaseFreePages(): boolean {
+  return addon().releaseFreePages();
+}
