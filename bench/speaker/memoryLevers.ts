@@ -8,8 +8,9 @@
 // bytecode, and every garbage-collection pause in the window (count, total, longest). Then that the
 // variant still works: the client's ARP probe of one address, its owner SIGKILLed, and the time until
 // the client sees the successor's MAC. Not run by CI. Prints JSON (bench/results/memoryLevers.json).
-// Run: nice node --import tsx bench/speaker/memoryLevers.ts    (root; MEM_VARIANTS=image,arena2 picks from
-// the table below; MEM_ROUNDS, MEM_IDLE_MS)
+// Run: nice node --import tsx bench/speaker/memoryLevers.ts    (root; MEM_VARIANTS=chart,arena2 picks from
+// the table below; MEM_ROUNDS, MEM_IDLE_MS; MEM_BEFORE_SPEAKER_MAIN=<another build's herald-speaker.mjs>
+// adds the variants before and beforeArena2 running it)
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuTicks, memoryMap, threadSplit, threadStats } from './idleWindow.js';
@@ -17,6 +18,7 @@ import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
 import { announceIdleWorkload, expectedOwner, processMemory, sleep, startArpProbe, startBenchWorld } from './speakerBench.js';
 import { IMAGE_NODE_FLAGS, waitFor } from '../../test/processes.js';
+import { SPEAKER_MAIN } from '../../test/speaker/speakerWorld.js';
 
 const log = progress('memoryLevers');
 const idleMs = Number(process.env.MEM_IDLE_MS ?? 30_000);
@@ -26,9 +28,12 @@ const PRELOAD = resolve(import.meta.dirname, 'threadMemoryPreload.mjs');
 const CHART = [...IMAGE_NODE_FLAGS, '--max-old-space-size=160'];
 const without = (flags: readonly string[], prefix: string) => flags.filter((f) => !f.startsWith(prefix));
 
-interface Variant { nodeFlags: readonly string[]; env?: Record<string, string> }
+interface Variant { nodeFlags: readonly string[]; env?: Record<string, string>; speakerMain?: string }
+/** Another build of the speaker bundle (e.g. a copy of main's) for the variants named before*. */
+const BEFORE_MAIN = process.env.MEM_BEFORE_SPEAKER_MAIN;
 const VARIANTS: Record<string, Variant> = {
   chart: { nodeFlags: CHART },
+  ...(BEFORE_MAIN ? { before: { nodeFlags: CHART, speakerMain: BEFORE_MAIN }, beforeArena2: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '2' }, speakerMain: BEFORE_MAIN } } : {}),
   // glibc gives each thread that allocates its own arena (up to 8 per core); freed memory stays in them.
   arena2: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '2' } },
   arena1: { nodeFlags: CHART, env: { MALLOC_ARENA_MAX: '1' } },
@@ -43,7 +48,7 @@ const VARIANTS: Record<string, Variant> = {
   noOpt: { nodeFlags: [...CHART, '--max-lazy', '--no-opt'] },
   liteMode: { nodeFlags: [...CHART, '--lite-mode'] },
 };
-const names = (process.env.MEM_VARIANTS ?? 'chart,arena2,arena1,fixedThresholds,arena1Fixed,pool1,semi1').split(',').filter(Boolean);
+const names = (process.env.MEM_VARIANTS ?? 'chart,arena2,semi1,pool1').split(',').filter(Boolean);
 for (const n of names) if (!VARIANTS[n]) throw new Error(`unknown variant ${n}; known: ${Object.keys(VARIANTS).join(', ')}`);
 
 interface ThreadFile {
@@ -98,6 +103,7 @@ try {
       const v = VARIANTS[name]!;
       for (const s of [...world.speakers.values()]) await s.proc.stop(5_000);
       world.speakerNodeFlags = v.nodeFlags;
+      world.speakerMain = v.speakerMain ?? SPEAKER_MAIN;
       world.speakerEnv = { ...v.env, NODE_OPTIONS: `--import=${PRELOAD}`, HERALD_THREAD_MEMORY_DIR: statsDir };
       for (const n of world.lan.nodes) await world.startSpeaker(n);
       await world.waitForMembership(60_000);
@@ -144,7 +150,7 @@ try {
       const beforeKill = result.changes[0]?.mac;
       const moved = result.changes.find((c) => c.atEpochMs > killedAt && c.mac !== beforeKill);
       const row = {
-        variant: name, round: r + 1, nodeFlags: v.nodeFlags, env: v.env ?? {}, loadAvgAtStart: load, loadAvgAtEnd: loadAverage(),
+        variant: name, round: r + 1, nodeFlags: v.nodeFlags, env: v.env ?? {}, speakerMain: world.speakerMain, loadAvgAtStart: load, loadAvgAtEnd: loadAverage(),
         rssMiB: summarize(speakers.map((s) => s.rssMiB)),
         cpuPercentOfOneCore: summarize(speakers.map((s) => s.cpuPercentOfOneCore), 2),
         failover: { address: ip, answeredBeforeKill: beforeKill !== undefined, killToClientNewMacMs: moved ? moved.atEpochMs - killedAt : null, sent: result.sent, answered: result.answered },

@@ -148,12 +148,14 @@ export class SpeakerWorld {
   speakerEnv: NodeJS.ProcessEnv = {};
   /** Node's flags for every speaker started from now on (a benchmark compares V8 flags); the image's by default. */
   speakerNodeFlags: readonly string[] = HERALD_NODE_FLAGS;
+  /** The speaker build every speaker started from now on runs (a benchmark compares builds). */
+  speakerMain: string = SPEAKER_MAIN;
 
   async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
-      process.execPath, ...this.speakerNodeFlags, SPEAKER_MAIN,
+      process.execPath, ...this.speakerNodeFlags, this.speakerMain,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,
       '--namespace', this.releaseNs,
