@@ -74,3 +74,65 @@ export function runQueueWait(before: SchedSnapshot, after: SchedSnapshot): RunQu
     otherThreadsWaitingForCpuPercent: pct(other[1]!),
   };
 }
+
+/** One process's threads by name (comm): CPU and run-queue wait in % of wall time, mean wait per slice, nice. */
+export interface ThreadWait {
+  readonly threads: number;
+  readonly cpuPercent: number;
+  readonly waitingForCpuPercent: number;
+  readonly meanWaitPerSliceMs: number;
+  readonly nice: number[];
+}
+
+/** The comm and nice (field 19 of /proc/<pid>/task/<tid>/stat) of each thread of `pid`. */
+function threadNames(pid: number): Map<string, { comm: string; nice: number }> {
+  const out = new Map<string, { comm: string; nice: number }>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const fields = stat.slice(close + 2).split(' ');
+      out.set(`${pid}:${tid}`, { comm: stat.slice(stat.indexOf('(') + 1, close), nice: Number(fields[16]) });
+    } catch {
+      // a thread that just ended
+    }
+  }
+  return out;
+}
+
+/**
+ * Run-queue wait of one process's threads grouped by name (Node names a worker thread by its `name`
+ * option: the speaker's membership thread is `herald-membersh`; V8's helpers are `V8Worker`), between
+ * two snapshots taken with schedSnapshot([pid]).
+ */
+export function threadWaitsByName(pid: number, before: SchedSnapshot, after: SchedSnapshot): Record<string, ThreadWait> {
+  const windowS = (after.atMs - before.atMs) / 1000;
+  const names = threadNames(pid);
+  const sums = new Map<string, { threads: number; run: number; wait: number; slices: number; nice: Set<number> }>();
+  for (const [key, b] of after.threads) {
+    const a = before.threads.get(key);
+    const t = names.get(key);
+    if (!a || !t) continue;
+    const s = sums.get(t.comm) ?? { threads: 0, run: 0, wait: 0, slices: 0, nice: new Set<number>() };
+    s.threads++;
+    s.run += b[0] - a[0];
+    s.wait += b[1] - a[1];
+    s.slices += b[2] - a[2];
+    s.nice.add(t.nice);
+    sums.set(t.comm, s);
+  }
+  const pct = (ns: number) => Math.round((ns / 1e9 / windowS) * 1000) / 10;
+  return Object.fromEntries([...sums].map(([comm, s]) => [comm, {
+    threads: s.threads,
+    cpuPercent: pct(s.run),
+    waitingForCpuPercent: pct(s.wait),
+    meanWaitPerSliceMs: s.slices > 0 ? Math.round((s.wait / s.slices / 1e6) * 100) / 100 : 0,
+    nice: [...s.nice].sort((x, y) => x - y),
+  }]));
+}

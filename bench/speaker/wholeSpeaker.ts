@@ -10,7 +10,12 @@
 // (a) idle; (b) n2 joins the election (label removed: it wins about half of every address, so all of
 // them are re-elected on every speaker) and leaves it again (label back); (c) a burst of
 // WHOLE_SERVICE_BURST Services changing externalTrafficPolicy (and back). Heartbeat loss: every speaker's
-// membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after.
+// membership transitions (PeerDead, HeartbeatsBroken, …) and heartbeats received, before and after. Each phase
+// splits the owner's CPU and run-queue wait by thread (ownerThreads: the membership thread answers ARP/NDP).
+// Phases not run by default: idleProbeRealtime, idle with the client's prober under SCHED_FIFO (its own wake-ups
+// off the host's run queues); idleBurner, idle with WHOLE_BURNERS CPU burners in the owner's CPU cgroup;
+// idleAsStarted and idleBurnerAsStarted (last), the same two with the owner's membership thread put back to
+// SCHED_OTHER nice 0 from outside: a before within the same run.
 // Setup (WHOLE_SEED=before, the default): the Services are created before the controller starts, the controller
 // assigns them all at once, then the speakers start; progress lines every 10 s give counts and the CPU seconds
 // of each process (apiserver, etcd, KCM, controller, speakers). Creating them with everything running
@@ -23,10 +28,12 @@
 // for membership on the main event loop, as before the worker thread).
 // Run (root, after npm run build): flock /tmp/hrl-bench.lock node --import tsx bench/speaker/wholeSpeaker.ts
 import * as k8s from '@kubernetes/client-node';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitFor } from '../../test/processes.js';
+import { spawnLogged, waitFor } from '../../test/processes.js';
+import { run } from '../../test/run.js';
 import { interfaceTurnaround } from './interfaceTurnaround.js';
+import { schedSnapshot, threadWaitsByName } from './runQueueWait.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { mib, round, summarize } from './stats.js';
 import type { ControlPlane } from '../../test/cluster/controlPlane.js';
@@ -46,6 +53,8 @@ const CONVERGE_MS = Number(process.env.WHOLE_CONVERGE_MS ?? 900_000);
 const SEED = process.env.WHOLE_SEED ?? 'before';
 const CREATE_CONCURRENCY = Number(process.env.WHOLE_CREATE_CONCURRENCY ?? 32);
 const SPEAKER_ARGS = (process.env.WHOLE_SPEAKER_ARGS ?? '').split(' ').filter(Boolean);
+// idleBurner: the idle probing again with BURNERS CPU burners in the owner's CPU cgroup (see the phase).
+const BURNERS = Number(process.env.WHOLE_BURNERS ?? 2);
 const PHASES = new Set((process.env.WHOLE_PHASES ?? 'idle,nodeJoinsAndLeaves,serviceBurst').split(','));
 const PROBE = join(import.meta.dirname, 'fixtures/neighbourProbe.mjs');
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
@@ -218,13 +227,15 @@ try {
   figures.ownerTimeline = ownerTimeline(join(lan.logDir, `${ownerNode.name}-speaker.log`));
   log(`owner's own timeline: ${JSON.stringify(figures.ownerTimeline)}`);
   let atOwner = 0;
-  await waitFor(`${TOTAL} LBAddress statuses naming ${owner}`, async () => {
+  // WHOLE_WAIT_STATUSES=0: measure once the owner announces everything, without waiting for its 10,000 status
+  // writes (minutes on a loaded API server; ARP/NDP does not depend on them).
+  if (process.env.WHOLE_WAIT_STATUSES !== '0') await waitFor(`${TOTAL} LBAddress statuses naming ${owner}`, async () => {
     const all = await world.objects.lbAddresses();
     atOwner = all.filter((l) => l.status?.node === owner).length;
     log(`${all.length} LBAddresses, ${atOwner} with status naming ${owner}`);
     return atOwner === TOTAL;
   }, { timeoutMs: CONVERGE_MS, intervalMs: 5_000 });
-  timings.statusesS = round((Date.now() - t0) / 1000);
+  if (process.env.WHOLE_WAIT_STATUSES !== '0') timings.statusesS = round((Date.now() - t0) / 1000);
   figures.setup = { ...(figures.setup as object), ...timings, controllerRestarts, convergeCpuSeconds: stopProgress(), ownerRssMiB: mib(processMemory(world.speakers.get(ownerNode.name)!.proc.child.pid!)?.rssKiB ?? 0) };
   log(`setup: ${JSON.stringify(figures.setup)}`);
 
@@ -254,7 +265,7 @@ try {
   const speakerPid = world.speakers.get(lan.nodes[0]!.name)!.proc.child.pid!;
 
   /** Probes while `during` runs (started once the probe is under way); membership deltas over the phase. */
-  const phase = async (name: string, during?: () => Promise<unknown>) => {
+  const phase = async (name: string, during?: () => Promise<unknown>, o: { probeRealtime?: boolean } = {}) => {
     if (!PHASES.has(name)) return;
     const before = await metrics();
     // The owner's own view: GC seconds by kind, and its event-loop delay over the phase (prom-client's
@@ -263,7 +274,10 @@ try {
     const ownerBefore = await world.speakerMetrics(lan.nodes[0]!);
     const capture = await lan.capture(lan.nodes[0]!, 'arp or ( icmp6 and ( ip6[40] == 135 or ip6[40] == 136 ) )');
     const load1 = loadAverage()[0];
-    const probe = lan.tryExec(lan.client.netns, [process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
+    const sched = schedSnapshot([speakerPid]);
+    // probeRealtime: the client's prober under SCHED_FIFO (a client is another machine; here it shares the
+    // host's CPUs and its own wake-ups wait on the same run queues as the speaker's).
+    const probe = lan.tryExec(lan.client.netns, [...(o.probeRealtime ? ['chrt', '-f', '10'] : []), process.execPath, PROBE, 'eth0', lan.client.ipv4, groupsFile, String(ROUNDS), '500', '5'], { timeoutMs: 900_000 });
     const t0 = Date.now();
     let duringMs: number | undefined;
     if (during) {
@@ -273,6 +287,7 @@ try {
     }
     const p = await probe;
     if (p.code !== 0) throw new Error(`neighbourProbe failed (${p.code}): ${p.stderr}`);
+    const ownerThreads = threadWaitsByName(speakerPid, sched, schedSnapshot([speakerPid]));
     const ownerAfter = await world.speakerMetrics(lan.nodes[0]!);
     const lines = await capture.stop();
     const after = await metrics();
@@ -282,6 +297,7 @@ try {
     const client = (JSON.parse(p.stdout) as { groups: Record<string, { sent: number; answered: number; rttUs: number[] }> }).groups;
     figures[name] = {
       load1: [load1, loadAverage()[0]],
+      prober: o.probeRealtime ? 'SCHED_FIFO 10 (chrt -f 10)' : 'normal priority',
       ...(duringMs === undefined ? {} : { actionMs: duringMs }),
       groups: Object.fromEntries(Object.entries(client).map(([g, r]) => [g, { sent: r.sent, answered: r.answered, roundTripUs: summarize(r.rttUs, 0) }])),
       membership: Object.fromEntries(Object.keys(after).map((node) => [node, {
@@ -293,6 +309,9 @@ try {
       speakerRssMiB: mib(processMemory(speakerPid)?.rssKiB ?? 0),
       // Requests the joiner answered count as unanswered here (during nodeJoinsAndLeaves).
       ownerInterface: { ...interfaceTurnaround(lines), captureKernelDrops: capture.kernelDrops() },
+      // The owner's threads by name: CPU and run-queue wait over the phase (herald-membersh: the membership
+      // thread, which answers ARP/NDP and heartbeats), with each thread's nice value.
+      ownerThreads,
       ownerMainLoop: {
         gcSeconds: Object.fromEntries(Object.entries(gc(ownerAfter)).map(([k, v]) => [k, round(v - (gcBefore[k] ?? 0), 3)])),
         lagP50Ms: round(gauge(ownerAfter, 'herald_speaker_nodejs_eventloop_lag_p50_seconds') * 1000, 2),
@@ -304,6 +323,7 @@ try {
   };
 
   await phase('idle');
+  await phase('idleProbeRealtime', undefined, { probeRealtime: true });
   const joiner = others[0]!;
   await phase('nodeJoinsAndLeaves', async () => {
     await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch);
@@ -311,6 +331,44 @@ try {
     await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
     await waitFor(`${owner} to announce every address again`, async () => (await world.objects.lbAddresses()).every((l) => l.status?.node === owner), { timeoutMs: 300_000, intervalMs: 1_000 });
   });
+  // The same idle probing with CPU burners (one per core, nice 0) in the owner speaker's own CPU cgroup, as
+  // a Pod's other work or the speaker's own busy main thread would compete with its membership thread:
+  // the owner is moved into a cgroup of its own (cpu hierarchy, cgroup v1) with the burners for this phase.
+  const group = `hrl-${lan.id}-owner`;
+  const burnerPhase = async (name: string) => {
+    if (!PHASES.has(name)) return;
+    const dir = `/sys/fs/cgroup/cpu/${group}`;
+    if (!existsSync(dir)) {
+      lan.state.add('cgroups', group);
+      mkdirSync(dir);
+      // With real-time group scheduling (cgroup v1) a new group has no real-time runtime, and a SCHED_RR
+      // thread cannot move in: give it 10 % of each second, what a container granted some would have.
+      try {
+        writeFileSync(`${dir}/cpu.rt_runtime_us`, '100000');
+      } catch {
+        // no real-time group scheduling in this kernel
+      }
+      writeFileSync(`${dir}/cgroup.procs`, String(speakerPid));
+    }
+    const burners = Array.from({ length: BURNERS }, (_, i) => spawnLogged(process.execPath, ['-e', 'for (;;) {}'], { logFile: join(lan.logDir, `burner-${name}-${i}.log`), state: lan.state }));
+    for (const b of burners) writeFileSync(`${dir}/cgroup.procs`, String(b.pid));
+    try {
+      await sleep(1_000);
+      await phase(name);
+    } finally {
+      for (const b of burners) await b.stop(1_000);
+    }
+  };
+  await burnerPhase('idleBurner');
+  // The same build and setup with the membership thread put back to normal scheduling from outside (chrt
+  // --other): a before that shares this run's host load.
+  if (PHASES.has('idleAsStarted') || PHASES.has('idleBurnerAsStarted')) {
+    const membershipTids = readdirSync(`/proc/${speakerPid}/task`).filter((t) => readFileSync(`/proc/${speakerPid}/task/${t}/comm`, 'utf8').trim() === 'herald-membersh');
+    for (const tid of membershipTids) await run('chrt', ['--other', '-p', '0', tid]);
+    log(`membership thread(s) ${membershipTids.join(', ')} back to SCHED_OTHER, nice 0`);
+    await phase('idleAsStarted');
+    await burnerPhase('idleBurnerAsStarted');
+  }
   const burst = services.slice(0, Math.min(BURST, services.length));
   await phase('serviceBurst', async () => {
     for (const policy of ['Local', 'Cluster']) {

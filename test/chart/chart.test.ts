@@ -230,7 +230,7 @@ describe('default values', () => {
     });
   });
 
-  it('run the speaker on the host network of every Linux node, control plane included, as root with exactly [NET_RAW]', async () => {
+  it('run the speaker on the host network of every Linux node, control plane included, as root with exactly [NET_RAW, SYS_NICE]', async () => {
     await eachHelm(async (helm) => {
       const objects = await mustTemplate(helm);
       const ds = find<V1DaemonSet>(objects, 'DaemonSet', 'herald-speaker');
@@ -257,7 +257,7 @@ describe('default values', () => {
         runAsNonRoot: false,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'], add: ['NET_RAW'] },
+        capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SYS_NICE'] },
       });
       expect(c.args).toEqual([
         '--namespace=herald-system',

@@ -61,7 +61,7 @@ function stepsWithLayers(stage: string): number {
   return lines.slice(start, end < 0 ? undefined : end).filter((l) => /^(COPY|RUN) /.test(l)).length;
 }
 
-const CAP_BITS: Record<string, number> = { NET_RAW: 13, NET_ADMIN: 12, NET_BIND_SERVICE: 10 };
+const CAP_BITS: Record<string, number> = { NET_RAW: 13, NET_ADMIN: 12, NET_BIND_SERVICE: 10, SYS_NICE: 23 };
 
 interface RunOutcome { code: number; stdout: string; stderr: string }
 
@@ -136,7 +136,7 @@ describe('herald image (built with buildah from the Dockerfile, no registry)', (
 
   it.each([
     ['controller', 'Deployment', 'herald-controller: assigns addresses', { uid: 65534, capEff: '0000000000000000' }],
-    ['speaker', 'DaemonSet', 'herald-speaker: answers ARP/NDP', { uid: 0, capEff: (1 << CAP_BITS.NET_RAW!).toString(16).padStart(16, '0') }],
+    ['speaker', 'DaemonSet', 'herald-speaker: answers ARP/NDP', { uid: 0, capEff: ((1 << CAP_BITS.NET_RAW!) | (1 << CAP_BITS.SYS_NICE!)).toString(16).padStart(16, '0') }],
   ] as const)('%s: the chart\'s command --help runs as its Pod would (%s securityContext)', async (name, kind, usage, expected) => {
     const { container: c, pod, sc } = chartContainer(kind);
     expect(sc.readOnlyRootFilesystem).toBe(true);

@@ -75,7 +75,9 @@ describe('a node joins and leaves the election at scale (version-2 membership)',
     // The speakers start once the Services exist: n1 then takes every address as a speaker does after a
     // restart, without handling a thousand creations one event at a time first (not what this test is about).
     for (const n of world.lan.nodes) await world.startSpeaker(n);
-    await world.waitForMembership();
+    // Heartbeats flowing, not Leases alone (waitForMembership): the startup's transitions are behind the
+    // speakers before the test takes its "before" count of PeerDead.
+    await world.waitForHeartbeats();
     lap('speakersMs');
     await waitFor(`${ADDRESSES} addresses announced by ${names[0]}`, async () => (await world.objects.lbAddresses()).filter((l) => l.status?.node === names[0]).length === ADDRESSES, { timeoutMs: 480_000, intervalMs: 2_000 });
     lap('announcedMs');

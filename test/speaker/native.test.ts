@@ -253,13 +253,15 @@ describe('herald_net native addon', () => {
     }
   });
 
-  it('without CAP_NET_RAW opening throws EPERM from socket(); as root the same call succeeds', async () => {
+  it('without CAP_NET_RAW opening throws EPERM from socket(); with it the same call succeeds', async () => {
     lan = await Lan.create({ nodes: 1 });
     const n1 = lan.nodes[0]!;
-    const unprivileged = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all'];
+    // Root with CAP_NET_RAW dropped from every set: a container whose securityContext drops NET_RAW. Staying
+    // uid 0 keeps the fixture able to read the clone and Node wherever they are (a 0700 mktemp dir, /root).
+    const withoutNetRaw = ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw', '--ambient-caps=-all'];
     for (const kind of ['packet', 'icmp6']) {
-      const denied = result(await runFixture(lan, n1, ['open', kind, 'eth0'], unprivileged));
-      expect(denied, kind).toMatchObject({ ok: false, code: 'EPERM', errno: -constants.errno.EPERM, syscall: 'socket', interface: 'eth0', uid: 65534 });
+      const denied = result(await runFixture(lan, n1, ['open', kind, 'eth0'], withoutNetRaw));
+      expect(denied, kind).toMatchObject({ ok: false, code: 'EPERM', errno: -constants.errno.EPERM, syscall: 'socket', interface: 'eth0', uid: 0 });
       expect(denied?.message).toMatch(/eth0.*Operation not permitted/);
       const allowed = result(await runFixture(lan, n1, ['open', kind, 'eth0']));
       expect(allowed, kind).toMatchObject({ ok: true, value: { ifindex: await ifindex(lan, n1), mac: n1.mac } });

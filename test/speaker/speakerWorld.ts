@@ -151,10 +151,12 @@ export class SpeakerWorld {
   /** The speaker build every speaker started from now on runs (a benchmark compares builds). */
   speakerMain: string = SPEAKER_MAIN;
 
-  async startSpeaker(n: LanNode, extraArgs: string[] = []): Promise<SpeakerProcess> {
+  /** `o.prefix`: a command the speaker runs under, e.g. setpriv dropping a capability. */
+  async startSpeaker(n: LanNode, extraArgs: string[] = [], o: { prefix?: readonly string[] } = {}): Promise<SpeakerProcess> {
     const metricsPort = await freePort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
+      ...(o.prefix ?? []),
       process.execPath, ...this.speakerNodeFlags, this.speakerMain,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,

@@ -13,6 +13,7 @@
         "src/icmp6_socket.cc",
         "src/netlink_events.cc",
         "src/sha256_prefixes.cc",
+        "src/thread_scheduling.cc",
         "src/free_pages.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

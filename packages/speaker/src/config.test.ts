@@ -33,3 +33,18 @@ describe('--membership-thread and --main-loop-bound', () => {
     expect(() => readSpeakerConfig([...base, '--main-loop-bound', '50'], {})).toThrow('--main-loop-bound must be a whole number >= 100, not "50"');
   });
 });
+
+describe('--membership-thread-priority', () => {
+  it.each([
+    { name: 'default: realtime (then nice)', args: [] as string[], want: 'realtime' },
+    { name: 'nice only', args: ['--membership-thread-priority', 'nice'], want: 'nice' },
+    { name: 'off', args: ['--membership-thread-priority', 'off'], want: 'off' },
+  ])('$name → $want', ({ args, want }) => {
+    const c = readSpeakerConfig([...base, ...args], {});
+    expect(c === 'help' ? c : c.membershipThreadPriority).toBe(want);
+  });
+
+  it('refuses anything else, naming the flag', () => {
+    expect(() => readSpeakerConfig([...base, '--membership-thread-priority', 'fifo'], {})).toThrow('--membership-thread-priority must be realtime, nice, off, not "fifo"');
+  });
+});

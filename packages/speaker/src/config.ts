@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERFACE_EXCLUDES, MEMBERSHIP_PROTOCOL_SETTINGS, parseInterfacePatterns, type InterfacePattern, type MembershipProtocolSetting } from '@herald/core';
+import { DEFAULT_INTERFACE_EXCLUDES, MEMBERSHIP_PROTOCOL_SETTINGS, MEMBERSHIP_THREAD_PRIORITIES, parseInterfacePatterns, type InterfacePattern, type MembershipProtocolSetting, type MembershipThreadPriority } from '@herald/core';
 import { checkListenAddress, defaultListenAddress } from './listenAddress.js';
 
 export interface SpeakerConfig {
@@ -33,6 +33,8 @@ export interface SpeakerConfig {
   readonly membershipThread: 'worker' | 'main';
   /** With the worker: the main thread may stand still this long before membership stops heartbeating. */
   readonly mainLoopBoundMs: number;
+  /** With the worker: the CPU priority its thread asks for (realtime, then nice; or nice; or off). */
+  readonly membershipThreadPriority: MembershipThreadPriority;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -70,6 +72,11 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
                             main: on the main event loop, as before (default: worker)
   --main-loop-bound MS      with the worker: once the main thread (ARP replies, elections) has not turned
                             its event loop for MS, heartbeats stop so peers take over (default: 1500)
+  --membership-thread-priority P
+                            with the worker: realtime: its thread (heartbeats, ARP/NDP replies) runs
+                            at SCHED_RR priority 1, else at nice -10; nice: at nice -10; off: as
+                            started. Needs CAP_SYS_NICE; without it the speaker runs on and logs
+                            why (default: realtime)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -105,6 +112,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'membership-protocol': { type: 'string', default: 'auto' },
       'membership-thread': { type: 'string', default: 'worker' },
       'main-loop-bound': { type: 'string', default: '1500' },
+      'membership-thread-priority': { type: 'string', default: 'realtime' },
       help: { type: 'boolean' },
     },
   });
@@ -121,6 +129,8 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
   if (!(MEMBERSHIP_PROTOCOL_SETTINGS as readonly string[]).includes(membershipProtocol)) throw new Error(`--membership-protocol must be ${MEMBERSHIP_PROTOCOL_SETTINGS.join(' or ')}, not "${membershipProtocol}"`);
   const membershipThread = values['membership-thread'] as string;
   if (membershipThread !== 'worker' && membershipThread !== 'main') throw new Error(`--membership-thread must be worker or main, not "${membershipThread}"`);
+  const membershipThreadPriority = values['membership-thread-priority'] as string;
+  if (!(MEMBERSHIP_THREAD_PRIORITIES as readonly string[]).includes(membershipThreadPriority)) throw new Error(`--membership-thread-priority must be ${MEMBERSHIP_THREAD_PRIORITIES.join(', ')}, not "${membershipThreadPriority}"`);
   return Object.freeze({
     node,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -144,5 +154,6 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     membershipProtocol: membershipProtocol as MembershipProtocolSetting,
     membershipThread,
     mainLoopBoundMs: positiveInt('main-loop-bound', values['main-loop-bound'], 100),
+    membershipThreadPriority: membershipThreadPriority as MembershipThreadPriority,
   });
 }

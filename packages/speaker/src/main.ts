@@ -110,6 +110,7 @@ const membership = config.membershipThread === 'worker'
       protocol: config.membershipProtocol,
       log: { level: config.logLevel, base: { component: 'herald-speaker', node: config.node } },
       mainLoopBoundMs: config.mainLoopBoundMs,
+      priority: config.membershipThreadPriority,
     },
     leases: { kubeConfig, namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
     registry: metrics.registry,

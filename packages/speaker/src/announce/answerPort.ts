@@ -2,6 +2,7 @@ import type { AnswerChange, AnswerLink, IPAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { FromAnswerer, ToAnswerer } from './answerThreadProtocol.js';
+import { countAnswer } from './countAnswer.js';
 import type { Claim } from './interfaceResponder.js';
 
 /** Where InterfaceResponders tell what is answered when another thread reads the requests. */
@@ -101,11 +102,7 @@ export class AnswerPort implements AnswerSink {
         this.o.onClaim({ address: m.address, mac: m.mac, interface: m.interface });
         return;
       case 'counts':
-        for (const [metric, label, n] of m.counts) {
-          if (metric === 'requestsReceived' || metric === 'repliesSent') this.o.metrics[metric].inc({ family: label }, n);
-          else if (metric === 'ignored') this.o.metrics.ignored.inc({ reason: label }, n);
-          else this.o.metrics.sendErrors.inc({ code: label }, n);
-        }
+        for (const c of m.counts) countAnswer(this.o.metrics, c);
         return;
       case 'applied':
         this.appliedBatch = Math.max(this.appliedBatch, m.batch);

@@ -1,7 +1,8 @@
-import { addressBytes, AnswerTable, decideArp, decideNdpFrame, type AnswerChange, type AnswerLink, type IPAddress, type MacAddress, type WireContext } from '@herald/core';
+import { AnswerTable, type AnswerChange, type AnswerLink, type IPAddress, type WireContext } from '@herald/core';
 import type { Logger } from 'pino';
-import { PacketType, type Icmp6Socket, type PacketSocket } from '../native/index.js';
-import type { AnswerCount, AnswerIgnoreReason, FromAnswerer } from './answerThreadProtocol.js';
+import type { Icmp6Socket, PacketSocket } from '../native/index.js';
+import { answerArp, answerNdp, type AnswerOutcomes } from './answerRequest.js';
+import type { AnswerCount, FromAnswerer } from './answerThreadProtocol.js';
 import type { SocketFactory } from './interfaceResponder.js';
 
 export interface AnswererOptions {
@@ -21,6 +22,7 @@ export interface AnswererOptions {
 interface LinkSockets {
   readonly link: AnswerLink;
   readonly context: WireContext;
+  readonly outcomes: AnswerOutcomes;
   arp: PacketSocket | undefined;
   ndp: PacketSocket | undefined;
   icmp6: Icmp6Socket | undefined;
@@ -28,9 +30,9 @@ interface LinkSockets {
 
 /**
  * Reads ARP requests and neighbour solicitations and answers them, off the main thread (it runs in the
- * membership worker): what is owned comes from the announcer's changes through an AnswerTable (core), the
- * decisions from decideArp / decideNdpFrame (core); this class moves bytes and opens the sockets the table
- * asks for. The main thread keeps the sockets that hold the solicited-node link-layer groups, the MLD
+ * membership worker): what is owned comes from the announcer's changes through an AnswerTable (core), each
+ * frame goes through answerArp / answerNdp (the receive path InterfaceResponder uses on the main thread);
+ * this class opens the sockets the table asks for and batches the counts. The main thread keeps the sockets that hold the solicited-node link-layer groups, the MLD
  * reports and the gratuitous announcements (InterfaceResponder with `answers`).
  */
 export class Answerer {
@@ -74,9 +76,10 @@ export class Answerer {
           arp.close();
           throw Object.assign(new Error(`${link.ifname} is now ifindex ${arp.ifindex}, not ${link.ifindex}`), { code: 'ENODEV' });
         }
-        const l: LinkSockets = { link, context: { interfaceMac: link.mac, owns: (ip: IPAddress) => this.table.owns(ifindex, ip) }, arp, ndp: undefined, icmp6: undefined };
+        const context = { interfaceMac: link.mac, owns: (ip: IPAddress) => this.table.owns(ifindex, ip) };
+        const l: LinkSockets = { link, context, outcomes: this.outcomes(link.ifname), arp, ndp: undefined, icmp6: undefined };
         this.links.set(ifindex, l);
-        arp.start((frame, type) => this.onArp(l, frame, type), (e) => this.o.log.warn({ event: 'socketError', interface: link.ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'));
+        arp.start((frame, type) => answerArp(frame, type, l.context, l.arp, l.outcomes), (e) => this.o.log.warn({ event: 'socketError', interface: link.ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'));
         return;
       }
       case 'CloseLink': {
@@ -98,7 +101,7 @@ export class Answerer {
         }
         l.ndp = ndp;
         l.icmp6 = icmp6;
-        ndp.start((frame, type) => this.onNdp(l, frame, type), (e) => this.o.log.warn({ event: 'socketError', interface: l.link.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'));
+        ndp.start((frame, type) => answerNdp(frame, type, l.context, l.icmp6, l.outcomes), (e) => this.o.log.warn({ event: 'socketError', interface: l.link.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'));
         return;
       }
       case 'CloseIPv6': {
@@ -121,6 +124,16 @@ export class Answerer {
     l.icmp6 = undefined;
   }
 
+  /** Counts batched for the main thread, claims reported at once; answering stops while the main loop is wedged. */
+  private outcomes(ifname: string): AnswerOutcomes {
+    return {
+      count: (c) => this.count(c),
+      sendFailed: (e) => this.count(['sendErrors', e.code ?? 'unknown', 1]),
+      claim: (address, mac) => this.o.report({ type: 'claim', address, mac, interface: ifname }),
+      ...(this.o.mayAnswer ? { mayAnswer: this.o.mayAnswer } : {}),
+    };
+  }
+
   private count(c: AnswerCount): void {
     const k = `${c[0]}\u0000${c[1]}`;
     const before = this.counts.get(k);
@@ -133,38 +146,5 @@ export class Answerer {
     if (this.counts.size === 0) return;
     this.o.report({ type: 'counts', counts: [...this.counts.values()] });
     this.counts = new Map();
-  }
-
-  /** The same three outcomes for ARP and NDP as InterfaceResponder: send the reply, report a claim, or count why not. */
-  private act(l: LinkSockets, d: { kind: 'reply'; address: IPAddress } | { kind: 'conflict'; address: IPAddress; mac: MacAddress } | { kind: 'ignore'; reason: AnswerIgnoreReason }, family: 'IPv4' | 'IPv6', send: () => void): void {
-    if (d.kind === 'reply') {
-      this.count(['requestsReceived', family, 1]);
-      if (this.o.mayAnswer && !this.o.mayAnswer()) {
-        this.count(['ignored', 'MainLoopStalled', 1]);
-        return;
-      }
-      try {
-        send();
-        this.count(['repliesSent', family, 1]);
-      } catch (e) {
-        this.count(['sendErrors', (e as Error & { code?: string }).code ?? 'unknown', 1]);
-      }
-    } else if (d.kind === 'conflict') {
-      this.o.report({ type: 'claim', address: d.address, mac: d.mac, interface: l.link.ifname });
-    } else {
-      this.count(['ignored', d.reason, 1]);
-    }
-  }
-
-  private onArp(l: LinkSockets, frame: Buffer, type: PacketType): void {
-    if (type === PacketType.otherHost) return this.count(['ignored', 'OtherHost', 1]);
-    const d = decideArp(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), l.context);
-    this.act(l, d, 'IPv4', () => d.kind === 'reply' && l.arp?.send(d.frame));
-  }
-
-  private onNdp(l: LinkSockets, frame: Buffer, type: PacketType): void {
-    if (type === PacketType.otherHost) return this.count(['ignored', 'OtherHost', 1]);
-    const d = decideNdpFrame(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), l.context);
-    this.act(l, d, 'IPv6', () => d.kind === 'reply' && l.icmp6?.send(d.payload, addressBytes(d.to)));
   }
 }

@@ -1,11 +1,13 @@
 import {
-  addressBytes, decideArp, solicitedNodeMulticast, decideNdpFrame, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, macToBytes, solicitedNodeMulticastMac,
-  unsolicitedNeighborAdvertisement, type IPAddress, type MacAddress,
+  addressBytes, solicitedNodeMulticast, encodeArpFrame, formatAddress, gratuitousArp, macFromBytes, macToBytes, solicitedNodeMulticastMac,
+  unsolicitedNeighborAdvertisement, type IPAddress, type MacAddress, type WireContext,
 } from '@herald/core';
 import type { Logger } from 'pino';
-import { PacketType, type Icmp6Socket, type PacketProtocol, type PacketSocket } from '../native/index.js';
+import type { Icmp6Socket, PacketProtocol, PacketSocket } from '../native/index.js';
 import type { SpeakerMetrics } from '../metrics.js';
 import type { AnswerSink } from './answerPort.js';
+import { answerArp, answerNdp, type AnswerOutcomes } from './answerRequest.js';
+import { countAnswer } from './countAnswer.js';
 import { MldReporter } from './mldReporter.js';
 
 export interface SocketFactory {
@@ -63,7 +65,8 @@ export class InterfaceResponder {
   /** Whether `answers` was told of this link (with its first address). */
   private answering = false;
   /** Built once: the receive path runs for every ARP/NDP packet on the LAN. */
-  private readonly context: { interfaceMac: MacAddress; owns: (ip: IPAddress) => boolean };
+  private readonly context: WireContext;
+  private readonly outcomes: AnswerOutcomes;
 
   constructor(
     readonly ifname: string,
@@ -82,9 +85,14 @@ export class InterfaceResponder {
     this.mac = macFromBytes(new Uint8Array(this.packet.mac));
     this.ifindex = this.packet.ifindex;
     this.context = { interfaceMac: this.mac, owns: (ip) => this.owned.has(key(ip)) };
+    this.outcomes = {
+      count: (c) => countAnswer(o.metrics, c),
+      sendFailed: (e, a) => this.sendFailed(e, a),
+      claim: (address, mac) => o.onClaim({ address, mac, interface: ifname }),
+    };
     if (o.answers) return;
     this.packet.start(
-      (frame, type) => this.onArp(frame, type),
+      (frame, type) => answerArp(frame, type, this.context, this.packet, this.outcomes),
       (e) => o.log.warn({ event: 'socketError', interface: ifname, code: e.code, syscall: e.syscall }, 'ARP socket error'),
     );
   }
@@ -293,7 +301,7 @@ export class InterfaceResponder {
     this.icmp6 = icmp6;
     if (this.o.answers) return icmp6;
     ndp.start(
-      (frame, type) => this.onNdp(frame, type),
+      (frame, type) => answerNdp(frame, type, this.context, this.icmp6, this.outcomes),
       (e) => this.o.log.warn({ event: 'socketError', interface: this.ifname, code: e.code, syscall: e.syscall }, 'NDP socket error'),
     );
     return icmp6;
@@ -302,42 +310,5 @@ export class InterfaceResponder {
   private sendFailed(e: Error & { code?: string }, a: IPAddress): void {
     this.o.metrics.sendErrors.inc({ code: e.code ?? 'unknown' });
     this.o.log.debug({ event: 'sendFailed', interface: this.ifname, address: formatAddress(a), code: e.code, err: e.message }, 'could not send');
-  }
-
-  /** The same three outcomes for ARP and NDP: send the reply, report a claim, or count why not. */
-  private act(d: { kind: 'reply'; address: IPAddress } | { kind: 'conflict'; address: IPAddress; mac: MacAddress } | { kind: 'ignore'; reason: string }, family: 'IPv4' | 'IPv6', send: () => void): void {
-    if (d.kind === 'reply') {
-      this.o.metrics.requestsReceived.inc({ family });
-      try {
-        send();
-        this.o.metrics.repliesSent.inc({ family });
-      } catch (e) {
-        this.sendFailed(e as Error, d.address);
-      }
-    } else if (d.kind === 'conflict') {
-      this.o.onClaim({ address: d.address, mac: d.mac, interface: this.ifname });
-    } else {
-      this.o.metrics.ignored.inc({ reason: d.reason });
-    }
-  }
-
-  private onArp(frame: Buffer, type: PacketType): void {
-    // A frame for another host (e.g. a VLAN this node has no interface for) is never ours to answer.
-    if (type === PacketType.otherHost) {
-      this.o.metrics.ignored.inc({ reason: 'OtherHost' });
-      return;
-    }
-    const d = decideArp(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), this.context);
-    this.act(d, 'IPv4', () => d.kind === 'reply' && this.packet?.send(d.frame));
-  }
-
-  private onNdp(frame: Buffer, type: PacketType): void {
-    // Only seen with the interface in promiscuous mode (a capture): a unicast frame for another station.
-    if (type === PacketType.otherHost) {
-      this.o.metrics.ignored.inc({ reason: 'OtherHost' });
-      return;
-    }
-    const d = decideNdpFrame(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength), this.context);
-    this.act(d, 'IPv6', () => d.kind === 'reply' && this.icmp6?.send(d.payload, addressBytes(d.to)));
   }
 }

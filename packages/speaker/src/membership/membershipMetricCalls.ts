@@ -35,6 +35,8 @@ const METRIC_KEYS: Readonly<Record<keyof MembershipMetrics, true>> = {
   mainLoopStalled: true,
   mainLoopStalls: true,
   leaseWatchRestarts: true,
+  threadScheduling: true,
+  threadDemotions: true,
 };
 
 /**

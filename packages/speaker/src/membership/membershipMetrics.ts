@@ -16,6 +16,9 @@ function heartbeatsMissingIn(view: MembershipView | undefined): number {
   return n;
 }
 
+/** herald_membership_thread_scheduling's label values: SCHED_RR, a raised nice value, as started. */
+export const THREAD_POLICIES = ['realtime', 'nice', 'default'] as const;
+
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
 export function createMembershipMetrics(registry: Registry, sources: MembershipGaugeSources = {}) {
   const registers = [registry];
@@ -71,6 +74,13 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
     }),
     mainLoopStalled: new Gauge({ name: 'herald_membership_main_loop_stalled', help: '1 while the membership worker sees the speaker\'s main thread stalled for longer than the main-loop bound (heartbeats withheld)', registers }),
     mainLoopStalls: new Counter({ name: 'herald_membership_main_loop_stalls_total', help: 'Times the membership worker saw the speaker\'s main thread stalled for longer than the main-loop bound', registers }),
+    threadScheduling: new Gauge({
+      name: 'herald_membership_thread_scheduling',
+      help: 'What the membership thread (heartbeats, ARP/NDP replies) runs at: 1 for realtime (SCHED_RR priority 1), nice (nice -10) or default (as started: --membership-thread-priority off, or no CAP_SYS_NICE), 0 for the others',
+      labelNames: ['policy'],
+      registers,
+    }),
+    threadDemotions: new Counter({ name: 'herald_membership_thread_demotions_total', help: 'Times the real-time membership thread kept more than half a CPU busy for 3 s and was demoted for good', registers }),
     leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
   };
   // Every label value exists from the start, so a rate() over a first rejection is not lost.
@@ -85,6 +95,8 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
   }
   for (const reason of SWIM_DROPS) m.swimDropped.inc({ reason }, 0);
   for (const path of ['direct', 'indirect', 'roundTrip']) m.swimProbes.inc({ path }, 0);
+  // All 0 until the membership worker says what its thread got (and with --membership-thread main, which has none).
+  for (const policy of THREAD_POLICIES) m.threadScheduling.set({ policy }, 0);
   return m;
 }
 

@@ -12,6 +12,7 @@ import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership } from './membership.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
 import { MembershipThreadOutbox } from './membershipThreadOutbox.js';
+import { raiseThisThread } from './raiseThread.js';
 import { ThreadLeases } from './threadLeases.js';
 import { monotonicNow, realTimers } from './timers.js';
 
@@ -23,6 +24,10 @@ const log = pino({ level: d.log.level, base: { ...d.log.base, thread: 'membershi
 
 const outbox = new MembershipThreadOutbox({ post, viewRefreshMs: d.viewRefreshMs, timers: realTimers });
 const metrics = outbox.metrics;
+// First, so that all this thread does runs at its priority: heartbeats and ARP/NDP replies are latency
+// work, the main thread's elections and Kubernetes calls throughput (ADR 0012, "The membership thread's priority").
+const raised = raiseThisThread({ setting: d.priority ?? 'off', log });
+post({ type: 'scheduling', tid: raised.tid, ...(raised.applied ? { applied: raised.applied } : {}) });
 
 try {
   const keyring = new HeartbeatKeyring(loadHeartbeatKey(d.key.file), { graceMs: d.key.graceMs });

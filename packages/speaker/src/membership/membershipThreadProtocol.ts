@@ -1,4 +1,4 @@
-import type { MembershipProtocolSetting, PeerTransition, SpeakerLeaseState } from '@herald/core';
+import type { MembershipProtocolSetting, MembershipThreadPriority, PeerTransition, SpeakerLeaseState, ThreadScheduling } from '@herald/core';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
@@ -25,6 +25,8 @@ export interface MembershipThreadData {
   readonly viewRefreshMs: number;
   /** ARP/NDP are read and answered on this thread for the main thread's announcer (serveAnswers, AnswerPort). */
   readonly answers?: boolean;
+  /** --membership-thread-priority: what the thread asks the kernel for first (raiseThisThread). Absent: off. */
+  readonly priority?: MembershipThreadPriority;
 }
 
 /** Main thread → worker. */
@@ -48,6 +50,8 @@ export type ToMembershipThread =
 export type FromMembershipThread =
   | { readonly type: 'started'; readonly view: PackedView; readonly peersListed: boolean }
   | { readonly type: 'failed'; readonly message: string }
+  // The thread's kernel id and the scheduling the kernel granted it (absent: as started), sent first.
+  | { readonly type: 'scheduling'; readonly tid: number; readonly applied?: ThreadScheduling }
   | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean; readonly calls?: readonly MembershipMetricCall[] }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
   | { readonly type: 'answers'; readonly message: FromAnswerer }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type * as k8s from '@kubernetes/client-node';
-import type { MembershipView, SpeakerLeaseState } from '@herald/core';
+import type { MembershipView, SpeakerLeaseState, ThreadScheduling } from '@herald/core';
 import type { Logger } from 'pino';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { Registry } from 'prom-client';
@@ -9,9 +9,11 @@ import { KubeLeases } from './kubeLeases.js';
 import { MainLoopBeat } from './mainLoopBeat.js';
 import type { LocalMembershipState, MembershipListener, MembershipPort } from './membership.js';
 import { applyMembershipMetricCalls } from './membershipMetricCalls.js';
-import { createMembershipMetrics, type MembershipMetrics } from './membershipMetrics.js';
+import { createMembershipMetrics, THREAD_POLICIES, type MembershipMetrics } from './membershipMetrics.js';
 import type { FromMembershipThread, MembershipThreadData, ToMembershipThread } from './membershipThreadProtocol.js';
+import { RealtimeDutyWatch } from './realtimeDutyWatch.js';
 import { SentView } from './sentView.js';
+import { realTimers } from './timers.js';
 
 export interface MembershipWorkerOptions {
   /** The worker's entry: dist/bundle/herald-speaker-membership.mjs beside the bundle (membershipThreadUrl). */
@@ -62,6 +64,7 @@ export class MembershipWorker implements MembershipPort {
   private listed = false;
   private stopping = false;
   private leaving: (() => void) | undefined;
+  private dutyWatch: RealtimeDutyWatch | undefined;
   private stopped: (() => void) | undefined;
 
   constructor(private readonly o: MembershipWorkerOptions) {
@@ -119,6 +122,7 @@ export class MembershipWorker implements MembershipPort {
       });
       worker.on('exit', (code) => {
         this.worker = undefined;
+        this.dutyWatch?.stop();
         this.stopLeases();
         this.stopped?.();
         this.leaving?.();
@@ -179,6 +183,12 @@ export class MembershipWorker implements MembershipPort {
     return this;
   }
 
+  /** herald_membership_thread_scheduling: 1 for what the membership thread runs at now. */
+  private showScheduling(s: ThreadScheduling | undefined): void {
+    const now = s === undefined ? 'default' : s.policy === 'rr' ? 'realtime' : s.nice < 0 ? 'nice' : 'default';
+    for (const policy of THREAD_POLICIES) this.metrics.threadScheduling.set({ policy }, policy === now ? 1 : 0);
+  }
+
   private stopLeases(): void {
     this.leases?.stop();
     this.leases = undefined;
@@ -230,6 +240,19 @@ export class MembershipWorker implements MembershipPort {
         return;
       case 'leasesStop':
         this.stopLeases();
+        return;
+      case 'scheduling':
+        this.showScheduling(m.applied);
+        if (m.applied?.policy === 'rr') {
+          this.dutyWatch = new RealtimeDutyWatch({
+            tid: m.tid, log: this.o.log, timers: realTimers,
+            onDemoted: (now) => {
+              this.metrics.threadDemotions.inc();
+              this.showScheduling(now);
+            },
+          });
+          this.dutyWatch.start();
+        }
         return;
       case 'stopped':
         // Socket closed and metrics flushed: the worker has nothing left to do.

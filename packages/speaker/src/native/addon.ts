@@ -60,6 +60,10 @@ export interface NativeAddon {
    * integer. Throws TypeError on wrong argument types, out.length ≠ ends.length or offsets outside names.
    */
   sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void;
+  /** gettid() of the calling thread. */
+  threadId(): number;
+  /** SCHED_RR at `value` (1..99) or SCHED_OTHER at nice `value`, with SCHED_RESET_ON_FORK; tid 0: this thread. */
+  setThreadScheduling(tid: number, policy: 'rr' | 'other', value: number): void;
   /** glibc's malloc_trim(0): true when memory went back to the kernel; always false on other C libraries. */
   releaseFreePages(): boolean;
 }

@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import type { ThreadScheduling } from '@herald/core';
 import type { ErrorCallback, NativeAddon, RawIcmp6Socket, RawNetlinkEvents, RawPacketSocket } from './addon.js';
 
 export type { ErrorCallback, NativeSocketError } from './addon.js';
@@ -205,6 +206,21 @@ export class NetlinkEvents {
  */
 export function sha256Prefixes(names: Uint8Array, ends: Uint32Array, suffix: Uint8Array, out: Float64Array): void {
   addon().sha256Prefixes(names, ends, suffix, out);
+}
+
+/** The kernel's id of the calling thread (gettid): a worker thread's own, not the process's. */
+export function threadId(): number {
+  return addon().threadId();
+}
+
+/**
+ * Sets one thread's scheduling (native/src/thread_scheduling.cc): SCHED_RR at a real-time priority or
+ * SCHED_OTHER at a nice value, never inherited by what it forks. `tid` 0 is the calling thread. Throws
+ * NativeSocketError-shaped errors: EPERM / EACCES without CAP_SYS_NICE (raising), ESRCH (no such thread).
+ */
+export function setThreadScheduling(tid: number, s: ThreadScheduling): void {
+  if (s.policy === 'rr') addon().setThreadScheduling(tid, 'rr', s.priority);
+  else addon().setThreadScheduling(tid, 'other', s.nice);
 }
 
 /**

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import {
+  judgeRealtimeDutyCycle,
+  NICE_SCHEDULING,
+  REALTIME_SCHEDULING,
+  threadSchedulingRefusal,
+  threadSchedulingSteps,
+  type DutyCycleFacts,
+  type DutyCycleJudgement,
+  type MembershipThreadPriority,
+  type ThreadScheduling,
+} from './membershipThreadPriority.js';
+
+describe('threadSchedulingSteps: what the membership thread asks the kernel for, in order', () => {
+  it.each<{ setting: MembershipThreadPriority; want: readonly ThreadScheduling[] }>([
+    { setting: 'realtime', want: [{ policy: 'rr', priority: 1 }, { policy: 'other', nice: -10 }] },
+    { setting: 'nice', want: [{ policy: 'other', nice: -10 }] },
+    { setting: 'off', want: [] },
+  ])('$setting', ({ setting, want }) => {
+    expect(threadSchedulingSteps(setting)).toEqual(want);
+  });
+});
+
+describe('threadSchedulingRefusal: why, from the errno code', () => {
+  it.each<{ step: ThreadScheduling; code: string | undefined; want: RegExp }>([
+    { step: REALTIME_SCHEDULING, code: 'EPERM', want: /lacks CAP_SYS_NICE, or its CPU cgroup has no real-time runtime/ },
+    { step: NICE_SCHEDULING, code: 'EACCES', want: /^not permitted: the container lacks CAP_SYS_NICE$/ },
+    { step: NICE_SCHEDULING, code: 'EPERM', want: /^not permitted: the container lacks CAP_SYS_NICE$/ },
+    { step: REALTIME_SCHEDULING, code: 'EINVAL', want: /^refused by the kernel \(EINVAL\)$/ },
+    { step: NICE_SCHEDULING, code: undefined, want: /^refused by the kernel \(unknown error\)$/ },
+  ])('$step.policy, $code', ({ step, code, want }) => {
+    expect(threadSchedulingRefusal(step, code)).toMatch(want);
+  });
+});
+
+describe('judgeRealtimeDutyCycle: a real-time membership thread keeping a CPU busy is demoted after three looks', () => {
+  const s = 1e9;
+  it.each<{ name: string; f: DutyCycleFacts; want: DutyCycleJudgement }>([
+    { name: 'idle (2 % of a CPU): keep', f: { cpuNs: 0.02 * s, windowNs: s, overBefore: 0 }, want: { decision: 'Keep', over: 0, share: 0.02 } },
+    { name: 'exactly half a CPU: keep (not over)', f: { cpuNs: 0.5 * s, windowNs: s, overBefore: 2 }, want: { decision: 'Keep', over: 0, share: 0.5 } },
+    { name: 'a busy second (60 %): keep, counted', f: { cpuNs: 0.6 * s, windowNs: s, overBefore: 0 }, want: { decision: 'Keep', over: 1, share: 0.6 } },
+    { name: 'second busy second: keep', f: { cpuNs: 0.9 * s, windowNs: s, overBefore: 1 }, want: { decision: 'Keep', over: 2, share: 0.9 } },
+    { name: 'third busy second in a row: demote', f: { cpuNs: 1 * s, windowNs: s, overBefore: 2 }, want: { decision: 'Demote', over: 3, share: 1 } },
+    { name: 'a quiet second resets the count', f: { cpuNs: 0.1 * s, windowNs: s, overBefore: 2 }, want: { decision: 'Keep', over: 0, share: 0.1 } },
+    { name: 'a late look (2 s window, 1.2 s of CPU): 60 %, counted', f: { cpuNs: 1.2 * s, windowNs: 2 * s, overBefore: 0 }, want: { decision: 'Keep', over: 1, share: 0.6 } },
+    { name: 'no time passed: keep, nothing counted', f: { cpuNs: 5, windowNs: 0, overBefore: 1 }, want: { decision: 'Keep', over: 1, share: 0 } },
+  ])('$name', ({ f, want }) => {
+    expect(judgeRealtimeDutyCycle(f)).toEqual(want);
+  });
+});
