@@ -56,6 +56,15 @@ describe('herald-speaker end to end: three nodes, a client, the real controller 
     expect(lba?.status).toMatchObject({ node: owner4, interface: 'eth0', mac: macOf(owner4) });
   });
 
+  it("hands the C allocator's free pages back to the kernel once its caches synced (the image's glibc)", async () => {
+    // The speaker binary as the image runs it calls releaseFreePages (malloc_trim) 15 s after its caches
+    // synced; what a call returns is shown by test/speaker/freePages.test.ts, the figures by
+    // bench/speaker/memoryLevers.ts.
+    for (const n of world.lan.nodes) {
+      await waitFor(`${n.name}'s speaker to release free pages`, () => speakerLogSince(world, n, 0).some((l) => l.event === 'freePagesReleased' && l.released === true), { timeoutMs: 60_000, intervalMs: 500 });
+    }
+  }, 90_000);
+
   it('spreads five Services over the nodes exactly as the hash says', async () => {
     const owners = new Map<string, string>();
     for (let i = 1; i <= 5; i++) {

@@ -146,6 +146,10 @@ export class SpeakerWorld {
 
   /** Extra environment for every speaker started from now on (test hooks such as HERALD_TEST_STALL_FILE). */
   speakerEnv: NodeJS.ProcessEnv = {};
+  /** Node's flags for every speaker started from now on (a benchmark compares V8 flags); the image's by default. */
+  speakerNodeFlags: readonly string[] = HERALD_NODE_FLAGS;
+  /** The speaker build every speaker started from now on runs (a benchmark compares builds). */
+  speakerMain: string = SPEAKER_MAIN;
 
   /** `o.prefix`: a command the speaker runs under, e.g. setpriv dropping a capability. */
   async startSpeaker(n: LanNode, extraArgs: string[] = [], o: { prefix?: readonly string[] } = {}): Promise<SpeakerProcess> {
@@ -153,7 +157,7 @@ export class SpeakerWorld {
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
       ...(o.prefix ?? []),
-      process.execPath, ...HERALD_NODE_FLAGS, SPEAKER_MAIN,
+      process.execPath, ...this.speakerNodeFlags, this.speakerMain,
       '--node-name', this.nodeName(n),
       '--kubeconfig', n.kubeconfigPath as string,
       '--namespace', this.releaseNs,

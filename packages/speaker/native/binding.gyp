@@ -13,7 +13,8 @@
         "src/icmp6_socket.cc",
         "src/netlink_events.cc",
         "src/sha256_prefixes.cc",
-        "src/thread_scheduling.cc"
+        "src/thread_scheduling.cc",
+        "src/free_pages.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

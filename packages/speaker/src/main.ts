@@ -22,7 +22,8 @@ import { MembershipWorker } from './membership/membershipWorker.js';
 import { membershipThreadUrl } from './membership/membershipThreadUrl.js';
 import { readPreviousIncarnation } from './membership/nodeLease.js';
 import { createSpeakerMetrics } from './metrics.js';
-import { Icmp6Socket, PacketSocket } from './native/index.js';
+import { startFreePageRelease } from './memory/freePageRelease.js';
+import { Icmp6Socket, PacketSocket, releaseFreePages } from './native/index.js';
 import { installTestStall } from './testStall.js';
 
 const parsed = (() => {
@@ -177,9 +178,11 @@ healthWriter.start();
 log.info({ event: 'started', heartbeat: `${membership.view().peers.length} known`, lbClass: config.lbClass ?? null }, 'herald-speaker starting');
 
 let stopping = false;
+let stopFreePageRelease: (() => void) | undefined;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  stopFreePageRelease?.();
   log.info({ event: 'draining', signal }, 'draining: successors announce first');
   await controller.drain();
   announcer.close();
@@ -207,4 +210,8 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 // Registered first: while the API server is unreachable the caches never sync, and SIGTERM must still drain.
-void controller.start().then(() => log.info({ event: 'cachesSynced' }, 'caches synced'));
+void controller.start().then(() => {
+  log.info({ event: 'cachesSynced' }, 'caches synced');
+  // Start-up's lists, parsing and compilation are behind: their freed memory can go back to the kernel.
+  if (!stopping) stopFreePageRelease = startFreePageRelease({ release: releaseFreePages, log });
+});

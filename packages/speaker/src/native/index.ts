@@ -222,3 +222,11 @@ export function setThreadScheduling(tid: number, s: ThreadScheduling): void {
   if (s.policy === 'rr') addon().setThreadScheduling(tid, 'rr', s.priority);
   else addon().setThreadScheduling(tid, 'other', s.nice);
 }
+
+/**
+ * Hands the C allocator's free but resident pages back to the kernel (native/src/free_pages.cc); true when
+ * some went back. Loads the addon on first use.
+ */
+export function releaseFreePages(): boolean {
+  return addon().releaseFreePages();
+}
