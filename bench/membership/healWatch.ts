@@ -54,6 +54,7 @@ const r = runSwimSimulation({
     const pairs = { cutHoldsRest: 0, cutHoldsCut: 0, restHoldsCut: 0, restHoldsRest: 0 };
     const heldBy = new Map<string, number>();
     const stragglers: string[] = [];
+    const all: string[] = [];
     members.forEach((m, i) => {
       if (!m || m.deadCount === 0) return;
       const hc = cut.has(i);
@@ -65,11 +66,13 @@ const r = runSwimSimulation({
         const counts = pairs as Record<string, number>;
         counts[k] = (counts[k] ?? 0) + 1;
         heldBy.set(x, (heldBy.get(x) ?? 0) + 1);
+        if (all.length < 200) all.push(`${name(i)}${hc ? '(cut)' : ''}>${x}${xc ? '(cut)' : ''}@v${m.versionOf(x)}/v${members[idx(x)]!.self.version}`);
         if (m.deadCount <= 3 && stragglers.length < 8) stragglers.push(`${name(i)}${hc ? '(cut)' : ''} holds ${x}${xc ? '(cut)' : ''}@v${m.versionOf(x)} dead, it runs v${members[idx(x)]!.self.version}`);
       }
     });
     const most = [...heldBy.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5);
-    console.log(JSON.stringify({ sinceHealMs: Math.round(atMs - healAt), holders, pairs, deadNodesHeld: heldBy.size, mostHeld: most, stragglers }));
+    const total = Object.values(pairs).reduce((a, b) => a + b, 0);
+    console.log(JSON.stringify({ sinceHealMs: Math.round(atMs - healAt), holders, pairs, deadNodesHeld: heldBy.size, mostHeld: most, stragglers, ...(total <= 200 ? { allPairs: all } : {}) }));
   },
 });
 /** p50 / p90 / max of (event − leak) over the nodes whose death leaked and that had the event after it. */
