@@ -39,12 +39,17 @@ export interface KubeObject {
 
 export type Rendered = { ok: true; objects: KubeObject[]; text: string } | { ok: false; error: string };
 
-const scratch = mkdtempSync(join(tmpdir(), 'herald-chart-'));
+// Made on first use: many test files import this module for its other exports and never render, and a
+// directory made at import time outlived each of them in /tmp. Whoever renders calls removeScratch.
+let scratch: string | undefined;
 let files = 0;
-export const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
+export const removeScratch = () => {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
+};
 
 /** A fresh path in the scratch directory (removed after the file's tests). */
-export const scratchPath = (name: string) => join(scratch, `${++files}-${name}`);
+export const scratchPath = (name: string) => join((scratch ??= mkdtempSync(join(tmpdir(), 'herald-chart-'))), `${++files}-${name}`);
 
 /** A values file (JSON is YAML) in a scratch directory. */
 export function valuesFile(values: unknown): string {

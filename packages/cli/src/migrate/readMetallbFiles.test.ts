@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CliError } from '../cliError.js';
 import { readMetallbFiles } from './readMetallbFiles.js';
 
@@ -11,6 +11,7 @@ const file = (name: string, text: string) => {
   writeFileSync(p, text);
   return p;
 };
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const noStdin = () => Promise.reject(new Error('no stdin'));
 
 describe('readMetallbFiles()', () => {
