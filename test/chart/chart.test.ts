@@ -272,6 +272,7 @@ describe('default values', () => {
         '--handover-timeout=2000',
         '--exclude-interfaces=docker*,cbr*,dummy*,virbr*,lxcbr*,veth*,lo,cali*,tunl*,flannel*,kube-ipvs*,cni*,nodelocaldns,lxc*,cilium*,vxlan*',
         '--key-grace=120000',
+        '--membership-thread-priority=nice',
       ]);
       expect(c.env).toEqual([
         { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },

@@ -21,6 +21,8 @@ const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
  * (its answering thread opens the link for the takeover). Before, the gratuitous ARP and the
  * answering both waited for the main thread (its election round, then the answering thread's
  * acknowledgement), so the client heard the successor only after the block.
+ * The speakers run with a 4 s main-loop bound, so that the second case can block a main thread for 3 s
+ * without the watch stopping its answers (the first stays under the default 1.5 s).
  */
 describe('a peer crashes while its successor\'s main thread is blocked: the successor answers for it within the block', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster(), 3);
@@ -30,7 +32,7 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
 
   beforeAll(async () => {
     world.speakerEnv = { HERALD_TEST_STALL_FILE: stallFile };
-    await world.start();
+    await world.start({ speakerArgs: ['--main-loop-bound', '4000'] });
     names = world.lan.nodes.map((n) => world.nodeName(n));
     await world.pool('lan', ['192.0.2.200-192.0.2.220']);
     for (const n of world.lan.nodes) await world.readyPod('web', n);
@@ -47,9 +49,9 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
    * One Service: its owner is the victim, and the successor answers nothing before the death, so its
    * answering thread must open the link for the takeover too.
    */
-  async function victimAndSuccessor(): Promise<{ ip: string; victim: LanNode; successor: LanNode }> {
-    await world.service('takeover', { app: 'web' });
-    const [ip] = await world.waitForAddress('takeover');
+  async function victimAndSuccessor(service = 'takeover'): Promise<{ ip: string; victim: LanNode; successor: LanNode }> {
+    await world.service(service, { app: 'web' });
+    const [ip] = await world.waitForAddress(service);
     const owner = expectedOwner(names, ip!);
     return { ip: ip!, victim: world.nodeByName(owner), successor: world.nodeByName(expectedOwner(names.filter((n) => n !== owner), ip!)) };
   }
@@ -89,8 +91,44 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
       expect(await world.announcer(ip, { not: world.nodeName(victim) })).toBe(world.nodeName(successor));
       expect(log(successor, at).filter((l) => l.event === 'standbyRelease' || l.event === 'standbyReleased' || l.event === 'standbyExpired')).toEqual([]);
     } finally {
-      await world.startSpeaker(victim);
+      await world.startSpeaker(victim, ['--main-loop-bound', '4000']);
       await world.waitForMembership();
     }
+  });
+
+  /**
+   * A false death: the owner frozen (SIGSTOP, as a VM pause or a stalled node) long enough to be declared
+   * dead, then thawed; it refutes. The successor's membership thread takes its address over at the death and
+   * must stop answering it at the refutation (PeerAlive in the same thread), not when its main thread gets
+   * round to releasing it: on a starved host that is the whole 2 s hold, two nodes answering the address
+   * and the owner re-announcing at each claim. The successor's main thread is blocked for 3 s to stand for
+   * that starved main thread; before this, the takeover ended only after the block (standbyReleased).
+   */
+  it('a refuted death: the successor stops answering at the refutation, while its main thread is still blocked', async () => {
+    const { ip, victim, successor } = await victimAndSuccessor('refuted');
+    expect(await world.announcer(ip, { timeoutMs: 60_000 })).toBe(world.nodeName(victim));
+    await new Promise((r) => setTimeout(r, 2_000));
+    const victimProc = world.speakers.get(victim.name)!.proc;
+    writeFileSync(stallFile, '3000');
+    const at = Date.now();
+    process.kill(world.speakers.get(successor.name)!.proc.pid, 'SIGUSR2');
+    await waitFor('the successor to log testStallStarted', () => log(successor, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 5 });
+    victimProc.kill('SIGSTOP');
+    try {
+      await waitFor('the successor\'s membership thread to take the address over', () => log(successor, at).some((l) => l.event === 'standbyTakeover' && l.peer === world.nodeName(victim)), { timeoutMs: 2_500, intervalMs: 5 });
+    } finally {
+      victimProc.kill('SIGCONT');
+    }
+    await waitFor('the successor to log testStallEnded', () => log(successor, at).some((l) => l.event === 'testStallEnded'), { timeoutMs: 10_000, intervalMs: 50 });
+    const ended = log(successor, at).find((l) => l.event === 'testStallEnded') as { time: number; blockedMs: number };
+    const reverted = log(successor, at).find((l) => l.event === 'standbyReverted' && l.peer === world.nodeName(victim)) as { time: number; addresses: string[] } | undefined;
+    const ends = log(successor, at).filter((l) => ['standbyReleased', 'standbyExpired'].includes(l.event as string)).map((l) => l.event);
+    console.log(JSON.stringify({ revertedBeforeStallEndMs: reverted ? ended.time - reverted.time : null, otherEnds: ends }));
+    expect(ended.blockedMs).toBeGreaterThanOrEqual(3_000);
+    expect(reverted?.addresses, `the takeover ended at the refutation (ended otherwise: ${JSON.stringify(ends)})`).toContain(ip);
+    expect(reverted!.time).toBeLessThan(ended.time);
+    expect(ends).toEqual([]);
+    // The address ends with its owner (the successor's election, once it turns, sees the owner alive).
+    await waitFor(`${ip} announced by ${victim.name} again`, async () => (await world.announcer(ip)) === world.nodeName(victim), { timeoutMs: 20_000, intervalMs: 100 });
   });
 });

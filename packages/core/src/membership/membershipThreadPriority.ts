@@ -3,10 +3,12 @@
  * "The membership thread's priority"). On a busy node that thread waited for a CPU for milliseconds: a
  * reply's p99 was the run queue's, not herald's. Measured on a shared 2-core host, a raised nice value
  * did not shorten the wait (CFS weighs nice only against threads of the same group; the wait is behind other
- * groups), SCHED_RR did. So the default asks for SCHED_RR at priority 1 (the lowest real-time priority: above
- * every normal thread, below every real-time one), then for nice -10, then leaves the thread as it is.
- * A real-time thread that spins starves the normal threads of its CPU: the main thread bounds its duty cycle
- * (`judgeRealtimeDutyCycle`) and demotes it to the next step for good if it keeps a CPU busy.
+ * groups), SCHED_RR did. `realtime` asks for SCHED_RR at priority 1 (the lowest real-time priority: above
+ * every normal thread, below every real-time one), then for nice -10. A real-time thread that spins starves
+ * the normal threads of its CPU: the main thread bounds its duty cycle (`judgeRealtimeDutyCycle`) and demotes
+ * it to the next step for good if it keeps a CPU busy. That bounds one speaker, not many sharing a machine:
+ * 40 of them on 2 cores, each under the bound, took the CPUs from everything else (ADR 0012), so the
+ * default is `nice` (ahead of the speaker's own main thread only).
  */
 export type MembershipThreadPriority = 'realtime' | 'nice' | 'off';
 

@@ -115,4 +115,28 @@ describe('ProvisionalAnswers', () => {
     expect(p.expire(10_000, table)).toEqual([]);
     expect(p.nextExpiryMs()).toBeUndefined();
   });
+
+  it('a peer alive again (a refuted false death): what was taken from it and is still provisional stops, its plan is back', () => {
+    const s = scene({ n2: [A, OFF_LINK], n3: [C] });
+    s.apply(s.p.takeOver('n2', 0, s.table));
+    s.apply(s.p.takeOver('n3', 0, s.table));
+    // The announcer confirmed A meanwhile: that one is its own, and its election moves it back.
+    s.apply([{ op: 'add', ...at(A) }], true);
+    const back = s.p.peerAlive('n2', s.table);
+    expect(back).toEqual([{ op: 'remove', ...at(OFF_LINK) }, { op: 'close', ifindex: 9 }]);
+    s.apply(back);
+    expect(owned(s.table, A, OFF_LINK, C)).toEqual([true, false, true]);
+    expect(s.p.size()).toBe(1);
+    // Another peer's return touches nothing of n2's; n2's next death takes its plan over again.
+    expect(s.p.peerAlive('n4', s.table)).toEqual([]);
+    expect(s.p.takeOver('n2', 100, s.table)).toEqual([{ op: 'open', link: ETH1 }, { op: 'add', ...at(OFF_LINK) }]);
+  });
+
+  it('a new plan after the death wins over the used one at the peer\'s return', () => {
+    const s = scene({ n2: [A] });
+    s.apply(s.p.takeOver('n2', 0, s.table));
+    s.p.setPlan(new Map([['n2', [C]]]));
+    s.apply(s.p.peerAlive('n2', s.table));
+    expect(s.p.takeOver('n2', 0, s.table)).toEqual([{ op: 'add', ...at(C) }]);
+  });
 });

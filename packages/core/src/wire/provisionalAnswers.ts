@@ -14,6 +14,8 @@ export interface ProvisionalAddress {
 }
 
 interface Held {
+  /** The peer whose death it was taken over at. */
+  readonly peer: string;
   readonly ifindex: number;
   readonly address: IPAddress;
   readonly sinceMs: number;
@@ -34,6 +36,8 @@ const key = (ifindex: number, a: IPAddress) => `${ifindex}|${a.family}:${a.value
  */
 export class ProvisionalAnswers {
   private plan = new Map<string, readonly StandbyAddress[]>();
+  /** Plans used at a death, kept for the peer's return (the main thread resends a plan only when it changes). */
+  private readonly used = new Map<string, readonly StandbyAddress[]>();
   private readonly held = new Map<string, Held>();
   /** Links opened for a takeover, not (yet) by the announcer. */
   private readonly links = new Set<number>();
@@ -43,6 +47,7 @@ export class ProvisionalAnswers {
   /** The announcer's latest plan, replacing the previous one. */
   setPlan(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void {
     this.plan = new Map(plan);
+    this.used.clear();
   }
 
   /**
@@ -53,7 +58,7 @@ export class ProvisionalAnswers {
    */
   takeOver(peer: string, nowMs: number, table: AnswerTable): AnswerChange[] {
     const planned = this.plan.get(peer) ?? [];
-    this.plan.delete(peer);
+    if (this.plan.delete(peer)) this.used.set(peer, planned);
     const out: AnswerChange[] = [];
     const opening = new Set<number>();
     for (const { link, address } of planned) {
@@ -66,7 +71,7 @@ export class ProvisionalAnswers {
         out.push({ op: 'open', link });
       }
       if (table.owns(link.ifindex, address) || this.held.has(k)) continue;
-      this.held.set(k, { ifindex: link.ifindex, address, sinceMs: nowMs });
+      this.held.set(k, { peer, ifindex: link.ifindex, address, sinceMs: nowMs });
       out.push({ op: 'add', ifindex: link.ifindex, address });
     }
     return out;
@@ -95,6 +100,26 @@ export class ProvisionalAnswers {
     for (const s of addresses) {
       if (!this.held.delete(key(s.ifindex, s.address))) continue;
       out.push({ op: 'remove', ifindex: s.ifindex, address: s.address });
+    }
+    return this.withCloses(out, table);
+  }
+
+  /**
+   * `peer` is alive again in this thread's view (it refuted a false death: it was stalled, not gone, and
+   * still answers its addresses): the removes for what was taken over from it and is still provisional (and
+   * the closes, as release), and its plan back for its next death. Waiting for the main thread's release
+   * instead would leave two nodes answering for a whole election round, which on a starved host is the
+   * whole hold, and the owner's conflict handling answers each of those claims with announcements of its own.
+   */
+  peerAlive(peer: string, table: AnswerTable): AnswerChange[] {
+    const used = this.used.get(peer);
+    if (used && !this.plan.has(peer)) this.plan.set(peer, used);
+    this.used.delete(peer);
+    const out: AnswerChange[] = [];
+    for (const [k, h] of this.held) {
+      if (h.peer !== peer) continue;
+      this.held.delete(k);
+      out.push({ op: 'remove', ifindex: h.ifindex, address: h.address });
     }
     return this.withCloses(out, table);
   }

@@ -104,6 +104,17 @@ export class Answerer {
     if (removed.length > 0) this.o.log.info({ event: 'standbyReleased', addresses: removed }, 'stopped answering addresses taken over at a death: the election gave them to another node or to none');
   }
 
+  /**
+   * `peer` is alive again here (it refuted its death): whatever was taken over from it and is still
+   * provisional stops being answered now; the owner announces it again on its own conflict check.
+   */
+  peerAlive(peer: string): void {
+    const changes = this.provisional.peerAlive(peer, this.table);
+    for (const c of changes) this.applyOne(c);
+    const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
+    if (removed.length > 0) this.o.log.info({ event: 'standbyReverted', peer, addresses: removed }, `stopped answering addresses taken over at ${peer}'s death: it is alive again`);
+  }
+
   /** Closes every socket and reports the last counts: nothing is read or sent after this. */
   close(): void {
     for (const l of this.links.values()) this.closeSockets(l);

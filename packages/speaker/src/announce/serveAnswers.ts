@@ -11,6 +11,8 @@ export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; 
   receive(m: ToAnswerer): void;
   /** A peer was declared dead here: take over its planned addresses now; what to tell the main thread (after the view). */
   peerDead(peer: string): FromAnswerer | undefined;
+  /** A peer is alive again here: stop answering what was taken over at its death. */
+  peerAlive(peer: string): void;
   close(): void;
 } {
   const answerer = new Answerer({
@@ -47,6 +49,9 @@ export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; 
       if (closed) return undefined;
       const addresses = answerer.takeOver(peer);
       return addresses.length > 0 ? { type: 'tookOver', peer, addresses } : undefined;
+    },
+    peerAlive(peer) {
+      if (!closed) answerer.peerAlive(peer);
     },
     close,
   };

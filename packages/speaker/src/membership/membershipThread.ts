@@ -54,6 +54,8 @@ try {
     // A death: the addresses planned for it are answered and announced here first (issue 11), then the
     // view goes out; the main thread hears what was taken after the view, so its next election round
     // (which sees the death) confirms or releases them.
+    // A refuted death (the peer was stalled, not gone) ends the takeover here at once, not a round later.
+    for (const t of transitions) if (t.change === 'PeerAlive') answering?.peerAlive(t.node);
     const took = answering ? transitions.flatMap((t) => (t.change === 'PeerDead' ? [answering.peerDead(t.node)] : [])) : [];
     outbox.change(view, transitions);
     for (const message of took) if (message) post({ type: 'answers', message });
