@@ -230,7 +230,7 @@ describe('default values', () => {
     });
   });
 
-  it('run the speaker on the host network of every Linux node, control plane included, as root with exactly [NET_RAW, SYS_NICE]', async () => {
+  it('run the speaker on the host network of every Linux node, control plane included, as root with exactly [NET_RAW]', async () => {
     await eachHelm(async (helm) => {
       const objects = await mustTemplate(helm);
       const ds = find<V1DaemonSet>(objects, 'DaemonSet', 'herald-speaker');
@@ -257,7 +257,7 @@ describe('default values', () => {
         runAsNonRoot: false,
         allowPrivilegeEscalation: false,
         readOnlyRootFilesystem: true,
-        capabilities: { drop: ['ALL'], add: ['NET_RAW', 'SYS_NICE'] },
+        capabilities: { drop: ['ALL'], add: ['NET_RAW'] },
       });
       expect(c.args).toEqual([
         '--namespace=herald-system',
@@ -272,7 +272,7 @@ describe('default values', () => {
         '--handover-timeout=2000',
         '--exclude-interfaces=docker*,cbr*,dummy*,virbr*,lxcbr*,veth*,lo,cali*,tunl*,flannel*,kube-ipvs*,cni*,nodelocaldns,lxc*,cilium*,vxlan*',
         '--key-grace=120000',
-        '--membership-thread-priority=nice',
+        '--membership-thread-priority=off',
       ]);
       expect(c.env).toEqual([
         { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
@@ -294,6 +294,14 @@ describe('default values', () => {
       expect(pod.volumes).toEqual([
         { name: 'memberlist', secret: { secretName: 'herald-memberlist', defaultMode: 0o400, items: [{ key: 'secretkey', path: 'secretkey' }] } },
       ]);
+    });
+  });
+
+  it.each(['nice', 'realtime'] as const)('membershipThreadPriority %s: passed to the speaker, and CAP_SYS_NICE added for it', async (priority) => {
+    await eachHelm(async (helm) => {
+      const c = find<V1DaemonSet>(await mustTemplate(helm, { speaker: { membershipThreadPriority: priority } }), 'DaemonSet', 'herald-speaker').spec!.template.spec!.containers[0]!;
+      expect(c.args).toContain(`--membership-thread-priority=${priority}`);
+      expect(c.securityContext!.capabilities).toEqual({ drop: ['ALL'], add: ['NET_RAW', 'SYS_NICE'] });
     });
   });
 
@@ -670,6 +678,7 @@ describe('values the chart refuses', () => {
     ['a bad speaker log level', { speaker: { logLevel: 'fatal' } }, ['/speaker/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a heartbeat port out of range', { speaker: { heartbeat: { port: 70000 } } }, ['/speaker/heartbeat/port', 'maximum']],
     ['an unknown heartbeat address source', { speaker: { heartbeat: { addressSource: 'podIP' } } }, ['/speaker/heartbeat/addressSource', "'hostIP', 'auto'"]],
+    ['an unknown membership thread priority', { speaker: { membershipThreadPriority: 'fifo' } }, ['/speaker/membershipThreadPriority', "'off', 'nice', 'realtime'"]],
     ['a short heartbeat key', { memberlist: { secretKey: 'short' } }, ['/memberlist/secretKey']],
     ['a metrics bind address that is an interface name', { speaker: { metricsBindAddress: 'eth0' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],
     ['a metrics bind address with a port', { speaker: { metricsBindAddress: '127.0.0.1:7472' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],

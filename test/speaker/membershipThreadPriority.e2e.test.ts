@@ -32,25 +32,27 @@ const effectiveCaps = (pid: number) => BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.ex
 /**
  * The membership worker thread answers ARP/NDP and heartbeats: latency work, which on a busy node waited
  * for a CPU behind the speaker's own main thread and everything else (ADR 0012, "The membership thread's
- * priority"). By default (--membership-thread-priority nice) it runs at nice -10; with realtime at SCHED_RR
- * priority 1 (not the default since 40 real-time speakers on one host starved it: ADR 0012); no other thread
+ * priority"). It runs as started by default (40 speakers on one host raising it starved the host: ADR 0012),
+ * at nice -10 with --membership-thread-priority nice, at SCHED_RR priority 1 with realtime; no other thread
  * of the speaker is touched. A speaker without CAP_SYS_NICE (here: setpriv dropping it from the bounding
  * set, so not even root has it) runs on at normal priority, is a member like any other, and says why once:
  * in its log and in herald_membership_thread_scheduling.
  */
 describe('the membership thread runs at a raised priority; without CAP_SYS_NICE the speaker runs on and says why', () => {
-  const world = new SpeakerWorld(adminKubeConfig(), cluster(), 3);
+  const world = new SpeakerWorld(adminKubeConfig(), cluster(), 4);
   let plain: LanNode;
+  let nice: LanNode;
   let realtime: LanNode;
   let capless: LanNode;
   const pid = (n: LanNode) => world.speakers.get(n.name)!.proc.pid;
 
   beforeAll(async () => {
     await world.start({ speakers: false });
-    [plain, realtime, capless] = world.lan.nodes as [LanNode, LanNode, LanNode];
+    [plain, nice, realtime, capless] = world.lan.nodes as [LanNode, LanNode, LanNode, LanNode];
     await world.startSpeaker(plain);
+    await world.startSpeaker(nice, ['--membership-thread-priority', 'nice']);
     await world.startSpeaker(realtime, ['--membership-thread-priority', 'realtime']);
-    await world.startSpeaker(capless, [], { prefix: ['setpriv', '--bounding-set=-sys_nice', '--inh-caps=-sys_nice', '--'] });
+    await world.startSpeaker(capless, ['--membership-thread-priority', 'realtime'], { prefix: ['setpriv', '--bounding-set=-sys_nice', '--inh-caps=-sys_nice', '--'] });
     await world.waitForMembership(60_000);
   }, 180_000);
 
@@ -74,7 +76,7 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
   }
 
   it.each([
-    ['by default: nice -10', () => plain, { policy: SCHED_OTHER, rtPriority: 0, nice: -10 }, { policy: 'other', nice: -10 }, 'nice'],
+    ['with nice: nice -10', () => nice, { policy: SCHED_OTHER, rtPriority: 0, nice: -10 }, { policy: 'other', nice: -10 }, 'nice'],
     ['with realtime: SCHED_RR priority 1', () => realtime, { policy: SCHED_RR, rtPriority: 1, nice: 0 }, { policy: 'rr', priority: 1 }, 'realtime'],
   ] as const)('with CAP_SYS_NICE, %s for its membership thread, every other thread as started', async (_n, node, kernel, applied, policy) => {
     const n = node();
@@ -87,6 +89,13 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 0$/m);
   });
 
+  it('by default: every thread as started, nothing asked, nothing refused', async () => {
+    for (const t of threads(pid(plain))) expect(t, `${t.comm} (${t.tid})`).toMatchObject({ policy: SCHED_OTHER, rtPriority: 0, nice: 0 });
+    expect(events(plain, 'membershipThreadPriority')).toEqual([]);
+    expect(events(plain, 'membershipThreadPriorityRefused')).toEqual([]);
+    expect(await world.speakerMetrics(plain)).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
+  });
+
   it('without CAP_SYS_NICE: every thread as started, one warning naming CAP_SYS_NICE, and a member as the others', async () => {
     expect(effectiveCaps(pid(capless)) & (1n << BigInt(CAP_SYS_NICE)), 'setpriv dropped CAP_SYS_NICE').toBe(0n);
     const all = threads(pid(capless));
@@ -96,16 +105,17 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     expect(refused).toHaveLength(1);
     expect(refused[0]!.applied).toBeUndefined();
     expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code])).toEqual([
+      [{ policy: 'rr', priority: 1 }, 'EPERM'],
       [{ policy: 'other', nice: -10 }, 'EACCES'],
     ]);
     expect(refused[0]!.msg).toMatch(/CAP_SYS_NICE/);
     expect(events(capless, 'membershipThreadPriority')).toEqual([]);
     const metrics = await world.speakerMetrics(capless);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
-    expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="nice"\} 0$/m);
+    expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="realtime"\} 0$/m);
     // A member like the others: each hears the others' heartbeats.
     await waitFor('every speaker hearing the others', async () => {
-      for (const n of [plain, realtime, capless]) {
+      for (const n of [plain, nice, realtime, capless]) {
         if (!/^herald_membership_heartbeat_health\{reason="Healthy"\} 1$/m.test(await world.speakerMetrics(n))) return false;
       }
       return true;

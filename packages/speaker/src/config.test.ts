@@ -36,7 +36,8 @@ describe('--membership-thread and --main-loop-bound', () => {
 
 describe('--membership-thread-priority', () => {
   it.each([
-    { name: 'default: nice', args: [] as string[], want: 'nice' },
+    { name: 'default: off', args: [] as string[], want: 'off' },
+    { name: 'nice', args: ['--membership-thread-priority', 'nice'], want: 'nice' },
     { name: 'realtime (then nice)', args: ['--membership-thread-priority', 'realtime'], want: 'realtime' },
     { name: 'off', args: ['--membership-thread-priority', 'off'], want: 'off' },
   ])('$name → $want', ({ args, want }) => {

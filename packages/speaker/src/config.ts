@@ -73,10 +73,11 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --main-loop-bound MS      with the worker: once the main thread (ARP replies, elections) has not turned
                             its event loop for MS, heartbeats stop so peers take over (default: 1500)
   --membership-thread-priority P
-                            with the worker: nice: its thread (heartbeats, ARP/NDP replies) runs at
-                            nice -10; realtime: at SCHED_RR priority 1, else at nice -10 (only where
-                            one speaker has the node's CPUs: see the docs); off: as started. Needs
-                            CAP_SYS_NICE; without it the speaker runs on and logs why (default: nice)
+                            with the worker: off: its thread (heartbeats, ARP/NDP replies) runs as
+                            started; nice: at nice -10; realtime: at SCHED_RR priority 1, else at
+                            nice -10 (only where one speaker has the node's CPUs: see the docs).
+                            Both need CAP_SYS_NICE; without it the speaker runs on and logs why
+                            (default: off)
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -112,7 +113,7 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'membership-protocol': { type: 'string', default: 'auto' },
       'membership-thread': { type: 'string', default: 'worker' },
       'main-loop-bound': { type: 'string', default: '1500' },
-      'membership-thread-priority': { type: 'string', default: 'nice' },
+      'membership-thread-priority': { type: 'string', default: 'off' },
       help: { type: 'boolean' },
     },
   });

@@ -7,8 +7,9 @@
  * every normal thread, below every real-time one), then for nice -10. A real-time thread that spins starves
  * the normal threads of its CPU: the main thread bounds its duty cycle (`judgeRealtimeDutyCycle`) and demotes
  * it to the next step for good if it keeps a CPU busy. That bounds one speaker, not many sharing a machine:
- * 40 of them on 2 cores, each under the bound, took the CPUs from everything else (ADR 0012), so the
- * default is `nice` (ahead of the speaker's own main thread only).
+ * 40 of them on 2 cores, each under the bound, took the CPUs from everything else (ADR 0012); so did 40 at
+ * nice -10 sharing one scheduling group. So the default is `off`, and both are for a node where one
+ * speaker has its own CPU group (a Pod's) or the CPUs to itself.
  */
 export type MembershipThreadPriority = 'realtime' | 'nice' | 'off';
 
