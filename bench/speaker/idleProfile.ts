@@ -12,6 +12,9 @@
 // Every run prints each process's CPU by thread (main, the membership worker, V8's and libuv's workers)
 // and its wake-ups per second, from /proc/<pid>/task. PROFILE_MEMBERSHIP_THREAD=main runs membership on
 // the main thread (--membership-thread main), PROFILE_LOG_LEVEL the speakers' log level.
+// PROFILE_NODES: nodes (default 3). PROFILE_TREND_WINDOWS=n: n windows measured by thread before the profiled one
+// (an idle speaker's CPU falls for minutes while V8 still compiles). Wake-ups are voluntary context switches
+// (sleepsPerS), which a loaded host does not inflate as it does time slices (wakeupsPerS).
 // Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpuTicks, memoryMap, threadSplit, threadStats } from './idleWindow.js';
