@@ -35,7 +35,7 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
   }
 
   async function waitReady(n: LanNode, timeoutMs = 30_000): Promise<void> {
-    await waitFor(`${n.name}'s speaker /readyz`, () => world.speakerReady(n), { timeoutMs, intervalMs: 100 });
+    await waitFor(`${n.name}'s speaker /readyz`, () => world.speakerReady(n), { timeoutMs, intervalMs: 100, abortIf: () => world.speakerGone(n) });
   }
 
   beforeAll(async () => {
@@ -57,6 +57,8 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
   it('rolling restart of every speaker (SIGTERM → start → ready): 0 lost ARP and NDP probes for 5 + 5 addresses, failback included', async () => {
     const probe = await startProbe(world, addresses);
     const restarts: { node: string; termAt: number; readyAt: number; failbackAt: number }[] = [];
+    // A restart that fails is the error to report, not the failback it then lacks.
+    let restartError: unknown;
     try {
       await sleep(300);
       for (const n of world.lan.nodes) {
@@ -70,8 +72,11 @@ describe('herald-speaker hand-over: rolling restarts, an unreachable API, one-wa
         restarts.push({ node: n.name, termAt, readyAt, failbackAt: Date.now() });
         await sleep(300);
       }
+    } catch (e) {
+      restartError = e;
     } finally {
       const results = await probe.finish();
+      expect(restartError).toBeUndefined();
       console.log(JSON.stringify({ rollingRestart: { restarts, targets: results.map((t) => ({ target: t.target, sent: t.sent, lost: t.lost, worstGapMs: t.worstGapMs, dupProbes: t.dupProbes, macChanges: t.changes.length })) } }));
       for (const t of results) {
         expect(t.sent, t.target).toBeGreaterThan(200);

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { applyCrds } from '../cluster/crds.js';
 import type { ClusterInfo } from '../cluster/clusterInfo.js';
@@ -8,7 +8,6 @@ import { deleteClusterRbac, serviceAccountKubeconfig } from '../cluster/serviceA
 import { startController, type ControllerProcess } from '../controller/controllerProcess.js';
 import { HeraldObjects } from '../controller/heraldObjects.js';
 import { Lan, type LanNode } from '../lan/lan.js';
-import { freePort } from '../cluster/freePort.js';
 import { HERALD_NODE_FLAGS, waitFor, type Spawned } from '../processes.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -26,6 +25,20 @@ export interface SpeakerProcess {
   metricsHost: string;
 }
 
+let speakerPortCursor = 7472;
+/**
+ * A speaker's metrics port (health is the next one), below the kernel's ephemeral range (32768-60999)
+ * like the chart's 7472/7473. A port free on the host could be the local port of one of the hundreds of
+ * client sockets our curl probes leave in TIME_WAIT in the node's namespace (60 s each), which refuses a
+ * listen on it: a restarted speaker died of EADDRINUSE (handover.e2e, in CI and once in 2 runs alone).
+ * Each start takes new ports, so a speaker never waits for its predecessor's to close.
+ */
+function nextSpeakerPort(): number {
+  const port = speakerPortCursor;
+  speakerPortCursor = port + 2 > 32_000 ? 7472 : port + 2;
+  return port;
+}
+
 /**
  * herald end to end: a LAN of node namespaces, the real controller (root namespace, its own
  * ServiceAccount), one real herald-speaker per node (in the node's namespace, its own ServiceAccount,
@@ -34,6 +47,8 @@ export interface SpeakerProcess {
  */
 export class SpeakerWorld {
   readonly speakers = new Map<string, SpeakerProcess>();
+  /** Per LAN node, how its last speaker ended (exit code and the log's last lines), for a test's error. */
+  private readonly exits = new Map<string, string>();
   controller!: ControllerProcess;
   lan!: Lan;
   readonly objects: HeraldObjects;
@@ -153,7 +168,7 @@ export class SpeakerWorld {
 
   /** `o.prefix`: a command the speaker runs under, e.g. setpriv dropping a capability. */
   async startSpeaker(n: LanNode, extraArgs: string[] = [], o: { prefix?: readonly string[] } = {}): Promise<SpeakerProcess> {
-    const metricsPort = await freePort();
+    const metricsPort = nextSpeakerPort();
     const metricsHost = this.metricsOn === 'management' && n.managementIPv4 ? n.managementIPv4 : '127.0.0.1';
     const proc = this.lan.spawn(n, [
       ...(o.prefix ?? []),
@@ -171,10 +186,19 @@ export class SpeakerWorld {
     ], { logName: 'speaker', ...(Object.keys(this.speakerEnv).length > 0 ? { env: { ...process.env, ...this.speakerEnv } } : {}) });
     const s = { node: n, proc, metricsPort, metricsHost };
     this.speakers.set(n.name, s);
-    void proc.exited.then(() => {
-      if (this.speakers.get(n.name) === s) this.speakers.delete(n.name);
+    this.exits.delete(n.name);
+    void proc.exited.then((code) => {
+      if (this.speakers.get(n.name) !== s) return;
+      this.speakers.delete(n.name);
+      const tail = existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').trimEnd().split('\n').slice(-15).map((l) => l.slice(0, 400)) : [];
+      this.exits.set(n.name, `${n.name}'s speaker exited (${code}); its log ends:\n${tail.join('\n')}`);
     });
     return s;
+  }
+
+  /** Why a node has no running speaker (for waitFor's abortIf), or undefined while one runs. */
+  speakerGone(n: LanNode): string | undefined {
+    return this.speakers.has(n.name) ? undefined : (this.exits.get(n.name) ?? `${n.name} has no speaker`);
   }
 
   /** Metrics of a speaker, fetched from inside its node namespace. */

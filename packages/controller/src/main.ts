@@ -43,6 +43,9 @@ const servers = await startHttpEndpoints({
   healthAddress: config.healthAddress,
   registry: metrics.registry,
   probes: { healthy: () => controller.healthy(), ready: () => controller.ready() },
+}).catch((e: Error) => {
+  log.fatal({ event: 'endpointsUnavailable', err: e.message }, 'cannot serve metrics and probes: exiting');
+  process.exit(1);
 });
 log.info({ event: 'started', lbClass: config.lbClass ?? null, namespace: config.namespace, metrics: config.metricsAddress, health: config.healthAddress }, 'herald-controller starting');
 

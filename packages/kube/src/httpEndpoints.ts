@@ -13,11 +13,12 @@ export interface Probes {
   ready(): boolean;
 }
 
-function listen(server: Server, address: string): Promise<Server> {
+/** Fails with an error naming what could not be served and where (an operator's first question). */
+function listen(server: Server, address: string, what: string): Promise<Server> {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i).replace(/^\[|\]$/g, '') || undefined;
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot serve ${what} on ${address}: ${e.code ?? e.message}`, { cause: e })));
     server.listen(Number(address.slice(i + 1)), host, () => resolve(server));
   });
 }
@@ -36,5 +37,10 @@ export async function startHttpEndpoints(o: { metricsAddress: string; healthAddr
     if (ok === undefined) return void res.writeHead(404).end();
     res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
   });
-  return Promise.all([listen(metrics, o.metricsAddress), listen(health, o.healthAddress)]);
+  const servers = await Promise.allSettled([listen(metrics, o.metricsAddress, '/metrics'), listen(health, o.healthAddress, '/healthz and /readyz')]);
+  const failed = servers.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+  if (failed.length === 0) return servers.map((r) => (r as PromiseFulfilledResult<Server>).value);
+  // The one that did open must not keep the process alive after the caller gives up.
+  for (const r of servers) if (r.status === 'fulfilled') r.value.close();
+  throw failed[0]!;
 }

@@ -166,7 +166,10 @@ const controller = new SpeakerController({
   ...(answers ? { standby: answers } : {}),
 });
 
-const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } });
+const servers = await startHttpEndpoints({ metricsAddress: config.metricsAddress, healthAddress: config.healthAddress, registry: metrics.registry, probes: { ready: () => controller.ready() } }).catch((e: Error) => {
+  log.fatal({ event: 'endpointsUnavailable', err: e.message }, 'cannot serve metrics and probes: exiting');
+  process.exit(1);
+});
 controller.setLinks(initialLinks);
 announcer.linksChanged(initialLinks);
 // Heartbeats start flagged not ready (peers keep this node's addresses); the controller flags it ready
