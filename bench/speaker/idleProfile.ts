@@ -12,6 +12,9 @@
 // Every run prints each process's CPU by thread (main, the membership worker, V8's and libuv's workers)
 // and its wake-ups per second, from /proc/<pid>/task. PROFILE_MEMBERSHIP_THREAD=main runs membership on
 // the main thread (--membership-thread main), PROFILE_LOG_LEVEL the speakers' log level.
+// PROFILE_NODES: nodes (default 3). PROFILE_TREND_WINDOWS=n: n windows measured by thread before the profiled one
+// (an idle speaker's CPU falls for minutes while V8 still compiles). Wake-ups are voluntary context switches
+// (sleepsPerS), which a loaded host does not inflate as it does time slices (wakeupsPerS).
 // Run: nice node --import tsx bench/speaker/idleProfile.ts    (root)
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { cpuTicks, memoryMap, threadSplit, threadStats } from './idleWindow.js';
@@ -97,7 +100,9 @@ const logLevel = process.env.PROFILE_LOG_LEVEL ?? 'debug';
 const membershipThread = process.env.PROFILE_MEMBERSHIP_THREAD ?? 'worker';
 // PROFILE_SPEAKER_ARGS: more speaker flags, e.g. "--heartbeat-interval 400" (the heartbeat rate is most of the idle cost).
 const extraArgs = (process.env.PROFILE_SPEAKER_ARGS ?? '').split(' ').filter((a) => a !== '');
-const bw = await startBenchWorld({ log, speakerArgs: ['--log-level', logLevel, ...(membershipThread === 'main' ? ['--membership-thread', 'main'] : []), ...extraArgs] });
+// PROFILE_NODES: more nodes than the e2e world's three (each a speaker on the same LAN).
+const nodes = Number(process.env.PROFILE_NODES ?? 3);
+const bw = await startBenchWorld({ log, nodes, speakerArgs: ['--log-level', logLevel, ...(membershipThread === 'main' ? ['--membership-thread', 'main'] : []), ...extraArgs] });
 /** Membership datagrams a speaker sent and accepted so far (version 2 and version 1), from its /metrics. */
 const datagrams = (text: string) => {
   const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
@@ -108,6 +113,10 @@ const datagrams = (text: string) => {
     rejectedOrDropped: sum('herald_membership_heartbeats_rejected_total') + sum('herald_membership_swim_datagrams_dropped_total'),
   };
 };
+// PROFILE_TREND_WINDOWS: windows of PROFILE_IDLE_MS measured (by thread, from /proc) before the one profiled.
+const trendWindows = Number(process.env.PROFILE_TREND_WINDOWS ?? 0);
+/** A process's split by thread, one line each: % of one core and voluntary sleeps a second. */
+const threadSplitShort = (split: ReturnType<typeof threadSplit>) => Object.fromEntries(Object.entries(split).filter(([, v]) => v.cpuPercentOfOneCore >= 0.01).map(([k, v]) => [k, `${v.cpuPercentOfOneCore} % ${v.sleepsPerS}/s`]));
 const hrUs = () => Number(process.hrtime.bigint() / 1000n);
 let idleWindowUs: { fromUs: number; toUs: number } | undefined;
 const profiled: { name: string; pid: number }[] = [];
@@ -116,9 +125,21 @@ let failure: string | undefined;
 try {
   const { world, names } = bw;
   const ips = await announceIdleWorkload(world, names);
-  log(`${ips.length} addresses announced; settling 10 s, then ${idleMs / 1000} s idle`);
+  const announcedAt = Date.now();
+  log(`${ips.length} addresses announced; settling 10 s, then ${trendWindows} windows of ${idleMs / 1000} s for the trend, then ${idleMs / 1000} s idle`);
   await sleep(10_000);
   const procs = [...[...world.speakers.values()].map((s) => ({ name: `speaker ${s.node.name}`, pid: s.proc.pid, node: s.node })), { name: 'controller', pid: world.controller.proc.pid, node: undefined }];
+  // An idle speaker's CPU falls for minutes after start-up while V8 still compiles its hot functions
+  // (Maglev, then TurboFan, in V8's helper threads): the trend shows where the measured window sits on it.
+  const trend: Record<string, unknown>[] = [];
+  for (let w = 0; w < trendWindows; w++) {
+    const b = procs.map((p) => threadStats(p.pid));
+    const at = Date.now();
+    await sleep(idleMs);
+    const s = (Date.now() - at) / 1000;
+    trend.push({ sinceAnnouncedS: round((at - announcedAt) / 1000), loadAvg: loadAverage(), ...Object.fromEntries(procs.filter((p) => p.node).map((p, i) => [p.name, threadSplitShort(threadSplit(b[i]!, threadStats(p.pid), s))])) });
+  }
+  figures.trend = trend;
   // Start the idle window: the profiles so far (start-up) go to <pid>-0, the idle window to <pid>-1.
   if (profileCpu) for (const p of procs) process.kill(p.pid, 'SIGUSR2');
   const datagramsBefore = await Promise.all(procs.map(async (p) => (p.node ? datagrams(await world.speakerMetrics(p.node)) : undefined)));
@@ -189,7 +210,7 @@ if (profileThreads && idleWindowUs && !failure) {
 
 writeReport(process.env.PROFILE_REPORT ?? 'idleProfile', {
   benchmark: 'where an idle speaker and controller spend CPU and memory',
-  setup: { nodes: 3, addresses: 7, profiler: profileThreads ? 'every thread (--cpu-prof)' : profileCpu, membershipThread, speakerArgs: extraArgs, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
+  setup: { nodes, addresses: 7, profiler: profileThreads ? 'every thread (--cpu-prof)' : profileCpu, membershipThread, speakerArgs: extraArgs, nodeOptions: process.env.NODE_OPTIONS, speakerLogLevel: logLevel, controllerLogLevel: 'debug (the e2e world)', nodeFlags: HERALD_NODE_FLAGS },
   ...figures,
   machine: { ...env, loadAvgAtEnd: loadAverage() },
   wallSeconds: round((Date.now() - started) / 1000),

@@ -42,9 +42,14 @@ export function memoryMap(pid: number): Record<string, number> {
   return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, mib(v)]));
 }
 
-/** Per thread of a process: name (comm), ns on a CPU and time slices (each one a wake-up), from /proc/<pid>/task/<tid>/. */
-export function threadStats(pid: number): Map<string, { name: string; runNs: number; slices: number }> {
-  const out = new Map<string, { name: string; runNs: number; slices: number }>();
+/**
+ * Per thread of a process: name (comm), ns on a CPU, time slices, and voluntary context switches, from
+ * /proc/<pid>/task/<tid>/. A slice is also counted each time the thread is preempted and resumed, so on a
+ * loaded host slices overstate wake-ups; voluntary switches (the thread blocked: it went back to epoll)
+ * count the wake-ups alone, whatever the load.
+ */
+export function threadStats(pid: number): Map<string, { name: string; runNs: number; slices: number; sleeps: number }> {
+  const out = new Map<string, { name: string; runNs: number; slices: number; sleeps: number }>();
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -55,7 +60,8 @@ export function threadStats(pid: number): Map<string, { name: string; runNs: num
     try {
       const [run, , slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
       const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      out.set(tid, { name, runNs: run!, slices: slices! });
+      const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
+      out.set(tid, { name, runNs: run!, slices: slices!, sleeps });
     } catch {
       // a thread that just ended
     }
@@ -66,18 +72,21 @@ export function threadStats(pid: number): Map<string, { name: string; runNs: num
 /**
  * Where a process's CPU went over a window, by thread name (the main thread is `main`; Node names the
  * membership worker's thread after the Worker's name, V8's GC/compiler workers `V8 Worker`, libuv's pool
- * `libuv-worker`): % of one core and wake-ups (time slices) per second, threads of one name summed.
+ * `libuv-worker`): % of one core (CPU time, not wall time), time slices per second (wakeupsPerS, which a
+ * loaded host inflates by preemptions) and voluntary sleeps per second (sleepsPerS: the wake-ups alone),
+ * threads of one name summed.
  */
-export function threadSplit(before: ReturnType<typeof threadStats>, after: ReturnType<typeof threadStats>, seconds: number): Record<string, { cpuPercentOfOneCore: number; wakeupsPerS: number; threads: number }> {
-  const by = new Map<string, { runNs: number; slices: number; threads: number }>();
+export function threadSplit(before: ReturnType<typeof threadStats>, after: ReturnType<typeof threadStats>, seconds: number): Record<string, { cpuPercentOfOneCore: number; wakeupsPerS: number; sleepsPerS: number; threads: number }> {
+  const by = new Map<string, { runNs: number; slices: number; sleeps: number; threads: number }>();
   for (const [tid, b] of after) {
-    const a = before.get(tid) ?? { runNs: 0, slices: 0 };
-    const e = by.get(b.name) ?? { runNs: 0, slices: 0, threads: 0 };
-    by.set(b.name, { runNs: e.runNs + b.runNs - a.runNs, slices: e.slices + b.slices - a.slices, threads: e.threads + 1 });
+    const a = before.get(tid) ?? { runNs: 0, slices: 0, sleeps: 0 };
+    const e = by.get(b.name) ?? { runNs: 0, slices: 0, sleeps: 0, threads: 0 };
+    by.set(b.name, { runNs: e.runNs + b.runNs - a.runNs, slices: e.slices + b.slices - a.slices, sleeps: e.sleeps + b.sleeps - a.sleeps, threads: e.threads + 1 });
   }
   return Object.fromEntries([...by].sort((x, y) => y[1].runNs - x[1].runNs).map(([name, v]) => [name, {
     cpuPercentOfOneCore: Math.round((v.runNs / 1e9 / seconds) * 100 * 100) / 100,
     wakeupsPerS: Math.round((v.slices / seconds) * 10) / 10,
+    sleepsPerS: Math.round((v.sleeps / seconds) * 10) / 10,
     threads: v.threads,
   }]));
 }

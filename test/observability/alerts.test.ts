@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Helm, NAMESPACE, helmBinaries, mustTemplate } from '../chart/helm.js';
+import { type Helm, NAMESPACE, helmBinaries, mustTemplate, removeScratch } from '../chart/helm.js';
 import { run } from '../run.js';
 import { namesUsed } from './promqlNames.js';
 import { dashboard, renderObservability, ruleGroups, shippedQueries, type RuleGroup } from './shippedQueries.js';
@@ -19,7 +19,11 @@ let helm: Helm;
 beforeAll(async () => {
   helm = (await helmBinaries())[0]!;
 }, 900_000);
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => {
+  // The chart's own scratch directory (values files for helm), made by the first render.
+  removeScratch();
+  rmSync(scratch, { recursive: true, force: true });
+});
 
 async function promtool(args: string[], cwd = scratch) {
   const r = await run('bash', ['-c', `cd "$1" && shift && exec "$@"`, '_', cwd, PROMTOOL, ...args]);

@@ -3,7 +3,7 @@
 // every query must parse and evaluate, and alerts go active exactly when the world gives them a reason.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
-import { helmBinaries } from '../chart/helm.js';
+import { helmBinaries, removeScratch } from '../chart/helm.js';
 import { waitFor } from '../processes.js';
 import { SpeakerWorld } from '../speaker/speakerWorld.js';
 import { namesUsed } from './promqlNames.js';
@@ -61,6 +61,8 @@ describe('a real Prometheus scraping herald, with the chart\'s rules and dashboa
   }, 180_000);
 
   afterAll(async () => {
+    // The chart's scratch directory (the values file of the render above).
+    removeScratch();
     await prometheus?.stop();
     await world.stop();
   }, 60_000);

@@ -13,7 +13,7 @@ export interface ShippedQuery {
   annotations: string[];
 }
 
-/** The chart with its PrometheusRule and dashboard on, rendered into `namespace`. */
+/** The chart with its PrometheusRule and dashboard on, rendered into `namespace`; the caller's afterAll calls removeScratch. */
 export async function renderObservability(helm: Helm, o: { namespace?: string; values?: Record<string, unknown> } = {}): Promise<KubeObject[]> {
   const values = { prometheus: { prometheusRule: { enabled: true } }, grafanaDashboard: { enabled: true }, ...o.values };
   return mustTemplate(helm, values, o.namespace ? ['--namespace', o.namespace] : []);

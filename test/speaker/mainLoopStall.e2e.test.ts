@@ -1,11 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
-import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import type { LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { expectedOwner } from './expectedOwner.js';
+import { MainThreadBlock } from './mainThreadBlock.js';
 import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
@@ -23,14 +21,13 @@ import { SpeakerWorld } from './speakerWorld.js';
  */
 describe('a blocked speaker main thread: heartbeats ride out a short stall, stop for a wedge', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster(), 3);
-  const stallDir = harnessTempDir('stall');
-  const stallFile = join(stallDir, 'ms');
+  const blocks = new MainThreadBlock(world);
   let stalled: LanNode;
   let names: string[] = [];
   let peers: LanNode[] = [];
 
   beforeAll(async () => {
-    world.speakerEnv = { HERALD_TEST_STALL_FILE: stallFile };
+    world.speakerEnv = blocks.env;
     await world.start();
     names = world.lan.nodes.map((n) => world.nodeName(n));
     stalled = world.lan.nodes[2]!;
@@ -41,7 +38,7 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
 
   afterAll(async () => {
     await world.stop();
-    removeHarnessTempDir(stallDir);
+    blocks.remove();
   }, 60_000);
 
   const log = (n: LanNode, since: number) => speakerLogSince(world, n, since);
@@ -49,13 +46,8 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
   const aliveIn = (n: LanNode, since: number) => log(n, since).filter((l) => l.event === 'peerAlive' && l.peer === world.nodeName(stalled));
   const ended = (since: number) => log(stalled, since).find((l) => l.event === 'testStallEnded') as { time: number; blockedMs: number } | undefined;
 
-  /** Blocks `stalled`'s main thread for `ms`; resolves with when the block began (wall ms). */
-  function stall(ms: number): number {
-    writeFileSync(stallFile, String(ms));
-    const at = Date.now();
-    process.kill(world.speakers.get(stalled.name)!.proc.pid, 'SIGUSR2');
-    return at;
-  }
+  /** Blocks `stalled`'s main thread for `ms`; resolves once it is blocked, with when it was asked (wall ms). */
+  const stall = (ms: number) => blocks.block(stalled, ms);
 
   /** Metrics read from a peer at or after `afterMs` (the peer ran on past that moment). */
   async function peerMetricsAfter(n: LanNode, afterMs: number): Promise<string> {
@@ -65,7 +57,7 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
   }
 
   it('blocked for 1 s: no peer declares it dead (its worker heartbeats on)', async () => {
-    const at = stall(1_000);
+    const at = await stall(1_000);
     await waitFor('the stalled speaker to log testStallEnded', () => ended(at) !== undefined, { timeoutMs: 10_000, intervalMs: 50 });
     // Positive markers: the main thread really was blocked for the full second, and each peer ran on for
     // 1.5 s after it (three times dead-after) and still counts its heartbeats.
@@ -98,8 +90,7 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
     await world.lan.exec(client.netns, ['ip', 'neigh', 'flush', 'dev', client.lanInterface]);
     expect(await world.lan.neighbour(v4)).toBeUndefined();
 
-    const at = stall(1_200);
-    await waitFor('the stalled speaker to log testStallStarted', () => log(stalled, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 10 });
+    const at = await stall(1_200);
     // The client's kernel resolves both (ping's ARP request, ping -6's neighbour solicitation); nobody
     // answers the echoes themselves, only the neighbour table matters.
     const pings = [world.lan.ping(v4), world.lan.ping6(v6)];
@@ -120,7 +111,7 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
   });
 
   it('wedged for 5 s (beyond the 1.5 s bound): peers declare it dead, and alive again once it turns', async () => {
-    const at = stall(5_000);
+    const at = await stall(5_000);
     for (const p of peers) await waitFor(`${p.name} to log peerDead for ${world.nodeName(stalled)}`, () => deadIn(p, at).length > 0, { timeoutMs: 8_000, intervalMs: 50 });
     const stalledLog = log(stalled, at).find((l) => l.event === 'mainLoopStalled') as { time: number; stillForMs: number } | undefined;
     expect(stalledLog, 'the worker logged mainLoopStalled').toBeDefined();
@@ -139,7 +130,7 @@ describe('a blocked speaker main thread: heartbeats ride out a short stall, stop
     await world.speakers.get(stalled.name)!.proc.stop(5_000);
     await world.startSpeaker(stalled, ['--membership-thread', 'main']);
     await world.waitForMembership(30_000);
-    const at = stall(1_000);
+    const at = await stall(1_000);
     for (const p of peers) await waitFor(`${p.name} to log peerDead for ${world.nodeName(stalled)}`, () => deadIn(p, at).length > 0, { timeoutMs: 8_000, intervalMs: 50 });
     expect(names).toContain(world.nodeName(stalled));
   });

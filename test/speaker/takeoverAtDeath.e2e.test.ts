@@ -1,11 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminKubeConfig, cluster } from '../cluster/kube.js';
-import { harnessTempDir, removeHarnessTempDir } from '../harnessTempDir.js';
 import type { LanNode } from '../lan/lan.js';
 import { waitFor } from '../processes.js';
 import { expectedOwner } from './expectedOwner.js';
+import { MainThreadBlock } from './mainThreadBlock.js';
 import { speakerLogSince } from './neighbourProbe.js';
 import { SpeakerWorld } from './speakerWorld.js';
 
@@ -26,12 +25,11 @@ const PROBE = new URL('./fixtures/arpProbe.mjs', import.meta.url).pathname;
  */
 describe('a peer crashes while its successor\'s main thread is blocked: the successor answers for it within the block', () => {
   const world = new SpeakerWorld(adminKubeConfig(), cluster(), 3);
-  const stallDir = harnessTempDir('takeover');
-  const stallFile = join(stallDir, 'ms');
+  const blocks = new MainThreadBlock(world);
   let names: string[] = [];
 
   beforeAll(async () => {
-    world.speakerEnv = { HERALD_TEST_STALL_FILE: stallFile };
+    world.speakerEnv = blocks.env;
     await world.start({ speakerArgs: ['--main-loop-bound', '4000'] });
     names = world.lan.nodes.map((n) => world.nodeName(n));
     await world.pool('lan', ['192.0.2.200-192.0.2.220']);
@@ -40,7 +38,7 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
 
   afterAll(async () => {
     await world.stop();
-    removeHarnessTempDir(stallDir);
+    blocks.remove();
   }, 60_000);
 
   const log = (n: LanNode, since: number) => speakerLogSince(world, n, since);
@@ -65,10 +63,7 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
     const probe = world.lan.spawn(world.lan.client, [process.execPath, PROBE, 'eth0', world.lan.client.ipv4, ip, '10', '4000'], { logName: 'takeover-probe' });
     await waitFor('the probe to start', () => readFileSync(probe.logFile, 'utf8').includes('ready\n'), { timeoutMs: 15_000, intervalMs: 20 });
 
-    writeFileSync(stallFile, '1200');
-    const at = Date.now();
-    process.kill(world.speakers.get(successor.name)!.proc.pid, 'SIGUSR2');
-    await waitFor('the successor to log testStallStarted', () => log(successor, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 5 });
+    const at = await blocks.block(successor, 1_200);
     world.speakers.get(victim.name)!.proc.kill('SIGKILL');
     const killedAt = Date.now();
     try {
@@ -109,10 +104,7 @@ describe('a peer crashes while its successor\'s main thread is blocked: the succ
     expect(await world.announcer(ip, { timeoutMs: 60_000 })).toBe(world.nodeName(victim));
     await new Promise((r) => setTimeout(r, 2_000));
     const victimProc = world.speakers.get(victim.name)!.proc;
-    writeFileSync(stallFile, '3000');
-    const at = Date.now();
-    process.kill(world.speakers.get(successor.name)!.proc.pid, 'SIGUSR2');
-    await waitFor('the successor to log testStallStarted', () => log(successor, at).some((l) => l.event === 'testStallStarted'), { timeoutMs: 5_000, intervalMs: 5 });
+    const at = await blocks.block(successor, 3_000);
     victimProc.kill('SIGSTOP');
     try {
       await waitFor('the successor\'s membership thread to take the address over', () => log(successor, at).some((l) => l.event === 'standbyTakeover' && l.peer === world.nodeName(victim)), { timeoutMs: 2_500, intervalMs: 5 });

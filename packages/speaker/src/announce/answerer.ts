@@ -1,12 +1,13 @@
 import {
-  addressBytes, AnswerTable, encodeArpFrame, formatAddress, gratuitousArp, ProvisionalAnswers, unsolicitedNeighborAdvertisement,
-  type AnswerChange, type AnswerLink, type IPAddress, type ProvisionalAddress, type StandbyAddress, type WireContext,
+  addressBytes, AnswerTable, encodeArpFrame, gratuitousArp, unsolicitedNeighborAdvertisement,
+  type AnswerChange, type AnswerLink, type IPAddress, type WireContext,
 } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Icmp6Socket, PacketSocket } from '../native/index.js';
 import { answerArp, answerNdp, type AnswerOutcomes } from './answerRequest.js';
 import type { AnswerCount, FromAnswerer } from './answerThreadProtocol.js';
 import type { SocketFactory } from './interfaceResponder.js';
+import { StandbyTakeover } from './standbyTakeover.js';
 
 export interface AnswererOptions {
   readonly sockets: SocketFactory;
@@ -44,75 +45,40 @@ interface LinkSockets {
  * membership worker): what is owned comes from the announcer's changes through an AnswerTable (core), each
  * frame goes through answerArp / answerNdp (the receive path InterfaceResponder uses on the main thread);
  * this class opens the sockets the table asks for and batches the counts. The main thread keeps the sockets that hold the solicited-node link-layer groups, the MLD
- * reports and the gratuitous announcements (InterfaceResponder with `answers`).
+ * reports and the gratuitous announcements (InterfaceResponder with `answers`). What is answered at a peer's
+ * death, before the announcer's word, goes through the same table and sockets (`standby`, StandbyTakeover).
  */
 export class Answerer {
   private readonly table = new AnswerTable();
   private readonly links = new Map<number, LinkSockets>();
   private counts = new Map<string, AnswerCount>();
   private flushTimer: NodeJS.Timeout | undefined;
-  private readonly provisional: ProvisionalAnswers;
-  private holdTimer: NodeJS.Timeout | undefined;
+  /** The takeover at a peer's death: the standby plan, what is answered provisionally, and its hold. */
+  readonly standby: StandbyTakeover;
 
   constructor(private readonly o: AnswererOptions) {
-    this.provisional = new ProvisionalAnswers({ holdMs: o.provisionalHoldMs ?? 2_000 });
+    this.standby = new StandbyTakeover({
+      answers: {
+        table: this.table,
+        apply: (c) => this.applyOne(c),
+        announce: (ifindex, address) => {
+          const l = this.links.get(ifindex);
+          if (l) this.announce(l, address);
+        },
+      },
+      log: o.log,
+      ...(o.mayAnswer ? { mayAnswer: o.mayAnswer } : {}),
+      holdMs: o.provisionalHoldMs ?? 2_000,
+      now: () => (o.now ?? Date.now)(),
+    });
   }
 
   /** The announcer's changes, in order. */
   apply(changes: readonly AnswerChange[]): void {
     for (const c of changes) {
       this.applyOne(c);
-      this.provisional.announcerChanged(c, this.table);
+      this.standby.announcerChanged(c);
     }
-  }
-
-  /** The announcer's standby plan: what to answer at once when each peer dies (standbyPlan). */
-  setPlan(plan: ReadonlyMap<string, readonly StandbyAddress[]>): void {
-    this.provisional.setPlan(plan);
-  }
-
-  /**
-   * `peer` was declared dead (this thread's membership said so): its planned addresses are answered now,
-   * then announced with gratuitous ARP / unsolicited NA, without waiting for the main thread (issue 11:
-   * its election round and the acknowledgement's round trip each wait for a CPU on a busy host). Answering
-   * first, then the packets: make before break. Nothing while the main thread is wedged beyond its bound
-   * (peers are taking this node's addresses). Returns what was taken over, for the main thread to confirm.
-   */
-  takeOver(peer: string): ProvisionalAddress[] {
-    if (this.o.mayAnswer && !this.o.mayAnswer()) return [];
-    const changes = this.provisional.takeOver(peer, this.now(), this.table);
-    if (changes.length === 0) return [];
-    const taken: ProvisionalAddress[] = [];
-    for (const c of changes) {
-      this.applyOne(c);
-      if (c.op !== 'add') continue;
-      if (!this.table.owns(c.ifindex, c.address)) continue;
-      taken.push({ ifindex: c.ifindex, address: c.address });
-      const l = this.links.get(c.ifindex);
-      if (l) this.announce(l, c.address);
-    }
-    this.armHold();
-    this.o.log.info({ event: 'standbyTakeover', peer, addresses: taken.map((t) => formatAddress(t.address)) }, `answering ${peer}'s addresses at its death, before the election confirms`);
-    return taken;
-  }
-
-  /** The main thread's election did not give these to this node: stop answering those still provisional. */
-  release(addresses: readonly ProvisionalAddress[]): void {
-    const changes = this.provisional.release(addresses, this.table);
-    for (const c of changes) this.applyOne(c);
-    const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
-    if (removed.length > 0) this.o.log.info({ event: 'standbyReleased', addresses: removed }, 'stopped answering addresses taken over at a death: the election gave them to another node or to none');
-  }
-
-  /**
-   * `peer` is alive again here (it refuted its death): whatever was taken over from it and is still
-   * provisional stops being answered now; the owner announces it again on its own conflict check.
-   */
-  peerAlive(peer: string): void {
-    const changes = this.provisional.peerAlive(peer, this.table);
-    for (const c of changes) this.applyOne(c);
-    const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
-    if (removed.length > 0) this.o.log.info({ event: 'standbyReverted', peer, addresses: removed }, `stopped answering addresses taken over at ${peer}'s death: it is alive again`);
   }
 
   /** Closes every socket and reports the last counts: nothing is read or sent after this. */
@@ -120,12 +86,8 @@ export class Answerer {
     for (const l of this.links.values()) this.closeSockets(l);
     this.links.clear();
     clearTimeout(this.flushTimer);
-    clearTimeout(this.holdTimer);
+    this.standby.close();
     this.flush();
-  }
-
-  private now(): number {
-    return (this.o.now ?? Date.now)();
   }
 
   private applyOne(c: AnswerChange): void {
@@ -158,21 +120,6 @@ export class Answerer {
     } catch (e) {
       this.count(['sendErrors', (e as Error & { code?: string }).code ?? 'unknown', 1]);
     }
-  }
-
-  /** Provisional addresses the announcer never confirmed stop being answered after the hold. */
-  private armHold(): void {
-    clearTimeout(this.holdTimer);
-    const at = this.provisional.nextExpiryMs();
-    if (at === undefined) return;
-    this.holdTimer = setTimeout(() => {
-      this.holdTimer = undefined;
-      const changes = this.provisional.expire(this.now(), this.table);
-      for (const c of changes) this.applyOne(c);
-      const removed = changes.flatMap((c) => (c.op === 'remove' ? [formatAddress(c.address)] : []));
-      if (removed.length > 0) this.o.log.warn({ event: 'standbyExpired', addresses: removed }, 'stopped answering addresses taken over at a death: the announcer did not confirm them in time');
-      this.armHold();
-    }, Math.max(0, at - this.now()));
   }
 
   private effect(effect: ReturnType<AnswerTable['apply']>[number], ifindex: number, opened: AnswerLink | undefined): void {

@@ -35,10 +35,10 @@ export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; 
           o.post({ type: 'applied', batch: m.batch });
           return;
         case 'standby':
-          if (!closed) answerer.setPlan(new Map(m.plan));
+          if (!closed) answerer.standby.setPlan(new Map(m.plan));
           return;
         case 'release':
-          if (!closed) answerer.release(m.addresses);
+          if (!closed) answerer.standby.release(m.addresses);
           return;
         case 'close':
           close();
@@ -47,11 +47,11 @@ export function serveAnswers(o: { post: (m: FromAnswerer) => void; log: Logger; 
     },
     peerDead(peer) {
       if (closed) return undefined;
-      const addresses = answerer.takeOver(peer);
+      const addresses = answerer.standby.takeOver(peer);
       return addresses.length > 0 ? { type: 'tookOver', peer, addresses } : undefined;
     },
     peerAlive(peer) {
-      if (!closed) answerer.peerAlive(peer);
+      if (!closed) answerer.standby.peerAlive(peer);
     },
     close,
   };

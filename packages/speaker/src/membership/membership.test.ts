@@ -8,6 +8,7 @@ import { MainLoopBeat } from './mainLoopBeat.js';
 import { MainLoopWatch } from './mainLoopWatch.js';
 import { Membership, type MembershipOptions } from './membership.js';
 import { createMembershipMetrics } from './membershipMetrics.js';
+import type { Timers } from './timers.js';
 import type { DatagramEndpoint, DatagramHandlers, OpenDatagrams } from './udpDatagrams.js';
 
 const KEY = new TextEncoder().encode('0123456789abcdef0123456789abcdef');
@@ -473,6 +474,42 @@ describe('Membership version 2 (SWIM ring, ADR 0012) over an in-memory LAN with 
     await vi.advanceTimersByTimeAsync(1_000);
     for (const x of nodes) expect(aliveIn(x), x.name).toHaveLength(5);
     expect(changes(nodes[0]!, 's1', 'PeerRestarted')).toHaveLength(1);
+  });
+
+  it('an idle version-2 speaker with only version-2 peers wakes for its ring alone, not for a version-1 cadence with no one to send to; a version-1 peer that appears later is sent heartbeats', async () => {
+    // Issue 11, goal 7: the version-1 heartbeat timer fired every interval with no version-1 target,
+    // ten wake-ups a second of the membership thread for nothing (strace: a timer wake without a send
+    // between every two heartbeat ticks). Counted here as timer callbacks per idle second.
+    const fired = new Map<string, number>();
+    const counting = (name: string): Timers => ({
+      setTimeout: (callback, ms) => setTimeout(() => {
+        fired.set(name, (fired.get(name) ?? 0) + 1);
+        callback();
+      }, ms),
+      clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+    });
+    await start(makeCluster(lan, 3, (i) => ({ timers: counting(`s${i}`) })));
+    await vi.advanceTimersByTimeAsync(2_000);
+    fired.clear();
+    await vi.advanceTimersByTimeAsync(10_000);
+    for (const x of nodes) expect(aliveIn(x), x.name).toEqual(['s0', 's1', 's2']);
+    // The ring's own: 10 heartbeat ticks and 1 round-trip probe a second, give or take a deadline that
+    // falls between them (before: 20, the version-1 cadence's 10 on top).
+    for (const [name, n] of fired) expect(n / 10, name).toBeLessThanOrEqual(13);
+    expect(fired.size).toBe(3);
+    // A speaker forced to version 1 joins: the version-2 speakers' version-1 cadence resumes for it.
+    const v1 = makeCluster(lan, 4, (i) => (i === 3 ? V1 : {}))[3]!;
+    nodes.push(v1);
+    await v1.membership.start();
+    const from = Date.now();
+    await vi.advanceTimersByTimeAsync(2_000);
+    for (const x of nodes.slice(0, 3)) {
+      const v1Sent = lan.sent.filter((d) => d.from === x.address && d.to === v1.address && d.at > from + 1_000 && d.bytes[4] === 1).length;
+      // Every 100 ms, as before (9–11 in the last second).
+      expect(v1Sent, x.name).toBeGreaterThanOrEqual(9);
+      expect(aliveIn(x), x.name).toContain('s3');
+    }
+    expect(aliveIn(v1)).toEqual(['s0', 's1', 's2', 's3']);
   });
 
   it('a static peer restarted from version 1 to version 2 is judged by the ring once its last version-1 heartbeat is 10 s old, with no other event', async () => {

@@ -219,6 +219,7 @@ export class Membership {
     if (!this.running) return;
     this.running = false;
     this.timers.clearTimeout(this.sendTimer);
+    this.sendTimer = undefined;
     this.timers.clearTimeout(this.deadlineTimer);
     this.deadlineAt = undefined;
     this.swim?.stop();
@@ -368,12 +369,31 @@ export class Membership {
     };
   }
 
+  /** Version-1 heartbeats go to version-1 peers only (all of them when forced to version 1). */
+  private v1Targets(now: number): HeartbeatTarget[] {
+    return this.swim ? this.table.targets().filter((t) => this.protocolOf(t.node, now) === 'v1') : this.table.targets();
+  }
+
+  /**
+   * A version-1 peer may have appeared (its heartbeat, its Lease, its Lease gone): the version-1 cadence
+   * resumes if it had stopped for want of one. Those are the only ways a peer becomes a version-1 target.
+   */
+  private resumeV1(): void {
+    if (!this.running || !this.socket || this.sendTimer !== undefined) return;
+    const now = this.now();
+    if (this.v1Targets(now).length === 0) return;
+    this.sendTimer = this.timers.setTimeout(() => this.tick(), Math.max(0, this.nextSendAt - now));
+  }
+
   private tick(): void {
+    this.sendTimer = undefined;
     if (!this.running || !this.socket) return;
     const now = this.now();
+    const targets = this.v1Targets(now);
+    // A version-2 speaker with no version-1 peer has nothing to send: the cadence stops until resumeV1 (an
+    // idle speaker's membership thread woke ten times a second for nothing; issue 11, goal 7).
+    if (this.swim && targets.length === 0) return;
     this.sequence++;
-    // Version-1 heartbeats go to version-1 peers only (all of them when forced to version 1).
-    const targets = this.swim ? this.table.targets().filter((t) => this.protocolOf(t.node, now) === 'v1') : this.table.targets();
     const base = this.heartbeat();
     for (const t of targets) {
       // Each peer gets the echo of its own last heartbeat, for its round-trip estimate.
@@ -410,6 +430,7 @@ export class Membership {
         this.swim.forget(hb.node);
         this.refresh();
       }
+      this.resumeV1();
     }
     if (r.value.rttSampleMs !== undefined) this.metrics.rtt.observe(r.value.rttSampleMs / 1000);
     if (r.value.changed) this.refresh();
@@ -439,6 +460,7 @@ export class Membership {
         this.protocols.leaseDeleted(node);
         if (this.heldDown(node)) this.swim?.forget(node);
         this.refresh();
+        this.resumeV1();
       },
       onRenewal: (result) => this.metrics.leaseRenewals.inc({ result }),
       onRestart: (reason) => this.metrics.leaseWatchRestarts.inc({ reason }),
@@ -464,6 +486,7 @@ export class Membership {
     };
     this.table.observeLease(info.node, facts, now);
     this.protocols.lease(info);
+    this.resumeV1();
     // Only a live Lease makes a node a ring member: a node whose Lease ran out is dead by its Lease (as in
     // version 1) until it speaks again; if it does, it is asked for its state (SyncRequest).
     if (info.heartbeatAddress !== undefined && renewTimeMs + facts.durationMs > now) {
