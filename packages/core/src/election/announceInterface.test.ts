@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress } from '../ip/address.js';
+import { parseAddressOrThrow } from '../ip/address.js';
 import { chooseAnnounceInterface } from './announceInterface.js';
 
-const ip = (t: string) => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const ifaces = [
   { name: 'eth0', subnets: ['192.0.2.11/24', '2001:db8:1::b/64'] },
   { name: 'eth1', subnets: ['198.51.100.11/25'] },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressBytes, addressFromBytes, formatAddress, parseAddress, type IPAddress } from './address.js';
+import { addressBytes, addressFromBytes, formatAddress, parseAddress, parseAddressOrThrow, type IPAddress } from './address.js';
 
 describe('parseAddress', () => {
   it.each([
@@ -121,5 +121,15 @@ describe('address arithmetic in 32-bit pieces (fewer bigints per address)', () =
       expect(addressBytes(a)).toEqual(refBytes(a));
       expect(addressFromBytes(refBytes(a))).toEqual(a);
     }
+  });
+});
+
+describe('parseAddressOrThrow', () => {
+  it('returns what parseAddress returns for a valid address', () => {
+    const r = parseAddress('2001:db8::1');
+    expect(r.ok && parseAddressOrThrow('2001:db8::1')).toEqual(r.ok && r.value);
+  });
+  it('throws naming the text and the syntax error', () => {
+    expect(() => parseAddressOrThrow('192.0.2.01')).toThrow(/^192\.0\.2\.01: /);
   });
 });

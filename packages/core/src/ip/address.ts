@@ -103,6 +103,13 @@ export function parseAddress(text: string): Result<IPAddress, AddressSyntaxError
   return err(addressSyntaxError('Malformed', text, 'not an IPv4 or IPv6 address'));
 }
 
+/** An address the caller writes as a constant (a test's fixture): a syntax error there is a bug, so it throws. */
+export function parseAddressOrThrow(text: string): IPAddress {
+  const r = parseAddress(text);
+  if (!r.ok) throw new Error(`${text}: ${r.error.message}`);
+  return r.value;
+}
+
 function formatV4(value: bigint): string {
   return [24n, 16n, 8n, 0n].map((s) => String((value >> s) & 255n)).join('.');
 }

@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
+import { parseAddressOrThrow } from '../ip/address.js';
 import { AnswerTable, type AnswerChange, type AnswerEffect } from './answerTable.js';
 import type { MacAddress } from './macAddress.js';
 
-const ip = (s: string): IPAddress => {
-  const r = parseAddress(s);
-  if (!r.ok) throw new Error(s);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const eth0 = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01' as MacAddress };
 const open: AnswerChange = { op: 'open', link: eth0 };
 const add = (s: string, ifindex = 2): AnswerChange => ({ op: 'add', ifindex, address: ip(s) });

@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseAddress, type IPAddress } from '../ip/address.js';
+import { parseAddressOrThrow } from '../ip/address.js';
 import { AnswerTable, type AnswerChange } from './answerTable.js';
 import { ProvisionalAnswers, type ProvisionalAddress, type StandbyAddress } from './provisionalAnswers.js';
 import type { MacAddress } from './macAddress.js';
 
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const ETH0 = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02' as MacAddress };
 const ETH1 = { ifname: 'eth1', ifindex: 9, mac: '02:00:00:00:00:09' as MacAddress };
 const A: StandbyAddress = { link: ETH0, address: ip('192.0.2.100') };

@@ -1,4 +1,4 @@
-import { formatAddress, parseAddress, type IPAddress } from '@herald/core';
+import { formatAddress, parseAddressOrThrow } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSpeakerMetrics } from '../metrics.js';
@@ -8,11 +8,7 @@ import type { SocketFactory } from './interfaceResponder.js';
 
 // Fake sockets for the announcer's bookkeeping only; the real sockets are proven in network namespaces
 // (test/speaker/speakerNode.e2e.test.ts).
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 
 class FakeLinks {
   readonly index = new Map<string, number>([['eth0', 2]]);

@@ -1,15 +1,11 @@
-import { parseAddress, type IPAddress, type MacAddress } from '@herald/core';
+import { parseAddressOrThrow, type MacAddress } from '@herald/core';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createSpeakerMetrics } from '../metrics.js';
 import { AnswerPort } from './answerPort.js';
 import type { ToAnswerer } from './answerThreadProtocol.js';
 
-const ip = (s: string): IPAddress => {
-  const r = parseAddress(s);
-  if (!r.ok) throw new Error(s);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const link = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:01' as MacAddress };
 
 function port() {

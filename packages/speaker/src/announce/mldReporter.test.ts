@@ -1,4 +1,4 @@
-import { ALL_NODES_MULTICAST, encodeMldFrame, encodeMldQueryMessage, parseAddress, parseMac, type IPAddress } from '@herald/core';
+import { ALL_NODES_MULTICAST, encodeMldFrame, encodeMldQueryMessage, parseAddressOrThrow, parseMac, type IPAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSpeakerMetrics } from '../metrics.js';
@@ -7,11 +7,7 @@ import { MldReporter } from './mldReporter.js';
 
 // A fake socket for the adapter's wiring only (source choice, query intake, metrics); the frames on a real
 // link are proven in test/speaker/mld.test.ts.
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const mac = (t: string) => {
   const r = parseMac(t);
   if (!r.ok) throw new Error(r.error.message);

@@ -1,13 +1,9 @@
-import { AnswerTable, formatAddress, parseAddress, type AnswerChange, type IPAddress, type MacAddress, type StandbyAddress } from '@herald/core';
+import { AnswerTable, formatAddress, parseAddressOrThrow, type AnswerChange, type MacAddress, type StandbyAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StandbyTakeover } from './standbyTakeover.js';
 
-const ip = (s: string): IPAddress => {
-  const r = parseAddress(s);
-  if (!r.ok) throw new Error(s);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const ETH0 = { ifname: 'eth0', ifindex: 2, mac: '02:00:00:00:00:02' as MacAddress };
 const ETH1 = { ifname: 'eth1', ifindex: 9, mac: '02:00:00:00:00:09' as MacAddress };
 const A: StandbyAddress = { link: ETH0, address: ip('192.0.2.100') };

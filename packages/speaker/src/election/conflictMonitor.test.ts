@@ -1,4 +1,4 @@
-import { parseAddress, type IPAddress, type MacAddress } from '@herald/core';
+import { parseAddressOrThrow, type MacAddress } from '@herald/core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -6,11 +6,7 @@ import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import { createSpeakerMetrics } from '../metrics.js';
 import { ConflictMonitor } from './conflictMonitor.js';
 
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const mac = (i: number) => `02:f1:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}` as MacAddress;
 
 /** A ConflictMonitor on a fake clock, recording what it would do (the narrow fakes: writer and announcer). */

@@ -1,15 +1,11 @@
-import { parseAddress, type IncrementalElection, type IPAddress } from '@herald/core';
+import { parseAddressOrThrow, type IncrementalElection } from '@herald/core';
 import { describe, expect, it, vi } from 'vitest';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import { addressKey, type ElectionFacts, type InElection } from './electionFacts.js';
 import { ElectionScheduler, type AnnouncementChange } from './electionScheduler.js';
 import type { MembershipSource } from './membershipSource.js';
 
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 
 /**
  * n1 answers 192.0.2.200, which the election now gives to n2 (make-before-break: n1 keeps answering until

@@ -1,5 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
-import { macFromBytes, parseAddress, type IPAddress } from '@herald/core';
+import { macFromBytes, parseAddressOrThrow } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Announcer } from '../announce/announcer.js';
@@ -8,11 +8,7 @@ import { createSpeakerMetrics } from '../metrics.js';
 import type { MembershipSource, PeerState } from './membershipSource.js';
 import { SpeakerController } from './speakerController.js';
 
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 
 /**
  * The controller's wiring without an API server: its caches are never started (start() of the facts is

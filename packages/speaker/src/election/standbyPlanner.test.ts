@@ -1,16 +1,12 @@
 import { createHash } from 'node:crypto';
-import { formatAddress, IncrementalElection, parseAddress, type IPAddress, type MacAddress, type NodeFacts, type ProvisionalAddress } from '@herald/core';
+import { formatAddress, IncrementalElection, parseAddressOrThrow, type IPAddress, type MacAddress, type NodeFacts, type ProvisionalAddress } from '@herald/core';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MembershipSource, PeerState } from './membershipSource.js';
 import { StandbyPlanner } from './standbyPlanner.js';
 
 const sha256 = (t: string) => new Uint8Array(createHash('sha256').update(t).digest());
-const ip = (t: string): IPAddress => {
-  const r = parseAddress(t);
-  if (!r.ok) throw new Error(r.error.message);
-  return r.value;
-};
+const ip = parseAddressOrThrow;
 const node = (name: string): NodeFacts => ({
   name, labels: { 'kubernetes.io/os': 'linux' }, networkUnavailable: false, member: true, draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.11/24'] }],
 });
