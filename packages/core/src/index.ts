@@ -37,6 +37,7 @@ export * from './allocation/lbAddressSync.js';
 export * from './l2/advertisementSelection.js';
 export * from './election/nodeFacts.js';
 export * from './election/announceInterface.js';
+export * from './election/subnetTable.js';
 export * from './election/electOwner.js';
 export * from './election/linkHealth.js';
 export * from './election/interfaceExclude.js';

@@ -1,17 +1,16 @@
-import { parseAddress, type IPAddress } from '../ip/address.js';
+import type { IPAddress } from '../ip/address.js';
 import type { NodeInterface } from './nodeFacts.js';
+import { parseSubnet, type SubnetLookup } from './subnetTable.js';
 
 /** The prefix length of the most specific subnet on `iface` that holds `address`, or -1. */
-function longestMatch(address: IPAddress, iface: NodeInterface): number {
+function longestMatch(address: IPAddress, iface: NodeInterface, subnet: SubnetLookup): number {
   let best = -1;
   for (const cidr of iface.subnets) {
-    const [ip, len] = cidr.split('/');
-    const prefix = Number(len);
-    const a = parseAddress(ip ?? '');
-    if (!a.ok || a.value.family !== address.family || !Number.isInteger(prefix)) continue;
+    const a = subnet(cidr);
+    if (!a || a.family !== address.family) continue;
     const bits = address.family === 4 ? 32 : 128;
-    const shift = BigInt(bits - prefix);
-    if (a.value.value >> shift === address.value >> shift && prefix > best) best = prefix;
+    const shift = BigInt(bits - a.prefixLength);
+    if (a.value >> shift === address.value >> shift && a.prefixLength > best) best = a.prefixLength;
   }
   return best;
 }
@@ -26,13 +25,14 @@ export function chooseAnnounceInterface(
   interfaces: readonly NodeInterface[],
   allowed: readonly string[] | 'auto',
   primaryInterface?: string,
+  subnet: SubnetLookup = parseSubnet,
 ): string | undefined {
   const usable = interfaces.filter((i) => allowed === 'auto' || allowed.includes(i.name));
   if (usable.length === 0) return undefined;
   let best: NodeInterface | undefined;
   let bestLen = -1;
   for (const i of usable) {
-    const len = longestMatch(address, i);
+    const len = longestMatch(address, i, subnet);
     if (len > bestLen || (len === bestLen && len >= 0 && best && i.name < best.name)) {
       best = i;
       bestLen = len;

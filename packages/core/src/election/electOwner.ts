@@ -4,6 +4,7 @@ import { advertisementsForPool } from '../l2/advertisementSelection.js';
 import { matchesAny } from '../pool/labelSelector.js';
 import { chooseAnnounceInterface } from './announceInterface.js';
 import { EXCLUDE_LABEL, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
+import { parseSubnet, type SubnetLookup } from './subnetTable.js';
 
 export interface ElectionInput {
   readonly address: IPAddress;
@@ -14,6 +15,8 @@ export interface ElectionInput {
   readonly services: readonly ServiceFacts[];
   /** SHA-256 of a UTF-8 string; injected so core stays free of node:crypto. */
   readonly sha256: (text: string) => Uint8Array;
+  /** Parsed interface subnets (a SubnetTable's lookup keeps them across elections); parsed each time if absent. */
+  readonly subnet?: SubnetLookup;
 }
 
 export interface Candidate {
@@ -105,13 +108,14 @@ export function nodeEligibility(
   node: NodeFacts,
   ads: readonly L2Advertisement[],
   localServices: readonly ServiceFacts[],
+  subnet: SubnetLookup = parseSubnet,
 ): { readonly ok: true; readonly interface: string } | { readonly ok: false; readonly reason: ElectionReason } {
   const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
   const reason = NODE_CHECKS.find(([, fails]) => fails(node, selecting.length, localServices))?.[0];
   if (reason) return { ok: false, reason };
   // An advertisement without an interface list allows any interface; otherwise the lists add up.
   const allowed = selecting.some((ad) => (ad.spec.interfaces ?? []).length === 0) ? 'auto' : [...new Set(selecting.flatMap((ad) => ad.spec.interfaces ?? []))];
-  const iface = chooseAnnounceInterface(address, node.interfaces, allowed, node.primaryInterface);
+  const iface = chooseAnnounceInterface(address, node.interfaces, allowed, node.primaryInterface, subnet);
   return iface ? { ok: true, interface: iface } : { ok: false, reason: 'NoHealthyInterface' };
 }
 
@@ -141,7 +145,7 @@ export function electOwner(input: ElectionInput): ElectionResult {
   const localServices = input.services.filter((s) => s.local);
   const candidates: Candidate[] = [];
   for (const node of input.nodes) {
-    const e = nodeEligibility(input.address, node, ads, localServices);
+    const e = nodeEligibility(input.address, node, ads, localServices, input.subnet);
     if (!e.ok) excluded.set(node.name, e.reason);
     else candidates.push({ node: node.name, interface: e.interface, draining: node.draining });
   }

@@ -5,6 +5,7 @@ import { plainDataEqual } from '../plainDataEqual.js';
 import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility, ownerMessage, type Candidate } from './electOwner.js';
 import { sameNodeFacts, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
 import { RankCache, type RankCacheOptions } from './rankCache.js';
+import { SubnetTable } from './subnetTable.js';
 
 /** One address's election facts. */
 export interface AddressElectionInput {
@@ -58,6 +59,8 @@ const sameResult = (a: OwnerResult | undefined, b: OwnerResult | undefined) =>
  */
 export class IncrementalElection {
   private readonly ranks: RankCache;
+  /** Interface subnets parsed once (every elected address compares them). */
+  private readonly subnets = new SubnetTable();
   private readonly addresses = new Map<string, AddressState>();
   private readonly nodes = new Map<string, NodeVariants>();
   /** Nodes whose two variants differ: only then does an address's `answered` flag matter. */
@@ -338,7 +341,7 @@ export class IncrementalElection {
           if (node.draining) return;
         } else if ((rank - bestRank || this.ranks.tieBreak(ip, node.name, best.node)) > 0) return;
       }
-      const e = nodeEligibility(input.address, node, ads, local);
+      const e = nodeEligibility(input.address, node, ads, local, this.subnets.lookup);
       if (!e.ok) return;
       best = { node: node.name, interface: e.interface, draining: node.draining };
       bestRank = rank;
@@ -367,7 +370,7 @@ export class IncrementalElection {
     const nodes = answered ? this.nodeLists().answered : this.nodeLists().unanswered;
     const excluded = new Map<string, ElectionReason>();
     for (const node of nodes) {
-      const e = nodeEligibility(input.address, node, ads, local);
+      const e = nodeEligibility(input.address, node, ads, local, this.subnets.lookup);
       if (!e.ok) excluded.set(node.name, e.reason);
     }
     return { owner: undefined, reason: 'NoEligibleNode', message: noEligibleNodeMessage(ip, excluded) };
