@@ -9,6 +9,9 @@
 // Memory: heap and ArrayBuffer bytes (the old rank cache's Float64Arrays live outside the JS heap) after a
 // full GC, before the first election and after it, and what the rank cache itself says it holds.
 // Run: node --expose-gc --import tsx bench/speaker/electionLoop.ts [--root DIR] [--addresses 10000] [--nodes 100] [--trials 20]
+// [--interfaces one|lan]: each peer publishes one IPv6 subnet (default), or what a test-LAN node publishes (LAN
+// port with IPv4, IPv6 and link-local subnets, management port). Last, standbyPlanMs: one whole standby plan (who
+// takes each address over at its owner's death), which the speaker redoes up to twice a second while anything changes.
 // Kubernetes' maximum: --nodes 5000 --trials 5 --name electionLoop5000 (the first election ranks every node
 // for every address: 50 million hashes, minutes of CPU on a busy host before the batch hash).
 // --hash native (default: the addon's batch), crypto (the batch with node:crypto, one digest per node) or
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     root: { type: 'string' }, addresses: { type: 'string', default: '10000' }, nodes: { type: 'string', default: '100' },
     trials: { type: 'string', default: '20' }, profile: { type: 'string' }, name: { type: 'string', default: 'electionLoop' },
     hash: { type: 'string', default: 'native' },
+    interfaces: { type: 'string', default: 'one' },
   },
 });
 const root = resolve(values.root ?? join(import.meta.dirname, '../..'));
@@ -66,11 +70,23 @@ const self = 'n000';
 const nodeNames = Array.from({ length: NODES }, (_, i) => `n${String(i).padStart(3, '0')}`);
 const ips = Array.from({ length: ADDRESSES }, (_, i) => `2001:db8:1::${(0x1000 + i).toString(16)}`);
 
+/**
+ * A peer's published interfaces: --interfaces one (the default, as before), or lan: what a node of the
+ * test LAN publishes (the LAN port with IPv4, IPv6 and link-local subnets, and a management port).
+ */
+const INTERFACES = values.interfaces;
+if (!['one', 'lan'].includes(INTERFACES)) throw new Error(`--interfaces must be one or lan (got ${INTERFACES})`);
+const peerInterfaces = (i: number) => (INTERFACES === 'one'
+  ? [{ name: 'eth0', subnets: [`2001:db8:1::${(i + 0x20).toString(16)}/64`] }]
+  : [
+    { name: 'eth0', subnets: [`192.0.2.${(i % 200) + 20}/24`, `2001:db8:1::${(i + 0x20).toString(16)}/64`, `fe80::48:52ff:fe4c:${i.toString(16)}/64`] },
+    { name: 'mgmt', subnets: [`198.51.100.${(i % 200) + 20}/24`, `2001:db8:ff::${(i + 0x20).toString(16)}/64`] },
+  ]);
 const quiet = pino({ level: 'warn' });
 const peers = new Map<string, BenchPeer>();
 nodeNames.slice(1).forEach((n, i) => peers.set(n, {
   alive: true, ready: true, draining: false, judgedBy: 'heartbeat', heartbeatsBroken: false,
-  interfaces: [{ name: 'eth0', subnets: [`2001:db8:1::${(i + 0x20).toString(16)}/64`] }], announcing: [], macs: [`02:00:00:00:01:${(i % 256).toString(16).padStart(2, '0')}`],
+  interfaces: peerInterfaces(i), announcing: [], macs: [`02:00:00:00:01:${(i % 256).toString(16).padStart(2, '0')}`],
 }));
 const speaker = inProcessSpeaker({
   herald: { SpeakerController, Announcer, createSpeakerMetrics }, self, peers, heartbeatAddress: '2001:db8:1::b', log: quiet,
@@ -226,14 +242,25 @@ const summary = (xs: Sample[]) => ({
   roundsPerEvent: summarize(xs.map((x) => x.rounds), 0),
   loopDelayMaxMs: summarize(xs.map((x) => x.loopDelayMaxMs)),
 });
+// The standby plan (issue 11): who takes each address over if its owner dies, the election again without
+// each owner; the speaker redoes it (in slices) up to twice a second while anything changes.
+const standbyPlanMs: number[] = [];
+for (let t = 0; t < TRIALS; t++) {
+  const t0 = performance.now();
+  core.standbyPlan({ self, results: [...election.results()], successorIfGone: (n: string) => election.successorIfGone(n), alive: () => true });
+  standbyPlanMs.push(performance.now() - t0);
+}
+log(`standby plan over ${ADDRESSES} addresses: ${JSON.stringify(summarize(standbyPlanMs))} ms`);
+
 writeReport(values.name, {
   what: 'SpeakerController + Announcer in one process (fake sockets, caches fed directly): event-loop time of the election per event',
-  commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS, hash: HASH,
+  commit, addresses: ADDRESSES, nodes: NODES, trials: TRIALS, hash: HASH, interfaces: INTERFACES,
   firstElection,
   electionMemory,
   peerLeaves: summary(samples.peerLeaves),
   peerJoins: summary(samples.peerJoins),
   serviceChanges: summary(samples.serviceChanges),
+  standbyPlanMs: summarize(standbyPlanMs),
   loopDelayDuringEventsMs: { p50: round(allDelay.percentile(50) / 1e6), p99: round(allDelay.percentile(99) / 1e6), max: round(allDelay.max / 1e6) },
   heapUsedMiB: round(process.memoryUsage().heapUsed / 2 ** 20),
   memoryAtEnd: (({ bytes: _b, ...m }) => m)(memory()),
