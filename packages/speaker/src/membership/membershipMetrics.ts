@@ -16,8 +16,8 @@ function heartbeatsMissingIn(view: MembershipView | undefined): number {
   return n;
 }
 
-/** herald_membership_thread_scheduling's label values: SCHED_RR, a raised nice value, as started. */
-export const THREAD_POLICIES = ['realtime', 'nice', 'default'] as const;
+/** herald_membership_thread_scheduling's label values: SCHED_DEADLINE, SCHED_RR, a raised nice value, as started. */
+export const THREAD_POLICIES = ['deadline', 'realtime', 'nice', 'default'] as const;
 
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
 export function createMembershipMetrics(registry: Registry, sources: MembershipGaugeSources = {}) {
@@ -76,7 +76,7 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
     mainLoopStalls: new Counter({ name: 'herald_membership_main_loop_stalls_total', help: 'Times the membership worker saw the speaker\'s main thread stalled for longer than the main-loop bound', registers }),
     threadScheduling: new Gauge({
       name: 'herald_membership_thread_scheduling',
-      help: 'What the membership thread (heartbeats, ARP/NDP replies) runs at: 1 for realtime (SCHED_RR priority 1), nice (nice -10) or default (as started: --membership-thread-priority off, or no CAP_SYS_NICE), 0 for the others',
+      help: 'What the membership thread (heartbeats, ARP/NDP replies) runs at: 1 for deadline (SCHED_DEADLINE with its budget), realtime (SCHED_RR priority 1), nice (nice -10) or default (as started: --membership-thread-priority off, no CAP_SYS_NICE, or deadline not admitted), 0 for the others',
       labelNames: ['policy'],
       registers,
     }),

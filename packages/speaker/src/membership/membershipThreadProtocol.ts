@@ -1,4 +1,4 @@
-import type { MembershipProtocolSetting, MembershipThreadPriority, PeerTransition, SpeakerLeaseState, ThreadScheduling } from '@herald/core';
+import type { DeadlineBudget, MembershipProtocolSetting, MembershipThreadPriority, PeerTransition, SpeakerLeaseState, ThreadScheduling } from '@herald/core';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
@@ -27,6 +27,8 @@ export interface MembershipThreadData {
   readonly answers?: boolean;
   /** --membership-thread-priority: what the thread asks the kernel for first (raiseThisThread). Absent: off. */
   readonly priority?: MembershipThreadPriority;
+  /** With priority `deadline`: the budget (--membership-thread-deadline-runtime / -period). Absent: core's default. */
+  readonly deadline?: DeadlineBudget;
 }
 
 /** Main thread → worker. */

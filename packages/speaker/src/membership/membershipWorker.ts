@@ -185,7 +185,7 @@ export class MembershipWorker implements MembershipPort {
 
   /** herald_membership_thread_scheduling: 1 for what the membership thread runs at now. */
   private showScheduling(s: ThreadScheduling | undefined): void {
-    const now = s === undefined ? 'default' : s.policy === 'rr' ? 'realtime' : s.nice < 0 ? 'nice' : 'default';
+    const now = s === undefined ? 'default' : s.policy === 'rr' ? 'realtime' : s.policy === 'deadline' ? 'deadline' : s.nice < 0 ? 'nice' : 'default';
     for (const policy of THREAD_POLICIES) this.metrics.threadScheduling.set({ policy }, policy === now ? 1 : 0);
   }
 

@@ -1,4 +1,4 @@
-import { threadSchedulingRefusal, threadSchedulingSteps, type MembershipThreadPriority, type ThreadScheduling } from '@herald/core';
+import { threadSchedulingRefusal, threadSchedulingSteps, type DeadlineBudget, type MembershipThreadPriority, type ThreadScheduling } from '@herald/core';
 import type { Logger } from 'pino';
 import { setThreadScheduling, threadId } from '../native/index.js';
 
@@ -12,24 +12,28 @@ export interface RaisedThread {
 
 export interface RaiseThreadOptions {
   readonly setting: MembershipThreadPriority;
+  /** With `deadline`: the budget asked for (default: core's DEFAULT_DEADLINE_BUDGET). */
+  readonly deadline?: DeadlineBudget;
   readonly log: Logger;
   /** The native calls; tests may pass others. */
   readonly native?: { readonly threadId: () => number; readonly set: (tid: number, s: ThreadScheduling) => void };
 }
 
-const describe = (s: ThreadScheduling) => (s.policy === 'rr' ? `SCHED_RR priority ${s.priority}` : `nice ${s.nice}`);
+const describe = (s: ThreadScheduling) =>
+  s.policy === 'rr' ? `SCHED_RR priority ${s.priority}` : s.policy === 'deadline' ? `SCHED_DEADLINE ${s.runtimeUs / 1_000} ms every ${s.periodUs / 1_000} ms` : `nice ${s.nice}`;
 
 /**
  * Raises the CPU priority of the thread that calls it — the membership worker, which heartbeats and answers
  * ARP/NDP — by the steps of its setting (core threadSchedulingSteps): the first the kernel grants stays.
- * Without CAP_SYS_NICE every step is refused: the speaker runs on at normal priority and says so once.
+ * Without CAP_SYS_NICE every step is refused (and a deadline budget the host does not admit): the speaker
+ * runs on at normal priority and says so once.
  */
 export function raiseThisThread(o: RaiseThreadOptions): RaisedThread {
   const native = o.native ?? { threadId, set: setThreadScheduling };
   const tid = native.threadId();
   const refused: { step: ThreadScheduling; code: string | undefined; reason: string }[] = [];
   let applied: ThreadScheduling | undefined;
-  for (const step of threadSchedulingSteps(o.setting)) {
+  for (const step of threadSchedulingSteps(o.setting, o.deadline)) {
     try {
       native.set(0, step);
       applied = step;
