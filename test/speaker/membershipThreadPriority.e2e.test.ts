@@ -125,15 +125,16 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     const refused = events(capless, 'membershipThreadPriorityRefused');
     expect(refused).toHaveLength(1);
     expect(refused[0]!.applied).toBeUndefined();
-    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code])).toEqual([
-      [{ policy: 'rr', priority: 1 }, 'EPERM'],
-      [{ policy: 'other', nice: -10 }, 'EACCES'],
+    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code, r.reason])).toEqual([
+      [{ policy: 'rr', priority: 1 }, 'EPERM', 'NotPermitted'],
+      [{ policy: 'other', nice: -10 }, 'EACCES', 'NotPermitted'],
     ]);
     expect(refused[0]!.msg).toMatch(/CAP_SYS_NICE/);
     expect(events(capless, 'membershipThreadPriority')).toEqual([]);
     const metrics = await world.speakerMetrics(capless);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="realtime"\} 0$/m);
+    expect(metrics).toMatch(/^herald_membership_thread_scheduling_refusals_total\{reason="NotPermitted"\} 2$/m);
     // A member like the others: each hears the others' heartbeats.
     await waitFor('every speaker hearing the others', async () => {
       for (const n of [plain, nice, realtime, capless, deadline, deadlineCapless]) {
@@ -161,6 +162,7 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="deadline"\} 1$/m);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 0$/m);
     expect(metrics).toMatch(/^herald_membership_thread_demotions_total 0$/m);
+    for (const reason of ['NotPermitted', 'NotAdmitted', 'Invalid', 'Refused']) expect(metrics).toMatch(new RegExp(`^herald_membership_thread_scheduling_refusals_total\\{reason="${reason}"\\} 0$`, 'm'));
   }
 
   it('with deadline: SCHED_DEADLINE 2 ms every 10 ms for its membership thread, every other thread as started; SIGTERM ends it with 0 and a restart gets it again', async () => {
@@ -187,13 +189,15 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     expect(refused).toHaveLength(1);
     expect(refused[0]!.applied).toBeUndefined();
     // The budget given by the flags is what was asked.
-    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code])).toEqual([
-      [{ policy: 'deadline', runtimeUs: 1_500, deadlineUs: 12_000, periodUs: 12_000 }, 'EPERM'],
+    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code, r.reason])).toEqual([
+      [{ policy: 'deadline', runtimeUs: 1_500, deadlineUs: 12_000, periodUs: 12_000 }, 'EPERM', 'NotPermitted'],
     ]);
     expect(refused[0]!.msg).toMatch(/^SCHED_DEADLINE 1.5 ms every 12 ms: not permitted: the container lacks CAP_SYS_NICE.*runs at normal priority/);
     expect(events(deadlineCapless, 'membershipThreadPriority')).toEqual([]);
     const metrics = await world.speakerMetrics(deadlineCapless);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="deadline"\} 0$/m);
+    expect(metrics).toMatch(/^herald_membership_thread_scheduling_refusals_total\{reason="NotPermitted"\} 1$/m);
+    expect(metrics).toMatch(/^herald_membership_thread_scheduling_refusals_total\{reason="NotAdmitted"\} 0$/m);
   });
 });

@@ -127,7 +127,7 @@ describe('thread scheduling by thread id (herald_net) and the real-time membersh
     expect(outcomes[0], 'the first whole-CPU budget is admitted (unless others hold deadline bandwidth on this host)').toBeUndefined();
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused)).toEqual(new Set(['EBUSY']));
-    expect(threadSchedulingRefusal(whole, refused[0])).toMatch(/^not admitted: the deadline threads on this host already hold/);
+    expect(threadSchedulingRefusal(whole, refused[0])).toEqual({ reason: 'NotAdmitted', detail: expect.stringMatching(/^not admitted: the deadline threads on this host already hold/) });
     // A runtime longer than the period is no budget at all: EINVAL, before admission.
     expect(() => setThreadScheduling(threads[0]!.tid, { policy: 'deadline', runtimeUs: 20_000, deadlineUs: 10_000, periodUs: 10_000 })).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'sched_setattr' }));
     // The admitted threads end: their bandwidth goes back (at the end of their period) and a refused one is admitted.

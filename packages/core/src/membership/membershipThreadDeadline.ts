@@ -4,7 +4,7 @@
  * period's end. The kernel runs the thread ahead of every normal thread while it has budget left, throttles
  * it until the next period once it has used it up, and refuses (EBUSY) a thread whose budget would take the
  * deadline threads of a host past its limit (95 % of each CPU by default, less the 5 % this kernel keeps
- * for normal threads), so speakers sharing a host cannot together take its CPUs.
+ * for normal threads), so of many speakers sharing a host only as many as fit get it, each held to 20 %.
  *
  * 2 ms every 10 ms (20 % of one CPU): the thread idles at 1.5–2 % of a CPU in ~40 wake-ups a second of
  * ~0.4 ms each, and used 2.8–5.5 % answering ~150 ARP/NDP requests a second for 10,000 addresses; 2 ms is

@@ -12,9 +12,9 @@ import { DEFAULT_DEADLINE_BUDGET, type DeadlineBudget } from './membershipThread
  * 40 of them on 2 cores, each under the bound, took the CPUs from everything else (ADR 0012); so did 40 at
  * nice -10 sharing one scheduling group. So the default is `off`, and both are for a node where one
  * speaker has its own CPU group (a Pod's) or the CPUs to itself. `deadline` asks for SCHED_DEADLINE with a
- * budget (membershipThreadDeadline.ts): ahead of normal threads too, but the kernel bounds each thread to
- * its budget and admits no more deadline threads than a host's limit, so many speakers on one host cannot
- * take its CPUs; one the kernel does not admit runs as started (ADR 0012, "SCHED_DEADLINE").
+ * budget (membershipThreadDeadline.ts): ahead of normal threads too, but the kernel holds each thread to
+ * its budget and admits deadline threads only up to a host's limit, so on a host shared by many speakers
+ * only a few get it, each bounded; one the kernel does not admit runs as started (ADR 0012, "SCHED_DEADLINE").
  */
 export type MembershipThreadPriority = 'deadline' | 'realtime' | 'nice' | 'off';
 
@@ -47,25 +47,38 @@ export function threadSchedulingSteps(setting: MembershipThreadPriority, deadlin
 }
 
 /**
- * Why the kernel refused a step, from its errno code, for the log and the docs: EPERM / EACCES without
- * CAP_SYS_NICE (or, for SCHED_RR, in a cgroup with no real-time runtime: cgroup v1's cpu.rt_runtime_us = 0;
- * for SCHED_DEADLINE, a thread pinned to fewer CPUs than its root domain has, as a cpuset does). For
- * SCHED_DEADLINE, EBUSY is admission control: the deadline threads already admitted hold the bandwidth the
- * host allows, and EINVAL a budget this kernel does not take.
+ * Why the kernel refused a step, as a value (the log's `refused[].reason`, the label of
+ * herald_membership_thread_scheduling_refusals_total) and in words (`detail`, the log's message):
+ * - NotPermitted: EPERM / EACCES. No CAP_SYS_NICE; for SCHED_RR also a cgroup with no real-time runtime
+ *   (cgroup v1's cpu.rt_runtime_us = 0); for SCHED_DEADLINE also a thread that may run on fewer CPUs than
+ *   its root domain has (a cpuset), which the kernel refuses deadline threads;
+ * - NotAdmitted: SCHED_DEADLINE's EBUSY, admission control: the deadline threads already admitted hold the
+ *   bandwidth the host allows;
+ * - Invalid: SCHED_DEADLINE's EINVAL, a budget (or policy) this kernel does not take;
+ * - Refused: any other code.
  */
-export function threadSchedulingRefusal(step: ThreadScheduling, code: string | undefined): string {
+export type ThreadSchedulingRefusalReason = 'NotPermitted' | 'NotAdmitted' | 'Invalid' | 'Refused';
+
+export const THREAD_SCHEDULING_REFUSAL_REASONS: readonly ThreadSchedulingRefusalReason[] = ['NotPermitted', 'NotAdmitted', 'Invalid', 'Refused'];
+
+export interface ThreadSchedulingRefusal {
+  readonly reason: ThreadSchedulingRefusalReason;
+  readonly detail: string;
+}
+
+export function threadSchedulingRefusal(step: ThreadScheduling, code: string | undefined): ThreadSchedulingRefusal {
   if (code === 'EPERM' || code === 'EACCES') {
-    if (step.policy === 'rr') return 'not permitted: the container lacks CAP_SYS_NICE, or its CPU cgroup has no real-time runtime (cpu.rt_runtime_us = 0)';
-    if (step.policy === 'deadline') return 'not permitted: the container lacks CAP_SYS_NICE, or the thread may run on fewer CPUs than the kernel\'s scheduling domain (a cpuset)';
-    return 'not permitted: the container lacks CAP_SYS_NICE';
+    if (step.policy === 'rr') return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE, or its CPU cgroup has no real-time runtime (cpu.rt_runtime_us = 0)' };
+    if (step.policy === 'deadline') return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE, or the thread may run on fewer CPUs than the kernel\'s scheduling domain (a cpuset)' };
+    return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE' };
   }
   if (step.policy === 'deadline' && code === 'EBUSY') {
-    return 'not admitted: the deadline threads on this host already hold the CPU bandwidth the kernel allows them (kernel.sched_rt_runtime_us per kernel.sched_rt_period_us of each CPU)';
+    return { reason: 'NotAdmitted', detail: 'not admitted: the deadline threads on this host already hold the CPU bandwidth the kernel allows them (kernel.sched_rt_runtime_us per kernel.sched_rt_period_us of each CPU)' };
   }
   if (step.policy === 'deadline' && code === 'EINVAL') {
-    return 'refused by the kernel (EINVAL): no SCHED_DEADLINE in this kernel, or the period is outside kernel.sched_deadline_period_min_us..max_us';
+    return { reason: 'Invalid', detail: 'refused by the kernel (EINVAL): no SCHED_DEADLINE in this kernel, or the period is outside kernel.sched_deadline_period_min_us..max_us' };
   }
-  return `refused by the kernel (${code ?? 'unknown error'})`;
+  return { reason: 'Refused', detail: `refused by the kernel (${code ?? 'unknown error'})` };
 }
 
 export interface DutyCycleFacts {

@@ -1,4 +1,4 @@
-import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, type MembershipView, type SwimDropReason } from '@herald/core';
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, THREAD_SCHEDULING_REFUSAL_REASONS, type MembershipView, type SwimDropReason } from '@herald/core';
 
 const SWIM_DROPS: readonly SwimDropReason[] = ['FromSelf', 'Replay', 'StaleIncarnation'];
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -80,6 +80,12 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
       labelNames: ['policy'],
       registers,
     }),
+    threadSchedulingRefusals: new Counter({
+      name: 'herald_membership_thread_scheduling_refusals_total',
+      help: 'Scheduling steps the kernel refused the membership thread at start, by reason: NotPermitted (no CAP_SYS_NICE), NotAdmitted (SCHED_DEADLINE admission control: the host\'s deadline bandwidth is taken), Invalid (a deadline budget the kernel does not take), Refused (other)',
+      labelNames: ['reason'],
+      registers,
+    }),
     threadDemotions: new Counter({ name: 'herald_membership_thread_demotions_total', help: 'Times the real-time membership thread kept more than half a CPU busy for 3 s and was demoted for good', registers }),
     leaseWatchRestarts: new Counter({ name: 'herald_membership_lease_watch_restarts_total', help: 'Restarts of the speaker Lease list/watch, by reason', labelNames: ['reason'], registers }),
   };
@@ -97,6 +103,7 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
   for (const path of ['direct', 'indirect', 'roundTrip']) m.swimProbes.inc({ path }, 0);
   // All 0 until the membership worker says what its thread got (and with --membership-thread main, which has none).
   for (const policy of THREAD_POLICIES) m.threadScheduling.set({ policy }, 0);
+  for (const reason of THREAD_SCHEDULING_REFUSAL_REASONS) m.threadSchedulingRefusals.inc({ reason }, 0);
   return m;
 }
 

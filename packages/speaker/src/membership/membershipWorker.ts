@@ -243,6 +243,7 @@ export class MembershipWorker implements MembershipPort {
         return;
       case 'scheduling':
         this.showScheduling(m.applied);
+        for (const reason of m.refused) this.metrics.threadSchedulingRefusals.inc({ reason });
         if (m.applied?.policy === 'rr') {
           this.dutyWatch = new RealtimeDutyWatch({
             tid: m.tid, log: this.o.log, timers: realTimers,

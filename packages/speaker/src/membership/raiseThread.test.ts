@@ -64,16 +64,16 @@ describe('raiseThisThread: the membership thread asks for real time, then nice, 
   });
 
   it.each([
-    { code: 'EBUSY', reason: /not admitted: the deadline threads on this host already hold/ },
-    { code: 'EPERM', reason: /not permitted: the container lacks CAP_SYS_NICE/ },
-  ])('deadline refused ($code): nothing else asked, the thread as started, one warning with the reason', ({ code, reason }) => {
+    { code: 'EBUSY', reason: 'NotAdmitted', detail: /not admitted: the deadline threads on this host already hold/ },
+    { code: 'EPERM', reason: 'NotPermitted', detail: /not permitted: the container lacks CAP_SYS_NICE/ },
+  ])('deadline refused ($code): nothing else asked, the thread as started, one warning with the reason $reason', ({ code, reason, detail }) => {
     const k = kernel({ deadline: code });
     const { lines, log } = logged();
     const r = raiseThisThread({ setting: 'deadline', log, native: k.native });
     expect(r.applied).toBeUndefined();
     expect(k.asked).toEqual([{ policy: 'deadline', runtimeUs: 2_000, deadlineUs: 10_000, periodUs: 10_000 }]);
-    expect(r.refused.map((x) => x.code)).toEqual([code]);
-    expect(r.refused[0]!.reason).toMatch(reason);
+    expect(r.refused.map((x) => [x.code, x.reason])).toEqual([[code, reason]]);
+    expect(r.refused[0]!.detail).toMatch(detail);
     expect(lines.map((l) => [l.level, l.event])).toEqual([[40, 'membershipThreadPriorityRefused']]);
     expect(lines[0]!.msg).toMatch(/^SCHED_DEADLINE 2 ms every 10 ms: not .* runs at normal priority/);
   });
