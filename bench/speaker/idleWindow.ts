@@ -48,8 +48,8 @@ export function memoryMap(pid: number): Record<string, number> {
  * loaded host slices overstate wake-ups; voluntary switches (the thread blocked: it went back to epoll)
  * count the wake-ups alone, whatever the load.
  */
-export function threadStats(pid: number): Map<string, { name: string; runNs: number; slices: number; sleeps: number }> {
-  const out = new Map<string, { name: string; runNs: number; slices: number; sleeps: number }>();
+export function threadStats(pid: number): Map<string, { name: string; runNs: number; waitNs: number; slices: number; sleeps: number; preemptions: number }> {
+  const out = new Map<string, { name: string; runNs: number; waitNs: number; slices: number; sleeps: number; preemptions: number }>();
   let tids: string[] = [];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
@@ -58,10 +58,12 @@ export function threadStats(pid: number): Map<string, { name: string; runNs: num
   }
   for (const tid of tids) {
     try {
-      const [run, , slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
+      const [run, wait, slices] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
       const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1] ?? 0);
-      out.set(tid, { name, runNs: run!, slices: slices!, sleeps });
+      const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+      const preemptions = Number(/^nonvoluntary_ctxt_switches:\s+(\d+)$/m.exec(status)?.[1] ?? 0);
+      out.set(tid, { name, runNs: run!, waitNs: wait!, slices: slices!, sleeps, preemptions });
     } catch {
       // a thread that just ended
     }
@@ -74,19 +76,26 @@ export function threadStats(pid: number): Map<string, { name: string; runNs: num
  * membership worker's thread after the Worker's name, V8's GC/compiler workers `V8 Worker`, libuv's pool
  * `libuv-worker`): % of one core (CPU time, not wall time), time slices per second (wakeupsPerS, which a
  * loaded host inflates by preemptions) and voluntary sleeps per second (sleepsPerS: the wake-ups alone),
- * threads of one name summed.
+ * threads of one name summed. runQueueWaitPercent: time runnable but waiting for a CPU, % of the window
+ * (what a raised priority shortens); preemptionsPerS: involuntary context switches (for a SCHED_DEADLINE
+ * thread on a host with no other deadline thread, mostly its budget running out).
  */
-export function threadSplit(before: ReturnType<typeof threadStats>, after: ReturnType<typeof threadStats>, seconds: number): Record<string, { cpuPercentOfOneCore: number; wakeupsPerS: number; sleepsPerS: number; threads: number }> {
-  const by = new Map<string, { runNs: number; slices: number; sleeps: number; threads: number }>();
+export function threadSplit(before: ReturnType<typeof threadStats>, after: ReturnType<typeof threadStats>, seconds: number): Record<string, { cpuPercentOfOneCore: number; wakeupsPerS: number; sleepsPerS: number; runQueueWaitPercent: number; preemptionsPerS: number; threads: number }> {
+  const by = new Map<string, { runNs: number; waitNs: number; slices: number; sleeps: number; preemptions: number; threads: number }>();
   for (const [tid, b] of after) {
-    const a = before.get(tid) ?? { runNs: 0, slices: 0, sleeps: 0 };
-    const e = by.get(b.name) ?? { runNs: 0, slices: 0, sleeps: 0, threads: 0 };
-    by.set(b.name, { runNs: e.runNs + b.runNs - a.runNs, slices: e.slices + b.slices - a.slices, sleeps: e.sleeps + b.sleeps - a.sleeps, threads: e.threads + 1 });
+    const a = before.get(tid) ?? { runNs: 0, waitNs: 0, slices: 0, sleeps: 0, preemptions: 0 };
+    const e = by.get(b.name) ?? { runNs: 0, waitNs: 0, slices: 0, sleeps: 0, preemptions: 0, threads: 0 };
+    by.set(b.name, {
+      runNs: e.runNs + b.runNs - a.runNs, waitNs: e.waitNs + b.waitNs - a.waitNs, slices: e.slices + b.slices - a.slices,
+      sleeps: e.sleeps + b.sleeps - a.sleeps, preemptions: e.preemptions + b.preemptions - a.preemptions, threads: e.threads + 1,
+    });
   }
   return Object.fromEntries([...by].sort((x, y) => y[1].runNs - x[1].runNs).map(([name, v]) => [name, {
     cpuPercentOfOneCore: Math.round((v.runNs / 1e9 / seconds) * 100 * 100) / 100,
     wakeupsPerS: Math.round((v.slices / seconds) * 10) / 10,
     sleepsPerS: Math.round((v.sleeps / seconds) * 10) / 10,
+    runQueueWaitPercent: Math.round((v.waitNs / 1e9 / seconds) * 100 * 100) / 100,
+    preemptionsPerS: Math.round((v.preemptions / seconds) * 10) / 10,
     threads: v.threads,
   }]));
 }

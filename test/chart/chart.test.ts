@@ -297,11 +297,22 @@ describe('default values', () => {
     });
   });
 
-  it.each(['nice', 'realtime'] as const)('membershipThreadPriority %s: passed to the speaker, and CAP_SYS_NICE added for it', async (priority) => {
+  it.each(['nice', 'realtime', 'deadline'] as const)('membershipThreadPriority %s: passed to the speaker, and CAP_SYS_NICE added for it', async (priority) => {
     await eachHelm(async (helm) => {
       const c = find<V1DaemonSet>(await mustTemplate(helm, { speaker: { membershipThreadPriority: priority } }), 'DaemonSet', 'herald-speaker').spec!.template.spec!.containers[0]!;
       expect(c.args).toContain(`--membership-thread-priority=${priority}`);
       expect(c.securityContext!.capabilities).toEqual({ drop: ['ALL'], add: ['NET_RAW', 'SYS_NICE'] });
+      // The deadline budget goes to the speaker only with deadline (its default 2 ms every 10 ms).
+      const budget = c.args!.filter((a) => a.startsWith('--membership-thread-deadline-'));
+      expect(budget).toEqual(priority === 'deadline' ? ['--membership-thread-deadline-runtime=2000', '--membership-thread-deadline-period=10000'] : []);
+    });
+  });
+
+  it('membershipThreadDeadline: the budget given is passed with deadline', async () => {
+    await eachHelm(async (helm) => {
+      const values = { speaker: { membershipThreadPriority: 'deadline', membershipThreadDeadline: { runtimeUs: 500, periodUs: 20000 } } };
+      const c = find<V1DaemonSet>(await mustTemplate(helm, values), 'DaemonSet', 'herald-speaker').spec!.template.spec!.containers[0]!;
+      expect(c.args!.filter((a) => a.startsWith('--membership-thread-deadline-'))).toEqual(['--membership-thread-deadline-runtime=500', '--membership-thread-deadline-period=20000']);
     });
   });
 
@@ -678,7 +689,8 @@ describe('values the chart refuses', () => {
     ['a bad speaker log level', { speaker: { logLevel: 'fatal' } }, ['/speaker/logLevel', "'trace', 'debug', 'info', 'warn', 'error'"]],
     ['a heartbeat port out of range', { speaker: { heartbeat: { port: 70000 } } }, ['/speaker/heartbeat/port', 'maximum']],
     ['an unknown heartbeat address source', { speaker: { heartbeat: { addressSource: 'podIP' } } }, ['/speaker/heartbeat/addressSource', "'hostIP', 'auto'"]],
-    ['an unknown membership thread priority', { speaker: { membershipThreadPriority: 'fifo' } }, ['/speaker/membershipThreadPriority', "'off', 'nice', 'realtime'"]],
+    ['an unknown membership thread priority', { speaker: { membershipThreadPriority: 'fifo' } }, ['/speaker/membershipThreadPriority', "'off', 'nice', 'realtime', 'deadline'"]],
+    ['a deadline runtime below the kernel\'s 1024 ns', { speaker: { membershipThreadDeadline: { runtimeUs: 1, periodUs: 10000 } } }, ['/speaker/membershipThreadDeadline/runtimeUs', 'minimum']],
     ['a short heartbeat key', { memberlist: { secretKey: 'short' } }, ['/memberlist/secretKey']],
     ['a metrics bind address that is an interface name', { speaker: { metricsBindAddress: 'eth0' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],
     ['a metrics bind address with a port', { speaker: { metricsBindAddress: '127.0.0.1:7472' } }, ['/speaker/metricsBindAddress', 'does not match pattern']],

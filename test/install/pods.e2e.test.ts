@@ -212,7 +212,7 @@ describe('the chart as Pods on real kubelet nodes, traffic through kube-proxy', 
     const speaker = (await podsReady(speakerSel, 3))[0]!;
     expect(speaker.spec?.containers[0]?.image).toBe(CHART_IMAGE);
     expect(speaker.spec?.hostNetwork).toBe(true);
-    // SYS_NICE only with speaker.membershipThreadPriority nice or realtime (the default is off).
+    // SYS_NICE only with speaker.membershipThreadPriority nice, realtime or deadline (the default is off).
     expect(speaker.spec?.containers[0]?.securityContext?.capabilities?.add).toEqual(['NET_RAW']);
 
     // A backend first: speakers announce an address only once its Service has a ready endpoint.

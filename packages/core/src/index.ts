@@ -75,6 +75,7 @@ export * from './membership/heartbeatHealth.js';
 export * from './membership/heartbeatHealthReport.js';
 export * from './membership/healthWriteAt.js';
 export * from './membership/judgeMainLoop.js';
+export * from './membership/membershipThreadDeadline.js';
 export * from './membership/membershipThreadPriority.js';
 export * from './election/candidateNodes.js';
 export * from './election/serviceFacts.js';

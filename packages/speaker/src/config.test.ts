@@ -40,12 +40,30 @@ describe('--membership-thread-priority', () => {
     { name: 'nice', args: ['--membership-thread-priority', 'nice'], want: 'nice' },
     { name: 'realtime (then nice)', args: ['--membership-thread-priority', 'realtime'], want: 'realtime' },
     { name: 'off', args: ['--membership-thread-priority', 'off'], want: 'off' },
+    { name: 'deadline (SCHED_DEADLINE, else as started)', args: ['--membership-thread-priority', 'deadline'], want: 'deadline' },
   ])('$name → $want', ({ args, want }) => {
     const c = readSpeakerConfig([...base, ...args], {});
     expect(c === 'help' ? c : c.membershipThreadPriority).toBe(want);
   });
 
   it('refuses anything else, naming the flag', () => {
-    expect(() => readSpeakerConfig([...base, '--membership-thread-priority', 'fifo'], {})).toThrow('--membership-thread-priority must be realtime, nice, off, not "fifo"');
+    expect(() => readSpeakerConfig([...base, '--membership-thread-priority', 'fifo'], {})).toThrow('--membership-thread-priority must be deadline, realtime, nice, off, not "fifo"');
+  });
+
+  it.each([
+    { name: 'default: 2 ms every 10 ms', args: [] as string[], want: { runtimeUs: 2_000, periodUs: 10_000 } },
+    { name: 'both given', args: ['--membership-thread-deadline-runtime', '500', '--membership-thread-deadline-period', '20000'], want: { runtimeUs: 500, periodUs: 20_000 } },
+    { name: 'runtime = period', args: ['--membership-thread-deadline-runtime', '10000'], want: { runtimeUs: 10_000, periodUs: 10_000 } },
+  ])('deadline budget, $name', ({ args, want }) => {
+    const c = readSpeakerConfig([...base, '--membership-thread-priority', 'deadline', ...args], {});
+    expect(c === 'help' ? c : c.membershipThreadDeadline).toEqual(want);
+  });
+
+  it.each([
+    { args: ['--membership-thread-deadline-runtime', '20000'], want: '--membership-thread-deadline-runtime (20000) must not exceed --membership-thread-deadline-period (10000)' },
+    { args: ['--membership-thread-deadline-runtime', '1'], want: '--membership-thread-deadline-runtime must be a whole number >= 2, not "1"' },
+    { args: ['--membership-thread-deadline-period', '2.5'], want: '--membership-thread-deadline-period must be a whole number >= 1, not "2.5"' },
+  ])('refuses a budget the kernel would not take: $args', ({ args, want }) => {
+    expect(() => readSpeakerConfig([...base, ...args], {})).toThrow(want);
   });
 });

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_INTERFACE_EXCLUDES, MEMBERSHIP_PROTOCOL_SETTINGS, MEMBERSHIP_THREAD_PRIORITIES, parseInterfacePatterns, type InterfacePattern, type MembershipProtocolSetting, type MembershipThreadPriority } from '@herald/core';
+import { DEFAULT_DEADLINE_BUDGET, DEFAULT_INTERFACE_EXCLUDES, MEMBERSHIP_PROTOCOL_SETTINGS, MEMBERSHIP_THREAD_PRIORITIES, parseInterfacePatterns, type DeadlineBudget, type InterfacePattern, type MembershipProtocolSetting, type MembershipThreadPriority } from '@herald/core';
 import { checkListenAddress, defaultListenAddress } from './listenAddress.js';
 
 export interface SpeakerConfig {
@@ -33,8 +33,10 @@ export interface SpeakerConfig {
   readonly membershipThread: 'worker' | 'main';
   /** With the worker: the main thread may stand still this long before membership stops heartbeating. */
   readonly mainLoopBoundMs: number;
-  /** With the worker: the CPU priority its thread asks for (realtime, then nice; or nice; or off). */
+  /** With the worker: the CPU priority its thread asks for (deadline; or realtime, then nice; or nice; or off). */
   readonly membershipThreadPriority: MembershipThreadPriority;
+  /** With priority deadline: the thread's budget, runtime per period (µs). */
+  readonly membershipThreadDeadline: DeadlineBudget;
 }
 
 export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses this node owns
@@ -75,9 +77,15 @@ export const SPEAKER_USAGE = `herald-speaker: answers ARP/NDP for the addresses 
   --membership-thread-priority P
                             with the worker: off: its thread (heartbeats, ARP/NDP replies) runs as
                             started; nice: at nice -10; realtime: at SCHED_RR priority 1, else at
-                            nice -10 (only where one speaker has the node's CPUs: see the docs).
-                            Both need CAP_SYS_NICE; without it the speaker runs on and logs why
+                            nice -10 (only where one speaker has the node's CPUs: see the docs);
+                            deadline: SCHED_DEADLINE with the budget below, which the kernel
+                            enforces, else as started (the host's deadline bandwidth is full).
+                            All need CAP_SYS_NICE; without it the speaker runs on and logs why
                             (default: off)
+  --membership-thread-deadline-runtime US
+                            with deadline: CPU time the thread may use per period, µs (default: ${DEFAULT_DEADLINE_BUDGET.runtimeUs})
+  --membership-thread-deadline-period US
+                            with deadline: the period (and deadline), µs (default: ${DEFAULT_DEADLINE_BUDGET.periodUs})
 `;
 
 const positiveInt = (name: string, text: string | undefined, min = 1): number => {
@@ -114,6 +122,8 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
       'membership-thread': { type: 'string', default: 'worker' },
       'main-loop-bound': { type: 'string', default: '1500' },
       'membership-thread-priority': { type: 'string', default: 'off' },
+      'membership-thread-deadline-runtime': { type: 'string', default: String(DEFAULT_DEADLINE_BUDGET.runtimeUs) },
+      'membership-thread-deadline-period': { type: 'string', default: String(DEFAULT_DEADLINE_BUDGET.periodUs) },
       help: { type: 'boolean' },
     },
   });
@@ -132,6 +142,11 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
   if (membershipThread !== 'worker' && membershipThread !== 'main') throw new Error(`--membership-thread must be worker or main, not "${membershipThread}"`);
   const membershipThreadPriority = values['membership-thread-priority'] as string;
   if (!(MEMBERSHIP_THREAD_PRIORITIES as readonly string[]).includes(membershipThreadPriority)) throw new Error(`--membership-thread-priority must be ${MEMBERSHIP_THREAD_PRIORITIES.join(', ')}, not "${membershipThreadPriority}"`);
+  // The kernel takes runtime >= 1024 ns and runtime <= period; its period limits are sysctls
+  // (kernel.sched_deadline_period_min_us / max_us), left to it: a refusal is logged as such.
+  const deadlineRuntimeUs = positiveInt('membership-thread-deadline-runtime', values['membership-thread-deadline-runtime'], 2);
+  const deadlinePeriodUs = positiveInt('membership-thread-deadline-period', values['membership-thread-deadline-period'], 1);
+  if (deadlineRuntimeUs > deadlinePeriodUs) throw new Error(`--membership-thread-deadline-runtime (${deadlineRuntimeUs}) must not exceed --membership-thread-deadline-period (${deadlinePeriodUs})`);
   return Object.freeze({
     node,
     kubeconfig: values.kubeconfig ?? env.KUBECONFIG,
@@ -156,5 +171,6 @@ export function readSpeakerConfig(argv: string[], env: NodeJS.ProcessEnv): Speak
     membershipThread,
     mainLoopBoundMs: positiveInt('main-loop-bound', values['main-loop-bound'], 100),
     membershipThreadPriority: membershipThreadPriority as MembershipThreadPriority,
+    membershipThreadDeadline: Object.freeze({ runtimeUs: deadlineRuntimeUs, periodUs: deadlinePeriodUs }),
   });
 }

@@ -111,6 +111,7 @@ const membership = config.membershipThread === 'worker'
       log: { level: config.logLevel, base: { component: 'herald-speaker', node: config.node } },
       mainLoopBoundMs: config.mainLoopBoundMs,
       priority: config.membershipThreadPriority,
+      deadline: config.membershipThreadDeadline,
     },
     leases: { kubeConfig, namespace: config.namespace, ...(leaseOwner ? { owner: leaseOwner } : {}) },
     registry: metrics.registry,

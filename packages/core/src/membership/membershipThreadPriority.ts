@@ -1,3 +1,5 @@
+import { DEFAULT_DEADLINE_BUDGET, type DeadlineBudget } from './membershipThreadDeadline.js';
+
 /**
  * The CPU priority of the speaker's membership thread, which sends heartbeats and answers ARP/NDP (ADR 0012,
  * "The membership thread's priority"). On a busy node that thread waited for a CPU for milliseconds: a
@@ -9,36 +11,74 @@
  * it to the next step for good if it keeps a CPU busy. That bounds one speaker, not many sharing a machine:
  * 40 of them on 2 cores, each under the bound, took the CPUs from everything else (ADR 0012); so did 40 at
  * nice -10 sharing one scheduling group. So the default is `off`, and both are for a node where one
- * speaker has its own CPU group (a Pod's) or the CPUs to itself.
+ * speaker has its own CPU group (a Pod's) or the CPUs to itself. `deadline` asks for SCHED_DEADLINE with a
+ * budget (membershipThreadDeadline.ts): ahead of normal threads too, but the kernel holds each thread to
+ * its budget and admits deadline threads only up to a host's limit, so on a host shared by many speakers
+ * only a few get it, each bounded; one the kernel does not admit runs as started (ADR 0012, "SCHED_DEADLINE").
  */
-export type MembershipThreadPriority = 'realtime' | 'nice' | 'off';
+export type MembershipThreadPriority = 'deadline' | 'realtime' | 'nice' | 'off';
 
-export const MEMBERSHIP_THREAD_PRIORITIES: readonly MembershipThreadPriority[] = ['realtime', 'nice', 'off'];
+export const MEMBERSHIP_THREAD_PRIORITIES: readonly MembershipThreadPriority[] = ['deadline', 'realtime', 'nice', 'off'];
 
-/** One thing to ask the kernel for: SCHED_RR at a real-time priority, or SCHED_OTHER at a nice value. */
-export type ThreadScheduling = { readonly policy: 'rr'; readonly priority: number } | { readonly policy: 'other'; readonly nice: number };
+/**
+ * One thing to ask the kernel for: SCHED_RR at a real-time priority, SCHED_OTHER at a nice value, or
+ * SCHED_DEADLINE with a budget: `runtimeUs` of CPU in every `periodUs`, to be had within `deadlineUs` of
+ * each period's start.
+ */
+export type ThreadScheduling =
+  | { readonly policy: 'rr'; readonly priority: number }
+  | { readonly policy: 'other'; readonly nice: number }
+  | { readonly policy: 'deadline'; readonly runtimeUs: number; readonly deadlineUs: number; readonly periodUs: number };
 
 export const REALTIME_SCHEDULING: ThreadScheduling = { policy: 'rr', priority: 1 };
 export const NICE_SCHEDULING: ThreadScheduling = { policy: 'other', nice: -10 };
 
-/** What to try, in order, until the kernel grants one; empty: leave the thread as it is. */
-export function threadSchedulingSteps(setting: MembershipThreadPriority): readonly ThreadScheduling[] {
+/**
+ * What to try, in order, until the kernel grants one; empty: leave the thread as it is. `deadline` has no
+ * second step: a thread the kernel refused a budget (no CAP_SYS_NICE, or the host's deadline bandwidth
+ * taken) runs as started. Not nice -10: on a host full of speakers that starved their own main threads
+ * (ADR 0012), and that host is where admission refuses.
+ */
+export function threadSchedulingSteps(setting: MembershipThreadPriority, deadline: DeadlineBudget = DEFAULT_DEADLINE_BUDGET): readonly ThreadScheduling[] {
+  if (setting === 'deadline') return [{ policy: 'deadline', runtimeUs: deadline.runtimeUs, deadlineUs: deadline.periodUs, periodUs: deadline.periodUs }];
   if (setting === 'realtime') return [REALTIME_SCHEDULING, NICE_SCHEDULING];
   if (setting === 'nice') return [NICE_SCHEDULING];
   return [];
 }
 
 /**
- * Why the kernel refused a step, from its errno code, for the log and the docs: EPERM / EACCES without
- * CAP_SYS_NICE (or, for SCHED_RR, in a cgroup with no real-time runtime: cgroup v1's cpu.rt_runtime_us = 0).
+ * Why the kernel refused a step, as a value (the log's `refused[].reason`, the label of
+ * herald_membership_thread_scheduling_refusals_total) and in words (`detail`, the log's message):
+ * - NotPermitted: EPERM / EACCES. No CAP_SYS_NICE; for SCHED_RR also a cgroup with no real-time runtime
+ *   (cgroup v1's cpu.rt_runtime_us = 0); for SCHED_DEADLINE also a thread that may run on fewer CPUs than
+ *   its root domain has (a cpuset), which the kernel refuses deadline threads;
+ * - NotAdmitted: SCHED_DEADLINE's EBUSY, admission control: the deadline threads already admitted hold the
+ *   bandwidth the host allows;
+ * - Invalid: SCHED_DEADLINE's EINVAL, a budget (or policy) this kernel does not take;
+ * - Refused: any other code.
  */
-export function threadSchedulingRefusal(step: ThreadScheduling, code: string | undefined): string {
+export type ThreadSchedulingRefusalReason = 'NotPermitted' | 'NotAdmitted' | 'Invalid' | 'Refused';
+
+export const THREAD_SCHEDULING_REFUSAL_REASONS: readonly ThreadSchedulingRefusalReason[] = ['NotPermitted', 'NotAdmitted', 'Invalid', 'Refused'];
+
+export interface ThreadSchedulingRefusal {
+  readonly reason: ThreadSchedulingRefusalReason;
+  readonly detail: string;
+}
+
+export function threadSchedulingRefusal(step: ThreadScheduling, code: string | undefined): ThreadSchedulingRefusal {
   if (code === 'EPERM' || code === 'EACCES') {
-    return step.policy === 'rr'
-      ? 'not permitted: the container lacks CAP_SYS_NICE, or its CPU cgroup has no real-time runtime (cpu.rt_runtime_us = 0)'
-      : 'not permitted: the container lacks CAP_SYS_NICE';
+    if (step.policy === 'rr') return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE, or its CPU cgroup has no real-time runtime (cpu.rt_runtime_us = 0)' };
+    if (step.policy === 'deadline') return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE, or the thread may run on fewer CPUs than the kernel\'s scheduling domain (a cpuset)' };
+    return { reason: 'NotPermitted', detail: 'not permitted: the container lacks CAP_SYS_NICE' };
   }
-  return `refused by the kernel (${code ?? 'unknown error'})`;
+  if (step.policy === 'deadline' && code === 'EBUSY') {
+    return { reason: 'NotAdmitted', detail: 'not admitted: the deadline threads on this host already hold the CPU bandwidth the kernel allows them (kernel.sched_rt_runtime_us per kernel.sched_rt_period_us of each CPU)' };
+  }
+  if (step.policy === 'deadline' && code === 'EINVAL') {
+    return { reason: 'Invalid', detail: 'refused by the kernel (EINVAL): no SCHED_DEADLINE in this kernel, or the period is outside kernel.sched_deadline_period_min_us..max_us' };
+  }
+  return { reason: 'Refused', detail: `refused by the kernel (${code ?? 'unknown error'})` };
 }
 
 export interface DutyCycleFacts {

@@ -10,9 +10,12 @@ namespace herald {
 Napi::Value ThreadId(const Napi::CallbackInfo& info);
 
 // setThreadScheduling(tid: number, policy: 'rr' | 'other', value: number): undefined
-// 'rr': SCHED_RR at priority `value` (1..99); 'other': SCHED_OTHER at nice `value` (-20..19). Both with
-// SCHED_RESET_ON_FORK, so nothing the thread forks inherits them. tid 0 is the calling thread. Throws a
-// system error (EPERM without CAP_SYS_NICE, or when the thread's cgroup has no real-time runtime).
+// setThreadScheduling(tid: number, 'deadline', runtimeNs: number, deadlineNs: number, periodNs: number): undefined
+// 'rr': SCHED_RR at priority `value` (1..99); 'other': SCHED_OTHER at nice `value` (-20..19); 'deadline':
+// SCHED_DEADLINE with that budget (sched_setattr). All with SCHED_RESET_ON_FORK, so nothing the thread
+// forks inherits them. tid 0 is the calling thread. Throws a system error (EPERM without CAP_SYS_NICE, or
+// when the thread's cgroup has no real-time runtime, or for deadline when its affinity is narrower than its
+// root domain; EBUSY when deadline admission control refuses the budget; EINVAL for a budget it rejects).
 Napi::Value SetThreadScheduling(const Napi::CallbackInfo& info);
 
 }  // namespace herald

@@ -36,6 +36,7 @@ const METRIC_KEYS: Readonly<Record<keyof MembershipMetrics, true>> = {
   mainLoopStalls: true,
   leaseWatchRestarts: true,
   threadScheduling: true,
+  threadSchedulingRefusals: true,
   threadDemotions: true,
 };
 

@@ -1,4 +1,4 @@
-import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, type MembershipView, type SwimDropReason } from '@herald/core';
+import { HEARTBEAT_REJECT_REASONS, PEER_CHANGES, SWIM_MESSAGE_TYPES, THREAD_SCHEDULING_REFUSAL_REASONS, type MembershipView, type SwimDropReason } from '@herald/core';
 
 const SWIM_DROPS: readonly SwimDropReason[] = ['FromSelf', 'Replay', 'StaleIncarnation'];
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -16,8 +16,8 @@ function heartbeatsMissingIn(view: MembershipView | undefined): number {
   return n;
 }
 
-/** herald_membership_thread_scheduling's label values: SCHED_RR, a raised nice value, as started. */
-export const THREAD_POLICIES = ['realtime', 'nice', 'default'] as const;
+/** herald_membership_thread_scheduling's label values: SCHED_DEADLINE, SCHED_RR, a raised nice value, as started. */
+export const THREAD_POLICIES = ['deadline', 'realtime', 'nice', 'default'] as const;
 
 /** Membership's metrics, registered on the registry main.ts owns (nothing global, nothing at import). */
 export function createMembershipMetrics(registry: Registry, sources: MembershipGaugeSources = {}) {
@@ -76,8 +76,14 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
     mainLoopStalls: new Counter({ name: 'herald_membership_main_loop_stalls_total', help: 'Times the membership worker saw the speaker\'s main thread stalled for longer than the main-loop bound', registers }),
     threadScheduling: new Gauge({
       name: 'herald_membership_thread_scheduling',
-      help: 'What the membership thread (heartbeats, ARP/NDP replies) runs at: 1 for realtime (SCHED_RR priority 1), nice (nice -10) or default (as started: --membership-thread-priority off, or no CAP_SYS_NICE), 0 for the others',
+      help: 'What the membership thread (heartbeats, ARP/NDP replies) runs at: 1 for deadline (SCHED_DEADLINE with its budget), realtime (SCHED_RR priority 1), nice (nice -10) or default (as started: --membership-thread-priority off, no CAP_SYS_NICE, or deadline not admitted), 0 for the others',
       labelNames: ['policy'],
+      registers,
+    }),
+    threadSchedulingRefusals: new Counter({
+      name: 'herald_membership_thread_scheduling_refusals_total',
+      help: 'Scheduling steps the kernel refused the membership thread at start, by reason: NotPermitted (no CAP_SYS_NICE), NotAdmitted (SCHED_DEADLINE admission control: the host\'s deadline bandwidth is taken), Invalid (a deadline budget the kernel does not take), Refused (other)',
+      labelNames: ['reason'],
       registers,
     }),
     threadDemotions: new Counter({ name: 'herald_membership_thread_demotions_total', help: 'Times the real-time membership thread kept more than half a CPU busy for 3 s and was demoted for good', registers }),
@@ -97,6 +103,7 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
   for (const path of ['direct', 'indirect', 'roundTrip']) m.swimProbes.inc({ path }, 0);
   // All 0 until the membership worker says what its thread got (and with --membership-thread main, which has none).
   for (const policy of THREAD_POLICIES) m.threadScheduling.set({ policy }, 0);
+  for (const reason of THREAD_SCHEDULING_REFUSAL_REASONS) m.threadSchedulingRefusals.inc({ reason }, 0);
   return m;
 }
 

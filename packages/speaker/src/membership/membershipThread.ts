@@ -26,8 +26,8 @@ const outbox = new MembershipThreadOutbox({ post, viewRefreshMs: d.viewRefreshMs
 const metrics = outbox.metrics;
 // First, so that all this thread does runs at its priority: heartbeats and ARP/NDP replies are latency
 // work, the main thread's elections and Kubernetes calls throughput (ADR 0012, "The membership thread's priority").
-const raised = raiseThisThread({ setting: d.priority ?? 'off', log });
-post({ type: 'scheduling', tid: raised.tid, ...(raised.applied ? { applied: raised.applied } : {}) });
+const raised = raiseThisThread({ setting: d.priority ?? 'off', ...(d.deadline ? { deadline: d.deadline } : {}), log });
+post({ type: 'scheduling', tid: raised.tid, ...(raised.applied ? { applied: raised.applied } : {}), refused: raised.refused.map((r) => r.reason) });
 
 try {
   const keyring = new HeartbeatKeyring(loadHeartbeatKey(d.key.file), { graceMs: d.key.graceMs });

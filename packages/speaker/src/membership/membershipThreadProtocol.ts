@@ -1,4 +1,4 @@
-import type { MembershipProtocolSetting, MembershipThreadPriority, PeerTransition, SpeakerLeaseState, ThreadScheduling } from '@herald/core';
+import type { DeadlineBudget, MembershipProtocolSetting, MembershipThreadPriority, PeerTransition, SpeakerLeaseState, ThreadScheduling, ThreadSchedulingRefusalReason } from '@herald/core';
 import type { FromAnswerer, ToAnswerer } from '../announce/answerThreadProtocol.js';
 import type { LocalMembershipState } from './membership.js';
 import type { MembershipMetricCall } from './membershipMetricCalls.js';
@@ -27,6 +27,8 @@ export interface MembershipThreadData {
   readonly answers?: boolean;
   /** --membership-thread-priority: what the thread asks the kernel for first (raiseThisThread). Absent: off. */
   readonly priority?: MembershipThreadPriority;
+  /** With priority `deadline`: the budget (--membership-thread-deadline-runtime / -period). Absent: core's default. */
+  readonly deadline?: DeadlineBudget;
 }
 
 /** Main thread → worker. */
@@ -51,7 +53,7 @@ export type FromMembershipThread =
   | { readonly type: 'started'; readonly view: PackedView; readonly peersListed: boolean }
   | { readonly type: 'failed'; readonly message: string }
   // The thread's kernel id and the scheduling the kernel granted it (absent: as started), sent first.
-  | { readonly type: 'scheduling'; readonly tid: number; readonly applied?: ThreadScheduling }
+  | { readonly type: 'scheduling'; readonly tid: number; readonly applied?: ThreadScheduling; readonly refused: readonly ThreadSchedulingRefusalReason[] }
   | { readonly type: 'view'; readonly view: PackedView; readonly transitions: readonly PeerTransition[]; readonly peersListed: boolean; readonly calls?: readonly MembershipMetricCall[] }
   | { readonly type: 'metrics'; readonly calls: readonly MembershipMetricCall[] }
   | { readonly type: 'answers'; readonly message: FromAnswerer }

@@ -185,7 +185,7 @@ export class MembershipWorker implements MembershipPort {
 
   /** herald_membership_thread_scheduling: 1 for what the membership thread runs at now. */
   private showScheduling(s: ThreadScheduling | undefined): void {
-    const now = s === undefined ? 'default' : s.policy === 'rr' ? 'realtime' : s.nice < 0 ? 'nice' : 'default';
+    const now = s === undefined ? 'default' : s.policy === 'rr' ? 'realtime' : s.policy === 'deadline' ? 'deadline' : s.nice < 0 ? 'nice' : 'default';
     for (const policy of THREAD_POLICIES) this.metrics.threadScheduling.set({ policy }, policy === now ? 1 : 0);
   }
 
@@ -243,6 +243,7 @@ export class MembershipWorker implements MembershipPort {
         return;
       case 'scheduling':
         this.showScheduling(m.applied);
+        for (const reason of m.refused) this.metrics.threadSchedulingRefusals.inc({ reason });
         if (m.applied?.policy === 'rr') {
           this.dutyWatch = new RealtimeDutyWatch({
             tid: m.tid, log: this.o.log, timers: realTimers,

@@ -54,6 +54,30 @@ describe('raiseThisThread: the membership thread asks for real time, then nice, 
     expect(lines[0]!.msg).toMatch(/runs at normal priority/);
   });
 
+  it('deadline granted: SCHED_DEADLINE with the budget asked, one info line naming it', () => {
+    const k = kernel({});
+    const { lines, log } = logged();
+    const want = { policy: 'deadline', runtimeUs: 500, deadlineUs: 20_000, periodUs: 20_000 };
+    expect(raiseThisThread({ setting: 'deadline', deadline: { runtimeUs: 500, periodUs: 20_000 }, log, native: k.native })).toEqual({ tid: 4242, applied: want, refused: [] });
+    expect(k.asked).toEqual([want]);
+    expect(lines.map((l) => [l.level, l.event, l.msg])).toEqual([[30, 'membershipThreadPriority', 'the membership thread runs at SCHED_DEADLINE 0.5 ms every 20 ms']]);
+  });
+
+  it.each([
+    { code: 'EBUSY', reason: 'NotAdmitted', detail: /not admitted: the deadline threads on this host already hold/ },
+    { code: 'EPERM', reason: 'NotPermitted', detail: /not permitted: the container lacks CAP_SYS_NICE/ },
+  ])('deadline refused ($code): nothing else asked, the thread as started, one warning with the reason $reason', ({ code, reason, detail }) => {
+    const k = kernel({ deadline: code });
+    const { lines, log } = logged();
+    const r = raiseThisThread({ setting: 'deadline', log, native: k.native });
+    expect(r.applied).toBeUndefined();
+    expect(k.asked).toEqual([{ policy: 'deadline', runtimeUs: 2_000, deadlineUs: 10_000, periodUs: 10_000 }]);
+    expect(r.refused.map((x) => [x.code, x.reason])).toEqual([[code, reason]]);
+    expect(r.refused[0]!.detail).toMatch(detail);
+    expect(lines.map((l) => [l.level, l.event])).toEqual([[40, 'membershipThreadPriorityRefused']]);
+    expect(lines[0]!.msg).toMatch(/^SCHED_DEADLINE 2 ms every 10 ms: not .* runs at normal priority/);
+  });
+
   it('off: nothing asked, nothing logged', () => {
     const k = kernel({});
     const { lines, log } = logged();

@@ -64,6 +64,8 @@ export interface NativeAddon {
   threadId(): number;
   /** SCHED_RR at `value` (1..99) or SCHED_OTHER at nice `value`, with SCHED_RESET_ON_FORK; tid 0: this thread. */
   setThreadScheduling(tid: number, policy: 'rr' | 'other', value: number): void;
+  /** SCHED_DEADLINE with this budget in nanoseconds (sched_setattr), with SCHED_FLAG_RESET_ON_FORK; tid 0: this thread. */
+  setThreadScheduling(tid: number, policy: 'deadline', runtimeNs: number, deadlineNs: number, periodNs: number): void;
   /** glibc's malloc_trim(0): true when memory went back to the kernel; always false on other C libraries. */
   releaseFreePages(): boolean;
 }

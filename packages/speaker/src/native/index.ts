@@ -214,12 +214,14 @@ export function threadId(): number {
 }
 
 /**
- * Sets one thread's scheduling (native/src/thread_scheduling.cc): SCHED_RR at a real-time priority or
- * SCHED_OTHER at a nice value, never inherited by what it forks. `tid` 0 is the calling thread. Throws
- * NativeSocketError-shaped errors: EPERM / EACCES without CAP_SYS_NICE (raising), ESRCH (no such thread).
+ * Sets one thread's scheduling (native/src/thread_scheduling.cc): SCHED_RR at a real-time priority,
+ * SCHED_OTHER at a nice value or SCHED_DEADLINE with a budget, never inherited by what it forks. `tid` 0 is
+ * the calling thread. Throws NativeSocketError-shaped errors: EPERM / EACCES without CAP_SYS_NICE (raising),
+ * ESRCH (no such thread), EBUSY (deadline admission control), EINVAL (a budget the kernel does not take).
  */
 export function setThreadScheduling(tid: number, s: ThreadScheduling): void {
   if (s.policy === 'rr') addon().setThreadScheduling(tid, 'rr', s.priority);
+  else if (s.policy === 'deadline') addon().setThreadScheduling(tid, 'deadline', s.runtimeUs * 1_000, s.deadlineUs * 1_000, s.periodUs * 1_000);
   else addon().setThreadScheduling(tid, 'other', s.nice);
 }
 
