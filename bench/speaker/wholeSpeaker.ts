@@ -326,9 +326,10 @@ try {
   await phase('idleProbeRealtime', undefined, { probeRealtime: true });
   const joiner = others[0]!;
   await phase('nodeJoinsAndLeaves', async () => {
-    await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch);
+    // The API server answers 504 now and then under this load (10,000 LBAddress status writes): retried.
+    await retryApi(() => world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch));
     await waitFor(`${joiner} to announce some addresses`, async () => (await world.objects.lbAddresses()).some((l) => l.status?.node === joiner), { timeoutMs: 120_000, intervalMs: 1_000 });
-    await world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch);
+    await retryApi(() => world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch));
     await waitFor(`${owner} to announce every address again`, async () => (await world.objects.lbAddresses()).every((l) => l.status?.node === owner), { timeoutMs: 300_000, intervalMs: 1_000 });
   });
   // The same idle probing with CPU burners (one per core, nice 0) in the owner speaker's own CPU cgroup, as

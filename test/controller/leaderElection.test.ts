@@ -30,13 +30,13 @@ describe('controller leader election against the real apiserver (chart RBAC, rea
   async function written(identity: string) {
     const services = Object.fromEntries((await core.listNamespacedService({ namespace: ns })).items.map((s) => [s.metadata!.name!, { rv: s.metadata!.resourceVersion, ips: ingressIPs(s) }]));
     const addresses = ((await custom.listClusterCustomObject({ group: 'herald.dev', version: 'v1beta1', plural: 'lbaddresses' })) as { items: { metadata: { name: string; resourceVersion: string } }[] }).items;
-    const pools = ((await custom.listClusterCustomObject({ group: 'herald.dev', version: 'v1beta1', plural: 'ipaddresspools' })) as { items: { metadata: { name: string; resourceVersion: string } }[] }).items;
+    const pools = ((await custom.listClusterCustomObject({ group: 'herald.dev', version: 'v1beta1', plural: 'ipaddresspools' })) as { items: { metadata: { name: string; resourceVersion: string }; status?: { assigned?: number } }[] }).items;
     let events = 0;
     for (const namespace of [ns, 'default']) events += (await core.listNamespacedEvent({ namespace })).items.filter((e) => e.reportingInstance === identity).length;
     return {
       services,
       lbAddresses: Object.fromEntries(addresses.map((a) => [a.metadata.name, a.metadata.resourceVersion])),
-      pools: Object.fromEntries(pools.map((p) => [p.metadata.name, p.metadata.resourceVersion])),
+      pools: Object.fromEntries(pools.map((p) => [p.metadata.name, { rv: p.metadata.resourceVersion, assigned: p.status?.assigned }])),
       events,
     };
   }
@@ -67,14 +67,17 @@ describe('controller leader election against the real apiserver (chart RBAC, rea
     for (const name of old) await core.deleteNamespacedService({ namespace: ns, name });
     const fresh = ['a-0', 'a-1', 'a-2', 'a-3', 'a-4'];
     for (const name of fresh) await core.createNamespacedService({ namespace: ns, body: lbService(name, { lbClass }) });
+    // Settled means the pool's status counts the new Services too: the leader writes counts at most once a
+    // second, so a write still due can land well after the Services and LBAddresses look done.
     let settled = await written('freeze-b');
     await waitFor('freeze-b to assign the new Services and settle', async () => {
       const w = await written('freeze-b');
-      const done = Object.keys(w.services).length === fresh.length && fresh.every((n) => w.services[n]?.ips.length === 1) && Object.keys(w.lbAddresses).length === fresh.length;
+      const done = Object.keys(w.services).length === fresh.length && fresh.every((n) => w.services[n]?.ips.length === 1) && Object.keys(w.lbAddresses).length === fresh.length
+        && w.pools.freeze?.assigned === fresh.length;
       const same = JSON.stringify(w) === JSON.stringify(settled);
       settled = w;
       return done && same;
-    }, { timeoutMs: 20_000, intervalMs: 700 });
+    }, { timeoutMs: 20_000, intervalMs: 1_200 });
     const before = { ...settled, eventsByA: (await written('freeze-a')).events };
 
     a.proc.kill('SIGCONT');

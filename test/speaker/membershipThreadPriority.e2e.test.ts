@@ -110,6 +110,23 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 0$/m);
   });
 
+  /**
+   * A speaker without CAP_SYS_NICE: every thread as started, one refusal logged and nothing applied.
+   * Returns the refused steps as [step, code, reason] and the warning's message.
+   */
+  function expectRefusedEverywhere(n: LanNode): { steps: unknown[]; msg: unknown } {
+    expect(effectiveCaps(pid(n)) & (1n << BigInt(CAP_SYS_NICE)), 'setpriv dropped CAP_SYS_NICE').toBe(0n);
+    const all = threads(pid(n));
+    expect(all.filter((t) => t.comm === 'herald-membersh')).toHaveLength(1);
+    for (const t of all) expect(t, `${t.comm} (${t.tid})`).toMatchObject({ policy: SCHED_OTHER, rtPriority: 0, nice: 0 });
+    const refused = events(n, 'membershipThreadPriorityRefused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.applied).toBeUndefined();
+    expect(events(n, 'membershipThreadPriority')).toEqual([]);
+    const steps = (refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code, r.reason]);
+    return { steps, msg: refused[0]!.msg };
+  }
+
   it('by default: every thread as started, nothing asked, nothing refused', async () => {
     for (const t of threads(pid(plain))) expect(t, `${t.comm} (${t.tid})`).toMatchObject({ policy: SCHED_OTHER, rtPriority: 0, nice: 0 });
     expect(events(plain, 'membershipThreadPriority')).toEqual([]);
@@ -118,19 +135,12 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
   });
 
   it('without CAP_SYS_NICE: every thread as started, one warning naming CAP_SYS_NICE, and a member as the others', async () => {
-    expect(effectiveCaps(pid(capless)) & (1n << BigInt(CAP_SYS_NICE)), 'setpriv dropped CAP_SYS_NICE').toBe(0n);
-    const all = threads(pid(capless));
-    expect(all.filter((t) => t.comm === 'herald-membersh')).toHaveLength(1);
-    for (const t of all) expect(t, `${t.comm} (${t.tid})`).toMatchObject({ policy: SCHED_OTHER, rtPriority: 0, nice: 0 });
-    const refused = events(capless, 'membershipThreadPriorityRefused');
-    expect(refused).toHaveLength(1);
-    expect(refused[0]!.applied).toBeUndefined();
-    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code, r.reason])).toEqual([
+    const refused = expectRefusedEverywhere(capless);
+    expect(refused.steps).toEqual([
       [{ policy: 'rr', priority: 1 }, 'EPERM', 'NotPermitted'],
       [{ policy: 'other', nice: -10 }, 'EACCES', 'NotPermitted'],
     ]);
-    expect(refused[0]!.msg).toMatch(/CAP_SYS_NICE/);
-    expect(events(capless, 'membershipThreadPriority')).toEqual([]);
+    expect(refused.msg).toMatch(/CAP_SYS_NICE/);
     const metrics = await world.speakerMetrics(capless);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="realtime"\} 0$/m);
@@ -181,19 +191,12 @@ describe('the membership thread runs at a raised priority; without CAP_SYS_NICE 
   }, 60_000);
 
   it('with deadline, without CAP_SYS_NICE: refused (EPERM, naming CAP_SYS_NICE), nothing else asked, every thread as started', async () => {
-    expect(effectiveCaps(pid(deadlineCapless)) & (1n << BigInt(CAP_SYS_NICE)), 'setpriv dropped CAP_SYS_NICE').toBe(0n);
-    const all = threads(pid(deadlineCapless));
-    expect(all.filter((t) => t.comm === 'herald-membersh')).toHaveLength(1);
-    for (const t of all) expect(t, `${t.comm} (${t.tid})`).toMatchObject({ policy: SCHED_OTHER, rtPriority: 0, nice: 0 });
-    const refused = events(deadlineCapless, 'membershipThreadPriorityRefused');
-    expect(refused).toHaveLength(1);
-    expect(refused[0]!.applied).toBeUndefined();
+    const refused = expectRefusedEverywhere(deadlineCapless);
     // The budget given by the flags is what was asked.
-    expect((refused[0]!.refused as { step: unknown; code: string; reason: string }[]).map((r) => [r.step, r.code, r.reason])).toEqual([
+    expect(refused.steps).toEqual([
       [{ policy: 'deadline', runtimeUs: 1_500, deadlineUs: 12_000, periodUs: 12_000 }, 'EPERM', 'NotPermitted'],
     ]);
-    expect(refused[0]!.msg).toMatch(/^SCHED_DEADLINE 1.5 ms every 12 ms: not permitted: the container lacks CAP_SYS_NICE.*runs at normal priority/);
-    expect(events(deadlineCapless, 'membershipThreadPriority')).toEqual([]);
+    expect(refused.msg).toMatch(/^SCHED_DEADLINE 1.5 ms every 12 ms: not permitted: the container lacks CAP_SYS_NICE.*runs at normal priority/);
     const metrics = await world.speakerMetrics(deadlineCapless);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="default"\} 1$/m);
     expect(metrics).toMatch(/^herald_membership_thread_scheduling\{policy="deadline"\} 0$/m);

@@ -48,7 +48,7 @@ function nextSpeakerPort(): number {
 export class SpeakerWorld {
   readonly speakers = new Map<string, SpeakerProcess>();
   /** Per LAN node, how its last speaker ended (exit code and the log's last lines), for a test's error. */
-  private readonly exits = new Map<string, string>();
+  private readonly exits = new Map<string, { code: number | string; logFile: string }>();
   controller!: ControllerProcess;
   lan!: Lan;
   readonly objects: HeraldObjects;
@@ -190,15 +190,19 @@ export class SpeakerWorld {
     void proc.exited.then((code) => {
       if (this.speakers.get(n.name) !== s) return;
       this.speakers.delete(n.name);
-      const tail = existsSync(proc.logFile) ? readFileSync(proc.logFile, 'utf8').trimEnd().split('\n').slice(-15).map((l) => l.slice(0, 400)) : [];
-      this.exits.set(n.name, `${n.name}'s speaker exited (${code}); its log ends:\n${tail.join('\n')}`);
+      this.exits.set(n.name, { code, logFile: proc.logFile });
     });
     return s;
   }
 
   /** Why a node has no running speaker (for waitFor's abortIf), or undefined while one runs. */
   speakerGone(n: LanNode): string | undefined {
-    return this.speakers.has(n.name) ? undefined : (this.exits.get(n.name) ?? `${n.name} has no speaker`);
+    if (this.speakers.has(n.name)) return undefined;
+    const exit = this.exits.get(n.name);
+    if (!exit) return `${n.name} has no speaker`;
+    // Read only when asked: speakers exit by the dozen in restart tests, and their logs run to megabytes.
+    const tail = existsSync(exit.logFile) ? readFileSync(exit.logFile, 'utf8').trimEnd().split('\n').slice(-15).map((l) => l.slice(0, 400)) : [];
+    return `${n.name}'s speaker exited (${exit.code}); its log ends:\n${tail.join('\n')}`;
   }
 
   /** Metrics of a speaker, fetched from inside its node namespace. */
