@@ -8,7 +8,7 @@ const peer = (node: string, o: Partial<PeerView> = {}): PeerView => ({
 const self = peer('a', { self: true, judgedBy: 'Self' });
 
 describe('mergeMembershipViews', () => {
-  it.each<{ name: string; v1: PeerView[]; v2: PeerView[]; v1Nodes: string[]; versions?: Record<string, number>; want: Partial<PeerView>[]; v1Peers: number; noIncarnation?: boolean }>([
+  it.each<{ name: string; v1: PeerView[]; v2: PeerView[]; v1Nodes: string[]; versions?: Record<string, number>; selfReached?: boolean; want: Partial<PeerView>[]; v1Peers: number; noIncarnation?: boolean }>([
     {
       name: 'a version-1 peer is judged by PeerTable, even if the ring knows it',
       v1: [self, peer('b', { alive: false })], v2: [peer('b', { alive: true })], v1Nodes: ['b'],
@@ -50,6 +50,26 @@ describe('mergeMembershipViews', () => {
       want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Heartbeat', heartbeatsBroken: false }], v1Peers: 0,
     },
     {
+      name: 'nothing of ours reached anyone (sending blocked): a peer heard and then silent (it declared us, stopped heartbeating us) is alive by its fresh Lease',
+      v1: [self, peer('b', { judgedBy: 'Lease', heartbeatsBroken: true })], v2: [peer('b', { alive: false })], v1Nodes: [], versions: { b: 2 }, selfReached: false,
+      want: [{ node: 'a' }, { node: 'b', alive: true, judgedBy: 'Lease', heartbeatsBroken: true }], v1Peers: 0,
+    },
+    {
+      name: 'nothing of ours reached anyone, the heard peer\'s Lease expired too: dead',
+      v1: [self, peer('b', { alive: false, judgedBy: 'Lease' })], v2: [peer('b', { alive: false })], v1Nodes: [], versions: { b: 2 }, selfReached: false,
+      want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Lease' }], v1Peers: 0,
+    },
+    {
+      name: 'nothing of ours reached anyone yet (a start: no answer so far): a peer alive on the ring is as the ring holds it',
+      v1: [self, peer('b', { alive: false, judgedBy: 'Heartbeat' })], v2: [peer('b', { alive: true })], v1Nodes: [], versions: { b: 2 }, selfReached: false,
+      want: [{ node: 'a' }, { node: 'b', alive: true, judgedBy: 'Heartbeat' }], v1Peers: 0,
+    },
+    {
+      name: 'nothing of ours reached anyone: a version-1 peer is still PeerTable\'s as always',
+      v1: [self, peer('d', { alive: true, judgedBy: 'Heartbeat' })], v2: [], v1Nodes: ['d'], selfReached: false,
+      want: [{ node: 'a' }, { node: 'd', alive: true, judgedBy: 'Heartbeat' }], v1Peers: 1,
+    },
+    {
       name: 'never heard and unknown to PeerTable: shown as the ring holds it, judged by Lease',
       v1: [self], v2: [peer('c', { alive: false })], v1Nodes: [], versions: { c: 0 },
       want: [{ node: 'a' }, { node: 'c', alive: false, judgedBy: 'Lease' }], v1Peers: 0,
@@ -64,10 +84,10 @@ describe('mergeMembershipViews', () => {
       v1: [self], v2: [peer('d')], v1Nodes: ['d'],
       want: [{ node: 'a' }], v1Peers: 0,
     },
-  ])('$name', ({ v1, v2, v1Nodes, versions, want, v1Peers, noIncarnation }) => {
+  ])('$name', ({ v1, v2, v1Nodes, versions, selfReached, want, v1Peers, noIncarnation }) => {
     const r = mergeMembershipViews({
       v1: { atMs: 1, peers: v1 }, v2: { atMs: 1, peers: [peer('a', { self: true }), ...v2] },
-      protocolOf: (n) => (v1Nodes.includes(n) ? 'v1' : 'v2'), versionOf: (n) => versions?.[n] ?? 3, nowMs: 7,
+      protocolOf: (n) => (v1Nodes.includes(n) ? 'v1' : 'v2'), versionOf: (n) => versions?.[n] ?? 3, selfReached: selfReached ?? true, nowMs: 7,
     });
     expect(r.view.atMs).toBe(7);
     expect(r.view.peers).toHaveLength(want.length);

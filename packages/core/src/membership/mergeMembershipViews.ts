@@ -13,6 +13,11 @@ export interface MergeMembershipViews {
    * declarer puts the version it heard into the Dead notice); only its Lease or configuration.
    */
   readonly versionOf: (node: string) => number | undefined;
+  /**
+   * Whether a datagram of ours has reached a member in this incarnation (SwimMember.reached). False:
+   * every peer holds us never heard, and we judge every version-2 peer by its Lease too.
+   */
+  readonly selfReached: boolean;
   readonly nowMs: number;
 }
 
@@ -28,8 +33,11 @@ export interface MergeMembershipViews {
  * — its monitors cannot tell "heartbeats blocked from the start" (a firewall) from "crashed before its
  * first heartbeat", and declaring the blocked node dead makes both sides answer its addresses (ADR 0012,
  * failure modes). The same rule on the blocked node, which hears no one, judges all its peers by their
- * Leases, so both sides elect the same owners, as version 1 did. A node that was heard (version ≥ 1)
- * and went silent is dead on the fast path.
+ * Leases, so both sides elect the same owners, as version 1 did. A node none of whose datagrams has
+ * reached anyone (`selfReached` false: heartbeats blocked outbound only) may still have heard the States
+ * of peers that joined through it; they stop heartbeating it once they declare it, and holding them dead
+ * for that silence would make it answer their addresses: while unreached, a peer the ring holds dead is
+ * judged by its Lease too. A node that was heard (version ≥ 1) and went silent is dead on the fast path.
  */
 export function mergeMembershipViews(o: MergeMembershipViews): { view: MembershipView; v1Peers: number } {
   const v2 = new Map<string, PeerView>();
@@ -37,7 +45,7 @@ export function mergeMembershipViews(o: MergeMembershipViews): { view: Membershi
   for (const p of o.v2.peers) {
     if (p.self) continue;
     const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
-    if (o.versionOf(p.node) === 0) unheard.add(p.node);
+    if (o.versionOf(p.node) === 0 || (!o.selfReached && !p.alive)) unheard.add(p.node);
     v2.set(p.node, unheard.has(p.node) ? { ...peer, judgedBy: 'Lease' } : peer);
   }
   const peers: PeerView[] = [];

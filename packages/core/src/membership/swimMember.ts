@@ -291,6 +291,8 @@ export class SwimMember {
   private readonly windows = new Map<string, { incarnation: number; window: ReplayWindow }>();
   /** The largest version a node's own datagrams have shown (may be ahead of its State we hold). */
   private readonly heardVersion = new Map<string, number>();
+  /** A member answered one of our datagrams in this incarnation (see `reached`). */
+  private answered = false;
   /** When each node's last heartbeat shows it alive (heartbeatHeardAt): the evidence our vouches give. */
   private readonly lastHeardAt = new Map<string, number>();
   private readonly syncAsked = new Map<string, number>();
@@ -511,6 +513,12 @@ export class SwimMember {
 
     let changed = false;
     let rttSampleMs: number | undefined;
+    // Acks and SyncReplies are only ever sent in answer to a datagram of ours: it arrived. The merged view
+    // judges peers differently from now on (mergeMembershipViews), so it counts as a change.
+    if (!this.answered && (m.type === 'Ack' || m.type === 'SyncReply')) {
+      this.answered = true;
+      changed = true;
+    }
     // Anything from a node proves it runs: clear its suspicion, reset its silence.
     this.heard(m.from, nowMs, m.type === 'Heartbeat');
     const version = m.type === 'Heartbeat' || (m.type === 'Ack' && m.target === m.from) ? m.version : undefined;
@@ -1343,6 +1351,17 @@ export class SwimMember {
       out.push(this.to(node, { type: 'SyncRequest', nodes: [node] }));
     }
     return out;
+  }
+
+  /**
+   * Whether any of our datagrams has reached a member in this incarnation, as far as we can know: a member
+   * answered one (an Ack to a Probe or ProbeRequest of ours, a SyncReply to our SyncRequest). Until then
+   * every member holds us never heard and judges us by our Lease, so we judge them by theirs
+   * (mergeMembershipViews): a node that can receive but not send hears the States of members that joined
+   * through it, then their silence once they declare it, and must not hold them dead for that.
+   */
+  reached(): boolean {
+    return this.answered;
   }
 
   /** The state version held for `node` (0: known only from outside the protocol, e.g. its Lease). */

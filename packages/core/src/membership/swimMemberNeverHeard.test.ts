@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Notice, NodeState } from './swimMessage.js';
+import type { Notice, NodeState, SwimMessage } from './swimMessage.js';
 import { DEFAULT_SWIM_TUNING, SwimMember } from './swimMember.js';
 
 // The facts mergeMembershipViews reads as "never heard" (ADR 0012, failure modes: heartbeats blocked from
@@ -50,5 +50,33 @@ describe('SwimMember: the state version that tells "never heard" from "heard, th
     { name: 'that restarted node declared dead without being heard: still never heard', steps: [{ lease: 1 }, { state: { incarnation: 1, version: 4 } }, { lease: 2 }, { silentMs: 2_000 }], version: 0, status: 'dead' },
   ])('$name', ({ steps, version, status }) => {
     expect(run(steps)).toEqual({ version, status });
+  });
+});
+
+describe('SwimMember.reached: whether a datagram of ours has reached a member (mergeMembershipViews judges by Lease until it has)', () => {
+  type Incoming = { [K in SwimMessage['type']]: Omit<Extract<SwimMessage, { type: K }>, 'from' | 'incarnation' | 'sequence'> }[SwimMessage['type']];
+  it.each<{ name: string; received: Incoming[]; reached: boolean; changedOn?: number }>([
+    { name: 'nothing received', received: [], reached: false },
+    {
+      name: 'heartbeats, gossip, probes and requests from a peer prove nothing of ours arrived',
+      received: [
+        { type: 'Heartbeat', version: 1, notices: [] },
+        { type: 'Gossip', notices: [] },
+        { type: 'Probe', id: 1, target: 'a' },
+        { type: 'ProbeRequest', id: 2, target: 'x' },
+        { type: 'SyncRequest', nodes: ['a'] },
+      ],
+      reached: false,
+    },
+    { name: 'an Ack answers a Probe or ProbeRequest of ours', received: [{ type: 'Heartbeat', version: 1, notices: [] }, { type: 'Ack', id: 9, target: 'c', version: 1, agoMs: 0 }], reached: true, changedOn: 1 },
+    { name: 'a SyncReply answers our SyncRequest', received: [{ type: 'SyncReply', notices: [] }], reached: true, changedOn: 0 },
+  ])('$name', ({ received, reached, changedOn }) => {
+    const m = new SwimMember({ self: { node: 'a', incarnation: 1, address: '192.0.2.1', port: 7947 }, local, nowMs: 0, seed: 1 });
+    m.learn({ ...lease(1), node: 'c', address: '192.0.2.3' }, 0);
+    const changed = received.map((r, i) => m.receive({ ...r, from: 'c', incarnation: 1, sequence: i + 1 } as SwimMessage, 10 + i).changed);
+    expect(m.reached()).toBe(reached);
+    // The flip is a change of the merged view (peers are judged differently from then on); it is told once.
+    if (changedOn !== undefined) expect(changed[changedOn]).toBe(true);
+    if (reached) expect(m.receive({ type: 'Ack', id: 10, target: 'c', version: 1, agoMs: 0, from: 'c', incarnation: 1, sequence: 100 }, 100).changed).toBe(false);
   });
 });

@@ -280,7 +280,7 @@ export class Membership {
     const v1 = this.table.view(now);
     const swim = this.swim;
     if (!swim) return v1;
-    const { view, v1Peers } = mergeMembershipViews({ v1, v2: swim.view(now), protocolOf: (node) => this.protocolOf(node, now), versionOf: (node) => swim.versionOf(node), nowMs: now });
+    const { view, v1Peers } = mergeMembershipViews({ v1, v2: swim.view(now), protocolOf: (node) => this.protocolOf(node, now), versionOf: (node) => swim.versionOf(node), selfReached: swim.reached(), nowMs: now });
     this.metrics.peersV1.set(v1Peers);
     return view;
   }

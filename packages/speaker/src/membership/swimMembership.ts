@@ -106,6 +106,11 @@ export class SwimMembership {
     this.arm();
   }
 
+  /** Whether a member has answered a datagram of ours (SwimMember.reached). */
+  reached(): boolean {
+    return this.member.reached();
+  }
+
   /** The state version held for `node`: 0 while it is known only from its Lease or configuration. */
   versionOf(node: string): number | undefined {
     return this.member.versionOf(node);
