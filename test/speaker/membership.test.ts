@@ -44,6 +44,8 @@ interface MetricsLine {
   meanRttMs?: number;
   /** Version-2 datagrams accepted, by message type. */
   swimReceived?: Record<string, number>;
+  /** herald_membership_datagrams_answered: a peer answered one of ours. */
+  answered?: number;
 }
 interface ViewLine {
   fixture: 'view';
@@ -449,6 +451,9 @@ describe('membership with the API server: peers from per-node Leases', () => {
       expect(firstChange(speakers[2]!, n, 'PeerDead', 0), `n3 held ${n} dead at some point`).toBeUndefined();
       expect(peerIn(speakers[2]!, n)).toMatchObject({ alive: true, judgedBy: 'Lease' });
     }
+    // Why, as a user sees it: nothing of n3's was ever answered; n1's and n2's were.
+    await waitUntil('every speaker to report whether its datagrams were answered', speakers, () => speakers.every((s) => metrics(s)?.answered !== undefined));
+    expect(speakers.map((s) => metrics(s)!.answered)).toEqual([1, 1, 0]);
   });
 
   it('version 1: a node whose heartbeats never arrive but whose Lease is fresh is alive by its Lease and flagged, and dies with its Lease', async () => {

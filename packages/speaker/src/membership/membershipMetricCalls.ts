@@ -30,6 +30,7 @@ const METRIC_KEYS: Readonly<Record<keyof MembershipMetrics, true>> = {
   swimProbes: true,
   swimDeclared: true,
   swimRefutations: true,
+  answered: true,
   peersV1: true,
   withheld: true,
   mainLoopStalled: true,

@@ -66,6 +66,11 @@ export function createMembershipMetrics(registry: Registry, sources: MembershipG
     swimProbes: new Counter({ name: 'herald_membership_swim_probes_total', help: 'Probes this speaker sent: direct to a suspect, indirect (asking a helper to probe it), or roundTrip (one a second to a ring predecessor, timing its Ack)', labelNames: ['path'], registers }),
     swimDeclared: new Counter({ name: 'herald_membership_swim_deaths_declared_total', help: 'Peers this speaker declared dead after a failed probe', registers }),
     swimRefutations: new Counter({ name: 'herald_membership_swim_refutations_total', help: 'Notices of this speaker\'s own death it refuted with a new state version', registers }),
+    answered: new Gauge({
+      name: 'herald_membership_datagrams_answered',
+      help: '1 once a peer has answered one of this speaker\'s version-2 membership datagrams (an Ack or SyncReply) since it started; 0 until then: nothing it sent is known to have arrived (outbound UDP to the heartbeat port blocked?), and peers the ring holds dead are judged by their Leases. A speaker without peers stays at 0',
+      registers,
+    }),
     peersV1: new Gauge({ name: 'herald_membership_peers_v1', help: 'Peers judged by version-1 all-to-all heartbeats (older speakers during a rolling upgrade)', registers }),
     withheld: new Counter({
       name: 'herald_membership_datagrams_withheld_total',

@@ -69,6 +69,7 @@ export class SwimMembership {
   receive(m: SwimMessage, from: DatagramEndpoint): void {
     if (!this.running) return;
     const versionBefore = this.member.self.version;
+    const reachedBefore = this.member.reached();
     const alone = this.member.knownNodes().next().done === true;
     const now = this.o.now();
     const r = this.member.receive(m, now);
@@ -77,6 +78,10 @@ export class SwimMembership {
       return;
     }
     this.o.metrics.swimReceived.inc({ type: m.type });
+    if (!reachedBefore && this.member.reached()) {
+      this.o.metrics.answered.set(1);
+      this.o.log.info({ event: 'membershipAnswered', by: m.from, type: m.type }, `${m.from} answered a datagram of ours: peers are judged by the ring from now on`);
+    }
     // Version 2's round trip (one probe a second to a ring predecessor): the histogram version 1's echoes fill.
     if (r.rttSampleMs !== undefined) this.o.metrics.rtt.observe(r.rttSampleMs / 1000);
     if (this.member.addressOf(m.from) === undefined) this.seenAt.set(m.from, from);
