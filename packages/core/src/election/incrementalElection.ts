@@ -6,6 +6,7 @@ import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility
 import { sameNodeFacts, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
 import { RankCache, type RankCacheOptions } from './rankCache.js';
 import { SubnetTable } from './subnetTable.js';
+import { SuccessorCache } from './successorCache.js';
 
 /** One address's election facts. */
 export interface AddressElectionInput {
@@ -80,6 +81,8 @@ export class IncrementalElection {
   private lists: { answered: NodeFacts[]; unanswered: NodeFacts[] } | undefined;
   /** A pool's labels as text, once per labels object (the pool cache's: new only when the pool changes). */
   private readonly labelKeys = new WeakMap<object, string>();
+  /** successorIfGone's answers, kept until a change can move them (see there). */
+  private readonly successors = new SuccessorCache();
 
   constructor(o: {
     readonly sha256: (text: string) => Uint8Array;
@@ -123,6 +126,10 @@ export class IncrementalElection {
       this.startingNodes.delete(name);
     }
     this.lists = undefined;
+    // Its facts can move the successor where it is one, and wherever nobody else may announce; where it
+    // out-ranks the successor, the scan below forgets it.
+    this.successors.forgetNode(name);
+    this.successors.forgetNobody();
     for (const a of this.owned.get(name) ?? []) this.dirty.add(a);
     for (const a of this.noEligible) this.dirty.add(a);
     this.dropScan(name);
@@ -145,6 +152,7 @@ export class IncrementalElection {
     if (!input) {
       if (!s) return;
       this.addresses.delete(name);
+      this.successors.forget(name);
       this.ranks.removeAddress(s.ip);
       if (s.result) {
         this.removedResult.set(name, s.result);
@@ -161,6 +169,8 @@ export class IncrementalElection {
     if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
     this.ranks.addAddress(ip);
     this.addresses.set(name, { input, ip, result: s?.result });
+    // The successor is elected with the address unanswered: whether someone answers it does not move it.
+    if (!onlyAnswered) this.successors.forget(name);
     // Whether anyone answers it matters only while some peer is starting.
     if (!onlyAnswered || this.startingNodes.size > 0) this.dirty.add(name);
   }
@@ -207,6 +217,7 @@ export class IncrementalElection {
       const s = this.addresses.get(name);
       const before = s?.result ?? this.removedResult.get(name);
       this.removedResult.delete(name);
+      this.successors.forget(name);
       const hashed = this.ranks.hashes;
       const after = s ? this.elect(s, poolAds) : undefined;
       // An election that had to rank every node (a few thousand hashes) counts as that many units.
@@ -228,14 +239,35 @@ export class IncrementalElection {
   /**
    * Who would own the address if its owner died now: the election on the same facts without the owner,
    * with the address unanswered (nobody answers it once its owner is dead, so a starting peer may win it,
-   * as peerCandidacy decides). Undefined when it has no owner, or nobody else may announce it. Reads the
-   * facts as of the last flush; changes nothing but the rank cache.
+   * as peerCandidacy decides). Undefined when it has no owner, or nobody else may announce it. The owner is
+   * the last flush's; every other fact is the latest handed in. Changes nothing but the rank cache and the
+   * answers kept.
+   *
+   * The standby plan asks this for every address twice a second while anything changes, and each answer
+   * was a whole election (10,000 addresses: ~100 ms of CPU). Answers are kept while nothing can move them:
+   * the address's facts (setAddress, except whether it is answered), its owner and the advertisements all
+   * re-elect the address (flush forgets its answer); a node's change forgets the answers that name it and
+   * those with nobody; a node that may be a candidate (a join or any other change) forgets, through the
+   * join scan, every answer it out-ranks. So a kept answer is trusted only once that scan is done and the
+   * address is not waiting to be re-elected; otherwise it is elected again, as before.
    */
   successorIfGone(name: string): Candidate | undefined {
     const s = this.addresses.get(name);
     const gone = s?.result?.owner?.node;
     if (!s || gone === undefined) return undefined;
-    return this.elect(s, this.standbyAds, gone).owner;
+    const trusted = this.scans.size === 0 && !this.dirty.has(name);
+    if (trusted) {
+      const kept = this.successors.get(name);
+      if (kept !== undefined) return kept ?? undefined;
+    }
+    const next = this.elect(s, this.standbyAds, gone).owner;
+    if (trusted) this.successors.set(name, next);
+    return next;
+  }
+
+  /** successorIfGone's answers kept now (tests, benchmarks). */
+  successorsKept(): number {
+    return this.successors.size;
   }
 
   /** Every address holding a result, with its address and result (as of the last flush). */
@@ -264,7 +296,14 @@ export class IncrementalElection {
         const [a, s] = next.value;
         if (this.dirty.has(a) || !s.result?.owner) continue;
         const f = s.input.answered ? scan.facts.answered : scan.facts.unanswered;
-        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) this.dirty.add(a);
+        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) {
+          this.dirty.add(a);
+          continue;
+        }
+        // Where it out-ranks the successor it may be the new one (successors are elected unanswered).
+        const successor = this.successors.get(a);
+        const u = scan.facts.unanswered;
+        if (successor && !excludedEverywhere(u) && this.outranks(s.ip, u.name, u.draining, successor)) this.successors.forget(a);
       }
     }
     return n;
@@ -366,7 +405,9 @@ export class IncrementalElection {
         });
       }
     }
-    if (best) return { owner: best, reason: undefined, message: ownerMessage(ip, best) };
+    // successorIfGone (`gone`) reads the owner only: no message, which for nobody is one check per node.
+    if (best) return { owner: best, reason: undefined, message: gone === undefined ? ownerMessage(ip, best) : '' };
+    if (gone !== undefined) return { owner: undefined, reason: 'NoEligibleNode', message: '' };
     const nodes = answered ? this.nodeLists().answered : this.nodeLists().unanswered;
     const excluded = new Map<string, ElectionReason>();
     for (const node of nodes) {
