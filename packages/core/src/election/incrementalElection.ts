@@ -6,7 +6,6 @@ import { addressGate, excludedEverywhere, noEligibleNodeMessage, nodeEligibility
 import { sameNodeFacts, type ElectionReason, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
 import { RankCache, type RankCacheOptions } from './rankCache.js';
 import { SubnetTable } from './subnetTable.js';
-import { SuccessorCache } from './successorCache.js';
 
 /** One address's election facts. */
 export interface AddressElectionInput {
@@ -41,6 +40,10 @@ interface AddressState {
   input: AddressElectionInput;
   ip: string;
   result: OwnerResult | undefined;
+  /** successorIfGone's answer, kept (null: nobody may take it); undefined when none is. */
+  successor?: Candidate | null;
+  /** What the kept answer holds for: the successor's facts (their object), or for nobody the node changes count. */
+  successorFor?: NodeVariants | number;
 }
 
 const sameResult = (a: OwnerResult | undefined, b: OwnerResult | undefined) =>
@@ -81,8 +84,8 @@ export class IncrementalElection {
   private lists: { answered: NodeFacts[]; unanswered: NodeFacts[] } | undefined;
   /** A pool's labels as text, once per labels object (the pool cache's: new only when the pool changes). */
   private readonly labelKeys = new WeakMap<object, string>();
-  /** successorIfGone's answers, kept until a change can move them (see there). */
-  private readonly successors = new SuccessorCache();
+  /** Node facts changed (setNode) so far: a kept "nobody else" answer holds only while it is unchanged. */
+  private nodeChanges = 0;
 
   constructor(o: {
     readonly sha256: (text: string) => Uint8Array;
@@ -126,10 +129,9 @@ export class IncrementalElection {
       this.startingNodes.delete(name);
     }
     this.lists = undefined;
-    // Its facts can move the successor where it is one, and wherever nobody else may announce; where it
-    // out-ranks the successor, the scan below forgets it.
-    this.successors.forgetNode(name);
-    this.successors.forgetNobody();
+    // Kept successor answers naming this node (their facts object is no longer the node's) and those with
+    // nobody (this count moved) no longer hold; where it out-ranks a successor, the scan below forgets it.
+    this.nodeChanges++;
     for (const a of this.owned.get(name) ?? []) this.dirty.add(a);
     for (const a of this.noEligible) this.dirty.add(a);
     this.dropScan(name);
@@ -152,7 +154,6 @@ export class IncrementalElection {
     if (!input) {
       if (!s) return;
       this.addresses.delete(name);
-      this.successors.forget(name);
       this.ranks.removeAddress(s.ip);
       if (s.result) {
         this.removedResult.set(name, s.result);
@@ -168,9 +169,9 @@ export class IncrementalElection {
     const ip = formatAddress(input.address);
     if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
     this.ranks.addAddress(ip);
-    this.addresses.set(name, { input, ip, result: s?.result });
-    // The successor is elected with the address unanswered: whether someone answers it does not move it.
-    if (!onlyAnswered) this.successors.forget(name);
+    // A kept successor answer stays: any change but whether the address is answered re-elects it (flush
+    // forgets the answer), and the successor is elected with the address unanswered anyway.
+    this.addresses.set(name, { input, ip, result: s?.result, successor: s?.successor, successorFor: s?.successorFor });
     // Whether anyone answers it matters only while some peer is starting.
     if (!onlyAnswered || this.startingNodes.size > 0) this.dirty.add(name);
   }
@@ -217,7 +218,7 @@ export class IncrementalElection {
       const s = this.addresses.get(name);
       const before = s?.result ?? this.removedResult.get(name);
       this.removedResult.delete(name);
-      this.successors.forget(name);
+      if (s) s.successor = undefined;
       const hashed = this.ranks.hashes;
       const after = s ? this.elect(s, poolAds) : undefined;
       // An election that had to rank every node (a few thousand hashes) counts as that many units.
@@ -246,28 +247,32 @@ export class IncrementalElection {
    * The standby plan asks this for every address twice a second while anything changes, and each answer
    * was a whole election (10,000 addresses: ~100 ms of CPU). Answers are kept while nothing can move them:
    * the address's facts (setAddress, except whether it is answered), its owner and the advertisements all
-   * re-elect the address (flush forgets its answer); a node's change forgets the answers that name it and
-   * those with nobody; a node that may be a candidate (a join or any other change) forgets, through the
-   * join scan, every answer it out-ranks. So a kept answer is trusted only once that scan is done and the
-   * address is not waiting to be re-elected; otherwise it is elected again, as before.
+   * re-elect the address (flush forgets its answer); an answer naming a node holds only while that node's
+   * facts are the same object (setNode replaces it on any change, or removes it), one naming nobody only
+   * while no node changed; a node that may be a candidate (a join or any other change) forgets, through the
+   * join scan, every answer it out-ranks, for nobody else ranking after the successor can take its place. So
+   * a kept answer is trusted only once that scan is done and the address is not waiting to be re-elected;
+   * otherwise it is elected again, as before.
    */
   successorIfGone(name: string): Candidate | undefined {
     const s = this.addresses.get(name);
     const gone = s?.result?.owner?.node;
     if (!s || gone === undefined) return undefined;
     const trusted = this.scans.size === 0 && !this.dirty.has(name);
-    if (trusted) {
-      const kept = this.successors.get(name);
-      if (kept !== undefined) return kept ?? undefined;
-    }
+    if (trusted && this.holds(s)) return s.successor ?? undefined;
     const next = this.elect(s, this.standbyAds, gone).owner;
-    if (trusted) this.successors.set(name, next);
+    if (trusted) {
+      s.successor = next ?? null;
+      s.successorFor = next ? this.nodes.get(next.node) : this.nodeChanges;
+    }
     return next;
   }
 
-  /** successorIfGone's answers kept now (tests, benchmarks). */
+  /** successorIfGone's answers kept that still hold as far as node changes go (tests, benchmarks). */
   successorsKept(): number {
-    return this.successors.size;
+    let n = 0;
+    for (const s of this.addresses.values()) if (this.holds(s)) n++;
+    return n;
   }
 
   /** Every address holding a result, with its address and result (as of the last flush). */
@@ -301,12 +306,23 @@ export class IncrementalElection {
           continue;
         }
         // Where it out-ranks the successor it may be the new one (successors are elected unanswered).
-        const successor = this.successors.get(a);
         const u = scan.facts.unanswered;
-        if (successor && !excludedEverywhere(u) && this.outranks(s.ip, u.name, u.draining, successor)) this.successors.forget(a);
+        // (An answer that no longer holds may name a node that is gone: not compared.)
+        if (s.successor && this.holds(s) && !excludedEverywhere(u) && this.outranks(s.ip, u.name, u.draining, s.successor)) s.successor = undefined;
       }
     }
     return n;
+  }
+
+  /**
+   * Whether the address keeps a successor answer that node changes have not moved: its node's facts are
+   * still the object they were (setNode replaces it on any change and deletes it with the node), or, for
+   * nobody, no node changed since. (Nodes out-ranking the successor are the join scan's part.)
+   */
+  private holds(s: AddressState): boolean {
+    const k = s.successor;
+    if (k === undefined) return false;
+    return k === null ? s.successorFor === this.nodeChanges : s.successorFor !== undefined && this.nodes.get(k.node) === s.successorFor;
   }
 
   private dropScan(node: string): void {
