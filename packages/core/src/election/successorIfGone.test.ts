@@ -80,6 +80,15 @@ describe('IncrementalElection.successorIfGone: kept answers', () => {
     expect(e.successorIfGone(A)?.node).toBe(SECOND);
   });
 
+  it('a successor that drains loses to a node ranked after it that stops draining (draining ranks last, whatever the hashes)', () => {
+    const e = kept({ [SECOND]: { draining: true }, [THIRD]: { draining: true }, [FOURTH]: { draining: true }, ...Object.fromEntries(NODES.filter((n) => ![FIRST, SECOND, THIRD, FOURTH].includes(n)).map((n) => [n, { member: false }])) });
+    expect(e.successorIfGone(A)?.node).toBe(SECOND);
+    e.setNode(FOURTH, both(node(FOURTH)));
+    settle(e);
+    expect(e.result(A)?.owner?.node).toBe(FIRST);
+    expect(e.successorIfGone(A)?.node).toBe(FOURTH);
+  });
+
   it('a peer starting that out-ranks the successor takes the address once the owner is dead (nobody answers it then); the owner stays', () => {
     const e = kept({ [SECOND]: { member: false } });
     expect(e.successorIfGone(A)?.node).toBe(THIRD);
