@@ -40,6 +40,10 @@ interface AddressState {
   input: AddressElectionInput;
   ip: string;
   result: OwnerResult | undefined;
+  /** successorIfGone's answer, kept (null: nobody may take it); undefined when none is. */
+  successor?: Candidate | null;
+  /** What the kept answer holds for: the successor's facts (their object), or for nobody the node changes count. */
+  successorFor?: NodeVariants | number;
 }
 
 const sameResult = (a: OwnerResult | undefined, b: OwnerResult | undefined) =>
@@ -80,6 +84,8 @@ export class IncrementalElection {
   private lists: { answered: NodeFacts[]; unanswered: NodeFacts[] } | undefined;
   /** A pool's labels as text, once per labels object (the pool cache's: new only when the pool changes). */
   private readonly labelKeys = new WeakMap<object, string>();
+  /** Node facts changed (setNode) so far: a kept "nobody else" answer holds only while it is unchanged. */
+  private nodeChanges = 0;
 
   constructor(o: {
     readonly sha256: (text: string) => Uint8Array;
@@ -123,6 +129,9 @@ export class IncrementalElection {
       this.startingNodes.delete(name);
     }
     this.lists = undefined;
+    // Kept successor answers naming this node (their facts object is no longer the node's) and those with
+    // nobody (this count moved) no longer hold; where it out-ranks a successor, the scan below forgets it.
+    this.nodeChanges++;
     for (const a of this.owned.get(name) ?? []) this.dirty.add(a);
     for (const a of this.noEligible) this.dirty.add(a);
     this.dropScan(name);
@@ -160,7 +169,9 @@ export class IncrementalElection {
     const ip = formatAddress(input.address);
     if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
     this.ranks.addAddress(ip);
-    this.addresses.set(name, { input, ip, result: s?.result });
+    // A kept successor answer stays: any change but whether the address is answered re-elects it (flush
+    // forgets the answer), and the successor is elected with the address unanswered anyway.
+    this.addresses.set(name, { input, ip, result: s?.result, successor: s?.successor, successorFor: s?.successorFor });
     // Whether anyone answers it matters only while some peer is starting.
     if (!onlyAnswered || this.startingNodes.size > 0) this.dirty.add(name);
   }
@@ -207,6 +218,7 @@ export class IncrementalElection {
       const s = this.addresses.get(name);
       const before = s?.result ?? this.removedResult.get(name);
       this.removedResult.delete(name);
+      if (s) s.successor = undefined;
       const hashed = this.ranks.hashes;
       const after = s ? this.elect(s, poolAds) : undefined;
       // An election that had to rank every node (a few thousand hashes) counts as that many units.
@@ -228,14 +240,39 @@ export class IncrementalElection {
   /**
    * Who would own the address if its owner died now: the election on the same facts without the owner,
    * with the address unanswered (nobody answers it once its owner is dead, so a starting peer may win it,
-   * as peerCandidacy decides). Undefined when it has no owner, or nobody else may announce it. Reads the
-   * facts as of the last flush; changes nothing but the rank cache.
+   * as peerCandidacy decides). Undefined when it has no owner, or nobody else may announce it. The owner is
+   * the last flush's; every other fact is the latest handed in. Changes nothing but the rank cache and the
+   * answers kept.
+   *
+   * The standby plan asks this for every address twice a second while anything changes, and each answer
+   * was a whole election (10,000 addresses: ~100 ms of CPU). Answers are kept while nothing can move them:
+   * the address's facts (setAddress, except whether it is answered), its owner and the advertisements all
+   * re-elect the address (flush forgets its answer); an answer naming a node holds only while that node's
+   * facts are the same object (setNode replaces it on any change, or removes it), one naming nobody only
+   * while no node changed; a node that may be a candidate (a join or any other change) forgets, through the
+   * join scan, every answer it out-ranks, for nobody else ranking after the successor can take its place. So
+   * a kept answer is trusted only once that scan is done and the address is not waiting to be re-elected;
+   * otherwise it is elected again, as before.
    */
   successorIfGone(name: string): Candidate | undefined {
     const s = this.addresses.get(name);
     const gone = s?.result?.owner?.node;
     if (!s || gone === undefined) return undefined;
-    return this.elect(s, this.standbyAds, gone).owner;
+    const trusted = this.scans.size === 0 && !this.dirty.has(name);
+    if (trusted && this.holds(s)) return s.successor ?? undefined;
+    const next = this.elect(s, this.standbyAds, gone).owner;
+    if (trusted) {
+      s.successor = next ?? null;
+      s.successorFor = next ? this.nodes.get(next.node) : this.nodeChanges;
+    }
+    return next;
+  }
+
+  /** successorIfGone's answers kept that still hold as far as node changes go (tests, benchmarks). */
+  successorsKept(): number {
+    let n = 0;
+    for (const s of this.addresses.values()) if (this.holds(s)) n++;
+    return n;
   }
 
   /** Every address holding a result, with its address and result (as of the last flush). */
@@ -264,10 +301,28 @@ export class IncrementalElection {
         const [a, s] = next.value;
         if (this.dirty.has(a) || !s.result?.owner) continue;
         const f = s.input.answered ? scan.facts.answered : scan.facts.unanswered;
-        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) this.dirty.add(a);
+        if (!excludedEverywhere(f) && this.outranks(s.ip, f.name, f.draining, s.result.owner)) {
+          this.dirty.add(a);
+          continue;
+        }
+        // Where it out-ranks the successor it may be the new one (successors are elected unanswered).
+        const u = scan.facts.unanswered;
+        // (An answer that no longer holds may name a node that is gone: not compared.)
+        if (s.successor && this.holds(s) && !excludedEverywhere(u) && this.outranks(s.ip, u.name, u.draining, s.successor)) s.successor = undefined;
       }
     }
     return n;
+  }
+
+  /**
+   * Whether the address keeps a successor answer that node changes have not moved: its node's facts are
+   * still the object they were (setNode replaces it on any change and deletes it with the node), or, for
+   * nobody, no node changed since. (Nodes out-ranking the successor are the join scan's part.)
+   */
+  private holds(s: AddressState): boolean {
+    const k = s.successor;
+    if (k === undefined) return false;
+    return k === null ? s.successorFor === this.nodeChanges : s.successorFor !== undefined && this.nodes.get(k.node) === s.successorFor;
   }
 
   private dropScan(node: string): void {
@@ -366,7 +421,9 @@ export class IncrementalElection {
         });
       }
     }
-    if (best) return { owner: best, reason: undefined, message: ownerMessage(ip, best) };
+    // successorIfGone (`gone`) reads the owner only: no message, which for nobody is one check per node.
+    if (best) return { owner: best, reason: undefined, message: gone === undefined ? ownerMessage(ip, best) : '' };
+    if (gone !== undefined) return { owner: undefined, reason: 'NoEligibleNode', message: '' };
     const nodes = answered ? this.nodeLists().answered : this.nodeLists().unanswered;
     const excluded = new Map<string, ElectionReason>();
     for (const node of nodes) {
