@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import {
-  Allocator, formatAddress, readAllocationRequest, validatePools,
+  Allocator, formatAddress, readAllocationRequest, SeededRandom, validatePools,
   type AllocationRequest, type AssignOutcome, type IPAddressPool, type ServiceObject,
 } from '@herald/core';
 import { mib, round, spread } from './stats.js';
@@ -51,14 +51,8 @@ function mix(total: number): Record<Kind, number> {
 
 /** Deterministic PRNG (mulberry32), so every run uses the same mix and order. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 interface World {

@@ -25,6 +25,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { SeededRandom } from '@herald/core';
 import { inProcessSpeaker, type BenchPeer } from './inProcessSpeaker.js';
 import { loadAverage, machine, progress, writeReport } from './report.js';
 import { round, summarize } from './stats.js';
@@ -57,15 +58,9 @@ const hashers = HASH === 'native' ? undefined : await load<any>('packages/speake
 const sha256Prefixes = HASH === 'single' ? false : HASH === 'crypto' ? hashers?.cryptoSha256Prefixes() : undefined;
 const commit = execFileSync('git', ['-C', root, 'log', '-1', '--format=%h %s'], { encoding: 'utf8' }).trim().slice(0, 100);
 
-/** Seeded PRNG (mulberry32): both checkouts see the same world. */
-let seed = 42;
-const random = () => {
-  seed = (seed + 0x6d2b79f5) >>> 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
+/** Seeded (this tree's SeededRandom, whichever checkout is measured): both checkouts see the same world. */
+const seeded = new SeededRandom(42);
+const random = () => seeded.next();
 
 const self = 'n000';
 const nodeNames = Array.from({ length: NODES }, (_, i) => `n${String(i).padStart(3, '0')}`);

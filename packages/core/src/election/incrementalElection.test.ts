@@ -4,7 +4,7 @@ import type { L2Advertisement } from '../api/v1beta1.js';
 import { electOwner } from './electOwner.js';
 import { IncrementalElection, type AddressElectionInput, type NodeVariants, type OwnerResult } from './incrementalElection.js';
 import { EXCLUDE_LABEL, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
-import { AD, addr, both, ip, node, svc } from './testing/electionScene.js';
+import { AD, addr, both, ip, node, prng, svc } from './testing/electionScene.js';
 
 let hashes = 0;
 const sha256 = (t: string) => {
@@ -174,17 +174,6 @@ function ownersOf(e: IncrementalElection, ips: string[]): Owners {
   return o;
 }
 
-/** Small deterministic PRNG (mulberry32): a failing seed replays the same story. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('IncrementalElection property: after every step it equals a full electOwner recompute', () => {
   const NODE_NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];

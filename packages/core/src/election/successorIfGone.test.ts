@@ -8,7 +8,7 @@ import type { L2Advertisement } from '../api/v1beta1.js';
 import { electOwner, type Candidate } from './electOwner.js';
 import { IncrementalElection, type AddressElectionInput, type NodeVariants } from './incrementalElection.js';
 import { EXCLUDE_LABEL, type NodeFacts, type ServiceFacts } from './nodeFacts.js';
-import { AD, addr, both, ip, node, svc } from './testing/electionScene.js';
+import { AD, addr, both, ip, node, prng, svc } from './testing/electionScene.js';
 
 const sha256 = (t: string) => new Uint8Array(createHash('sha256').update(t).digest());
 
@@ -126,17 +126,6 @@ describe('IncrementalElection.successorIfGone: kept answers', () => {
   });
 });
 
-/** Small deterministic PRNG (mulberry32): a failing seed replays the same story. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NAMES = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'];
 const IPS = [...Array.from({ length: 10 }, (_, i) => `192.0.2.${i + 1}`), ...Array.from({ length: 5 }, (_, i) => `198.51.100.${i + 1}`), ...Array.from({ length: 6 }, (_, i) => `2001:db8:1::${i + 1}`)];

@@ -5,6 +5,7 @@ import type { L2Advertisement } from '../../api/v1beta1.js';
 import { parseAddress, type IPAddress } from '../../ip/address.js';
 import type { AddressElectionInput, NodeVariants } from '../incrementalElection.js';
 import type { NodeFacts, ServiceFacts } from '../nodeFacts.js';
+import { SeededRandom } from '../../membership/seededRandom.js';
 
 /** A fixture address that does not parse is a bug in the test: throw. */
 export const ip = (t: string): IPAddress => {
@@ -30,3 +31,9 @@ export const addr = (a: string, over: Partial<AddressElectionInput> = {}): Addre
 
 /** An L2Advertisement that selects every pool and node. */
 export const AD: L2Advertisement = { metadata: { name: 'ad' }, spec: {} };
+
+/** A seeded stream for random stories: a failing seed replays the same story. */
+export function prng(seed: number): () => number {
+  const random = new SeededRandom(seed);
+  return () => random.next();
+}
