@@ -42,10 +42,12 @@ export interface MergeMembershipViews {
 export function mergeMembershipViews(o: MergeMembershipViews): { view: MembershipView; v1Peers: number } {
   const v2 = new Map<string, PeerView>();
   const unheard = new Set<string>();
+  // Only a Lease can stand in for the ring while we are unreached: static peers (no Lease) stay the ring's.
+  const byLease = o.selfReached ? undefined : new Set(o.v1.peers.filter((p) => p.judgedBy === 'Lease').map((p) => p.node));
   for (const p of o.v2.peers) {
     if (p.self) continue;
     const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
-    if (o.versionOf(p.node) === 0 || (!o.selfReached && !p.alive)) unheard.add(p.node);
+    if (o.versionOf(p.node) === 0 || (!p.alive && byLease?.has(p.node) === true)) unheard.add(p.node);
     v2.set(p.node, unheard.has(p.node) ? { ...peer, judgedBy: 'Lease' } : peer);
   }
   const peers: PeerView[] = [];
