@@ -60,6 +60,11 @@ describe('mergeMembershipViews', () => {
       want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Lease' }], v1Peers: 0,
     },
     {
+      name: 'nothing of ours reached anyone: a peer that left (its own Leave notice) is shown left, not alive by its Lease',
+      v1: [self, peer('b', { judgedBy: 'Lease' })], v2: [peer('b', { alive: false, left: true })], v1Nodes: [], versions: { b: 2 }, selfReached: false,
+      want: [{ node: 'a' }, { node: 'b', alive: false, left: true, judgedBy: 'Heartbeat' }], v1Peers: 0,
+    },
+    {
       name: 'nothing of ours reached anyone, static peers (no Lease: PeerTable knows nothing): a peer the ring holds dead stays the ring\'s',
       v1: [self, peer('b', { alive: false, judgedBy: 'Nothing', interfaces: [], announcing: [] })], v2: [peer('b', { alive: false, announcing: ['192.0.2.7'] })], v1Nodes: [], versions: { b: 2 }, selfReached: false,
       want: [{ node: 'a' }, { node: 'b', alive: false, judgedBy: 'Heartbeat', announcing: ['192.0.2.7'] }], v1Peers: 0,

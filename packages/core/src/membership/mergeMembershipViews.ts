@@ -47,7 +47,8 @@ export function mergeMembershipViews(o: MergeMembershipViews): { view: Membershi
   for (const p of o.v2.peers) {
     if (p.self) continue;
     const peer = p.incarnation === 0 ? (({ incarnation: _unknown, ...rest }) => rest)(p) : p;
-    if (o.versionOf(p.node) === 0 || (!p.alive && byLease?.has(p.node) === true)) unheard.add(p.node);
+    // (A peer that left said so itself: nothing to doubt.)
+    if (o.versionOf(p.node) === 0 || (!p.alive && p.left !== true && byLease?.has(p.node) === true)) unheard.add(p.node);
     v2.set(p.node, unheard.has(p.node) ? { ...peer, judgedBy: 'Lease' } : peer);
   }
   const peers: PeerView[] = [];
