@@ -313,3 +313,30 @@ describe('IncrementalElection property: after every step it equals a full electO
     expect(e.dirtyCount()).toBe(1);
   });
 });
+
+describe('IncrementalElection with two addresses holding one IP (an LBAddress named by hand)', () => {
+  it('removing one leaves the other electable, and re-setting one with the same IP registers nothing more', () => {
+    const e = new IncrementalElection({ sha256 });
+    e.setAdvertisements([AD]);
+    for (const n of ['n0', 'n1', 'n2']) e.setNode(n, both(node(n)));
+    e.setAddress('a1', addr('192.0.2.100'));
+    e.setAddress('a2', addr('192.0.2.100'));
+    e.flush();
+    const owner = e.result('a2')?.owner?.node;
+    expect(owner).toBeDefined();
+    // The same facts again, then changed facts with the same IP: still one registration for a1.
+    e.setAddress('a1', addr('192.0.2.100'));
+    e.setAddress('a1', { ...addr('192.0.2.100'), answered: true });
+    e.setAddress('a1', undefined);
+    e.setNode(owner!, both(node(owner!, { draining: true })));
+    while (e.pending() > 0) e.flush();
+    expect(e.result('a2')?.owner?.node).not.toBe(owner);
+    expect(e.successorIfGone('a2')).toBeDefined();
+    e.setAddress('a2', undefined);
+    while (e.pending() > 0) e.flush();
+    // Both gone: the IP is unregistered, and a third address with it starts afresh.
+    e.setAddress('a3', addr('192.0.2.100'));
+    e.flush();
+    expect(e.result('a3')?.owner).toBeDefined();
+  });
+});

@@ -167,8 +167,10 @@ export class IncrementalElection {
     if (s && plainDataEqual(s.input, input)) return;
     const onlyAnswered = s !== undefined && s.input.answered !== input.answered && plainDataEqual({ ...s.input, answered: input.answered }, input);
     const ip = formatAddress(input.address);
-    if (s && s.ip !== ip) this.ranks.removeAddress(s.ip);
-    this.ranks.addAddress(ip);
+    if (!s || s.ip !== ip) {
+      if (s) this.ranks.removeAddress(s.ip);
+      this.ranks.addAddress(ip);
+    }
     // A kept successor answer stays: any change but whether the address is answered re-elects it (flush
     // forgets the answer), and the successor is elected with the address unanswered anyway.
     this.addresses.set(name, { input, ip, result: s?.result, successor: s?.successor, successorFor: s?.successorFor });

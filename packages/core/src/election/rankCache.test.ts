@@ -194,6 +194,16 @@ describe('RankCache', () => {
     });
   });
 
+  it('an IP registered by two addresses stays until both are removed', () => {
+    const c = cache({ kept: 2, nodes: ['a', 'b'], ips: [] });
+    c.addAddress(IPS[0]!);
+    c.addAddress(IPS[0]!);
+    c.removeAddress(IPS[0]!);
+    expect(c.known(IPS[0]!).names).toHaveLength(2);
+    c.removeAddress(IPS[0]!);
+    expect(() => c.known(IPS[0]!)).toThrow(/address .* is not registered/);
+  });
+
   it('throws naming an unregistered node or address', () => {
     const c = cache({ kept: 2, nodes: ['a'] });
     expect(() => c.rank(IPS[0]!, 'ghost')).toThrow(/node "ghost"/);

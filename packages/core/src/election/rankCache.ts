@@ -37,6 +37,8 @@ interface Column {
   seen: number;
   /** `removals` when the entries were last checked for nodes that left. */
   pruned: number;
+  /** Addresses registered with this IP: two LBAddresses may hold one (a name made by hand). */
+  holders: number;
 }
 
 /** What an address knows of its order: the best-ranked nodes, best first, and whether they are all the nodes. */
@@ -106,12 +108,17 @@ export class RankCache {
     this.nodeList = undefined;
   }
 
+  /** One more address with this IP; each is given back with removeAddress. */
   addAddress(ip: string): void {
-    if (!this.columns.has(ip)) this.columns.set(ip, { names: [], ranks: new Float64Array(this.kept), edgeRank: Infinity, edgeName: '', seen: -Infinity, pruned: this.removals });
+    const c = this.columns.get(ip);
+    if (c) c.holders++;
+    else this.columns.set(ip, { names: [], ranks: new Float64Array(this.kept), edgeRank: Infinity, edgeName: '', seen: -Infinity, pruned: this.removals, holders: 1 });
   }
 
+  /** One address with this IP fewer; the column goes with the last (removing one of two left the other unregistered). */
   removeAddress(ip: string): void {
-    this.columns.delete(ip);
+    const c = this.columns.get(ip);
+    if (c && --c.holders <= 0) this.columns.delete(ip);
   }
 
   /** The best-ranked registered nodes for `ip`, best first (read-only views, valid until the next call). */
