@@ -331,7 +331,7 @@ try {
   await phase('nodeJoinsAndLeaves', async () => {
     // The API server, still writing 10,000 statuses, answers 504 now and then: the patches are retried, and
     // the waits read the speakers' own gauges (listing 10,000 LBAddresses met 504s for 120 s in session 11).
-    const joinerNode = lan.nodes.find((n) => n.name === joiner)!;
+    const joinerNode = world.nodeByName(joiner);
     await retryApi(() => world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: null } } } as never }, mergePatch));
     await waitFor(`${joiner} to announce some addresses`, async () => (await announcedBy(joinerNode)) > 0, { timeoutMs: 120_000, intervalMs: 1_000 });
     await retryApi(() => world.core.patchNode({ name: joiner, body: { metadata: { labels: { [EXCLUDE]: '' } } } }, mergePatch));
