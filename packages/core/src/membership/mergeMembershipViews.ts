@@ -15,7 +15,8 @@ export interface MergeMembershipViews {
   readonly versionOf: (node: string) => number | undefined;
   /**
    * Whether a datagram of ours has reached a member in this incarnation (SwimMember.reached). False:
-   * every peer holds us never heard, and we judge every version-2 peer by its Lease too.
+   * every peer holds us never heard, and we judge by its Lease too a peer the ring holds dead (if it has a
+   * Lease and did not leave).
    */
   readonly selfReached: boolean;
   readonly nowMs: number;
@@ -37,7 +38,7 @@ export interface MergeMembershipViews {
  * reached anyone (`selfReached` false: heartbeats blocked outbound only) may still have heard the States
  * of peers that joined through it; they stop heartbeating it once they declare it, and holding them dead
  * for that silence would make it answer their addresses: while unreached, a peer the ring holds dead is
- * judged by its Lease too. A node that was heard (version ≥ 1) and went silent is dead on the fast path.
+ * judged by its Lease too (one that has a Lease and did not leave). A node that was heard (version ≥ 1) and went silent is dead on the fast path.
  */
 export function mergeMembershipViews(o: MergeMembershipViews): { view: MembershipView; v1Peers: number } {
   const v2 = new Map<string, PeerView>();
