@@ -62,9 +62,17 @@ function startHost(lan: Lan, node: LanNode, o: { mld: boolean; addresses?: strin
   return lan.spawn(node, [process.execPath, '--import', 'tsx', HOST, 'eth0', file], { logName: `announcer-mld-${o.mld ? 'on' : 'off'}`, env: { ...process.env, HOST_MLD: o.mld ? '1' : '0' } });
 }
 
-async function sendQuery(lan: Lan, version: 1 | 2, group?: string): Promise<number> {
-  const out = await lan.exec(lan.client.netns, [process.execPath, QUERY, 'eth0', String(version), String(MAX_RESPONSE_MS), ...(group ? [group] : [])]);
-  return (JSON.parse(out) as { sentAtEpochMs: number }).sentAtEpochMs;
+/**
+ * Sends a query from the client and returns when it left, as the client's capture timestamped it: the
+ * fixture's own clock reading comes after send() returns, and an answer drawn near 0 ms of the delay can be
+ * on the wire before it on a loaded host (the answer would then look older than its query).
+ */
+async function sendQuery(lan: Lan, cap: PacketCapture, version: 1 | 2, group?: string): Promise<number> {
+  const before = Date.now() - 1;
+  await lan.exec(lan.client.netns, [process.execPath, QUERY, 'eth0', String(version), String(MAX_RESPONSE_MS), ...(group ? [group] : [])]);
+  const sent = async () => (await mldPackets(cap)).find((p) => p.from === lan.client.mac && p.atMs >= before && p.records.includes('query'));
+  await waitFor('the query in the client\'s capture', async () => (await sent()) !== undefined, { timeoutMs: 5_000, intervalMs: 50 });
+  return (await sent())!.atMs;
 }
 
 describe('MLD reports for the solicited-node groups of announced IPv6 addresses', () => {
@@ -114,14 +122,14 @@ describe('MLD reports for the solicited-node groups of announced IPv6 addresses'
     await waitFor('the groups reported again after the link came back', async () => (await withRecord(`to_ex ${G_OWN}`, restored)).length > 0 && (await withRecord(`to_ex ${G_SHARED}`, restored)).length > 0, { timeoutMs: 5_000, intervalMs: 100 });
 
     // A General Query: a current-state report with every group within the Maximum Response Delay.
-    const general = await sendQuery(lan, 2);
+    const general = await sendQuery(lan, cap, 2);
     await waitFor('an answer to the General Query', async () => (await withRecord(`is_ex ${G_OWN}`, general)).length > 0, { timeoutMs: MAX_RESPONSE_MS + 3_000, intervalMs: 100 });
     const answer = (await withRecord(`is_ex ${G_OWN}`, general))[0]!;
     expect(answer.records).toEqual(expect.arrayContaining([`is_ex ${G_SHARED}`, `is_ex ${G_OWN}`]));
     expect(answer.atMs - general).toBeLessThan(MAX_RESPONSE_MS + SLACK_MS);
 
     // A group-specific query (sent to the group itself): an answer for that group only.
-    const specific = await sendQuery(lan, 2, G_SHARED);
+    const specific = await sendQuery(lan, cap, 2, G_SHARED);
     await waitFor('an answer to the group-specific query', async () => (await withRecord(`is_ex ${G_SHARED}`, specific)).length > 0, { timeoutMs: MAX_RESPONSE_MS + 3_000, intervalMs: 100 });
     const specificAnswer = (await withRecord(`is_ex ${G_SHARED}`, specific))[0]!;
     expect(specificAnswer.records).toEqual([`is_ex ${G_SHARED}`]);
@@ -134,7 +142,7 @@ describe('MLD reports for the solicited-node groups of announced IPv6 addresses'
     expect((await withRecord(`to_in ${G_SHARED}`)).length).toBe(0);
 
     // An MLDv1 querier: MLDv1 reports, one per group, each sent to the group itself.
-    const v1 = await sendQuery(lan, 1);
+    const v1 = await sendQuery(lan, cap, 1);
     await waitFor('an MLDv1 report', async () => (await withRecord(`v1report ${G_SHARED}`, v1)).length > 0, { timeoutMs: MAX_RESPONSE_MS + 3_000, intervalMs: 100 });
     const v1Answer = (await withRecord(`v1report ${G_SHARED}`, v1))[0]!;
     expect(v1Answer.line).toContain(`${nodeLL} > ${G_SHARED}:`);
