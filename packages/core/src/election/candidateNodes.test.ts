@@ -31,4 +31,19 @@ describe('candidateNodes', () => {
   ] as const)('%s', (_name, over, expected) => {
     expect(member(input(over as Partial<CandidateNodesInput>))).toBe(expected);
   });
+
+  // Start race (13 speakers at once): a starting peer's first heartbeats carry no interfaces (its caches,
+  // which say which links it publishes, are not synced yet). Judged ineligible, the node ranked next took
+  // the address, and both answered once the starting node elected itself.
+  const unknown = (i: CandidateNodesInput) => candidateNodes(i).find((n) => n.name === 'p')?.interfacesUnknown;
+  it.each([
+    ['a starting peer without interfaces, for an unanswered address', { ready: false, interfaces: [] }, false, true],
+    ['not once it publishes interfaces', { ready: false }, false, undefined],
+    ['not for an answered address (it is no candidate there)', { ready: false, interfaces: [] }, true, undefined],
+    ['not a ready peer without interfaces (it has none to announce on)', { interfaces: [] }, false, undefined],
+    ['not a dead peer seen claiming', { alive: false, interfaces: [] }, false, undefined],
+  ] as const)('interfaces unknown: %s', (_name, over, answered, expected) => {
+    const i = input({ peers: new Map([['p', peer(over as Partial<PeerFacts>)]]), notReadySince: new Map([['p', 9_000]]), claimSeen: new Map([['p', 9_500]]), answered });
+    expect(unknown(i)).toBe(expected);
+  });
 });

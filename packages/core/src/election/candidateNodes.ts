@@ -36,7 +36,8 @@ export interface CandidateNodesInput {
 /**
  * The election's view of every node for an address that is (or is not) answered. A peer counts as a member
  * by peerCandidacy: alive and ready; or starting and the address unanswered (it will take it); or believed
- * dead but seen claiming on the wire. This node counts itself in.
+ * dead but seen claiming on the wire. This node counts itself in. A starting peer that has published no
+ * interfaces yet is flagged interfacesUnknown (it may win on links it has not told us about).
  */
 export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
   const out: NodeFacts[] = [];
@@ -52,7 +53,7 @@ export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
     const p = i.peers.get(name);
     const notReadySinceMs = p && p.alive && !p.ready ? i.notReadySince.get(name) : undefined;
     const claimSeenAtMs = i.claimSeen.get(name);
-    const member = !!p && peerCandidacy({
+    const candidacy = p && peerCandidacy({
       alive: p.alive,
       ready: p.ready,
       ...(notReadySinceMs === undefined ? {} : { notReadySinceMs }),
@@ -61,10 +62,12 @@ export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
       nowMs: i.nowMs,
       startupHoldMs: i.startupHoldMs,
       claimEvidenceMs: i.claimEvidenceMs,
-    }).candidate;
+    });
+    const interfacesUnknown = candidacy?.reason === 'Starting' && p!.interfaces.length === 0;
     out.push({
-      name, labels, networkUnavailable, member, draining: !!p?.draining, interfaces: p?.interfaces ?? [],
+      name, labels, networkUnavailable, member: !!candidacy?.candidate, draining: !!p?.draining, interfaces: p?.interfaces ?? [],
       ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}),
+      ...(interfacesUnknown ? { interfacesUnknown } : {}),
     });
   }
   return out;

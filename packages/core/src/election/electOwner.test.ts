@@ -38,6 +38,21 @@ describe('electOwner', () => {
     expect(r.owner?.interface).toBe('eth0');
   });
 
+  it('a starting peer whose interfaces are not published yet wins where it out-ranks: the next in rank does not take the address only to hand it over', () => {
+    const [first, second] = byHash(['n1', 'n2', 'n3'], '192.0.2.200');
+    const nodes = ['n1', 'n2', 'n3'].map((n) => (n === first ? node(n, { interfaces: [], interfacesUnknown: true }) : node(n)));
+    const r = electOwner(input({ nodes }));
+    expect(r.owner).toEqual({ node: first, interface: '', draining: false });
+    expect(r.message).toBe(`192.0.2.200 on ${first} (starting, interfaces not yet published)`);
+    expect(r.ranked.map((c) => c.node)).toEqual(byHash(['n1', 'n2', 'n3'], '192.0.2.200'));
+    // Where it ranks below, the winner is unchanged.
+    const below = ['n1', 'n2', 'n3'].map((n) => (n === second ? node(n, { interfaces: [], interfacesUnknown: true }) : node(n)));
+    expect(electOwner(input({ nodes: below })).owner?.node).toBe(first);
+    // Not selected by any advertisement (or any other node check): still out.
+    const unselected = ['n1', 'n2', 'n3'].map((n) => (n === first ? node(n, { interfaces: [], interfacesUnknown: true, networkUnavailable: true }) : node(n)));
+    expect(electOwner(input({ nodes: unselected })).owner?.node).toBe(second);
+  });
+
   it('ranks each address on its own (dual-stack addresses may land on different nodes)', () => {
     for (const a of ['192.0.2.201', '2001:db8:1::201']) {
       expect(electOwner(input({ address: ip(a) })).owner?.node).toBe(byHash(['n1', 'n2', 'n3'], a)[0]);

@@ -113,6 +113,7 @@ export function nodeEligibility(
   const selecting = ads.filter((ad) => (ad.spec.nodeSelectors ?? []).length === 0 || matchesAny(ad.spec.nodeSelectors ?? [], node.labels));
   const reason = NODE_CHECKS.find(([, fails]) => fails(node, selecting.length, localServices))?.[0];
   if (reason) return { ok: false, reason };
+  if (node.interfacesUnknown) return { ok: true, interface: UNKNOWN_INTERFACE };
   // An advertisement without an interface list allows any interface; otherwise the lists add up.
   const allowed = selecting.some((ad) => (ad.spec.interfaces ?? []).length === 0) ? 'auto' : [...new Set(selecting.flatMap((ad) => ad.spec.interfaces ?? []))];
   const iface = chooseAnnounceInterface(address, node.interfaces, allowed, node.primaryInterface, subnet);
@@ -124,7 +125,10 @@ export function excludedEverywhere(node: NodeFacts): boolean {
   return NODE_CHECKS.slice(0, 2).some(([, fails]) => fails(node, 1, [])) || node.networkUnavailable || !node.member;
 }
 
-export const ownerMessage = (ip: string, owner: Candidate): string => `${ip} on ${owner.node} (${owner.interface})`;
+/** The interface of a starting peer that has not published its interfaces yet (NodeFacts.interfacesUnknown). */
+export const UNKNOWN_INTERFACE = '';
+export const ownerMessage = (ip: string, owner: Candidate): string =>
+  `${ip} on ${owner.node} (${owner.interface === UNKNOWN_INTERFACE ? 'starting, interfaces not yet published' : owner.interface})`;
 export const noEligibleNodeMessage = (ip: string, excluded: ReadonlyMap<string, ElectionReason>): string => `no node can announce ${ip}: ${describeExclusions(excluded)}`;
 
 /**

@@ -204,7 +204,8 @@ describe('IncrementalElection property: after every step it equals a full electO
     const randomNode = (name: string): NodeVariants => {
       const f = randomFacts(name, chance(0.8));
       // A starting peer: a candidate only where nobody answers.
-      return chance(0.15) ? { answered: { ...f, member: false }, unanswered: { ...f, member: true } } : { answered: f, unanswered: f };
+      // One without interfaces has not published them yet (candidateNodes flags it interfacesUnknown).
+      return chance(0.15) ? { answered: { ...f, member: false }, unanswered: { ...f, member: true, ...(f.interfaces.length === 0 ? { interfacesUnknown: true } : {}) } } : { answered: f, unanswered: f };
     };
     const randomServices = (): ServiceFacts[] => Array.from({ length: pick([0, 1, 1, 2]) }, (_, i) => ({
       key: `ns/s${i}`,

@@ -12,6 +12,13 @@ export interface NodeFacts {
   readonly interfaces: readonly NodeInterface[];
   /** The interface that carries the node's heartbeat address, if known. */
   readonly primaryInterface?: string;
+  /**
+   * A starting peer that has published no interfaces yet: its first heartbeats go out before its caches
+   * sync, and which links it publishes depends on the pools. It may well win, so it counts as eligible on
+   * an interface not yet known; otherwise the node ranked next takes the address and both answer once the
+   * starting node, which does know its links, elects itself a moment later.
+   */
+  readonly interfacesUnknown?: boolean;
 }
 
 export interface NodeInterface {
@@ -57,7 +64,7 @@ const sameStrings = (a: readonly string[], b: readonly string[]) => a.length ===
 export function sameNodeFacts(a: NodeFacts, b: NodeFacts): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.networkUnavailable !== b.networkUnavailable || a.member !== b.member || a.draining !== b.draining) return false;
-  if (a.primaryInterface !== b.primaryInterface || a.interfaces.length !== b.interfaces.length) return false;
+  if (a.primaryInterface !== b.primaryInterface || !!a.interfacesUnknown !== !!b.interfacesUnknown || a.interfaces.length !== b.interfaces.length) return false;
   if (!a.interfaces.every((x, i) => x.name === b.interfaces[i]?.name && sameStrings(x.subnets, b.interfaces[i]?.subnets ?? []))) return false;
   const keys = Object.keys(a.labels);
   return keys.length === Object.keys(b.labels).length && keys.every((k) => Object.prototype.hasOwnProperty.call(b.labels, k) && a.labels[k] === b.labels[k]);
