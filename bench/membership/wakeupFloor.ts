@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { threadSplit, threadStats } from '../speaker/idleWindow.js';
-import { loadAverage, machine, progress, writeReport } from '../speaker/report.js';
+import { progress, writeReport } from '../controller/report.js';
+import { loadAverage, machine } from '../speaker/report.js';
 import { round } from '../speaker/stats.js';
 
 const log = progress('wakeupFloor');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { candidateNodes, type CandidateNodesInput, type PeerFacts } from './candidateNodes.js';
+import { candidateNodes, nextCandidacyChange, type CandidateNodesInput, type PeerFacts } from './candidateNodes.js';
 
 const peer = (over: Partial<PeerFacts> = {}): PeerFacts => ({ alive: true, ready: true, draining: false, interfaces: [{ name: 'eth0', subnets: ['192.0.2.2/24'] }], ...over });
 const input = (over: Partial<CandidateNodesInput> = {}): CandidateNodesInput => ({
@@ -11,6 +11,7 @@ const input = (over: Partial<CandidateNodesInput> = {}): CandidateNodesInput => 
   answered: true,
   nowMs: 10_000,
   startupHoldMs: 30_000,
+  unknownInterfacesHoldMs: 5_000,
   claimEvidenceMs: 30_000,
   ...over,
 });
@@ -45,5 +46,27 @@ describe('candidateNodes', () => {
   ] as const)('interfaces unknown: %s', (_name, over, answered, expected) => {
     const i = input({ peers: new Map([['p', peer(over as Partial<PeerFacts>)]]), notReadySince: new Map([['p', 9_000]]), claimSeen: new Map([['p', 9_500]]), answered });
     expect(unknown(i)).toBe(expected);
+  });
+  // A speaker that cannot reach the API server never publishes interfaces: held for it only this long, it
+  // does not keep a dead node's addresses silent for the whole startup hold.
+  it('interfaces unknown only within unknownInterfacesHoldMs of being seen starting; then judged by its (empty) list', () => {
+    const at = (nowMs: number) => candidateNodes(input({ peers: new Map([['p', peer({ ready: false, interfaces: [] })]]), notReadySince: new Map([['p', 9_000]]), answered: false, nowMs })).find((n) => n.name === 'p');
+    expect(at(13_999)).toMatchObject({ member: true, interfacesUnknown: true });
+    expect(at(14_000)).toMatchObject({ member: true, interfaces: [] });
+    expect(at(14_000)?.interfacesUnknown).toBeUndefined();
+  });
+});
+
+describe('nextCandidacyChange', () => {
+  const holds = { startupHoldMs: 30_000, unknownInterfacesHoldMs: 5_000, claimEvidenceMs: 20_000 };
+  it.each([
+    ['nothing time-bound: never', new Map<string, number>(), new Map<string, number>(), 10_000, undefined],
+    ['a peer seen starting at 9 s: its unknown-interfaces hold ends first', new Map([['p', 9_000]]), new Map<string, number>(), 10_000, 14_000],
+    ['past that: its startup hold', new Map([['p', 9_000]]), new Map<string, number>(), 14_000, 39_000],
+    ['both past: never', new Map([['p', 9_000]]), new Map<string, number>(), 39_000, undefined],
+    ['a claim seen at 5 s stops counting at 25 s', new Map<string, number>(), new Map([['q', 5_000]]), 14_000, 25_000],
+    ['the earliest of several peers and claims', new Map([['p', 9_000], ['r', 12_000]]), new Map([['q', 1_000]]), 16_000, 17_000],
+  ] as const)('%s', (_name, notReadySince, claimSeen, nowMs, expected) => {
+    expect(nextCandidacyChange({ ...holds, notReadySince, claimSeen, nowMs })).toBe(expected);
   });
 });

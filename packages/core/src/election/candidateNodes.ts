@@ -30,6 +30,13 @@ export interface CandidateNodesInput {
   readonly answered: boolean;
   readonly nowMs: number;
   readonly startupHoldMs: number;
+  /**
+   * How long a starting peer that has published no interfaces counts as eligible on links not yet known
+   * (interfacesUnknown): its caches sync within this in the normal case. Shorter than startupHoldMs because
+   * a speaker that cannot reach the API server never publishes any, and would otherwise hold every
+   * unanswered address it out-ranks (failover of a dead node's included) for the whole startup hold.
+   */
+  readonly unknownInterfacesHoldMs: number;
   readonly claimEvidenceMs: number;
 }
 
@@ -63,7 +70,7 @@ export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
       startupHoldMs: i.startupHoldMs,
       claimEvidenceMs: i.claimEvidenceMs,
     });
-    const interfacesUnknown = candidacy?.reason === 'Starting' && p!.interfaces.length === 0;
+    const interfacesUnknown = candidacy?.reason === 'Starting' && p!.interfaces.length === 0 && i.nowMs - notReadySinceMs! < i.unknownInterfacesHoldMs;
     out.push({
       name, labels, networkUnavailable, member: !!candidacy?.candidate, draining: !!p?.draining, interfaces: p?.interfaces ?? [],
       ...(p?.primaryInterface ? { primaryInterface: p.primaryInterface } : {}),
@@ -71,4 +78,22 @@ export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
     });
   }
   return out;
+}
+
+/**
+ * When a candidacy that depends on time next changes with no event: a starting peer's hold (and its
+ * unknown-interfaces hold) ends, or a claim stops counting as proof of life. The speaker elects again
+ * then; otherwise an address held for a peer stuck starting waits for an unrelated event.
+ */
+export function nextCandidacyChange(i: Pick<CandidateNodesInput, 'notReadySince' | 'claimSeen' | 'nowMs' | 'startupHoldMs' | 'unknownInterfacesHoldMs' | 'claimEvidenceMs'>): number | undefined {
+  let next: number | undefined;
+  const consider = (at: number) => {
+    if (at > i.nowMs && (next === undefined || at < next)) next = at;
+  };
+  for (const since of i.notReadySince.values()) {
+    consider(since + i.startupHoldMs);
+    consider(since + i.unknownInterfacesHoldMs);
+  }
+  for (const at of i.claimSeen.values()) consider(at + i.claimEvidenceMs);
+  return next;
 }

@@ -101,7 +101,7 @@ export class ElectionApplier {
     this.o.membership.setLocalState({
       draining: this.o.draining(),
       ready: this.o.ready(),
-      interfaces: this.o.facts.publishedLinks().map((l) => ({ name: l.name, subnets: [...l.subnets], ...(l.mac ? { mac: l.mac } : {}) })),
+      interfaces: this.o.facts.heartbeatLinks().map((l) => ({ name: l.name, subnets: [...l.subnets], ...(l.mac ? { mac: l.mac } : {}) })),
       announcing: this.o.announcer.announcedTexts(),
     });
   }

@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, electionFactsChanged, formatAddress, parseAddress, publishedInterfaces, serviceFacts,
+  EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, electionFactsChanged, formatAddress, nextCandidacyChange, parseAddress, publishedInterfaces, serviceFacts,
   type AddressElectionInput, type IncrementalElection, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, withoutManagedFields, type KubeObject } from '@herald/kube';
@@ -40,6 +40,8 @@ export interface ElectionFactsOptions {
   election: IncrementalElection;
   heartbeatAddress?: string;
   startupHoldMs?: number;
+  /** How long a starting peer that has published no interfaces yet is held eligible (candidateNodes). */
+  unknownInterfacesHoldMs?: number;
   claimEvidenceMs?: number;
   /** Whether this node drains (it then ranks itself last everywhere). */
   draining: () => boolean;
@@ -66,6 +68,10 @@ export class ElectionFacts {
   readonly ads: Reflector<Ad>;
   readonly addresses: Reflector<Address>;
   private links: LinkFacts[] = [];
+  private synced = false;
+  /** Elects again when a starting peer's hold or a claim's proof of life runs out (nextCandidacyChange). */
+  private candidacyTimer: NodeJS.Timeout | undefined;
+  private candidacyTimerAt: number | undefined;
   private readonly sliceIndex = new EndpointSliceIndex();
   private readonly addressIndex = new LBAddressIndex();
   /** LBAddress names whose election facts must be read again. */
@@ -150,10 +156,22 @@ export class ElectionFacts {
   /** Lists and watches every cache; resolves once all are synced. */
   async start(): Promise<void> {
     await Promise.all(this.reflectors.map((r) => r.start()));
+    this.synced = true;
   }
 
   stop(): void {
+    clearTimeout(this.candidacyTimer);
     for (const r of this.reflectors) r.stop();
+  }
+
+  /**
+   * The links peers are told about. None until the caches are synced: which links are published depends
+   * on the pools and advertisements, and a partial list would make a starting node ineligible where it
+   * will win (the node ranked next would take the address, then both answer); an empty one while starting
+   * means "not known yet" to peers (candidateNodes: interfacesUnknown).
+   */
+  heartbeatLinks(): LinkFacts[] {
+    return this.synced ? this.publishedLinks() : [];
   }
 
   setLinks(links: LinkFacts[]): void {
@@ -227,6 +245,7 @@ export class ElectionFacts {
     this.trackNotReady(now);
     const answeredNodes = this.nodeFacts(true, now);
     const unansweredNodes = this.nodeFacts(false, now);
+    this.armCandidacyTimer(now);
     this.lastNodes = answeredNodes;
     const names = new Set<string>();
     answeredNodes.forEach((n, i) => {
@@ -270,9 +289,29 @@ export class ElectionFacts {
       claimSeen: this.claimSeen,
       answered,
       nowMs: now,
-      startupHoldMs: this.o.startupHoldMs ?? 30_000,
-      claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+      ...this.holds(),
     });
+  }
+
+  private holds() {
+    return {
+      startupHoldMs: this.o.startupHoldMs ?? 30_000,
+      unknownInterfacesHoldMs: this.o.unknownInterfacesHoldMs ?? 5_000,
+      claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+    };
+  }
+
+  private armCandidacyTimer(now: number): void {
+    const at = nextCandidacyChange({ notReadySince: this.notReadySince, claimSeen: this.claimSeen, nowMs: now, ...this.holds() });
+    if (at === this.candidacyTimerAt) return;
+    clearTimeout(this.candidacyTimer);
+    this.candidacyTimerAt = at;
+    if (at === undefined) return;
+    this.candidacyTimer = setTimeout(() => {
+      this.candidacyTimerAt = undefined;
+      this.o.changed();
+    }, at - now + 1);
+    this.candidacyTimer.unref();
   }
 
   /** The Node objects as the election reads them. */

@@ -42,6 +42,12 @@ export interface SpeakerControllerOptions {
    */
   startupHoldMs?: number;
   /**
+   * How long a starting peer that has published no interfaces yet (its caches are not synced) counts as
+   * eligible on links not yet known. Default 5 s: caches sync within it normally; a speaker that cannot
+   * reach the API server never publishes any, and is held for only this long.
+   */
+  unknownInterfacesHoldMs?: number;
+  /**
    * Longest stretch of election work in one turn of the event loop; the rest continues on the next turn
    * (heartbeats and ARP replies run in between). Default 20 ms.
    */
@@ -109,6 +115,7 @@ export class SpeakerController {
       election: this.election,
       ...(o.heartbeatAddress ? { heartbeatAddress: o.heartbeatAddress } : {}),
       ...(o.startupHoldMs === undefined ? {} : { startupHoldMs: o.startupHoldMs }),
+      ...(o.unknownInterfacesHoldMs === undefined ? {} : { unknownInterfacesHoldMs: o.unknownInterfacesHoldMs }),
       ...(o.claimEvidenceMs === undefined ? {} : { claimEvidenceMs: o.claimEvidenceMs }),
       draining: () => this.draining,
       changed: () => this.scheduler.schedule(),
@@ -187,6 +194,8 @@ export class SpeakerController {
     this.checkReadiness();
     await this.facts.start();
     this.cachesSynced = true;
+    // Peers learn this node's links now, while it is still starting: they judge it by them, not as unknown.
+    this.applier.publishSoon();
     this.checkReadiness();
   }
 
