@@ -61,6 +61,8 @@ export class MembershipWorker implements MembershipPort {
   private leases: KubeLeases | undefined;
   private leaseState: SpeakerLeaseState | undefined;
   private lastView: MembershipView = { atMs: 0, peers: [] };
+  /** The last state set, also before the thread started: it starts with it. */
+  private latestState: LocalMembershipState | undefined;
   private listed = false;
   private stopping = false;
   private leaving: (() => void) | undefined;
@@ -93,6 +95,7 @@ export class MembershipWorker implements MembershipPort {
     this.leases = leases;
     const data: MembershipThreadData = {
       ...thread,
+      ...(this.latestState ? { initialState: this.latestState } : {}),
       ...(leases ? { leases: { durationMs: leases.durationMs } } : {}),
       mainLoop: { buffer: this.beat.buffer, boundMs: mainLoopBoundMs },
       viewRefreshMs: this.o.viewRefreshMs ?? 1_000,
@@ -162,6 +165,8 @@ export class MembershipWorker implements MembershipPort {
 
   setLocalState(state: LocalMembershipState): void {
     this.o.answers?.flush();
+    // Set before the thread runs (the speaker publishes its links at once): the thread starts with it.
+    this.latestState = state;
     this.post({ type: 'setLocalState', state });
   }
 
