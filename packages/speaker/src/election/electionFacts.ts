@@ -68,7 +68,7 @@ export class ElectionFacts {
   readonly ads: Reflector<Ad>;
   readonly addresses: Reflector<Address>;
   private links: LinkFacts[] = [];
-  private synced = false;
+  private cachesSynced = false;
   /** Elects again when a starting peer's hold or a claim's proof of life runs out (nextCandidacyChange). */
   private candidacyTimer: NodeJS.Timeout | undefined;
   private candidacyTimerAt: number | undefined;
@@ -156,7 +156,7 @@ export class ElectionFacts {
   /** Lists and watches every cache; resolves once all are synced. */
   async start(): Promise<void> {
     await Promise.all(this.reflectors.map((r) => r.start()));
-    this.synced = true;
+    this.cachesSynced = true;
   }
 
   stop(): void {
@@ -171,7 +171,12 @@ export class ElectionFacts {
    * means "not known yet" to peers (candidateNodes: interfacesUnknown).
    */
   heartbeatLinks(): LinkFacts[] {
-    return this.synced ? this.publishedLinks() : [];
+    return this.cachesSynced ? this.publishedLinks() : [];
+  }
+
+  /** Every cache has listed once (start() resolved). */
+  get synced(): boolean {
+    return this.cachesSynced;
   }
 
   setLinks(links: LinkFacts[]): void {

@@ -94,7 +94,6 @@ export class SpeakerController {
   private draining = false;
   private stopped = false;
   /** Caches listed once. */
-  private cachesSynced = false;
   /** The readiness gate passed: heartbeats and the Lease say ready. */
   private isReady = false;
   /** Ready, and peers have had a heartbeat to learn it: the election is applied. */
@@ -193,7 +192,6 @@ export class SpeakerController {
   async start(): Promise<void> {
     this.checkReadiness();
     await this.facts.start();
-    this.cachesSynced = true;
     // Peers learn this node's links now, while it is still starting: they judge it by them, not as unknown.
     this.applier.publishSoon();
     this.checkReadiness();
@@ -217,9 +215,9 @@ export class SpeakerController {
     if (this.isReady || this.draining) return;
     const peers = [...this.o.membership.peers()].map(([node, p]) => ({ node, alive: p.alive, judgedBy: p.judgedBy, heartbeatsBroken: p.heartbeatsBroken }));
     const peersListed = this.o.membership.peersListed();
-    if (this.cachesSynced && peersListed) this.peersKnownAt ??= Date.now();
+    if (this.facts.synced && peersListed) this.peersKnownAt ??= Date.now();
     const r = startupReadiness({
-      cachesSynced: this.cachesSynced, peersListed, peers,
+      cachesSynced: this.facts.synced, peersListed, peers,
       expectedPeers: this.facts.expectedPeers(), waitedMs: Date.now() - (this.peersKnownAt ?? Date.now()), peerWaitMs: this.o.peerWaitMs ?? 10_000,
     });
     if (r.reason !== this.readiness) this.o.log.info({ event: r.ready ? 'ready' : 'notReady', reason: r.reason }, r.message);
