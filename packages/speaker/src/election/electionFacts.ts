@@ -53,6 +53,8 @@ export interface ElectionFactsOptions {
   addressChanged: (type: 'added' | 'updated' | 'deleted', obj: Address) => void;
   /** An address left the election (by its key): nothing about handing it over may stay. */
   addressLeft: (key: string) => void;
+  /** The live peers listing this address changed (at a gathering): a hand-over of it may end. */
+  holdersChanged?: (ip: string) => void;
 }
 
 /**
@@ -384,6 +386,7 @@ export class ElectionFacts {
     for (const [name, p] of peers) update(name, p.alive ? p.announcing : []);
     for (const name of [...this.peerHolds.keys()]) if (!peers.has(name)) update(name, []);
     for (const ip of touched) {
+      this.o.holdersChanged?.(ip);
       const name = this.nameOfIp.get(ip);
       const e = name === undefined ? undefined : this.inElection.get(name);
       if (!e) continue;

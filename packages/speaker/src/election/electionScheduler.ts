@@ -49,6 +49,12 @@ export class ElectionScheduler {
   /** Why this node last stopped answering an address, for the announceStopped log. */
   private readonly handoverReasons = new Map<string, HandoverReason>();
   private handoverTimer: NodeJS.Timeout | undefined;
+  /** When handoverTimer fires (Infinity: not armed). */
+  private handoverTimerAt = Infinity;
+  /** Names of addresses being handed over whose facts changed (a successor's heartbeat list), for the next round. */
+  private readonly handoversDue = new Set<string>();
+  /** The hand-over timer fired: the next round decides the addresses whose hand-over has timed out. */
+  private deadlinesDue = false;
   private scheduled = false;
   /** Some fact changed since the last gathering (a round that only continues pending work skips it). */
   private gatherNeeded = true;
@@ -103,6 +109,16 @@ export class ElectionScheduler {
     if (change === undefined) return;
     this.unapplied.delete(key);
     this.o.applyChanges([change]);
+  }
+
+  /**
+   * Live peers' heartbeat lists changed for this address (ElectionFacts' gathering): if this node hands it
+   * over, the successor may now list it, so the next round decides it again.
+   */
+  holdersChanged(ip: string): void {
+    const name = this.o.facts.nameOfIp.get(ip);
+    const e = name === undefined ? undefined : this.o.facts.inElection.get(name);
+    if (e && this.lostAt.has(e.key)) this.handoversDue.add(name!);
   }
 
   /** The address left the election. */
@@ -170,15 +186,16 @@ export class ElectionScheduler {
       for (const c of election.flush(32)) changed.push(c.name);
     } while (election.pending() > 0 && performance.now() - started < this.sliceMs);
 
+    // Only what something changed is decided: a re-elected address, a hand-over whose successor's list
+    // moved, one whose time ran out. Deciding every hand-over each round (up to 5,000 while a node joins,
+    // and claims bring a round every turn) was a fifth of a starved main thread's work (ADR 0012).
+    const due = new Set(changed);
+    for (const name of this.handoversDue) due.add(name);
+    this.handoversDue.clear();
+    if (this.deadlinesDue) this.addTimedOut(due, now);
     let nextDeadline = Infinity;
-    const handingOver = [...this.lostAt.keys()].flatMap((k) => {
-      const name = facts.nameOfKey.get(k);
-      return name === undefined ? [] : [name];
-    });
-    for (const name of new Set([...changed, ...handingOver])) nextDeadline = Math.min(nextDeadline, this.decide(name, now, peers));
-    // Nothing else wakes the election when a successor never claims: re-check at the earliest timeout.
-    clearTimeout(this.handoverTimer);
-    if (nextDeadline !== Infinity) this.handoverTimer = setTimeout(() => this.schedule(), Math.max(0, nextDeadline - now) + 5);
+    for (const name of due) nextDeadline = Math.min(nextDeadline, this.decide(name, now, peers));
+    this.armHandoverTimer(nextDeadline, now);
     // Status is reported only from elections whose outcome is applied (not the first one before readiness).
     if (this.o.electing()) this.o.elected(changed, gather);
     return election.pending() > 0 || facts.unread() > 0 || this.o.morePending();
@@ -204,7 +221,7 @@ export class ElectionScheduler {
     const h = addressHandover({
       owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
       successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
-      nowMs: now, timeoutMs: this.o.handoverTimeoutMs ?? 2_000,
+      nowMs: now, timeoutMs: this.timeoutMs,
     });
     if (h.lostAtMs === undefined) {
       this.lostAt.delete(k);
@@ -219,6 +236,38 @@ export class ElectionScheduler {
       if (held) this.handoverReasons.set(name, h.reason);
     }
     return Infinity;
+  }
+
+  /** Adds the addresses whose hand-over has timed out; the timer is armed again for the rest. */
+  private addTimedOut(due: Set<string>, now: number): void {
+    this.deadlinesDue = false;
+    this.handoverTimerAt = Infinity;
+    let next = Infinity;
+    for (const [k, lostAt] of this.lostAt) {
+      const deadline = lostAt + this.timeoutMs;
+      const name = this.o.facts.nameOfKey.get(k);
+      if (deadline <= now && name !== undefined) due.add(name);
+      else next = Math.min(next, deadline);
+    }
+    this.armHandoverTimer(next, now);
+  }
+
+  /**
+   * Nothing else wakes the election when a successor never claims: look again at the earliest timeout. A
+   * timer left armed for an address that no longer needs it only costs a round that finds nothing due.
+   */
+  private armHandoverTimer(deadline: number, now: number): void {
+    if (deadline === Infinity || deadline >= this.handoverTimerAt) return;
+    clearTimeout(this.handoverTimer);
+    this.handoverTimerAt = deadline;
+    this.handoverTimer = setTimeout(() => {
+      this.deadlinesDue = true;
+      this.schedule();
+    }, Math.max(0, deadline - now) + 5);
+  }
+
+  private get timeoutMs(): number {
+    return this.o.handoverTimeoutMs ?? 2_000;
   }
 
   private soon(): void {

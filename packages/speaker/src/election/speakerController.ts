@@ -128,6 +128,7 @@ export class SpeakerController {
         } else this.status.recheck(name); // its status may have changed under us (another speaker's write, our own echo)
       },
       addressLeft: (key) => this.scheduler.forgetHandover(key),
+      holdersChanged: (ip) => this.scheduler.holdersChanged(ip),
     });
     this.status = new StatusReporter({ node: o.node, log: o.log, metrics: o.metrics, writer: o.writer, addresses: this.facts.addresses.store, services: this.facts.services.store });
     this.conflicts = new ConflictMonitor({
