@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conflictResponse, DEFAULT_CONFLICT_LIMITS, type ConflictMemory } from './conflictResponse.js';
+import { claimHandling, conflictResponse, DEFAULT_CONFLICT_LIMITS, type ConflictMemory } from './conflictResponse.js';
 
 const limits = DEFAULT_CONFLICT_LIMITS;
 const mem = (actedAtMs: number, eventAtMs: number, suppressed = 0): ConflictMemory => ({ actedAtMs, eventAtMs, suppressed });
@@ -31,5 +31,16 @@ describe('conflictResponse', () => {
     const next = conflictResponse({ nowMs: 60_000, memory, limits });
     expect(next).toMatchObject({ event: true, suppressedBefore: 9_999 });
     expect(next.memory.suppressed).toBe(0);
+  });
+});
+
+describe('claimHandling', () => {
+  it.each([
+    ['a foreign MAC: a conflict now', false, false, { step: 'respond' }],
+    ['a herald node held dead: a conflict now (it must see our claim to learn we live)', false, true, { step: 'respond' }],
+    ['a live peer: wait out the grace (the elections agree again on their own)', true, false, { step: 'wait', untilMs: 12_000 }],
+    ['a live peer again while waiting: nothing more', true, true, { step: 'waiting' }],
+  ] as const)('%s', (_name, fromLivePeer, waiting, expected) => {
+    expect(claimHandling({ fromLivePeer, waiting, nowMs: 10_000, limits })).toEqual(expected);
   });
 });

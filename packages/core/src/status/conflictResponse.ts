@@ -13,9 +13,38 @@ export interface ConflictLimits {
   readonly actEveryMs: number;
   /** At most one Event per address per this many ms. */
   readonly eventEveryMs: number;
+  /**
+   * How long a live herald peer's claim waits before it counts as a conflict: two elections that disagree
+   * for less than a hand-over (a node joining, a hand-over this node's election has not reached yet) agree
+   * again on their own.
+   */
+  readonly peerGraceMs: number;
 }
 
-export const DEFAULT_CONFLICT_LIMITS: ConflictLimits = { actEveryMs: 1_000, eventEveryMs: 60_000 };
+export const DEFAULT_CONFLICT_LIMITS: ConflictLimits = { actEveryMs: 1_000, eventEveryMs: 60_000, peerGraceMs: 2_000 };
+
+export interface ClaimInput {
+  /** The claiming MAC is a herald peer's that this node's membership holds alive. */
+  readonly fromLivePeer: boolean;
+  /** A claim on this address is already waiting (claimHandling 'wait'). */
+  readonly waiting: boolean;
+  readonly nowMs: number;
+  readonly limits: ConflictLimits;
+}
+
+/**
+ * What to do first with a claim on an address this node answers. A foreign MAC, or a herald node this
+ * node holds dead (its claim proves it alive, and must see ours back), is a conflict now ('respond'). A
+ * live peer's claim means its election gives it the address: re-elect, and look again after the grace
+ * ('wait'); only if this node still answers it then, not handing it over, is it a conflict. Responding at
+ * once made every address of a node joining at 10,000 bounce between two MACs, each bounce a log line, a
+ * re-check, a re-announcement and an Event on a main thread already short of CPU (ADR 0012).
+ */
+export function claimHandling(i: ClaimInput): { readonly step: 'respond' } | { readonly step: 'wait'; readonly untilMs: number } | { readonly step: 'waiting' } {
+  if (!i.fromLivePeer) return { step: 'respond' };
+  if (i.waiting) return { step: 'waiting' };
+  return { step: 'wait', untilMs: i.nowMs + i.limits.peerGraceMs };
+}
 
 export interface ConflictInput {
   readonly nowMs: number;

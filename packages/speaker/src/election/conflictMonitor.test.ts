@@ -1,7 +1,7 @@
 import { parseAddressOrThrow, type MacAddress } from '@herald/core';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import { createSpeakerMetrics } from '../metrics.js';
 import { ConflictMonitor } from './conflictMonitor.js';
@@ -10,7 +10,7 @@ const ip = parseAddressOrThrow;
 const mac = (i: number) => `02:f1:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}` as MacAddress;
 
 /** A ConflictMonitor on a fake clock, recording what it would do (the narrow fakes: writer and announcer). */
-function setup() {
+function setup(owned: (address: string) => boolean = () => true) {
   let now = 0;
   const events: string[] = [];
   const reannounced: string[] = [];
@@ -24,9 +24,14 @@ function setup() {
     heraldMacs: () => new Set(['02:aa:00:00:00:01']),
     uid: () => undefined,
     recheck: () => rechecks++,
+    stillOwned: (a) => owned(a.value.toString()),
     now: () => now,
   });
-  return { monitor, events, reannounced, metrics, rechecks: () => rechecks, advance: (ms: number) => (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+    if (vi.isFakeTimers()) vi.advanceTimersByTime(ms);
+  };
+  return { monitor, events, reannounced, metrics, rechecks: () => rechecks, advance };
 }
 
 describe('ConflictMonitor', () => {
@@ -66,5 +71,43 @@ describe('ConflictMonitor', () => {
     t.monitor.onClaim({ address: ip('192.0.2.10'), mac: mac(1), interface: 'eth0' });
     t.monitor.forget('192.0.2.10');
     expect(t.monitor.size()).toBe(0);
+  });
+});
+
+describe('ConflictMonitor: claims from live herald peers', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a live peer claiming 1,000 addresses (a node joining) waits out the grace: then only the addresses this node still owns are conflicts', async () => {
+    vi.useFakeTimers();
+    const addresses = Array.from({ length: 1_000 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+    // This node's election reaches the join meanwhile and hands over all but the last ten.
+    const stillOwned = new Set(addresses.slice(-10).map((a) => ip(a).value.toString()));
+    const t = setup((a) => stillOwned.has(a));
+    for (const a of addresses) t.monitor.onClaim({ address: ip(a), mac: '02:aa:00:00:00:01' as MacAddress, interface: 'eth0' }, true);
+    for (const a of addresses) t.monitor.onClaim({ address: ip(a), mac: '02:aa:00:00:00:01' as MacAddress, interface: 'eth0' }, true);
+    // Before: each claim was a conflict at once (1,000 log lines, re-announcements and Events).
+    expect(t.reannounced).toEqual([]);
+    expect(t.events).toEqual([]);
+    expect(t.rechecks()).toBe(1_000);
+    const herald = async () => (await t.metrics.conflicts.get()).values.find((v) => v.labels.source === 'herald' && v.labels.family === 'IPv6')?.value;
+    expect(await herald()).toBe(0);
+    t.advance(1_999);
+    expect(t.reannounced).toEqual([]);
+    t.advance(1);
+    expect(t.reannounced.sort()).toEqual([...stillOwned].sort());
+    expect(t.events).toHaveLength(10);
+    expect(await herald()).toBe(10);
+    expect(t.events[0]).toContain('another herald node');
+    expect(t.monitor.waitingClaims()).toBe(0);
+    t.monitor.stop();
+  });
+
+  it('a herald node this node holds dead is a conflict at once (it must see this node claim back)', () => {
+    const t = setup();
+    t.monitor.onClaim({ address: ip('192.0.2.10'), mac: '02:aa:00:00:00:01' as MacAddress, interface: 'eth0' }, false);
+    expect(t.reannounced).toHaveLength(1);
+    expect(t.events[0]).toContain('another herald node');
   });
 });

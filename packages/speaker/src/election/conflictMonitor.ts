@@ -1,4 +1,4 @@
-import { conflictResponse, DEFAULT_CONFLICT_LIMITS, formatAddress, lbAddressName, type ConflictLimits, type ConflictMemory } from '@herald/core';
+import { claimHandling, conflictResponse, DEFAULT_CONFLICT_LIMITS, formatAddress, lbAddressName, type ConflictLimits, type ConflictMemory, type IPAddress } from '@herald/core';
 import type { Logger } from 'pino';
 import type { Announcer } from '../announce/announcer.js';
 import type { Claim } from '../announce/interfaceResponder.js';
@@ -16,6 +16,8 @@ export interface ConflictMonitorOptions {
   uid: (name: string) => string | undefined;
   /** Re-run the election with fresh facts (coalesced by the caller). */
   recheck: () => void;
+  /** This node still answers the address as its owner (not handing it over): a waiting claim is a conflict. */
+  stillOwned: (address: IPAddress) => boolean;
   limits?: ConflictLimits;
   /** Monotonic clock in ms (injectable for tests). */
   now?: () => number;
@@ -34,19 +36,40 @@ const HERALD_MACS_TTL_MS = 1_000;
 export class ConflictMonitor {
   private readonly memory = new Map<string, ConflictMemory>();
   private macs: { set: ReadonlySet<string>; at: number } | undefined;
+  /** LBAddress name → a live peer's claim waiting out the grace (claimHandling), in order of arrival. */
+  private readonly waiting = new Map<string, { claim: Claim; untilMs: number }>();
+  private waitTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: ConflictMonitorOptions) {}
 
-  onClaim(claim: Claim): void {
-    const now = (this.o.now ?? performance.now.bind(performance))();
-    const knownHerald = this.heraldMacs(now).has(claim.mac);
+  /** `fromLivePeer`: the claiming MAC is a herald peer's that this node's membership holds alive. */
+  onClaim(claim: Claim, fromLivePeer = false): void {
+    const now = this.now();
+    const name = lbAddressName(claim.address);
+    const h = claimHandling({ fromLivePeer, waiting: this.waiting.has(name), nowMs: now, limits: this.limits });
+    if (h.step === 'waiting') return;
+    if (h.step === 'wait') {
+      this.waiting.set(name, { claim, untilMs: h.untilMs });
+      if (this.waiting.size > this.maxAddresses) this.waiting.delete(this.waiting.keys().next().value as string);
+      this.o.recheck();
+      this.armWaitTimer(now);
+      return;
+    }
+    this.respond(claim, this.heraldMacs(now).has(claim.mac), now);
+  }
+
+  /**
+   * A conflict: counted (a live peer's claim only now, once its grace is over: a hand-over is not one);
+   * logged, re-checked, re-announced and recorded as an Event as its limits allow.
+   */
+  private respond(claim: Claim, knownHerald: boolean, now: number): void {
     this.o.metrics.conflicts.inc({ family: claim.address.family === 4 ? 'IPv4' : 'IPv6', source: knownHerald ? 'herald' : 'foreign' });
     const name = lbAddressName(claim.address);
-    const r = conflictResponse({ nowMs: now, memory: this.memory.get(name), limits: this.o.limits ?? DEFAULT_CONFLICT_LIMITS });
+    const r = conflictResponse({ nowMs: now, memory: this.memory.get(name), limits: this.limits });
     // Delete first so Map order is least-recently-claimed first, for the cap below.
     this.memory.delete(name);
     this.memory.set(name, r.memory);
-    if (this.memory.size > (this.o.maxAddresses ?? 10_000)) this.memory.delete(this.memory.keys().next().value as string);
+    if (this.memory.size > this.maxAddresses) this.memory.delete(this.memory.keys().next().value as string);
     if (!r.act && !r.event) return;
     const ip = formatAddress(claim.address);
     if (r.act) {
@@ -64,6 +87,49 @@ export class ConflictMonitor {
 
   forget(name: string): void {
     this.memory.delete(name);
+    this.waiting.delete(name);
+  }
+
+  stop(): void {
+    clearTimeout(this.waitTimer);
+  }
+
+  /** Claims still waiting out the grace. */
+  waitingClaims(): number {
+    return this.waiting.size;
+  }
+
+  /** Claims whose grace is over: a conflict where this node still answers as owner; the rest wait on. */
+  private endWaits(): void {
+    this.waitTimer = undefined;
+    const now = this.now();
+    for (const [name, w] of this.waiting) {
+      if (w.untilMs > now) break;
+      this.waiting.delete(name);
+      if (this.o.stillOwned(w.claim.address)) this.respond(w.claim, true, now);
+    }
+    this.armWaitTimer(now);
+  }
+
+  /** One timer for every waiting claim: they wait equally long, so the first in the map ends first. */
+  private armWaitTimer(now: number): void {
+    if (this.waitTimer !== undefined) return;
+    const first = this.waiting.values().next();
+    if (first.done) return;
+    this.waitTimer = setTimeout(() => this.endWaits(), Math.max(0, first.value.untilMs - now));
+    this.waitTimer.unref();
+  }
+
+  private now(): number {
+    return (this.o.now ?? performance.now.bind(performance))();
+  }
+
+  private get limits(): ConflictLimits {
+    return this.o.limits ?? DEFAULT_CONFLICT_LIMITS;
+  }
+
+  private get maxAddresses(): number {
+    return this.o.maxAddresses ?? 10_000;
   }
 
   size(): number {

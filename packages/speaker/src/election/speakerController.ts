@@ -6,6 +6,7 @@ import type { Announcement, Announcer } from '../announce/announcer.js';
 import type { Claim } from '../announce/interfaceResponder.js';
 import type { LBAddressWriter } from '../kube/lbAddressWriter.js';
 import type { SpeakerMetrics } from '../metrics.js';
+import { ClaimQueue } from './claimQueue.js';
 import { ConflictMonitor } from './conflictMonitor.js';
 import { ElectionApplier } from './electionApplier.js';
 import { addressKey, ElectionFacts } from './electionFacts.js';
@@ -91,6 +92,8 @@ export class SpeakerController {
   /** LBAddress status and transition Events (statusReporter.ts); conflicts on the wire (conflictMonitor.ts). */
   readonly status: StatusReporter;
   readonly conflicts: ConflictMonitor;
+  /** Claims seen on the wire, handled a slice per turn (claimQueue.ts). */
+  readonly claims: ClaimQueue;
   private draining = false;
   private stopped = false;
   /** Caches listed once. */
@@ -136,7 +139,9 @@ export class SpeakerController {
       heraldMacs: () => this.facts.heraldMacs(),
       uid: (name) => this.facts.addresses.store.get(name)?.metadata.uid,
       recheck: () => this.scheduler.schedule(),
+      stillOwned: (address) => o.announcer.isAnnouncing(address) && !this.scheduler.handingOver(addressKey(address)),
     });
+    this.claims = new ClaimQueue({ handle: (c) => this.handleClaim(c), dropped: () => o.metrics.claimsDropped.inc() });
     this.applier = new ElectionApplier({
       log: o.log, metrics: o.metrics, announcer: o.announcer, membership: o.membership, facts: this.facts, election: this.election, status: this.status,
       scheduler: () => this.scheduler,
@@ -202,6 +207,7 @@ export class SpeakerController {
     this.stopped = true;
     this.facts.stop();
     this.status.stop();
+    this.conflicts.stop();
     clearTimeout(this.readinessTimer);
     this.scheduler.stop();
     this.standby?.stop();
@@ -271,19 +277,25 @@ export class SpeakerController {
     }
   }
 
+  /** A claim seen on the wire: handled on a later turn, a bounded slice of claims per turn (ClaimQueue). */
+  onClaim(claim: Claim): void {
+    this.claims.push(claim);
+  }
+
   /**
    * A claim seen on the wire: a successor taking over (make-before-break), a peer proving it is alive, or a
    * conflict. The election runs on the next turn, once for every claim of this one: a successor taking
    * over thousands of addresses announces them all within a second, and a round per claim (each deciding
    * every address being handed over) blocked the event loop for over a second at 1,500 addresses.
    */
-  onClaim(claim: Claim): void {
+  private handleClaim(claim: Claim): void {
     const k = addressKey(claim.address);
     const now = Date.now();
     const claimant = this.facts.macOwner(claim.mac);
+    const livePeer = claimant !== undefined && claimant !== this.o.node && this.facts.peer(claimant)?.alive === true;
     // Heartbeats from the claimant may be lost one way: its claim proves it alive, and the ranking decides.
     // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
-    if (claimant !== undefined && claimant !== this.o.node && !this.facts.peer(claimant)?.alive) {
+    if (claimant !== undefined && claimant !== this.o.node && !livePeer) {
       this.facts.claimSeen.set(claimant, now);
       this.scheduler.schedule();
     }
@@ -293,7 +305,7 @@ export class SpeakerController {
       this.scheduler.schedule();
       return;
     }
-    this.conflicts.onClaim(claim);
+    this.conflicts.onClaim(claim, livePeer);
   }
 
   /** Called by the announcer when it stops answering for an address. */
