@@ -220,6 +220,25 @@ describe('Announcer with fake sockets and fake timers', () => {
     expect(await gauge('herald_speaker_addresses_announced')).toBe(100);
   });
 
+  it('an address handed over (quietBursts) is still answered but sends no more gratuitous bursts; owned again, it bursts afresh', async () => {
+    const [a, b] = ['192.0.2.200', '192.0.2.201'].map(ip);
+    announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));
+    // Gratuitous ARP (request and reply forms) per burst: counted per address by the sender field.
+    const bursts = (x: string) => links.sent.filter((s) => s.kind === 'arp' && Buffer.from(s.frame.subarray(28, 32)).join('.') === x).length;
+    await vi.advanceTimersByTimeAsync(0);
+    const first = { a: bursts('192.0.2.200'), b: bursts('192.0.2.201') };
+    expect(first.a).toBeGreaterThan(0);
+    announcer.quietBursts(a!, true);
+    await vi.advanceTimersByTimeAsync(6_000);
+    // b went on for its 5 bursts; a sent nothing more, but is still answered.
+    expect(bursts('192.0.2.200')).toBe(first.a);
+    expect(bursts('192.0.2.201')).toBe(first.b * 6);
+    expect(announcer.isAnnouncing(a!)).toBe(true);
+    announcer.quietBursts(a!, false);
+    await vi.advanceTimersByTimeAsync(6_000);
+    expect(bursts('192.0.2.200')).toBe(first.a * 7);
+  });
+
   it('update() changes only the listed addresses: the rest keep being answered without being looked at', async () => {
     const [a, b, c] = ['192.0.2.200', '192.0.2.201', '2001:db8:1::200'].map(ip);
     announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));

@@ -75,6 +75,8 @@ interface Active {
   readonly ifindex: number;
   timer: NodeJS.Timeout | undefined;
   burstsLeft: number;
+  /** Handed over, awaiting the successor: answered, but no more gratuitous bursts (quietBursts). */
+  quiet: boolean;
 }
 
 interface Failing {
@@ -252,6 +254,26 @@ export class Announcer {
     }
   }
 
+  /**
+   * An address this node hands over (make-before-break) stays answered but sends no more gratuitous bursts
+   * (`quiet`); one it owns again sends them afresh. An old owner's bursts, still due from its own take-over
+   * and late on a busy main thread, claimed the address back from the successor on the wire: every client
+   * went back to it, and the successor counted each burst as a conflict (5,000 at 10,000 addresses).
+   */
+  quietBursts(address: IPAddress, quiet: boolean): void {
+    const k = key(address);
+    const a = this.active.get(k);
+    if (!a || a.quiet === quiet) return;
+    a.quiet = quiet;
+    clearTimeout(a.timer);
+    a.timer = undefined;
+    this.burstsDue.delete(k);
+    if (quiet) return;
+    // As at a start: one burst now, then `bursts` more on the cadence.
+    a.burstsLeft = (this.o.bursts ?? 5) + 1;
+    this.burstDue(k, a);
+  }
+
   /** Sends an extra burst for an address now (after a conflict, to win the neighbours back). */
   reannounce(address: IPAddress): void {
     const a = this.active.get(key(address));
@@ -300,14 +322,14 @@ export class Announcer {
       this.cancelRetry(k);
       this.o.log.info({ event: 'announceRecovered', address: formatAddress(d.address), interface: d.interface, attempts: retried.failure.attempts }, 'announcing after earlier failures');
     }
-    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5 };
+    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5, quiet: false };
     this.active.set(k, entry);
     if (d.address.family === 4) this.announcedV4++;
     const announce = () => {
       if (this.active.get(k) !== entry) return;
       r.announce(d.address);
       this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
-      entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
+      if (!entry.quiet) entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
     };
     // Make before break: with answering on another thread, the gratuitous packets, the status and the
     // heartbeats' announcing list (which make the previous owner stop) wait until that thread answers.
@@ -338,7 +360,7 @@ export class Announcer {
       n++;
       this.burstsDue.delete(k);
       const a = this.active.get(k);
-      if (!a) continue;
+      if (!a || a.quiet) continue;
       this.responders.get(a.ifindex)?.announce(a.announcement.address);
       a.burstsLeft--;
       const refresh = this.o.refreshIntervalMs ?? 0;

@@ -227,9 +227,13 @@ export class ElectionScheduler {
       this.lostAt.delete(k);
       this.wireClaims.delete(k);
     } else this.lostAt.set(k, h.lostAtMs);
-    if (h.answer === 'own') this.setDesired(name, address, { address, interface: result.owner!.interface });
-    else if (h.answer === 'keep' && held) {
+    if (h.answer === 'own') {
+      this.setDesired(name, address, { address, interface: result.owner!.interface });
+      this.o.announcer.quietBursts(address, false);
+    } else if (h.answer === 'keep' && held) {
       this.setDesired(name, address, held);
+      // Answered until the successor claims it, but claimed no more: its bursts would take clients back.
+      this.o.announcer.quietBursts(address, true);
       return h.deadlineMs ?? now;
     } else {
       this.setDesired(name, address, undefined);

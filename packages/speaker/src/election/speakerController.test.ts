@@ -20,7 +20,7 @@ function controller(o: { membership?: MembershipSource; options?: Partial<Speake
   kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' });
   const membership: MembershipSource = o.membership ?? { peers: () => new Map(), peersListed: () => true, onChange: () => undefined, setLocalState: () => undefined };
   const none = { started: [], stopped: [] };
-  const announcer = { isAnnouncing: () => false, announcement: () => undefined, announcing: () => [], announcedTexts: () => [], set: () => none, update: () => none } as unknown as Announcer;
+  const announcer = { isAnnouncing: () => false, announcement: () => undefined, quietBursts: () => undefined, announcing: () => [], announcedTexts: () => [], set: () => none, update: () => none } as unknown as Announcer;
   const c = new SpeakerController({
     node: 'n1', kubeConfig: kc, log: pino({ level: 'silent' }), metrics: createSpeakerMetrics(), announcer, writer: { lbAddressEvent: () => undefined } as unknown as LBAddressWriter, membership,
     lbClass: undefined, claimAfterReadyMs: 0, peerWaitMs: 0, ...o.options,
