@@ -10,7 +10,7 @@ const ip = parseAddressOrThrow;
 const mac = (i: number) => `02:f1:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}` as MacAddress;
 
 /** A ConflictMonitor on a fake clock, recording what it would do (the narrow fakes: writer and announcer). */
-function setup(owned: (address: string) => boolean = () => true) {
+function setup(owned: (address: string) => boolean = () => true, reannounceCostMs = 0) {
   let now = 0;
   const events: string[] = [];
   const reannounced: string[] = [];
@@ -20,7 +20,13 @@ function setup(owned: (address: string) => boolean = () => true) {
     log: pino({ level: 'silent' }),
     metrics,
     writer: { lbAddressEvent: (_name: string, _uid: unknown, _type: string, _reason: string, message: string) => events.push(message) } as unknown as LBAddressWriter,
-    announcer: { isAnnouncing: () => true, reannounce: (a) => reannounced.push(a.value.toString()) },
+    announcer: {
+      isAnnouncing: () => true,
+      reannounce: (a) => {
+        now += reannounceCostMs;
+        reannounced.push(a.value.toString());
+      },
+    },
     heraldMacs: () => new Set(['02:aa:00:00:00:01']),
     uid: () => undefined,
     recheck: () => rechecks++,
@@ -101,6 +107,24 @@ describe('ConflictMonitor: claims from live herald peers', () => {
     expect(await herald()).toBe(10);
     expect(t.events[0]).toContain('another herald node');
     expect(t.monitor.waitingClaims()).toBe(0);
+    t.monitor.stop();
+  });
+
+  it('claims whose grace ends together are worked off at most 10 ms per turn', async () => {
+    vi.useFakeTimers();
+    // Each conflict costs 1 ms (its re-announcement): 100 ending together take 10 turns of 10.
+    const t = setup(() => true, 1);
+    for (let i = 0; i < 100; i++) t.monitor.onClaim({ address: ip(`2001:db8::${(i + 1).toString(16)}`), mac: '02:aa:00:00:00:01' as MacAddress, interface: 'eth0' }, true);
+    t.advance(2_000);
+    const perTurn: number[] = [t.reannounced.length];
+    for (let turns = 0; t.monitor.waitingClaims() > 0 && turns < 1_000; turns++) {
+      const before = t.reannounced.length;
+      vi.advanceTimersToNextTimer();
+      perTurn.push(t.reannounced.length - before);
+    }
+    expect(t.reannounced).toHaveLength(100);
+    expect(Math.max(...perTurn)).toBeLessThanOrEqual(11);
+    expect(perTurn.length).toBeGreaterThanOrEqual(9);
     t.monitor.stop();
   });
 

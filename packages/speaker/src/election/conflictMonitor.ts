@@ -25,6 +25,9 @@ export interface ConflictMonitorOptions {
   maxAddresses?: number;
 }
 
+/** Longest stretch of ended waits handled in one turn of the event loop. */
+const WAIT_SLICE_MS = 10;
+
 /** How long the set of herald MACs is reused before it is rebuilt (a flood must not rebuild it per packet). */
 const HERALD_MACS_TTL_MS = 1_000;
 
@@ -39,6 +42,8 @@ export class ConflictMonitor {
   /** LBAddress name → a live peer's claim waiting out the grace (claimHandling), in order of arrival. */
   private readonly waiting = new Map<string, { claim: Claim; untilMs: number }>();
   private waitTimer: NodeJS.Timeout | undefined;
+  /** Ended waits continue on the next turn. */
+  private waitSlice: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: ConflictMonitorOptions) {}
 
@@ -92,6 +97,9 @@ export class ConflictMonitor {
 
   stop(): void {
     clearTimeout(this.waitTimer);
+    clearImmediate(this.waitSlice);
+    this.waitTimer = undefined;
+    this.waitSlice = undefined;
   }
 
   /** Claims still waiting out the grace. */
@@ -99,12 +107,20 @@ export class ConflictMonitor {
     return this.waiting.size;
   }
 
-  /** Claims whose grace is over: a conflict where this node still answers as owner; the rest wait on. */
+  /**
+   * Claims whose grace is over: a conflict where this node still answers as owner. A node joining makes
+   * thousands end together: at most WAIT_SLICE_MS of them per turn, the rest on the next.
+   */
   private endWaits(): void {
     this.waitTimer = undefined;
+    this.waitSlice = undefined;
     const now = this.now();
     for (const [name, w] of this.waiting) {
       if (w.untilMs > now) break;
+      if (this.now() - now >= WAIT_SLICE_MS) {
+        this.waitSlice = setImmediate(() => this.endWaits());
+        return;
+      }
       this.waiting.delete(name);
       if (this.o.stillOwned(w.claim.address)) this.respond(w.claim, true, now);
     }
@@ -113,7 +129,7 @@ export class ConflictMonitor {
 
   /** One timer for every waiting claim: they wait equally long, so the first in the map ends first. */
   private armWaitTimer(now: number): void {
-    if (this.waitTimer !== undefined) return;
+    if (this.waitTimer !== undefined || this.waitSlice !== undefined) return;
     const first = this.waiting.values().next();
     if (first.done) return;
     this.waitTimer = setTimeout(() => this.endWaits(), Math.max(0, first.value.untilMs - now));
