@@ -112,8 +112,9 @@ function manyHandingOver(count: number) {
     const a = i < 250 ? ip(`198.51.100.${i + 1}`) : ip(`2001:db8::${(i + 1).toString(16)}`);
     return { name: `a${i}`, address: a, ip: formatAddress(a), key: addressKey(a) } as InElection & { name: string };
   });
+  const nameOfKey = new Map(entries.map((e) => [e.key, e.name]));
   const facts = {
-    nameOfKey: new Map(entries.map((e) => [e.key, e.name])), nameOfIp: new Map(entries.map((e) => [e.ip, e.name])),
+    nameOfKey, nameOfIp: new Map(entries.map((e) => [e.ip, e.name])),
     inElection: new Map(entries.map((e) => [e.name, e])),
     gather: () => false, unread: () => 0,
   } as unknown as ElectionFacts;
@@ -142,7 +143,7 @@ function manyHandingOver(count: number) {
       for (const x of c) if (!x.desired) answering.delete(addressKey(x.address));
     },
   });
-  return { scheduler, entries, answering, quiet, n2Lists, asked: () => asked, resetAsked: () => (asked = 0) };
+  return { scheduler, entries, nameOfKey, answering, quiet, n2Lists, asked: () => asked, resetAsked: () => (asked = 0) };
 }
 
 describe('ElectionScheduler hand-overs', () => {
@@ -180,6 +181,28 @@ describe('ElectionScheduler hand-overs', () => {
       for (const e of w.entries) w.scheduler.holdersChanged(e.ip);
       w.scheduler.recompute();
       for (const e of w.entries) expect(w.scheduler.handingOver(e.key)).toBe(false);
+    } finally {
+      w.scheduler.stop();
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('ElectionScheduler hand-over timer', () => {
+  it('a hand-over whose address left the election under that key is forgotten when the timer fires, not re-armed for ever', () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const w = manyHandingOver(2);
+    try {
+      w.scheduler.recompute();
+      // The first LBAddress now names another address: its old key is no longer in the election.
+      const gone = w.entries[0]!;
+      w.nameOfKey.delete(gone.key);
+      vi.advanceTimersByTime(2_100);
+      expect(w.scheduler.handingOver(gone.key)).toBe(false);
+      // Nothing is left to time out: no timer keeps firing.
+      w.scheduler.holdersChanged(w.entries[1]!.ip);
+      w.scheduler.recompute();
+      expect(vi.getTimerCount()).toBe(0);
     } finally {
       w.scheduler.stop();
       vi.useRealTimers();

@@ -250,7 +250,10 @@ export class ElectionScheduler {
     for (const [k, lostAt] of this.lostAt) {
       const deadline = lostAt + this.timeoutMs;
       const name = this.o.facts.nameOfKey.get(k);
-      if (deadline <= now && name !== undefined) due.add(name);
+      // An address no longer in the election under this key (its LBAddress now names another address):
+      // nothing is left to decide, and a deadline kept for it would re-arm the timer for ever.
+      if (name === undefined) this.forgetHandover(k);
+      else if (deadline <= now) due.add(name);
       else next = Math.min(next, deadline);
     }
     this.armHandoverTimer(next, now);
