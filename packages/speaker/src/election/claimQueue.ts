@@ -20,7 +20,7 @@ export interface ClaimQueueOptions {
  */
 export class ClaimQueue {
   private readonly queued = new Map<string, Claim>();
-  private scheduled = false;
+  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(private readonly o: ClaimQueueOptions) {}
 
@@ -30,9 +30,14 @@ export class ClaimQueue {
       if (this.queued.size >= (this.o.maxQueued ?? 50_000)) return this.o.dropped?.();
       this.queued.set(key, claim);
     }
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.drain());
+    this.scheduled ??= setImmediate(() => this.drain());
+  }
+
+  /** Drops what is waiting: the speaker stops. */
+  stop(): void {
+    clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    this.queued.clear();
   }
 
   /** Claims waiting to be handled. */
@@ -41,16 +46,13 @@ export class ClaimQueue {
   }
 
   private drain(): void {
-    this.scheduled = false;
+    this.scheduled = undefined;
     const started = performance.now();
     for (const [key, claim] of this.queued) {
       this.queued.delete(key);
       this.o.handle(claim);
       if (performance.now() - started >= (this.o.sliceMs ?? 10)) break;
     }
-    if (this.queued.size > 0 && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drain());
-    }
+    if (this.queued.size > 0) this.scheduled ??= setImmediate(() => this.drain());
   }
 }

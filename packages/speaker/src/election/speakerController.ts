@@ -208,6 +208,7 @@ export class SpeakerController {
     this.facts.stop();
     this.status.stop();
     this.conflicts.stop();
+    this.claims.stop();
     clearTimeout(this.readinessTimer);
     this.scheduler.stop();
     this.standby?.stop();
