@@ -44,6 +44,19 @@ describe('heraldView: core decisions replayed over listed facts', () => {
     expect(Object.fromEntries(a.election.excluded)).toEqual({ n1: 'NoLocalEndpoint', n2: 'NoLocalEndpoint', n3: 'NoLocalEndpoint', w1: 'NotLinux' });
   });
 
+  it.each([
+    { name: 'a whole cluster starting (2 s ago): the starting node that will win an unanswered address owns it, as the speakers count it', startedAgoMs: 2_000, owner: true },
+    { name: 'still starting after the 30 s hold: nobody', startedAgoMs: 40_000, owner: false },
+  ])('$name', ({ startedAgoMs, owner }) => {
+    const starting = { ago: 1, ready: false, incarnation: NOW - startedAgoMs };
+    const f = facts({ speakers: { n1: starting, n2: starting, n3: starting }, extraServices: [svc('app', 'new', { ip: '192.0.2.102' })], slices: [slice('app', 'new', [{ node: 'n1' }])], poolAddresses: ['192.0.2.100-192.0.2.102'] });
+    const a = view(f).addresses.find((x) => x.address === '192.0.2.102')!;
+    // Before: the CLI knew no not-ready time, so every starting speaker was NotMember and it named no owner
+    // while the speakers (candidateNodes: 'Starting') had one answering.
+    expect(!!a.election.owner).toBe(owner);
+    if (!owner) expect([...a.election.excluded.values()]).toEqual(['NotMember', 'NotMember', 'NotMember']);
+  });
+
   it('a draining speaker ranks last; the reporter of an unowned address is the first ready node by name (noOwnerReporter)', () => {
     const v = view(facts({ speakers: { n1: { ago: 1, draining: true }, n2: { ago: 1 }, n3: { ago: 1 } } }));
     for (const a of v.addresses) expect(a.election.ranked.at(-1)?.node).toBe('n1');

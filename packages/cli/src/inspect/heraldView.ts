@@ -1,6 +1,6 @@
 import {
-  ADDRESS_ASSIGNED, Allocator, advertisementsForPool, electOwner, formatAddress, lbAddressName, noOwnerReporter, parseAddress, peerCandidacy, planService,
-  readSpeakerLease, currentIngress, validatePools, readHeartbeatHealthReport, HEARTBEAT_HEALTH_ANNOTATION, type ElectionResult, type HeartbeatHealthReport, type HeartbeatHealthUnreadable, type Result, type LBAddress, type ManagePlan, type NodeFacts, type PoolVerdict, type ServiceFacts, type ServiceView,
+  ADDRESS_ASSIGNED, Allocator, advertisementsForPool, electOwner, formatAddress, lbAddressName, noOwnerReporter, parseAddress, candidateNodes, DEFAULT_CANDIDACY_HOLDS, planService,
+  readSpeakerLease, currentIngress, validatePools, readHeartbeatHealthReport, HEARTBEAT_HEALTH_ANNOTATION, type ElectionResult, type HeartbeatHealthReport, type HeartbeatHealthUnreadable, type Result, type LBAddress, type ManagePlan, type NodeFacts, type PeerFacts, type PoolVerdict, type ServiceFacts, type ServiceView,
 } from '@herald/core';
 import type { ClusterFacts } from './clusterFacts.js';
 
@@ -86,26 +86,27 @@ export function speakerStates(leases: ClusterFacts['leases'], nowMs: number): Sp
 }
 
 /**
- * The election's view of every node, as a speaker builds it (speakerController.nodeFacts), with peer
- * liveness and interfaces from the Leases instead of heartbeats. `answered`: someone announces the address
- * now, so a starting speaker is not a candidate (peerCandidacy).
+ * The election's view of every node, as a speaker builds it (candidateNodes, with the speaker's default
+ * holds), with peer liveness and interfaces from the Leases instead of heartbeats, and no node as self.
+ * `answered`: someone announces the address now, so a starting speaker is not a candidate (peerCandidacy).
  */
 export function electionNodes(facts: ClusterFacts, speakers: readonly SpeakerState[], answered: boolean, nowMs: number): NodeFacts[] {
-  const byNode = new Map(speakers.map((s) => [s.node, s]));
-  return facts.nodes.map((n) => {
-    const name = n.metadata?.name as string;
-    const s = byNode.get(name);
-    const member = !!s && peerCandidacy({ alive: s.alive, ready: s.ready, answered, nowMs, startupHoldMs: 30_000, claimEvidenceMs: 30_000 }).candidate;
-    const primary = s?.interfaces.find((i) => i.subnets.some((c) => c.split('/')[0] === s.heartbeatAddress))?.name;
-    return {
-      name,
+  const peers = new Map<string, PeerFacts>();
+  // A speaker counts a starting peer from when it first saw it not ready; the Lease's incarnation (the
+  // process's start) is the nearest the CLI can read.
+  const notReadySince = new Map<string, number>();
+  for (const s of speakers) {
+    const primary = s.interfaces.find((i) => i.subnets.some((c) => c.split('/')[0] === s.heartbeatAddress))?.name;
+    peers.set(s.node, { alive: s.alive, ready: s.ready, draining: s.draining, interfaces: s.interfaces, ...(primary ? { primaryInterface: primary } : {}) });
+    if (s.alive && !s.ready && s.incarnation !== undefined && s.incarnation <= nowMs) notReadySince.set(s.node, s.incarnation);
+  }
+  return candidateNodes({
+    nodes: facts.nodes.map((n) => ({
+      name: n.metadata?.name as string,
       labels: n.metadata?.labels ?? {},
       networkUnavailable: (n.status?.conditions ?? []).some((c) => c.type === 'NetworkUnavailable' && c.status === 'True'),
-      member,
-      draining: !!s?.draining,
-      interfaces: s?.interfaces ?? [],
-      ...(primary ? { primaryInterface: primary } : {}),
-    };
+    })),
+    peers, notReadySince, claimSeen: new Map(), answered, nowMs, ...DEFAULT_CANDIDACY_HOLDS,
   });
 }
 

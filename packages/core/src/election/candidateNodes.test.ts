@@ -22,6 +22,10 @@ describe('candidateNodes', () => {
     expect(candidateNodes(input({ self: { name: 'self', draining: true, interfaces: [], primaryInterface: 'eth0' } }))[0])
       .toEqual({ name: 'self', labels: {}, networkUnavailable: false, member: true, draining: true, interfaces: [], primaryInterface: 'eth0' });
   });
+  it('without a self (an observer: the CLI), every node is judged as a peer: one without a speaker is no member', () => {
+    const { self: _self, ...observer } = input();
+    expect(candidateNodes(observer).map((n) => [n.name, n.member])).toEqual([['self', false], ['p', true]]);
+  });
   it.each([
     ['a live ready peer is a member', {}, true],
     ['a Node without a speaker is not', { peers: new Map() }, false],

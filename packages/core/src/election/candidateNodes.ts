@@ -19,8 +19,11 @@ export interface PeerFacts {
 
 export interface CandidateNodesInput {
   readonly nodes: readonly NodeObjectFacts[];
-  /** This node: always a member (it applies the result only once ready). */
-  readonly self: { readonly name: string; readonly draining: boolean; readonly interfaces: readonly NodeInterface[]; readonly primaryInterface?: string };
+  /**
+   * This node: always a member (it applies the result only once ready). Absent for an observer that is no
+   * node (the CLI), which judges every node as a peer.
+   */
+  readonly self?: { readonly name: string; readonly draining: boolean; readonly interfaces: readonly NodeInterface[]; readonly primaryInterface?: string };
   readonly peers: ReadonlyMap<string, PeerFacts>;
   /** Peer → since when it is seen not ready (tracked by the adapter: heartbeats carry a flag, not a time). */
   readonly notReadySince: ReadonlyMap<string, number>;
@@ -40,6 +43,9 @@ export interface CandidateNodesInput {
   readonly claimEvidenceMs: number;
 }
 
+/** The speaker's defaults for the holds of candidateNodes (its flags may change them; the CLI assumes these). */
+export const DEFAULT_CANDIDACY_HOLDS = { startupHoldMs: 30_000, unknownInterfacesHoldMs: 5_000, claimEvidenceMs: 30_000 } as const;
+
 /**
  * The election's view of every node for an address that is (or is not) answered. A peer counts as a member
  * by peerCandidacy: alive and ready; or starting and the address unanswered (it will take it); or believed
@@ -50,7 +56,7 @@ export function candidateNodes(i: CandidateNodesInput): NodeFacts[] {
   const out: NodeFacts[] = [];
   for (const n of i.nodes) {
     const { name, labels, networkUnavailable } = n;
-    if (name === i.self.name) {
+    if (i.self && name === i.self.name) {
       out.push({
         name, labels, networkUnavailable, member: true, draining: i.self.draining, interfaces: i.self.interfaces,
         ...(i.self.primaryInterface ? { primaryInterface: i.self.primaryInterface } : {}),

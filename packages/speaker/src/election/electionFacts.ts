@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
 import {
-  EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, electionFactsChanged, formatAddress, nextCandidacyChange, parseAddress, publishedInterfaces, serviceFacts,
+  DEFAULT_CANDIDACY_HOLDS, EXCLUDE_LABEL, GROUP, VERSION, candidateNodes, electionFactsChanged, formatAddress, nextCandidacyChange, parseAddress, publishedInterfaces, serviceFacts,
   type AddressElectionInput, type IncrementalElection, type IPAddress, type IPAddressPool, type L2Advertisement, type LBAddress, type LinkFacts, type NodeFacts, type NodeInterface, type NodeObjectFacts, type ServiceFacts,
 } from '@herald/core';
 import { Reflector, withoutManagedFields, type KubeObject } from '@herald/kube';
@@ -302,9 +302,9 @@ export class ElectionFacts {
 
   private holds() {
     return {
-      startupHoldMs: this.o.startupHoldMs ?? 30_000,
-      unknownInterfacesHoldMs: this.o.unknownInterfacesHoldMs ?? 5_000,
-      claimEvidenceMs: this.o.claimEvidenceMs ?? 30_000,
+      startupHoldMs: this.o.startupHoldMs ?? DEFAULT_CANDIDACY_HOLDS.startupHoldMs,
+      unknownInterfacesHoldMs: this.o.unknownInterfacesHoldMs ?? DEFAULT_CANDIDACY_HOLDS.unknownInterfacesHoldMs,
+      claimEvidenceMs: this.o.claimEvidenceMs ?? DEFAULT_CANDIDACY_HOLDS.claimEvidenceMs,
     };
   }
 
