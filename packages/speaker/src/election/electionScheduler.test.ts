@@ -1,5 +1,5 @@
 import { formatAddress, parseAddressOrThrow, type IncrementalElection } from '@herald/core';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Announcement, Announcer } from '../announce/announcer.js';
 import { addressKey, type ElectionFacts, type InElection } from './electionFacts.js';
 import { ElectionScheduler, type AnnouncementChange } from './electionScheduler.js';
@@ -107,7 +107,7 @@ describe('ElectionScheduler rounds', () => {
  * n1 answers `count` addresses the election now gives to n2; the announcer counts how often a round asks
  * what it answers (once per decided address).
  */
-function manyHandingOver(count: number) {
+function manyHandingOver(count: number, resultOf: (name: string) => { owner: { node: string; interface: string } } | undefined = () => ({ owner: { node: 'n2', interface: 'eth0' } })) {
   const entries = Array.from({ length: count }, (_, i) => {
     const a = i < 250 ? ip(`198.51.100.${i + 1}`) : ip(`2001:db8::${(i + 1).toString(16)}`);
     return { name: `a${i}`, address: a, ip: formatAddress(a), key: addressKey(a) } as InElection & { name: string };
@@ -122,7 +122,7 @@ function manyHandingOver(count: number) {
   const election = {
     flush: () => (flushed ? [] : ((flushed = true), entries.map((e) => ({ name: e.name })))),
     pending: () => 0,
-    result: () => ({ owner: { node: 'n2', interface: 'eth0' } }),
+    result: (name: string) => resultOf(name),
   } as unknown as IncrementalElection;
   const answering = new Set(entries.map((e) => e.key));
   let asked = 0;
@@ -143,7 +143,9 @@ function manyHandingOver(count: number) {
       for (const x of c) if (!x.desired) answering.delete(addressKey(x.address));
     },
   });
-  return { scheduler, entries, nameOfKey, answering, quiet, n2Lists, asked: () => asked, resetAsked: () => (asked = 0) };
+  /** The election re-elects every address on the next round (as a node joining would). */
+  const reelect = () => (flushed = false);
+  return { scheduler, entries, nameOfKey, answering, quiet, n2Lists, reelect, asked: () => asked, resetAsked: () => (asked = 0) };
 }
 
 describe('ElectionScheduler hand-overs', () => {
@@ -207,5 +209,64 @@ describe('ElectionScheduler hand-over timer', () => {
       w.scheduler.stop();
       vi.useRealTimers();
     }
+  });
+});
+
+describe('ElectionScheduler hand-overs: paths a round no longer finds by deciding every hand-over', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a successor\'s claim while every answer is about to be applied again (links changed) is decided on the next round, not at the timeout', () => {
+    const w = manyHandingOver(3);
+    w.scheduler.recompute();
+    w.scheduler.reapplyAll();
+    w.scheduler.successorClaimed(w.entries[0]!.key, Date.now());
+    w.scheduler.recompute();
+    expect(w.scheduler.desired.has('a0')).toBe(false);
+    expect(w.scheduler.desired.has('a1')).toBe(true);
+    w.scheduler.stop();
+  });
+
+  it('links changed: the hand-overs are decided again, so a re-created answer is kept quiet too', () => {
+    const w = manyHandingOver(3);
+    w.scheduler.recompute();
+    // A link re-created under the same name: the announcer starts each answer afresh (not quiet).
+    w.quiet.clear();
+    w.scheduler.reapplyAll();
+    w.scheduler.recompute();
+    expect(w.quiet.size).toBe(3);
+    w.scheduler.stop();
+  });
+
+  it('a claim from the successor seen just before this node\'s election reached the hand-over ends it at once', () => {
+    let owner = 'n1';
+    const w = manyHandingOver(3, () => ({ owner: { node: owner, interface: 'eth0' } }));
+    w.scheduler.recompute();
+    expect(w.scheduler.desired.size).toBe(3);
+    // The joining node (or, after one-way heartbeat loss, the node handed back to) claimed first; then this
+    // node's election gives it the addresses.
+    w.scheduler.claimedBy(w.entries[0]!.key, 'n2', Date.now());
+    w.scheduler.claimedBy(w.entries[1]!.key, 'n3', Date.now()); // not the successor: no proof
+    owner = 'n2';
+    w.reelect();
+    w.scheduler.recompute();
+    expect(w.answering.has(w.entries[0]!.key)).toBe(false);
+    expect(w.answering.has(w.entries[1]!.key)).toBe(true);
+    expect(w.scheduler.handingOver(w.entries[1]!.key)).toBe(true);
+    w.scheduler.stop();
+  });
+
+  it('an address whose election result is gone is no longer handed over', () => {
+    let gone = false;
+    const w = manyHandingOver(2, (name) => (gone && name === 'a0' ? undefined : { owner: { node: 'n2', interface: 'eth0' } }));
+    w.scheduler.recompute();
+    expect(w.scheduler.handingOver(w.entries[0]!.key)).toBe(true);
+    gone = true;
+    w.scheduler.holdersChanged(w.entries[0]!.ip);
+    w.scheduler.recompute();
+    expect(w.scheduler.desired.has('a0')).toBe(false);
+    expect(w.scheduler.handingOver(w.entries[0]!.key)).toBe(false);
+    w.scheduler.stop();
   });
 });

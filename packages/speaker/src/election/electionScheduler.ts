@@ -46,6 +46,13 @@ export class ElectionScheduler {
   private readonly lostAt = new Map<string, number>();
   /** Address key → a claim seen on the wire while this node was handing the address over. */
   private readonly wireClaims = new Map<string, number>();
+  /**
+   * Address key → the herald node that last claimed it on the wire, and when: a claim from the successor
+   * shortly before this node's election reached the hand-over proves as well that it answers (a joining
+   * node claims before a busy old owner re-elects; after one-way heartbeat loss, the node handed back to
+   * claimed first). One entry per address, overwritten.
+   */
+  private readonly recentClaims = new Map<string, { readonly node: string; readonly atMs: number }>();
   /** Why this node last stopped answering an address, for the announceStopped log. */
   private readonly handoverReasons = new Map<string, HandoverReason>();
   private handoverTimer: NodeJS.Timeout | undefined;
@@ -81,6 +88,11 @@ export class ElectionScheduler {
    */
   reapplyAll(): void {
     this.applyAll = true;
+    // An answer on a re-created link is a new one: the hand-overs are decided again, so it is kept quiet too.
+    for (const k of this.lostAt.keys()) {
+      const name = this.o.facts.nameOfKey.get(k);
+      if (name !== undefined) this.handoversDue.add(name);
+    }
     this.schedule();
   }
 
@@ -103,7 +115,12 @@ export class ElectionScheduler {
   successorClaimed(key: string, now: number): void {
     this.wireClaims.set(key, now);
     const name = this.o.facts.nameOfKey.get(key);
-    if (name === undefined || this.applyAll || !this.o.electing()) return;
+    if (name === undefined) return;
+    if (this.applyAll || !this.o.electing()) {
+      // Not now (every answer is about to be applied again, or results are not applied yet): the next round.
+      this.handoversDue.add(name);
+      return;
+    }
     this.decide(name, now, this.o.membership.peers());
     const change = this.unapplied.get(key);
     if (change === undefined) return;
@@ -121,10 +138,16 @@ export class ElectionScheduler {
     if (e && this.lostAt.has(e.key)) this.handoversDue.add(name!);
   }
 
+  /** A herald node claimed an address this node answers (SpeakerController, whatever the claim turns out to be). */
+  claimedBy(key: string, node: string, now: number): void {
+    this.recentClaims.set(key, { node, atMs: now });
+  }
+
   /** The address left the election. */
   forgetHandover(key: string): void {
     this.lostAt.delete(key);
     this.wireClaims.delete(key);
+    this.recentClaims.delete(key);
   }
 
   /** Why this node stopped answering an address (once). */
@@ -212,20 +235,24 @@ export class ElectionScheduler {
     if (!e || !result) {
       const before = this.desired.get(name);
       if (before) this.setDesired(name, before.address, undefined);
+      if (e) this.forgetHandover(e.key);
       return Infinity;
     }
     const { address, ip, key: k } = e;
     const owner = result.owner?.node === this.o.node;
     const held = this.o.announcer.announcement(address);
     const successor = owner ? undefined : result.owner?.node;
+    const recent = this.recentClaims.get(k);
+    const successorClaimedRecently = recent !== undefined && recent.node === successor && now - recent.atMs < this.timeoutMs;
     const h = addressHandover({
-      owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k),
+      owner, successor, held: !!held, lostAtMs: this.lostAt.get(k), wireClaimed: this.wireClaims.has(k) || successorClaimedRecently,
       successorAnnouncing: successor !== undefined && (peers.get(successor)?.announcing ?? []).includes(ip),
       nowMs: now, timeoutMs: this.timeoutMs,
     });
     if (h.lostAtMs === undefined) {
       this.lostAt.delete(k);
       this.wireClaims.delete(k);
+      if (owner) this.recentClaims.delete(k);
     } else this.lostAt.set(k, h.lostAtMs);
     if (h.answer === 'own') {
       this.setDesired(name, address, { address, interface: result.owner!.interface });

@@ -300,6 +300,7 @@ export class SpeakerController {
       this.facts.claimSeen.set(claimant, now);
       this.scheduler.schedule();
     }
+    if (claimant !== undefined && claimant !== this.o.node) this.scheduler.claimedBy(k, claimant, now);
     if (this.scheduler.handingOver(k)) {
       // This node is handing the address over: the claim is the successor's, so stop now.
       this.scheduler.successorClaimed(k, now);
