@@ -239,6 +239,36 @@ describe('Announcer with fake sockets and fake timers', () => {
     expect(bursts('192.0.2.200')).toBe(first.a * 7);
   });
 
+  it('with answering on another thread: an address handed over before its first burst sends none; owned again before it, one cadence', async () => {
+    // The answering side applies changes when told to (applied()), as the worker does once it answers them.
+    const waiting: (() => void)[] = [];
+    const applied = () => waiting.splice(0).forEach((f) => f());
+    announcer.close();
+    announcer = new Announcer({
+      sockets: links.factory(), log: pino({ level: 'silent' }), metrics, onAnnounced: (a) => announced.push(a), onClaim: () => undefined,
+      ifindexOf: (name) => links.index.get(name),
+      answers: { open: () => undefined, add: () => undefined, remove: () => undefined, close: () => undefined, whenApplied: (f) => void waiting.push(f) },
+    });
+    const [a, b] = ['192.0.2.200', '192.0.2.201'].map(ip);
+    // ARP frames (ethertype 0x0806) by sender address, on whichever socket sends them.
+    const bursts = (x: string) => links.sent.filter((s) => s.frame[12] === 0x08 && s.frame[13] === 0x06 && Buffer.from(s.frame.subarray(28, 32)).join('.') === x).length;
+    announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));
+    announcer.quietBursts(a!, true);
+    announcer.quietBursts(b!, true);
+    announcer.quietBursts(b!, false);
+    await vi.advanceTimersByTimeAsync(0);
+    // Nothing before the answering side answers them.
+    expect([bursts('192.0.2.200'), bursts('192.0.2.201')]).toEqual([0, 0]);
+    applied();
+    await vi.advanceTimersByTimeAsync(6_000);
+    // a: handed over before its first burst: none at all, but reported announced (its status names this node).
+    expect(bursts('192.0.2.200')).toBe(0);
+    expect(announced.map((x) => formatAddress(x.address)).sort()).toEqual(['192.0.2.200', '192.0.2.201']);
+    // b: the first burst and its 5 on the cadence (2 frames each: request and reply forms), once, not a
+    // second chain from the un-quiet.
+    expect(bursts('192.0.2.201')).toBe(2 * 6);
+  });
+
   it('update() changes only the listed addresses: the rest keep being answered without being looked at', async () => {
     const [a, b, c] = ['192.0.2.200', '192.0.2.201', '2001:db8:1::200'].map(ip);
     announcer.set([a!, b!].map((address) => ({ address, interface: 'eth0' })));

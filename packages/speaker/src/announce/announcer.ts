@@ -77,6 +77,8 @@ interface Active {
   burstsLeft: number;
   /** Handed over, awaiting the successor: answered, but no more gratuitous bursts (quietBursts). */
   quiet: boolean;
+  /** The first gratuitous burst went out (or was skipped, quiet): the answering side answers it. */
+  started: boolean;
 }
 
 interface Failing {
@@ -268,7 +270,8 @@ export class Announcer {
     clearTimeout(a.timer);
     a.timer = undefined;
     this.burstsDue.delete(k);
-    if (quiet) return;
+    // Owned again before its first burst: that burst, once the answering side answers, starts the cadence.
+    if (quiet || !a.started) return;
     // As at a start: one burst now, then `bursts` more on the cadence.
     a.burstsLeft = (this.o.bursts ?? 5) + 1;
     this.burstDue(k, a);
@@ -322,13 +325,16 @@ export class Announcer {
       this.cancelRetry(k);
       this.o.log.info({ event: 'announceRecovered', address: formatAddress(d.address), interface: d.interface, attempts: retried.failure.attempts }, 'announcing after earlier failures');
     }
-    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5, quiet: false };
+    const entry: Active = { announcement: d, text: formatAddress(d.address), ifindex: r.ifindex, timer: undefined, burstsLeft: this.o.bursts ?? 5, quiet: false, started: false };
     this.active.set(k, entry);
     if (d.address.family === 4) this.announcedV4++;
     const announce = () => {
       if (this.active.get(k) !== entry) return;
-      r.announce(d.address);
+      entry.started = true;
+      // Handed over before its first burst: answered, but not claimed (it would pull clients back).
+      if (!entry.quiet) r.announce(d.address);
       this.o.onAnnounced({ ...d, mac: r.mac, at: new Date() });
+      clearTimeout(entry.timer);
       if (!entry.quiet) entry.timer = setTimeout(() => this.burstDue(k, entry), this.o.burstIntervalMs ?? 1_000);
     };
     // Make before break: with answering on another thread, the gratuitous packets, the status and the

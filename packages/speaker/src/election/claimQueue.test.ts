@@ -43,5 +43,11 @@ describe('ClaimQueue', () => {
     expect({ queued: q.size(), dropped }).toEqual({ queued: 100, dropped: 50 });
     while (q.size() > 0) await turn();
     expect(handled).toHaveLength(100);
+    // Stopped: what waits and what comes later is not handled.
+    q.push(claim(1));
+    q.stop();
+    q.push(claim(2));
+    await turn();
+    expect({ handled: handled.length, queued: q.size() }).toEqual({ handled: 100, queued: 0 });
   });
 });

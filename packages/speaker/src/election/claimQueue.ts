@@ -21,10 +21,12 @@ export interface ClaimQueueOptions {
 export class ClaimQueue {
   private readonly queued = new Map<string, Claim>();
   private scheduled: NodeJS.Immediate | undefined;
+  private stopped = false;
 
   constructor(private readonly o: ClaimQueueOptions) {}
 
   push(claim: Claim): void {
+    if (this.stopped) return;
     const key = `${addressKey(claim.address)} ${claim.mac}`;
     if (!this.queued.has(key)) {
       if (this.queued.size >= (this.o.maxQueued ?? 50_000)) return this.o.dropped?.();
@@ -33,8 +35,9 @@ export class ClaimQueue {
     this.scheduled ??= setImmediate(() => this.drain());
   }
 
-  /** Drops what is waiting: the speaker stops. */
+  /** Drops what is waiting, and whatever comes after: the speaker stops. */
   stop(): void {
+    this.stopped = true;
     clearImmediate(this.scheduled);
     this.scheduled = undefined;
     this.queued.clear();
