@@ -292,15 +292,19 @@ export class SpeakerController {
   private handleClaim(claim: Claim): void {
     const k = addressKey(claim.address);
     const now = Date.now();
-    const claimant = this.facts.macOwner(claim.mac);
-    const livePeer = claimant !== undefined && claimant !== this.o.node && this.facts.peer(claimant)?.alive === true;
-    // Heartbeats from the claimant may be lost one way: its claim proves it alive, and the ranking decides.
-    // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
-    if (claimant !== undefined && claimant !== this.o.node && !livePeer) {
-      this.facts.claimSeen.set(claimant, now);
-      this.scheduler.schedule();
+    const owner = this.facts.macOwner(claim.mac);
+    // Another herald node (undefined: a foreign MAC, or this node's own).
+    const peer = owner === this.o.node ? undefined : owner;
+    const livePeer = peer !== undefined && this.facts.peer(peer)?.alive === true;
+    if (peer !== undefined) {
+      this.scheduler.claimedBy(k, peer, now);
+      // Heartbeats from the claimant may be lost one way: its claim proves it alive, and the ranking decides.
+      // Only a herald peer's claim re-runs the election here; foreign claims go to the rate-limited monitor.
+      if (!livePeer) {
+        this.facts.claimSeen.set(peer, now);
+        this.scheduler.schedule();
+      }
     }
-    if (claimant !== undefined && claimant !== this.o.node) this.scheduler.claimedBy(k, claimant, now);
     if (this.scheduler.handingOver(k)) {
       // This node is handing the address over: the claim is the successor's, so stop now.
       this.scheduler.successorClaimed(k, now);
